@@ -1,0 +1,36 @@
+// Shared Jest settings for every workspace package. @swc/jest compiles TypeScript (no type
+// check: `pnpm typecheck` does that) and also turns the ESM-only @nestjs 12 packages into
+// CommonJS, because Jest 30 on Node 20 cannot require() ES modules.
+const path = require('node:path');
+
+const root = __dirname;
+
+module.exports = function jestConfig(packageDir) {
+  return {
+    displayName: path.relative(root, packageDir),
+    rootDir: packageDir,
+    testEnvironment: 'node',
+    testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+    transform: {
+      '^.+\\.(t|j|mj)s$': [
+        '@swc/jest',
+        {
+          jsc: {
+            parser: { syntax: 'typescript', decorators: true },
+            transform: { legacyDecorator: true, decoratorMetadata: true },
+            target: 'es2022',
+            keepClassNames: true,
+          },
+          module: { type: 'commonjs' },
+        },
+      ],
+    },
+    transformIgnorePatterns: ['/node_modules/(?!\\.pnpm|@nestjs/|cookie/|file-type/)'],
+    moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+    // Workspace packages resolve to their sources, so tests never need a build first.
+    moduleNameMapper: {
+      '^@stowage/([a-z0-9-]+)$': `${root}/packages/$1/src`,
+    },
+    testTimeout: 60_000,
+  };
+};

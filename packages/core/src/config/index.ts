@@ -1,0 +1,3 @@
+export * from './stowage-config';
+export * from './settings';
+export * from './config-loader';

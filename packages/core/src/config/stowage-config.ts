@@ -1,0 +1,103 @@
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import { BooleanSetting, IntegerSetting } from './settings';
+
+// Property names are the config keys (snake_case, as in GitLab's gitlab.yml), so that an
+// error's path is exactly the key an operator has to fix.
+
+const MiB = 1024 * 1024;
+
+export class ServerConfig {
+  @IsString() @MinLength(1) host = '0.0.0.0';
+  @IntegerSetting({ min: 0, max: 65535 }) port = 8080;
+  /** The URL clients reach the server at; used in every absolute URL the server renders. */
+  @IsOptional()
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
+  external_url?: string;
+  @BooleanSetting() trust_proxy = false;
+  /** Limit for JSON and form bodies; streamed package uploads have their own limits. */
+  @IntegerSetting({ min: 1024 }) body_limit = 1 * MiB;
+  /** Seconds to wait for in-flight requests and jobs on shutdown. */
+  @IntegerSetting({ min: 0 }) shutdown_timeout = 30;
+}
+
+export class DatabaseConfig {
+  /** postgres://…; when absent, the embedded database under data_dir is used. */
+  @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }) url?: string;
+  @IntegerSetting({ min: 1, max: 1000 }) pool_size = 10;
+}
+
+export class RedisConfig {
+  /** redis://…; when absent, jobs run on an in-process queue. */
+  @IsOptional() @Matches(/^rediss?:\/\//, { message: 'must be a redis:// URL' }) url?: string;
+  @IsString() @MinLength(1) prefix = 'stowage';
+}
+
+export class ObjectStoreConnectionConfig {
+  @IsIn(['AWS']) provider = 'AWS';
+  @IsString() region = 'us-east-1';
+  @IsOptional() @IsString() aws_access_key_id?: string;
+  @IsOptional() @IsString() aws_secret_access_key?: string;
+  @BooleanSetting() use_iam_profile = false;
+  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) endpoint?: string;
+  @IsOptional() @IsString() host?: string;
+  @BooleanSetting() path_style = false;
+  @IntegerSetting({ min: 2, max: 4 }) aws_signature_version = 4;
+}
+
+export class ObjectStoreConfig {
+  @BooleanSetting() enabled = false;
+  @IsString() @MinLength(1) remote_directory = 'packages';
+  @BooleanSetting() direct_upload = false;
+  @BooleanSetting() background_upload = true;
+  @BooleanSetting() proxy_download = false;
+  @ValidateNested() @Type(() => ObjectStoreConnectionConfig)
+  connection: ObjectStoreConnectionConfig = new ObjectStoreConnectionConfig();
+}
+
+export class PackagesConfig {
+  @BooleanSetting() enabled = true;
+  /** Defaults to <data_dir>/packages. */
+  @IsOptional() @IsString() @MinLength(1) storage_path?: string;
+  @ValidateNested() @Type(() => ObjectStoreConfig)
+  object_store: ObjectStoreConfig = new ObjectStoreConfig();
+  /** Hours an unreferenced blob is kept before its bytes are removed. */
+  @IntegerSetting({ min: 0 }) blob_grace_period_hours = 24;
+}
+
+export class JobsConfig {
+  /** Whether `stowage serve` also runs the job processors (a `stowage worker` always does). */
+  @BooleanSetting() run_in_server = true;
+}
+
+export class LogConfig {
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) level = 'info';
+}
+
+/** What every `formats.<name>` section has; a format plugin may extend it. */
+export class FormatConfig {
+  @BooleanSetting() enabled = true;
+}
+
+export class StowageConfig {
+  @IsString() @MinLength(1) data_dir = './data';
+  @ValidateNested() @Type(() => ServerConfig) server: ServerConfig = new ServerConfig();
+  @ValidateNested() @Type(() => DatabaseConfig) database: DatabaseConfig = new DatabaseConfig();
+  @ValidateNested() @Type(() => RedisConfig) redis: RedisConfig = new RedisConfig();
+  @ValidateNested() @Type(() => PackagesConfig) packages: PackagesConfig = new PackagesConfig();
+  @ValidateNested() @Type(() => JobsConfig) jobs: JobsConfig = new JobsConfig();
+  @ValidateNested() @Type(() => LogConfig) log: LogConfig = new LogConfig();
+  /** Extra plugin modules, loaded by package name. */
+  @IsArray() @IsString({ each: true }) plugins: string[] = [];
+  /** Validated per installed format plugin by the loader, so it is not decorated here. */
+  formats: Record<string, FormatConfig> = {};
+}

@@ -1,0 +1,14 @@
+import { Member } from '../auth/member.entity';
+import { Token } from '../auth/token.entity';
+import { User } from '../auth/user.entity';
+import { Blob } from '../blobs/blob.entity';
+import { Package } from '../packages/package.entity';
+import { PackageFile } from '../packages/package-file.entity';
+import { PackageSettings } from '../packages/package-settings.entity';
+import { PackageTag } from '../packages/package-tag.entity';
+import { Namespace } from '../projects/namespace.entity';
+import { Project } from '../projects/project.entity';
+import { CoreSchema1764000000000 } from './migrations/1764000000000-core-schema';
+
+export const CORE_ENTITIES: Function[] = [Namespace, Project, User, Member, Token, Package, PackageFile, PackageTag, PackageSettings, Blob];
+export const CORE_MIGRATIONS: Function[] = [CoreSchema1764000000000];
