@@ -1,0 +1,74 @@
+import { Injectable, Inject } from '@nestjs/common';
+import { AccessLevel } from '../auth/access-level';
+import { type MemberSource, MembersService } from '../auth/members.service';
+import { TokensService } from '../auth/tokens.service';
+import { UsersService } from '../auth/users.service';
+import { StowageConfig } from '../config';
+import { HttpError, httpErrors } from '../http/http-error';
+import { PackageSettingsService, type SettingsOwner } from '../packages/package-settings.service';
+import { FormatRegistry } from '../plugin/format-registry';
+import { deployTokenParams } from './deploy-token-params';
+import { memberParams } from './member-params';
+import { deployTokenJson, memberJson } from './representations';
+import { settingsJson, settingsPatch } from './settings-params';
+
+/** What projects and groups share on the admin surface: members, deploy tokens, package settings. */
+@Injectable()
+export class Memberships {
+  constructor(
+    private readonly members: MembersService,
+    private readonly users: UsersService,
+    private readonly tokens: TokensService,
+    private readonly settings: PackageSettingsService,
+    private readonly formats: FormatRegistry,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+  ) {}
+
+  async addMember(source: MemberSource, callerLevel: number, query: unknown, body: unknown) {
+    const { userId, accessLevel, expiresAt } = memberParams(query, body);
+    if (accessLevel === AccessLevel.OWNER && callerLevel < AccessLevel.OWNER) throw httpErrors.forbidden();
+    const user = await this.users.findById(userId);
+    if (!user) throw httpErrors.notFound('User');
+    const member = await this.members.add(source, userId, accessLevel, expiresAt);
+    if (!member) throw new HttpError(409, { message: 'Member already exists' });
+    return memberJson(member, user, this.config.server.external_url!);
+  }
+
+  async createDeployToken(binding: { projectId: number } | { namespaceId: number }, query: unknown, body: unknown) {
+    const p = deployTokenParams(query, body);
+    const { token, secret } = await this.tokens.create({
+      kind: 'deploy',
+      name: p.name,
+      scopes: p.scopes,
+      expiresAt: p.expiresAt,
+      username: p.username ?? null,
+      ...('projectId' in binding ? { projectId: binding.projectId } : { namespaceId: binding.namespaceId }),
+    });
+    if (!p.username) {
+      token.username = `gitlab+deploy-token-${token.id}`;
+      await this.tokens.update(token, { username: token.username });
+    }
+    return deployTokenJson(token, secret);
+  }
+
+  async revokeDeployToken(binding: { projectId: number } | { namespaceId: number }, tokenId: string) {
+    const token = /^\d+$/.test(tokenId) ? await this.tokens.findById(Number(tokenId)) : null;
+    const bound =
+      token?.kind === 'deploy' &&
+      ('projectId' in binding ? token.project_id === binding.projectId : token.namespace_id === binding.namespaceId);
+    if (!token || !bound) throw httpErrors.notFound('Deploy token');
+    await this.tokens.revoke(token);
+  }
+
+  async packageSettings(owner: SettingsOwner) {
+    const names = this.formats.names();
+    return settingsJson(await Promise.all(names.map(async (f) => [f, await this.settings.effective(owner, f)] as [string, Awaited<ReturnType<PackageSettingsService['effective']>>])));
+  }
+
+  async updatePackageSettings(owner: SettingsOwner, query: unknown, body: unknown) {
+    for (const [format, patch] of settingsPatch(this.formats.names(), query, body)) {
+      await this.settings.update(owner, format, patch);
+    }
+    return this.packageSettings(owner);
+  }
+}

@@ -1,0 +1,91 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { ApiAccess } from '../auth/api-access.guard';
+import { type Principal, principalUser } from '../auth/principal';
+import { CurrentPrincipal } from '../auth/request-context';
+import { TOKEN_SCOPES } from '../auth/scopes';
+import { TokensService } from '../auth/tokens.service';
+import { UsersService } from '../auth/users.service';
+import { StowageConfig } from '../config';
+import { ApiParams } from '../http/api-params';
+import { HttpError, httpErrors } from '../http/http-error';
+import { pathProblem } from '../projects/paths';
+import { ProjectsService } from '../projects/projects.service';
+import { personalTokenJson, userJson } from './representations';
+
+@Controller('api/v4')
+export class UsersController {
+  constructor(
+    private readonly users: UsersService,
+    private readonly tokens: TokensService,
+    private readonly projects: ProjectsService,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+  ) {}
+
+  private get baseUrl() {
+    return this.config.server.external_url!;
+  }
+
+  @Get('user')
+  @ApiAccess()
+  currentUser(@CurrentPrincipal() principal: Principal) {
+    const user = principalUser(principal)!;
+    return userJson(user, this.baseUrl, { admin: true });
+  }
+
+  @Post('users')
+  @ApiAccess({ write: true, admin: true })
+  async create(@Body() body: unknown, @Query() query: unknown) {
+    const p = new ApiParams(query, body);
+    const username = p.string('username', { required: true, max: 255 });
+    const name = p.string('name', { required: true, max: 255 });
+    const email = p.string('email', { max: 255 });
+    const admin = p.boolean('admin') ?? false;
+    const problem = pathProblem(username);
+    if (problem) throw httpErrors.validation({ username: [problem] });
+    if ((await this.users.findByUsername(username)) || (await this.projects.fullPathTaken(username))) {
+      throw new HttpError(409, { message: 'Username has already been taken' });
+    }
+    const user = await this.users.create({ username, name, email, is_admin: admin });
+    return userJson(user, this.baseUrl, { admin: true });
+  }
+
+  @Get('users/:user_id')
+  @ApiAccess()
+  async show(@Param('user_id') id: string, @CurrentPrincipal() principal: Principal) {
+    const user = /^\d+$/.test(id) ? await this.users.findById(Number(id)) : null;
+    if (!user) throw httpErrors.notFound('User');
+    return userJson(user, this.baseUrl, { admin: principalUser(principal)?.is_admin });
+  }
+
+  @Post('users/:user_id/personal_access_tokens')
+  @ApiAccess({ write: true, admin: true })
+  async createToken(@Param('user_id') id: string, @Body() body: unknown, @Query() query: unknown) {
+    const user = /^\d+$/.test(id) ? await this.users.findById(Number(id)) : null;
+    if (!user) throw httpErrors.notFound('User');
+    const p = new ApiParams(query, body);
+    const name = p.string('name', { required: true, max: 255 });
+    const scopes = p.list('scopes', { required: true, allowed: TOKEN_SCOPES })!;
+    const expiresAt = p.date('expires_at') ?? null;
+    const { token, secret } = await this.tokens.create({ kind: 'personal', name, scopes, userId: user.id, expiresAt });
+    return personalTokenJson(token, secret);
+  }
+
+  @Get('personal_access_tokens/self')
+  @ApiAccess()
+  self(@CurrentPrincipal() principal: Principal) {
+    if (principal.kind !== 'user') throw httpErrors.notFound();
+    return personalTokenJson(principal.token);
+  }
+
+  /** Revokes a token: the caller's own (`self` or its id), or any token for an admin. */
+  @Delete('personal_access_tokens/:token_id')
+  @ApiAccess({ write: true })
+  @HttpCode(204)
+  async revoke(@Param('token_id') id: string, @CurrentPrincipal() principal: Principal) {
+    if (principal.kind !== 'user') throw httpErrors.forbidden();
+    const token = id === 'self' ? principal.token : /^\d+$/.test(id) ? await this.tokens.findById(Number(id)) : null;
+    if (!token || token.kind !== 'personal') throw httpErrors.notFound();
+    if (token.user_id !== principal.user.id && !principal.user.is_admin) throw httpErrors.notFound();
+    await this.tokens.revoke(token);
+  }
+}

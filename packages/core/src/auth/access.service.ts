@@ -1,0 +1,151 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import type { Namespace } from '../projects/namespace.entity';
+import type { ProjectContext } from '../projects/project-context';
+import { AccessLevel } from './access-level';
+import type { Principal } from './principal';
+import { type PackageAction, scopesAllow } from './scopes';
+
+export interface ProjectPermissions {
+  /** The caller may know the project exists. */
+  visible: boolean;
+  /** The caller's effective member access level (admins count as owners). */
+  accessLevel: number;
+  /** Role and token binding allow the action (scopes not considered). */
+  allows(action: PackageAction): boolean;
+  /** The token's scopes allow the action. */
+  scopeAllows(action: PackageAction): boolean;
+}
+
+/** SQL condition (over projects `p` and namespaces `n`) with its named parameters. */
+export interface SqlCondition {
+  where: string;
+  params: Record<string, unknown>;
+}
+
+const ACTIVE_MEMBER = (userParam: string, minLevel: number) => `EXISTS (
+  SELECT 1 FROM members m
+  WHERE m.user_id = :${userParam} AND m.access_level >= ${minLevel}
+    AND (m.expires_at IS NULL OR m.expires_at >= current_date)
+    AND ((m.source_type = 'project' AND m.source_id = p.id)
+      OR (m.source_type = 'namespace' AND m.source_id = ANY(n.traversal_ids))))`;
+
+const MIN_LEVEL: Record<PackageAction, number> = {
+  read: AccessLevel.GUEST,
+  write: AccessLevel.DEVELOPER,
+  delete: AccessLevel.MAINTAINER,
+};
+
+@Injectable()
+export class AccessService {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** The highest live membership of a user on a project or any namespace above it. */
+  async memberLevel(userId: number, ctx: ProjectContext): Promise<number> {
+    const [row] = await this.ds.query(
+      `SELECT coalesce(max(access_level), 0) AS level FROM members
+       WHERE user_id = $1 AND (expires_at IS NULL OR expires_at >= current_date)
+         AND ((source_type = 'project' AND source_id = $2)
+           OR (source_type = 'namespace' AND source_id = ANY($3::int[])))`,
+      [userId, ctx.project.id, ctx.namespace.traversal_ids],
+    );
+    return Number(row.level);
+  }
+
+  /** The highest live membership of a user on a namespace or any namespace above it. */
+  async namespaceMemberLevel(userId: number, namespace: Namespace): Promise<number> {
+    const [row] = await this.ds.query(
+      `SELECT coalesce(max(access_level), 0) AS level FROM members
+       WHERE user_id = $1 AND source_type = 'namespace' AND source_id = ANY($2::int[])
+         AND (expires_at IS NULL OR expires_at >= current_date)`,
+      [userId, namespace.traversal_ids],
+    );
+    return Number(row.level);
+  }
+
+  async projectPermissions(principal: Principal, ctx: ProjectContext): Promise<ProjectPermissions> {
+    const { project, namespace } = ctx;
+    const isPublic = project.visibility === 'public';
+    const scopeAllows = (action: PackageAction) =>
+      principal.kind === 'anonymous' ? true : scopesAllow(principal.token.scopes, action);
+    const asAnonymous: ProjectPermissions = {
+      visible: isPublic,
+      accessLevel: 0,
+      allows: (action) => isPublic && action === 'read',
+      scopeAllows,
+    };
+
+    switch (principal.kind) {
+      case 'anonymous':
+        return asAnonymous;
+      case 'deploy': {
+        const t = principal.token;
+        const bound = t.project_id === project.id || (t.namespace_id !== null && namespace.traversal_ids.includes(t.namespace_id));
+        if (!bound) return asAnonymous;
+        return { visible: true, accessLevel: 0, allows: (action) => action !== 'delete', scopeAllows };
+      }
+      case 'job':
+      case 'user': {
+        const { user } = principal;
+        if (principal.kind === 'job' && principal.token.project_id !== project.id) return asAnonymous;
+        const level = user.is_admin ? AccessLevel.OWNER : await this.memberLevel(user.id, ctx);
+        const visible = isPublic || project.visibility === 'internal' || level >= AccessLevel.GUEST;
+        return {
+          visible,
+          accessLevel: level,
+          allows: (action) => visible && (action === 'read' || level >= MIN_LEVEL[action]),
+          scopeAllows,
+        };
+      }
+    }
+  }
+
+  /** Projects whose packages the caller may read; for group- and instance-level endpoints. */
+  readableProjects(principal: Principal): SqlCondition {
+    const enabled = 'p.packages_enabled';
+    switch (principal.kind) {
+      case 'anonymous':
+        return { where: `(${enabled} AND p.visibility = 'public')`, params: {} };
+      case 'deploy':
+        return {
+          where: `(${enabled} AND (p.visibility = 'public' OR p.id = :acDeployProject OR :acDeployNamespace = ANY(n.traversal_ids)))`,
+          params: { acDeployProject: principal.token.project_id ?? -1, acDeployNamespace: principal.token.namespace_id ?? -1 },
+        };
+      case 'job':
+        return {
+          where: `(${enabled} AND (p.visibility = 'public' OR (p.id = :acJobProject AND ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)})))`,
+          params: { acJobProject: principal.token.project_id ?? -1, acUser: principal.user.id },
+        };
+      case 'user':
+        if (principal.user.is_admin) return { where: enabled, params: {} };
+        return {
+          where: `(${enabled} AND (p.visibility IN ('public', 'internal') OR ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)}))`,
+          params: { acUser: principal.user.id },
+        };
+    }
+  }
+
+  /** Whether the caller may know a group exists: it is readable, or holds something readable. */
+  async groupVisible(principal: Principal, group: Namespace): Promise<boolean> {
+    if (group.visibility === 'public') return true;
+    if (principal.kind === 'user' && (principal.user.is_admin || group.visibility === 'internal')) return true;
+    if (principal.kind === 'user' || principal.kind === 'job') {
+      if ((await this.namespaceMemberLevel(principal.user.id, group)) >= AccessLevel.GUEST) return true;
+    }
+    if (principal.kind === 'deploy' && principal.token.namespace_id !== null && group.traversal_ids.includes(principal.token.namespace_id)) {
+      return true;
+    }
+    const readable = this.readableProjects(principal);
+    const [row] = await this.ds
+      .createQueryBuilder()
+      .select('1', 'one')
+      .from('projects', 'p')
+      .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
+      .where(':group = ANY(n.traversal_ids)', { group: group.id })
+      .andWhere(readable.where, readable.params)
+      .limit(1)
+      .getRawMany();
+    return Boolean(row);
+  }
+}

@@ -1,0 +1,53 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyRequest } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { type PresentedCredential, presentedCredential } from './credentials';
+import { ANONYMOUS, type Authentication } from './principal';
+import { Token } from './token.entity';
+import { digestTokenSecret } from './token-secret';
+import { User } from './user.entity';
+
+const AUTHENTICATION = Symbol('stowage.authentication');
+/** last_used_at is refreshed at most this often per token, to keep reads free of writes. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+@Injectable()
+export class AuthService {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** Who the request acts as; computed once per request. */
+  async authenticate(request: FastifyRequest): Promise<Authentication> {
+    const holder = request as unknown as Record<symbol, Promise<Authentication> | undefined>;
+    holder[AUTHENTICATION] ??= this.authenticateCredential(
+      presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>),
+    );
+    return holder[AUTHENTICATION];
+  }
+
+  async authenticateCredential(credential: PresentedCredential | null): Promise<Authentication> {
+    if (!credential) return { principal: ANONYMOUS, rejected: false };
+    const rejected: Authentication = { principal: ANONYMOUS, rejected: true, source: credential.source };
+    if (!credential.secret || credential.secret.length > 512) return rejected;
+
+    const token = await this.ds.getRepository(Token).findOneBy({ digest: digestTokenSecret(credential.secret) });
+    if (!token || (credential.kind && credential.kind !== token.kind)) return rejected;
+    const now = Date.now();
+    if (token.revoked_at || (token.expires_at && token.expires_at.getTime() <= now)) return rejected;
+    this.touch(token, now);
+
+    if (token.kind === 'deploy') return { principal: { kind: 'deploy', token }, rejected: false, source: credential.source };
+    const user = token.user_id === null ? null : await this.ds.getRepository(User).findOneBy({ id: token.user_id });
+    if (!user || user.state !== 'active') return rejected;
+    const kind = token.kind === 'job' ? 'job' : 'user';
+    return { principal: { kind, user, token }, rejected: false, source: credential.source };
+  }
+
+  private touch(token: Token, now: number): void {
+    if (token.last_used_at && now - token.last_used_at.getTime() < TOUCH_INTERVAL_MS) return;
+    // Fire and forget: a lost update of a usage timestamp is harmless.
+    this.ds
+      .query('UPDATE tokens SET last_used_at = now() WHERE id = $1', [token.id])
+      .catch(() => undefined);
+  }
+}

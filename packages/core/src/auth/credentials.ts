@@ -1,0 +1,48 @@
+import type { TokenKind } from './token.entity';
+import type { CredentialSource } from './principal';
+
+export interface PresentedCredential {
+  secret: string;
+  source: CredentialSource;
+  /** The kind the header demands; Basic, Bearer and query tokens may be any kind. */
+  kind?: TokenKind;
+  username?: string;
+}
+
+type Headers = Record<string, string | string[] | undefined>;
+
+function header(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  const s = Array.isArray(v) ? v[0] : v;
+  return s?.trim() || undefined;
+}
+
+/** The one credential a request carries, in GitLab's order of precedence. */
+export function presentedCredential(headers: Headers, query: Record<string, unknown> = {}): PresentedCredential | null {
+  const privateToken = header(headers, 'private-token');
+  if (privateToken) return { secret: privateToken, source: 'private-token', kind: 'personal' };
+  const jobToken = header(headers, 'job-token');
+  if (jobToken) return { secret: jobToken, source: 'job-token', kind: 'job' };
+  const deployToken = header(headers, 'deploy-token');
+  if (deployToken) return { secret: deployToken, source: 'deploy-token', kind: 'deploy' };
+
+  const authorization = header(headers, 'authorization');
+  if (authorization) {
+    const [scheme, ...rest] = authorization.split(' ');
+    const value = rest.join(' ').trim();
+    if (/^basic$/i.test(scheme) && value) {
+      const decoded = Buffer.from(value, 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      const username = colon >= 0 ? decoded.slice(0, colon) : decoded;
+      const password = colon >= 0 ? decoded.slice(colon + 1) : '';
+      return { secret: password, source: 'basic', username };
+    }
+    if (/^bearer$/i.test(scheme) && value) return { secret: value, source: 'bearer' };
+  }
+
+  for (const [param, kind] of [['private_token', 'personal'], ['job_token', 'job']] as const) {
+    const v = query[param];
+    if (typeof v === 'string' && v) return { secret: v, source: 'query', kind };
+  }
+  return null;
+}

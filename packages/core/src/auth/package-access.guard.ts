@@ -1,0 +1,100 @@
+import { applyDecorators, type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { StowageConfig } from '../config';
+import { HttpError, httpErrors } from '../http/http-error';
+import { ProjectsService } from '../projects/projects.service';
+import { AccessService } from './access.service';
+import { AuthService } from './auth.service';
+import type { Authentication } from './principal';
+import { setRequestContext } from './request-context';
+import type { PackageAction } from './scopes';
+
+export interface PackageAccessOptions {
+  /** What `:id` names: a project (default), a group, or nothing (instance-wide routes). */
+  scope?: 'project' | 'group' | 'instance';
+  /** The route parameter holding the project or group id/path. */
+  param?: string;
+}
+
+interface PackageAccessMetadata extends Required<PackageAccessOptions> {
+  action: PackageAction;
+}
+
+const PACKAGE_ACCESS = 'stowage:package-access';
+
+/** GitLab's challenge on package endpoints; pip, Maven and NuGet only send credentials after it. */
+export const PACKAGE_REGISTRY_CHALLENGE = { 'www-authenticate': 'Basic realm="GitLab Packages Registry"' };
+
+export function unauthorizedWithChallenge(): HttpError {
+  return httpErrors.unauthorized().withHeaders(PACKAGE_REGISTRY_CHALLENGE);
+}
+
+/**
+ * Declares what a package route needs: `@PackageAccess('write')` on an upload,
+ * `@PackageAccess('read', { scope: 'group' })` on a group index. The guard resolves the
+ * project or group, checks visibility, role, token binding and scope, and answers as GitLab
+ * does: 401 (with a Basic challenge) to anonymous or bad credentials, 404 where the caller
+ * may not know the project exists, 403 where it may but is not allowed.
+ */
+export const PackageAccess = (action: PackageAction, opts: PackageAccessOptions = {}) =>
+  applyDecorators(
+    SetMetadata(PACKAGE_ACCESS, { action, scope: opts.scope ?? 'project', param: opts.param ?? 'id' } satisfies PackageAccessMetadata),
+    UseGuards(PackageAccessGuard),
+  );
+
+@Injectable()
+export class PackageAccessGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+    private readonly access: AccessService,
+    private readonly projects: ProjectsService,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const meta = this.reflector.get<PackageAccessMetadata>(PACKAGE_ACCESS, context.getHandler());
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    if (!this.config.packages.enabled) throw httpErrors.notFound();
+
+    const auth = await this.auth.authenticate(request);
+    // A bad token header is always refused; a bad Basic password still reads public data.
+    if (auth.rejected && auth.source !== 'basic') throw unauthorizedWithChallenge();
+    const idOrPath = (request.params as Record<string, string | undefined>)[meta.param] ?? '';
+
+    switch (meta.scope) {
+      case 'instance':
+        setRequestContext(request, { auth });
+        return true;
+      case 'group': {
+        const group = await this.projects.findGroup(idOrPath);
+        if (!group || !(await this.access.groupVisible(auth.principal, group))) throw this.hidden(auth, 'Group');
+        setRequestContext(request, { auth, group });
+        return true;
+      }
+      case 'project': {
+        const project = await this.projects.findProject(idOrPath);
+        if (!project) throw this.hidden(auth, 'Project');
+        const permissions = await this.access.projectPermissions(auth.principal, project);
+        if (!permissions.visible) throw this.hidden(auth, 'Project');
+        if (!permissions.allows(meta.action)) {
+          throw this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.forbidden();
+        }
+        if (!permissions.scopeAllows(meta.action)) throw httpErrors.insufficientScope();
+        if (!project.project.packages_enabled) throw httpErrors.forbidden('Packages are disabled for this project');
+        setRequestContext(request, { auth, project, permissions });
+        return true;
+      }
+    }
+  }
+
+  private isAnonymous(auth: Authentication): boolean {
+    return auth.principal.kind === 'anonymous';
+  }
+
+  /** Anonymous callers are asked to log in (clients retry with credentials); others see 404. */
+  private hidden(auth: Authentication, subject: string): HttpError {
+    return this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.notFound(subject);
+  }
+}

@@ -1,0 +1,41 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import type { Namespace } from '../projects/namespace.entity';
+import type { ProjectContext } from '../projects/project-context';
+import type { Authentication, Principal } from './principal';
+import type { ProjectPermissions } from './access.service';
+
+/** What the access guards established about a request, for handlers to read. */
+export interface StowageRequestContext {
+  auth: Authentication;
+  project?: ProjectContext;
+  permissions?: ProjectPermissions;
+  group?: Namespace;
+}
+
+const CONTEXT = Symbol('stowage.context');
+
+export function setRequestContext(request: FastifyRequest, ctx: StowageRequestContext): void {
+  (request as unknown as Record<symbol, StowageRequestContext>)[CONTEXT] = ctx;
+}
+
+export function requestContext(request: FastifyRequest): StowageRequestContext {
+  const ctx = (request as unknown as Record<symbol, StowageRequestContext | undefined>)[CONTEXT];
+  if (!ctx) throw new Error('no access guard ran for this route');
+  return ctx;
+}
+
+const fromRequest = <T>(pick: (ctx: StowageRequestContext) => T) =>
+  createParamDecorator((_: unknown, host: ExecutionContext) => pick(requestContext(host.switchToHttp().getRequest<FastifyRequest>())));
+
+/** The project named by the route's `:id`, resolved and access-checked. */
+export const CurrentProject = fromRequest((ctx) => {
+  if (!ctx.project) throw new Error('route has no project scope');
+  return ctx.project;
+});
+/** The group named by the route's `:id`, resolved and visibility-checked. */
+export const CurrentGroup = fromRequest((ctx) => {
+  if (!ctx.group) throw new Error('route has no group scope');
+  return ctx.group;
+});
+export const CurrentPrincipal = fromRequest((ctx): Principal => ctx.auth.principal);

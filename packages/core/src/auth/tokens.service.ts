@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { Token, type TokenKind } from './token.entity';
+import { digestTokenSecret, generateTokenSecret } from './token-secret';
+
+export interface NewToken {
+  kind: TokenKind;
+  name: string;
+  scopes: string[];
+  userId?: number | null;
+  projectId?: number | null;
+  namespaceId?: number | null;
+  username?: string | null;
+  expiresAt?: Date | null;
+  /** A secret chosen by the operator (STOWAGE_ROOT_TOKEN); generated otherwise. */
+  secret?: string;
+}
+
+@Injectable()
+export class TokensService {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** Creates a token; the secret is returned here and never again. */
+  async create(input: NewToken): Promise<{ token: Token; secret: string }> {
+    const secret = input.secret ?? generateTokenSecret(input.kind);
+    const repo = this.ds.getRepository(Token);
+    const token = await repo.save(
+      repo.create({
+        kind: input.kind,
+        name: input.name,
+        digest: digestTokenSecret(secret),
+        scopes: input.scopes,
+        user_id: input.userId ?? null,
+        project_id: input.projectId ?? null,
+        namespace_id: input.namespaceId ?? null,
+        username: input.username ?? null,
+        expires_at: input.expiresAt ?? null,
+        revoked_at: null,
+        last_used_at: null,
+      }),
+    );
+    return { token, secret };
+  }
+
+  findById(id: number): Promise<Token | null> {
+    return this.ds.getRepository(Token).findOneBy({ id });
+  }
+
+  findBySecret(secret: string): Promise<Token | null> {
+    return this.ds.getRepository(Token).findOneBy({ digest: digestTokenSecret(secret) });
+  }
+
+  async revoke(token: Token): Promise<void> {
+    await this.ds.query('UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [token.id]);
+  }
+
+  async update(token: Token, patch: Partial<Pick<Token, 'username'>>): Promise<void> {
+    await this.ds.getRepository(Token).update({ id: token.id }, patch);
+  }
+}

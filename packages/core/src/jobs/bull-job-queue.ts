@@ -1,0 +1,62 @@
+import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import type { Job, Queue } from 'bull';
+import { DEFAULT_JOB_OPTIONS, type JobHandler, JobQueue, type JobOptions } from './job-queue';
+
+export const QUEUE_NAME = 'stowage';
+
+/** Jobs in Redis through Bull: any process may add, every worker process consumes. */
+export class BullJobQueue extends JobQueue implements OnApplicationBootstrap {
+  private readonly logger = new Logger('jobs');
+  private readonly definitions = new Map<string, { handler: JobHandler; concurrency: number }>();
+  private readonly added = new Set<Job>();
+
+  constructor(
+    private readonly queue: Queue,
+    private readonly processing: boolean,
+  ) {
+    super();
+  }
+
+  define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
+    this.definitions.set(name, { handler: handler as JobHandler, concurrency: opts.concurrency ?? 1 });
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.processing) return;
+    for (const [name, { handler, concurrency }] of this.definitions) {
+      void this.queue.process(name, concurrency, (job: Job) => handler(job.data));
+    }
+    this.queue.on('failed', (job, err) => {
+      if (job.attemptsMade >= (job.opts.attempts ?? 1)) this.logger.error({ err, job: job.name, id: job.id }, 'job failed');
+    });
+  }
+
+  async add<T>(name: string, data: T, opts: JobOptions = {}): Promise<void> {
+    const o = { ...DEFAULT_JOB_OPTIONS, ...opts };
+    const job = await this.queue.add(name, data, {
+      attempts: o.attempts,
+      backoff: { type: 'exponential', delay: o.backoffMs },
+      delay: o.delayMs,
+      jobId: o.jobId,
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    });
+    this.added.add(job);
+    void job
+      .finished()
+      .catch(() => undefined)
+      .finally(() => this.added.delete(job));
+  }
+
+  async repeat(name: string, everyMs: number): Promise<void> {
+    await this.queue.add(name, {}, { repeat: { every: everyMs }, jobId: `repeat:${name}`, removeOnComplete: true, removeOnFail: 100 });
+  }
+
+  async check(): Promise<void> {
+    await this.queue.client.ping();
+  }
+
+  async drain(): Promise<void> {
+    while (this.added.size) await Promise.allSettled([...this.added].map((j) => j.finished()));
+  }
+}

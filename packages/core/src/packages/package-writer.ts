@@ -1,0 +1,172 @@
+import type { EntityManager } from 'typeorm';
+import type { PackageChange } from '../events/package-events';
+import type { Digests } from '../storage/hashing-meter';
+import type { FormatRegistry } from '../plugin/format-registry';
+import { Package } from './package.entity';
+import { PackageFile } from './package-file.entity';
+import type { PackageStatus } from './package-status';
+
+export interface UpsertPackage {
+  projectId: number;
+  packageType: string;
+  name: string;
+  version: string;
+  /** Set on creation; on an existing package only when given. */
+  status?: PackageStatus;
+  /** Set on creation only; use update() to change an existing package's metadata. */
+  metadata?: Record<string, unknown>;
+}
+
+export interface NewFile {
+  fileName: string;
+  blob: Pick<Digests, 'sha256' | 'md5' | 'sha1' | 'sha512' | 'size'>;
+  metadata?: Record<string, unknown>;
+}
+
+type Row = Record<string, unknown>;
+
+function toPackage(m: EntityManager, row: Row): Package {
+  return m.getRepository(Package).create(row as Partial<Package>);
+}
+
+/**
+ * The write side of PackageService, bound to one transaction. Every change goes through
+ * here so that revisions of touched names are bumped and events emitted in one place.
+ */
+export class PackageWriter {
+  private readonly touched = new Map<string, { projectId: number; packageType: string; normalizedName: string }>();
+  readonly changes: PackageChange[] = [];
+
+  constructor(
+    readonly manager: EntityManager,
+    private readonly formats: FormatRegistry,
+  ) {}
+
+  private note(kind: PackageChange['kind'], pkg: Pick<Package, 'project_id' | 'package_type' | 'normalized_name' | 'id'>): void {
+    const key = `${pkg.project_id}\u0000${pkg.package_type}\u0000${pkg.normalized_name}`;
+    this.touched.set(key, { projectId: pkg.project_id, packageType: pkg.package_type, normalizedName: pkg.normalized_name });
+    this.changes.push({ kind, projectId: pkg.project_id, packageType: pkg.package_type, normalizedName: pkg.normalized_name, packageId: pkg.id });
+  }
+
+  /**
+   * The live package for this name and version, created if missing. Concurrent callers get
+   * the same row, and the row stays locked until the transaction ends.
+   */
+  async upsertPackage(input: UpsertPackage): Promise<{ pkg: Package; created: boolean }> {
+    const format = this.formats.get(input.packageType);
+    const [row] = await this.manager.query(
+      `INSERT INTO packages (project_id, package_type, name, normalized_name, version, normalized_version, status, metadata)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (project_id, package_type, normalized_name, normalized_version) WHERE status <> 'pending_destruction'
+       DO UPDATE SET updated_at = now()${input.status ? ', status = EXCLUDED.status' : ''}
+       RETURNING *, (xmax = 0) AS created`,
+      [
+        input.projectId,
+        input.packageType,
+        input.name,
+        format.normalizeName(input.name),
+        input.version,
+        input.version === '' ? '' : format.normalizeVersion(input.version),
+        input.status ?? 'default',
+        input.metadata ?? {},
+      ],
+    );
+    const { created, ...rest } = row as Row & { created: boolean };
+    const pkg = toPackage(this.manager, rest);
+    this.note(created ? 'package.published' : 'package.updated', pkg);
+    return { pkg, created: Boolean(created) };
+  }
+
+  async update(pkg: Package, patch: { status?: PackageStatus; metadata?: Record<string, unknown> }): Promise<Package> {
+    const sets: string[] = ['updated_at = now()'];
+    const params: unknown[] = [pkg.id];
+    if (patch.status) sets.push(`status = $${params.push(patch.status)}`);
+    if (patch.metadata) sets.push(`metadata = $${params.push(patch.metadata)}`);
+    const [rows] = await this.manager.query(`UPDATE packages SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
+    const updated = toPackage(this.manager, (rows as Row[])[0]);
+    this.note('package.updated', updated);
+    return updated;
+  }
+
+  async files(pkg: Package, fileName?: string): Promise<PackageFile[]> {
+    const where = fileName === undefined ? { package_id: pkg.id } : { package_id: pkg.id, file_name: fileName };
+    return this.manager.getRepository(PackageFile).find({ where, order: { id: 'ASC' } });
+  }
+
+  async addFile(pkg: Package, file: NewFile): Promise<PackageFile> {
+    const repo = this.manager.getRepository(PackageFile);
+    const saved = await repo.save(
+      repo.create({
+        package_id: pkg.id,
+        file_name: file.fileName,
+        size: file.blob.size,
+        file_sha256: file.blob.sha256,
+        file_md5: file.blob.md5,
+        file_sha1: file.blob.sha1,
+        file_sha512: file.blob.sha512,
+        metadata: file.metadata ?? {},
+      }),
+    );
+    await this.manager.query('UPDATE blobs SET orphaned_at = NULL WHERE sha256 = $1', [file.blob.sha256]);
+    this.note('file.added', pkg);
+    return saved;
+  }
+
+  async removeFiles(pkg: Package, files: PackageFile[]): Promise<void> {
+    if (!files.length) return;
+    const ids = files.map((f) => f.id);
+    await this.manager.query('DELETE FROM package_files WHERE id = ANY($1)', [ids]);
+    await this.markOrphans(files.map((f) => f.file_sha256));
+    this.note('file.deleted', pkg);
+  }
+
+  async deletePackage(pkg: Package): Promise<void> {
+    const shas: { file_sha256: string }[] = await this.manager.query('SELECT file_sha256 FROM package_files WHERE package_id = $1', [pkg.id]);
+    await this.manager.query('DELETE FROM packages WHERE id = $1', [pkg.id]);
+    await this.markOrphans(shas.map((r) => r.file_sha256));
+    this.note('package.deleted', pkg);
+  }
+
+  /** Points `tag` of the package's name at this package (moving it if it exists). */
+  async setTag(pkg: Package, tag: string): Promise<void> {
+    await this.manager.query(
+      `INSERT INTO package_tags (package_id, project_id, package_type, normalized_name, name)
+       VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (project_id, package_type, normalized_name, name)
+       DO UPDATE SET package_id = EXCLUDED.package_id, updated_at = now()`,
+      [pkg.id, pkg.project_id, pkg.package_type, pkg.normalized_name, tag],
+    );
+    this.note('tag.changed', pkg);
+  }
+
+  /** Returns whether the tag existed. */
+  async removeTag(ref: { projectId: number; packageType: string; normalizedName: string }, tag: string): Promise<boolean> {
+    const [, count] = await this.manager.query(
+      'DELETE FROM package_tags WHERE project_id = $1 AND package_type = $2 AND normalized_name = $3 AND name = $4',
+      [ref.projectId, ref.packageType, ref.normalizedName, tag],
+    );
+    if (count) this.note('tag.changed', { project_id: ref.projectId, package_type: ref.packageType, normalized_name: ref.normalizedName, id: 0 });
+    return count > 0;
+  }
+
+  private async markOrphans(shas: string[]): Promise<void> {
+    if (!shas.length) return;
+    await this.manager.query(
+      `UPDATE blobs b SET orphaned_at = now() WHERE b.sha256 = ANY($1)
+         AND NOT EXISTS (SELECT 1 FROM package_files f WHERE f.file_sha256 = b.sha256)`,
+      [[...new Set(shas)]],
+    );
+  }
+
+  /** Bumps the revision of every name this transaction touched (called before commit). */
+  async bumpRevisions(): Promise<void> {
+    for (const t of this.touched.values()) {
+      await this.manager.query(
+        `INSERT INTO package_names (project_id, package_type, normalized_name) VALUES ($1, $2, $3)
+         ON CONFLICT (project_id, package_type, normalized_name)
+         DO UPDATE SET revision = package_names.revision + 1, changed_at = now()`,
+        [t.projectId, t.packageType, t.normalizedName],
+      );
+    }
+  }
+}

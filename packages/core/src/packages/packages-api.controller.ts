@@ -1,0 +1,163 @@
+import { Controller, Delete, Get, HttpCode, Inject, Param, Query, Req, Res } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DataSource, SelectQueryBuilder } from 'typeorm';
+import { AccessService } from '../auth/access.service';
+import { PackageAccess } from '../auth/package-access.guard';
+import type { Principal } from '../auth/principal';
+import { CurrentGroup, CurrentPrincipal, CurrentProject } from '../auth/request-context';
+import { StowageConfig } from '../config';
+import { ApiParams } from '../http/api-params';
+import { httpErrors } from '../http/http-error';
+import { pageParams, setPaginationHeaders } from '../http/pagination';
+import { FormatRegistry } from '../plugin/format-registry';
+import type { Namespace } from '../projects/namespace.entity';
+import type { ProjectContext } from '../projects/project-context';
+import { Package } from './package.entity';
+import { PackageFile } from './package-file.entity';
+import { DISPLAYABLE_STATUSES, PACKAGE_STATUSES } from './package-status';
+import { PackageService } from './package.service';
+import { packageFileJson, packageJson } from './representations';
+
+const ORDER_COLUMNS = { created_at: 'pkg.created_at', name: 'pkg.name', version: 'pkg.version', type: 'pkg.package_type' } as const;
+
+/** GitLab's shared Packages API: list, show and delete packages and their files. */
+@Controller('api/v4')
+export class PackagesApiController {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly packages: PackageService,
+    private readonly access: AccessService,
+    private readonly formats: FormatRegistry,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+  ) {}
+
+  private get baseUrl() {
+    return this.config.server.external_url!;
+  }
+
+  @Get('projects/:id/packages')
+  @PackageAccess('read')
+  async listProject(@CurrentProject() ctx: ProjectContext, @Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    const qb = this.baseQuery().where('pkg.project_id = :projectId', { projectId: ctx.project.id });
+    return this.list(qb, query, req, reply, false);
+  }
+
+  @Get('groups/:id/packages')
+  @PackageAccess('read', { scope: 'group' })
+  async listGroup(
+    @CurrentGroup() group: Namespace,
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const readable = this.access.readableProjects(principal);
+    const exclude = new ApiParams(query, {}).boolean('exclude_subgroups') ?? false;
+    const qb = this.baseQuery()
+      .where(exclude ? 'n.id = :groupId' : ':groupId = ANY(n.traversal_ids)', { groupId: group.id })
+      .andWhere(readable.where, readable.params);
+    return this.list(qb, query, req, reply, true);
+  }
+
+  @Get('projects/:id/packages/:package_id')
+  @PackageAccess('read')
+  async show(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string) {
+    const pkg = await this.findPackage(ctx, id);
+    const tags = await this.tagNames([pkg.id]);
+    return packageJson(pkg, ctx.project, this.baseUrl, tags.get(pkg.id));
+  }
+
+  @Delete('projects/:id/packages/:package_id')
+  @PackageAccess('delete')
+  @HttpCode(204)
+  async destroy(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string) {
+    await this.packages.deletePackage(await this.findPackage(ctx, id));
+  }
+
+  @Get('projects/:id/packages/:package_id/package_files')
+  @PackageAccess('read')
+  async files(
+    @CurrentProject() ctx: ProjectContext,
+    @Param('package_id') id: string,
+    @Query() query: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const pkg = await this.findPackage(ctx, id);
+    const page = pageParams(query);
+    const [files, total] = await this.ds
+      .getRepository(PackageFile)
+      .findAndCount({ where: { package_id: pkg.id }, order: { id: 'ASC' }, skip: page.offset, take: page.perPage });
+    setPaginationHeaders(req, reply, page, total, this.baseUrl);
+    return files.map(packageFileJson);
+  }
+
+  @Delete('projects/:id/packages/:package_id/package_files/:file_id')
+  @PackageAccess('delete')
+  @HttpCode(204)
+  async destroyFile(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string, @Param('file_id') fileId: string) {
+    const pkg = await this.findPackage(ctx, id);
+    const file = /^\d{1,9}$/.test(fileId) ? await this.ds.getRepository(PackageFile).findOneBy({ id: Number(fileId), package_id: pkg.id }) : null;
+    if (!file) throw httpErrors.notFound();
+    await this.packages.deleteFile(pkg, file);
+  }
+
+  private async findPackage(ctx: ProjectContext, id: string): Promise<Package> {
+    const pkg = /^\d{1,9}$/.test(id) ? await this.packages.findPackageById(ctx.project.id, Number(id)) : null;
+    if (!pkg || pkg.status === 'pending_destruction') throw httpErrors.notFound('Package');
+    return pkg;
+  }
+
+  private baseQuery(): SelectQueryBuilder<Package> {
+    return this.ds
+      .getRepository(Package)
+      .createQueryBuilder('pkg')
+      .innerJoin('projects', 'p', 'p.id = pkg.project_id')
+      .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
+      .addSelect('p.full_path', 'project_full_path');
+  }
+
+  private async list(qb: SelectQueryBuilder<Package>, query: unknown, req: FastifyRequest, reply: FastifyReply, withProject: boolean) {
+    const p = new ApiParams(query, {});
+    const type = p.oneOf('package_type', this.formats.names());
+    const name = p.string('package_name');
+    const version = p.string('package_version');
+    const status = p.oneOf('status', PACKAGE_STATUSES.filter((s) => s !== 'pending_destruction'));
+    const orderBy = p.oneOf('order_by', Object.keys(ORDER_COLUMNS) as (keyof typeof ORDER_COLUMNS)[]) ?? 'created_at';
+    const sort = p.oneOf('sort', ['asc', 'desc'] as const) ?? 'asc';
+    const page = pageParams(query);
+
+    if (type) qb.andWhere('pkg.package_type = :type', { type });
+    if (name) qb.andWhere("pkg.name ILIKE :name ESCAPE '\\'", { name: `%${name.replace(/[\\%_]/g, '\\$&')}%` });
+    if (version) qb.andWhere('pkg.version = :version', { version });
+    if (!p.boolean('include_versionless')) qb.andWhere("pkg.version <> ''");
+    qb.andWhere('pkg.status IN (:...statuses)', { statuses: status ? [status] : [...DISPLAYABLE_STATUSES] });
+
+    const total = await qb.getCount();
+    const { entities, raw } = await qb
+      .orderBy(ORDER_COLUMNS[orderBy], sort.toUpperCase() as 'ASC' | 'DESC')
+      .addOrderBy('pkg.id', sort.toUpperCase() as 'ASC' | 'DESC')
+      .offset(page.offset)
+      .limit(page.perPage)
+      .getRawAndEntities();
+    setPaginationHeaders(req, reply, page, total, this.baseUrl);
+    const tags = await this.tagNames(entities.map((e) => e.id));
+    return entities.map((pkg, i) => {
+      const fullPath = (raw[i] as { project_full_path: string }).project_full_path;
+      const json = packageJson(pkg, { id: pkg.project_id, full_path: fullPath }, this.baseUrl, tags.get(pkg.id));
+      return withProject ? { ...json, project_id: pkg.project_id, project_path: fullPath } : json;
+    });
+  }
+
+  private async tagNames(packageIds: number[]): Promise<Map<number, string[]>> {
+    const out = new Map<number, string[]>();
+    if (!packageIds.length) return out;
+    const rows: { package_id: number; name: string }[] = await this.ds.query(
+      'SELECT package_id, name FROM package_tags WHERE package_id = ANY($1) ORDER BY name',
+      [packageIds],
+    );
+    for (const r of rows) out.set(r.package_id, [...(out.get(r.package_id) ?? []), r.name]);
+    return out;
+  }
+}

@@ -1,0 +1,38 @@
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { Logger as Pino } from 'pino';
+import { HttpErrorFilter } from '../http/error.filter';
+import { configureFastify, fastifyOptions } from '../http/fastify-setup';
+import { createLogger, PinoNestLogger } from '../http/logger';
+import { StowageModule, type StowageModuleOptions } from './stowage.module';
+
+export type StowageAppOptions = Omit<StowageModuleOptions, 'http'> & { logger?: Pino };
+
+/** The HTTP server, initialised (migrations run, root ensured) but not yet listening. */
+export async function createStowageApp(opts: StowageAppOptions): Promise<NestFastifyApplication> {
+  const logger = opts.logger ?? createLogger(opts.config.log.level);
+  const adapter = new FastifyAdapter({
+    ...fastifyOptions({ bodyLimit: opts.config.server.body_limit, trustProxy: opts.config.server.trust_proxy }),
+    loggerInstance: logger,
+  } as ConstructorParameters<typeof FastifyAdapter>[0]);
+  configureFastify(adapter.getInstance());
+  const app = await NestFactory.create<NestFastifyApplication>(StowageModule.forRoot({ ...opts, http: true }), adapter, {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  app.useGlobalFilters(new HttpErrorFilter());
+  await app.init();
+  return app;
+}
+
+/** A process that only runs background jobs (`stowage worker`). */
+export async function createStowageWorker(opts: StowageAppOptions): Promise<INestApplicationContext> {
+  const logger = opts.logger ?? createLogger(opts.config.log.level);
+  const ctx = await NestFactory.createApplicationContext(StowageModule.forRoot({ ...opts, http: false, processJobs: true }), {
+    logger: new PinoNestLogger(logger),
+    abortOnError: false,
+  });
+  await ctx.init();
+  return ctx;
+}

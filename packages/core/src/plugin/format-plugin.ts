@@ -1,0 +1,57 @@
+import type { DynamicModule } from '@nestjs/common';
+import { FormatConfig } from '../config/stowage-config';
+
+/** Options every format module's `register()` receives (its `formats.<name>` section). */
+export interface FormatModuleOptions<C extends FormatConfig = FormatConfig> {
+  config: C;
+}
+
+/** A Nest module class built with ConfigurableModuleBuilder<FormatModuleOptions<C>>. */
+export interface FormatModuleClass<C extends FormatConfig = FormatConfig> {
+  register(options: FormatModuleOptions<C>): DynamicModule;
+}
+
+export interface FormatPluginDefinition<C extends FormatConfig = FormatConfig> {
+  /** The config key (`formats.<name>`) and the package_type of its packages. */
+  name: string;
+  module: FormatModuleClass<C>;
+  /** Class of its `formats.<name>` section; must extend FormatConfig. */
+  config?: new () => C;
+  entities?: Function[];
+  migrations?: Function[];
+  /** The canonical spelling names are looked up and compared by (PEP 503, lower-case…). */
+  normalizeName?: (name: string) => string;
+  /** The canonical spelling versions are compared by (`1.0` = `1.0.0` for PEP 440…). */
+  normalizeVersion?: (version: string) => string;
+  /** Whether a project with no duplicate setting accepts a duplicate of this format. */
+  duplicatesAllowedByDefault?: boolean;
+}
+
+const FORMAT_PLUGIN = Symbol.for('stowage.format-plugin');
+
+export interface FormatPlugin<C extends FormatConfig = FormatConfig> extends Readonly<Required<FormatPluginDefinition<C>>> {
+  readonly [FORMAT_PLUGIN]: true;
+}
+
+const FORMAT_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+
+/** Declares a format plugin; the server enables it when `formats.<name>.enabled` is true. */
+export function defineFormatPlugin<C extends FormatConfig = FormatConfig>(def: FormatPluginDefinition<C>): FormatPlugin<C> {
+  if (!FORMAT_NAME.test(def.name)) throw new Error(`format plugin name "${def.name}" must match ${FORMAT_NAME}`);
+  if (typeof def.module?.register !== 'function') throw new Error(`format plugin ${def.name}: module must have a static register()`);
+  return {
+    name: def.name,
+    module: def.module,
+    config: def.config ?? (FormatConfig as new () => C),
+    entities: def.entities ?? [],
+    migrations: def.migrations ?? [],
+    normalizeName: def.normalizeName ?? ((n) => n),
+    normalizeVersion: def.normalizeVersion ?? ((v) => v),
+    duplicatesAllowedByDefault: def.duplicatesAllowedByDefault ?? true,
+    [FORMAT_PLUGIN]: true,
+  };
+}
+
+export function isFormatPlugin(value: unknown): value is FormatPlugin {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FORMAT_PLUGIN] === true;
+}

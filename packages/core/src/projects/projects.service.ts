@@ -1,0 +1,114 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
+import { Namespace } from './namespace.entity';
+import { Project } from './project.entity';
+import type { ProjectContext } from './project-context';
+import type { Visibility } from './visibility';
+
+/** `12` or `group/sub/project` (URL-decoded already): GitLab's two ways to name a resource. */
+function byIdOrPath(idOrPath: string): { id: number } | { path: string } | null {
+  if (/^\d+$/.test(idOrPath)) {
+    const id = Number(idOrPath);
+    return id > 0 && id <= 2_147_483_647 ? { id } : null;
+  }
+  return idOrPath.length > 0 && idOrPath.length <= 2048 ? { path: idOrPath } : null;
+}
+
+@Injectable()
+export class ProjectsService {
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  async findProject(idOrPath: string): Promise<ProjectContext | null> {
+    const key = byIdOrPath(idOrPath);
+    if (!key) return null;
+    const qb = this.ds.getRepository(Project).createQueryBuilder('p');
+    const project = await ('id' in key
+      ? qb.where('p.id = :id', { id: key.id })
+      : qb.where('lower(p.full_path) = lower(:path)', { path: key.path })
+    ).getOne();
+    if (!project) return null;
+    const namespace = await this.ds.getRepository(Namespace).findOneByOrFail({ id: project.namespace_id });
+    return { project, namespace };
+  }
+
+  async findProjectById(id: number): Promise<ProjectContext | null> {
+    return this.findProject(String(id));
+  }
+
+  /** A group (not a user namespace) by id or full path. */
+  async findGroup(idOrPath: string): Promise<Namespace | null> {
+    const key = byIdOrPath(idOrPath);
+    if (!key) return null;
+    const qb = this.ds.getRepository(Namespace).createQueryBuilder('n').where("n.kind = 'group'");
+    return ('id' in key
+      ? qb.andWhere('n.id = :id', { id: key.id })
+      : qb.andWhere('lower(n.full_path) = lower(:path)', { path: key.path })
+    ).getOne();
+  }
+
+  async findNamespace(id: number): Promise<Namespace | null> {
+    return this.ds.getRepository(Namespace).findOneBy({ id });
+  }
+
+  async createNamespace(
+    input: { kind: 'group' | 'user'; name: string; path: string; parent?: Namespace | null; visibility: Visibility; description?: string },
+    manager: EntityManager = this.ds.manager,
+  ): Promise<Namespace> {
+    const repo = manager.getRepository(Namespace);
+    const parent = input.parent ?? null;
+    const saved = await repo.save(
+      repo.create({
+        kind: input.kind,
+        name: input.name,
+        path: input.path,
+        full_path: parent ? `${parent.full_path}/${input.path}` : input.path,
+        parent_id: parent?.id ?? null,
+        traversal_ids: [],
+        visibility: input.visibility,
+        description: input.description ?? '',
+      }),
+    );
+    saved.traversal_ids = [...(parent?.traversal_ids ?? []), saved.id];
+    await repo.update({ id: saved.id }, { traversal_ids: saved.traversal_ids });
+    return saved;
+  }
+
+  async createProject(input: {
+    namespace: Namespace;
+    name: string;
+    path: string;
+    visibility: Visibility;
+    description?: string;
+    packages_enabled?: boolean;
+  }): Promise<ProjectContext> {
+    const repo = this.ds.getRepository(Project);
+    const project = await repo.save(
+      repo.create({
+        namespace_id: input.namespace.id,
+        name: input.name,
+        path: input.path,
+        full_path: `${input.namespace.full_path}/${input.path}`,
+        description: input.description ?? '',
+        visibility: input.visibility,
+        packages_enabled: input.packages_enabled ?? true,
+      }),
+    );
+    return { project, namespace: input.namespace };
+  }
+
+  async updateProject(project: Project, patch: Partial<Pick<Project, 'name' | 'description' | 'visibility' | 'packages_enabled'>>): Promise<Project> {
+    await this.ds.getRepository(Project).update({ id: project.id }, patch);
+    return this.ds.getRepository(Project).findOneByOrFail({ id: project.id });
+  }
+
+  /** Whether a namespace or project already uses this full path (paths are case-insensitive). */
+  async fullPathTaken(fullPath: string): Promise<boolean> {
+    const [row] = await this.ds.query(
+      `SELECT EXISTS (SELECT 1 FROM namespaces WHERE lower(full_path) = lower($1))
+           OR EXISTS (SELECT 1 FROM projects WHERE lower(full_path) = lower($1)) AS taken`,
+      [fullPath],
+    );
+    return Boolean(row.taken);
+  }
+}

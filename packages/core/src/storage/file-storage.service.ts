@@ -1,0 +1,173 @@
+import { basename } from 'node:path';
+import { pipeline, type Readable } from 'node:stream';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { Blob } from '../blobs/blob.entity';
+import { StowageConfig } from '../config';
+import { httpErrors } from '../http/http-error';
+import { type BlobStore, type BlobStoreKind, type ByteRange } from './blob-store';
+import { contentDisposition } from './content-disposition';
+import { type Digests, HashingMeter } from './hashing-meter';
+import { parseRange } from './http-range';
+import { newStorageKey } from './storage-key';
+
+export const BLOB_STORES = Symbol('BLOB_STORES');
+export type BlobStores = ReadonlyMap<BlobStoreKind, BlobStore>;
+
+/** An upload that is now a blob row; hand it to PackageService to attach it to a package. */
+export interface StoredBlob extends Digests {
+  /** This upload created the blob (rather than finding the same bytes stored already). */
+  created: boolean;
+  /** The row's orphan stamp as this upload left it; release() only removes a blob it still owns. */
+  orphanedAt: Date;
+}
+
+/** What a download needs to know about a package file. */
+export interface DownloadableFile {
+  file_sha256: string;
+  file_name: string;
+  created_at: Date;
+}
+
+export interface SendOptions {
+  /** Name offered to the client; defaults to the last segment of the file name. */
+  fileName?: string;
+  contentType?: string;
+  disposition?: 'attachment' | 'inline';
+  headers?: Record<string, string>;
+}
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  return header.split(',').some((t) => {
+    const v = t.trim();
+    return v === '*' || v === etag || v === `W/${etag}`;
+  });
+}
+
+/**
+ * Every upload and download of package bytes goes through here. Uploads stream once through
+ * a hashing meter into the configured store and become a blob row keyed by sha256, so equal
+ * bytes are kept once; downloads stream back with HTTP caching and range semantics.
+ */
+@Injectable()
+export class FileStorage {
+  private readonly logger = new Logger('storage');
+
+  constructor(
+    @Inject(BLOB_STORES) private readonly stores: BlobStores,
+    @InjectDataSource() private readonly ds: DataSource,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+  ) {}
+
+  /** The store new uploads are written to. */
+  uploadStore(): BlobStore {
+    const os = this.config.packages.object_store;
+    return os.enabled && os.direct_upload ? this.blobStore('object') : this.blobStore('local');
+  }
+
+  blobStore(kind: BlobStoreKind): BlobStore {
+    const store = this.stores.get(kind);
+    if (!store) throw new Error(`no ${kind} blob store is configured`);
+    return store;
+  }
+
+  /**
+   * Streams `body` into storage. Rejects with SizeLimitExceededError past `maxSize`, or with
+   * the stream's error if the client goes away; either way nothing is left behind.
+   */
+  async store(body: Readable, opts: { maxSize?: number; size?: number } = {}): Promise<StoredBlob> {
+    const store = this.uploadStore();
+    const key = newStorageKey();
+    const meter = new HashingMeter(opts.maxSize);
+    const source = pipeline(body, meter, () => undefined);
+    try {
+      await store.put(key, source, { size: opts.size });
+    } catch (err) {
+      meter.destroy();
+      await store.delete(key).catch(() => undefined);
+      throw err;
+    }
+    const d = meter.digests();
+    // Equal bytes stored already: keep the existing blob and drop this copy. Refreshing the
+    // orphan stamp keeps the collector off the blob until this upload's file row exists.
+    const [row] = await this.ds.query(
+      `INSERT INTO blobs (sha256, size, md5, sha1, sha512, store, storage_key, orphaned_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, now())
+       ON CONFLICT (sha256) DO UPDATE SET orphaned_at = now()
+       RETURNING storage_key, orphaned_at, (xmax = 0) AS created`,
+      [d.sha256, d.size, d.md5, d.sha1, d.sha512, store.kind, key],
+    );
+    if (row.storage_key !== key) await store.delete(key).catch((err) => this.logger.warn({ err, key }, 'could not remove a duplicate copy'));
+    return { ...d, created: Boolean(row.created), orphanedAt: row.orphaned_at };
+  }
+
+  /**
+   * Undoes `put` after the package write that was to use the blob failed: removes the blob
+   * if this upload created it and nothing else has claimed it since.
+   */
+  async release(blob: StoredBlob): Promise<void> {
+    if (!blob.created) return;
+    const rows: { store: BlobStoreKind; storage_key: string }[] = await this.ds.query(
+      `DELETE FROM blobs b WHERE b.sha256 = $1 AND b.orphaned_at = $2
+         AND NOT EXISTS (SELECT 1 FROM package_files f WHERE f.file_sha256 = b.sha256)
+       RETURNING store, storage_key`,
+      [blob.sha256, blob.orphanedAt],
+    );
+    for (const r of rows) await this.blobStore(r.store).delete(r.storage_key).catch(() => undefined);
+  }
+
+  async blob(sha256: string): Promise<Blob | null> {
+    return this.ds.getRepository(Blob).findOneBy({ sha256 });
+  }
+
+  /** Opens stored bytes (or a range of them) for a format that reads its own files. */
+  async open(sha256: string, range?: ByteRange): Promise<Readable> {
+    const blob = await this.blob(sha256);
+    if (!blob) throw new Error(`blob ${sha256} does not exist`);
+    return this.blobStore(blob.store as BlobStoreKind).get(blob.storage_key, range);
+  }
+
+  /**
+   * Answers a GET or HEAD for a file: ETag (its sha256), Last-Modified, Range (206/416),
+   * If-None-Match (304), Content-Disposition, and either the bytes or, for object storage
+   * without proxy_download, a redirect to a short-lived presigned URL.
+   */
+  async send(request: FastifyRequest, reply: FastifyReply, file: DownloadableFile, opts: SendOptions = {}): Promise<FastifyReply> {
+    const blob = await this.blob(file.file_sha256);
+    if (!blob) throw httpErrors.notFound('File');
+    const store = this.blobStore(blob.store as BlobStoreKind);
+    const fileName = opts.fileName ?? basename(file.file_name);
+    const contentType = opts.contentType ?? 'application/octet-stream';
+    const etag = `"${blob.sha256}"`;
+    reply
+      .header('etag', etag)
+      .header('last-modified', file.created_at.toUTCString())
+      .header('accept-ranges', 'bytes')
+      .header('content-type', contentType)
+      .header('content-disposition', contentDisposition(fileName, opts.disposition));
+    for (const [k, v] of Object.entries(opts.headers ?? {})) reply.header(k, v);
+
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.status(304).send();
+
+    if (blob.store === 'object' && !this.config.packages.object_store.proxy_download && store.presignedGetUrl) {
+      const url = await store.presignedGetUrl(blob.storage_key, { expiresInSeconds: 300, fileName, contentType });
+      return reply.status(302).header('location', url).header('content-length', 0).send();
+    }
+
+    let range = parseRange(request.headers.range, blob.size);
+    const ifRange = request.headers['if-range'];
+    if (range.kind !== 'full' && ifRange && ifRange !== etag) range = { kind: 'full' };
+    if (range.kind === 'unsatisfiable') {
+      reply.removeHeader('content-disposition');
+      return reply.status(416).header('content-range', `bytes */${blob.size}`).header('content-length', 0).send();
+    }
+    const r = range.kind === 'partial' ? range.range : undefined;
+    reply.header('content-length', r ? r.end - r.start + 1 : blob.size);
+    if (r) reply.status(206).header('content-range', `bytes ${r.start}-${r.end}/${blob.size}`);
+    if (request.method === 'HEAD') return reply.send();
+    return reply.send(await store.get(blob.storage_key, r));
+  }
+}
