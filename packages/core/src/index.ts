@@ -1,4 +1,5 @@
 // The public surface of @stowage/core: what plugins and the server may import.
+import 'reflect-metadata';
 export * from './config';
 export * from './database';
 export { AccessLevel, MEMBER_ACCESS_LEVELS } from './auth/access-level';
@@ -22,6 +23,7 @@ export { HttpError, httpErrors, gitlabMessage, reasonPhrase } from './http/http-
 export { HttpErrorFilter, sendHttpError, toHttpError } from './http/error.filter';
 export { ApiParams } from './http/api-params';
 export { BodyLimit } from './http/body-limit.decorator';
+export { StreamBody, ORIGINAL_CONTENT_TYPE, declaredLength, hasBody, requestStream } from './http/stream-body.decorator';
 export { createLogger, redactUrl } from './http/logger';
 export { pageParams, setPaginationHeaders, type Page } from './http/pagination';
 export * from './jobs';

@@ -1,5 +1,6 @@
 import { Type } from 'class-transformer';
 import {
+  Allow,
   IsArray,
   IsIn,
   IsOptional,
@@ -99,5 +100,5 @@ export class StowageConfig {
   /** Extra plugin modules, loaded by package name. */
   @IsArray() @IsString({ each: true }) plugins: string[] = [];
   /** Validated per installed format plugin by the loader, so it is not decorated here. */
-  formats: Record<string, FormatConfig> = {};
+  @Allow() formats: Record<string, FormatConfig> = {};
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { ORIGINAL_CONTENT_TYPE } from './stream-body.decorator';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -22,7 +23,8 @@ export function fastifyOptions(opts: { bodyLimit: number; trustProxy: boolean })
  * Hooks every route needs, registered before Nest adds its routes:
  * - bodies other than JSON and forms are handed to handlers as the raw stream (package
  *   files are never buffered; handlers enforce their own size limits while streaming);
- * - a route may raise its own JSON body limit with `@BodyLimit()`;
+ * - a route may raise its own JSON body limit with `@BodyLimit()`, or take any body as a
+ *   stream with `@StreamBody()`;
  * - every response names its request id.
  */
 export function configureFastify(app: FastifyInstance): void {
@@ -38,5 +40,10 @@ export function configureFastify(app: FastifyInstance): void {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    if ((request.routeOptions.config as { streamBody?: boolean } | undefined)?.streamBody) {
+      const type = request.headers['content-type'];
+      if (type !== undefined) request.headers[ORIGINAL_CONTENT_TYPE] = type;
+      request.headers['content-type'] = 'application/octet-stream';
+    }
   });
 }

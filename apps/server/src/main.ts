@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { parseArgs } from './cli-args';
+import { run } from './commands';
+
+run(parseArgs(process.argv.slice(2))).then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`stowage: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

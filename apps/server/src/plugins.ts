@@ -1,0 +1,63 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { type FormatPlugin, isFormatPlugin, isStoragePlugin, type StoragePlugin } from '@stowage/core';
+import { genericFormat } from '@stowage/format-generic';
+import { localStorage } from '@stowage/storage-local';
+
+/** What ships with the server; `plugins:` in the config adds more. */
+export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat];
+export const BUILTIN_STORAGES: readonly StoragePlugin[] = [localStorage];
+
+export interface InstalledPlugins {
+  formats: FormatPlugin[];
+  storages: StoragePlugin[];
+}
+
+export class PluginLoadError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PluginLoadError';
+  }
+}
+
+/**
+ * Loads each `plugins:` entry by module name (resolved from the working directory first,
+ * then from the server's own dependencies). Every exported format or storage plugin is
+ * installed; a module that cannot be loaded, exports none, or clashes with one already
+ * installed stops start-up.
+ */
+export function loadPlugins(names: readonly string[], cwd = process.cwd()): InstalledPlugins {
+  const formats = [...BUILTIN_FORMATS];
+  const storages = [...BUILTIN_STORAGES];
+  const fromCwd = createRequire(join(cwd, 'noop.js'));
+  for (const name of names) {
+    let mod: Record<string, unknown>;
+    try {
+      mod = fromCwd(name);
+    } catch {
+      try {
+        mod = require(name);
+      } catch (err) {
+        throw new PluginLoadError(`plugins: ${name} cannot be loaded (${(err as Error).message.split('\n')[0]})`);
+      }
+    }
+    const exported = Object.values(mod ?? {});
+    const newFormats = exported.filter(isFormatPlugin);
+    const newStorages = exported.filter(isStoragePlugin);
+    if (!newFormats.length && !newStorages.length) {
+      throw new PluginLoadError(`plugins: ${name} exports no format or storage plugin (use defineFormatPlugin or defineStoragePlugin)`);
+    }
+    for (const f of newFormats) {
+      if (formats.some((g) => g.name === f.name)) throw new PluginLoadError(`plugins: ${name} defines format ${f.name}, which is already installed`);
+      formats.push(f);
+    }
+    for (const s of newStorages) {
+      const i = storages.findIndex((t) => t.kind === s.kind);
+      // A third-party store of a kind replaces the built-in one (the operator asked for it).
+      if (i >= 0 && BUILTIN_STORAGES.includes(storages[i])) storages.splice(i, 1);
+      else if (i >= 0) throw new PluginLoadError(`plugins: ${name} defines a ${s.kind} storage, which another plugin already provides`);
+      storages.push(s);
+    }
+  }
+  return { formats, storages };
+}

@@ -1,0 +1,76 @@
+import { Controller, Get, HttpCode, Param, Put, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  ApiParams,
+  CurrentProject,
+  declaredLength,
+  FileStorage,
+  hasBody,
+  httpErrors,
+  PackageAccess,
+  PackageService,
+  type ProjectContext,
+  requestStream,
+  StreamBody,
+} from '@stowage/core';
+import { genericTarget } from './generic.naming';
+import { genericFileJson } from './generic.representation';
+import { GENERIC, GenericUploads } from './generic.upload';
+
+// find-my-way's wildcard: the rest of the path (sub-directories and the file name) arrives as `*`.
+type TargetParams = { package_name: string; package_version: string; '*': string };
+
+/** GitLab's generic packages API: any file, under a package name and version, by plain PUT and GET. */
+@Controller('api/v4/projects/:id/packages/generic')
+export class GenericController {
+  constructor(
+    private readonly uploads: GenericUploads,
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
+  ) {}
+
+  @Put(':package_name/:package_version/*')
+  @PackageAccess('write')
+  @StreamBody()
+  @HttpCode(201)
+  async upload(
+    @CurrentProject() ctx: ProjectContext,
+    @Param() params: TargetParams,
+    @Query() query: unknown,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const target = genericTarget({ ...params, path: params['*'] });
+    const q = new ApiParams(query, {});
+    const status = q.oneOf('status', ['default', 'hidden'] as const) ?? 'default';
+    const select = q.oneOf('select', ['package_file'] as const);
+    if (!hasBody(request)) throw httpErrors.invalidParam('file', 'is missing');
+
+    const file = await this.uploads.upload({ ctx, target, status, body: requestStream(request), length: declaredLength(request) });
+    if (select === 'package_file') {
+      reply.status(200);
+      return genericFileJson(file);
+    }
+    return { message: '201 Created' };
+  }
+
+  @Get(':package_name/:package_version/*')
+  @PackageAccess('read')
+  async download(
+    @CurrentProject() ctx: ProjectContext,
+    @Param() params: TargetParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const target = genericTarget({ ...params, path: params['*'] });
+    const pkg = await this.packages.findPackage({ projectId: ctx.project.id, packageType: GENERIC, name: target.name, version: target.version });
+    if (!pkg) throw httpErrors.notFound('Package');
+    const file = await this.packages.findFile(pkg.id, target.fileName);
+    if (!file) throw httpErrors.notFound('Package file');
+    if (request.method === 'GET') this.packages.markDownloaded(pkg);
+    return this.storage.send(request, reply, file, {
+      fileName: target.baseName,
+      headers: { 'x-checksum-sha256': file.file_sha256 },
+    });
+  }
+}

@@ -1,0 +1,2 @@
+// Placeholder: the go format plugin is being written.
+export {};

@@ -1,0 +1,2 @@
+// Placeholder: the maven format plugin is being written.
+export {};

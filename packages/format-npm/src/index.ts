@@ -1,0 +1,2 @@
+// Placeholder: the npm format plugin is being written.
+export {};

@@ -1,0 +1,2 @@
+// Placeholder: the pypi format plugin is being written.
+export {};
