@@ -36,12 +36,16 @@ export function createLogger(level: string): Pino {
   });
 }
 
+/** Nest's start-up chatter (one line per module and route): useful when debugging only. */
+const NEST_BOOT_CONTEXTS = new Set(['NestFactory', 'InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestApplication']);
+
 /** Nest's logger interface over the same pino instance Fastify logs requests with. */
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly pino: Pino) {}
 
-  private write(level: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, rest: unknown[]) {
+  private write(requested: 'info' | 'error' | 'warn' | 'debug' | 'trace', message: unknown, rest: unknown[]) {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest[rest.length - 1] as string) : undefined;
+    const level = requested === 'info' && context && NEST_BOOT_CONTEXTS.has(context) ? 'debug' : requested;
     if (message && typeof message === 'object' && !(message instanceof Error)) {
       this.pino[level]({ context, ...(message as object) }, (rest.length > 1 ? String(rest[0]) : undefined) as string);
     } else if (message instanceof Error) {
