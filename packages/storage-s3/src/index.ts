@@ -1,0 +1,2 @@
+// Placeholder: the S3 blob store is being written.
+export {};
