@@ -31,15 +31,23 @@ export function loadPlugins(names: readonly string[], cwd = process.cwd()): Inst
   const storages = [...BUILTIN_STORAGES];
   const fromCwd = createRequire(join(cwd, 'noop.js'));
   for (const name of names) {
-    let mod: Record<string, unknown>;
+    // Resolve first, so that an error the plugin itself throws while loading is reported
+    // as it is rather than as "cannot find module".
+    let path: string;
     try {
-      mod = fromCwd(name);
+      path = fromCwd.resolve(name);
     } catch {
       try {
-        mod = require(name);
+        path = require.resolve(name);
       } catch (err) {
         throw new PluginLoadError(`plugins: ${name} cannot be loaded (${(err as Error).message.split('\n')[0]})`);
       }
+    }
+    let mod: Record<string, unknown>;
+    try {
+      mod = require(path);
+    } catch (err) {
+      throw new PluginLoadError(`plugins: ${name} cannot be loaded (${(err as Error).message.split('\n')[0]})`);
     }
     const exported = Object.values(mod ?? {});
     const newFormats = exported.filter(isFormatPlugin);

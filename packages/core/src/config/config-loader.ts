@@ -107,7 +107,7 @@ function validateSection<T extends object>(cls: new () => T, raw: unknown, path:
     return new cls();
   }
   const instance = plainToInstance(cls, raw ?? {}, { exposeDefaultValues: true });
-  flattenErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true }), path, problems);
+  flattenErrors(validateSync(instance, { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: true }), path, problems);
   return instance;
 }
 
@@ -122,7 +122,7 @@ export function resolveConfig(raw: RawConfig, formats: FormatConfigSchemas = new
   const problems: string[] = [];
   const { formats: rawFormats, ...rest } = raw;
   const config = plainToInstance(StowageConfig, rest, { exposeDefaultValues: true });
-  flattenErrors(validateSync(config, { whitelist: true, forbidNonWhitelisted: true }), '', problems);
+  flattenErrors(validateSync(config, { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: true }), '', problems);
 
   config.formats = {};
   if (rawFormats !== undefined && rawFormats !== null && !isPlainObject(rawFormats)) {

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// Runs the benchmarks: every bench/*.mjs (this file excepted), or the ones named.
+//   node bench/run.mjs                        all of them
+//   node bench/run.mjs generic-upload --postgres   one, with its own arguments
+import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const all = readdirSync(here)
+  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs')
+  .map((f) => f.slice(0, -'.mjs'.length))
+  .sort();
+
+const args = process.argv.slice(2);
+const named = args.filter((a) => !a.startsWith('-'));
+const flags = args.filter((a) => a.startsWith('-'));
+const unknown = named.filter((n) => !all.includes(n.replace(/\.mjs$/, '')));
+if (unknown.length) {
+  console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${all.join(', ')}`);
+  process.exit(2);
+}
+const selected = named.length ? named.map((n) => n.replace(/\.mjs$/, '')) : all;
+
+let failed = 0;
+for (const name of selected) {
+  console.log(`\n=== bench/${name}.mjs ${flags.join(' ')}`);
+  const code = await new Promise((res) => {
+    const child = spawn(process.execPath, [join(here, `${name}.mjs`), ...flags], { stdio: 'inherit' });
+    child.on('exit', (c, signal) => res(c ?? (signal ? 1 : 0)));
+  });
+  if (code !== 0) {
+    failed++;
+    console.error(`bench/${name}.mjs exited with ${code}`);
+  }
+}
+process.exit(failed ? 1 : 0);
