@@ -1,0 +1,2 @@
+// Placeholder: the composer format plugin is being written.
+export {};
