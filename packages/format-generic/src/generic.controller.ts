@@ -42,7 +42,8 @@ export class GenericController {
   ) {
     const target = genericTarget({ ...params, path: params['*'] });
     const q = new ApiParams(query, {});
-    const status = q.oneOf('status', ['default', 'hidden'] as const) ?? 'default';
+    // Only a given status changes an existing package (GitLab): a plain re-upload keeps it hidden.
+    const status = q.oneOf('status', ['default', 'hidden'] as const);
     const select = q.oneOf('select', ['package_file'] as const);
     if (!hasBody(request)) throw httpErrors.invalidParam('file', 'is missing');
 

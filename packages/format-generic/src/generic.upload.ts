@@ -23,7 +23,8 @@ const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed'
 export interface GenericUpload {
   ctx: ProjectContext;
   target: GenericTarget;
-  status: PackageStatus;
+  /** Set on a new package (default `default`); on an existing one only when given. */
+  status?: PackageStatus;
   body: Readable;
   /** Content-Length, when the client sent one. */
   length?: number;
