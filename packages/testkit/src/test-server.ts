@@ -10,6 +10,7 @@ import {
   type RawConfig,
   resolveConfig,
   type StoragePlugin,
+  type StowageAppOptions,
   type StowageConfig,
 } from '@stowage/core';
 import { localStorage } from '@stowage/storage-local';
@@ -28,6 +29,16 @@ export interface TestServerOptions {
   config?: RawConfig;
   /** Listen on a random port (real clients need it); otherwise only `api.inject` works. */
   listen?: boolean;
+  /**
+   * STOWAGE_ROOT_TOKEN for the server: a fresh random one by default; `null` starts without
+   * one, so the server generates root's token and hands it to `announce` (`rootToken` and
+   * `api.root()` then have no token: read it from the announcement).
+   */
+  rootToken?: string | null;
+  /** Receives what RootBootstrap announces (a generated root token); dropped by default. */
+  announce?: (message: string) => void;
+  /** The pino logger the server logs through (e.g. one writing to a captured stream). */
+  logger?: StowageAppOptions['logger'];
 }
 
 export interface TestServer {
@@ -41,6 +52,12 @@ export interface TestServer {
   rootToken: string;
   /** Waits for background jobs this server queued. */
   drainJobs(): Promise<void>;
+  /**
+   * Stops the app and starts a new one on the same database, data directory and config (a
+   * server restart); `app` and `api` then refer to the new one. Options override the first
+   * start's rootToken, announce and logger.
+   */
+  restart(opts?: Pick<TestServerOptions, 'rootToken' | 'announce' | 'logger'>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -75,17 +92,20 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
 
   const formats = opts.formats ?? [];
   const config = resolveConfig(deepMerge(raw, opts.config ?? {}), new Map(formats.map((f) => [f.name, f.config])));
-  const rootToken = `stwpat-root-${uniqueName('t')}`;
-  let app: NestFastifyApplication;
-  try {
-    app = await createStowageApp({
+  const rootToken = opts.rootToken === null ? '' : (opts.rootToken ?? `stwpat-root-${uniqueName('t')}`);
+  const boot = (o: Pick<TestServerOptions, 'rootToken' | 'announce' | 'logger'>) =>
+    createStowageApp({
       config,
       formats,
       storages: [localStorage, ...(opts.storages ?? [])],
       processJobs: true,
-      rootBootstrap: { rootToken, announce: () => undefined },
+      rootBootstrap: { rootToken: o.rootToken ?? undefined, announce: o.announce ?? (() => undefined) },
       embedded,
+      logger: o.logger,
     });
+  let app: NestFastifyApplication;
+  try {
+    app = await boot({ rootToken: rootToken || null, announce: opts.announce, logger: opts.logger });
   } catch (err) {
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
     throw err;
@@ -99,8 +119,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     config.server.external_url = url;
   }
 
-  const jobs = app.get(JobQueue);
-  return {
+  const server: TestServer = {
     app,
     config,
     mode,
@@ -108,10 +127,25 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     dataDir,
     api: new TestApi(app, rootToken),
     rootToken,
-    drainJobs: () => jobs.drain(),
+    drainJobs: () => server.app.get(JobQueue).drain(),
+    restart: async (o = {}) => {
+      await server.app.close();
+      server.app = await boot({
+        rootToken: o.rootToken !== undefined ? o.rootToken : rootToken || null,
+        announce: o.announce ?? opts.announce,
+        logger: o.logger ?? opts.logger,
+      });
+      if (opts.listen ?? true) {
+        await server.app.listen({ port: 0, host: '127.0.0.1' });
+        server.url = `http://127.0.0.1:${(server.app.getHttpServer().address() as { port: number }).port}`;
+        config.server.external_url = server.url;
+      }
+      server.api = new TestApi(server.app, rootToken);
+    },
     close: async () => {
-      await app.close();
+      await server.app.close();
       for (const c of cleanups.reverse()) await c().catch(() => undefined);
     },
   };
+  return server;
 }

@@ -15,6 +15,13 @@ export interface PackageAccessOptions {
   scope?: 'project' | 'group' | 'instance';
   /** The route parameter holding the project or group id/path. */
   param?: string;
+  /**
+   * Whether an anonymous caller who may not see the project or group gets 401 with the
+   * Basic challenge (package-manager routes, the default: clients retry with credentials)
+   * or 404 like everyone else (GitLab's REST API, e.g. the Packages API, answers
+   * `404 Project Not Found` there).
+   */
+  challenge?: boolean;
 }
 
 interface PackageAccessMetadata extends Required<PackageAccessOptions> {
@@ -39,7 +46,12 @@ export function unauthorizedWithChallenge(): HttpError {
  */
 export const PackageAccess = (action: PackageAction, opts: PackageAccessOptions = {}) =>
   applyDecorators(
-    SetMetadata(PACKAGE_ACCESS, { action, scope: opts.scope ?? 'project', param: opts.param ?? 'id' } satisfies PackageAccessMetadata),
+    SetMetadata(PACKAGE_ACCESS, {
+      action,
+      scope: opts.scope ?? 'project',
+      param: opts.param ?? 'id',
+      challenge: opts.challenge ?? true,
+    } satisfies PackageAccessMetadata),
     UseGuards(PackageAccessGuard),
   );
 
@@ -69,15 +81,15 @@ export class PackageAccessGuard implements CanActivate {
         return true;
       case 'group': {
         const group = await this.projects.findGroup(idOrPath);
-        if (!group || !(await this.access.groupVisible(auth.principal, group))) throw this.hidden(auth, 'Group');
+        if (!group || !(await this.access.groupVisible(auth.principal, group))) throw this.hidden(auth, 'Group', meta);
         setRequestContext(request, { auth, group });
         return true;
       }
       case 'project': {
         const project = await this.projects.findProject(idOrPath);
-        if (!project) throw this.hidden(auth, 'Project');
+        if (!project) throw this.hidden(auth, 'Project', meta);
         const permissions = await this.access.projectPermissions(auth.principal, project);
-        if (!permissions.visible) throw this.hidden(auth, 'Project');
+        if (!permissions.visible) throw this.hidden(auth, 'Project', meta);
         if (!permissions.allows(meta.action)) {
           throw this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.forbidden();
         }
@@ -94,7 +106,7 @@ export class PackageAccessGuard implements CanActivate {
   }
 
   /** Anonymous callers are asked to log in (clients retry with credentials); others see 404. */
-  private hidden(auth: Authentication, subject: string): HttpError {
-    return this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.notFound(subject);
+  private hidden(auth: Authentication, subject: string, meta: PackageAccessMetadata): HttpError {
+    return meta.challenge && this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.notFound(subject);
   }
 }

@@ -1,5 +1,5 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger as Pino } from 'pino';
+import pino, { type DestinationStream, type Logger as Pino } from 'pino';
 
 const SECRET_QUERY = /([?&](?:private_token|job_token|deploy_token|access_token|token)=)[^&]*/gi;
 
@@ -8,8 +8,9 @@ export function redactUrl(url: string): string {
   return url.replace(SECRET_QUERY, '$1[redacted]');
 }
 
-export function createLogger(level: string): Pino {
-  return pino({
+/** The server's logger; `destination` defaults to stdout (tests pass a stream they read). */
+export function createLogger(level: string, destination?: DestinationStream): Pino {
+  const options: pino.LoggerOptions = {
     level,
     redact: {
       paths: [
@@ -33,7 +34,8 @@ export function createLogger(level: string): Pino {
       }),
       err: pino.stdSerializers.err,
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** Nest's start-up chatter (one line per module and route): useful when debugging only. */
