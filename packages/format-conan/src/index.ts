@@ -1,0 +1,2 @@
+// Placeholder: the conan format plugin is being written.
+export {};

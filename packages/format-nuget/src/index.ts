@@ -1,0 +1,2 @@
+// Placeholder: the nuget format plugin is being written.
+export {};
