@@ -1,2 +1,17 @@
-// Placeholder: the go format plugin is being written.
-export {};
+import { defineFormatPlugin } from '@stowage/core';
+import { GoFormatConfig } from './go.config';
+import { GoFormatModule } from './go.module';
+
+export { GoFormatConfig, GoFormatModule };
+
+/**
+ * The Go module proxy (GOPROXY protocol) at GitLab's project path, with publishing by zip
+ * upload. Module paths and versions are case-sensitive, so both are compared as written;
+ * a published version is never replaced (go.sum checksums are forever).
+ */
+export const goFormat = defineFormatPlugin({
+  name: 'go',
+  module: GoFormatModule,
+  config: GoFormatConfig,
+  duplicatesAllowedByDefault: false,
+});

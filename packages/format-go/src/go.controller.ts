@@ -1,0 +1,94 @@
+import { Controller, Get, HttpCode, Param, Put, Req, Res, UseFilters } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import {
+  CurrentProject,
+  declaredLength,
+  FileStorage,
+  hasBody,
+  PackageAccess,
+  PackageService,
+  type ProjectContext,
+  requestStream,
+  StreamBody,
+} from '@stowage/core';
+import { goError, GoErrorFilter, goNotFound } from './go.errors';
+import { GoModuleIndex, renderInfo } from './go.metadata';
+import { GoNameError, parseProxyPath, type ProxyRequest } from './go.naming';
+import { GO, GoUploads, modFileName, zipFileName } from './go.upload';
+
+const TEXT = 'text/plain; charset=utf-8';
+
+/**
+ * The GOPROXY protocol at GitLab's project path (`GOPROXY=<base>/api/v4/projects/:id/packages/go`),
+ * plus publishing by `PUT <module>/@v/<version>.zip`. The module path has slashes, so the
+ * rest of the URL arrives as find-my-way's `*` and is parsed here.
+ */
+@Controller('api/v4/projects/:id/packages/go')
+@UseFilters(GoErrorFilter)
+export class GoController {
+  constructor(
+    private readonly uploads: GoUploads,
+    private readonly index: GoModuleIndex,
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
+  ) {}
+
+  @Get('*')
+  @PackageAccess('read')
+  async proxy(@CurrentProject() ctx: ProjectContext, @Param('*') rest: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    // Anything that is not a proxy URL (the go command probes path prefixes, sumdb/…/supported) is a plain miss.
+    const req = this.parse(rest, (message) => goNotFound(`${rest}: ${message}`));
+    const name = { projectId: ctx.project.id, packageType: GO, name: req.module };
+
+    if (req.kind === 'list' || req.kind === 'latest') {
+      const index = await this.index.get(ctx.project.id, req.module);
+      if (!index) throw goNotFound(`module ${req.module}: no versions published`);
+      if (req.kind === 'list') return reply.type(TEXT).send(index.list);
+      return reply.type('application/json').send(index.latest);
+    }
+
+    const pkg = await this.packages.findPackage({ ...name, version: req.version });
+    if (!pkg) throw goNotFound(`${req.module}@${req.version}`);
+    if (req.kind === 'info') return reply.type('application/json').send(renderInfo(pkg));
+    return this.sendFile(req, pkg.id, request, reply);
+  }
+
+  private parse(rest: string, refuse: (message: string) => Error): ProxyRequest {
+    try {
+      return parseProxyPath(rest);
+    } catch (err) {
+      throw err instanceof GoNameError ? refuse(err.message) : err;
+    }
+  }
+
+  private async sendFile(req: ProxyRequest & { version: string }, packageId: number, request: FastifyRequest, reply: FastifyReply) {
+    const fileName = req.kind === 'mod' ? modFileName(req.version) : zipFileName(req.version);
+    const file = await this.packages.findFile(packageId, fileName);
+    if (!file) throw goNotFound(`${req.module}@${req.version}: ${fileName}`);
+    const base = req.module.slice(req.module.lastIndexOf('/') + 1);
+    return this.storage.send(request, reply, file, {
+      fileName: `${base}@${fileName}`,
+      contentType: req.kind === 'mod' ? TEXT : 'application/zip',
+      headers: { 'x-checksum-sha256': file.file_sha256 },
+    });
+  }
+
+  @Put('*')
+  @PackageAccess('write')
+  @StreamBody()
+  @HttpCode(201)
+  async upload(@CurrentProject() ctx: ProjectContext, @Param('*') rest: string, @Req() request: FastifyRequest) {
+    const usage = 'PUT the module zip to <module>/@v/<version>.zip, module and version case-encoded';
+    const req = this.parse(rest, (message) => goError(400, `cannot publish to "${rest}": ${message}; ${usage}`));
+    if (req.kind !== 'zip') throw goError(400, `cannot publish to "${rest}": ${usage}`);
+    if (!hasBody(request)) throw goError(400, 'the request body must be the module zip');
+    const pkg = await this.uploads.upload({
+      ctx,
+      module: req.module,
+      version: req.version,
+      body: requestStream(request),
+      length: declaredLength(request),
+    });
+    return { message: '201 Created', module: pkg.name, version: pkg.version };
+  }
+}

@@ -1,0 +1,102 @@
+import { checkFilePath, GoNameError } from './go.naming';
+import { type ZipEntry, ZipFormatError, type ZipReader } from './go.zip';
+
+// The module zip rules of golang.org/x/mod/zip (CheckZip / Unzip), which `go mod download`
+// enforces: a zip we accept is one every go command can extract.
+
+export const MAX_ZIP_FILE = 500 * 1024 * 1024;
+export const MAX_GO_MOD = 16 * 1024 * 1024;
+export const MAX_LICENSE = 16 * 1024 * 1024;
+
+export class ModuleZipError extends Error {}
+
+const bad = (message: string): never => {
+  throw new ModuleZipError(message);
+};
+
+/** Two paths that differ only in case collide on case-insensitive file systems. */
+class CollisionChecker {
+  private readonly seen = new Map<string, { path: string; isDir: boolean }>();
+
+  check(path: string, isDir: boolean): void {
+    const fold = path.toUpperCase().toLowerCase();
+    const prev = this.seen.get(fold);
+    if (prev) {
+      if (prev.path !== path) bad(`case-insensitive file name collision: "${prev.path}" and "${path}"`);
+      if (prev.isDir !== isDir) bad(`entry "${path}" is both a file and a directory`);
+      if (!isDir) bad(`multiple entries for file "${path}"`);
+      return;
+    }
+    this.seen.set(fold, { path, isDir });
+    const slash = path.lastIndexOf('/');
+    if (slash > 0) this.check(path.slice(0, slash), true);
+  }
+}
+
+/** The first `module` directive of a go.mod file, or null if it has none. */
+export function moduleDirective(goMod: string): string | null {
+  const lines = goMod.split(/\r?\n/).map((l) => l.replace(/\/\/.*$/, '').trim());
+  for (let i = 0; i < lines.length; i++) {
+    let arg: string | undefined;
+    if (lines[i] === 'module (') arg = lines.slice(i + 1).find((l) => l !== '');
+    else arg = /^module\s+(\S.*)$/.exec(lines[i])?.[1];
+    if (arg === undefined) continue;
+    arg = arg.trim();
+    if (arg.startsWith('"')) {
+      try {
+        return JSON.parse(arg) as string;
+      } catch {
+        return null;
+      }
+    }
+    if (arg.startsWith('`') && arg.endsWith('`') && arg.length > 1) return arg.slice(1, -1);
+    return arg;
+  }
+  return null;
+}
+
+/**
+ * Checks every entry of a module zip for `module@version` and verifies each file's data
+ * against its declared size and CRC. Returns the root go.mod's bytes (null if there is none).
+ */
+export async function checkModuleZip(zip: ZipReader, module: string, version: string): Promise<Buffer | null> {
+  const prefix = `${module}@${version}/`;
+  const collisions = new CollisionChecker();
+  const files: ZipEntry[] = [];
+  let total = 0;
+  let goMod: ZipEntry | undefined;
+  for (const entry of zip.entries) {
+    if (!entry.name.startsWith(prefix)) bad(`${entry.name}: path does not have prefix "${prefix}"`);
+    let name = entry.name.slice(prefix.length);
+    if (name === '') continue;
+    if (entry.isDir) name = name.slice(0, -1);
+    try {
+      checkFilePath(name);
+    } catch (err) {
+      if (err instanceof GoNameError) bad(`${entry.name}: malformed file path "${name}": ${err.message}`);
+      throw err;
+    }
+    collisions.check(name, entry.isDir);
+    if (entry.isDir) continue;
+    if (entry.irregular) bad(`${entry.name}: symlinks and other irregular files are not allowed in module zips`);
+    const base = name.slice(name.lastIndexOf('/') + 1);
+    if (base.toLowerCase() === 'go.mod') {
+      if (base !== name) bad(`${entry.name}: go.mod file not in module root directory`);
+      if (name !== 'go.mod') bad(`${entry.name}: go.mod files must be spelled exactly "go.mod"`);
+      goMod = entry;
+    }
+    total += entry.size;
+    if (total > MAX_ZIP_FILE) bad(`total uncompressed size of module contents exceeds ${MAX_ZIP_FILE} bytes`);
+    if (name === 'go.mod' && entry.size > MAX_GO_MOD) bad(`go.mod file too large (max size is ${MAX_GO_MOD} bytes)`);
+    if (name === 'LICENSE' && entry.size > MAX_LICENSE) bad(`LICENSE file too large (max size is ${MAX_LICENSE} bytes)`);
+    files.push(entry);
+  }
+  if (!files.length) bad('module zip has no files');
+  try {
+    const kept = await zip.verify(files, (e) => e === goMod);
+    return goMod ? kept.get(goMod)! : null;
+  } catch (err) {
+    if (err instanceof ZipFormatError) bad(err.message);
+    throw err;
+  }
+}

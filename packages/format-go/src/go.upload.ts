@@ -1,0 +1,119 @@
+import { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  FileStorage,
+  type FormatModuleOptions,
+  type Package,
+  PackageService,
+  type ProjectContext,
+  SizeLimitExceededError,
+  type StoredBlob,
+} from '@stowage/core';
+import type { GoFormatConfig } from './go.config';
+import { goError } from './go.errors';
+import { GO_OPTIONS } from './go.module-definition';
+import { checkModuleZip, moduleDirective, ModuleZipError } from './go.module-zip';
+import { checkModulePath, checkModuleVersion, GoNameError } from './go.naming';
+import { ZipFormatError, ZipReader } from './go.zip';
+
+export const GO = 'go';
+
+export const zipFileName = (version: string) => `${version}.zip`;
+export const modFileName = (version: string) => `${version}.mod`;
+
+export interface GoUpload {
+  ctx: ProjectContext;
+  module: string;
+  version: string;
+  body: Readable;
+  /** Content-Length, when the client sent one. */
+  length?: number;
+}
+
+const invalid = (message: string) => goError(400, message);
+const duplicate = (module: string, version: string) =>
+  goError(409, `${module}@${version} already exists: published module versions are immutable`);
+
+/**
+ * Publishes one module version from its zip: the name and version are checked before the
+ * body is read, the zip is stored once, then read back from storage and checked against
+ * every rule the go command enforces; only then are the package, its .zip and its .mod
+ * written in one transaction. A refused upload leaves nothing behind.
+ */
+@Injectable()
+export class GoUploads {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
+    @Inject(GO_OPTIONS) private readonly options: FormatModuleOptions<GoFormatConfig>,
+  ) {}
+
+  private get maxSize(): number {
+    return this.options.config.max_file_size;
+  }
+
+  private tooLarge() {
+    return goError(413, `module zip is too large (max size is ${this.maxSize} bytes)`);
+  }
+
+  async upload(u: GoUpload): Promise<Package> {
+    const { ctx, module, version } = u;
+    let incompatible: boolean;
+    try {
+      checkModulePath(module);
+      incompatible = checkModuleVersion(module, version).build === '+incompatible';
+    } catch (err) {
+      throw err instanceof GoNameError ? invalid(`${module}@${version}: ${err.message}`) : err;
+    }
+    if (u.length !== undefined && u.length > this.maxSize) throw this.tooLarge();
+    const ref = { projectId: ctx.project.id, packageType: GO, name: module, version };
+    if (await this.packages.findPackage(ref, ['default', 'hidden', 'processing', 'error', 'deprecated'])) throw duplicate(module, version);
+
+    const zip = await this.storage.store(u.body, { maxSize: this.maxSize }).catch((err) => {
+      throw err instanceof SizeLimitExceededError ? this.tooLarge() : err;
+    });
+    const blobs: StoredBlob[] = [zip];
+    try {
+      const goMod = await this.checkZip(zip, module, version, incompatible);
+      const mod = await this.storage.store(Readable.from([goMod]));
+      blobs.push(mod);
+      // The upsert locks the (module, version) row: of two racing uploads one creates it, the other is refused.
+      return await this.packages.write(async (w) => {
+        const { pkg, created } = await w.upsertPackage({ ...ref, status: 'default' });
+        if (!created) throw duplicate(module, version);
+        await w.addFile(pkg, { fileName: zipFileName(version), blob: zip });
+        await w.addFile(pkg, { fileName: modFileName(version), blob: mod });
+        return pkg;
+      });
+    } catch (err) {
+      // Nothing half-published: the blobs this upload created go too.
+      for (const b of blobs) await this.storage.release(b).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Reads the stored zip back and returns the .mod to serve for it. */
+  private async checkZip(zip: StoredBlob, module: string, version: string, incompatible: boolean): Promise<Buffer> {
+    const row = await this.storage.blob(zip.sha256);
+    if (!row) throw new Error(`blob ${zip.sha256} vanished`);
+    const store = this.storage.blobStore(row.store as 'local' | 'object');
+    let goMod: Buffer | null;
+    try {
+      const reader = await ZipReader.open((start, end) => store.get(row.storage_key, { start, end }), zip.size);
+      goMod = await checkModuleZip(reader, module, version);
+    } catch (err) {
+      throw err instanceof ModuleZipError || err instanceof ZipFormatError ? invalid(`invalid module zip: ${err.message}`) : err;
+    }
+    if (goMod === null) {
+      if (incompatible) return Buffer.from(`module ${module}\n`);
+      throw invalid(`invalid module zip: ${module}@${version}/go.mod is missing`);
+    }
+    if (incompatible) {
+      throw invalid(`${module}@${version}: +incompatible versions are for modules without a go.mod file; this one has one`);
+    }
+    const declared = moduleDirective(goMod.toString('utf8'));
+    if (declared === null) throw invalid(`invalid module zip: go.mod has no module directive`);
+    if (declared !== module) throw invalid(`go.mod declares module "${declared}", but the upload is for "${module}"`);
+    return goMod;
+  }
+}
