@@ -1,17 +1,20 @@
 #!/usr/bin/env node
-// Runs the benchmarks: every bench/*.mjs (this file excepted), or the ones named.
+// Runs the benchmarks: every bench/*.mjs (this file excepted) and bench/<name>/run.mjs, or
+// the ones named.
 //   node bench/run.mjs                        all of them
 //   node bench/run.mjs generic-upload --postgres   one, with its own arguments
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = readdirSync(here)
-  .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs')
-  .map((f) => f.slice(0, -'.mjs'.length))
-  .sort();
+const entries = readdirSync(here, { withFileTypes: true });
+const scripts = new Map([
+  ...entries.filter((e) => e.isFile() && e.name.endsWith('.mjs') && e.name !== 'run.mjs').map((e) => [e.name.slice(0, -'.mjs'.length), join(here, e.name)]),
+  ...entries.filter((e) => e.isDirectory() && existsSync(join(here, e.name, 'run.mjs'))).map((e) => [e.name, join(here, e.name, 'run.mjs')]),
+]);
+const all = [...scripts.keys()].sort();
 
 const args = process.argv.slice(2);
 const named = args.filter((a) => !a.startsWith('-'));
@@ -25,14 +28,14 @@ const selected = named.length ? named.map((n) => n.replace(/\.mjs$/, '')) : all;
 
 let failed = 0;
 for (const name of selected) {
-  console.log(`\n=== bench/${name}.mjs ${flags.join(' ')}`);
+  console.log(`\n=== bench/${name} ${flags.join(' ')}`);
   const code = await new Promise((res) => {
-    const child = spawn(process.execPath, [join(here, `${name}.mjs`), ...flags], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [scripts.get(name), ...flags], { stdio: 'inherit' });
     child.on('exit', (c, signal) => res(c ?? (signal ? 1 : 0)));
   });
   if (code !== 0) {
     failed++;
-    console.error(`bench/${name}.mjs exited with ${code}`);
+    console.error(`bench/${name} exited with ${code}`);
   }
 }
 process.exit(failed ? 1 : 0);

@@ -2,10 +2,11 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type FormatPlugin, isFormatPlugin, isStoragePlugin, type StoragePlugin } from '@stowage/core';
 import { genericFormat } from '@stowage/format-generic';
+import { goFormat } from '@stowage/format-go';
 import { localStorage } from '@stowage/storage-local';
 
 /** What ships with the server; `plugins:` in the config adds more. */
-export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat];
+export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat, goFormat];
 export const BUILTIN_STORAGES: readonly StoragePlugin[] = [localStorage];
 
 export interface InstalledPlugins {
