@@ -1,13 +1,15 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type FormatPlugin, isFormatPlugin, isStoragePlugin, type StoragePlugin } from '@stowage/core';
+import { composerFormat } from '@stowage/format-composer';
 import { genericFormat } from '@stowage/format-generic';
 import { goFormat } from '@stowage/format-go';
 import { localStorage } from '@stowage/storage-local';
+import { s3Storage } from '@stowage/storage-s3';
 
 /** What ships with the server; `plugins:` in the config adds more. */
-export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat, goFormat];
-export const BUILTIN_STORAGES: readonly StoragePlugin[] = [localStorage];
+export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat, composerFormat, goFormat];
+export const BUILTIN_STORAGES: readonly StoragePlugin[] = [localStorage, s3Storage];
 
 export interface InstalledPlugins {
   formats: FormatPlugin[];

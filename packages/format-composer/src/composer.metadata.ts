@@ -1,0 +1,195 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type Package, type PackageFile, PackageService, type SqlCondition } from '@stowage/core';
+import { SERVED_KEYS, COMPOSER } from './composer.upload';
+
+// The Composer repository documents of a group, rendered from a few queries per project
+// (versions, files), never one per version, and cached as bytes keyed by the revisions of
+// the projects they were read from: a hot read costs the revision lookup.
+
+const CACHE_ENTRIES = 1000;
+const NAMES_PAGE = 1000;
+
+/** A rendered document: the exact bytes served (and hashed, for Composer 1). */
+export interface Rendered {
+  body: Buffer;
+  etag: string;
+  sha256: string;
+}
+
+/** What a group read sees: the group, the caller's readable projects, the absolute base URL. */
+export interface GroupView {
+  groupId: number;
+  readable: SqlCondition;
+  baseUrl: string;
+}
+
+interface Source {
+  projectId: number;
+  revision: number;
+}
+
+function rendered(doc: unknown): Rendered {
+  const body = Buffer.from(JSON.stringify(doc));
+  const sha256 = createHash('sha256').update(body).digest('hex');
+  return { body, sha256, etag: `"${sha256.slice(0, 40)}"` };
+}
+
+/** Composer 2 says so in its User-Agent (`Composer/2.5.5 (Linux; …)`); it then needs no provider hashes. */
+export function isComposer2(request: FastifyRequest): boolean {
+  return /\bComposer\/([2-9]|\d{2,})\./.test(request.headers['user-agent'] ?? '');
+}
+
+/**
+ * Last-Modified for documents that have no single row to date them (a deleted version
+ * leaves none): the time this process first served the current bytes of a document, kept
+ * strictly increasing per document, so an If-Modified-Since never matches older bytes.
+ */
+class ChangeClock {
+  private readonly seen = new Map<string, { etag: string; at: number }>();
+
+  at(doc: string, etag: string): number {
+    const prev = this.seen.get(doc);
+    if (prev?.etag === etag) return prev.at;
+    const now = Math.floor(Date.now() / 1000) * 1000;
+    const at = prev ? Math.max(now, prev.at + 1000) : now;
+    if (this.seen.size >= CACHE_ENTRIES * 4 && !prev) this.seen.delete(this.seen.keys().next().value!);
+    this.seen.set(doc, { etag, at });
+    return at;
+  }
+}
+
+@Injectable()
+export class ComposerMetadata {
+  private readonly cache = new Map<string, Rendered>();
+  private readonly clock = new ChangeClock();
+
+  constructor(private readonly packages: PackageService) {}
+
+  /** Answers with ETag, Last-Modified and Cache-Control; 304 when the client's copy is current. */
+  send(request: FastifyRequest, reply: FastifyReply, doc: string, r: Rendered): FastifyReply {
+    const at = this.clock.at(doc, r.etag);
+    reply
+      .header('content-type', 'application/json')
+      .header('etag', r.etag)
+      .header('last-modified', new Date(at).toUTCString())
+      .header('cache-control', 'private, no-cache')
+      .header('vary', 'authorization, private-token, deploy-token, job-token, user-agent');
+    const inm = request.headers['if-none-match'];
+    const ims = Date.parse(request.headers['if-modified-since'] ?? '');
+    const fresh = inm !== undefined ? inm.split(',').some((t) => t.trim() === r.etag || t.trim() === `W/${r.etag}`) : !Number.isNaN(ims) && at <= ims;
+    if (fresh) return reply.status(304).send();
+    return reply.send(r.body);
+  }
+
+  /** Projects of the group that hold the name and the caller may read, with their revisions. */
+  private async sources(view: GroupView, name: string): Promise<Source[]> {
+    const rows = await this.packages.projectsWithName({ packageType: COMPOSER, name, readable: view.readable, namespaceId: view.groupId });
+    return rows.filter((r) => r.readable && r.revision > 0).map(({ projectId, revision }) => ({ projectId, revision }));
+  }
+
+  /** Names of the group's packages the caller may read, sorted. */
+  async names(view: GroupView): Promise<string[]> {
+    const names = new Set<string>();
+    for (let offset = 0; ; offset += NAMES_PAGE) {
+      const { packages, total } = await this.packages.searchNames({
+        packageType: COMPOSER,
+        text: '',
+        readable: view.readable,
+        namespaceId: view.groupId,
+        limit: NAMES_PAGE,
+        offset,
+      });
+      for (const p of packages) names.add(p.name);
+      if (offset + NAMES_PAGE >= total || !packages.length) break;
+    }
+    return [...names].sort();
+  }
+
+  /** The versions of a name, with their archives; the first project holding a version wins. */
+  private async load(name: string, sources: Source[]): Promise<{ pkg: Package; file: PackageFile }[]> {
+    const out = new Map<string, { pkg: Package; file: PackageFile }>();
+    for (const { projectId } of sources) {
+      const pkgs = await this.packages.listVersions({ projectId, packageType: COMPOSER, name });
+      const files = new Map<number, PackageFile>();
+      for (const f of await this.packages.listFiles(pkgs.map((p) => p.id))) files.set(f.package_id, f);
+      for (const pkg of pkgs) {
+        const file = files.get(pkg.id);
+        if (file && !out.has(pkg.normalized_version)) out.set(pkg.normalized_version, { pkg, file });
+      }
+    }
+    return [...out.values()];
+  }
+
+  /** One version as Composer installs it: the uploaded composer.json plus what the registry serves. */
+  versionObject(baseUrl: string, pkg: Package, file: PackageFile): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(pkg.metadata)) if (!SERVED_KEYS.includes(k)) out[k] = v;
+    out.name = pkg.name;
+    out.version = pkg.version;
+    out.time ??= pkg.created_at.toISOString();
+    out.uid = pkg.id;
+    out.dist = {
+      type: 'zip',
+      url: `${baseUrl}/api/v4/projects/${pkg.project_id}/packages/composer/archives/${pkg.name}.zip?sha=${file.file_sha1}`,
+      reference: file.file_sha1,
+      shasum: file.file_sha1,
+    };
+    return out;
+  }
+
+  /**
+   * A name's metadata: `p2` (Composer 2, a list per name) or `v1` (Composer 1's provider
+   * file, a map keyed by version). Null when the caller can read no version of it.
+   */
+  async packageDocument(view: GroupView, name: string, variant: 'p2' | 'v1'): Promise<Rendered | null> {
+    const sources = await this.sources(view, name);
+    if (!sources.length) return null;
+    const key = [variant, view.baseUrl, name, ...sources.map((s) => `${s.projectId}:${s.revision}`)].join('\u0000');
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const versions = await this.load(name, sources);
+    if (!versions.length) return null;
+    const objects = versions.map(({ pkg, file }) => this.versionObject(view.baseUrl, pkg, file));
+    const packageName = versions[0].pkg.name;
+    const doc =
+      variant === 'p2'
+        ? { packages: { [packageName]: objects } }
+        : { packages: { [packageName]: Object.fromEntries(objects.map((o) => [o.version as string, o])) } };
+    const r = rendered(doc);
+    this.remember(key, r);
+    return r;
+  }
+
+  /** Composer 1's `p/%hash%.json`: every readable name with the sha256 of its provider file. */
+  async providersDocument(view: GroupView): Promise<Rendered> {
+    const providers: Record<string, { sha256: string }> = {};
+    for (const name of await this.names(view)) {
+      const doc = await this.packageDocument(view, name, 'v1');
+      if (doc) providers[name] = { sha256: doc.sha256 };
+    }
+    return rendered({ providers });
+  }
+
+  /** The root packages.json: Composer 2 gets the metadata-url only, older clients the provider includes too. */
+  async rootDocument(view: GroupView, groupBase: string, composer2: boolean): Promise<Rendered> {
+    const names = await this.names(view);
+    const doc: Record<string, unknown> = {
+      packages: [],
+      'metadata-url': `${groupBase}/p2/%package%.json`,
+      'available-packages': names,
+    };
+    if (!composer2) {
+      const providers = await this.providersDocument(view);
+      doc['provider-includes'] = { 'p/%hash%.json': { sha256: providers.sha256 } };
+      doc['providers-url'] = `${groupBase}/%package%$%hash%.json`;
+    }
+    return rendered(doc);
+  }
+
+  private remember(key: string, r: Rendered): void {
+    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
+    this.cache.set(key, r);
+  }
+}
