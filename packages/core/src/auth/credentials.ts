@@ -40,6 +40,10 @@ export function presentedCredential(headers: Headers, query: Record<string, unkn
     if (/^bearer$/i.test(scheme) && value) return { secret: value, source: 'bearer' };
   }
 
+  // NuGet's API key header (`nuget push -ApiKey`): any token kind, as GitLab accepts it.
+  const nugetApiKey = header(headers, 'x-nuget-apikey');
+  if (nugetApiKey) return { secret: nugetApiKey, source: 'nuget-api-key' };
+
   for (const [param, kind] of [['private_token', 'personal'], ['job_token', 'job']] as const) {
     const v = query[param];
     if (typeof v === 'string' && v) return { secret: v, source: 'query', kind };

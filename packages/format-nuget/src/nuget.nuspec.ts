@@ -1,0 +1,107 @@
+import { httpErrors } from '@stowage/core';
+import { child, children, parseXml, type XmlElement, XmlError } from './nuget.xml';
+
+// What Stowage keeps from a package's .nuspec (package/metadata), stored on the package row.
+
+export interface NugetDependency {
+  id: string;
+  /** A NuGet version range as written (`1.0`, `[1.0,2.0)`); '' when none. */
+  range: string;
+}
+
+export interface NugetDependencyGroup {
+  /** '' for the group that applies to every framework. */
+  targetFramework: string;
+  dependencies: NugetDependency[];
+}
+
+export interface NuspecMetadata {
+  id: string;
+  version: string;
+  authors: string;
+  description: string;
+  summary?: string;
+  title?: string;
+  tags: string;
+  projectUrl?: string;
+  licenseUrl?: string;
+  iconUrl?: string;
+  dependencyGroups: NugetDependencyGroup[];
+  packageTypes: string[];
+}
+
+const MAX_AUTHORS = 255;
+const MAX_DESCRIPTION = 4000;
+const MAX_URL = 255;
+
+const bad = (detail: string) => httpErrors.badRequest(detail);
+
+const text = (el: XmlElement | undefined) => (el?.text ?? '').trim();
+
+function dependency(el: XmlElement): NugetDependency | null {
+  const id = (el.attrs.id ?? '').trim();
+  return id ? { id, range: (el.attrs.version ?? '').trim() } : null;
+}
+
+function dependencyGroups(deps: XmlElement | undefined): NugetDependencyGroup[] {
+  if (!deps) return [];
+  const groups = children(deps, 'group').map((g) => ({
+    targetFramework: (g.attrs.targetFramework ?? '').trim(),
+    dependencies: children(g, 'dependency').map(dependency).filter((d): d is NugetDependency => d !== null),
+  }));
+  const flat = children(deps, 'dependency').map(dependency).filter((d): d is NugetDependency => d !== null);
+  if (flat.length) groups.unshift({ targetFramework: '', dependencies: flat });
+  return groups;
+}
+
+function url(meta: XmlElement, name: string): string | undefined {
+  const v = text(child(meta, name));
+  if (!v) return undefined;
+  if (v.length > MAX_URL) throw bad(`${name} is too long (maximum is ${MAX_URL} characters)`);
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw bad(`${name} is not a valid url`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw bad(`${name} is not a valid url`);
+  return v;
+}
+
+/** Reads a .nuspec document; a 400 with GitLab's wording when it cannot be used. */
+export function parseNuspec(xml: string, opts: { symbols?: boolean } = {}): NuspecMetadata {
+  let root: XmlElement;
+  try {
+    root = parseXml(xml);
+  } catch (err) {
+    if (err instanceof XmlError) throw bad(`nuspec file is not valid XML: ${err.message}`);
+    throw err;
+  }
+  const meta = root.name === 'package' ? child(root, 'metadata') : undefined;
+  const id = text(child(meta, 'id'));
+  const version = text(child(meta, 'version'));
+  const authors = text(child(meta, 'authors'));
+  const description = text(child(meta, 'description'));
+  if (!meta || !id || !version || (!opts.symbols && (!authors || !description))) {
+    throw bad('package name, version, authors and/or description not found in metadata');
+  }
+  if (authors.length > MAX_AUTHORS) throw bad(`authors is too long (maximum is ${MAX_AUTHORS} characters)`);
+  if (description.length > MAX_DESCRIPTION) throw bad(`description is too long (maximum is ${MAX_DESCRIPTION} characters)`);
+  const optional = (name: string) => text(child(meta, name)) || undefined;
+  return {
+    id,
+    version,
+    authors,
+    description,
+    summary: optional('summary'),
+    title: optional('title'),
+    tags: text(child(meta, 'tags')).split(/[\s,;]+/).filter(Boolean).join(' '),
+    projectUrl: url(meta, 'projectUrl'),
+    licenseUrl: url(meta, 'licenseUrl'),
+    iconUrl: url(meta, 'iconUrl'),
+    dependencyGroups: dependencyGroups(child(meta, 'dependencies')),
+    packageTypes: children(child(meta, 'packageTypes'), 'packageType')
+      .map((t) => (t.attrs.name ?? '').trim())
+      .filter(Boolean),
+  };
+}

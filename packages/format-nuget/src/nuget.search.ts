@@ -1,0 +1,57 @@
+import { Injectable } from '@nestjs/common';
+import { httpErrors, PackageService, type SqlCondition } from '@stowage/core';
+import { NugetDocuments } from './nuget.documents';
+import { type FeedUrls, searchResult } from './nuget.metadata';
+import { isPrerelease, NUGET } from './nuget.naming';
+
+const MAX_TAKE = 30;
+
+function intParam(value: unknown, name: string, fallback: number, min: number): number {
+  if (value === undefined || value === '') return fallback;
+  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < min) throw httpErrors.invalidParam(name);
+  return Number(value);
+}
+
+export interface SearchQuery {
+  q?: unknown;
+  skip?: unknown;
+  take?: unknown;
+  prerelease?: unknown;
+}
+
+/** The v3 search (`query`): names matching `q` as a substring, each with its latest and up to 10 versions. */
+@Injectable()
+export class NugetSearch {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly documents: NugetDocuments,
+  ) {}
+
+  async search(
+    where: { projectId: number } | { groupId: number },
+    readable: SqlCondition,
+    urls: FeedUrls,
+    query: SearchQuery,
+  ) {
+    const skip = intParam(query.skip, 'skip', 0, 0);
+    const take = Math.min(intParam(query.take, 'take', 20, 1), MAX_TAKE);
+    const prerelease = query.prerelease !== 'false';
+    const text = typeof query.q === 'string' ? query.q : '';
+    const found = await this.packages.searchNames({
+      packageType: NUGET,
+      text,
+      readable,
+      ...('projectId' in where ? { projectId: where.projectId } : { namespaceId: where.groupId }),
+      limit: take,
+      offset: skip,
+    });
+    const data = [];
+    for (const latest of found.packages) {
+      const scope = { projectId: latest.project_id };
+      const { entry } = await this.documents.versions(scope, `p${latest.project_id}`, latest.name);
+      const versions = (entry?.sorted ?? []).filter((p) => prerelease || !isPrerelease(p.version));
+      if (versions.length) data.push(searchResult(urls, versions));
+    }
+    return { totalHits: found.total, data };
+  }
+}

@@ -1,0 +1,154 @@
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  FileStorage,
+  type FormatModuleOptions,
+  HttpError,
+  httpErrors,
+  MultipartError,
+  multipartBoundary,
+  type Package,
+  PackageService,
+  PackageSettingsService,
+  parseMultipart,
+  type ProjectContext,
+  SizeLimitExceededError,
+  type StoredBlob,
+  ZipError,
+  ZipReader,
+} from '@stowage/core';
+import type { NugetFormatConfig } from './nuget.config';
+import { NUGET_OPTIONS } from './nuget.module-definition';
+import { isValidName, isValidVersion, NUGET, packageFileName } from './nuget.naming';
+import { type NuspecMetadata, parseNuspec } from './nuget.nuspec';
+import { lenientClosingDelimiter } from './nuget.multipart';
+import { readPdbIds, type SymbolFile } from './nuget.symbols';
+
+/** GitLab reads at most this much of the .nuspec. */
+const MAX_NUSPEC = 4 * 1024 * 1024;
+
+const bad = (detail: string) => httpErrors.badRequest(detail);
+const tooLarge = () => bad('File is too large');
+
+export interface NugetPush {
+  ctx: ProjectContext;
+  /** The Content-Type the client sent. */
+  contentType?: string;
+  body: Readable;
+  length?: number;
+  symbols: boolean;
+}
+
+/** The metadata kept on the package row: the nuspec minus its id and version. */
+export type NugetPackageMetadata = Omit<NuspecMetadata, 'id' | 'version'>;
+
+/**
+ * A push: the first file part of the multipart body is stored once while it streams in,
+ * then its .nuspec is read from storage through the zip's central directory (never the
+ * whole archive), validated, and the package written in one transaction. Any refusal
+ * releases the stored bytes, so nothing of a bad push stays.
+ */
+@Injectable()
+export class NugetUploads {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly settings: PackageSettingsService,
+    private readonly storage: FileStorage,
+    @Inject(NUGET_OPTIONS) private readonly options: FormatModuleOptions<NugetFormatConfig>,
+  ) {}
+
+  private get maxSize(): number {
+    return this.options.config.max_file_size;
+  }
+
+  async push(p: NugetPush): Promise<Package> {
+    if (p.length !== undefined && p.length > this.maxSize + 64 * 1024) throw tooLarge();
+    const blob = await this.receive(p);
+    try {
+      if (blob.size === 0) throw bad('package file is empty');
+      const { nuspec, pdbs } = await this.inspect(blob, p.symbols);
+      return await this.save(p, blob, nuspec, pdbs);
+    } catch (err) {
+      await this.storage.release(blob).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Stores the package bytes: the first file part of a form, or a raw body. */
+  private async receive(p: NugetPush): Promise<StoredBlob> {
+    const store = (body: Readable) =>
+      this.storage.store(body, { maxSize: this.maxSize }).catch((err) => {
+        if (err instanceof SizeLimitExceededError) throw tooLarge();
+        if (err instanceof MultipartError) throw bad(err.message);
+        throw err;
+      });
+    if (!/^multipart\//i.test(p.contentType ?? '')) return store(p.body);
+    try {
+      multipartBoundary(p.contentType);
+    } catch (err) {
+      throw err instanceof MultipartError ? bad(err.message) : err;
+    }
+    let blob: StoredBlob | undefined;
+    try {
+      for await (const part of parseMultipart(p.body.pipe(lenientClosingDelimiter(multipartBoundary(p.contentType))), p.contentType, { maxFiles: 4 })) {
+        if (part.kind === 'file' && !blob) blob = await store(part.stream);
+      }
+    } catch (err) {
+      if (blob) await this.storage.release(blob).catch(() => undefined);
+      if (err instanceof MultipartError) throw bad(err.message);
+      throw err;
+    }
+    if (!blob) throw httpErrors.missingParam('package');
+    return blob;
+  }
+
+  private async inspect(blob: StoredBlob, symbols: boolean): Promise<{ nuspec: NuspecMetadata; pdbs: SymbolFile[] }> {
+    const source = { size: blob.size, read: (range: { start: number; end: number }) => this.storage.open(blob.sha256, range) };
+    try {
+      const zip = await ZipReader.open(source);
+      const entry = zip.entries.find((e) => !e.isDirectory && !e.name.includes('/') && e.name.toLowerCase().endsWith('.nuspec'));
+      if (!entry) throw bad('nuspec file not found');
+      if (entry.uncompressedSize > MAX_NUSPEC) throw bad('nuspec file too big');
+      const xml = (await zip.readEntry(entry, { maxSize: MAX_NUSPEC })).toString('utf8');
+      const nuspec = parseNuspec(xml, { symbols });
+      if (!isValidName(nuspec.id)) throw bad('Validation failed: Name is invalid');
+      if (!isValidVersion(nuspec.version)) throw bad('Validation failed: Version is invalid');
+      const isSymbols = nuspec.packageTypes.some((t) => t.toLowerCase() === 'symbolspackage');
+      if (symbols !== isSymbols) throw bad(symbols ? 'not a symbol package (no SymbolsPackage package type)' : 'symbol packages are pushed to the symbol package endpoint');
+      const pdbs = symbols ? await readPdbIds(zip) : [];
+      return { nuspec, pdbs };
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      if (err instanceof ZipError) throw bad(/too large|larger than/.test(err.message) ? 'nuspec file too big' : `invalid package file: ${err.message}`);
+      throw err;
+    }
+  }
+
+  private async save(p: NugetPush, blob: StoredBlob, nuspec: NuspecMetadata, pdbs: SymbolFile[]): Promise<Package> {
+    const { id, version, ...metadata } = nuspec;
+    const ref = { projectId: p.ctx.project.id, packageType: NUGET, name: id, version };
+    const fileName = packageFileName(id, version, p.symbols);
+    const allowed = await this.settings.duplicatesAllowed(p.ctx, NUGET, id, version);
+    // Read outside the transaction: with the embedded database a query beside it would wait for it.
+    const existing = p.symbols ? await this.packages.findPackage(ref) : null;
+    if (p.symbols && !existing) throw bad('symbol package is invalid, matching package does not exist');
+    return this.packages.write(
+      async (w) => {
+        if (existing) {
+          await w.addFile(existing, { fileName, blob, metadata: { pdbs } });
+          return existing;
+        }
+        const { pkg, created } = await w.upsertPackage({ ...ref, metadata });
+        if (!created) {
+          if (!allowed && (await w.files(pkg)).some((f) => f.file_name.endsWith('.nupkg'))) {
+            throw httpErrors.conflict('A package with the same name and version already exists');
+          }
+          await w.update(pkg, { metadata });
+        }
+        await w.addFile(pkg, { fileName, blob });
+        return pkg;
+      },
+      { blobs: [blob] },
+    );
+  }
+}

@@ -1,0 +1,227 @@
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { nugetFormat } from '../src';
+import { tempDir } from './nuget-clients';
+import { multipart, nuspecXml, zipFiles } from './nuget-fixtures';
+
+// The NuGet feeds at the HTTP level, in both database modes: document shapes, caching
+// (ETag/304, invalidation, paging), auth as GitLab answers it, and every refused push
+// (each a clear status and message, nothing stored).
+
+const MAX = 64 * 1024;
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    if (e.isDirectory()) out.push(...(await listFiles(join(dir, e.name))));
+    else out.push(e.name);
+  }
+  return out;
+}
+
+describe.each(testModes())('NuGet API (%s)', (mode) => {
+  let s: TestServer;
+  let dev: TestUser;
+  let guest: TestUser;
+  let outsider: TestUser;
+  let project: TestProject;
+  let open: TestProject;
+  let group: { id: number };
+  let work: string;
+
+  const base = (p: TestProject = project) => `/api/v4/projects/${p.id}/packages/nuget`;
+  const basic = (u: TestUser) => ({ authorization: `Basic ${Buffer.from(`${u.username}:${u.token}`).toString('base64')}` });
+  const nupkg = (id: string, version: string, extra = '', files: Record<string, string | Buffer> = {}) =>
+    zipFiles(work, { [`${id}.nuspec`]: nuspecXml(id, version, extra), 'content/a.txt': `${id} ${version}\n`, ...files });
+  const push = async (bytes: Buffer, opts: { headers?: Record<string, string>; p?: TestProject; path?: string } = {}) => {
+    const { body, contentType } = multipart([{ name: 'package', value: bytes, fileName: 'package.nupkg' }]);
+    return s.api.inject({
+      method: 'PUT',
+      url: `${base(opts.p)}${opts.path ?? '/'}`,
+      payload: body,
+      headers: { 'content-type': contentType, ...(opts.headers ?? { 'x-nuget-apikey': dev.token }) },
+    });
+  };
+  const listing = async (p: TestProject = project) =>
+    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${p.id}/packages`)).map((x) => `${x.name}@${x.version}`).sort();
+  const stored = () => listFiles(join(s.dataDir, 'packages'));
+  const get = (url: string, headers: Record<string, string> = {}) => s.api.inject({ url, headers });
+
+  beforeAll(async () => {
+    s = await startTestServer({ formats: [nugetFormat], mode, listen: true, config: { formats: { nuget: { max_file_size: MAX, registration_page_size: 4 } } } });
+    [dev, guest, outsider] = await Promise.all([s.api.createUser('dev'), s.api.createUser('guest'), s.api.createUser('outsider')]);
+    group = await s.api.createGroup('acme');
+    project = await s.api.createProject('lib', { namespaceId: group.id });
+    open = await s.api.createProject('open', { visibility: 'public' });
+    await s.api.addMember({ group: group.id }, dev.id, 40);
+    await s.api.addMember({ group: group.id }, guest.id, 10);
+    await s.api.addMember({ project: open.id }, dev.id, 40);
+    work = await tempDir('stowage-nuget-api-');
+  });
+
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  it('serves the service index anonymously, with absolute URLs and GitLab resource types', async () => {
+    const r = await get(`${base()}/index.json`);
+    expect(r.status).toBe(200);
+    const types = r.json().resources.map((x: { '@type': string }) => x['@type']);
+    expect(types).toEqual([
+      'SearchQueryService', 'SearchQueryService/3.0.0-beta', 'SearchQueryService/3.0.0-rc',
+      'RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc',
+      'PackageBaseAddress/3.0.0', 'PackagePublish/2.0.0', 'SymbolPackagePublish/4.9.0',
+    ]);
+    expect(r.json().resources[7]['@id']).toBe(`${s.url}${base()}`);
+    expect((await get(`${base()}/index`)).status).toBe(200);
+    expect((await get(`${base()}/index.xls`)).status).toBe(404);
+    const g = await get(`/api/v4/groups/${group.id}/-/packages/nuget/index.json`);
+    expect(g.json().resources).toHaveLength(6);
+  });
+
+  it('pushes with X-NuGet-ApiKey or Basic, challenges anonymous pushes, and refuses guests and outsiders', async () => {
+    const bytes = await nupkg('Acme.Core', '1.0.0', '<dependencies><group targetFramework="net6.0"><dependency id="Acme.Base" version="[1.0,2.0)"/></group><group targetFramework="netstandard2.0"/></dependencies>');
+    const anon = await push(bytes, { headers: {} });
+    expect(anon.status).toBe(401);
+    expect(anon.headers['www-authenticate']).toBe('Basic realm="GitLab Packages Registry"');
+    expect((await push(bytes, { headers: { 'x-nuget-apikey': 'nope' } })).status).toBe(401);
+    expect((await push(bytes, { headers: basic(guest) })).status).toBe(403);
+    expect((await push(bytes, { headers: basic(outsider) })).status).toBe(404);
+    expect((await push(bytes)).status).toBe(201);
+    expect((await push(await nupkg('Acme.Core', '1.1.0-beta.1'), { headers: basic(dev), path: '' })).status).toBe(201);
+    expect(await listing()).toEqual(['Acme.Core@1.0.0', 'Acme.Core@1.1.0-beta.1']);
+  });
+
+  it('renders registration and flat container documents, cached with ETag and 304', async () => {
+    const reg = await get(`${base()}/metadata/acme.core/index.json`, basic(dev));
+    expect(reg.status).toBe(200);
+    const doc = reg.json();
+    expect(doc.count).toBe(1);
+    expect(doc.items[0]).toMatchObject({ lower: '1.0.0', upper: '1.1.0-beta.1', count: 2 });
+    const leaf = doc.items[0].items[0];
+    expect(leaf.packageContent).toBe(`${s.url}${base()}/download/acme.core/1.0.0/acme.core.1.0.0.nupkg`);
+    expect(leaf.catalogEntry).toMatchObject({ id: 'Acme.Core', version: '1.0.0', authors: 'Tester', description: 'A package' });
+    expect(leaf.catalogEntry.dependencyGroups).toEqual([
+      {
+        '@id': `${leaf['@id']}#dependencyGroup/net6.0`,
+        '@type': 'PackageDependencyGroup',
+        targetFramework: 'net6.0',
+        dependencies: [{ '@id': `${leaf['@id']}#dependencyGroup/net6.0/acme.base`, '@type': 'PackageDependency', id: 'Acme.Base', range: '[1.0,2.0)' }],
+      },
+      { '@id': `${leaf['@id']}#dependencyGroup/netstandard2.0`, '@type': 'PackageDependencyGroup', targetFramework: 'netstandard2.0', dependencies: [] },
+    ]);
+    const again = await get(`${base()}/metadata/Acme.Core/index`, { ...basic(dev), 'if-none-match': String(reg.headers.etag) });
+    expect(again.status).toBe(304);
+    expect((await get(`${base()}/metadata/acme.core/1.0.json`, basic(dev))).json().catalogEntry.version).toBe('1.0.0');
+    expect((await get(`${base()}/download/acme.core/index.json`, basic(dev))).json()).toEqual({ versions: ['1.0.0', '1.1.0-beta.1'] });
+    expect((await get(`${base()}/metadata/unknown/index.json`, basic(dev))).status).toBe(404);
+    expect((await get(`${base()}/download/unknown/index.json`, basic(dev))).status).toBe(404);
+    const file = await get(`${base()}/download/acme.core/1.0.0/acme.core.1.0.0.nupkg`, basic(dev));
+    expect(file.status).toBe(200);
+    expect(file.headers['content-type']).toBe('application/octet-stream');
+    expect(file.rawPayload.subarray(0, 2).toString()).toBe('PK');
+    // A change shows at once: the cached document is keyed by the name's revision.
+    expect((await push(await nupkg('Acme.Core', '1.2.0'))).status).toBe(201);
+    const changed = await get(`${base()}/metadata/acme.core/index.json`, { ...basic(dev), 'if-none-match': String(reg.headers.etag) });
+    expect(changed.status).toBe(200);
+    expect(changed.json().items[0].upper).toBe('1.2.0');
+  });
+
+  it('pages the registration of a large package with @id links', async () => {
+    for (const v of ['1.3.0', '1.4.0', '2.0.0']) expect((await push(await nupkg('Acme.Core', v))).status).toBe(201);
+    const doc = (await get(`${base()}/metadata/acme.core/index.json`, basic(dev))).json();
+    expect(doc.count).toBe(2);
+    expect(doc.items.map((p: { lower: string; upper: string; count: number; items?: unknown }) => [p.lower, p.upper, p.count, p.items])).toEqual([
+      ['1.0.0', '1.3.0', 4, undefined],
+      ['1.4.0', '2.0.0', 2, undefined],
+    ]);
+    const page = await get(new URL(doc.items[1]['@id']).pathname, basic(dev));
+    expect(page.status).toBe(200);
+    expect(page.json().items.map((l: { catalogEntry: { version: string } }) => l.catalogEntry.version)).toEqual(['1.4.0', '2.0.0']);
+    expect(page.json().parent).toBe(doc['@id']);
+  });
+
+  it('searches projects and groups; the group feed asks anonymous callers to log in', async () => {
+    const r = (await get(`${base()}/query?q=core&prerelease=false`, basic(dev))).json();
+    expect(r.totalHits).toBe(1);
+    expect(r.data[0]).toMatchObject({ '@type': 'Package', id: 'Acme.Core', version: '2.0.0', authors: 'Tester' });
+    expect(r.data[0].versions.map((v: { version: string }) => v.version)).not.toContain('1.1.0-beta.1');
+    expect((await get(`${base()}/query?take=-1`, basic(dev))).status).toBe(400);
+    const g = `/api/v4/groups/${group.id}/-/packages/nuget`;
+    expect((await get(`${g}/query?q=acme`, basic(dev))).json().totalHits).toBe(1);
+    expect((await get(`${g}/query?q=acme`, basic(outsider))).status).toBe(404);
+    const greg = (await get(`${g}/metadata/acme.core/index.json`, basic(guest))).json();
+    expect(greg.items[0]['@id']).toContain(`/groups/${group.id}/`);
+    const leaf = (await get(new URL(greg.items[0]['@id']).pathname, basic(guest))).json().items[0];
+    expect(leaf.packageContent).toContain(`/projects/${project.id}/packages/nuget/download/`);
+    const anonOpen = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/nuget/query` });
+    expect(anonOpen.status).toBe(401);
+  });
+
+  it('refuses bad packages with a clear 400 and stores nothing', async () => {
+    const before = await stored();
+    const packagesBefore = await listing();
+    const cases: [string, Buffer, number, RegExp][] = [
+      ['not a zip', Buffer.from('definitely not a zip file'), 400, /invalid package file/],
+      ['no nuspec', await zipFiles(work, { 'content/a.txt': 'x' }), 400, /nuspec file not found/],
+      ['invalid version', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme.Bad', '01.0') }), 400, /Version is invalid/],
+      ['invalid name', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme Bad', '1.0.0') }), 400, /Name is invalid/],
+      ['no authors', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme.Bad', '1.0.0', '', { authors: null }) }), 400, /authors/],
+      ['broken xml', await zipFiles(work, { 'A.nuspec': '<package><metadata><id>x</id>' }), 400, /not valid XML/],
+      ['oversize', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme.Big', '1.0.0'), 'big.bin': Buffer.from(Array.from({ length: MAX * 2 }, (_, i) => (i * 7919) % 251)) }, { store: true }), 400, /File is too large/],
+      ['zip bomb nuspec', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme.Bomb', '1.0.0', `<summary>${' '.repeat(5 * 1024 * 1024)}</summary>`) }), 400, /nuspec file too big/],
+    ];
+    for (const [what, bytes, status, message] of cases) {
+      const r = await push(bytes);
+      expect({ what, status: r.status, message: message.test(r.body) ? 'ok' : r.body }).toEqual({ what, status, message: 'ok' });
+    }
+    const noFile = multipart([{ name: 'other', value: 'x' }]);
+    const r = await s.api.inject({ method: 'PUT', url: `${base()}/`, payload: noFile.body, headers: { 'content-type': noFile.contentType, 'x-nuget-apikey': dev.token } });
+    expect(r.status).toBe(400);
+    expect(await listing()).toEqual(packagesBefore);
+    expect(await stored()).toEqual(before);
+  });
+
+  it('allows duplicates by default (1.0 = 1.0.0) and refuses them with 409 when the setting is off', async () => {
+    expect((await push(await nupkg('Acme.Dup', '1.0.0'), { p: open })).status).toBe(201);
+    expect((await push(await nupkg('Acme.Dup', '1.0'), { p: open })).status).toBe(201);
+    expect(await listing(open)).toEqual(['Acme.Dup@1.0.0']);
+    await s.api.setPackageSettings({ project: open.id }, { nuget_duplicates_allowed: false });
+    const before = await stored();
+    const dup = await push(await nupkg('Acme.Dup', '1.0.0.0', '<summary>x</summary>'), { p: open });
+    expect(dup.status).toBe(409);
+    expect(dup.json().message).toMatch(/already exists/);
+    expect(await stored()).toEqual(before);
+  });
+
+  it('takes symbol packages only for an existing package, and deletes as maintainer only', async () => {
+    const sym = (id: string) => zipFiles(work, { [`${id}.nuspec`]: nuspecXml(id, '1.0.0', '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>') });
+    const missing = await push(await sym('Acme.Nothing'), { path: '/symbolpackage' });
+    expect(missing.status).toBe(400);
+    expect(missing.body).toMatch(/matching package does not exist/);
+    expect((await push(await sym('Acme.Core'), { path: '/symbolpackage' })).status).toBe(201);
+    expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/1.0.0`, headers: basic(guest) })).status).toBe(403);
+    expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/1.0.0` })).status).toBe(401);
+    expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/9.9.9`, headers: { 'x-nuget-apikey': dev.token } })).status).toBe(404);
+    expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/1.0.0`, headers: { 'x-nuget-apikey': dev.token } })).status).toBe(204);
+    expect(await listing()).not.toContain('Acme.Core@1.0.0');
+  });
+
+  it('serves the v2 service document, $metadata and real entries; unknown ones are 404', async () => {
+    expect((await get(`${base()}/v2`)).status).toBe(401);
+    const root = await get(`${base()}/v2`, basic(guest));
+    expect(root.status).toBe(200);
+    expect(root.body).toContain('<collection href="Packages">');
+    const md = await get(`${base()}/v2/$metadata`);
+    expect(md.body).toContain('FunctionImport Name="FindPackagesById"');
+    const entry = await get(`${base()}/v2/Packages(Id='Acme.Core',Version='1.2')`, basic(dev));
+    expect(entry.status).toBe(200);
+    expect(entry.headers['content-type']).toMatch(/^application\/atom\+xml/);
+    expect(entry.body).toContain(`<content type="application/zip" src="${s.url}${base()}/download/acme.core/1.2.0/acme.core.1.2.0.nupkg"/>`);
+    expect(entry.body).toContain('<d:PackageHashAlgorithm>SHA512</d:PackageHashAlgorithm>');
+    expect((await get(`${base()}/v2/Packages(Id='Acme.Core',Version='7.0')`, basic(dev))).status).toBe(404);
+    const feed = await get(`${base()}/v2/FindPackagesById()?id='acme.core'`, basic(dev));
+    expect(feed.body.match(/<entry>/g)?.length).toBe(5);
+  });
+});
