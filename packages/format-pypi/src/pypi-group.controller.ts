@@ -1,0 +1,58 @@
+import { Controller, Get, Param, Req, Res, UseFilters } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AccessService, CurrentGroup, CurrentPrincipal, FileStorage, type Namespace, PackageAccess, PackageService, type Principal } from '@stowage/core';
+import { PypiReads } from './pypi.controller';
+import { PypiErrorFilter } from './pypi.errors';
+import { PypiIndex, type PypiScope } from './pypi.index';
+
+type FileParams = { sha256: string; '*': string };
+
+/** GitLab's group-level PyPI API (read only): every project in the group the caller may read. */
+@Controller('api/v4/groups/:id/-/packages/pypi')
+@UseFilters(PypiErrorFilter)
+export class PypiGroupController {
+  private readonly reads: PypiReads;
+
+  constructor(
+    private readonly access: AccessService,
+    index: PypiIndex,
+    packages: PackageService,
+    storage: FileStorage,
+  ) {
+    this.reads = new PypiReads(index, packages, storage);
+  }
+
+  private scope(group: Namespace, principal: Principal): PypiScope {
+    return { kind: 'group', groupId: group.id, scope: { groupId: group.id, readable: this.access.readableProjects(principal) } };
+  }
+
+  @Get('simple')
+  @PackageAccess('read', { scope: 'group' })
+  root(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.reads.root(this.scope(group, principal), group.name, request, reply);
+  }
+
+  @Get('simple/*')
+  @PackageAccess('read', { scope: 'group' })
+  page(
+    @CurrentGroup() group: Namespace,
+    @CurrentPrincipal() principal: Principal,
+    @Param('*') rest: string,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.reads.page(this.scope(group, principal), group.name, rest, request, reply);
+  }
+
+  @Get('files/:sha256/*')
+  @PackageAccess('read', { scope: 'group' })
+  file(
+    @CurrentGroup() group: Namespace,
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: FileParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.reads.file(this.scope(group, principal), params, request, reply);
+  }
+}

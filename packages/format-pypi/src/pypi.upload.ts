@@ -1,0 +1,226 @@
+import { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  FileStorage,
+  type FormatModuleOptions,
+  httpErrors,
+  MultipartError,
+  type PackageFile,
+  PackageService,
+  type ProjectContext,
+  SizeLimitExceededError,
+  type StoredBlob,
+  ZipError,
+  ZipReader,
+  parseMultipart,
+} from '@stowage/core';
+import type { PypiFormatConfig } from './pypi.config';
+import type { PypiFileMetadata } from './pypi.index';
+import { PYPI_OPTIONS } from './pypi.module-definition';
+import { canonicalVersion, type DistFilename, isValidProjectName, METADATA_SUFFIX, normalizePypiName, parseDistFilename, parseVersion, PYPI } from './pypi.naming';
+
+const tooLarge = () => httpErrors.badRequest('File is too large');
+// GitLab's wording, plus the phrase twine --skip-existing looks for.
+const duplicate = () => httpErrors.badRequest('Validation failed: File name has already been taken (File already exists)');
+const invalidWheel = (why: string) => httpErrors.badRequest(`Invalid wheel: ${why}`);
+
+/** Form fields GitLab keeps, with its length limits (longer values are truncated, as GitLab does). */
+const KEPT_FIELDS: Record<string, number> = {
+  requires_python: 255,
+  summary: 255,
+  keywords: 1024,
+  metadata_version: 16,
+  author_email: 2048,
+  description_content_type: 128,
+  description: 1 << 20,
+};
+
+const MULTIPART_LIMITS = { maxFields: 2000, maxFieldSize: 1 << 20, maxFieldsSize: 4 << 20, maxFiles: 4 };
+
+export interface PypiUpload {
+  ctx: ProjectContext;
+  body: Readable;
+  contentType: string | undefined;
+  /** Content-Length, when the client sent one. */
+  length?: number;
+}
+
+type Fields = Map<string, string[]>;
+
+/** RFC 822-style core metadata headers (METADATA / PKG-INFO) up to the body. */
+export function parseCoreMetadata(text: string): Map<string, string[]> {
+  const headers = new Map<string, string[]>();
+  let last: string[] | undefined;
+  for (const line of text.split(/\r?\n/)) {
+    if (line === '') break;
+    if (/^[ \t]/.test(line) && last) {
+      last[last.length - 1] += `\n${line.trim()}`;
+      continue;
+    }
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const key = line.slice(0, colon).trim().toLowerCase();
+    last = headers.get(key) ?? [];
+    last.push(line.slice(colon + 1).trim());
+    headers.set(key, last);
+  }
+  return headers;
+}
+
+/**
+ * twine's legacy upload: a multipart form whose `content` part is streamed into storage,
+ * then checked (name, version, file name, digests, wheel metadata) before one transaction
+ * records it. Any failure leaves nothing behind.
+ */
+@Injectable()
+export class PypiUploads {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
+    @Inject(PYPI_OPTIONS) private readonly options: FormatModuleOptions<PypiFormatConfig>,
+  ) {}
+
+  private get config(): PypiFormatConfig {
+    return this.options.config;
+  }
+
+  async upload(u: PypiUpload): Promise<PackageFile> {
+    if (u.length !== undefined && u.length > this.config.max_file_size + MULTIPART_LIMITS.maxFieldsSize) throw tooLarge();
+    const fields: Fields = new Map();
+    const blobs: StoredBlob[] = [];
+    try {
+      const { blob, fileName } = await this.receive(u, fields, blobs);
+      const form = this.validate(fields, fileName);
+      this.checkDigests(fields, blob);
+      const coreMetadata = await this.coreMetadata(blob, form);
+      let metadataBlob: StoredBlob | undefined;
+      if (coreMetadata) blobs.push((metadataBlob = await this.storage.store(Readable.from([coreMetadata]))));
+      return await this.record(u.ctx, form, blob, metadataBlob);
+    } catch (err) {
+      for (const b of blobs) await this.storage.release(b).catch(() => undefined);
+      throw this.clientError(err);
+    }
+  }
+
+  private clientError(err: unknown): unknown {
+    if (err instanceof MultipartError) return httpErrors.badRequest(`Invalid multipart body: ${err.message}`);
+    if (err instanceof SizeLimitExceededError) return tooLarge();
+    return err;
+  }
+
+  /** Reads the form; the `content` part goes straight to storage. */
+  private async receive(u: PypiUpload, fields: Fields, blobs: StoredBlob[]): Promise<{ blob: StoredBlob; fileName: string }> {
+    let stored: { blob: StoredBlob; fileName: string } | undefined;
+    for await (const part of parseMultipart(u.body, u.contentType, MULTIPART_LIMITS)) {
+      if (part.kind === 'field') {
+        fields.set(part.name, [...(fields.get(part.name) ?? []), part.value]);
+        continue;
+      }
+      if (part.name !== 'content') continue; // gpg_signature and the like: not kept
+      if (stored) throw httpErrors.badRequest('Only one content file per upload');
+      // Refuse what is known to be wrong before reading the file.
+      if (fields.has('name') && fields.has('version')) {
+        const form = this.validate(fields, part.fileName);
+        await this.refuseDuplicate(u.ctx, form);
+      }
+      const blob = await this.storage.store(part.stream, { maxSize: this.config.max_file_size });
+      blobs.push(blob);
+      stored = { blob, fileName: part.fileName };
+    }
+    if (!stored || stored.blob.size === 0) throw httpErrors.missingParam('content');
+    return stored;
+  }
+
+  private validate(fields: Fields, fileName: string) {
+    const one = (k: string) => fields.get(k)?.[0];
+    const name = one('name')?.trim();
+    const version = one('version')?.trim();
+    if (!name) throw httpErrors.missingParam('name');
+    if (!version) throw httpErrors.missingParam('version');
+    if (!isValidProjectName(name)) throw httpErrors.badRequest('Validation failed: Name is invalid');
+    if (!parseVersion(version)) throw httpErrors.badRequest('Validation failed: Version is invalid (not a PEP 440 version)');
+    const dist = parseDistFilename(fileName, name);
+    if (!dist) throw httpErrors.badRequest(`Validation failed: File name ${JSON.stringify(fileName)} is not a wheel (.whl) or sdist (.tar.gz, .zip, .tar.bz2) name`);
+    if (normalizePypiName(dist.name) !== normalizePypiName(name) || canonicalVersion(dist.version) !== canonicalVersion(version)) {
+      throw httpErrors.badRequest(`Validation failed: File name ${fileName} does not match name ${name} and version ${version}`);
+    }
+    const kept: Record<string, string> = {};
+    for (const [k, max] of Object.entries(KEPT_FIELDS)) {
+      const v = one(k);
+      if (v !== undefined) kept[k] = v.slice(0, max);
+    }
+    return { name, version, fileName, dist, kept };
+  }
+
+  private async refuseDuplicate(ctx: ProjectContext, form: { name: string; version: string; fileName: string }): Promise<void> {
+    const pkg = await this.packages.findPackage({ projectId: ctx.project.id, packageType: PYPI, name: form.name, version: form.version });
+    if (pkg && (await this.packages.findFile(pkg.id, form.fileName))) throw duplicate();
+  }
+
+  private checkDigests(fields: Fields, blob: StoredBlob): void {
+    for (const [field, expected, length] of [
+      ['sha256_digest', blob.sha256, 64],
+      ['md5_digest', blob.md5, 32],
+    ] as const) {
+      const given = fields.get(field)?.[0]?.trim();
+      if (given === undefined || given === '') continue;
+      if (!new RegExp(`^[0-9a-f]{${length}}$`, 'i').test(given)) throw httpErrors.invalidParam(field);
+      if (given.toLowerCase() !== expected) throw httpErrors.badRequest(`${field} does not match the uploaded file (received ${expected})`);
+    }
+  }
+
+  /** A wheel's METADATA, checked against the form; null for sdists. Reads only what it needs. */
+  private async coreMetadata(blob: StoredBlob, form: { name: string; version: string; dist: DistFilename }): Promise<Buffer | null> {
+    if (form.dist.kind !== 'wheel') return null;
+    const source = { size: blob.size, read: (range: { start: number; end: number }) => this.storage.open(blob.sha256, range) };
+    try {
+      const zip = await ZipReader.open(source, { maxEntries: 200_000 });
+      const candidates = zip.entries.filter((e) => /^[^/]+\.dist-info\/METADATA$/.test(e.name));
+      const expectedDir = `${form.dist.name}-${form.dist.version}.dist-info/METADATA`;
+      const entry = candidates.find((e) => e.name === expectedDir) ?? (candidates.length === 1 ? candidates[0] : undefined);
+      if (!entry) throw invalidWheel(`no ${expectedDir} in the archive`);
+      const bytes = await zip.readEntry(entry, { maxSize: this.config.max_metadata_size });
+      const meta = parseCoreMetadata(bytes.toString('utf8'));
+      const metaName = meta.get('name')?.[0] ?? '';
+      const metaVersion = meta.get('version')?.[0] ?? '';
+      if (normalizePypiName(metaName) !== normalizePypiName(form.name) || canonicalVersion(metaVersion) !== canonicalVersion(form.version)) {
+        throw invalidWheel(`METADATA names ${metaName} ${metaVersion}, not ${form.name} ${form.version}`);
+      }
+      return bytes;
+    } catch (err) {
+      if (err instanceof ZipError) throw invalidWheel(err.message);
+      throw err;
+    }
+  }
+
+  private async record(
+    ctx: ProjectContext,
+    form: ReturnType<PypiUploads['validate']>,
+    blob: StoredBlob,
+    metadataBlob: StoredBlob | undefined,
+  ): Promise<PackageFile> {
+    const packageMetadata: Record<string, unknown> = { ...form.kept, requires_python: form.kept.requires_python ?? '' };
+    const fileMetadata: PypiFileMetadata = {
+      requires_python: form.kept.requires_python ?? '',
+      filetype: form.dist.kind === 'wheel' ? 'bdist_wheel' : 'sdist',
+      pyversion: form.dist.pyversion,
+      ...(metadataBlob ? { core_metadata_sha256: metadataBlob.sha256 } : {}),
+    };
+    return this.packages.write(async (w) => {
+      const { pkg, created } = await w.upsertPackage({
+        projectId: ctx.project.id,
+        packageType: PYPI,
+        name: form.name,
+        version: form.version,
+        metadata: packageMetadata,
+      });
+      if ((await w.files(pkg, form.fileName)).length) throw duplicate();
+      if (!created) await w.update(pkg, { metadata: { ...pkg.metadata, ...packageMetadata } });
+      const file = await w.addFile(pkg, { fileName: form.fileName, blob, metadata: fileMetadata as Record<string, unknown> });
+      if (metadataBlob) {
+        await w.addFile(pkg, { fileName: form.fileName + METADATA_SUFFIX, blob: metadataBlob, metadata: { core_metadata_of: form.fileName } });
+      }
+      return file;
+    });
+  }
+}

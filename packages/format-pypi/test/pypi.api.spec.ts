@@ -1,0 +1,266 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { startTestServer, type TestProject, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { pypiFormat } from '../src';
+import { tempDir } from './python-clients';
+
+const run = promisify(execFile);
+const B = 'stowage-test-boundary';
+
+function form(fields: Record<string, string>, file?: { name: string; bytes: Buffer }): Buffer {
+  const parts: Buffer[] = [];
+  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  if (file) {
+    parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="content"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`), file.bytes, Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${B}--\r\n`));
+  return Buffer.concat(parts);
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
+const basic = (user: string, pass: string) => ({ authorization: `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}` });
+
+describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
+  let s: TestServer;
+  let dir: Awaited<ReturnType<typeof tempDir>>;
+  let dev: TestUser;
+  let guest: TestUser;
+  let outsider: TestUser;
+  let priv: TestProject;
+  let pub: TestProject;
+  let group: { id: number };
+  const wheels: Record<string, Buffer> = {};
+
+  /** A wheel made with the zip command: METADATA (or not), plus a module. */
+  async function wheel(key: string, opts: { name?: string; version?: string; metadata?: string | Buffer | null } = {}): Promise<Buffer> {
+    const name = opts.name ?? 'demo_pkg';
+    const version = opts.version ?? '1.0';
+    const tree = join(dir.path, key);
+    await mkdir(join(tree, `${name}-${version}.dist-info`), { recursive: true });
+    await writeFile(join(tree, `${name}.py`), 'X = 1\n');
+    const meta = opts.metadata === undefined ? `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nRequires-Python: >=3.7\n\nbody\n` : opts.metadata;
+    if (meta !== null) await writeFile(join(tree, `${name}-${version}.dist-info`, 'METADATA'), meta);
+    await run('zip', ['-q', '-r', '-9', join(dir.path, `${key}.whl`), '.'], { cwd: tree });
+    return readFile(join(dir.path, `${key}.whl`));
+  }
+
+  async function upload(project: number | string, token: string | Record<string, string>, fields: Record<string, string>, file?: { name: string; bytes: Buffer }) {
+    const headers: Record<string, string> = { 'content-type': `multipart/form-data; boundary=${B}`, ...(typeof token === 'string' ? basic('__token__', token) : token) };
+    return s.api.inject({ method: 'POST', url: `/api/v4/projects/${project}/packages/pypi`, headers, payload: form(fields, file) });
+  }
+
+  const good = (bytes: Buffer, extra: Record<string, string> = {}) => ({
+    ':action': 'file_upload',
+    name: 'demo-pkg',
+    version: '1.0',
+    filetype: 'bdist_wheel',
+    requires_python: '>=3.7,<4',
+    summary: 'A demo',
+    sha256_digest: sha256(bytes),
+    md5_digest: md5(bytes),
+    ...extra,
+  });
+
+  beforeAll(async () => {
+    dir = await tempDir('pypi-api-');
+    [s] = await Promise.all([
+      startTestServer({ formats: [pypiFormat], mode, listen: true, config: { formats: { pypi: { max_file_size: 200_000, max_metadata_size: 64 * 1024 } } } }),
+      (async () => {
+        wheels.good = await wheel('good');
+        wheels.v2 = await wheel('v2', { version: '2.0' });
+        wheels.noMeta = await wheel('nometa', { metadata: null });
+        wheels.bomb = await wheel('bomb', { metadata: Buffer.alloc(8 << 20, 0x41) });
+        wheels.lying = await wheel('lying', { metadata: 'Metadata-Version: 2.1\nName: other\nVersion: 1.0\n\n' });
+      })(),
+    ]);
+    dev = await s.api.createUser('dev');
+    guest = await s.api.createUser('guest');
+    outsider = await s.api.createUser('outsider');
+    const g = await s.api.createGroup('grp');
+    group = g;
+    priv = await s.api.createProject('priv', { namespaceId: g.id });
+    pub = await s.api.createProject('pub', { namespaceId: g.id, visibility: 'public' });
+    await s.api.addMember({ project: priv.id }, dev.id, 30);
+    await s.api.addMember({ project: pub.id }, dev.id, 30);
+    await s.api.addMember({ project: priv.id }, guest.id, 10);
+  }, 120_000);
+  afterAll(async () => {
+    await s?.close();
+    await dir?.remove();
+  });
+
+  const fileCount = async (project: number) => {
+    const list = await s.api.inject({ url: `/api/v4/projects/${project}/packages`, token: s.rootToken });
+    return list.json<{ id: number }[]>().length;
+  };
+
+  it('uploads a wheel: 201, stored with its metadata file, listed in the index', async () => {
+    const res = await upload(priv.id, dev.token, good(wheels.good), { name: 'demo_pkg-1.0-py3-none-any.whl', bytes: wheels.good });
+    expect(res.status).toBe(201);
+    expect(res.json()).toEqual({ message: '201 Created' });
+    const page = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: basic('__token__', dev.token) });
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    const url = `${s.url}/api/v4/projects/${priv.id}/packages/pypi/files/${sha256(wheels.good)}/demo_pkg-1.0-py3-none-any.whl`;
+    expect(page.body).toContain(`<a href="${url}#sha256=${sha256(wheels.good)}" data-requires-python="&gt;=3.7,&lt;4"`);
+    const metaSha = /data-core-metadata="sha256=([0-9a-f]{64})"/.exec(page.body)![1];
+    const meta = await s.api.inject({ url: `${new URL(url).pathname}.metadata`, headers: basic('x', dev.token) });
+    expect(meta.status).toBe(200);
+    expect(sha256(meta.rawPayload)).toBe(metaSha);
+    expect(meta.body).toContain('Name: demo_pkg');
+    const file = await s.api.inject({ url: new URL(url).pathname, headers: basic('x', dev.token) });
+    expect(sha256(file.rawPayload)).toBe(sha256(wheels.good));
+  });
+
+  it('serves PEP 691 JSON by Accept, with Vary, ETag and 304', async () => {
+    const headers = { ...basic('__token__', dev.token), accept: 'application/vnd.pypi.simple.v1+json, text/html;q=0.1' };
+    const page = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers });
+    expect(page.headers['content-type']).toBe('application/vnd.pypi.simple.v1+json');
+    expect(page.headers.vary).toMatch(/Accept/);
+    const json = page.json();
+    expect(json.name).toBe('demo-pkg');
+    expect(json.files[0]).toMatchObject({ filename: 'demo_pkg-1.0-py3-none-any.whl', hashes: { sha256: sha256(wheels.good) }, 'requires-python': '>=3.7,<4' });
+    expect(json.files[0]['core-metadata']).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    const again = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: { ...headers, 'if-none-match': String(page.headers.etag) } });
+    expect(again.status).toBe(304);
+    const root = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/`, headers });
+    expect(root.json()).toEqual({ meta: { 'api-version': '1.0' }, projects: [{ name: 'demo-pkg' }] });
+    const html = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple`, headers: basic('x', dev.token) });
+    expect(html.body).toContain(`<a href="${s.url}/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/">demo-pkg</a>`);
+    const none = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/`, headers: { ...basic('x', dev.token), accept: 'application/xml' } });
+    expect(none.status).toBe(406);
+  });
+
+  it('redirects a non-normalized name and 404s an unknown one', async () => {
+    const res = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/Demo_Pkg`, headers: basic('x', dev.token) });
+    expect(res.status).toBe(301);
+    expect(res.headers.location).toBe(`${s.url}/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`);
+    const missing = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/nothing-here/`, headers: basic('x', dev.token) });
+    expect(missing.status).toBe(404);
+    expect(missing.json()).toEqual({ message: '404 Package Not Found' });
+  });
+
+  it('treats 1.0 and 1.0.0 as one release and adds the sdist to it', async () => {
+    const sdist = Buffer.from('not really a tarball, but sdists are not opened');
+    const res = await upload(priv.id, dev.token, { name: 'Demo.Pkg', version: '1.0.0', sha256_digest: sha256(sdist) }, { name: 'demo_pkg-1.0.0.tar.gz', bytes: sdist });
+    expect(res.status).toBe(201);
+    const list = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages`, token: s.rootToken });
+    expect(list.json()).toHaveLength(1);
+  });
+
+  it.each([
+    ['a sha256 mismatch', () => good(wheels.v2, { version: '2.0', sha256_digest: 'a'.repeat(64) }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /sha256_digest does not match the uploaded file/],
+    ['an md5 mismatch', () => good(wheels.v2, { version: '2.0', md5_digest: 'b'.repeat(32) }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /md5_digest does not match/],
+    ['a malformed sha256', () => good(wheels.v2, { version: '2.0', sha256_digest: `${'a'.repeat(63)}%` }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /sha256_digest is invalid/],
+    ['a file name not matching the version', () => good(wheels.v2, { version: '3.0' }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /does not match name demo-pkg and version 3\.0/],
+    ['a file name not matching the name', () => good(wheels.v2, { version: '2.0', name: 'other' }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /does not match name other/],
+    ['a file that is neither wheel nor sdist', () => good(wheels.v2, { version: '2.0' }), 'demo_pkg-2.0.exe', () => wheels.v2, /is not a wheel/],
+    ['an invalid version', () => good(wheels.v2, { version: 'banana' }), 'demo_pkg-banana-py3-none-any.whl', () => wheels.v2, /Version is invalid/],
+    ['an invalid name', () => good(wheels.v2, { name: '.$/@!^*' }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /Name is invalid/],
+    ['a wheel that is not a zip', () => good(Buffer.from('plain text'), { version: '2.0' }), 'demo_pkg-2.0-py3-none-any.whl', () => Buffer.from('plain text'), /Invalid wheel: not a zip file/],
+    ['a wheel without METADATA', () => good(wheels.noMeta, { version: '1.0' }), 'demo_pkg-1.0-py2-none-any.whl', () => wheels.noMeta, /Invalid wheel: no demo_pkg-1\.0\.dist-info\/METADATA/],
+    ['a zip-bomb METADATA', () => good(wheels.bomb, { version: '1.0' }), 'demo_pkg-1.0-py2-none-any.whl', () => wheels.bomb, /Invalid wheel: .*METADATA is larger than 65536 bytes/],
+    ['METADATA naming another project', () => good(wheels.lying, { version: '1.0' }), 'demo_pkg-1.0-py2-none-any.whl', () => wheels.lying, /METADATA names other 1\.0/],
+    ['a duplicate file name', () => good(wheels.good), 'demo_pkg-1.0-py3-none-any.whl', () => wheels.good, /File name has already been taken/],
+    ['an oversize file', () => ({ name: 'demo-pkg', version: '2.0' }), 'demo_pkg-2.0-py3-none-any.whl', () => Buffer.alloc(300_000, 1), /File is too large/],
+  ])('refuses %s with a 400 twine can show, storing nothing', async (_what, fields, fileName, bytes, message) => {
+    const before = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: basic('x', dev.token) });
+    const res = await upload(priv.id, dev.token, fields(), { name: fileName, bytes: bytes() });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatch(message);
+    const after = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: basic('x', dev.token) });
+    expect(after.body).toBe(before.body);
+    expect(await fileCount(priv.id)).toBe(1);
+  });
+
+  it('puts the message in the reason phrase twine prints', async () => {
+    const res = await fetch(`${s.url}/api/v4/projects/${priv.id}/packages/pypi`, {
+      method: 'POST',
+      headers: { 'content-type': `multipart/form-data; boundary=${B}`, ...basic('__token__', dev.token) },
+      body: form(good(wheels.good), { name: 'demo_pkg-1.0-py3-none-any.whl', bytes: wheels.good }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.statusText).toBe('Bad request - Validation failed: File name has already been taken (File already exists)');
+  });
+
+  it('refuses malformed multipart bodies', async () => {
+    const headers = { ...basic('__token__', dev.token), 'content-type': 'multipart/form-data' };
+    const noBoundary = await s.api.inject({ method: 'POST', url: `/api/v4/projects/${priv.id}/packages/pypi`, headers, payload: 'x' });
+    expect(noBoundary.status).toBe(400);
+    expect(noBoundary.body).toMatch(/Invalid multipart body: multipart\/form-data without a boundary/);
+    const truncated = await s.api.inject({
+      method: 'POST',
+      url: `/api/v4/projects/${priv.id}/packages/pypi`,
+      headers: { ...headers, 'content-type': `multipart/form-data; boundary=${B}` },
+      payload: form({ name: 'demo-pkg', version: '9.0' }, { name: 'demo_pkg-9.0.tar.gz', bytes: Buffer.alloc(1000) }).subarray(0, 500),
+    });
+    expect(truncated.status).toBe(400);
+    expect(truncated.body).toMatch(/unexpected end of multipart body/);
+    const noFile = await upload(priv.id, dev.token, { name: 'demo-pkg', version: '9.0' });
+    expect(noFile.status).toBe(400);
+    expect(noFile.json()).toEqual({ error: 'content is missing' });
+    expect(await fileCount(priv.id)).toBe(1);
+  });
+
+  describe('auth matrix', () => {
+    const page = () => `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`;
+    const fileUrl = () => `/api/v4/projects/${priv.id}/packages/pypi/files/${sha256(wheels.good)}/demo_pkg-1.0-py3-none-any.whl`;
+
+    it('private project: anonymous and wrong token 401 with a Basic challenge; guest 403 page, 200 file; outsider 404', async () => {
+      for (const headers of [{}, basic('__token__', 'wrong-token')]) {
+        const res = await s.api.inject({ url: page(), headers });
+        expect(res.status).toBe(401);
+        expect(res.headers['www-authenticate']).toMatch(/^Basic realm=/);
+        expect((await s.api.inject({ url: fileUrl(), headers })).status).toBe(401);
+      }
+      expect((await s.api.inject({ url: page(), headers: basic('guest', guest.token) })).status).toBe(403);
+      expect((await s.api.inject({ url: fileUrl(), headers: basic('guest', guest.token) })).status).toBe(200);
+      expect((await s.api.inject({ url: page(), headers: basic('x', outsider.token) })).status).toBe(404);
+      expect((await s.api.inject({ url: fileUrl(), headers: basic('x', outsider.token) })).status).toBe(404);
+    });
+
+    it('upload: anonymous 401, guest 403, outsider 404 on private, 403 on public; deploy tokens by scope', async () => {
+      const f = () => ({ name: 'demo_pkg-5.0-py3-none-any.whl', bytes: wheels.v2 });
+      const fields = { name: 'demo-pkg', version: '5.0' };
+      expect((await upload(priv.id, {}, fields, f())).status).toBe(401);
+      expect((await upload(priv.id, 'wrong', fields, f())).status).toBe(401);
+      expect((await upload(priv.id, guest.token, fields, f())).status).toBe(403);
+      expect((await upload(priv.id, outsider.token, fields, f())).status).toBe(404);
+      expect((await upload(pub.id, outsider.token, fields, f())).status).toBe(403);
+      const readOnly = await s.api.createDeployToken({ project: priv.id }, ['read_package_registry']);
+      expect((await upload(priv.id, basic(readOnly.username, readOnly.token), fields, f())).status).toBe(403);
+      expect((await s.api.inject({ url: page(), headers: basic(readOnly.username, readOnly.token) })).status).toBe(200);
+      expect(await fileCount(priv.id)).toBe(1);
+    });
+
+    it('public project: anyone reads, a wrong Basic password falls back to anonymous', async () => {
+      const up = await upload(pub.id, dev.token, good(wheels.good), { name: 'demo_pkg-1.0-py3-none-any.whl', bytes: wheels.good });
+      expect(up.status).toBe(201);
+      const url = `/api/v4/projects/${pub.id}/packages/pypi/simple/demo-pkg/`;
+      expect((await s.api.inject({ url })).status).toBe(200);
+      expect((await s.api.inject({ url, headers: basic('__token__', 'wrong') })).status).toBe(200);
+    });
+
+    it('group index lists only projects the caller may read', async () => {
+      const url = `/api/v4/groups/${group.id}/-/packages/pypi/simple/demo-pkg/`;
+      const asDev = await s.api.inject({ url, headers: basic('x', dev.token) });
+      expect(asDev.status).toBe(200);
+      expect(asDev.body).toContain(`${s.url}/api/v4/groups/${group.id}/-/packages/pypi/files/`);
+      expect((asDev.body.match(/<a /g) ?? []).length).toBe(3);
+      const asOutsider = await s.api.inject({ url, headers: basic('x', outsider.token) });
+      // The outsider sees the group (it holds a public project) but only the public project's file.
+      expect(asOutsider.status).toBe(200);
+      expect((asOutsider.body.match(/<a /g) ?? []).length).toBe(1);
+      const root = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/simple/`, headers: basic('x', outsider.token) });
+      expect(root.body).toContain('>demo-pkg</a>');
+      const groupFile = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(wheels.good)}/demo_pkg-1.0-py3-none-any.whl`, headers: basic('x', outsider.token) });
+      expect(groupFile.status).toBe(200);
+      const hidden = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(Buffer.from('not really a tarball, but sdists are not opened'))}/demo_pkg-1.0.0.tar.gz`, headers: basic('x', outsider.token) });
+      expect(hidden.status).toBe(404);
+    });
+  });
+});
