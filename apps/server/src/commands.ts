@@ -10,6 +10,7 @@ import {
 } from '@stowage/core';
 import type { CliArgs } from './cli-args';
 import { type LoadedConfig, loadConfig } from './load-config';
+import { packagesMigrate, packagesVerify } from './packages-commands';
 import { PluginLoadError } from './plugins';
 
 export const USAGE = `Usage: stowage [--config FILE] <command>
@@ -18,6 +19,10 @@ Commands:
   serve        serve HTTP (and run background jobs unless jobs.run_in_server is false)
   worker       run background jobs only
   migrate-db   bring the database schema up to date, then exit
+  packages migrate [--to object|local] [--batch N]
+               move every package file to object storage (or back), live
+  packages verify
+               check that every package file is in its store with the right size and sha256
 
 The config is read from --config, STOWAGE_CONFIG or ./stowage.yml, with STOWAGE_* overrides
 (STOWAGE_SERVER__PORT=9000). See docs/configuration.md.
@@ -92,7 +97,13 @@ async function migrateDb(loaded: LoadedConfig): Promise<void> {
   process.stdout.write(`database schema is up to date (${applied.length} migrations applied)\n`);
 }
 
-const COMMANDS: Record<string, (loaded: LoadedConfig) => Promise<void>> = { serve, worker, 'migrate-db': migrateDb };
+const COMMANDS: Record<string, (loaded: LoadedConfig, args: CliArgs) => Promise<void | number>> = {
+  serve,
+  worker,
+  'migrate-db': migrateDb,
+  'packages migrate': packagesMigrate,
+  'packages verify': packagesVerify,
+};
 
 /** Runs one CLI command; returns the exit code for commands that end. */
 export async function run(args: CliArgs): Promise<number | undefined> {
@@ -116,6 +127,6 @@ export async function run(args: CliArgs): Promise<number | undefined> {
     }
     throw err;
   }
-  await command(loaded);
-  return name === 'migrate-db' ? 0 : undefined;
+  const code = await command(loaded, args);
+  return typeof code === 'number' ? code : name === 'migrate-db' ? 0 : undefined;
 }

@@ -13,6 +13,8 @@ import { ResourceAccess } from '../admin/resource-access';
 import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
 import { UsersController } from '../admin/users.controller';
 import { BlobCollector } from '../blobs/blob-collector';
+import { BlobMigration } from '../blobs/blob-migration';
+import { BlobMover } from '../blobs/blob-mover';
 import { StowageConfig } from '../config';
 import { DatabaseModule } from '../database/database.module';
 import type { EmbeddedDatabase } from '../database/embedded-database';
@@ -107,8 +109,10 @@ export class StowageModule {
         Memberships,
         RootBootstrap,
         BlobCollector,
+        BlobMover,
+        BlobMigration,
       ],
-      exports: [StowageConfig, FormatRegistry, PackageEvents, BLOB_STORES, ...coreServices, BlobCollector],
+      exports: [StowageConfig, FormatRegistry, PackageEvents, BLOB_STORES, ...coreServices, BlobCollector, BlobMover, BlobMigration],
     };
   }
 }

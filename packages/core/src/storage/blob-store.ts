@@ -37,3 +37,26 @@ export class BlobNotFoundError extends Error {
 
 /** Storage keys are generated, but every store checks them anyway. */
 export const STORAGE_KEY = /^[0-9a-f]{2}\/[0-9a-f]{2}\/[0-9a-f-]{36}$/;
+
+/**
+ * The store's service could not be reached (connection refused, timeout, 5xx). Uploads
+ * answer 503 for it; jobs retry.
+ */
+export class BlobStoreUnavailableError extends Error {
+  constructor(
+    readonly store: BlobStoreKind,
+    override readonly cause?: unknown,
+  ) {
+    super(`${store === 'object' ? 'object' : 'local'} storage is unreachable`);
+    this.name = 'BlobStoreUnavailableError';
+  }
+}
+
+/** Optional: stores that can enumerate their keys (sweeps of orphan copies, verify). */
+export interface ListableBlobStore extends BlobStore {
+  list(): AsyncIterable<{ key: string; size: number; lastModified: Date }>;
+}
+
+export function isListable(store: BlobStore): store is ListableBlobStore {
+  return typeof (store as Partial<ListableBlobStore>).list === 'function';
+}

@@ -1,13 +1,15 @@
 import { basename } from 'node:path';
-import { pipeline, type Readable } from 'node:stream';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { pipeline, Readable } from 'node:stream';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { Blob } from '../blobs/blob.entity';
 import { StowageConfig } from '../config';
-import { httpErrors } from '../http/http-error';
-import { type BlobStore, type BlobStoreKind, type ByteRange } from './blob-store';
+import { gitlabMessage, HttpError, httpErrors } from '../http/http-error';
+import { JobQueue } from '../jobs/job-queue';
+import { BACKGROUND_MOVE_OPTIONS, backgroundMoveJobId, MOVE_BLOB_JOB } from '../blobs/blob-move-job';
+import { BlobNotFoundError, type BlobStore, type BlobStoreKind, BlobStoreUnavailableError, type ByteRange } from './blob-store';
 import { contentDisposition } from './content-disposition';
 import { type Digests, HashingMeter } from './hashing-meter';
 import { parseRange } from './http-range';
@@ -22,6 +24,8 @@ export interface StoredBlob extends Digests {
   created: boolean;
   /** The row's orphan stamp as this upload left it; release() only removes a blob it still owns. */
   orphanedAt: Date;
+  /** The same stamp to the microsecond, as Postgres prints it (a JS Date keeps only milliseconds). */
+  orphanedStamp: string;
 }
 
 /** What a download needs to know about a package file. */
@@ -60,7 +64,14 @@ export class FileStorage {
     @Inject(BLOB_STORES) private readonly stores: BlobStores,
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(StowageConfig) private readonly config: StowageConfig,
+    /** Background uploads to object storage are queued here (absent in unit tests). */
+    @Optional() private readonly jobs?: JobQueue,
   ) {}
+
+  /** The store of this kind, or null when none is configured. */
+  storeIfConfigured(kind: BlobStoreKind): BlobStore | null {
+    return this.stores.get(kind) ?? null;
+  }
 
   /** The store new uploads are written to. */
   uploadStore(): BlobStore {
@@ -88,6 +99,7 @@ export class FileStorage {
     } catch (err) {
       meter.destroy();
       await store.delete(key).catch(() => undefined);
+      if (err instanceof BlobStoreUnavailableError) throw new HttpError(503, gitlabMessage(503, err.message));
       throw err;
     }
     const d = meter.digests();
@@ -97,11 +109,12 @@ export class FileStorage {
       `INSERT INTO blobs (sha256, size, md5, sha1, sha512, store, storage_key, orphaned_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
        ON CONFLICT (sha256) DO UPDATE SET orphaned_at = now()
-       RETURNING storage_key, orphaned_at, (xmax = 0) AS created`,
+       RETURNING storage_key, orphaned_at, orphaned_at::text AS orphaned_stamp, (xmax = 0) AS created`,
       [d.sha256, d.size, d.md5, d.sha1, d.sha512, store.kind, key],
     );
     if (row.storage_key !== key) await store.delete(key).catch((err) => this.logger.warn({ err, key }, 'could not remove a duplicate copy'));
-    return { ...d, created: Boolean(row.created), orphanedAt: row.orphaned_at };
+    else if (store.kind === 'local') await this.queueBackgroundUpload(d.sha256, key);
+    return { ...d, created: Boolean(row.created), orphanedAt: row.orphaned_at, orphanedStamp: row.orphaned_stamp };
   }
 
   /**
@@ -110,13 +123,41 @@ export class FileStorage {
    */
   async release(blob: StoredBlob): Promise<void> {
     if (!blob.created) return;
-    const rows: { store: BlobStoreKind; storage_key: string }[] = await this.ds.query(
-      `DELETE FROM blobs b WHERE b.sha256 = $1 AND b.orphaned_at = $2
+    const result: unknown[] = await this.ds.query(
+      `DELETE FROM blobs b WHERE b.sha256 = $1 AND b.orphaned_at = $2::timestamptz
          AND NOT EXISTS (SELECT 1 FROM package_files f WHERE f.file_sha256 = b.sha256)
        RETURNING store, storage_key`,
-      [blob.sha256, blob.orphanedAt],
+      // Compared to the microsecond: the Date would never equal the stored stamp, and the blob would leak.
+      [blob.sha256, blob.orphanedStamp],
     );
+    // TypeORM's postgres driver answers DELETE … RETURNING with [rows, affectedCount].
+    const rows = (Array.isArray(result[0]) ? result[0] : result) as { store: BlobStoreKind; storage_key: string }[];
     for (const r of rows) await this.blobStore(r.store).delete(r.storage_key).catch(() => undefined);
+  }
+
+  /** object_store.background_upload: a job moves each new local blob to object storage. */
+  private async queueBackgroundUpload(sha256: string, key: string): Promise<void> {
+    const os = this.config.packages.object_store;
+    if (!os.enabled || os.direct_upload || !os.background_upload || !this.jobs) return;
+    // A queue outage must not fail the upload: the blob is stored, and `packages migrate` moves it later.
+    await this.jobs
+      .add(MOVE_BLOB_JOB, { sha256, to: 'object' }, { jobId: backgroundMoveJobId(sha256, key), ...BACKGROUND_MOVE_OPTIONS })
+      .catch((err) => this.logger.warn({ err, sha256 }, 'could not queue the background upload'));
+  }
+
+  /**
+   * Opens a blob's bytes from the store its row names. A move may flip the row and remove
+   * the old copy between the row read and the open: then the row is read again, once.
+   */
+  private async openRow(blob: Pick<Blob, 'sha256' | 'store' | 'storage_key'>, range?: ByteRange): Promise<Readable> {
+    try {
+      return await this.blobStore(blob.store as BlobStoreKind).get(blob.storage_key, range);
+    } catch (err) {
+      if (!(err instanceof BlobNotFoundError)) throw err;
+      const fresh = await this.blob(blob.sha256);
+      if (!fresh || (fresh.store === blob.store && fresh.storage_key === blob.storage_key)) throw err;
+      return this.blobStore(fresh.store as BlobStoreKind).get(fresh.storage_key, range);
+    }
   }
 
   async blob(sha256: string): Promise<Blob | null> {
@@ -127,7 +168,7 @@ export class FileStorage {
   async open(sha256: string, range?: ByteRange): Promise<Readable> {
     const blob = await this.blob(sha256);
     if (!blob) throw new Error(`blob ${sha256} does not exist`);
-    return this.blobStore(blob.store as BlobStoreKind).get(blob.storage_key, range);
+    return this.openRow(blob, range);
   }
 
   /**
@@ -167,7 +208,9 @@ export class FileStorage {
     const r = range.kind === 'partial' ? range.range : undefined;
     reply.header('content-length', r ? r.end - r.start + 1 : blob.size);
     if (r) reply.status(206).header('content-range', `bytes ${r.start}-${r.end}/${blob.size}`);
-    if (request.method === 'HEAD') return reply.send();
-    return reply.send(await store.get(blob.storage_key, r));
+    // Fastify's HEAD route replaces Content-Length with 0 when the payload is empty; an empty
+    // stream keeps the length set above (and no bytes are read from the store).
+    if (request.method === 'HEAD') return reply.send(Readable.from([]));
+    return reply.send(await this.openRow(blob, r));
   }
 }

@@ -1,0 +1,418 @@
+#!/usr/bin/env node
+// npm read path, Stowage beside Verdaccio on the same data and the same machine:
+// packument requests/s and p99 (full and abbreviated) of a 3,000-version package, tarball
+// requests/s, and the wall time of a cold `npm install` of a project with 100 dependencies.
+//
+//   node bench/npm/packument-bench.mjs [--postgres] [--versions=3000] [--small=200]
+//        [--deps=100] [--seconds=10] [--concurrency=10] [--verdaccio=<dir with node_modules/verdaccio>]
+//
+// Stowage runs from apps/server/dist/main.js (build first: `tsc -b`), on the embedded
+// default or, with --postgres, on a fresh database of the test PostgreSQL and Redis.
+// Verdaccio 6 is installed from the npm registry into a temp dir unless --verdaccio names one.
+// Both get the same generated tarballs: Stowage through `npm publish`'s HTTP request,
+// Verdaccio written straight into its storage (publishing 3,000 versions one by one
+// would take it far longer than the measurement itself). Requests send
+// `Accept-Encoding: gzip` as npm does; the load generator shares the machine's cores.
+import { execFile, spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+
+const run = promisify(execFile);
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const MAIN = join(root, 'apps/server/dist/main.js');
+const args = process.argv.slice(2);
+const flag = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
+const postgres = args.includes('--postgres');
+const VERSIONS = Number(flag('versions', 3000));
+const SMALL = Number(flag('small', 200));
+const DEPS = Math.min(Number(flag('deps', 100)), SMALL);
+const SECONDS = Number(flag('seconds', 10));
+const CONCURRENCY = Number(flag('concurrency', 10));
+const BIG = '@bench/big';
+const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
+
+if (!existsSync(MAIN)) {
+  console.error(`${MAIN} is missing: build first (tsc -b)`);
+  process.exit(1);
+}
+
+const cleanups = [];
+const children = [];
+async function cleanup() {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+  }
+  for (const c of cleanups.reverse()) await c().catch((e) => console.error(`cleanup: ${e.message}`));
+}
+process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
+
+function call(url, { method = 'GET', headers = {}, body } = {}) {
+  return new Promise((res, rej) => {
+    const req = request(url, { method, headers, agent }, (r) => {
+      const chunks = [];
+      r.on('data', (c) => chunks.push(c));
+      r.on('end', () => res({ status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks) }));
+      r.on('error', rej);
+    });
+    req.on('error', rej);
+    req.end(body);
+  });
+}
+
+async function mustCall(url, opts, what) {
+  const r = await call(url, opts);
+  if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.body.toString().slice(0, 300)}`);
+  return r;
+}
+
+async function waitFor(url) {
+  for (let i = 0; i < 600; i++) {
+    try {
+      await call(url);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error(`${url} never answered`);
+}
+
+// ---- fixtures --------------------------------------------------------------------------
+
+function tarHeader(path, size) {
+  const h = Buffer.alloc(512);
+  h.write(path, 0, 100);
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  h.write('00000000000\0', 136);
+  h.write('        ', 148);
+  h.write('0', 156);
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return h;
+}
+
+function tgz(files) {
+  const parts = [];
+  for (const [path, content] of Object.entries(files)) {
+    const data = Buffer.from(content);
+    parts.push(tarHeader(path, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(parts));
+}
+
+/** A manifest shaped like a real library's: a description, keywords, (optionally) dependencies. */
+function manifest(name, version, i, withDependencies) {
+  return {
+    name,
+    version,
+    description: `Benchmark package ${name}, build ${i}`,
+    main: 'index.js',
+    license: 'MIT',
+    keywords: ['bench', 'stowage', 'npm'],
+    repository: { type: 'git', url: 'https://example.com/bench.git' },
+    dependencies: withDependencies ? { 'left-pad': '^1.3.0', lodash: `^4.17.${i % 21}` } : {},
+    engines: { node: '>=18' },
+    scripts: { test: 'node test.js' },
+  };
+}
+
+function fixture(name, version, i, withDependencies = false) {
+  const m = manifest(name, version, i, withDependencies);
+  const bytes = tgz({ 'package/package.json': JSON.stringify(m, null, 2), 'package/index.js': `module.exports = ${JSON.stringify(`${name}@${version}`)};\n` });
+  return {
+    manifest: m,
+    bytes,
+    shasum: createHash('sha1').update(bytes).digest('hex'),
+    integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+  };
+}
+
+function generate() {
+  const big = [];
+  // The big package's dependencies are only metadata (it is never installed); the small
+  // ones have none, so the install needs no registry but the one measured.
+  for (let i = 0; i < VERSIONS; i++) big.push(fixture(BIG, `1.${Math.floor(i / 100)}.${i % 100}`, i, true));
+  const small = [];
+  for (let i = 0; i < SMALL; i++) small.push(fixture(`@bench/small-${i}`, '1.0.0', i));
+  return { big, small };
+}
+
+function publishBody(f, fileName) {
+  const { name, version } = f.manifest;
+  return JSON.stringify({
+    _id: name,
+    name,
+    'dist-tags': { latest: version },
+    versions: { [version]: { ...f.manifest, _id: `${name}@${version}`, dist: { shasum: f.shasum, integrity: f.integrity } } },
+    _attachments: { [fileName]: { content_type: 'application/octet-stream', data: f.bytes.toString('base64'), length: f.bytes.length } },
+  });
+}
+
+async function inParallel(items, limit, work) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: limit }, async () => {
+      while (next < items.length) await work(items[next++]);
+    }),
+  );
+}
+
+// ---- servers ---------------------------------------------------------------------------
+
+async function startStowage(dir, fixtures) {
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const token = `bench-${randomBytes(16).toString('hex')}`;
+  const env = {
+    ...process.env,
+    STOWAGE_SERVER__PORT: String(port),
+    STOWAGE_SERVER__HOST: '127.0.0.1',
+    STOWAGE_SERVER__EXTERNAL_URL: base,
+    STOWAGE_ROOT_TOKEN: token,
+    STOWAGE_LOG__LEVEL: 'warn',
+  };
+  delete env.STOWAGE_CONFIG;
+  if (postgres) {
+    const testkit = createRequire(join(root, 'packages/testkit/package.json'))('./dist/services.js');
+    const db = await testkit.createTestDatabase();
+    cleanups.push(db.drop);
+    const prefix = testkit.uniqueName('stowage-bench');
+    cleanups.push(() => testkit.clearRedisPrefix(prefix));
+    Object.assign(env, { STOWAGE_DATABASE__URL: db.url, STOWAGE_REDIS__URL: testkit.TEST_REDIS_URL, STOWAGE_REDIS__PREFIX: prefix });
+  }
+  // The npm format loads as a plugin unless the server already ships it.
+  const builtin = await import(join(root, 'apps/server/dist/plugins.js'));
+  const shipsNpm = builtin.BUILTIN_FORMATS.some((f) => f.name === 'npm');
+  const config = join(dir, 'stowage.yml');
+  await writeFile(config, `data_dir: ${JSON.stringify(join(dir, 'data'))}\nplugins: [${shipsNpm ? '' : "'@stowage/format-npm'"}]\n`);
+  const server = spawn(process.execPath, [MAIN, '--config', config, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(server);
+  await waitFor(`${base}/-/readiness`);
+
+  const admin = { 'private-token': token, 'content-type': 'application/json' };
+  const group = JSON.parse((await mustCall(`${base}/api/v4/groups`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'bench', path: 'bench', visibility: 'public' }) }, 'create group')).body);
+  const project = JSON.parse(
+    (await mustCall(`${base}/api/v4/projects`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'registry', path: 'registry', namespace_id: group.id, visibility: 'public' }) }, 'create project')).body,
+  );
+  const registry = `${base}/api/v4/projects/${project.id}/packages/npm/`;
+  const started = Date.now();
+  await inParallel([...fixtures.small, ...fixtures.big], 4, (f) =>
+    mustCall(`${registry}${f.manifest.name.replace('/', '%2f')}`, {
+      method: 'PUT',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'npm-command': 'publish' },
+      body: publishBody(f, `${f.manifest.name}-${f.manifest.version}.tgz`),
+    }, `publish ${f.manifest.name}@${f.manifest.version}`),
+  );
+  console.log(`stowage: published ${fixtures.big.length + fixtures.small.length} versions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return {
+    name: 'Stowage',
+    registry,
+    packument: (name) => `${registry}${name.replace('/', '%2f')}`,
+    tarball: (f) => `${registry}${f.manifest.name}/-/${f.manifest.name}-${f.manifest.version}.tgz`,
+  };
+}
+
+async function verdaccioBin() {
+  const given = flag('verdaccio', undefined);
+  const prefix = given ?? join(tmpdir(), 'stowage-bench-verdaccio');
+  const bin = join(prefix, 'node_modules/verdaccio/bin/verdaccio');
+  if (!existsSync(bin)) {
+    console.log(`installing verdaccio@6 into ${prefix} …`);
+    await run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', 'verdaccio@6'], { timeout: 300_000 });
+  }
+  return bin;
+}
+
+/** Verdaccio's local storage: `<storage>/<name>/package.json` (the packument) beside its tarballs. */
+async function seedVerdaccio(storage, base, versions) {
+  const byName = new Map();
+  for (const f of versions) byName.set(f.manifest.name, [...(byName.get(f.manifest.name) ?? []), f]);
+  for (const [name, list] of byName) {
+    const dir = join(storage, name);
+    await mkdir(dir, { recursive: true });
+    const file = (f) => `${name.split('/').pop()}-${f.manifest.version}.tgz`;
+    const now = new Date().toISOString();
+    const doc = {
+      name,
+      versions: {},
+      time: { created: now, modified: now },
+      'dist-tags': { latest: list[list.length - 1].manifest.version },
+      _uplinks: {},
+      _distfiles: {},
+      _attachments: {},
+      _rev: `${list.length}-${randomBytes(8).toString('hex')}`,
+    };
+    for (const f of list) {
+      doc.versions[f.manifest.version] = { ...f.manifest, _id: `${name}@${f.manifest.version}`, dist: { shasum: f.shasum, integrity: f.integrity, tarball: `${base}/${name}/-/${file(f)}` } };
+      doc.time[f.manifest.version] = now;
+      doc._attachments[file(f)] = { shasum: f.shasum, version: f.manifest.version };
+      await writeFile(join(dir, file(f)), f.bytes);
+    }
+    await writeFile(join(dir, 'package.json'), JSON.stringify(doc, null, 2));
+  }
+}
+
+async function startVerdaccio(dir, fixtures) {
+  const bin = await verdaccioBin();
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const storage = join(dir, 'storage');
+  await seedVerdaccio(storage, base, [...fixtures.small, ...fixtures.big]);
+  const config = join(dir, 'verdaccio.yaml');
+  await writeFile(
+    config,
+    [
+      `storage: ${JSON.stringify(storage)}`,
+      'uplinks: {}',
+      'packages:',
+      "  '@*/*': { access: $all, publish: $all }",
+      "  '**': { access: $all, publish: $all }",
+      'log: { type: stdout, format: pretty, level: error }',
+      'max_body_size: 100mb',
+      '',
+    ].join('\n'),
+  );
+  const server = spawn(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  children.push(server);
+  await waitFor(`${base}/-/ping`);
+  return {
+    name: 'Verdaccio',
+    registry: `${base}/`,
+    packument: (name) => `${base}/${name.replace('/', '%2f')}`,
+    tarball: (f) => `${base}/${f.manifest.name}/-/${f.manifest.name.split('/').pop()}-${f.manifest.version}.tgz`,
+  };
+}
+
+// ---- measurements ----------------------------------------------------------------------
+
+/** CONCURRENCY clients in a closed loop for SECONDS; each response is read in full. */
+async function load(urls, headers) {
+  const latencies = [];
+  let errors = 0;
+  let i = 0;
+  const end = Date.now() + SECONDS * 1000;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (Date.now() < end) {
+        const url = urls[i++ % urls.length];
+        const t = process.hrtime.bigint();
+        const r = await call(url, { headers }).catch(() => ({ status: 0 }));
+        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+        if (r.status !== 200) errors++;
+      }
+    }),
+  );
+  latencies.sort((a, b) => a - b);
+  const p = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
+  return { rps: latencies.length / SECONDS, p50: p(0.5), p99: p(0.99), errors };
+}
+
+async function coldInstall(target, small, dir) {
+  const app = join(dir, `install-${target.name}`);
+  await mkdir(app, { recursive: true });
+  const dependencies = Object.fromEntries(small.slice(0, DEPS).map((f) => [f.manifest.name, `^${f.manifest.version}`]));
+  await writeFile(join(app, 'package.json'), JSON.stringify({ name: 'bench-app', version: '1.0.0', private: true, dependencies }));
+  const home = join(app, 'home');
+  await mkdir(home, { recursive: true });
+  await writeFile(join(home, '.npmrc'), `registry=${target.registry}\n`);
+  const env = { PATH: process.env.PATH, HOME: home, npm_config_userconfig: join(home, '.npmrc') };
+  const started = Date.now();
+  await run('npm', ['install', '--cache', join(app, 'cache'), '--no-audit', '--no-fund', '--prefer-online', '--registry', target.registry], { cwd: app, env, timeout: 600_000 });
+  return (Date.now() - started) / 1000;
+}
+
+async function measure(target, fixtures, dir) {
+  // Verify before timing: both answer the same document and bytes.
+  const doc = JSON.parse((await mustCall(target.packument(BIG), { headers: { accept: 'application/json' } }, `${target.name} packument`)).body);
+  if (Object.keys(doc.versions).length !== fixtures.big.length) throw new Error(`${target.name}: ${Object.keys(doc.versions).length} versions`);
+  const sample = fixtures.small[0];
+  const bytes = (await mustCall(target.tarball(sample), {}, `${target.name} tarball`)).body;
+  if (!bytes.equals(sample.bytes)) throw new Error(`${target.name}: tarball bytes differ`);
+
+  // The install first, on a quiet server; then the load phases.
+  const install = await coldInstall(target, fixtures.small, dir);
+  const gzip = { 'accept-encoding': 'gzip' };
+  const full = await load([target.packument(BIG)], { ...gzip, accept: 'application/json' });
+  const abbreviated = await load([target.packument(BIG)], { ...gzip, accept: CORGI });
+  const tarballs = await load(fixtures.small.map(target.tarball), {});
+  return { full, abbreviated, tarballs, install, size: Buffer.byteLength(JSON.stringify(doc)) };
+}
+
+function report(results) {
+  const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+  const rows = [
+    ['full packument req/s', (r) => fmt(r.full.rps)],
+    ['full packument p99 ms', (r) => fmt(r.full.p99, 1)],
+    ['abbreviated packument req/s', (r) => fmt(r.abbreviated.rps)],
+    ['abbreviated packument p99 ms', (r) => fmt(r.abbreviated.p99, 1)],
+    ['tarball req/s', (r) => fmt(r.tarballs.rps)],
+    ['tarball p99 ms', (r) => fmt(r.tarballs.p99, 1)],
+    [`cold npm install (${DEPS} deps) s`, (r) => fmt(r.install, 1)],
+    ['errors (non-200)', (r) => String(r.full.errors + r.abbreviated.errors + r.tarballs.errors)],
+  ];
+  const names = results.map((r) => r.name);
+  console.log(`\n${VERSIONS}-version packument (${fmt(results[0].size / 1024 ** 2, 1)} MB uncompressed), ${CONCURRENCY} concurrent clients, ${SECONDS} s per figure, ${postgres ? 'PostgreSQL' : 'embedded'} Stowage\n`);
+  console.log(`| | ${names.join(' | ')} | ratio |`);
+  console.log(`|---|${names.map(() => '---').join('|')}|---|`);
+  for (const [label, get] of rows) {
+    const values = results.map(get);
+    const ratio = Number(values[0]) / Number(values[1]);
+    console.log(`| ${label} | ${values.join(' | ')} | ${Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : ''} |`);
+  }
+}
+
+async function main() {
+  const dir = await mkdtemp(join(tmpdir(), 'stowage-npm-bench-'));
+  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  const fixtures = generate();
+  const results = [];
+  for (const start of [startStowage, startVerdaccio]) {
+    const sub = await mkdtemp(join(dir, 'srv-'));
+    const target = await start(sub, fixtures);
+    results.push({ name: target.name, ...(await measure(target, fixtures, sub)) });
+    const child = children.pop();
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+  }
+  report(results);
+}
+
+main()
+  .then(cleanup, async (err) => {
+    console.error(err);
+    await cleanup();
+    process.exitCode = 1;
+  })
+  .finally(() => agent.destroy());

@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { JobQueue } from '../jobs/job-queue';
+import { type BlobStoreKind, isListable } from '../storage/blob-store';
+import { FileStorage } from '../storage/file-storage.service';
+import { MOVE_BLOB_JOB, type MoveBlobJob } from './blob-move-job';
+import { digestStored } from './blob-mover';
+
+export interface MigrationProgress {
+  to: BlobStoreKind;
+  /** Blobs in the source store when the run started. */
+  total: number;
+  /** Of those, how many have been dealt with so far. */
+  done: number;
+  moved: number;
+  /** Already in the target store, or removed meanwhile. */
+  skipped: number;
+  failed: number;
+  /** Bytes moved. */
+  bytes: number;
+}
+
+export interface MigrationSummary extends MigrationProgress {
+  /** sha256 of each blob that is still in the source store after its job gave up. */
+  failures: string[];
+  /** The run stopped early (signal). */
+  interrupted: boolean;
+}
+
+export interface VerifyProblem {
+  sha256: string;
+  store: string;
+  storage_key: string;
+  problem: string;
+}
+
+export interface VerifySummary {
+  checked: number;
+  ok: number;
+  bytes: number;
+  problems: VerifyProblem[];
+  /** Per listable store: stored keys no blob row refers to (left by an interrupted move; harmless). */
+  unreferenced: Partial<Record<BlobStoreKind, number>>;
+}
+
+export interface MigrateOptions {
+  to: BlobStoreKind;
+  /** Blobs enqueued at a time (default 100). */
+  batch?: number;
+  signal?: AbortSignal;
+  onProgress?: (p: MigrationProgress) => void;
+}
+
+const other = (k: BlobStoreKind): BlobStoreKind => (k === 'object' ? 'local' : 'object');
+
+/**
+ * `stowage packages migrate` and `verify`. A migration pages through the source store's
+ * blobs by sha256, enqueues a move job for each blob of a batch, waits for the batch, and
+ * counts what the rows say afterwards; any worker process may run the jobs. Every move is
+ * safe to repeat, so an interrupted migration is finished by running it again.
+ */
+@Injectable()
+export class BlobMigration {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly storage: FileStorage,
+    private readonly jobs: JobQueue,
+  ) {}
+
+  async migrate(opts: MigrateOptions): Promise<MigrationSummary> {
+    const to = opts.to;
+    const from = other(to);
+    this.storage.blobStore(from);
+    this.storage.blobStore(to); // both must be configured
+    const batch = Math.max(1, opts.batch ?? 100);
+    const run = randomUUID().slice(0, 8);
+    const counts: { store: string; n: string }[] = await this.ds.query('SELECT store, count(*) AS n FROM blobs GROUP BY store');
+    const count = (k: string) => Number(counts.find((c) => c.store === k)?.n ?? 0);
+    const s: MigrationSummary = { to, total: count(from), done: 0, moved: 0, skipped: count(to), failed: 0, bytes: 0, failures: [], interrupted: false };
+    opts.onProgress?.({ ...s });
+
+    let after = '';
+    for (;;) {
+      if (opts.signal?.aborted) {
+        s.interrupted = true;
+        break;
+      }
+      const rows: { sha256: string; size: string }[] = await this.ds.query(
+        'SELECT sha256, size FROM blobs WHERE store = $1 AND sha256 > $2 ORDER BY sha256 LIMIT $3',
+        [from, after, batch],
+      );
+      if (!rows.length) break;
+      after = rows[rows.length - 1].sha256;
+      for (const r of rows) {
+        await this.jobs.add<MoveBlobJob>(MOVE_BLOB_JOB, { sha256: r.sha256, to }, { jobId: `blob-migrate:${run}:${r.sha256}`, attempts: 3, backoffMs: 500 });
+      }
+      await this.jobs.drain();
+      const now: { sha256: string; store: string }[] = await this.ds.query('SELECT sha256, store FROM blobs WHERE sha256 = ANY($1)', [rows.map((r) => r.sha256)]);
+      const stores = new Map(now.map((r) => [r.sha256, r.store]));
+      for (const r of rows) {
+        const store = stores.get(r.sha256);
+        if (store === undefined) s.skipped++;
+        else if (store === to) {
+          s.moved++;
+          s.bytes += Number(r.size);
+        } else {
+          s.failed++;
+          s.failures.push(r.sha256);
+        }
+      }
+      s.done += rows.length;
+      opts.onProgress?.({ ...s });
+    }
+    return s;
+  }
+
+  /** Reads every blob back from its store and checks its size and sha256. */
+  async verify(opts: { onProgress?: (checked: number, total: number) => void; concurrency?: number } = {}): Promise<VerifySummary> {
+    const [{ n }] = await this.ds.query('SELECT count(*) AS n FROM blobs');
+    const total = Number(n);
+    const result: VerifySummary = { checked: 0, ok: 0, bytes: 0, problems: [], unreferenced: {} };
+    let after = '';
+    for (;;) {
+      const rows: { sha256: string; size: string; store: BlobStoreKind; storage_key: string }[] = await this.ds.query(
+        'SELECT sha256, size, store, storage_key FROM blobs WHERE sha256 > $1 ORDER BY sha256 LIMIT 200',
+        [after],
+      );
+      if (!rows.length) break;
+      after = rows[rows.length - 1].sha256;
+      let next = 0;
+      const worker = async () => {
+        while (next < rows.length) {
+          const r = rows[next++];
+          const problem = await this.check(r).catch((err: Error) => `unreadable: ${err.message}`);
+          result.checked++;
+          if (problem) result.problems.push({ sha256: r.sha256, store: r.store, storage_key: r.storage_key, problem });
+          else {
+            result.ok++;
+            result.bytes += Number(r.size);
+          }
+        }
+      };
+      await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, worker));
+      opts.onProgress?.(result.checked, total);
+    }
+    for (const kind of ['local', 'object'] as const) {
+      const store = this.storage.storeIfConfigured?.(kind);
+      if (store && isListable(store)) result.unreferenced[kind] = (await this.unreferencedKeys(kind)).length;
+    }
+    return result;
+  }
+
+  /** Keys in a listable store that no blob row refers to, stored before `olderThan`. */
+  async unreferencedKeys(kind: BlobStoreKind, olderThan = new Date()): Promise<string[]> {
+    const store = this.storage.blobStore(kind);
+    if (!isListable(store)) return [];
+    const found: string[] = [];
+    let page: string[] = [];
+    const flush = async () => {
+      if (!page.length) return;
+      const known: { storage_key: string }[] = await this.ds.query('SELECT storage_key FROM blobs WHERE store = $1 AND storage_key = ANY($2)', [kind, page]);
+      const set = new Set(known.map((k) => k.storage_key));
+      found.push(...page.filter((k) => !set.has(k)));
+      page = [];
+    };
+    for await (const o of store.list()) {
+      if (o.lastModified >= olderThan) continue;
+      page.push(o.key);
+      if (page.length >= 500) await flush();
+    }
+    await flush();
+    return found;
+  }
+
+  /**
+   * Removes copies no blob row refers to that are older than `graceHours` (what an
+   * interrupted move leaves behind). Returns how many were removed.
+   */
+  async sweep(kind: BlobStoreKind, graceHours: number): Promise<number> {
+    const store = this.storage.blobStore(kind);
+    const keys = await this.unreferencedKeys(kind, new Date(Date.now() - graceHours * 3600_000));
+    let removed = 0;
+    for (const key of keys) {
+      // Re-checked one by one: a move may have flipped a row to this key since the listing.
+      const [ref] = await this.ds.query('SELECT 1 FROM blobs WHERE store = $1 AND storage_key = $2', [kind, key]);
+      if (ref) continue;
+      await store.delete(key);
+      removed++;
+    }
+    return removed;
+  }
+
+  private async check(r: { sha256: string; size: string; store: BlobStoreKind; storage_key: string }): Promise<string | null> {
+    const store = this.storage.storeIfConfigured?.(r.store) ?? null;
+    if (!store) return `${r.store} storage is not configured`;
+    const stat = await store.stat(r.storage_key);
+    if (!stat) return 'missing';
+    if (stat.size !== Number(r.size)) return `size ${stat.size}, expected ${r.size}`;
+    const d = await digestStored(store, r.storage_key);
+    if (d.size !== Number(r.size)) return `read ${d.size} bytes, expected ${r.size}`;
+    if (d.sha256 !== r.sha256) return `sha256 ${d.sha256}`;
+    return null;
+  }
+}

@@ -1,0 +1,37 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { type FileStorage, httpErrors, type PackageFile, packageFileJson, type ProjectContext } from '@stowage/core';
+import { sendEmpty, sendJson } from './conan.http';
+import type { ConanMetadata } from './conan.metadata';
+import type { FileSlot, RecipeRef } from './conan.naming';
+import type { UploadResult } from './conan.upload';
+
+// Handler pieces both API versions share.
+
+/** URL parameters of a recipe reference. */
+export type RefParams = { name: string; version: string; user: string; channel: string };
+
+/** Upload answers: 200 with GitLab's file record; 200 empty or 201 for a checksum probe. */
+export function sendUpload(reply: FastifyReply, result: UploadResult): FastifyReply {
+  if (result.status === 201) return sendEmpty(reply, 201);
+  return result.file ? sendJson(reply, packageFileJson(result.file)) : sendEmpty(reply, 200);
+}
+
+/** Streams one file of a slot (404 when absent), as `application/octet-stream`. */
+export async function sendSlotFile(
+  deps: { metadata: ConanMetadata; storage: FileStorage },
+  request: FastifyRequest,
+  reply: FastifyReply,
+  target: { ctx: ProjectContext; ref: RecipeRef; slot: FileSlot; fileName: string },
+): Promise<FastifyReply> {
+  const { pkg, files } = await deps.metadata.slot(target.ctx, target.ref, target.slot);
+  const file: PackageFile | undefined = files.get(target.fileName);
+  if (!file) throw httpErrors.notFound('Package file');
+  if (request.method === 'GET') deps.metadata.markDownloaded(pkg, target.slot.kind, target.fileName);
+  return deps.storage.send(request, reply, file);
+}
+
+/** The JSON body of `upload_urls`, `packages/delete`, `remove_files`: an object, or 400. */
+export function jsonObject(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw httpErrors.badRequest('the body must be a JSON object');
+  return body as Record<string, unknown>;
+}

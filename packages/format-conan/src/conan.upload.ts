@@ -1,0 +1,111 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import {
+  declaredLength,
+  FileStorage,
+  type FormatModuleOptions,
+  hasBody,
+  httpErrors,
+  type PackageFile,
+  PackageService,
+  PackageSettingsService,
+  type ProjectContext,
+  requestStream,
+  SizeLimitExceededError,
+  type StoredBlob,
+} from '@stowage/core';
+import type { ConanFormatConfig } from './conan.config';
+import { CONAN, type ConanInfo, ConanMetadata, inSlot, MAX_INFO_SIZE, parseConanInfo, slotFiles, slotMetadata } from './conan.metadata';
+import { CONAN_OPTIONS } from './conan.module-definition';
+import { type FileSlot, packageVersion, type RecipeRef } from './conan.naming';
+
+const tooLarge = () => httpErrors.badRequest('File is too large');
+const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');
+
+export interface ConanUpload {
+  ctx: ProjectContext;
+  ref: RecipeRef;
+  slot: FileSlot;
+  fileName: string;
+  request: FastifyRequest;
+}
+
+/** 201: "already stored, skip" (probe only); 200: stored, or a probe the client must follow with the file. */
+export interface UploadResult {
+  status: 200 | 201;
+  file?: PackageFile;
+}
+
+/**
+ * One raw-body PUT of a Conan file. An empty body is the client's checksum-deploy probe and
+ * stores nothing; a file is streamed once into storage, then its row is written in one
+ * transaction that replaces the older file of the same name in the same slot.
+ */
+@Injectable()
+export class ConanUploads {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly metadata: ConanMetadata,
+    private readonly storage: FileStorage,
+    private readonly settings: PackageSettingsService,
+    @Inject(CONAN_OPTIONS) private readonly options: FormatModuleOptions<ConanFormatConfig>,
+  ) {}
+
+  private get maxSize(): number {
+    return this.options.config.max_file_size || Infinity;
+  }
+
+  async upload(u: ConanUpload): Promise<UploadResult> {
+    if (!hasBody(u.request)) return this.probe(u);
+    const length = declaredLength(u.request);
+    if (length !== undefined && length > this.maxSize) throw tooLarge();
+    // With duplicates refused (package settings), a file of a slot is never replaced by other bytes.
+    const allowed = await this.settings.duplicatesAllowed(u.ctx, CONAN, u.ref.name, u.ref.version);
+
+    const blob = await this.storage.store(requestStream(u.request), { maxSize: this.maxSize }).catch((err) => {
+      throw err instanceof SizeLimitExceededError ? tooLarge() : err;
+    });
+    let info: ConanInfo | undefined;
+    try {
+      if (u.slot.kind === 'package' && u.fileName === 'conaninfo.txt') info = parseConanInfo(await this.readSmall(blob));
+    } catch (err) {
+      await this.storage.release(blob);
+      throw err;
+    }
+    const file = await this.packages.write(
+      async (w) => {
+        const { pkg } = await w.upsertPackage({
+          projectId: u.ctx.project.id,
+          packageType: CONAN,
+          name: u.ref.name,
+          version: packageVersion(u.ref),
+          metadata: { package_username: u.ref.user, package_channel: u.ref.channel, conan_version: u.ref.version },
+        });
+        const older = (await w.files(pkg, u.fileName)).filter((f) => inSlot(f, u.slot));
+        const same = older.find((f) => f.file_sha256 === blob.sha256);
+        if (same) return same;
+        if (older.length && !allowed) throw duplicate();
+        await w.removeFiles(pkg, older);
+        return w.addFile(pkg, { fileName: u.fileName, blob, metadata: { ...slotMetadata(u.slot), ...(info ? { conan_info: info } : {}) } });
+      },
+      { blobs: [blob] },
+    );
+    return { status: 200, file };
+  }
+
+  /** 201 only when a file with exactly the announced SHA-1 is stored at this path. */
+  private async probe(u: ConanUpload): Promise<UploadResult> {
+    const sha1 = String(u.request.headers['x-checksum-sha1'] ?? '').trim().toLowerCase();
+    const pkg = await this.metadata.findRecipe(u.ctx, u.ref);
+    if (!pkg || !sha1) return { status: 200 };
+    const existing = slotFiles(await this.packages.listFiles([pkg.id]), u.slot).get(u.fileName);
+    return existing && existing.file_sha1 === sha1 ? { status: 201, file: existing } : { status: 200 };
+  }
+
+  private async readSmall(blob: StoredBlob): Promise<string> {
+    if (blob.size > MAX_INFO_SIZE) throw httpErrors.badRequest('conaninfo.txt is too large');
+    const parts: Buffer[] = [];
+    for await (const chunk of await this.storage.open(blob.sha256)) parts.push(chunk as Buffer);
+    return Buffer.concat(parts).toString('utf8');
+  }
+}

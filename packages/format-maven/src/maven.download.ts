@@ -1,0 +1,67 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { FileStorage, type PackageFile, PackageService } from '@stowage/core';
+import { MavenMetadata, type RenderedDocument } from './maven.metadata';
+import type { ChecksumKind, MavenTarget } from './maven.naming';
+import type { MavenScope } from './maven.scope';
+
+const FILE_DIGEST: Record<ChecksumKind, keyof PackageFile> = { md5: 'file_md5', sha1: 'file_sha1', sha256: 'file_sha256', sha512: 'file_sha512' };
+
+function etagMatches(header: string | undefined, etag: string): boolean {
+  return !!header && header.split(',').some((t) => [etag, `W/${etag}`, '*'].includes(t.trim()));
+}
+
+/**
+ * Answers GET/HEAD for any path of the repository layout in a scope: files with their
+ * Maven Resolver checksum headers, checksum files from the stored digests, and
+ * maven-metadata.xml rendered from rows. A miss is answered after one indexed lookup.
+ */
+@Injectable()
+export class MavenDownloads {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
+    private readonly metadata: MavenMetadata,
+  ) {}
+
+  async serve(scope: MavenScope, target: MavenTarget, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    if (target.kind === 'metadata') {
+      const doc = await this.metadata.document(scope, target.name, target.version);
+      if (!doc) throw scope.miss();
+      if (doc.kind === 'rendered') return this.sendRendered(request, reply, doc, target.checksum);
+      return this.sendFile(request, reply, doc.file, target.checksum);
+    }
+    // Most requests are probes for names this repository never held: one indexed lookup answers them.
+    if ((await scope.revision(target.name)) === null) throw scope.miss();
+    const pkg = await scope.findPackage(target.name, target.version);
+    if (!pkg) throw scope.miss();
+    const file = await this.packages.findFile(pkg.id, target.fileName);
+    if (!file) throw scope.miss();
+    if (request.method === 'GET' && !target.checksum) this.packages.markDownloaded(pkg);
+    return this.sendFile(request, reply, file, target.checksum);
+  }
+
+  private sendFile(request: FastifyRequest, reply: FastifyReply, file: PackageFile, checksum?: ChecksumKind): Promise<FastifyReply> | FastifyReply {
+    if (checksum) return sendChecksum(reply, String(file[FILE_DIGEST[checksum]]));
+    return this.storage.send(request, reply, file, { headers: { 'x-checksum-sha1': file.file_sha1, 'x-checksum-md5': file.file_md5 } });
+  }
+
+  private sendRendered(request: FastifyRequest, reply: FastifyReply, doc: RenderedDocument, checksum?: ChecksumKind): FastifyReply {
+    if (checksum) return sendChecksum(reply, doc[checksum]);
+    const etag = `"${doc.sha256}"`;
+    reply
+      .header('etag', etag)
+      .header('last-modified', doc.lastModified.toUTCString())
+      .header('cache-control', 'no-cache')
+      .header('x-checksum-sha1', doc.sha1)
+      .header('x-checksum-md5', doc.md5);
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.status(304).send();
+    reply.header('content-type', 'application/xml').header('content-length', doc.body.length);
+    // Also for HEAD: Node sends no body then, and Fastify keeps the real Content-Length.
+    return reply.send(doc.body);
+  }
+}
+
+function sendChecksum(reply: FastifyReply, hex: string): FastifyReply {
+  return reply.header('content-type', 'text/plain').send(hex.trim());
+}

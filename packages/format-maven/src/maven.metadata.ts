@@ -1,0 +1,197 @@
+import { createHash } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { type Package, type PackageFile, PackageService } from '@stowage/core';
+import { isSnapshot, METADATA_FILE, parseSnapshotFile, type SnapshotFile, splitName } from './maven.naming';
+import type { MavenScope } from './maven.scope';
+import { child, childText, children, parseXml, writeXml, type XmlElement, type XmlNode } from './maven.xml';
+
+/** A maven-metadata.xml rendered from rows, with the digests its checksum files answer. */
+export interface RenderedDocument {
+  kind: 'rendered';
+  body: Buffer;
+  md5: string;
+  sha1: string;
+  sha256: string;
+  sha512: string;
+  lastModified: Date;
+}
+
+/** What a metadata request is answered with: a rendered document, or a file a client stored (plugin-group metadata). */
+export type MetadataDocument = RenderedDocument | { kind: 'stored'; file: PackageFile };
+
+/** `yyyyMMddHHmmss` in UTC, Maven's lastUpdated. */
+export function lastUpdated(d: Date): string {
+  return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+function rendered(xml: string, lastModified: Date): RenderedDocument {
+  const body = Buffer.from(xml, 'utf8');
+  const digest = (alg: string) => createHash(alg).update(body).digest('hex');
+  return { kind: 'rendered', body, md5: digest('md5'), sha1: digest('sha1'), sha256: digest('sha256'), sha512: digest('sha512'), lastModified };
+}
+
+/** Artifact level: every version in creation order; `latest` the newest, `release` the newest non-SNAPSHOT. */
+export function renderArtifactMetadata(name: string, versions: Pick<Package, 'version' | 'created_at' | 'updated_at'>[]): RenderedDocument {
+  const { groupId, artifactId } = splitName(name);
+  const list: string[] = [];
+  const seen = new Set<string>();
+  let changed = new Date(0);
+  for (const v of versions) {
+    if (v.updated_at > changed) changed = v.updated_at;
+    if (seen.has(v.version)) continue;
+    seen.add(v.version);
+    list.push(v.version);
+  }
+  const release = [...list].reverse().find((v) => !isSnapshot(v));
+  const versioning: XmlNode[] = [['latest', list[list.length - 1]]];
+  if (release) versioning.push(['release', release]);
+  versioning.push(['versions', list.map((v): XmlNode => ['version', v])], ['lastUpdated', lastUpdated(changed)]);
+  const xml = writeXml(['metadata', [['groupId', groupId], ['artifactId', artifactId], ['versioning', versioning]]]);
+  return rendered(xml, changed);
+}
+
+/**
+ * Version level of a SNAPSHOT, from its timestamped files: the newest build, and for each
+ * classifier and extension the newest file's value. Undefined when no file is timestamped.
+ */
+export function renderSnapshotMetadata(name: string, version: string, files: Pick<PackageFile, 'file_name'>[]): RenderedDocument | undefined {
+  const { groupId, artifactId } = splitName(name);
+  const newer = (a: SnapshotFile, b: SnapshotFile) => a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.buildNumber > b.buildNumber);
+  let latest: SnapshotFile | undefined;
+  const byKind = new Map<string, SnapshotFile>();
+  for (const f of files) {
+    const s = parseSnapshotFile(artifactId, version, f.file_name);
+    if (!s) continue;
+    if (!latest || newer(s, latest)) latest = s;
+    const key = `${s.classifier ?? ''}\u0000${s.extension}`;
+    const prev = byKind.get(key);
+    if (!prev || newer(s, prev)) byKind.set(key, s);
+  }
+  if (!latest) return undefined;
+  const stamp = (s: SnapshotFile) => s.timestamp.replace('.', '');
+  const snapshotVersions = [...byKind.values()].map((s): XmlNode => [
+    'snapshotVersion',
+    [...(s.classifier ? [['classifier', s.classifier] as XmlNode] : []), ['extension', s.extension], ['value', s.value], ['updated', stamp(s)]],
+  ]);
+  const xml = writeXml([
+    'metadata',
+    [
+      ['groupId', groupId],
+      ['artifactId', artifactId],
+      ['version', version],
+      [
+        'versioning',
+        [
+          ['snapshot', [['timestamp', latest.timestamp], ['buildNumber', String(latest.buildNumber)]]],
+          ['lastUpdated', stamp(latest)],
+          ['snapshotVersions', snapshotVersions],
+        ],
+      ],
+    ],
+    { modelVersion: '1.1.0' },
+  ]);
+  const t = latest.timestamp;
+  return rendered(xml, new Date(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`));
+}
+
+/** Which document an uploaded maven-metadata.xml is; kept in its file row's metadata. */
+export type MetadataLevel = 'group' | 'artifact' | 'version';
+
+/** What an uploaded maven-metadata.xml says about itself (see readUploadedMetadata). */
+export interface UploadedMetadata {
+  groupId?: string;
+  artifactId?: string;
+  version?: string;
+  versions: string[];
+  plugins: number;
+}
+
+/** Reads a client's maven-metadata.xml; throws (XmlError or Error) when it is not one. */
+export function readUploadedMetadata(xml: string): UploadedMetadata {
+  const root = parseXml(xml);
+  if (root.name !== 'metadata') throw new Error(`root element is <${root.name}>, expected <metadata>`);
+  const versioning = child(root, 'versioning');
+  return {
+    groupId: childText(root, 'groupId'),
+    artifactId: childText(root, 'artifactId'),
+    version: childText(root, 'version'),
+    versions: children(child(versioning, 'versions'), 'version').map((v) => v.text.trim()),
+    plugins: children(child(root, 'plugins'), 'plugin').length,
+  };
+}
+
+/** A POM's own coordinates, falling back to its parent's groupId and version as Maven does. */
+export function readPomCoordinates(xml: string): { groupId?: string; artifactId?: string; version?: string } {
+  const root: XmlElement = parseXml(xml);
+  if (root.name.replace(/^.*:/, '') !== 'project') throw new Error(`root element is <${root.name}>, expected <project>`);
+  const parent = child(root, 'parent');
+  return {
+    groupId: childText(root, 'groupId') ?? childText(parent, 'groupId'),
+    artifactId: childText(root, 'artifactId'),
+    version: childText(root, 'version') ?? childText(parent, 'version'),
+  };
+}
+
+/** Rendered bytes kept per process (oldest evicted first). */
+const CACHE_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Renders maven-metadata.xml from package rows (one query for the versions, one for a
+ * SNAPSHOT's files) and keeps the bytes keyed by the scope's revision stamp, so a hot read
+ * costs the one indexed revision lookup and no process ever serves a stale document.
+ */
+@Injectable()
+export class MavenMetadata {
+  private readonly cache = new Map<string, RenderedDocument>();
+  private cachedBytes = 0;
+
+  constructor(private readonly packages: PackageService) {}
+
+  /** The document for `<name>/maven-metadata.xml` (version '') or `<name>/<X-SNAPSHOT>/maven-metadata.xml`; null when there is none. */
+  async document(scope: MavenScope, name: string, version: string): Promise<MetadataDocument | null> {
+    const stamp = await scope.revision(name);
+    if (stamp === null) return null;
+    const key = `${stamp}\u0000${name}\u0000${version}`;
+    const hit = this.cache.get(key);
+    if (hit) return hit;
+    const doc = version === '' ? await this.artifactLevel(scope, name) : await this.versionLevel(scope, name, version);
+    if (doc?.kind === 'rendered') this.remember(key, doc);
+    return doc;
+  }
+
+  private async artifactLevel(scope: MavenScope, name: string): Promise<MetadataDocument | null> {
+    const rows = await scope.listVersions(name);
+    const versions = rows.filter((p) => p.version !== '');
+    if (versions.length) return renderArtifactMetadata(name, versions);
+    // No versions left: only plugin-group metadata (a list of plugins, no versions) is served
+    // as stored; an artifact's own stored copy would list what is gone.
+    const stored = await this.stored(rows.filter((p) => p.version === '').pop());
+    return stored?.kind === 'stored' && stored.file.metadata?.level === 'group' ? stored : null;
+  }
+
+  private async versionLevel(scope: MavenScope, name: string, version: string): Promise<MetadataDocument | null> {
+    const pkg = await scope.findPackage(name, version);
+    if (!pkg) return null;
+    const files = await this.packages.listFiles([pkg.id]);
+    return renderSnapshotMetadata(name, version, files) ?? this.stored(pkg, files);
+  }
+
+  private async stored(pkg: Package | undefined, files?: PackageFile[]): Promise<MetadataDocument | null> {
+    if (!pkg) return null;
+    const file = files ? files.filter((f) => f.file_name === METADATA_FILE).pop() : await this.packages.findFile(pkg.id, METADATA_FILE);
+    return file ? { kind: 'stored', file } : null;
+  }
+
+  private remember(key: string, doc: RenderedDocument): void {
+    if (doc.body.length > CACHE_BYTES / 4) return;
+    for (const [k, d] of this.cache) {
+      if (this.cachedBytes + doc.body.length <= CACHE_BYTES) break;
+      this.cache.delete(k);
+      this.cachedBytes -= d.body.length;
+    }
+    const previous = this.cache.get(key);
+    if (previous) this.cachedBytes -= previous.body.length;
+    this.cache.set(key, doc);
+    this.cachedBytes += doc.body.length;
+  }
+}

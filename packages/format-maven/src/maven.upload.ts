@@ -1,0 +1,187 @@
+import type { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  FileStorage,
+  type FormatModuleOptions,
+  HttpError,
+  httpErrors,
+  type PackageFile,
+  PackageService,
+  PackageSettingsService,
+  type ProjectContext,
+  SizeLimitExceededError,
+  type StoredBlob,
+} from '@stowage/core';
+import type { MavenFormatConfig } from './maven.config';
+import { type MetadataLevel, readPomCoordinates, readUploadedMetadata } from './maven.metadata';
+import { MAVEN_OPTIONS } from './maven.module-definition';
+import { type ChecksumKind, fileMatchesCoordinates, isSnapshot, type MavenTarget, splitName } from './maven.naming';
+import { MAVEN } from './maven.scope';
+
+const tooLarge = () => httpErrors.badRequest('File is too large');
+const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');
+const HEX_LENGTH: Record<ChecksumKind, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
+const DIGEST: Record<ChecksumKind, 'file_md5' | 'file_sha1' | 'file_sha256' | 'file_sha512'> = {
+  md5: 'file_md5',
+  sha1: 'file_sha1',
+  sha256: 'file_sha256',
+  sha512: 'file_sha512',
+};
+
+export interface MavenUpload {
+  ctx: ProjectContext;
+  target: MavenTarget;
+  body: Readable;
+  /** Content-Length, when the client sent one. */
+  length?: number;
+}
+
+export type UploadResult = { status: 200; file: PackageFile } | { status: 200 | 204 };
+
+/** Reads at most `max` bytes of a small body (a checksum); longer bodies are refused. */
+async function readSmall(body: Readable, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += (chunk as Buffer).length;
+    if (size > max) {
+      body.destroy();
+      throw httpErrors.badRequest('File is too large');
+    }
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/**
+ * One PUT into a project's Maven repository. Checksum files are verified against the file
+ * they name (never stored); maven-metadata.xml and POMs are checked after they are stored
+ * once and refused (blob released, nothing written) when they are malformed or name other
+ * coordinates; everything else is stored and attached in one transaction.
+ */
+@Injectable()
+export class MavenUploads {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly settings: PackageSettingsService,
+    private readonly storage: FileStorage,
+    @Inject(MAVEN_OPTIONS) private readonly options: FormatModuleOptions<MavenFormatConfig>,
+  ) {}
+
+  private get maxSize(): number {
+    return this.options.config.max_file_size || Infinity;
+  }
+
+  async upload(u: MavenUpload): Promise<UploadResult> {
+    const { target } = u;
+    if (target.checksum) return this.verifyChecksum(u, target.checksum);
+    if (u.length !== undefined && u.length > this.maxSize) throw tooLarge();
+    if (target.kind === 'file' && !fileMatchesCoordinates(target)) {
+      throw httpErrors.invalidParam('file_name', `is invalid: expected ${target.artifactId}-${target.version}[-classifier].<extension>`);
+    }
+    const ref = { projectId: u.ctx.project.id, packageType: MAVEN, name: target.name, version: target.version };
+    // SNAPSHOTs are republished by design; metadata always is.
+    const checkDuplicates = target.kind === 'file' && !isSnapshot(target.version);
+    const allowed = !checkDuplicates || (await this.settings.duplicatesAllowed(u.ctx, MAVEN, target.name, target.version));
+    if (!allowed) {
+      const existing = await this.packages.findPackage(ref, ['default', 'hidden', 'processing', 'error']);
+      if (existing && (await this.packages.findFile(existing.id, target.fileName))) throw duplicate();
+    }
+
+    const isMetadata = target.kind === 'metadata';
+    const maxSize = isMetadata ? Math.min(this.maxSize, this.options.config.max_metadata_size) : this.maxSize;
+    const blob = await this.storage.store(u.body, { maxSize }).catch((err) => {
+      throw err instanceof SizeLimitExceededError ? tooLarge() : err;
+    });
+    let level: MetadataLevel | undefined;
+    try {
+      if (blob.size === 0) throw httpErrors.invalidParam('file', 'is missing');
+      if (isMetadata) level = await this.checkMetadata(target, blob);
+      else if (target.fileName.endsWith('.pom')) await this.checkPom(target, blob);
+    } catch (err) {
+      await this.storage.release(blob);
+      throw err;
+    }
+
+    const file = await this.packages.write(
+      async (w) => {
+        const { pkg } = await w.upsertPackage({ ...ref, status: 'default' });
+        const same = await w.files(pkg, target.fileName);
+        if (!allowed && same.length) throw duplicate();
+        const added = await w.addFile(pkg, { fileName: target.fileName, blob, metadata: level ? { level } : undefined });
+        // Only the newest metadata document is kept; artifact files keep their history.
+        if (isMetadata) await w.removeFiles(pkg, same);
+        return added;
+      },
+      { blobs: [blob] },
+    );
+    return { status: 200, file };
+  }
+
+  /** `.sha1`, `.md5`, `.sha256`, `.sha512`: compared with the named file's digest (case and whitespace ignored, `<hex>  <name>` accepted). */
+  private async verifyChecksum(u: MavenUpload, kind: ChecksumKind): Promise<UploadResult> {
+    const text = await readSmall(u.body, 1024);
+    const hex = /^\s*([0-9a-fA-F]+)(?:\s|$)/.exec(text)?.[1]?.toLowerCase();
+    if (!hex || hex.length !== HEX_LENGTH[kind]) throw httpErrors.invalidParam('file', `is not a ${kind} checksum`);
+    const pkg = await this.packages.findPackage(
+      { projectId: u.ctx.project.id, packageType: MAVEN, name: u.target.name, version: u.target.version },
+      ['default', 'hidden', 'processing', 'error'],
+    );
+    const file = pkg && (await this.packages.findFile(pkg.id, u.target.fileName));
+    if (!file) throw httpErrors.notFound('Package');
+    if (file[DIGEST[kind]] !== hex) {
+      throw new HttpError(409, { message: `409 Conflict - ${kind} checksum does not match ${u.target.fileName}` });
+    }
+    return { status: kind === 'md5' ? 200 : 204 };
+  }
+
+  private async readBack(blob: StoredBlob): Promise<string> {
+    const stream = await this.storage.open(blob.sha256);
+    const chunks: Buffer[] = [];
+    for await (const c of stream) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private async checkMetadata(target: MavenTarget, blob: StoredBlob): Promise<MetadataLevel> {
+    const invalid = (why: string) => httpErrors.invalidParam('maven-metadata.xml', `is invalid: ${why}`);
+    let meta;
+    try {
+      meta = readUploadedMetadata(await this.readBack(blob));
+    } catch (err) {
+      throw invalid((err as Error).message);
+    }
+    if (target.version !== '') {
+      const { groupId, artifactId } = splitName(target.name);
+      if (meta.groupId !== groupId || meta.artifactId !== artifactId || meta.version !== target.version) {
+        throw invalid(`it describes ${meta.groupId}:${meta.artifactId}:${meta.version}, not ${groupId}:${artifactId}:${target.version}`);
+      }
+      return 'version';
+    }
+    if (meta.artifactId !== undefined) {
+      const { groupId, artifactId } = splitName(target.name);
+      if (meta.groupId !== groupId || meta.artifactId !== artifactId) {
+        throw invalid(`it describes ${meta.groupId}:${meta.artifactId}, not ${groupId}:${artifactId}`);
+      }
+      return 'artifact';
+    }
+    if (!meta.plugins) throw invalid('it names no artifactId and lists no plugins');
+    return 'group';
+  }
+
+  private async checkPom(target: MavenTarget & { kind: 'file' }, blob: StoredBlob): Promise<void> {
+    if (blob.size > this.options.config.max_metadata_size) return;
+    let pom;
+    try {
+      pom = readPomCoordinates(await this.readBack(blob));
+    } catch (err) {
+      throw httpErrors.invalidParam('pom', `is invalid: ${(err as Error).message}`);
+    }
+    const expected = { groupId: target.groupId, artifactId: target.artifactId, version: target.version };
+    for (const key of ['groupId', 'artifactId', 'version'] as const) {
+      const value = pom[key];
+      if (value !== undefined && !value.includes('${') && value !== expected[key]) {
+        throw httpErrors.invalidParam('pom', `is invalid: its ${key} is ${value}, the path says ${expected[key]}`);
+      }
+    }
+  }
+}

@@ -1,0 +1,65 @@
+import { readPomCoordinates, readUploadedMetadata, renderArtifactMetadata, renderSnapshotMetadata } from './maven.metadata';
+import { mavenTarget, parseSnapshotFile } from './maven.naming';
+import { escapeXml, parseXml, XmlError } from './maven.xml';
+
+describe('maven XML reader and writer', () => {
+  it('reads what clients write: declaration, comments, namespaces, CDATA, entities', () => {
+    const root = parseXml(
+      '\uFEFF<?xml version="1.0"?>\n<!-- c --><p:project xmlns:p="x" a=\'1\'><p:name>a &amp; b &#x41;<![CDATA[<raw>]]></p:name><empty/></p:project>',
+    );
+    expect(root.name).toBe('p:project');
+    expect(root.attributes).toEqual({ 'xmlns:p': 'x', a: '1' });
+    expect(root.children[0].text).toBe('a & b A<raw>');
+  });
+
+  it.each(['<a><b></a>', '<a>', '<a/><b/>', 'text', '<a>&bogus;</a>', '<!DOCTYPE a><a/>', '<a>x & y</a>', ''])('refuses %j', (xml) => {
+    expect(() => parseXml(xml)).toThrow(XmlError);
+  });
+
+  it('escapes text so a rendered document always parses back', () => {
+    expect(escapeXml(`<a&"'>`)).toBe('&lt;a&amp;&quot;&apos;&gt;');
+    const doc = renderArtifactMetadata('com/acme/app', [
+      { version: '1.0', created_at: new Date(0), updated_at: new Date('2026-01-02T03:04:05Z') },
+      { version: '1.1-SNAPSHOT', created_at: new Date(1), updated_at: new Date(1) },
+    ]);
+    const meta = readUploadedMetadata(doc.body.toString());
+    expect(meta).toMatchObject({ groupId: 'com.acme', artifactId: 'app', versions: ['1.0', '1.1-SNAPSHOT'] });
+    expect(doc.body.toString()).toMatch(/<latest>1\.1-SNAPSHOT<\/latest>\s*<release>1\.0<\/release>[\s\S]*<lastUpdated>20260102030405</);
+  });
+
+  it('takes groupId and version from the parent when a POM inherits them', () => {
+    expect(readPomCoordinates('<project><parent><groupId>g</groupId><version>2</version></parent><artifactId>a</artifactId></project>')).toEqual({
+      groupId: 'g',
+      artifactId: 'a',
+      version: '2',
+    });
+  });
+});
+
+describe('maven layout', () => {
+  it('parses files, checksums and the three metadata levels', () => {
+    expect(mavenTarget('com/acme/app/1.0/app-1.0-sources.jar.sha256')).toEqual({
+      kind: 'file', name: 'com/acme/app', groupId: 'com.acme', artifactId: 'app', version: '1.0', fileName: 'app-1.0-sources.jar', checksum: 'sha256',
+    });
+    expect(mavenTarget('com/acme/app/maven-metadata.xml')).toMatchObject({ kind: 'metadata', name: 'com/acme/app', version: '' });
+    expect(mavenTarget('com/acme/app/1.0-SNAPSHOT/maven-metadata.xml.md5')).toMatchObject({ kind: 'metadata', name: 'com/acme/app', version: '1.0-SNAPSHOT', checksum: 'md5' });
+    expect(mavenTarget('com/acme/maven-metadata.xml')).toMatchObject({ kind: 'metadata', name: 'com/acme', version: '' });
+  });
+
+  it('reads timestamped SNAPSHOT names and renders the newest build per classifier and extension', () => {
+    expect(parseSnapshotFile('app', '1.0-SNAPSHOT', 'app-1.0-20200128.120857-3-sources.jar')).toEqual({
+      value: '1.0-20200128.120857-3', timestamp: '20200128.120857', buildNumber: 3, classifier: 'sources', extension: 'jar',
+    });
+    expect(parseSnapshotFile('app', '1.0-SNAPSHOT', 'app-1.0-SNAPSHOT.jar')).toBeUndefined();
+    const doc = renderSnapshotMetadata('com/acme/app', '1.0-SNAPSHOT', [
+      { file_name: 'app-1.0-20200128.120857-3.jar' },
+      { file_name: 'app-1.0-20200127.100000-2.jar' },
+      { file_name: 'app-1.0-20200127.100000-2.pom' },
+    ])!;
+    const xml = doc.body.toString();
+    expect(xml).toMatch(/<timestamp>20200128\.120857<\/timestamp>\s*<buildNumber>3<\/buildNumber>/);
+    expect(xml).toMatch(/<extension>jar<\/extension>\s*<value>1\.0-20200128\.120857-3<\/value>/);
+    expect(xml).toMatch(/<extension>pom<\/extension>\s*<value>1\.0-20200127\.100000-2<\/value>/);
+    expect(doc.lastModified.toISOString()).toBe('2020-01-28T12:08:57.000Z');
+  });
+});

@@ -1,0 +1,58 @@
+import { Controller, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { CurrentPrincipal, HttpError, PackageAccess, type Principal, requestStream, StreamBody, unauthorizedWithChallenge } from '@stowage/core';
+import { NpmForwarding } from './npm.forwarding';
+
+const AUDITS = ['-/npm/v1/security/advisories/bulk', '-/npm/v1/security/audits/quick'];
+
+/**
+ * `npm audit` posts a gzipped dependency list, from signed-in callers only (as GitLab).
+ * With forwarding on it is sent to the public registry (307 re-POSTs the body); otherwise
+ * Stowage knows no advisories and answers none.
+ */
+async function audit(principal: Principal, request: FastifyRequest, forwarding: NpmForwarding): Promise<Record<string, never>> {
+  if (principal.kind === 'anonymous') throw unauthorizedWithChallenge();
+  const location = forwarding.audit(AUDITS.find((a) => request.url.includes(a))!);
+  if (location) throw new HttpError(307, '', { location });
+  requestStream(request).resume();
+  return {};
+}
+
+@Controller('api/v4/projects/:id/packages/npm')
+export class NpmProjectAuditController {
+  constructor(private readonly forwarding: NpmForwarding) {}
+
+  @Post(AUDITS)
+  @PackageAccess('read')
+  @StreamBody()
+  @HttpCode(200)
+  audit(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
+    return audit(principal, request, this.forwarding);
+  }
+}
+
+@Controller('api/v4/groups/:id/-/packages/npm')
+export class NpmGroupAuditController {
+  constructor(private readonly forwarding: NpmForwarding) {}
+
+  @Post(AUDITS)
+  @PackageAccess('read', { scope: 'group' })
+  @StreamBody()
+  @HttpCode(200)
+  audit(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
+    return audit(principal, request, this.forwarding);
+  }
+}
+
+@Controller('api/v4/packages/npm')
+export class NpmInstanceAuditController {
+  constructor(private readonly forwarding: NpmForwarding) {}
+
+  @Post(AUDITS)
+  @PackageAccess('read', { scope: 'instance' })
+  @StreamBody()
+  @HttpCode(200)
+  audit(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
+    return audit(principal, request, this.forwarding);
+  }
+}

@@ -1,0 +1,80 @@
+import { Controller, Get, Query } from '@nestjs/common';
+import {
+  AccessService,
+  ApiParams,
+  CurrentGroup,
+  CurrentPrincipal,
+  CurrentProject,
+  type Namespace,
+  type Package,
+  PackageAccess,
+  PackageService,
+  type Principal,
+  type ProjectContext,
+} from '@stowage/core';
+import { isObject } from './npm.body';
+import type { NpmManifest } from './npm.manifest';
+import { NPM } from './npm.naming';
+
+const MAX_SIZE = 250;
+
+/** One hit as npm's `/-/v1/search` returns it (npm search prints name, description, version, date, keywords). */
+function searchObject(pkg: Package) {
+  const m = pkg.metadata as NpmManifest;
+  return {
+    package: {
+      name: pkg.name,
+      version: pkg.version,
+      ...(typeof m.description === 'string' ? { description: m.description } : {}),
+      keywords: Array.isArray(m.keywords) ? m.keywords : [],
+      date: pkg.created_at.toISOString(),
+      maintainers: isObject(m._npmUser) && typeof m._npmUser.name === 'string' ? [{ username: m._npmUser.name, email: '' }] : [],
+      links: {},
+    },
+    score: { final: 1, detail: { quality: 1, popularity: 1, maintenance: 1 } },
+    searchScore: 1,
+  };
+}
+
+/** `npm search` over the packages the caller may read, at project, group or instance scope. */
+@Controller()
+export class NpmSearchController {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly access: AccessService,
+  ) {}
+
+  private async search(principal: Principal, query: unknown, within: { projectId?: number; namespaceId?: number }) {
+    const q = new ApiParams(query, {});
+    const text = q.string('text', { max: 256 }) ?? '';
+    const size = Math.min(Math.max(q.integer('size') ?? 20, 1), MAX_SIZE);
+    const from = Math.max(q.integer('from') ?? 0, 0);
+    const { packages, total } = await this.packages.searchNames({
+      packageType: NPM,
+      text,
+      readable: this.access.readableProjects(principal),
+      ...within,
+      limit: size,
+      offset: from,
+    });
+    return { objects: packages.map(searchObject), total, time: new Date().toUTCString() };
+  }
+
+  @Get('api/v4/projects/:id/packages/npm/-/v1/search')
+  @PackageAccess('read')
+  project(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Query() query: unknown) {
+    return this.search(principal, query, { projectId: ctx.project.id });
+  }
+
+  @Get('api/v4/groups/:id/-/packages/npm/-/v1/search')
+  @PackageAccess('read', { scope: 'group' })
+  group(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Query() query: unknown) {
+    return this.search(principal, query, { namespaceId: group.id });
+  }
+
+  @Get('api/v4/packages/npm/-/v1/search')
+  @PackageAccess('read', { scope: 'instance' })
+  instance(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
+    return this.search(principal, query, {});
+  }
+}

@@ -1,0 +1,27 @@
+import { IsUrl } from 'class-validator';
+import { BooleanSetting, FormatConfig, IntegerSetting } from '@stowage/core';
+
+const MiB = 1024 ** 2;
+
+export class NpmFormatConfig extends FormatConfig {
+  /** GitLab's `npm_max_file_size`: bytes per tarball, 0 for no limit (default 500 MiB). */
+  @IntegerSetting({ min: 0 }) max_file_size = 500 * MiB;
+  /**
+   * Bytes of JSON a publish may send (the tarball travels in it as base64); 0 derives it
+   * from max_file_size: 4/3 of it plus 1 MiB for the manifest around it. Past it: 413.
+   */
+  @IntegerSetting({ min: 0 }) max_publish_body_size = 0;
+  /**
+   * GitLab's `npm_package_requests_forwarding`: a packument nobody in scope publishes is
+   * answered with a redirect to `forward_url` (and audits with a 307 there). Off by default
+   * here, unlike GitLab, so that a private registry never sends names outside unasked.
+   */
+  @BooleanSetting() package_requests_forwarding = false;
+  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) forward_url = 'https://registry.npmjs.org';
+}
+
+export function publishBodyLimit(config: NpmFormatConfig): number {
+  if (config.max_publish_body_size) return config.max_publish_body_size;
+  if (!config.max_file_size) return Infinity;
+  return Math.ceil((config.max_file_size * 4) / 3) + MiB;
+}

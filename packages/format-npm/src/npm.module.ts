@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { NpmGroupAuditController, NpmInstanceAuditController, NpmProjectAuditController } from './npm-audit.controller';
+import { NpmDistTagsController, NpmGroupDistTagsController, NpmInstanceDistTagsController } from './npm-dist-tags.controller';
+import { NpmGroupController, NpmInstanceController } from './npm-scopes.controller';
+import { NpmSearchController } from './npm-search.controller';
+import { NpmSessionController } from './npm-session.controller';
+import { NpmChanges } from './npm.changes';
+import { NpmController } from './npm.controller';
+import { NpmDistTags } from './npm.dist-tags';
+import { NpmDownloads } from './npm.downloads';
+import { NpmForwarding } from './npm.forwarding';
+import { NpmMetadata } from './npm.metadata';
+import { ConfigurableModuleClass } from './npm.module-definition';
+import { NpmPackuments } from './npm.packuments';
+import { NpmScopes } from './npm.scopes';
+import { NpmPublisher } from './npm.upload';
+
+// Controllers with static prefixes (dist-tags, search, audit) come before the wildcard ones.
+@Module({
+  controllers: [
+    NpmDistTagsController,
+    NpmGroupDistTagsController,
+    NpmInstanceDistTagsController,
+    NpmSearchController,
+    NpmSessionController,
+    NpmProjectAuditController,
+    NpmGroupAuditController,
+    NpmInstanceAuditController,
+    NpmController,
+    NpmGroupController,
+    NpmInstanceController,
+  ],
+  providers: [NpmPublisher, NpmChanges, NpmMetadata, NpmScopes, NpmDistTags, NpmDownloads, NpmForwarding, NpmPackuments],
+})
+export class NpmFormatModule extends ConfigurableModuleClass {}

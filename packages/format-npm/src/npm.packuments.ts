@@ -1,0 +1,25 @@
+import { Injectable } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Principal } from '@stowage/core';
+import { npmErrors } from './npm.errors';
+import { NpmForwarding } from './npm.forwarding';
+import { NpmMetadata } from './npm.metadata';
+import type { NpmName } from './npm.naming';
+import { type NpmScope, NpmScopes } from './npm.scopes';
+
+/** A packument request at any scope: which projects it merges, then the cached document, or a forward. */
+@Injectable()
+export class NpmPackuments {
+  constructor(
+    private readonly metadata: NpmMetadata,
+    private readonly scopes: NpmScopes,
+    private readonly forwarding: NpmForwarding,
+  ) {}
+
+  async send(scope: NpmScope, pkg: NpmName, principal: Principal, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const sources = await this.scopes.sources(scope, pkg, principal).catch((err) => this.forwarding.packumentOr(err, pkg.name));
+    const sent = await this.metadata.send(request, reply, { name: pkg.name, sources, baseUrl: this.scopes.baseUrl(request) });
+    if (!sent) this.forwarding.packumentOr(npmErrors.notFound(), pkg.name);
+    return reply;
+  }
+}

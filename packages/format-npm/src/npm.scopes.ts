@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import {
+  AccessService,
+  type PackageAction,
+  PackageService,
+  type Principal,
+  type ProjectContext,
+  ProjectsService,
+  StowageConfig,
+  unauthorizedWithChallenge,
+} from '@stowage/core';
+import { npmErrors } from './npm.errors';
+import type { PackumentSource } from './npm.metadata';
+import { NPM, type NpmName } from './npm.naming';
+
+/** Where a metadata request looks: one project, a group's tree, or the root namespace named by the scope. */
+export type NpmScope = { kind: 'project'; projectId: number } | { kind: 'group'; namespaceId: number } | { kind: 'instance' };
+
+/** Resolves which projects' versions a metadata request merges, and the absolute base for tarball URLs. */
+@Injectable()
+export class NpmScopes {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly access: AccessService,
+    private readonly projects: ProjectsService,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+  ) {}
+
+  baseUrl(request: FastifyRequest): string {
+    return (this.config.server.external_url ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
+  }
+
+  /**
+   * The projects in scope holding the name, with their revisions. Throws 404 when none
+   * does; at group and instance scope, 401/403 when some do but the caller may read none.
+   */
+  async sources(scope: NpmScope, pkg: NpmName, principal: Principal): Promise<PackumentSource[]> {
+    if (scope.kind === 'project') {
+      const revision = await this.packages.revision({ projectId: scope.projectId, packageType: NPM, name: pkg.name });
+      if (!revision) throw npmErrors.notFound();
+      return [{ projectId: scope.projectId, revision }];
+    }
+    // Instance scope follows GitLab's naming convention: `@<root namespace>/<name>`.
+    if (scope.kind === 'instance' && !pkg.scope) throw npmErrors.notFound();
+    const rows = await this.packages.projectsWithName({
+      packageType: NPM,
+      name: pkg.name,
+      readable: this.access.readableProjects(principal),
+      ...(scope.kind === 'group' ? { namespaceId: scope.namespaceId } : { rootPath: pkg.scope }),
+    });
+    const readable = rows.filter((r) => r.readable);
+    if (!rows.length) throw npmErrors.notFound();
+    if (!readable.length) throw principal.kind === 'anonymous' ? unauthorizedWithChallenge() : npmErrors.forbidden();
+    return readable.map(({ projectId, revision }) => ({ projectId, revision }));
+  }
+
+  /**
+   * The project a tag change at group or instance scope applies to: the newest readable
+   * project in scope for which `holds` is true (it has the version, or the tag), provided
+   * the caller may do `action` there.
+   */
+  async projectFor(
+    scope: NpmScope,
+    pkg: NpmName,
+    principal: Principal,
+    action: PackageAction,
+    holds: (projectId: number) => Promise<boolean>,
+    missing = npmErrors.notFound(),
+  ): Promise<ProjectContext> {
+    const sources = await this.sources(scope, pkg, principal);
+    for (const { projectId } of [...sources].reverse()) {
+      if (!(await holds(projectId))) continue;
+      const ctx = await this.projects.findProjectById(projectId);
+      if (!ctx) continue;
+      const permissions = await this.access.projectPermissions(principal, ctx);
+      if (!permissions.allows(action) || !permissions.scopeAllows(action)) {
+        throw principal.kind === 'anonymous' ? unauthorizedWithChallenge() : npmErrors.forbidden();
+      }
+      return ctx;
+    }
+    throw missing;
+  }
+}

@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import { FileStorage, type FormatModuleOptions, type Package, PackageService, type ProjectContext } from '@stowage/core';
+import { isObject } from './npm.body';
+import type { NpmFormatConfig } from './npm.config';
+import { npmErrors } from './npm.errors';
+import { MAX_MANIFEST_CHARS, storedManifest } from './npm.manifest';
+import { NPM_OPTIONS } from './npm.module-definition';
+import { assertTagName, assertVersion, NPM, type NpmName, tarballFileName } from './npm.naming';
+import { readTarballManifest, TarballError } from './npm.tarball';
+
+const duplicate = () => npmErrors.forbidden('Package already exists.');
+
+interface Attachment {
+  bytes: Buffer;
+  sha1: string;
+  sha512: string;
+}
+
+function decodeAttachment(body: Record<string, unknown>, fileName: string): Attachment {
+  const attachments = isObject(body._attachments) ? body._attachments : {};
+  const entry = attachments[fileName];
+  const data = isObject(entry) ? entry.data : undefined;
+  if (typeof data !== 'string' || !data) throw npmErrors.badRequest('Attachment data is empty.');
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw npmErrors.badRequest('Attachment data is not valid base64.');
+  const bytes = Buffer.from(data, 'base64');
+  if (isObject(entry) && typeof entry.length === 'number' && entry.length !== bytes.length) {
+    throw npmErrors.badRequest(`Attachment length ${entry.length} does not match its data (${bytes.length} bytes).`);
+  }
+  return {
+    bytes,
+    sha1: createHash('sha1').update(bytes).digest('hex'),
+    sha512: createHash('sha512').update(bytes).digest('base64'),
+  };
+}
+
+/** The client's `dist.shasum` and `dist.integrity`, if sent, must describe the bytes it sent. */
+function checkDigests(dist: unknown, a: Attachment): void {
+  if (!isObject(dist)) return;
+  if (typeof dist.shasum === 'string' && dist.shasum.toLowerCase() !== a.sha1) {
+    throw npmErrors.badRequest('shasum in the request does not match the tarball.');
+  }
+  if (typeof dist.integrity === 'string') {
+    const ours: Record<string, string> = { sha1: Buffer.from(a.sha1, 'hex').toString('base64'), sha512: a.sha512 };
+    const known = dist.integrity.split(/\s+/).filter(Boolean).map((sri) => sri.split('-', 2) as [string, string]).filter(([alg]) => alg in ours);
+    if (known.some(([alg, digest]) => ours[alg] !== digest.split('?')[0])) {
+      throw npmErrors.badRequest('integrity in the request does not match the tarball.');
+    }
+  }
+}
+
+/**
+ * `npm publish`: one version, its tarball inside the JSON body. Everything is checked before
+ * any byte is stored (names, version, digests computed here, the tarball's own package.json),
+ * then the tarball goes through FileStorage and the version, file and dist-tag are written
+ * in one transaction that refuses a version the project already has.
+ */
+@Injectable()
+export class NpmPublisher {
+  constructor(
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
+    @Inject(NPM_OPTIONS) private readonly options: FormatModuleOptions<NpmFormatConfig>,
+  ) {}
+
+  /** `publisher` is recorded as the version's `_npmUser`, as the public registry does. */
+  async publish(ctx: ProjectContext, target: NpmName, body: Record<string, unknown>, publisher?: string): Promise<Package> {
+    if (body.name !== target.name) throw npmErrors.badRequest(`Package name in the body (${String(body.name)}) does not match the URL (${target.name}).`);
+    const versions = isObject(body.versions) ? body.versions : {};
+    const version = Object.keys(versions)[0];
+    assertVersion(version);
+    if (Object.keys(versions).length > 1) throw npmErrors.badRequest('Publish one version at a time.');
+    const manifest = versions[version];
+    if (!isObject(manifest) || manifest.name !== target.name || manifest.version !== version) {
+      throw npmErrors.badRequest('versions must hold the manifest of the published name and version.');
+    }
+    const tags = isObject(body['dist-tags']) ? body['dist-tags'] : {};
+    const tag = Object.keys(tags)[0] ?? 'latest';
+    assertTagName(tag);
+    if (tags[tag] !== undefined && tags[tag] !== version) throw npmErrors.badRequest(`dist-tags.${tag} must be the published version.`);
+
+    const stored = storedManifest(manifest);
+    if (publisher) stored._npmUser = { name: publisher };
+    if (JSON.stringify(stored).length >= MAX_MANIFEST_CHARS) {
+      throw npmErrors.badRequest(`Validation failed: Package json structure is too large. Maximum size is ${MAX_MANIFEST_CHARS} characters`);
+    }
+    const fileName = tarballFileName(target.name, version);
+    const attachment = decodeAttachment(body, fileName);
+    const maxSize = this.options.config.max_file_size || Infinity;
+    if (attachment.bytes.length > maxSize) throw npmErrors.badRequest('File is too large.');
+    checkDigests(manifest.dist, attachment);
+    await this.checkTarball(attachment.bytes, target.name, version);
+
+    const ref = { projectId: ctx.project.id, packageType: NPM, name: target.name, version };
+    if (await this.packages.findPackage(ref, ['default', 'hidden', 'deprecated', 'processing', 'error'])) throw duplicate();
+
+    const blob = await this.storage.store(Readable.from([attachment.bytes]), { maxSize, size: attachment.bytes.length });
+    return this.packages.write(
+      async (w) => {
+        const { pkg, created } = await w.upsertPackage({ ...ref, status: 'default', metadata: stored });
+        if (!created) throw duplicate();
+        await w.addFile(pkg, { fileName, blob });
+        await w.setTag(pkg, tag);
+        return pkg;
+      },
+      { blobs: [blob] },
+    );
+  }
+
+  private async checkTarball(bytes: Buffer, name: string, version: string): Promise<void> {
+    const inner = await readTarballManifest(bytes).catch((err) => {
+      throw err instanceof TarballError ? npmErrors.badRequest(`Invalid tarball: ${err.message}.`) : err;
+    });
+    if (inner.name !== name || inner.version !== version) {
+      throw npmErrors.badRequest(`package.json in the tarball (${String(inner.name)}@${String(inner.version)}) does not match ${name}@${version}.`);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+function header(path: string, size: number): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(path, 0, 100, 'utf8');
+  h.write('0000644\0', 100);
+  h.write('0000000\0', 108);
+  h.write('0000000\0', 116);
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  h.write('00000000000\0', 136);
+  h.write('        ', 148);
+  h.write('0', 156);
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return h;
+}
+
+/** A gzipped ustar archive, laid out as npm packs one (`package/...`). */
+export function tarball(files: Record<string, string | Buffer>): Buffer {
+  const parts: Buffer[] = [];
+  for (const [path, content] of Object.entries(files)) {
+    const data = Buffer.from(content);
+    parts.push(header(path, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(parts));
+}
+
+export function packageTarball(manifest: Record<string, unknown>, extra: Record<string, string | Buffer> = {}): Buffer {
+  return tarball({ 'package/package.json': JSON.stringify(manifest), 'package/index.js': `// ${manifest.name}@${manifest.version}\n`, ...extra });
+}
+
+export const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
+export const sha512 = (b: Buffer) => `sha512-${createHash('sha512').update(b).digest('base64')}`;
+
+/** The JSON body `npm publish` sends, with parts replaceable to make bad input. */
+export function publishBody(
+  name: string,
+  version: string,
+  opts: { tgz?: Buffer; manifest?: Record<string, unknown>; tag?: string; dist?: Record<string, unknown>; attachmentName?: string; data?: string } = {},
+) {
+  const manifest = { name, version, ...(opts.manifest ?? {}) };
+  const tgz = opts.tgz ?? packageTarball(manifest);
+  const fileName = opts.attachmentName ?? `${name}-${version}.tgz`;
+  return {
+    _id: name,
+    name,
+    'dist-tags': { [opts.tag ?? 'latest']: version },
+    versions: {
+      [version]: { ...manifest, _id: `${name}@${version}`, dist: { shasum: sha1(tgz), integrity: sha512(tgz), tarball: `http://x/${fileName}`, ...(opts.dist ?? {}) } },
+    },
+    _attachments: { [fileName]: { content_type: 'application/octet-stream', data: opts.data ?? tgz.toString('base64'), length: tgz.length } },
+  };
+}
+
+/** Every file under a directory (blob storage), to prove a refused upload left nothing behind. */
+export async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) await walk(join(d, e.name));
+      else out.push(join(d, e.name));
+    }
+  };
+  await walk(dir);
+  return out;
+}

@@ -1,0 +1,216 @@
+import { randomBytes } from 'node:crypto';
+import { BlobCollector, BlobMigration, BlobMover, FileStorage } from '@stowage/core';
+import { genericFormat } from '@stowage/format-generic';
+import { localStorage } from '@stowage/storage-local';
+import type { TestServer } from '@stowage/testkit';
+import { parseArgs } from '../../../apps/server/src/cli-args';
+import { packagesMigrate, packagesVerify } from '../../../apps/server/src/packages-commands';
+import { s3Storage } from '../src';
+import { startS3rver, type TestS3 } from './s3rver';
+import { download, genericPath, localFiles, objectKeys, objectStore, sha256, startObjectStoreServer, upload } from './support';
+
+interface StoredFile {
+  path: string;
+  sha256: string;
+  packageId: number;
+  size: number;
+}
+
+/** Clients downloading every file over and over; any status but 200 or any wrong byte is an error. */
+function downloadLoop(server: TestServer, files: () => StoredFile[], clients = 3) {
+  const errors: string[] = [];
+  let downloads = 0;
+  let stopped = false;
+  const runs = Array.from({ length: clients }, async (_, c) => {
+    let i = c;
+    while (!stopped) {
+      const list = files();
+      const f = list[i++ % list.length];
+      try {
+        const { res, body } = await download(server, f.path);
+        if (res.status !== 200) errors.push(`${f.path}: ${res.status} ${body.toString().slice(0, 200)}`);
+        else if (sha256(body) !== f.sha256) errors.push(`${f.path}: wrong bytes`);
+        downloads++;
+      } catch (err) {
+        errors.push(`${f.path}: ${(err as Error).message}`);
+      }
+    }
+  });
+  return {
+    errors,
+    count: () => downloads,
+    stop: async () => {
+      stopped = true;
+      await Promise.all(runs);
+    },
+  };
+}
+
+function capture() {
+  let out = '';
+  let err = '';
+  return { output: { out: (s: string) => void (out += s), err: (s: string) => void (err += s), tty: true }, out: () => out, err: () => err };
+}
+
+describe('stowage packages migrate (postgres)', () => {
+  const N = 240;
+  const DELETED = 20;
+  let s3: TestS3;
+  let server: TestServer;
+  let projectId: number;
+  let files: StoredFile[] = [];
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    server = await startObjectStoreServer(s3, 'postgres', { direct_upload: false, background_upload: false, proxy_download: true });
+    projectId = (await server.api.createProject('migrate')).id;
+    // Mixed sizes: mostly small, a few of a megabyte or more (several multipart parts for none, but streamed).
+    const sizes = Array.from({ length: N }, (_, i) => (i % 40 === 0 ? 1_500_000 + i : 200 + ((i * 7919) % 30_000)));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 6 }, async () => {
+        while (next < N) {
+          const i = next++;
+          const bytes = randomBytes(sizes[i]);
+          const path = genericPath(projectId, 'f', `1.0.${i}`, `f${i}.bin`);
+          const res = await upload(server, path, bytes);
+          if (res.status !== 200) throw new Error(`upload ${i}: ${res.status}`);
+          const json = (await res.json()) as { package_id: number };
+          files[i] = { path, sha256: sha256(bytes), packageId: json.package_id, size: bytes.length };
+        }
+      }),
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await s3?.close();
+  });
+
+  it('moves every file to object storage under load, interrupted and resumed, with GC running; then verify is clean', async () => {
+    expect(await localFiles(server)).toHaveLength(N);
+    const migration = server.app.get(BlobMigration);
+    const deleted = files.slice(0, DELETED);
+    const kept = files.slice(DELETED);
+    const loop = downloadLoop(server, () => kept);
+
+    const abort = new AbortController();
+    const first = await migration.migrate({ to: 'object', batch: 40, signal: abort.signal, onProgress: (p) => (p.done >= 80 ? abort.abort() : undefined) });
+    expect(first).toMatchObject({ interrupted: true, total: N, done: 80, moved: 80, failed: 0, skipped: 0 });
+
+    // Packages deleted and collected while the second run moves blobs: no move may resurrect them.
+    const second = migration.migrate({ to: 'object', batch: 40 });
+    for (const f of deleted) {
+      const res = await server.api.inject({ method: 'DELETE', url: `/api/v4/projects/${projectId}/packages/${f.packageId}`, token: server.rootToken });
+      expect(res.status).toBe(204);
+    }
+    const collected = await server.app.get(BlobCollector).collect(0);
+    const done = await second;
+    await loop.stop();
+
+    expect(loop.errors).toEqual([]);
+    expect(loop.count()).toBeGreaterThan(N);
+    expect(collected).toBe(DELETED);
+    expect(done.interrupted).toBe(false);
+    expect(done.failed).toBe(0);
+    expect(first.moved + done.moved).toBeGreaterThanOrEqual(N - DELETED);
+    expect(first.moved + done.moved).toBeLessThanOrEqual(N);
+
+    const storage = server.app.get(FileStorage);
+    for (const f of deleted) expect(await storage.blob(f.sha256)).toBeNull();
+    const rows = await Promise.all(kept.map((f) => storage.blob(f.sha256)));
+    expect(rows.every((r) => r?.store === 'object')).toBe(true);
+    // Nothing lost and nothing duplicated: exactly one object per blob, no local copies left.
+    expect((await objectKeys(server)).sort()).toEqual(rows.map((r) => r!.storage_key).sort());
+    expect(await localFiles(server)).toEqual([]);
+
+    const verify = await migration.verify();
+    expect(verify).toMatchObject({ checked: N - DELETED, ok: N - DELETED, problems: [], unreferenced: { object: 0 } });
+    files = kept;
+  }, 80_000);
+
+  it('--to local moves them back through the CLI command, under load; verify reports clean', async () => {
+    const loaded = { config: server.config, formats: [genericFormat], storages: [localStorage, s3Storage] };
+    const loop = downloadLoop(server, () => files);
+    const cli = capture();
+    const code = await packagesMigrate(loaded, parseArgs(['packages', 'migrate', '--to', 'local', '--batch', '50']), cli.output);
+    await loop.stop();
+    expect(loop.errors).toEqual([]);
+    const bytes = files.reduce((n, f) => n + f.size, 0);
+    expect(cli.out()).toMatch(new RegExp(`^migration to local storage finished\nmoved: ${files.length}\nskipped: 0\nfailed: 0\nbytes: ${bytes} \\(\\d+\\.\\d MB\\)\n$`));
+    expect(cli.err()).toContain(`\r[${'#'.repeat(30)}] ${files.length}/${files.length} 100%`);
+    expect(code).toBe(0);
+
+    const storage = server.app.get(FileStorage);
+    const rows = await Promise.all(files.map((f) => storage.blob(f.sha256)));
+    expect(rows.every((r) => r?.store === 'local')).toBe(true);
+    expect(await objectKeys(server)).toEqual([]);
+    expect((await localFiles(server)).sort()).toEqual(rows.map((r) => r!.storage_key).sort());
+
+    const again = capture();
+    expect(await packagesMigrate(loaded, parseArgs(['packages', 'migrate', '--to', 'local']), again.output)).toBe(0);
+    expect(again.out()).toContain(`moved: 0\nskipped: ${files.length}\nfailed: 0\nbytes: 0 (0 B)\n`);
+
+    const v = capture();
+    expect(await packagesVerify(loaded, parseArgs(['packages', 'verify']), v.output)).toBe(0);
+    expect(v.out()).toContain(`checked: ${files.length}\nok: ${files.length}\nproblems: 0\n`);
+  }, 80_000);
+
+  it('a move killed before the flip leaves the blob readable where it was; after the flip, readers follow; re-running finishes', async () => {
+    const f = files[0];
+    const storage = server.app.get(FileStorage);
+    const mover = server.app.get(BlobMover);
+    const migration = server.app.get(BlobMigration);
+    const object = objectStore(server);
+    const local = storage.blobStore('local');
+    const before = (await storage.blob(f.sha256))!;
+    expect(before.store).toBe('local');
+
+    // Killed after copying, before reading the copy back and flipping (and so before any cleanup).
+    const get = jest.spyOn(object, 'get').mockRejectedValueOnce(new Error('killed'));
+    const del = jest.spyOn(object, 'delete').mockRejectedValueOnce(new Error('killed'));
+    await expect(mover.move(f.sha256, 'object')).rejects.toThrow('killed');
+    get.mockRestore();
+    del.mockRestore();
+    expect(await storage.blob(f.sha256)).toMatchObject({ store: 'local', storage_key: before.storage_key });
+    expect(sha256((await download(server, f.path)).body)).toBe(f.sha256);
+    const orphans = await migration.unreferencedKeys('object');
+    expect(orphans).toHaveLength(1);
+    expect((await migration.verify()).unreferenced).toEqual({ object: 1 });
+
+    // A reader that read the row before the flip and opens after the old copy is gone is served the new copy.
+    const stale = (await storage.blob(f.sha256))!;
+    expect(await mover.move(f.sha256, 'object')).toEqual({ outcome: 'moved', bytes: stale.size });
+    expect(await local.stat(stale.storage_key)).toBeNull();
+    const opened = await storage.open(f.sha256);
+    const chunks: Buffer[] = [];
+    for await (const c of opened) chunks.push(c as Buffer);
+    expect(sha256(Buffer.concat(chunks))).toBe(f.sha256);
+    const getRow = jest.spyOn(storage, 'blob').mockResolvedValueOnce(stale);
+    const { res, body } = await download(server, f.path);
+    expect(getRow).toHaveBeenCalledTimes(2); // the stale read, then the fresh one
+    getRow.mockRestore();
+    expect(res.status).toBe(200);
+    expect(sha256(body)).toBe(f.sha256);
+
+    // Running it again is a no-op; the sweep removes the copy the killed move left.
+    expect(await mover.move(f.sha256, 'object')).toEqual({ outcome: 'skipped', reason: 'in-place' });
+    expect(await migration.sweep('object', 0)).toBe(1);
+    expect(await migration.unreferencedKeys('object')).toEqual([]);
+    expect((await storage.blob(f.sha256))?.store).toBe('object');
+    expect(sha256((await download(server, f.path)).body)).toBe(f.sha256);
+  });
+
+  it('a copy that reads back wrong is never flipped to', async () => {
+    const f = files[1];
+    const storage = server.app.get(FileStorage);
+    const object = objectStore(server);
+    const before = (await storage.blob(f.sha256))!;
+    const { Readable } = await import('node:stream');
+    const get = jest.spyOn(object, 'get').mockResolvedValueOnce(Readable.from([Buffer.from('corrupted')]));
+    await expect(server.app.get(BlobMover).move(f.sha256, 'object')).rejects.toThrow(/reads back as 9 bytes/);
+    get.mockRestore();
+    expect(await storage.blob(f.sha256)).toMatchObject({ store: 'local', storage_key: before.storage_key });
+    expect(await server.app.get(BlobMigration).unreferencedKeys('object')).toEqual([]); // the bad copy was removed
+  });
+});

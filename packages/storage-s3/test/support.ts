@@ -1,0 +1,111 @@
+import { createHash } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { FileStorage, type RawConfig } from '@stowage/core';
+import { genericFormat } from '@stowage/format-generic';
+import { startTestServer, type TestMode, type TestServer, uniqueName } from '@stowage/testkit';
+import { s3Storage, type S3BlobStore } from '../src';
+import type { TestS3 } from './s3rver';
+
+export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+
+export interface ObjectStoreSettings {
+  direct_upload: boolean;
+  background_upload: boolean;
+  proxy_download: boolean;
+}
+
+/** A Stowage server with the generic format and object storage on `s3` (its own key prefix). */
+export async function startObjectStoreServer(s3: TestS3, mode: TestMode, os: ObjectStoreSettings, extra: RawConfig = {}): Promise<TestServer> {
+  return startTestServer({
+    mode,
+    formats: [genericFormat],
+    storages: [s3Storage],
+    config: {
+      ...extra,
+      packages: {
+        ...((extra.packages as RawConfig) ?? {}),
+        object_store: { enabled: true, ...os, remote_directory: `${s3.bucket}/${uniqueName('t')}`, connection: s3.connection },
+      },
+    },
+  });
+}
+
+export function objectStore(server: TestServer): S3BlobStore {
+  return server.app.get(FileStorage).blobStore('object') as S3BlobStore;
+}
+
+export async function objectKeys(server: TestServer): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of objectStore(server).list()) keys.push(o.key);
+  return keys;
+}
+
+/** Files under the local store (the `tmp/` staging directory included, as `tmp/…`). */
+export async function localFiles(server: TestServer): Promise<string[]> {
+  const root = server.config.packages.storage_path!;
+  const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(root.length + 1));
+}
+
+export function genericPath(projectId: number, pkg: string, version: string, file: string): string {
+  return `/api/v4/projects/${projectId}/packages/generic/${pkg}/${version}/${file}`;
+}
+
+export async function upload(server: TestServer, path: string, body: Buffer): Promise<Response> {
+  return fetch(`${server.url}${path}?select=package_file`, { method: 'PUT', headers: { 'private-token': server.rootToken }, body });
+}
+
+export async function download(server: TestServer, path: string, init: { headers?: Record<string, string>; redirect?: 'follow' | 'manual' } = {}): Promise<{ res: Response; body: Buffer }> {
+  const res = await fetch(`${server.url}${path}`, { headers: { 'private-token': server.rootToken, ...(init.headers ?? {}) }, redirect: init.redirect ?? 'follow' });
+  return { res, body: Buffer.from(await res.arrayBuffer()) };
+}
+
+/**
+ * A PUT whose body is written in chunks with a pause after `pauseAfter` bytes, during which
+ * `during()` runs (e.g. S3 goes down). Resolves with the status and body the server answered.
+ */
+export function slowUpload(server: TestServer, path: string, chunks: Buffer[], pauseAfter: number, during: () => Promise<void>): Promise<{ status: number; text: string }> {
+  const url = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      { host: url.hostname, port: url.port, method: 'PUT', path, headers: { 'private-token': server.rootToken, 'transfer-encoding': 'chunked' }, agent: false },
+      (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => {
+          req.destroy();
+          resolve({ status: res.statusCode!, text: Buffer.concat(parts).toString() });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', () => undefined); // the server may close while we still write
+    void (async () => {
+      let sent = 0;
+      let paused = false;
+      for (const c of chunks) {
+        if (req.destroyed) return;
+        if (!req.write(c)) await new Promise((r) => (req.once('drain', r), req.once('close', r)));
+        sent += c.length;
+        if (!paused && sent >= pauseAfter) {
+          paused = true;
+          await new Promise((r) => setTimeout(r, 300));
+          await during();
+        }
+      }
+      req.end();
+    })().catch(reject);
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
