@@ -18,4 +18,6 @@ export const nugetFormat = defineFormatPlugin({
   normalizeName,
   normalizeVersion,
   duplicatesAllowedByDefault: true,
+  // `nuget push -ApiKey <token>`: any token kind, as GitLab accepts it.
+  credentialHeaders: ['x-nuget-apikey'],
 });

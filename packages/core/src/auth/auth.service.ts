@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
+import { FormatRegistry } from '../plugin/format-registry';
 import { type PresentedCredential, presentedCredential } from './credentials';
 import { ANONYMOUS, type Authentication } from './principal';
 import { Token } from './token.entity';
@@ -14,13 +15,20 @@ const TOUCH_INTERVAL_MS = 60_000;
 
 @Injectable()
 export class AuthService {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  private readonly formatHeaders: readonly string[];
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    formats: FormatRegistry,
+  ) {
+    this.formatHeaders = formats.credentialHeaders();
+  }
 
   /** Who the request acts as; computed once per request. */
   async authenticate(request: FastifyRequest): Promise<Authentication> {
     const holder = request as unknown as Record<symbol, Promise<Authentication> | undefined>;
     holder[AUTHENTICATION] ??= this.authenticateCredential(
-      presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>),
+      presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>, this.formatHeaders),
     );
     return holder[AUTHENTICATION];
   }

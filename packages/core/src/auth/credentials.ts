@@ -18,7 +18,11 @@ function header(headers: Headers, name: string): string | undefined {
 }
 
 /** The one credential a request carries, in GitLab's order of precedence. */
-export function presentedCredential(headers: Headers, query: Record<string, unknown> = {}): PresentedCredential | null {
+export function presentedCredential(
+  headers: Headers,
+  query: Record<string, unknown> = {},
+  formatHeaders: readonly string[] = [],
+): PresentedCredential | null {
   const privateToken = header(headers, 'private-token');
   if (privateToken) return { secret: privateToken, source: 'private-token', kind: 'personal' };
   const jobToken = header(headers, 'job-token');
@@ -40,9 +44,11 @@ export function presentedCredential(headers: Headers, query: Record<string, unkn
     if (/^bearer$/i.test(scheme) && value) return { secret: value, source: 'bearer' };
   }
 
-  // NuGet's API key header (`nuget push -ApiKey`): any token kind, as GitLab accepts it.
-  const nugetApiKey = header(headers, 'x-nuget-apikey');
-  if (nugetApiKey) return { secret: nugetApiKey, source: 'nuget-api-key' };
+  // Headers a format plugin declares for its clients (FormatPluginDefinition.credentialHeaders).
+  for (const name of formatHeaders) {
+    const value = header(headers, name);
+    if (value) return { secret: value, source: 'format-header' };
+  }
 
   for (const [param, kind] of [['private_token', 'personal'], ['job_token', 'job']] as const) {
     const v = query[param];

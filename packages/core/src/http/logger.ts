@@ -18,7 +18,6 @@ export function createLogger(level: string, destination?: DestinationStream): Pi
         'req.headers["private-token"]',
         'req.headers["deploy-token"]',
         'req.headers["job-token"]',
-        'req.headers["x-nuget-apikey"]',
         'req.headers.cookie',
         '*.token',
         '*.password',

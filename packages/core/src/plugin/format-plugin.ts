@@ -25,6 +25,8 @@ export interface FormatPluginDefinition<C extends FormatConfig = FormatConfig> {
   normalizeVersion?: (version: string) => string;
   /** Whether a project with no duplicate setting accepts a duplicate of this format. */
   duplicatesAllowedByDefault?: boolean;
+  /** Request headers (lower-case) this format's clients send a token of any kind in, e.g. NuGet's X-NuGet-ApiKey. */
+  credentialHeaders?: readonly string[];
 }
 
 const FORMAT_PLUGIN = Symbol.for('stowage.format-plugin');
@@ -48,6 +50,7 @@ export function defineFormatPlugin<C extends FormatConfig = FormatConfig>(def: F
     normalizeName: def.normalizeName ?? ((n) => n),
     normalizeVersion: def.normalizeVersion ?? ((v) => v),
     duplicatesAllowedByDefault: def.duplicatesAllowedByDefault ?? true,
+    credentialHeaders: (def.credentialHeaders ?? []).map((h) => h.toLowerCase()),
     [FORMAT_PLUGIN]: true,
   };
 }

@@ -21,4 +21,9 @@ export class FormatRegistry {
   names(): string[] {
     return [...this.byName.keys()];
   }
+
+  /** Every extra credential header the enabled formats declare. */
+  credentialHeaders(): string[] {
+    return [...new Set([...this.byName.values()].flatMap((f) => f.credentialHeaders))];
+  }
 }
