@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type FormatPlugin, isFormatPlugin, isStoragePlugin, type StoragePlugin } from '@stowage/core';
 import { composerFormat } from '@stowage/format-composer';
+import { conanFormat } from '@stowage/format-conan';
 import { genericFormat } from '@stowage/format-generic';
 import { goFormat } from '@stowage/format-go';
 import { nugetFormat } from '@stowage/format-nuget';
@@ -10,7 +11,7 @@ import { localStorage } from '@stowage/storage-local';
 import { s3Storage } from '@stowage/storage-s3';
 
 /** What ships with the server; `plugins:` in the config adds more. */
-export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat, composerFormat, goFormat, nugetFormat, pypiFormat];
+export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat, composerFormat, conanFormat, goFormat, nugetFormat, pypiFormat];
 export const BUILTIN_STORAGES: readonly StoragePlugin[] = [localStorage, s3Storage];
 
 export interface InstalledPlugins {
