@@ -6,13 +6,14 @@ import { conanFormat } from '@stowage/format-conan';
 import { genericFormat } from '@stowage/format-generic';
 import { goFormat } from '@stowage/format-go';
 import { mavenFormat } from '@stowage/format-maven';
+import { npmFormat } from '@stowage/format-npm';
 import { nugetFormat } from '@stowage/format-nuget';
 import { pypiFormat } from '@stowage/format-pypi';
 import { localStorage } from '@stowage/storage-local';
 import { s3Storage } from '@stowage/storage-s3';
 
 /** What ships with the server; `plugins:` in the config adds more. */
-export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat, composerFormat, conanFormat, goFormat, mavenFormat, nugetFormat, pypiFormat];
+export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat, composerFormat, conanFormat, goFormat, mavenFormat, npmFormat, nugetFormat, pypiFormat];
 export const BUILTIN_STORAGES: readonly StoragePlugin[] = [localStorage, s3Storage];
 
 export interface InstalledPlugins {

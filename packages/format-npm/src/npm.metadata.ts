@@ -67,6 +67,7 @@ export class NpmMetadata {
   // One entry per document (variant, base URL, name, projects): a new revision replaces it.
   private readonly cache = new Map<string, Rendered>();
   private cachedBytes = 0;
+  private readonly inFlight = new Map<string, Promise<Rendered | undefined>>();
 
   constructor(private readonly packages: PackageService) {}
 
@@ -112,13 +113,8 @@ export class NpmMetadata {
       return true;
     }
 
-    let rendered = this.recall(key, stamp);
-    if (!rendered) {
-      const { versions, tags } = await this.load(doc.name, doc.sources);
-      if (!versions.size) return false;
-      rendered = { stamp, body: Buffer.from(JSON.stringify(this.render(doc, variant, versions, tags))) };
-      this.remember(key, rendered);
-    }
+    const rendered = this.recall(key, stamp) ?? (await this.renderOnce(key, stamp, doc, variant));
+    if (!rendered) return false;
     withHeaders();
     if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '') && rendered.body.length > 1024) {
       rendered.gzipped ??= gzipAsync(rendered.body);
@@ -127,6 +123,28 @@ export class NpmMetadata {
       reply.send(rendered.body);
     }
     return true;
+  }
+
+  /** Concurrent misses of one document share a single render (a big packument is costly). */
+  private renderOnce(
+    key: string,
+    stamp: string,
+    doc: { name: string; sources: PackumentSource[]; baseUrl: string },
+    variant: PackumentVariant,
+  ): Promise<Rendered | undefined> {
+    const flightKey = `${key}\u0000${stamp}`;
+    let flight = this.inFlight.get(flightKey);
+    if (!flight) {
+      flight = (async () => {
+        const { versions, tags } = await this.load(doc.name, doc.sources);
+        if (!versions.size) return undefined;
+        const rendered = { stamp, body: Buffer.from(JSON.stringify(this.render(doc, variant, versions, tags))) };
+        this.remember(key, rendered);
+        return rendered;
+      })().finally(() => this.inFlight.delete(flightKey));
+      this.inFlight.set(flightKey, flight);
+    }
+    return flight;
   }
 
   private recall(key: string, stamp: string): Rendered | undefined {

@@ -92,6 +92,12 @@ describe.each(testModes())('npm registry over HTTP (%s)', (mode) => {
     expect(after.status).toBe(200);
     expect(after.headers.etag).not.toBe(etag);
     expect(after.json()['dist-tags'].beta).toBe('1.1.0-rc.1');
+    // Concurrent first reads of the new revision get one and the same document.
+    await publish(priv.id, '@acme/lib', '1.0.1', users.developer);
+    const many = await Promise.all(Array.from({ length: 5 }, () => get(npmUrl(priv.id, '@acme%2flib'), users.developer)));
+    expect(new Set(many.map((r) => r.body)).size).toBe(1);
+    expect(Object.keys(many[0].json().versions)).toContain('1.0.1');
+    await del(npmUrl(priv.id, '@acme/lib/-/@acme/lib-1.0.1.tgz/-rev/x'), users.maintainer);
   });
 
   it('lists, moves and removes dist-tags with the right roles', async () => {

@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@stowage/testkit';
+import { startTestServer, type TestServer, testModes } from '@stowage/testkit';
 import { npmFormat } from '../src';
 import { ClientSandbox, expectOk, writePackage, yarnClassic } from './npm-clients';
 
-// Real npm against a running server, in one mode: npm.api.spec.ts covers both modes over HTTP.
+// Real clients against a running server, in the first configured mode: npm.api.spec.ts covers
+// both modes over HTTP.
 describe('npm client against Stowage', () => {
   let s: TestServer;
   let sb: ClientSandbox;
@@ -17,7 +18,7 @@ describe('npm client against Stowage', () => {
   const widgetIndex = `module.exports = 'widget ${Date.now()}';\n`;
 
   beforeAll(async () => {
-    s = await startTestServer({ formats: [npmFormat], mode: 'postgres', listen: true });
+    s = await startTestServer({ formats: [npmFormat], mode: testModes()[0], listen: true });
     sb = await ClientSandbox.create();
     const user = await s.api.createUser('alice');
     token = user.token;
@@ -163,7 +164,7 @@ describe('pnpm and yarn against Stowage', () => {
   let npmrc: string[];
 
   beforeAll(async () => {
-    s = await startTestServer({ formats: [npmFormat], mode: 'postgres', listen: true });
+    s = await startTestServer({ formats: [npmFormat], mode: testModes()[0], listen: true });
     sb = await ClientSandbox.create();
     const user = await s.api.createUser('bob');
     const group = await s.api.createGroup('tools');

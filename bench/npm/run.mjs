@@ -3,7 +3,7 @@
 // packument requests/s and p99 (full and abbreviated) of a 3,000-version package, tarball
 // requests/s, and the wall time of a cold `npm install` of a project with 100 dependencies.
 //
-//   node bench/npm/packument-bench.mjs [--postgres] [--versions=3000] [--small=200]
+//   node bench/run.mjs npm [--postgres] [--versions=3000] [--small=200]
 //        [--deps=100] [--seconds=10] [--concurrency=10] [--verdaccio=<dir with node_modules/verdaccio>]
 //
 // Stowage runs from apps/server/dist/main.js (build first: `tsc -b`), on the embedded
@@ -20,7 +20,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -383,7 +383,9 @@ function report(results) {
     ['errors (non-200)', (r) => String(r.full.errors + r.abbreviated.errors + r.tarballs.errors)],
   ];
   const names = results.map((r) => r.name);
-  console.log(`\n${VERSIONS}-version packument (${fmt(results[0].size / 1024 ** 2, 1)} MB uncompressed), ${CONCURRENCY} concurrent clients, ${SECONDS} s per figure, ${postgres ? 'PostgreSQL' : 'embedded'} Stowage\n`);
+  console.log(`\n${VERSIONS}-version packument (${fmt(results[0].size / 1024 ** 2, 1)} MB uncompressed), ${CONCURRENCY} concurrent clients, ${SECONDS} s per figure, ${postgres ? 'PostgreSQL' : 'embedded'} Stowage`);
+  // Other work on the machine moves these figures a lot; say how busy it was.
+  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   console.log(`| | ${names.join(' | ')} | ratio |`);
   console.log(`|---|${names.map(() => '---').join('|')}|---|`);
   for (const [label, get] of rows) {
