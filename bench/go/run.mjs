@@ -3,14 +3,6 @@
 //   node bench/go/run.mjs                 postgres mode (the test PostgreSQL and Redis)
 //   BENCH_MODE=embedded node bench/go/run.mjs
 //   BENCH_VERSIONS=1000 node bench/go/run.mjs
-import { spawn } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runJestBench } from '../lib/run-jest-bench.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const jest = join(here, '../../node_modules/.bin/jest');
-const child = spawn(jest, ['--config', join(here, 'jest.config.cjs'), '--runInBand', '--silent=false'], {
-  stdio: 'inherit',
-  env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --experimental-vm-modules`.trim() },
-});
-child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+runJestBench(import.meta.dirname);

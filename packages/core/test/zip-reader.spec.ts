@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -9,13 +9,15 @@ import { bufferZipSource, ZipError, ZipReader, type ZipSource } from '../src/arc
 
 const run = promisify(execFile);
 
-/** A file-backed source that counts the bytes it hands out. */
-async function fileSource(path: string): Promise<ZipSource & { bytesRead: number }> {
+/** A file-backed source that counts the reads and bytes it hands out. */
+async function fileSource(path: string): Promise<ZipSource & { reads: number; bytesRead: number }> {
   const { size } = await stat(path);
   const src = {
     size,
+    reads: 0,
     bytesRead: 0,
     read: async (r: { start: number; end: number }) => {
+      src.reads++;
       src.bytesRead += r.end - r.start + 1;
       return createReadStream(path, { start: r.start, end: r.end });
     },
@@ -61,6 +63,11 @@ describe('ZipReader', () => {
     // The 8 MiB member was never read.
     expect(src.bytesRead).toBeLessThan(200_000);
     expect((await reader.readEntry(reader.entry('big.bin')!, { maxSize: 16 << 20 })).equals(big)).toBe(true);
+    // And all of them checked in one read, keeping only what is asked for.
+    const reads = src.reads;
+    const kept = await reader.verifyEntries(reader.entries, { keep: (e) => e.name.endsWith('METADATA'), maxKeptSize: 1 << 20 });
+    expect(src.reads).toBe(reads + 1);
+    expect([...kept]).toEqual([[entry, metadata]]);
   });
 
   it('finds the directory behind an archive comment', async () => {
@@ -137,9 +144,113 @@ describe('ZipReader', () => {
     await expect(ZipReader.open(bufferZipSource(edited))).rejects.toThrow('zip structure points outside the file');
   });
 
+  it('reads what Info-ZIP writes to a pipe (zip64 local header, data descriptor)', async () => {
+    const piped = await new Promise<Buffer>((resolve, reject) => {
+      const child = execFile('zip', ['-q', '-', '-'], { encoding: 'buffer' }, (err, stdout) => (err ? reject(err) : resolve(stdout)));
+      child.stdin!.end('module example.com/piped\n');
+    });
+    const reader = await ZipReader.open(bufferZipSource(piped));
+    const [entry] = reader.entries;
+    expect(entry.flags & 0x8).toBe(0x8);
+    expect((await reader.readEntry(entry, { maxSize: 100 })).toString()).toBe('module example.com/piped\n');
+    expect((await reader.verifyEntries([entry], { keep: () => true, maxKeptSize: 100 })).get(entry)!.toString()).toBe('module example.com/piped\n');
+  });
+
+  it('reports Unix modes, so symlinks can be told from files and directories', async () => {
+    const tree = join(dir, 'links');
+    await mkdir(join(tree, 'sub'), { recursive: true });
+    await writeFile(join(tree, 'file.txt'), 'x');
+    await symlink('/etc/passwd', join(tree, 'link'));
+    const reader = await ZipReader.open(bufferZipSource(await readFile(await zip('links.zip', ['-y'], tree))));
+    const type = (name: string) => reader.entry(name)!.unixMode! & 0o170000;
+    expect([type('file.txt'), type('sub/'), type('link')]).toEqual([0o100000, 0o040000, 0o120000]);
+  });
+
+  it('reads every name as UTF-8 when asked, refusing names that are not', async () => {
+    const buf = Buffer.from(await readFile(await zip('names.zip', ['-0'])));
+    const src = bufferZipSource(buf);
+    // Info-ZIP flags no ASCII name as UTF-8; either way the ASCII names read the same.
+    expect((await ZipReader.open(src, { utf8Names: true })).entries.map((e) => e.name).sort()).toEqual((await ZipReader.open(src)).entries.map((e) => e.name).sort());
+    const cd = buf.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    buf[cd + 46] = 0xff;
+    expect((await ZipReader.open(src)).entries.some((e) => e.name.startsWith('\u00ff'))).toBe(true);
+    await expect(ZipReader.open(src, { utf8Names: true })).rejects.toThrow('zip entry name is not valid UTF-8');
+  });
+
+  it('refuses multi-disk archives', async () => {
+    const buf = Buffer.from(await readFile(await zip('disks.zip', ['-6'])));
+    buf.writeUInt16LE(1, buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])) + 4);
+    await expect(ZipReader.open(bufferZipSource(buf))).rejects.toThrow('multi-disk zip files are not supported');
+  });
+
   it('enforces entry-count and directory-size limits', async () => {
     const src = bufferZipSource(await readFile(await zip('limits.zip', ['-6'])));
     await expect(ZipReader.open(src, { maxEntries: 2 })).rejects.toThrow('zip has more than 2 entries');
     await expect(ZipReader.open(src, { maxDirectorySize: 50 })).rejects.toThrow('zip central directory is larger than 50 bytes');
+  });
+
+  describe('verifyEntries', () => {
+    let buf: Buffer;
+
+    beforeAll(async () => {
+      await mkdir(join(dir, 'verify', 'a'), { recursive: true });
+      await writeFile(join(dir, 'verify', 'a', 'x.txt'), 'x'.repeat(10_000));
+      await writeFile(join(dir, 'verify', 'b.raw'), 'bee');
+      buf = await readFile(await zip('verify.zip', ['-n', '.raw'], join(dir, 'verify')));
+    });
+
+    /** The archive with the uncompressed size of `name` in its central directory replaced. */
+    function declaring(name: string, size: number): Promise<ZipReader> {
+      const edited = Buffer.from(buf);
+      edited.writeUInt32LE(size, edited.lastIndexOf(Buffer.from(name)) - 46 + 24);
+      return ZipReader.open(bufferZipSource(edited));
+    }
+
+    it('lists entries and returns the ones asked for, verified', async () => {
+      const r = await ZipReader.open(bufferZipSource(buf));
+      expect(r.entries.map((e) => [e.name, e.isDirectory, e.uncompressedSize, e.method]).sort()).toEqual([
+        ['a/', true, 0, 0],
+        ['a/x.txt', false, 10_000, 8],
+        ['b.raw', false, 3, 0],
+      ]);
+      const kept = await r.verifyEntries(r.entries, { keep: (e) => !e.isDirectory, maxKeptSize: 10_000 });
+      expect([...kept].map(([e, b]) => [e.name, b.toString()]).sort()).toEqual([
+        ['a/x.txt', 'x'.repeat(10_000)],
+        ['b.raw', 'bee'],
+      ]);
+      expect((await r.verifyEntries([])).size).toBe(0);
+    });
+
+    it('refuses to keep an entry over the cap before reading its data', async () => {
+      const r = await ZipReader.open(bufferZipSource(buf));
+      const error = await r.verifyEntries(r.entries, { keep: () => true, maxKeptSize: 100 }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ZipError);
+      expect(error).toMatchObject({ message: 'a/x.txt is larger than 100 bytes uncompressed', entry: 'a/x.txt' });
+    });
+
+    it('refuses entries that overlap (one stored range claimed twice)', async () => {
+      const r = await ZipReader.open(bufferZipSource(buf));
+      const b = r.entry('b.raw')!;
+      await expect(r.verifyEntries([b, { ...b, name: 'b2' }])).rejects.toThrow('b2: overlaps another entry');
+    });
+
+    it('refuses data that does not match its CRC or declared size, naming the entry', async () => {
+      const corrupt = Buffer.from(buf);
+      corrupt[corrupt.indexOf('bee')] ^= 1;
+      const r = await ZipReader.open(bufferZipSource(corrupt));
+      await expect(r.verifyEntries(r.entries)).rejects.toMatchObject({ message: 'b.raw: CRC-32 mismatch', entry: 'b.raw' });
+      const short = await declaring('a/x.txt', 3);
+      await expect(short.verifyEntries(short.entries)).rejects.toThrow('a/x.txt: uncompressed data is larger than its declared size');
+      const long = await declaring('a/x.txt', 20_000);
+      await expect(long.verifyEntries(long.entries)).rejects.toThrow('a/x.txt: size does not match the zip directory');
+    });
+
+    it('stops inflating at the declared size when the directory lies about it', async () => {
+      const bomb = Buffer.from(await readFile(await zip('bomb3.zip', ['-9'], join(dir, 'bomb'))));
+      bomb.writeUInt32LE(1000, bomb.lastIndexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])) + 24);
+      const r = await ZipReader.open(bufferZipSource(bomb));
+      // The size check at the end would say "does not match": this fails while inflating.
+      await expect(r.verifyEntries(r.entries)).rejects.toThrow('METADATA: uncompressed data is larger than its declared size');
+    });
   });
 });

@@ -1,5 +1,5 @@
+import { type ZipEntry, ZipError, ZipReader, type ZipSource } from '@stowage/core';
 import { checkFilePath, GoNameError } from './go.naming';
-import { type ZipEntry, ZipFormatError, type ZipReader } from './go.zip';
 
 // The module zip rules of golang.org/x/mod/zip (CheckZip / Unzip), which `go mod download`
 // enforces: a zip we accept is one every go command can extract.
@@ -13,6 +13,22 @@ export class ModuleZipError extends Error {}
 const bad = (message: string): never => {
   throw new ModuleZipError(message);
 };
+
+/** Opens a module zip as the go command reads one: names are UTF-8 whatever their flag says, and only sizes are limited. */
+export function openModuleZip(source: ZipSource): Promise<ZipReader> {
+  return ZipReader.open(source, { utf8Names: true, maxDirectorySize: 64 * 1024 * 1024, maxEntries: Infinity });
+}
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
+const S_IFDIR = 0o040000;
+
+/** Unix file type bits say this is a symlink or another file that is neither regular nor a directory. */
+function isIrregular(entry: ZipEntry): boolean {
+  if (entry.unixMode === undefined) return false;
+  const type = entry.unixMode & S_IFMT;
+  return type !== S_IFREG && type !== S_IFDIR;
+}
 
 /** Two paths that differ only in case collide on case-insensitive file systems. */
 class CollisionChecker {
@@ -69,34 +85,34 @@ export async function checkModuleZip(zip: ZipReader, module: string, version: st
     if (!entry.name.startsWith(prefix)) bad(`${entry.name}: path does not have prefix "${prefix}"`);
     let name = entry.name.slice(prefix.length);
     if (name === '') continue;
-    if (entry.isDir) name = name.slice(0, -1);
+    if (entry.isDirectory) name = name.slice(0, -1);
     try {
       checkFilePath(name);
     } catch (err) {
       if (err instanceof GoNameError) bad(`${entry.name}: malformed file path "${name}": ${err.message}`);
       throw err;
     }
-    collisions.check(name, entry.isDir);
-    if (entry.isDir) continue;
-    if (entry.irregular) bad(`${entry.name}: symlinks and other irregular files are not allowed in module zips`);
+    collisions.check(name, entry.isDirectory);
+    if (entry.isDirectory) continue;
+    if (isIrregular(entry)) bad(`${entry.name}: symlinks and other irregular files are not allowed in module zips`);
     const base = name.slice(name.lastIndexOf('/') + 1);
     if (base.toLowerCase() === 'go.mod') {
       if (base !== name) bad(`${entry.name}: go.mod file not in module root directory`);
       if (name !== 'go.mod') bad(`${entry.name}: go.mod files must be spelled exactly "go.mod"`);
       goMod = entry;
     }
-    total += entry.size;
+    total += entry.uncompressedSize;
     if (total > MAX_ZIP_FILE) bad(`total uncompressed size of module contents exceeds ${MAX_ZIP_FILE} bytes`);
-    if (name === 'go.mod' && entry.size > MAX_GO_MOD) bad(`go.mod file too large (max size is ${MAX_GO_MOD} bytes)`);
-    if (name === 'LICENSE' && entry.size > MAX_LICENSE) bad(`LICENSE file too large (max size is ${MAX_LICENSE} bytes)`);
+    if (name === 'go.mod' && entry.uncompressedSize > MAX_GO_MOD) bad(`go.mod file too large (max size is ${MAX_GO_MOD} bytes)`);
+    if (name === 'LICENSE' && entry.uncompressedSize > MAX_LICENSE) bad(`LICENSE file too large (max size is ${MAX_LICENSE} bytes)`);
     files.push(entry);
   }
   if (!files.length) bad('module zip has no files');
   try {
-    const kept = await zip.verify(files, (e) => e === goMod);
+    const kept = await zip.verifyEntries(files, { keep: (e) => e === goMod, maxKeptSize: MAX_GO_MOD });
     return goMod ? kept.get(goMod)! : null;
   } catch (err) {
-    if (err instanceof ZipFormatError) bad(err.message);
+    if (err instanceof ZipError) bad(err.entry === undefined ? err.message : `zip entry ${err.message}`);
     throw err;
   }
 }

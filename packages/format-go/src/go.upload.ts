@@ -8,13 +8,13 @@ import {
   type ProjectContext,
   SizeLimitExceededError,
   type StoredBlob,
+  ZipError,
 } from '@stowage/core';
 import type { GoFormatConfig } from './go.config';
 import { goError } from './go.errors';
 import { GO_OPTIONS } from './go.module-definition';
-import { checkModuleZip, moduleDirective, ModuleZipError } from './go.module-zip';
+import { checkModuleZip, moduleDirective, ModuleZipError, openModuleZip } from './go.module-zip';
 import { checkModulePath, checkModuleVersion, GoNameError } from './go.naming';
-import { ZipFormatError, ZipReader } from './go.zip';
 
 export const GO = 'go';
 
@@ -99,10 +99,10 @@ export class GoUploads {
     const store = this.storage.blobStore(row.store as 'local' | 'object');
     let goMod: Buffer | null;
     try {
-      const reader = await ZipReader.open((start, end) => store.get(row.storage_key, { start, end }), zip.size);
+      const reader = await openModuleZip({ size: zip.size, read: (range) => store.get(row.storage_key, range) });
       goMod = await checkModuleZip(reader, module, version);
     } catch (err) {
-      throw err instanceof ModuleZipError || err instanceof ZipFormatError ? invalid(`invalid module zip: ${err.message}`) : err;
+      throw err instanceof ModuleZipError || err instanceof ZipError ? invalid(`invalid module zip: ${err.message}`) : err;
     }
     if (goMod === null) {
       if (incompatible) return Buffer.from(`module ${module}\n`);

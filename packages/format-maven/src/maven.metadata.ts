@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { type Package, type PackageFile, PackageService } from '@stowage/core';
+import {
+  childElement,
+  childElements,
+  childText,
+  type Package,
+  type PackageFile,
+  PackageService,
+  parseXml,
+  writeXml,
+  type XmlElement,
+  type XmlNode,
+} from '@stowage/core';
 import { isSnapshot, METADATA_FILE, parseSnapshotFile, type SnapshotFile, splitName } from './maven.naming';
 import type { MavenScope } from './maven.scope';
-import { child, childText, children, parseXml, writeXml, type XmlElement, type XmlNode } from './maven.xml';
 
 /** A maven-metadata.xml rendered from rows, with the digests its checksum files answer. */
 export interface RenderedDocument {
@@ -110,21 +120,21 @@ export interface UploadedMetadata {
 export function readUploadedMetadata(xml: string): UploadedMetadata {
   const root = parseXml(xml);
   if (root.name !== 'metadata') throw new Error(`root element is <${root.name}>, expected <metadata>`);
-  const versioning = child(root, 'versioning');
+  const versioning = childElement(root, 'versioning');
   return {
     groupId: childText(root, 'groupId'),
     artifactId: childText(root, 'artifactId'),
     version: childText(root, 'version'),
-    versions: children(child(versioning, 'versions'), 'version').map((v) => v.text.trim()),
-    plugins: children(child(root, 'plugins'), 'plugin').length,
+    versions: childElements(childElement(versioning, 'versions'), 'version').map((v) => v.text.trim()),
+    plugins: childElements(childElement(root, 'plugins'), 'plugin').length,
   };
 }
 
 /** A POM's own coordinates, falling back to its parent's groupId and version as Maven does. */
 export function readPomCoordinates(xml: string): { groupId?: string; artifactId?: string; version?: string } {
   const root: XmlElement = parseXml(xml);
-  if (root.name.replace(/^.*:/, '') !== 'project') throw new Error(`root element is <${root.name}>, expected <project>`);
-  const parent = child(root, 'parent');
+  if (root.localName !== 'project') throw new Error(`root element is <${root.name}>, expected <project>`);
+  const parent = childElement(root, 'parent');
   return {
     groupId: childText(root, 'groupId') ?? childText(parent, 'groupId'),
     artifactId: childText(root, 'artifactId'),

@@ -1,8 +1,7 @@
-import type { Package, PackageFile } from '@stowage/core';
+import { escapeXml as x, type Package, type PackageFile } from '@stowage/core';
 import { contentUrl, type FeedUrls } from './nuget.metadata';
 import { normalizeVersion } from './nuget.naming';
 import type { NugetPackageMetadata } from './nuget.upload';
-import { xmlEscape as x } from './nuget.xml';
 
 // The legacy v2 feed (OData v2 over Atom) that NuGet 2.x clients read: the service
 // document, $metadata, and V2FeedPackage entries and feeds (protocols/nuget.md §2.9).

@@ -1,5 +1,4 @@
-import { httpErrors } from '@stowage/core';
-import { child, children, parseXml, type XmlElement, XmlError } from './nuget.xml';
+import { childElement, childElements, httpErrors, parseXml, type XmlElement, XmlError } from '@stowage/core';
 
 // What Stowage keeps from a package's .nuspec (package/metadata), stored on the package row.
 
@@ -39,23 +38,23 @@ const bad = (detail: string) => httpErrors.badRequest(detail);
 const text = (el: XmlElement | undefined) => (el?.text ?? '').trim();
 
 function dependency(el: XmlElement): NugetDependency | null {
-  const id = (el.attrs.id ?? '').trim();
-  return id ? { id, range: (el.attrs.version ?? '').trim() } : null;
+  const id = (el.attributes.id ?? '').trim();
+  return id ? { id, range: (el.attributes.version ?? '').trim() } : null;
 }
 
 function dependencyGroups(deps: XmlElement | undefined): NugetDependencyGroup[] {
   if (!deps) return [];
-  const groups = children(deps, 'group').map((g) => ({
-    targetFramework: (g.attrs.targetFramework ?? '').trim(),
-    dependencies: children(g, 'dependency').map(dependency).filter((d): d is NugetDependency => d !== null),
+  const groups = childElements(deps, 'group').map((g) => ({
+    targetFramework: (g.attributes.targetFramework ?? '').trim(),
+    dependencies: childElements(g, 'dependency').map(dependency).filter((d): d is NugetDependency => d !== null),
   }));
-  const flat = children(deps, 'dependency').map(dependency).filter((d): d is NugetDependency => d !== null);
+  const flat = childElements(deps, 'dependency').map(dependency).filter((d): d is NugetDependency => d !== null);
   if (flat.length) groups.unshift({ targetFramework: '', dependencies: flat });
   return groups;
 }
 
 function url(meta: XmlElement, name: string): string | undefined {
-  const v = text(child(meta, name));
+  const v = text(childElement(meta, name));
   if (!v) return undefined;
   if (v.length > MAX_URL) throw bad(`${name} is too long (maximum is ${MAX_URL} characters)`);
   let parsed: URL;
@@ -72,22 +71,22 @@ function url(meta: XmlElement, name: string): string | undefined {
 export function parseNuspec(xml: string, opts: { symbols?: boolean } = {}): NuspecMetadata {
   let root: XmlElement;
   try {
-    root = parseXml(xml);
+    root = parseXml(xml, { lenient: true });
   } catch (err) {
     if (err instanceof XmlError) throw bad(`nuspec file is not valid XML: ${err.message}`);
     throw err;
   }
-  const meta = root.name === 'package' ? child(root, 'metadata') : undefined;
-  const id = text(child(meta, 'id'));
-  const version = text(child(meta, 'version'));
-  const authors = text(child(meta, 'authors'));
-  const description = text(child(meta, 'description'));
+  const meta = root.localName === 'package' ? childElement(root, 'metadata') : undefined;
+  const id = text(childElement(meta, 'id'));
+  const version = text(childElement(meta, 'version'));
+  const authors = text(childElement(meta, 'authors'));
+  const description = text(childElement(meta, 'description'));
   if (!meta || !id || !version || (!opts.symbols && (!authors || !description))) {
     throw bad('package name, version, authors and/or description not found in metadata');
   }
   if (authors.length > MAX_AUTHORS) throw bad(`authors is too long (maximum is ${MAX_AUTHORS} characters)`);
   if (description.length > MAX_DESCRIPTION) throw bad(`description is too long (maximum is ${MAX_DESCRIPTION} characters)`);
-  const optional = (name: string) => text(child(meta, name)) || undefined;
+  const optional = (name: string) => text(childElement(meta, name)) || undefined;
   return {
     id,
     version,
@@ -95,13 +94,13 @@ export function parseNuspec(xml: string, opts: { symbols?: boolean } = {}): Nusp
     description,
     summary: optional('summary'),
     title: optional('title'),
-    tags: text(child(meta, 'tags')).split(/[\s,;]+/).filter(Boolean).join(' '),
+    tags: text(childElement(meta, 'tags')).split(/[\s,;]+/).filter(Boolean).join(' '),
     projectUrl: url(meta, 'projectUrl'),
     licenseUrl: url(meta, 'licenseUrl'),
     iconUrl: url(meta, 'iconUrl'),
-    dependencyGroups: dependencyGroups(child(meta, 'dependencies')),
-    packageTypes: children(child(meta, 'packageTypes'), 'packageType')
-      .map((t) => (t.attrs.name ?? '').trim())
+    dependencyGroups: dependencyGroups(childElement(meta, 'dependencies')),
+    packageTypes: childElements(childElement(meta, 'packageTypes'), 'packageType')
+      .map((t) => (t.attributes.name ?? '').trim())
       .filter(Boolean),
   };
 }

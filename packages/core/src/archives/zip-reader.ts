@@ -4,11 +4,11 @@ import { pipeline } from 'node:stream/promises';
 import type { ByteRange } from '../storage/blob-store';
 
 /**
- * Reads zip archives (wheels, nupkgs, jars, composer dists) through a random-access source,
- * such as `FileStorage.open(sha256, range)`: only the central directory and the entry asked
- * for are read, so an archive is never loaded whole. Entries may be stored or deflated;
- * extraction stops at a hard cap on the decompressed size (zip-bomb safe) and checks the
- * entry's CRC-32 and size.
+ * Reads zip archives (wheels, nupkgs, jars, composer dists, go module zips) through a
+ * random-access source, such as `FileStorage.open(sha256, range)`: only the central directory
+ * and the entries asked for are read, so an archive is never loaded whole. Entries may be
+ * stored or deflated; extraction stops at a hard cap on the decompressed size (zip-bomb safe)
+ * and checks the entry's CRC-32 and size.
  */
 
 /** Random access to the archive's bytes. */
@@ -28,20 +28,31 @@ export interface ZipEntry {
   flags: number;
   localHeaderOffset: number;
   isDirectory: boolean;
+  /** File type and permission bits (`st_mode`) of an entry made on Unix that records them. */
+  unixMode?: number;
 }
 
 export class ZipError extends Error {
-  constructor(message: string) {
+  constructor(
+    message: string,
+    /** The name of the entry the error is about, when it is about one. */
+    readonly entry?: string,
+  ) {
     super(message);
     this.name = 'ZipError';
   }
 }
 
-export interface ZipReaderLimits {
+export interface ZipReaderOptions {
   /** Entries in the central directory (default 100,000). */
   maxEntries?: number;
   /** Bytes of the central directory (default 32 MiB). */
   maxDirectorySize?: number;
+  /**
+   * Read every name as UTF-8 whatever its flag says, and refuse names that are not (as the
+   * go command does). Otherwise a name is UTF-8 only when its flag says so.
+   */
+  utf8Names?: boolean;
 }
 
 const EOCD = 0x06054b50;
@@ -51,6 +62,12 @@ const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const EOCD_MIN = 22;
 const MAX_COMMENT = 0xffff;
+/** "Version made by" host system of archives made on Unix. */
+const HOST_UNIX = 3;
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+const entryError = (entry: ZipEntry, detail: string) => new ZipError(`${entry.name}: ${detail}`, entry.name);
+const tooLarge = (entry: ZipEntry, max: number) => new ZipError(`${entry.name} is larger than ${max} bytes uncompressed`, entry.name);
 
 async function readRange(source: ZipSource, start: number, length: number): Promise<Buffer> {
   if (length === 0) return Buffer.alloc(0);
@@ -66,39 +83,179 @@ async function readRange(source: ZipSource, start: number, length: number): Prom
   return Buffer.concat(chunks, got);
 }
 
-/** Counts what passes and fails past `max` bytes. */
-class Cap extends Transform {
-  size = 0;
+/**
+ * Follows an entry's uncompressed bytes as they come: fails with `tooLarge()` once more than
+ * `max` have passed, and at the end unless their size and CRC-32 match the central directory.
+ */
+class DataCheck {
+  private size = 0;
+  private crc = 0;
   constructor(
+    private readonly entry: ZipEntry,
     private readonly max: number,
-    private readonly what: string,
-  ) {
-    super();
-  }
-  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    private readonly tooLarge: () => ZipError,
+  ) {}
+
+  add(chunk: Buffer): void {
     this.size += chunk.length;
-    if (this.size > this.max) return done(new ZipError(`${this.what} is larger than ${this.max} bytes uncompressed`));
-    done(null, chunk);
+    if (this.size > this.max) throw this.tooLarge();
+    this.crc = crc32(chunk, this.crc);
+  }
+
+  end(): void {
+    if (this.size !== this.entry.uncompressedSize) throw entryError(this.entry, 'size does not match the zip directory');
+    if (this.crc >>> 0 !== this.entry.crc32 >>> 0) throw entryError(this.entry, 'CRC-32 mismatch');
   }
 }
 
-/** Checks size and CRC-32 of what passes against the central directory's record. */
-class Verify extends Transform {
-  private size = 0;
-  private crc = 0;
-  constructor(private readonly entry: ZipEntry) {
+/** A DataCheck as a stream stage. */
+class Checked extends Transform {
+  constructor(private readonly check: DataCheck) {
     super();
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    this.size += chunk.length;
-    this.crc = crc32(chunk, this.crc);
+    try {
+      this.check.add(chunk);
+    } catch (err) {
+      return done(err as Error);
+    }
     done(null, chunk);
   }
   override _flush(done: TransformCallback): void {
-    if (this.size !== this.entry.uncompressedSize) return done(new ZipError(`${this.entry.name}: size does not match the zip directory`));
-    if (this.crc >>> 0 !== this.entry.crc32 >>> 0) return done(new ZipError(`${this.entry.name}: CRC-32 mismatch`));
+    try {
+      this.check.end();
+    } catch (err) {
+      return done(err as Error);
+    }
     done();
   }
+}
+
+/** Exact reads over one forward-only stream of the archive, starting at byte `pos`. */
+class Cursor {
+  private buffered: Buffer = Buffer.alloc(0);
+  private readonly chunks: AsyncIterator<Buffer>;
+
+  constructor(
+    private readonly stream: Readable,
+    public pos: number,
+  ) {
+    this.chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+
+  private async fill(): Promise<void> {
+    const next = await this.chunks.next();
+    if (next.done) throw new ZipError('unexpected end of zip file');
+    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, next.value]) : next.value;
+  }
+
+  /** Up to `max` bytes (at least one), consumed. */
+  private async chunk(max: number): Promise<Buffer> {
+    if (!this.buffered.length) await this.fill();
+    const out = this.buffered.subarray(0, max);
+    this.buffered = this.buffered.subarray(out.length);
+    this.pos += out.length;
+    return out;
+  }
+
+  async read(n: number): Promise<Buffer> {
+    while (this.buffered.length < n) await this.fill();
+    return this.chunk(n);
+  }
+
+  async skip(n: number): Promise<void> {
+    for (let left = n; left > 0; ) left -= (await this.chunk(left)).length;
+  }
+
+  /** The next `n` bytes, as they arrive. */
+  async *take(n: number): AsyncGenerator<Buffer> {
+    for (let left = n; left > 0; ) {
+      const c = await this.chunk(left);
+      left -= c.length;
+      yield c;
+    }
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+/** Refuses what cannot be extracted before any of the entry's data is read. */
+function checkExtractable(entry: ZipEntry): void {
+  if (entry.flags & 0x1) throw entryError(entry, 'encrypted entries are not supported');
+  if (entry.method !== 0 && entry.method !== 8) throw entryError(entry, `compression method ${entry.method} is not supported`);
+  if (entry.method === 0 && entry.compressedSize !== entry.uncompressedSize) throw entryError(entry, 'stored entry with mismatched sizes');
+}
+
+/** Where the entry's data starts, from its 30-byte local header. */
+function dataStart(entry: ZipEntry, localHeader: Buffer, fileSize: number): number {
+  if (localHeader.readUInt32LE(0) !== LOCAL) throw entryError(entry, 'corrupt local file header');
+  const start = entry.localHeaderOffset + 30 + localHeader.readUInt16LE(26) + localHeader.readUInt16LE(28);
+  if (start + entry.compressedSize > fileSize) throw entryError(entry, 'entry points outside the file');
+  return start;
+}
+
+const corruptData = (entry: ZipEntry, err: Error) => entryError(entry, `corrupt compressed data (${err.message})`);
+
+/** The entry's bytes as a stream, from its raw data through inflate and `check`. */
+function uncompressed(entry: ZipEntry, raw: Readable, check: DataCheck): Readable {
+  const stages: NodeJS.ReadWriteStream[] = entry.method === 8 ? [createInflateRaw(), new Checked(check)] : [new Checked(check)];
+  const out = stages[stages.length - 1] as Transform;
+  pipeline([raw, ...stages] as never).catch((err: Error) => {
+    out.destroy(err instanceof ZipError ? err : corruptData(entry, err));
+    raw.destroy();
+  });
+  return out;
+}
+
+/**
+ * Hands the entry's bytes, from its raw data through inflate, to `take`, which throws to stop.
+ * A stream pipeline per entry would cost several times as much over thousands of small entries.
+ */
+async function eachUncompressed(entry: ZipEntry, raw: AsyncIterable<Buffer>, take: (chunk: Buffer) => void): Promise<void> {
+  if (entry.method === 0) {
+    for await (const chunk of raw) take(chunk);
+    return;
+  }
+  const inflate = createInflateRaw();
+  let failure: Error | undefined;
+  inflate.on('data', (chunk: Buffer) => {
+    if (failure) return;
+    try {
+      take(chunk);
+    } catch (err) {
+      failure = err as Error;
+    }
+  });
+  const ended = new Promise<void>((resolve) => {
+    inflate.on('end', resolve);
+    inflate.on('error', (err) => {
+      failure ??= corruptData(entry, err);
+      resolve();
+    });
+  });
+  for await (const chunk of raw) {
+    if (failure) break;
+    if (!inflate.write(chunk)) await Promise.race([new Promise((resolve) => inflate.once('drain', resolve)), ended]);
+  }
+  if (!failure) {
+    inflate.end();
+    await ended;
+  }
+  inflate.destroy();
+  if (failure) throw failure;
+}
+
+/** Reads a stream from `uncompressed` to its end. */
+async function readAll(entry: ZipEntry, stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+  } catch (err) {
+    throw err instanceof ZipError ? err : entryError(entry, (err as Error).message);
+  }
+  return Buffer.concat(chunks);
 }
 
 export class ZipReader {
@@ -108,9 +265,9 @@ export class ZipReader {
   ) {}
 
   /** Reads the central directory; ZipError if the source is not a readable zip. */
-  static async open(source: ZipSource, limits: ZipReaderLimits = {}): Promise<ZipReader> {
-    const maxEntries = limits.maxEntries ?? 100_000;
-    const maxDirectory = limits.maxDirectorySize ?? 32 << 20;
+  static async open(source: ZipSource, options: ZipReaderOptions = {}): Promise<ZipReader> {
+    const maxEntries = options.maxEntries ?? 100_000;
+    const maxDirectory = options.maxDirectorySize ?? 32 << 20;
     if (source.size < EOCD_MIN) throw new ZipError('not a zip file (too short)');
     const tailLength = Math.min(source.size, EOCD_MIN + MAX_COMMENT);
     const tailStart = source.size - tailLength;
@@ -123,6 +280,7 @@ export class ZipReader {
       }
     }
     if (at < 0) throw new ZipError('not a zip file (no end of central directory record)');
+    if (tail.readUInt16LE(at + 4) !== 0 || tail.readUInt16LE(at + 6) !== 0) throw new ZipError('multi-disk zip files are not supported');
     let count = tail.readUInt16LE(at + 10);
     let dirSize = tail.readUInt32LE(at + 12);
     let dirOffset = tail.readUInt32LE(at + 16);
@@ -140,23 +298,23 @@ export class ZipReader {
     if (count > maxEntries) throw new ZipError(`zip has more than ${maxEntries} entries`);
     if (dirSize > maxDirectory) throw new ZipError(`zip central directory is larger than ${maxDirectory} bytes`);
     const dir = await readRange(source, dirOffset, dirSize);
-    return new ZipReader(source, ZipReader.parseDirectory(dir, count, source.size));
+    return new ZipReader(source, ZipReader.parseDirectory(dir, count, source.size, options.utf8Names ?? false));
   }
 
-  private static parseDirectory(dir: Buffer, count: number, fileSize: number): ZipEntry[] {
+  private static parseDirectory(dir: Buffer, count: number, fileSize: number, utf8Names: boolean): ZipEntry[] {
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let n = 0; n < count; n++) {
       if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) throw new ZipError('corrupt zip central directory');
+      const madeBy = dir.readUInt16LE(p + 4) >> 8;
       const flags = dir.readUInt16LE(p + 8);
       const nameLength = dir.readUInt16LE(p + 28);
       const extraLength = dir.readUInt16LE(p + 30);
       const commentLength = dir.readUInt16LE(p + 32);
+      const mode = dir.readUInt32LE(p + 38) >>> 16;
       const end = p + 46 + nameLength + extraLength + commentLength;
       if (end > dir.length) throw new ZipError('corrupt zip central directory');
-      const rawName = dir.subarray(p + 46, p + 46 + nameLength);
-      // Bit 11: UTF-8 names; otherwise CP437, which agrees with UTF-8 on ASCII.
-      const name = flags & 0x800 ? rawName.toString('utf8') : rawName.toString('latin1');
+      const name = ZipReader.decodeName(dir.subarray(p + 46, p + 46 + nameLength), flags, utf8Names);
       const entry: ZipEntry = {
         name,
         method: dir.readUInt16LE(p + 10),
@@ -166,13 +324,26 @@ export class ZipReader {
         localHeaderOffset: dir.readUInt32LE(p + 42),
         flags,
         isDirectory: name.endsWith('/'),
+        unixMode: madeBy === HOST_UNIX && mode !== 0 ? mode : undefined,
       };
       ZipReader.applyZip64(entry, dir.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
-      if (entry.localHeaderOffset + 30 + entry.compressedSize > fileSize) throw new ZipError(`${name}: entry points outside the file`);
+      if (entry.localHeaderOffset + 30 + entry.compressedSize > fileSize) throw entryError(entry, 'entry points outside the file');
       entries.push(entry);
       p = end;
     }
     return entries;
+  }
+
+  private static decodeName(raw: Buffer, flags: number, utf8Names: boolean): string {
+    if (utf8Names) {
+      try {
+        return strictUtf8.decode(raw);
+      } catch {
+        throw new ZipError('zip entry name is not valid UTF-8');
+      }
+    }
+    // Bit 11: UTF-8 names; otherwise CP437, which agrees with UTF-8 on ASCII.
+    return flags & 0x800 ? raw.toString('utf8') : raw.toString('latin1');
   }
 
   /** The zip64 extra field carries whichever 32-bit values were saturated, in this order. */
@@ -184,7 +355,7 @@ export class ZipReader {
       if (id === 0x0001) {
         let r = q + 4;
         const next = () => {
-          if (r + 8 > q + 4 + size) throw new ZipError(`${entry.name}: bad zip64 extra field`);
+          if (r + 8 > q + 4 + size) throw entryError(entry, 'bad zip64 extra field');
           const v = Number(extra.readBigUInt64LE(r));
           r += 8;
           return v;
@@ -208,37 +379,53 @@ export class ZipReader {
    * on a size or CRC mismatch, or on corrupt data. Never inflates more than `maxSize` + one chunk.
    */
   async openEntry(entry: ZipEntry, opts: { maxSize: number }): Promise<Readable> {
-    if (entry.flags & 0x1) throw new ZipError(`${entry.name}: encrypted entries are not supported`);
-    if (entry.method !== 0 && entry.method !== 8) throw new ZipError(`${entry.name}: compression method ${entry.method} is not supported`);
-    if (entry.uncompressedSize > opts.maxSize) throw new ZipError(`${entry.name} is larger than ${opts.maxSize} bytes uncompressed`);
-    const local = await readRange(this.source, entry.localHeaderOffset, 30);
-    if (local.readUInt32LE(0) !== LOCAL) throw new ZipError(`${entry.name}: corrupt local file header`);
-    const dataStart = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-    if (dataStart + entry.compressedSize > this.source.size) throw new ZipError(`${entry.name}: entry points outside the file`);
-    if (entry.method === 0 && entry.compressedSize !== entry.uncompressedSize) throw new ZipError(`${entry.name}: stored entry with mismatched sizes`);
-
-    const raw = entry.compressedSize === 0 ? Readable.from([]) : await this.source.read({ start: dataStart, end: dataStart + entry.compressedSize - 1 });
-    const cap = new Cap(opts.maxSize, entry.name);
-    const stages: NodeJS.ReadWriteStream[] = entry.method === 8 ? [createInflateRaw(), cap, new Verify(entry)] : [cap, new Verify(entry)];
-    const out = stages[stages.length - 1] as Transform;
-    pipeline([raw, ...stages] as never).catch((err: Error) => {
-      const e = err instanceof ZipError ? err : new ZipError(`${entry.name}: corrupt compressed data (${err.message})`);
-      out.destroy(e);
-      raw.destroy();
-    });
-    return out;
+    checkExtractable(entry);
+    if (entry.uncompressedSize > opts.maxSize) throw tooLarge(entry, opts.maxSize);
+    const start = dataStart(entry, await readRange(this.source, entry.localHeaderOffset, 30), this.source.size);
+    const raw = entry.compressedSize === 0 ? Readable.from([]) : await this.source.read({ start, end: start + entry.compressedSize - 1 });
+    return uncompressed(entry, raw, new DataCheck(entry, opts.maxSize, () => tooLarge(entry, opts.maxSize)));
   }
 
   /** The entry's uncompressed bytes, at most `maxSize` of them (ZipError beyond). */
   async readEntry(entry: ZipEntry, opts: { maxSize: number }): Promise<Buffer> {
-    const stream = await this.openEntry(entry, opts);
-    const chunks: Buffer[] = [];
+    return readAll(entry, await this.openEntry(entry, opts));
+  }
+
+  /**
+   * Checks the data of `entries` against their declared sizes and CRC-32s in one forward read
+   * of the archive (one source read in all, where reading entry by entry costs one each), and
+   * refuses entries whose data overlap. Returns the bytes of those `keep` selects, each at
+   * most `maxKeptSize`.
+   */
+  async verifyEntries(
+    entries: readonly ZipEntry[],
+    opts?: { keep: (entry: ZipEntry) => boolean; maxKeptSize: number },
+  ): Promise<Map<ZipEntry, Buffer>> {
+    const kept = new Map<ZipEntry, Buffer>();
+    const ordered = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+    if (!ordered.length) return kept;
+    const cursor = new Cursor(await this.source.read({ start: ordered[0].localHeaderOffset, end: this.source.size - 1 }), ordered[0].localHeaderOffset);
     try {
-      for await (const chunk of stream) chunks.push(chunk as Buffer);
-    } catch (err) {
-      throw err instanceof ZipError ? err : new ZipError(`${entry.name}: ${(err as Error).message}`);
+      for (const entry of ordered) {
+        checkExtractable(entry);
+        const wanted = opts?.keep(entry) ?? false;
+        if (wanted && entry.uncompressedSize > opts!.maxKeptSize) throw tooLarge(entry, opts!.maxKeptSize);
+        if (entry.localHeaderOffset < cursor.pos) throw entryError(entry, 'overlaps another entry');
+        await cursor.skip(entry.localHeaderOffset - cursor.pos);
+        await cursor.skip(dataStart(entry, await cursor.read(30), this.source.size) - cursor.pos);
+        const check = new DataCheck(entry, entry.uncompressedSize, () => entryError(entry, 'uncompressed data is larger than its declared size'));
+        const chunks: Buffer[] = [];
+        await eachUncompressed(entry, cursor.take(entry.compressedSize), (chunk) => {
+          check.add(chunk);
+          if (wanted) chunks.push(chunk);
+        });
+        check.end();
+        if (wanted) kept.set(entry, Buffer.concat(chunks));
+      }
+    } finally {
+      cursor.close();
     }
-    return Buffer.concat(chunks);
+    return kept;
   }
 }
 
