@@ -6,15 +6,16 @@
 //
 // Needs a build (`tsc -b`) and the test PostgreSQL and Redis (STOWAGE_TEST_DATABASE_URL /
 // STOWAGE_TEST_REDIS_URL): `stowage packages migrate` runs as its own process next to the
-// serving one, as an operator would run it. s3rver runs in this process (only async child
-// processes here: a synchronous one would block s3rver's event loop).
+// serving one, as an operator would run it. s3rver runs in a child process of its own (this
+// script, forked): sharing a process with the downloading client would flatter the direct
+// download several times over.
 //  1. `stowage serve` with object storage enabled and local uploads; --files files of mixed
 //     size (90% 4–64 KiB, 9% 512 KiB, 1% 5 MiB) are uploaded.
 //  2. `stowage packages migrate` moves them all: files/s and MB/s (wall time of the command).
 //  3. One --size-mb file is uploaded and migrated, then downloaded through the server
 //     (proxy_download: true; the server's peak RSS is sampled) and straight from s3rver via
 //     a presigned URL; both hashed as they arrive.
-import { spawn } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -27,6 +28,16 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+if (process.argv[2] === '--s3rver-child') {
+  // The forked s3rver: serves until its parent kills it.
+  const S3rver = createRequire(join(root, 'packages/storage-s3/package.json'))('s3rver');
+  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: process.argv[3], configureBuckets: [{ name: 'packages' }] });
+  const { port } = await s3.run();
+  process.send({ port });
+  await new Promise(() => undefined);
+}
+
 const MAIN = join(root, 'apps/server/dist/main.js');
 const args = process.argv.slice(2);
 const arg = (name, dflt) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
@@ -45,7 +56,11 @@ for (const f of [MAIN, join(root, 'packages/storage-s3/dist/index.js'), join(roo
 const cleanups = [];
 const children = new Set();
 async function cleanup() {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  for (const c of children) {
+    if (c.exitCode !== null || c.signalCode !== null) continue;
+    c.kill('SIGKILL');
+    await new Promise((r) => c.once('exit', r));
+  }
   for (const c of cleanups.reverse()) await c().catch((e) => console.error(`cleanup: ${e.message}`));
 }
 process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
@@ -137,10 +152,12 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-bench-s3-'));
   cleanups.push(() => rm(dir, { recursive: true, force: true }));
   const s3req = createRequire(join(root, 'packages/storage-s3/package.json'));
-  const S3rver = s3req('s3rver');
-  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: join(dir, 's3'), configureBuckets: [{ name: 'packages' }] });
-  const { port: s3port } = await s3.run();
-  cleanups.push(() => s3.close());
+  const s3child = fork(fileURLToPath(import.meta.url), ['--s3rver-child', join(dir, 's3')], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  children.add(s3child);
+  const { port: s3port } = await new Promise((res, rej) => {
+    s3child.once('message', res);
+    s3child.once('exit', (code) => rej(new Error(`s3rver exited with ${code}`)));
+  });
   const endpoint = `http://127.0.0.1:${s3port}`;
 
   const testkit = createRequire(join(root, 'packages/testkit/package.json'))('./dist/services.js');

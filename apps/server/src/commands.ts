@@ -21,7 +21,7 @@ Commands:
   migrate-db   bring the database schema up to date, then exit
   packages migrate [--to object|local] [--batch N]
                move every package file to object storage (or back), live
-  packages verify
+  packages verify [--sweep]
                check that every package file is in its store with the right size and sha256
 
 The config is read from --config, STOWAGE_CONFIG or ./stowage.yml, with STOWAGE_* overrides

@@ -120,16 +120,24 @@ export async function packagesMigrate(loaded: LoadedConfig, args: CliArgs, outpu
   }
 }
 
-/** `stowage packages verify`: 0 when every blob is in its store with the right size and sha256. */
-export async function packagesVerify(loaded: LoadedConfig, _args: CliArgs, output: CommandOutput = defaultOutput()): Promise<number> {
-  const result = await withWorker(loaded, (m) =>
-    m.verify({
+/**
+ * `stowage packages verify [--sweep]`: 0 when every blob is in its store with the right size
+ * and sha256. --sweep also removes object-store copies no blob refers to that are older than
+ * packages.blob_grace_period_hours (what interrupted moves leave behind).
+ */
+export async function packagesVerify(loaded: LoadedConfig, args: CliArgs, output: CommandOutput = defaultOutput()): Promise<number> {
+  const { result, swept } = await withWorker(loaded, async (m) => {
+    const result = await m.verify({
       onProgress: (checked, total) => {
         if (output.tty) output.err(`\rverifying ${checked}/${total}`);
       },
-    }),
-  );
+    });
+    const sweep = args.flags.has('sweep') && loaded.config.packages.object_store.enabled;
+    const swept = sweep ? await m.sweep('object', loaded.config.packages.blob_grace_period_hours) : undefined;
+    return { result, swept };
+  });
   if (output.tty) output.err('\n');
   output.out(verifyReport(result));
+  if (swept !== undefined) output.out(`swept: ${swept} unreferenced object-store copies removed\n`);
   return result.problems.length ? 1 : 0;
 }

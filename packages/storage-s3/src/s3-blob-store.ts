@@ -1,5 +1,6 @@
 import { PassThrough, pipeline, Readable } from 'node:stream';
 import {
+  CopyObjectCommand,
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
@@ -194,6 +195,22 @@ export class S3BlobStore implements BlobStore {
       ResponseContentType: opts.contentType,
     });
     return getSignedUrl(this.client as never, command as never, { expiresIn: opts.expiresInSeconds });
+  }
+
+  /**
+   * Restamps an object's LastModified (an in-place copy), so that a sweep's grace period
+   * counts from now: used when a moved-away copy must outlive presigned URLs handed out for it.
+   */
+  async touch(key: string): Promise<void> {
+    const Key = this.objectKey(key);
+    try {
+      await this.client.send(
+        new CopyObjectCommand({ Bucket: this.bucket, Key, CopySource: `${this.bucket}/${Key}`, MetadataDirective: 'REPLACE', ContentType: 'application/octet-stream' }),
+      );
+    } catch (err) {
+      if (isNotFound(err)) throw new BlobNotFoundError(key);
+      this.wrap(err);
+    }
   }
 
   /** Every stored key under this store's prefix, with its size and time (for sweeps and verify). */

@@ -7,7 +7,7 @@ import { parseArgs } from '../../../apps/server/src/cli-args';
 import { packagesMigrate, packagesVerify } from '../../../apps/server/src/packages-commands';
 import { s3Storage } from '../src';
 import { startS3rver, type TestS3 } from './s3rver';
-import { download, genericPath, localFiles, objectKeys, objectStore, sha256, startObjectStoreServer, upload } from './support';
+import { download, genericPath, httpGet, localFiles, objectKeys, objectStore, sha256, startObjectStoreServer, upload } from './support';
 
 interface StoredFile {
   path: string;
@@ -20,6 +20,7 @@ interface StoredFile {
 function downloadLoop(server: TestServer, files: () => StoredFile[], clients = 3) {
   const errors: string[] = [];
   let downloads = 0;
+  let redirects = 0;
   let stopped = false;
   const runs = Array.from({ length: clients }, async (_, c) => {
     let i = c;
@@ -27,8 +28,9 @@ function downloadLoop(server: TestServer, files: () => StoredFile[], clients = 3
       const list = files();
       const f = list[i++ % list.length];
       try {
-        const { res, body } = await download(server, f.path);
-        if (res.status !== 200) errors.push(`${f.path}: ${res.status} ${body.toString().slice(0, 200)}`);
+        const { status, body, redirected } = await httpGet(server, f.path);
+        if (redirected) redirects++;
+        if (status !== 200) errors.push(`${f.path}: ${status}${redirected ? ' (after a redirect)' : ''} ${body.toString().slice(0, 200)}`);
         else if (sha256(body) !== f.sha256) errors.push(`${f.path}: wrong bytes`);
         downloads++;
       } catch (err) {
@@ -39,6 +41,7 @@ function downloadLoop(server: TestServer, files: () => StoredFile[], clients = 3
   return {
     errors,
     count: () => downloads,
+    redirects: () => redirects,
     stop: async () => {
       stopped = true;
       await Promise.all(runs);
@@ -195,7 +198,12 @@ describe('stowage packages migrate (postgres)', () => {
 
     // Running it again is a no-op; the sweep removes the copy the killed move left.
     expect(await mover.move(f.sha256, 'object')).toEqual({ outcome: 'skipped', reason: 'in-place' });
-    expect(await migration.sweep('object', 0)).toBe(1);
+    const config = { ...server.config, packages: { ...server.config.packages, blob_grace_period_hours: 0 } } as typeof server.config;
+    const cli = capture();
+    expect(await packagesVerify({ config, formats: [genericFormat], storages: [localStorage, s3Storage] }, parseArgs(['packages', 'verify', '--sweep']), cli.output)).toBe(0);
+    expect(cli.out()).toContain('problems: 0\n');
+    expect(cli.out()).toContain('unreferenced copies in object storage: 1 (left by interrupted moves; harmless)\n');
+    expect(cli.out()).toContain('swept: 1 unreferenced object-store copies removed\n');
     expect(await migration.unreferencedKeys('object')).toEqual([]);
     expect((await storage.blob(f.sha256))?.store).toBe('object');
     expect(sha256((await download(server, f.path)).body)).toBe(f.sha256);
@@ -213,4 +221,62 @@ describe('stowage packages migrate (postgres)', () => {
     expect(await storage.blob(f.sha256)).toMatchObject({ store: 'local', storage_key: before.storage_key });
     expect(await server.app.get(BlobMigration).unreferencedKeys('object')).toEqual([]); // the bad copy was removed
   });
+});
+
+describe('stowage packages migrate --to local with redirect downloads (postgres)', () => {
+  const N = 60;
+  let s3: TestS3;
+  let server: TestServer;
+  const files: StoredFile[] = [];
+
+  beforeAll(async () => {
+    s3 = await startS3rver();
+    server = await startObjectStoreServer(s3, 'postgres', { direct_upload: true, background_upload: false, proxy_download: false });
+    const projectId = (await server.api.createProject('redirects')).id;
+    for (let i = 0; i < N; i++) {
+      const bytes = randomBytes(1000 + i * 37);
+      const path = genericPath(projectId, 'r', `1.0.${i}`, `r${i}.bin`);
+      const res = await upload(server, path, bytes);
+      if (res.status !== 200) throw new Error(`upload ${i}: ${res.status}`);
+      files.push({ path, sha256: sha256(bytes), packageId: ((await res.json()) as { package_id: number }).package_id, size: bytes.length });
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.close();
+    await s3?.close();
+  });
+
+  it('clients holding presigned URLs keep getting the bytes: old copies are left for the sweep, not deleted', async () => {
+    // (node:http throughout: fetch's pool can hold a connection that keeps the server from closing.)
+    const first = await httpGet(server, files[0].path, { follow: false });
+    expect(first.status).toBe(302);
+    const presigned = first.location!;
+    const before = await objectKeys(server);
+    expect(before).toHaveLength(N);
+
+    const loop = downloadLoop(server, () => files); // follows each 302 to s3rver, or is served from disk after the flip
+    const summary = await server.app.get(BlobMigration).migrate({ to: 'local', batch: 20 });
+    await loop.stop();
+    expect(loop.errors).toEqual([]);
+    expect(loop.redirects()).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ moved: N, failed: 0, interrupted: false });
+
+    // A URL handed out before the move still works.
+    const late = await fetch(presigned);
+    expect(late.status).toBe(200);
+    expect(sha256(Buffer.from(await late.arrayBuffer()))).toBe(files[0].sha256);
+    expect((await httpGet(server, files[0].path, { follow: false })).status).toBe(200); // now served from disk
+
+    const migration = server.app.get(BlobMigration);
+    expect((await objectKeys(server)).sort()).toEqual(before.sort());
+    const verify = await migration.verify();
+    expect(verify).toMatchObject({ checked: N, ok: N, problems: [], unreferenced: { object: N } });
+    // Restamped by the move, so a sweep with the default grace period keeps them…
+    expect(await migration.sweep('object', server.config.packages.blob_grace_period_hours)).toBe(0);
+    // …and one after the grace period removes them all.
+    expect(await migration.sweep('object', 0)).toBe(N);
+    expect(await objectKeys(server)).toEqual([]);
+    for (const f of files.slice(0, 5)) expect(sha256((await httpGet(server, f.path)).body)).toBe(f.sha256);
+  }, 60_000);
 });

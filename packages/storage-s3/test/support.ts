@@ -63,6 +63,34 @@ export async function download(server: TestServer, path: string, init: { headers
 }
 
 /**
+ * A GET over node:http with a connection of its own (no keep-alive pool), following one
+ * redirect as curl -L would. fetch's pool can leave a connection open that never carried a
+ * request, which keeps the server from closing until its header timeout.
+ */
+export function httpGet(
+  server: TestServer,
+  path: string,
+  opts: { follow?: boolean } = {},
+): Promise<{ status: number; body: Buffer; redirected: boolean; location?: string }> {
+  const get = (url: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; body: Buffer; location?: string }>((resolve, reject) => {
+      const req = httpRequest(url, { headers, agent: false }, (res) => {
+        const parts: Buffer[] = [];
+        res.on('data', (c: Buffer) => parts.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(parts), location: res.headers.location }));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  return get(`${server.url}${path}`, { 'private-token': server.rootToken }).then(async (r) => {
+    if (r.status !== 302 || !r.location || opts.follow === false) return { status: r.status, body: r.body, redirected: false, location: r.location };
+    const next = await get(r.location, {});
+    return { status: next.status, body: next.body, redirected: true };
+  });
+}
+
+/**
  * A PUT whose body is written in chunks with a pause after `pauseAfter` bytes, during which
  * `during()` runs (e.g. S3 goes down). Resolves with the status and body the server answered.
  */

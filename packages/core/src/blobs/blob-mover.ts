@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
-import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { StowageConfig } from '../config';
 import { JobQueue } from '../jobs/job-queue';
 import type { BlobStore, BlobStoreKind } from '../storage/blob-store';
 import { FileStorage } from '../storage/file-storage.service';
@@ -76,6 +77,7 @@ export class BlobMover implements OnModuleInit {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly storage: FileStorage,
     private readonly jobs: JobQueue,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
   onModuleInit(): void {
@@ -126,9 +128,23 @@ export class BlobMover implements OnModuleInit {
       await target.delete(newKey).catch((err) => this.logger.warn({ err, key: newKey }, 'could not remove an unused copy'));
       return { outcome: 'skipped', reason: 'changed' };
     }
-    await source.delete(row.storage_key).catch((err) =>
+    await this.retire(source, row).catch((err) =>
       this.logger.warn({ err, store: row.store, key: row.storage_key }, 'moved blob, but could not remove the old copy'),
     );
     return { outcome: 'moved', bytes: row.size };
+  }
+
+  /**
+   * Removes the copy a move left behind — unless clients may still hold presigned URLs for
+   * it (object storage without proxy_download): then it is restamped and left for the sweep
+   * (`stowage packages verify --sweep`), which removes it after the grace period.
+   */
+  private async retire(source: BlobStore, row: BlobRow): Promise<void> {
+    const touch = (source as BlobStore & { touch?: (key: string) => Promise<void> }).touch;
+    if (row.store === 'object' && !this.config.packages.object_store.proxy_download && touch) {
+      await touch.call(source, row.storage_key);
+      return;
+    }
+    await source.delete(row.storage_key);
   }
 }

@@ -15,6 +15,9 @@ export class BullJobQueue extends JobQueue implements OnApplicationBootstrap {
     private readonly processing: boolean,
   ) {
     super();
+    // Every job.finished() (drain) listens on the queue's global events: a batch of a
+    // hundred moves is a hundred listeners, not a leak.
+    queue.setMaxListeners(0);
   }
 
   define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
@@ -24,7 +27,9 @@ export class BullJobQueue extends JobQueue implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (!this.processing) return;
     for (const [name, { handler, concurrency }] of this.definitions) {
-      void this.queue.process(name, concurrency, (job: Job) => handler(job.data));
+      // Rejects when the queue closes while the processor is still starting (a short-lived
+      // process such as `stowage packages migrate`): not a reason to crash on an unhandled rejection.
+      this.queue.process(name, concurrency, (job: Job) => handler(job.data)).catch((err: unknown) => this.logger.debug({ err, job: name }, 'job processor stopped'));
     }
     this.queue.on('failed', (job, err) => {
       if (job.attemptsMade >= (job.opts.attempts ?? 1)) this.logger.error({ err, job: job.name, id: job.id }, 'job failed');
