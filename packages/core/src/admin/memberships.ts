@@ -52,7 +52,7 @@ export class Memberships {
   }
 
   async revokeDeployToken(binding: { projectId: number } | { namespaceId: number }, tokenId: string) {
-    const token = /^\d+$/.test(tokenId) ? await this.tokens.findById(Number(tokenId)) : null;
+    const token = /^\d{1,9}$/.test(tokenId) ? await this.tokens.findById(Number(tokenId)) : null;
     const bound =
       token?.kind === 'deploy' &&
       ('projectId' in binding ? token.project_id === binding.projectId : token.namespace_id === binding.namespaceId);

@@ -52,7 +52,7 @@ export class UsersController {
   @Get('users/:user_id')
   @ApiAccess()
   async show(@Param('user_id') id: string, @CurrentPrincipal() principal: Principal) {
-    const user = /^\d+$/.test(id) ? await this.users.findById(Number(id)) : null;
+    const user = /^\d{1,9}$/.test(id) ? await this.users.findById(Number(id)) : null;
     if (!user) throw httpErrors.notFound('User');
     return userJson(user, this.baseUrl, { admin: principalUser(principal)?.is_admin });
   }
@@ -60,7 +60,7 @@ export class UsersController {
   @Post('users/:user_id/personal_access_tokens')
   @ApiAccess({ write: true, admin: true })
   async createToken(@Param('user_id') id: string, @Body() body: unknown, @Query() query: unknown) {
-    const user = /^\d+$/.test(id) ? await this.users.findById(Number(id)) : null;
+    const user = /^\d{1,9}$/.test(id) ? await this.users.findById(Number(id)) : null;
     if (!user) throw httpErrors.notFound('User');
     const p = new ApiParams(query, body);
     const name = p.string('name', { required: true, max: 255 });
@@ -83,7 +83,7 @@ export class UsersController {
   @HttpCode(204)
   async revoke(@Param('token_id') id: string, @CurrentPrincipal() principal: Principal) {
     if (principal.kind !== 'user') throw httpErrors.forbidden();
-    const token = id === 'self' ? principal.token : /^\d+$/.test(id) ? await this.tokens.findById(Number(id)) : null;
+    const token = id === 'self' ? principal.token : /^\d{1,9}$/.test(id) ? await this.tokens.findById(Number(id)) : null;
     if (!token || token.kind !== 'personal') throw httpErrors.notFound();
     if (token.user_id !== principal.user.id && !principal.user.is_admin) throw httpErrors.notFound();
     await this.tokens.revoke(token);

@@ -6,9 +6,9 @@ import { HttpError, httpErrors } from '../http/http-error';
 import { ProjectsService } from '../projects/projects.service';
 import { AccessService } from './access.service';
 import { AuthService } from './auth.service';
-import type { Authentication } from './principal';
+import { type Authentication, principalScopes } from './principal';
 import { setRequestContext } from './request-context';
-import type { PackageAction } from './scopes';
+import { type PackageAction, scopesAllow } from './scopes';
 
 export interface PackageAccessOptions {
   /** What `:id` names: a project (default), a group, or nothing (instance-wide routes). */
@@ -76,12 +76,17 @@ export class PackageAccessGuard implements CanActivate {
     const idOrPath = (request.params as Record<string, string | undefined>)[meta.param] ?? '';
 
     switch (meta.scope) {
+      // Group and instance routes read through AccessService.readableProjects, which knows
+      // nothing of scopes: a token that may not read packages at all (read_user) stops here.
+      // Each project a write acts on is checked by the handler as the project case below.
       case 'instance':
+        if (!this.scopesMayRead(auth)) throw httpErrors.insufficientScope();
         setRequestContext(request, { auth });
         return true;
       case 'group': {
         const group = await this.projects.findGroup(idOrPath);
         if (!group || !(await this.access.groupVisible(auth.principal, group))) throw this.hidden(auth, 'Group', meta);
+        if (!this.scopesMayRead(auth)) throw httpErrors.insufficientScope();
         setRequestContext(request, { auth, group });
         return true;
       }
@@ -99,6 +104,10 @@ export class PackageAccessGuard implements CanActivate {
         return true;
       }
     }
+  }
+
+  private scopesMayRead(auth: Authentication): boolean {
+    return this.isAnonymous(auth) || scopesAllow(principalScopes(auth.principal), 'read');
   }
 
   private isAnonymous(auth: Authentication): boolean {

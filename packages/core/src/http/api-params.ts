@@ -71,12 +71,13 @@ export class ApiParams {
     return [...new Set(items)];
   }
 
-  /** An ISO date or date-time; a bare date means the start of that day in UTC. */
+  /** An ISO date or date-time (years 1 to 9999); a bare date means the start of that day in UTC. */
   date(key: string): Date | undefined {
     const s = this.string(key);
     if (s === undefined) return undefined;
     const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
-    if (Number.isNaN(d.getTime())) throw httpErrors.invalidParam(key);
+    // Years Postgres' date type and GitLab's date params take (year 0 or 275760 would be a 500).
+    if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) throw httpErrors.invalidParam(key);
     return d;
   }
 }

@@ -1,8 +1,34 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import { sendHttpError } from './error.filter';
+import { httpErrors } from './http-error';
 import { ORIGINAL_CONTENT_TYPE } from './stream-body.decorator';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * Whether a parsed body (JSON or form) holds a NUL character in any key or string. Postgres
+ * text cannot store one, so such input would otherwise fail deep in a query with a 500.
+ */
+export function containsNul(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length) {
+    const v = stack.pop();
+    if (typeof v === 'string') {
+      if (v.includes('\0')) return true;
+    } else if (Array.isArray(v)) {
+      stack.push(...v);
+    } else if (v && typeof v === 'object' && !Buffer.isBuffer(v) && typeof (v as { pipe?: unknown }).pipe !== 'function') {
+      for (const [k, inner] of Object.entries(v)) {
+        if (k.includes('\0')) return true;
+        stack.push(inner);
+      }
+    }
+  }
+  return false;
+}
+
+const nullByte = () => httpErrors.badRequest('Null byte in request');
 
 /** Options for the Fastify instance under Nest. */
 export function fastifyOptions(opts: { bodyLimit: number; trustProxy: boolean }): FastifyServerOptions {
@@ -25,7 +51,11 @@ export function fastifyOptions(opts: { bodyLimit: number; trustProxy: boolean })
  *   files are never buffered; handlers enforce their own size limits while streaming);
  * - a route may raise its own JSON body limit with `@BodyLimit()`, or take any body as a
  *   stream with `@StreamBody()`;
- * - every response names its request id.
+ * - every response names its request id;
+ * - a NUL byte in the query string (raw or `%00`) or in a parsed body is a 400, as GitLab's
+ *   HandleNullBytes middleware answers: no parameter may contain one. Path segments are the
+ *   routes' to validate (each format answers in its own words; core's project and group
+ *   lookups treat such a path as not found).
  */
 export function configureFastify(app: FastifyInstance): void {
   const passThrough = (_req: unknown, payload: NodeJS.ReadableStream, done: (e: Error | null, body?: unknown) => void) =>
@@ -40,10 +70,22 @@ export function configureFastify(app: FastifyInstance): void {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
+    const query = request.url.indexOf('?');
+    if (query >= 0 && (request.url.includes('%00', query) || request.url.includes('\0', query))) {
+      sendHttpError(request, reply, nullByte());
+      return reply;
+    }
     if ((request.routeOptions.config as { streamBody?: boolean } | undefined)?.streamBody) {
       const type = request.headers['content-type'];
       if (type !== undefined) request.headers[ORIGINAL_CONTENT_TYPE] = type;
       request.headers['content-type'] = 'application/octet-stream';
+    }
+  });
+
+  app.addHook('preValidation', async (request, reply) => {
+    if (containsNul(request.body)) {
+      sendHttpError(request, reply, nullByte());
+      return reply;
     }
   });
 }

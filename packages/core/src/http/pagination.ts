@@ -18,6 +18,8 @@ export function pageParams(query: unknown): Page {
   return { page, perPage: size, offset: (page - 1) * size };
 }
 
+const SECRET_PARAMS = ['private_token', 'job_token', 'deploy_token', 'access_token', 'token'];
+
 /** X-Page, X-Per-Page, X-Total, X-Total-Pages, X-Next-Page, X-Prev-Page and Link, as GitLab sends. */
 export function setPaginationHeaders(request: FastifyRequest, reply: FastifyReply, page: Page, total: number, baseUrl: string): void {
   const totalPages = Math.max(1, Math.ceil(total / page.perPage));
@@ -31,6 +33,8 @@ export function setPaginationHeaders(request: FastifyRequest, reply: FastifyRepl
     .header('x-next-page', next ?? '')
     .header('x-prev-page', prev ?? '');
   const url = new URL(request.url, baseUrl);
+  // The links are for any client to follow (and for proxies to log): never a credential.
+  for (const param of SECRET_PARAMS) url.searchParams.delete(param);
   const link = (n: number, rel: string) => {
     url.searchParams.set('page', String(n));
     url.searchParams.set('per_page', String(page.perPage));

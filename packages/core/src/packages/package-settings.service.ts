@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
+import { RegexTimeoutError, re2SyntaxProblem, testUntrusted } from '../text/untrusted-regex';
 
 export interface DuplicateSettings {
   duplicates_allowed: boolean;
@@ -18,19 +19,33 @@ export function exceptionRegexProblem(regex: string): string | null {
   if (regex.length > MAX_EXCEPTION_REGEX) return `is too long (maximum is ${MAX_EXCEPTION_REGEX} characters)`;
   try {
     new RegExp(regex);
-    return null;
   } catch {
     return 'is not a valid regular expression';
   }
+  const re2 = re2SyntaxProblem(regex);
+  return re2 ? `is not a valid regular expression: ${re2}` : null;
 }
+
+const logger = new Logger('packages');
 
 /**
  * GitLab's duplicate rule: a duplicate is allowed when `duplicates_allowed` XOR the exception
- * regex (anchored) matches the package name or version.
+ * regex (anchored) matches the package name or version. The regex is a maintainer's and the
+ * name a client's: a match that backtracks past the time limit counts as no match (the rule
+ * without its exception), so one bad pattern cannot stall the server.
  */
 export function duplicateAllowed(settings: DuplicateSettings, name: string, version: string): boolean {
   const { duplicate_exception_regex: regex } = settings;
-  const exception = regex !== '' && [name, version].some((v) => new RegExp(`^(?:${regex})$`).test(v));
+  let exception = false;
+  if (regex !== '') {
+    try {
+      const re = new RegExp(`^(?:${regex})$`);
+      exception = [name, version].some((v) => testUntrusted(re, v));
+    } catch (err) {
+      if (!(err instanceof RegexTimeoutError)) throw err;
+      logger.warn({ regex }, 'duplicate exception regex timed out; applying the rule without the exception');
+    }
+  }
   return settings.duplicates_allowed !== exception;
 }
 

@@ -12,7 +12,8 @@ function byIdOrPath(idOrPath: string): { id: number } | { path: string } | null 
     const id = Number(idOrPath);
     return id > 0 && id <= 2_147_483_647 ? { id } : null;
   }
-  return idOrPath.length > 0 && idOrPath.length <= 2048 ? { path: idOrPath } : null;
+  // Postgres text cannot hold NUL: no project or group has such a path (and the query would fail).
+  return idOrPath.length > 0 && idOrPath.length <= 2048 && !idOrPath.includes('\0') ? { path: idOrPath } : null;
 }
 
 @Injectable()
