@@ -54,6 +54,8 @@ export class ConanAuth {
       namespaceId: parent.namespace_id,
       username: parent.username,
       expiresAt,
+      // Re-logins with a bearer still hang off the token the user holds.
+      parentId: parent.parent_id ?? parent.id,
     });
     return secret;
   }

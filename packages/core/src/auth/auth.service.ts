@@ -13,6 +13,10 @@ const AUTHENTICATION = Symbol('stowage.authentication');
 /** last_used_at is refreshed at most this often per token, to keep reads free of writes. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+function live(token: Token, now: number): boolean {
+  return !token.revoked_at && !(token.expires_at && token.expires_at.getTime() <= now);
+}
+
 @Injectable()
 export class AuthService {
   private readonly formatHeaders: readonly string[];
@@ -41,7 +45,11 @@ export class AuthService {
     const token = await this.ds.getRepository(Token).findOneBy({ digest: digestTokenSecret(credential.secret) });
     if (!token || (credential.kind && credential.kind !== token.kind)) return rejected;
     const now = Date.now();
-    if (token.revoked_at || (token.expires_at && token.expires_at.getTime() <= now)) return rejected;
+    if (!live(token, now)) return rejected;
+    if (token.parent_id !== null) {
+      const parent = await this.ds.getRepository(Token).findOneBy({ id: token.parent_id });
+      if (!parent || !live(parent, now)) return rejected;
+    }
     this.touch(token, now);
 
     if (token.kind === 'deploy') return { principal: { kind: 'deploy', token }, rejected: false, source: credential.source };

@@ -21,6 +21,8 @@ export class Token {
   @Column({ type: 'int', nullable: true }) namespace_id!: number | null;
   /** deploy tokens: the username clients may send with it. */
   @Column({ type: 'varchar', nullable: true }) username!: string | null;
+  /** A token derived from another (a Conan login) is valid only while that one is. */
+  @Column({ type: 'int', nullable: true }) parent_id!: number | null;
   @Column({ type: 'timestamptz', nullable: true }) expires_at!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) revoked_at!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) last_used_at!: Date | null;

@@ -13,6 +13,8 @@ export interface NewToken {
   namespaceId?: number | null;
   username?: string | null;
   expiresAt?: Date | null;
+  /** The token this one is derived from: revoking or expiring that one ends this one too. */
+  parentId?: number | null;
   /** A secret chosen by the operator (STOWAGE_ROOT_TOKEN); generated otherwise. */
   secret?: string;
 }
@@ -25,6 +27,8 @@ export class TokensService {
   async create(input: NewToken): Promise<{ token: Token; secret: string }> {
     const secret = input.secret ?? generateTokenSecret(input.kind);
     const repo = this.ds.getRepository(Token);
+    // Derived tokens are made per login: drop the parent's expired ones as new ones come.
+    if (input.parentId) await this.ds.query('DELETE FROM tokens WHERE parent_id = $1 AND expires_at <= now()', [input.parentId]);
     const token = await repo.save(
       repo.create({
         kind: input.kind,
@@ -35,6 +39,7 @@ export class TokensService {
         project_id: input.projectId ?? null,
         namespace_id: input.namespaceId ?? null,
         username: input.username ?? null,
+        parent_id: input.parentId ?? null,
         expires_at: input.expiresAt ?? null,
         revoked_at: null,
         last_used_at: null,
