@@ -14,15 +14,15 @@ import { deletePackage, receivePush } from './nuget.controller';
 import { NugetUploads } from './nuget.upload';
 import { NugetDocuments } from './nuget.documents';
 import { ATOM_FEED_TYPE, ATOM_TYPE, type EntryView, entryDocument, feedDocument, metadataDocument, serviceDocument, XML_TYPE } from './nuget-v2.feed';
-import { isValidName, normalizeVersion, packageFileName, validName, validVersion } from './nuget.naming';
+import { isValidName, NUGET, normalizeVersion, packageFileName, validName, validVersion } from './nuget.naming';
 import { groupBase, origin, projectBase, projectUrls } from './nuget.urls';
 
 type WildcardParams = { '*': string };
 
 const unquote = (s: string) => s.trim().replace(/^'(.*)'$/, '$1').replace(/''/g, "'");
 
-/** What a v2 path asks for: `Packages(Id='x',Version='y')`, `FindPackagesById()`, `Packages()`. */
-export function parseV2Path(path: string, query: Record<string, unknown>): { id: string; version?: string } | null {
+/** What a v2 path asks for: `Packages(Id='x',Version='y')`, `FindPackagesById()`, `Packages()` (one id or the whole feed). */
+export function parseV2Path(path: string, query: Record<string, unknown>): { id: string; version?: string } | { all: true } | null {
   let p = path;
   try {
     p = decodeURIComponent(path);
@@ -32,11 +32,43 @@ export function parseV2Path(path: string, query: Record<string, unknown>): { id:
   const key = /^Packages\(\s*Id\s*=\s*('(?:[^']|'')*')\s*,\s*Version\s*=\s*('(?:[^']|'')*')\s*\)$/i.exec(p);
   if (key) return { id: unquote(key[1]), version: unquote(key[2]) };
   if (/^FindPackagesById\(\)$/i.test(p) && typeof query.id === 'string') return { id: unquote(query.id) };
-  if (/^Packages\(\)$/i.test(p) && typeof query.$filter === 'string') {
-    const m = /tolower\(Id\)\s+eq\s+('(?:[^']|'')*')/i.exec(query.$filter);
-    if (m) return { id: unquote(m[1]) };
+  if (/^Packages(\(\))?$/i.test(p)) {
+    const m = typeof query.$filter === 'string' ? /tolower\(Id\)\s+eq\s+('(?:[^']|'')*')/i.exec(query.$filter) : null;
+    return m ? { id: unquote(m[1]) } : { all: true };
   }
   return null;
+}
+
+/** The OData query options NuGet 2.x sends on feeds: `$filter=IsLatestVersion`, `$orderby=Version desc`, `$skip`, `$top`. */
+export interface FeedOptions {
+  latest?: 'IsLatestVersion' | 'IsAbsoluteLatestVersion';
+  descending: boolean;
+  skip: number;
+  top: number;
+}
+
+/** Entries per feed page; a longer feed ends with a `next` link, which NuGet follows. */
+export const FEED_PAGE = 100;
+
+export function feedOptions(query: Record<string, unknown>): FeedOptions {
+  const int = (name: string, fallback: number) => {
+    const v = query[name];
+    if (v === undefined || v === '') return fallback;
+    if (typeof v !== 'string' || !/^\d+$/.test(v)) throw httpErrors.invalidParam(name);
+    return Number(v);
+  };
+  const filter = typeof query.$filter === 'string' ? query.$filter : '';
+  const latest = /\bIsAbsoluteLatestVersion\b/.test(filter) ? 'IsAbsoluteLatestVersion' : /\bIsLatestVersion\b/.test(filter) ? 'IsLatestVersion' : undefined;
+  const orderby = typeof query.$orderby === 'string' ? query.$orderby : '';
+  return { latest, descending: /\bVersion\s+desc\b/i.test(orderby), skip: int('$skip', 0), top: Math.min(int('$top', FEED_PAGE), FEED_PAGE) };
+}
+
+/** Applies the options to entry views in feed order; `next` is the $skip of the following page, if any. */
+export function applyFeedOptions(views: EntryView[], o: FeedOptions): { page: EntryView[]; next?: number } {
+  let list = o.latest ? views.filter((v) => (o.latest === 'IsLatestVersion' ? v.isLatest : v.isAbsoluteLatest)) : views;
+  if (o.descending) list = [...list].reverse();
+  const page = list.slice(o.skip, o.skip + o.top);
+  return { page, next: o.skip + page.length < list.length && page.length === FEED_PAGE ? o.skip + page.length : undefined };
 }
 
 function send(reply: FastifyReply, type: string, body: string): FastifyReply {
@@ -81,19 +113,32 @@ export class NugetV2Controller {
   ) {
     const target = parseV2Path(params['*'], query);
     if (!target) throw httpErrors.notFound();
-    if (!isValidName(target.id)) throw httpErrors.invalidParam('package_name');
     const urls = projectUrls(origin(this.config, request), ctx.project.id);
     const v2Base = `${urls.scopeBase}/v2`;
-    const { entry } = await this.documents.versions({ projectId: ctx.project.id }, `p${ctx.project.id}`, target.id);
-    const sorted = entry?.sorted ?? [];
-    const views = await this.views(sorted);
-    if (target.version !== undefined) {
-      const version = normalizeVersion(validVersion(target.version, 'package_version'));
-      const view = views.find((v) => v.pkg.normalized_version === version);
-      if (!view) throw httpErrors.notFound('Package');
-      return send(reply, ATOM_TYPE, entryDocument(urls, v2Base, view));
+    const scope = { projectId: ctx.project.id };
+    const options = 'version' in target && target.version !== undefined ? null : feedOptions(query);
+    let views: EntryView[] = [];
+    if ('all' in target) {
+      // The whole feed (`nuget list`): every name's versions, by id then version.
+      for (const { name } of await this.packages.scopeNames(scope, NUGET)) {
+        const { entry } = await this.documents.versions(scope, `p${ctx.project.id}`, name);
+        views.push(...(await this.views(entry?.sorted ?? [])));
+      }
+    } else {
+      if (!isValidName(target.id)) throw httpErrors.invalidParam('package_name');
+      const { entry } = await this.documents.versions(scope, `p${ctx.project.id}`, target.id);
+      views = await this.views(entry?.sorted ?? []);
+      if (target.version !== undefined) {
+        const version = normalizeVersion(validVersion(target.version, 'package_version'));
+        const view = views.find((v) => v.pkg.normalized_version === version);
+        if (!view) throw httpErrors.notFound('Package');
+        return send(reply, ATOM_TYPE, entryDocument(urls, v2Base, view));
+      }
     }
-    return send(reply, ATOM_FEED_TYPE, feedDocument(urls, v2Base, 'FindPackagesById', params['*'], views));
+    const { page, next } = applyFeedOptions(views, options!);
+    const self = params['*'];
+    const nextHref = next === undefined ? undefined : `${self}?${new URLSearchParams({ ...(query as Record<string, string>), $skip: String(next) }).toString()}`;
+    return send(reply, ATOM_FEED_TYPE, feedDocument(urls, v2Base, 'id' in target ? 'FindPackagesById' : 'Packages', self, page, nextHref));
   }
 
   /** Entry views of sorted versions, with their files in one query. */

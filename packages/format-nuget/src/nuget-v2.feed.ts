@@ -147,13 +147,15 @@ export function entryDocument(urls: FeedUrls, v2Base: string, e: EntryView): str
   return `<?xml version="1.0" encoding="utf-8"?><entry xml:base="${x(v2Base)}" ${NAMESPACES}>${entryBody(urls, v2Base, e)}</entry>`;
 }
 
-export function feedDocument(urls: FeedUrls, v2Base: string, title: string, selfHref: string, entries: EntryView[]): string {
+/** An Atom feed of entries; `nextHref` (relative to the v2 base) links the following page. */
+export function feedDocument(urls: FeedUrls, v2Base: string, title: string, selfHref: string, entries: EntryView[], nextHref?: string): string {
   const updated = new Date().toISOString();
   return (
     `<?xml version="1.0" encoding="utf-8"?><feed xml:base="${x(v2Base)}" ${NAMESPACES}>` +
     `<id>${x(`${v2Base}/${selfHref}`)}</id><title type="text">${x(title)}</title><updated>${updated}</updated>` +
     `<link rel="self" title="${x(title)}" href="${x(selfHref)}"/>` +
     entries.map((e) => `<entry>${entryBody(urls, v2Base, e)}</entry>`).join('') +
+    (nextHref ? `<link rel="next" href="${x(`${v2Base}/${nextHref}`)}"/>` : '') +
     '</feed>'
   );
 }

@@ -1,16 +1,20 @@
+import { Readable } from 'node:stream';
 import { Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AccessService,
   CurrentGroup,
   CurrentPrincipal,
+  contentDisposition,
   CurrentProject,
   declaredLength,
   FileStorage,
+  type FormatModuleOptions,
   httpErrors,
   type Namespace,
   ORIGINAL_CONTENT_TYPE,
   PackageAccess,
+  type PackageFile,
   type PackageScope,
   PackageService,
   type Principal,
@@ -20,12 +24,16 @@ import {
   StowageConfig,
   StreamBody,
   unauthorizedWithChallenge,
+  ZipReader,
 } from '@stowage/core';
+import type { NugetFormatConfig } from './nuget.config';
+import { NUGET_OPTIONS } from './nuget.module-definition';
+import { MAX_PDB, type SymbolFile } from './nuget.symbols';
 import { NugetDocuments, sendJson } from './nuget.documents';
 import { type FeedUrls, leaf, rendered } from './nuget.metadata';
-import { isValidName, NUGET, normalizeVersion, packageFileName, validName, validVersion } from './nuget.naming';
+import { isValidName, NUGET, normalizeName, normalizeVersion, packageFileName, validName, validVersion } from './nuget.naming';
 import { NugetSearch, type SearchQuery } from './nuget.search';
-import { NugetUploads } from './nuget.upload';
+import { MAX_NUSPEC, NugetUploads } from './nuget.upload';
 import { groupBase, groupUrls, origin, projectBase, projectUrls, serviceIndex } from './nuget.urls';
 
 type WildcardParams = { '*': string };
@@ -69,6 +77,46 @@ async function registration(
   throw httpErrors.notFound();
 }
 
+const SHA256_CHECKSUM = /SHA256:([a-f0-9]{64})/gi;
+
+/**
+ * The symbol server: `<file.pdb>/<signature>/<file.pdb>` with `Symbolchecksum: SHA256:<hex>`
+ * (several may be listed), answered with the PDB's bytes read from the .snupkg that indexed it
+ * (protocols/nuget.md §2.7). Missing header 400; unknown file, signature or checksum 404.
+ */
+async function symbolFile(
+  packages: PackageService,
+  storage: FileStorage,
+  enabled: boolean,
+  scope: PackageScope,
+  path: string,
+  request: FastifyRequest,
+  reply: FastifyReply,
+) {
+  if (!enabled) throw httpErrors.forbidden('Symbol server is disabled');
+  const header = request.headers['symbolchecksum'];
+  if (header === undefined) throw httpErrors.badRequest('Missing checksum header');
+  const parts = path.split('/');
+  if (parts.length !== 3 || !parts[0] || parts[0].toLowerCase() !== parts[2].toLowerCase()) throw httpErrors.notFound();
+  const fileName = parts[0].toLowerCase();
+  const signature = parts[1].toLowerCase();
+  const checksums = [...(Array.isArray(header) ? header.join(',') : header).matchAll(SHA256_CHECKSUM)].map((m) => m[1].toLowerCase());
+  for (const checksum of checksums) {
+    const found = await packages.findFileByMetadata(scope, NUGET, { pdbs: [{ fileName, signature, checksum }] });
+    if (!found) continue;
+    const pdb = ((found.file.metadata.pdbs ?? []) as SymbolFile[]).find((f) => f.fileName === fileName && f.signature === signature && f.checksum === checksum);
+    if (!pdb) continue;
+    const zip = await ZipReader.open({ size: found.file.size, read: (range) => storage.open(found.file.file_sha256, range) });
+    const entry = zip.entries.find((e) => e.name === pdb.path);
+    if (!entry) continue;
+    const bytes = await zip.readEntry(entry, { maxSize: MAX_PDB });
+    if (request.method === 'GET') packages.markDownloaded(found.pkg);
+    reply.header('content-type', 'application/octet-stream').header('content-disposition', contentDisposition(parts[0])).header('content-length', bytes.length);
+    return reply.send(request.method === 'HEAD' ? Readable.from([]) : bytes);
+  }
+  throw httpErrors.notFound('Symbol file');
+}
+
 /** GitLab's project-level NuGet v3 feed: service index, registration, flat container, search, push, delete. */
 @Controller('api/v4/projects/:id/packages/nuget')
 export class NugetController {
@@ -80,6 +128,7 @@ export class NugetController {
     private readonly storage: FileStorage,
     private readonly access: AccessService,
     @Inject(StowageConfig) private readonly config: StowageConfig,
+    @Inject(NUGET_OPTIONS) private readonly options: FormatModuleOptions<NugetFormatConfig>,
   ) {}
 
   // Public since GitLab 16.1: clients read it before they know they need credentials.
@@ -119,15 +168,40 @@ export class NugetController {
     }
     if (parts.length !== 3) throw httpErrors.notFound();
     const version = validVersion(parts[1]);
-    const symbols = parts[2].toLowerCase().endsWith('.snupkg');
-    if (!symbols && !parts[2].toLowerCase().endsWith('.nupkg')) throw httpErrors.notFound();
+    const requested = parts[2].toLowerCase();
+    const nuspec = requested === `${normalizeName(name)}.nuspec`;
+    const symbols = requested.endsWith('.snupkg');
+    if (!nuspec && !symbols && !requested.endsWith('.nupkg')) throw httpErrors.notFound();
     const pkg = await this.packages.findPackage({ projectId: ctx.project.id, packageType: NUGET, name, version });
     if (!pkg) throw httpErrors.notFound('Package');
     const fileName = packageFileName(pkg.name, pkg.version, symbols);
     const file = await this.packages.findFile(pkg.id, fileName);
     if (!file) throw httpErrors.notFound('Package file');
+    if (nuspec) return this.sendNuspec(request, reply, file);
     if (request.method === 'GET') this.packages.markDownloaded(pkg);
-    return this.storage.send(request, reply, file, { fileName });
+    // NuGet clients do not follow redirects (GitLab turns direct downloads off for NuGet).
+    return this.storage.send(request, reply, file, { fileName, redirect: false });
+  }
+
+  /** The flat container's `<id>.nuspec`: the manifest read from the stored .nupkg through its central directory. */
+  private async sendNuspec(request: FastifyRequest, reply: FastifyReply, file: PackageFile) {
+    const etag = `"${file.file_sha256}-nuspec"`;
+    reply.header('content-type', 'application/xml; charset=utf-8').header('etag', etag);
+    const inm = request.headers['if-none-match'];
+    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.status(304).send();
+    const zip = await ZipReader.open({ size: file.size, read: (range) => this.storage.open(file.file_sha256, range) });
+    const entry = zip.entries.find((e) => !e.isDirectory && !e.name.includes('/') && e.name.toLowerCase().endsWith('.nuspec'));
+    if (!entry) throw httpErrors.notFound('nuspec');
+    const bytes = await zip.readEntry(entry, { maxSize: MAX_NUSPEC });
+    reply.header('content-length', bytes.length);
+    return reply.send(request.method === 'HEAD' ? Readable.from([]) : bytes);
+  }
+
+  // Debuggers send no credentials: public projects answer anonymously, private ones after the challenge.
+  @Get('symbolfiles/*')
+  @PackageAccess('read')
+  async symbols(@CurrentProject() ctx: ProjectContext, @Param() params: WildcardParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return symbolFile(this.packages, this.storage, this.options.config.symbol_server_enabled, { projectId: ctx.project.id }, params['*'], request, reply);
   }
 
   // NuGet appends a slash to the publish URL; `*` must then be empty.
@@ -189,7 +263,10 @@ export class NugetGroupController {
     private readonly documents: NugetDocuments,
     private readonly search: NugetSearch,
     private readonly access: AccessService,
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
     @Inject(StowageConfig) private readonly config: StowageConfig,
+    @Inject(NUGET_OPTIONS) private readonly options: FormatModuleOptions<NugetFormatConfig>,
   ) {}
 
   @Get(['index', 'index.json'])
@@ -217,6 +294,20 @@ export class NugetGroupController {
     const scope = this.scope(group, principal);
     const urls = groupUrls(origin(this.config, request), group.id);
     return registration(this.documents, scope, `g${group.id}`, urls, params['*'], request, reply);
+  }
+
+  /** Symbols of every project of the group the caller may read (anonymous: the public ones). */
+  @Get('symbolfiles/*')
+  @PackageAccess('read', { scope: 'group' })
+  async symbols(
+    @CurrentGroup() group: Namespace,
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: WildcardParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    const scope = { groupId: group.id, readable: this.access.readableProjects(principal) };
+    return symbolFile(this.packages, this.storage, this.options.config.symbol_server_enabled, scope, params['*'], request, reply);
   }
 
   @Get('query')

@@ -16,7 +16,7 @@ export interface SymbolFile {
 }
 
 /** PDBs larger than this are stored but not indexed. */
-const MAX_PDB = 32 * 1024 * 1024;
+export const MAX_PDB = 32 * 1024 * 1024;
 
 /** The offset of the 20-byte PDB id (the `#Pdb` stream's start), or -1 if this is no portable PDB. */
 export function pdbIdOffset(buf: Buffer): number {

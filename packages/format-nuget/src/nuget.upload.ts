@@ -25,7 +25,7 @@ import { lenientClosingDelimiter } from './nuget.multipart';
 import { readPdbIds, type SymbolFile } from './nuget.symbols';
 
 /** GitLab reads at most this much of the .nuspec. */
-const MAX_NUSPEC = 4 * 1024 * 1024;
+export const MAX_NUSPEC = 4 * 1024 * 1024;
 
 const bad = (detail: string) => httpErrors.badRequest(detail);
 const tooLarge = () => bad('File is too large');

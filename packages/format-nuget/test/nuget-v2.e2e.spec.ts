@@ -54,6 +54,21 @@ describe('NuGet 2.8.7 against the v2 feed', () => {
     expect(await readFile(join(out, 'Old.Tool.1.0.0', 'content', 'tool.txt'), 'utf8')).toBe('old tool\n');
   });
 
+  it('installs the highest version without -Version', async () => {
+    const seen: string[] = [];
+    s.app.getHttpServer().on('request', (req: { url: string }) => seen.push(req.url));
+    await packWith(['nuget'], work, env, { id: 'Old.Tool', version: '1.1.0', files: { 'tool.txt': 'newer tool\n' } });
+    const p = await nuget(['push', 'Old.Tool.1.1.0.nupkg', '-Source', feed, '-ApiKey', dev.token, '-ConfigFile', join(work, 'nuget.config')]);
+    expect(p.code).toBe(0);
+    const out = join(work, 'out-latest');
+    const r = await nuget(['install', 'Old.Tool', '-Source', 'stowage', '-ConfigFile', join(work, 'nuget.config'), '-OutputDirectory', out, '-NoCache']);
+    expect({ code: r.code, out: r.code ? r.stdout + r.stderr : '' }).toEqual({ code: 0, out: '' });
+    expect(await readdir(out)).toEqual(['Old.Tool.1.1.0']);
+    // What the client asked: the latest version through FindPackagesById() with query options.
+    // (`nuget list` reads `…/v2/Packages`, served as a feed, but 2.8.7 on mono never exits without a terminal.)
+    expect(seen).toContainEqual(expect.stringMatching(/\/v2\/FindPackagesById\(\)\?.*IsLatestVersion.*\$top=1/));
+  });
+
   it('fails cleanly for an unknown package', async () => {
     const out = join(work, 'out-missing');
     const r = await nuget(['install', 'No.Such.Tool', '-Version', '1.0.0', '-Source', 'stowage', '-ConfigFile', join(work, 'nuget.config'), '-OutputDirectory', out, '-NoCache']);

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { nugetFormat } from '../src';
 import { tempDir } from './nuget-clients';
-import { multipart, nuspecXml, zipFiles } from './nuget-fixtures';
+import { multipart, nuspecXml, portablePdb, zipFiles } from './nuget-fixtures';
+import { symbolFileOf } from '../src/nuget.symbols';
 
 // The NuGet feeds at the HTTP level, in both database modes: document shapes, caching
 // (ETag/304, invalidation, paging), auth as GitLab answers it, and every refused push
@@ -208,7 +209,65 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect(await listing()).not.toContain('Acme.Core@1.0.0');
   });
 
-  it('serves the v2 service document, $metadata and real entries; unknown ones are 404', async () => {
+  it('serves PDBs of symbol packages by file name, signature and Symbolchecksum', async () => {
+    expect((await push(await nupkg('Acme.Sym', '1.0.0'))).status).toBe(201);
+    const pdb = portablePdb('8f3c2d1e-0b4a-4c5d-9e6f-112233445566');
+    // Different bytes beyond the PDB id, so a different checksum (the id is zeroed before hashing).
+    const other = Buffer.concat([portablePdb('00000000-1111-2222-3333-444444444444'), Buffer.from('other tables')]);
+    const sym = await zipFiles(work, {
+      'Acme.Sym.nuspec': nuspecXml('Acme.Sym', '1.0.0', '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>'),
+      'lib/net6.0/Acme.Sym.pdb': pdb,
+      'lib/net6.0/Other.pdb': other,
+    });
+    expect((await push(sym, { path: '/symbolpackage' })).status).toBe(201);
+    const id = symbolFileOf('Acme.Sym.pdb', pdb)!;
+    expect(id.signature).toBe('8f3c2d1e0b4a4c5d9e6f112233445566ffffffff');
+    const url = (file: string, sig: string, p: TestProject = project) => `${base(p)}/symbolfiles/${file}/${sig}/${file}`;
+    const checksum = { symbolchecksum: `SHA256:${id.checksum}` };
+
+    const ok = await get(url('Acme.Sym.pdb', id.signature), { ...basic(guest), ...checksum });
+    expect(ok.status).toBe(200);
+    expect(ok.headers['content-type']).toBe('application/octet-stream');
+    expect(ok.rawPayload.equals(pdb)).toBe(true);
+    // Case-insensitive file name and signature; several checksums may be listed.
+    const upper = await get(url('ACME.SYM.PDB', id.signature.toUpperCase()), { ...basic(guest), symbolchecksum: `SHA256:${'0'.repeat(64)};SHA256:${id.checksum.toUpperCase()}` });
+    expect(upper.status).toBe(200);
+    expect(upper.rawPayload.equals(pdb)).toBe(true);
+    // The other PDB of the same package is served by its own id, not this one's.
+    const otherId = symbolFileOf('Other.pdb', other)!;
+    expect(otherId.checksum).not.toBe(id.checksum);
+    expect((await get(url('Other.pdb', otherId.signature), { ...basic(guest), symbolchecksum: `SHA256:${otherId.checksum}` })).rawPayload.equals(other)).toBe(true);
+
+    expect((await get(url('Acme.Sym.pdb', otherId.signature), { ...basic(guest), ...checksum })).status).toBe(404);
+    expect((await get(url('Acme.Sym.pdb', id.signature), { ...basic(guest), symbolchecksum: `SHA256:${otherId.checksum}` })).status).toBe(404);
+    expect((await get(url('Acme.Sym.pdb', id.signature), { ...basic(guest), symbolchecksum: 'MD5:abc' })).status).toBe(404);
+    const missing = await get(url('Acme.Sym.pdb', id.signature), basic(guest));
+    expect(missing.status).toBe(400);
+    expect(missing.json().message).toMatch(/Missing checksum header/);
+    expect((await get(`${base()}/symbolfiles/Acme.Sym.pdb/${id.signature}/Other.pdb`, { ...basic(guest), ...checksum })).status).toBe(404);
+    // Private project: anonymous is challenged, an outsider sees nothing; another project's URL does not serve it.
+    expect((await get(url('Acme.Sym.pdb', id.signature), checksum)).status).toBe(401);
+    expect((await get(url('Acme.Sym.pdb', id.signature), { ...basic(outsider), ...checksum })).status).toBe(404);
+    expect((await get(url('Acme.Sym.pdb', id.signature, open), { ...basic(dev), ...checksum })).status).toBe(404);
+    // The group feed finds it in the projects the caller may read.
+    const g = `/api/v4/groups/${group.id}/-/packages/nuget/symbolfiles/Acme.Sym.pdb/${id.signature}/Acme.Sym.pdb`;
+    expect((await get(g, { ...basic(guest), ...checksum })).rawPayload.equals(pdb)).toBe(true);
+    expect((await get(g, { ...basic(outsider), ...checksum })).status).toBe(404);
+  });
+
+  it('serves the flat container\'s .nuspec from the stored package', async () => {
+    const r = await get(`${base()}/download/acme.sym/1.0.0/acme.sym.nuspec`, basic(dev));
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toMatch(/^application\/xml/);
+    expect(r.body).toBe(nuspecXml('Acme.Sym', '1.0.0'));
+    expect((await get(`${base()}/download/acme.sym/1.0/Acme.Sym.nuspec`, basic(dev))).body).toBe(nuspecXml('Acme.Sym', '1.0.0'));
+    expect((await get(`${base()}/download/acme.sym/1.0.0/acme.sym.nuspec`, { ...basic(dev), 'if-none-match': String(r.headers.etag) })).status).toBe(304);
+    expect((await get(`${base()}/download/acme.sym/1.0.0/other.nuspec`, basic(dev))).status).toBe(404);
+    expect((await get(`${base()}/download/acme.sym/9.0.0/acme.sym.nuspec`, basic(dev))).status).toBe(404);
+    expect((await get(`${base()}/download/acme.sym/1.0.0/acme.sym.nuspec`)).status).toBe(401);
+  });
+
+  it('serves the v2 service document, $metadata, real entries (unknown ones are 404) and feeds with query options', async () => {
     expect((await get(`${base()}/v2`)).status).toBe(401);
     const root = await get(`${base()}/v2`, basic(guest));
     expect(root.status).toBe(200);
@@ -223,5 +282,17 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect((await get(`${base()}/v2/Packages(Id='Acme.Core',Version='7.0')`, basic(dev))).status).toBe(404);
     const feed = await get(`${base()}/v2/FindPackagesById()?id='acme.core'`, basic(dev));
     expect(feed.body.match(/<entry>/g)?.length).toBe(5);
+    // NuGet 2.x without -Version: the latest release only.
+    const latest = await get(`${base()}/v2/FindPackagesById()?$filter=IsLatestVersion&$orderby=Version%20desc&$top=1&id='Acme.Core'`, basic(dev));
+    expect(latest.body.match(/<d:Version>[^<]*<\/d:Version>/g)).toEqual(['<d:Version>2.0.0</d:Version>']);
+    const versions = (body: string) => [...body.matchAll(/<d:Version>([^<]*)<\/d:Version>/g)].map((m) => m[1]);
+    expect(versions((await get(`${base()}/v2/FindPackagesById()?id='acme.core'&$orderby=Version desc&$skip=1&$top=2`, basic(dev))).body)).toEqual(['1.4.0', '1.3.0']);
+    expect((await get(`${base()}/v2/FindPackagesById()?id='acme.core'&$top=x`, basic(dev))).status).toBe(400);
+    // The whole feed (`nuget list`), every name's versions by id.
+    const all = await get(`${base()}/v2/Packages()`, basic(dev));
+    expect(all.status).toBe(200);
+    expect([...all.body.matchAll(/<title type="text">([^<]*)<\/title><summary/g)].map((m) => m[1])).toEqual([...Array(5).fill('Acme.Core'), 'Acme.Sym']);
+    expect(all.body).not.toContain('rel="next"');
+    expect(versions((await get(`${base()}/v2/Packages?$filter=IsLatestVersion`, basic(dev))).body)).toEqual(['2.0.0', '1.0.0']);
   });
 });

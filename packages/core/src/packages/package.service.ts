@@ -314,6 +314,30 @@ export class PackageService {
     return row && Number(row.n) > 0 ? `${row.n}-${row.stamp}` : '';
   }
 
+  /**
+   * The newest file of a live package of this type in the scope whose format-owned metadata
+   * contains `contains` (jsonb containment: `{"k": [{"a": 1}]}` matches a file whose `k`
+   * array holds an object with `a` = 1), with its package; null if none. For lookups by a
+   * key a format keeps on file rows.
+   */
+  async findFileByMetadata(
+    scope: PackageScope,
+    packageType: string,
+    contains: Record<string, unknown>,
+  ): Promise<{ pkg: Package; file: PackageFile } | null> {
+    const qb = this.ds
+      .getRepository(PackageFile)
+      .createQueryBuilder('pf')
+      .innerJoin(Package, 'pk', 'pk.id = pf.package_id')
+      .where('pk.package_type = :fmType AND pk.status IN (:...fmStatuses)', { fmType: packageType, fmStatuses: [...INSTALLABLE_STATUSES] })
+      .andWhere('pf.metadata @> CAST(:fmContains AS jsonb)', { fmContains: JSON.stringify(contains) })
+      .orderBy('pf.id', 'DESC');
+    const file = await this.inScope(qb, 'pk', scope).getOne();
+    if (!file) return null;
+    const pkg = await this.ds.getRepository(Package).findOneBy({ id: file.package_id });
+    return pkg ? { pkg, file } : null;
+  }
+
   /** Records a download; best effort, never delays the response. */
   markDownloaded(pkg: Package): void {
     this.ds.query('UPDATE packages SET last_downloaded_at = now() WHERE id = $1', [pkg.id]).catch(() => undefined);

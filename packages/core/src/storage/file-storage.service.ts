@@ -41,6 +41,11 @@ export interface SendOptions {
   contentType?: string;
   disposition?: 'attachment' | 'inline';
   headers?: Record<string, string>;
+  /**
+   * false: never answer with a redirect to the object store, stream the bytes through the
+   * server even without proxy_download (for clients that do not follow redirects). Default true.
+   */
+  redirect?: boolean;
 }
 
 function etagMatches(header: string | undefined, etag: string): boolean {
@@ -193,17 +198,32 @@ export class FileStorage {
 
     if (etagMatches(request.headers['if-none-match'], etag)) return reply.status(304).send();
 
-    if (blob.store === 'object' && !this.config.packages.object_store.proxy_download && store.presignedGetUrl) {
-      const url = await store.presignedGetUrl(blob.storage_key, { expiresInSeconds: 300, fileName, contentType });
-      return reply.status(302).header('location', url).header('content-length', 0).send();
-    }
-
     let range = parseRange(request.headers.range, blob.size);
     const ifRange = request.headers['if-range'];
     if (range.kind !== 'full' && ifRange && ifRange !== etag) range = { kind: 'full' };
+    // Answered here even for object storage: the size is known, and S3 answers 416 without
+    // the Content-Range a client needs to learn it.
     if (range.kind === 'unsatisfiable') {
       reply.removeHeader('content-disposition');
       return reply.status(416).header('content-range', `bytes */${blob.size}`).header('content-length', 0).send();
+    }
+
+    // HEAD reads no bytes, so it is answered here too: a presigned URL is signed for GET, and a
+    // client sending HEAD to it (curl -I -L) would get 403. A GET (with its Range) goes to S3.
+    if (
+      request.method !== 'HEAD' &&
+      blob.store === 'object' &&
+      opts.redirect !== false &&
+      !this.config.packages.object_store.proxy_download &&
+      store.presignedGetUrl
+    ) {
+      const url = await store.presignedGetUrl(blob.storage_key, {
+        expiresInSeconds: 300,
+        fileName,
+        contentType,
+        disposition: contentDisposition(fileName, opts.disposition),
+      });
+      return reply.status(302).header('location', url).header('content-length', 0).send();
     }
     const r = range.kind === 'partial' ? range.range : undefined;
     reply.header('content-length', r ? r.end - r.start + 1 : blob.size);
