@@ -29,6 +29,7 @@ export { BodyLimit } from './http/body-limit.decorator';
 export { StreamBody, ORIGINAL_CONTENT_TYPE, declaredLength, hasBody, requestStream } from './http/stream-body.decorator';
 export * from './http/multipart';
 export * from './archives/zip-reader';
+export * from './archives/tar-reader';
 export * from './text/xml';
 export { createLogger, redactUrl } from './http/logger';
 export { pageParams, setPaginationHeaders, type Page } from './http/pagination';

@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { FileStorage, type FormatModuleOptions, type Package, PackageService, type ProjectContext } from '@stowage/core';
+import { FileStorage, findTarEntry, type FormatModuleOptions, type Package, PackageService, type ProjectContext, TarError } from '@stowage/core';
 import { isObject } from './npm.body';
 import type { NpmFormatConfig } from './npm.config';
 import { npmErrors } from './npm.errors';
 import { MAX_MANIFEST_CHARS, storedManifest } from './npm.manifest';
 import { NPM_OPTIONS } from './npm.module-definition';
 import { assertTagName, assertVersion, NPM, type NpmName, tarballFileName } from './npm.naming';
-import { readTarballManifest, TarballError } from './npm.tarball';
 
 const duplicate = () => npmErrors.forbidden('Package already exists.');
 
@@ -110,10 +109,32 @@ export class NpmPublisher {
 
   private async checkTarball(bytes: Buffer, name: string, version: string): Promise<void> {
     const inner = await readTarballManifest(bytes).catch((err) => {
-      throw err instanceof TarballError ? npmErrors.badRequest(`Invalid tarball: ${err.message}.`) : err;
+      throw err instanceof TarError ? npmErrors.badRequest(`Invalid tarball: ${err.message}.`) : err;
     });
     if (inner.name !== name || inner.version !== version) {
       throw npmErrors.badRequest(`package.json in the tarball (${String(inner.name)}@${String(inner.version)}) does not match ${name}@${version}.`);
     }
   }
+}
+
+/** A package.json bigger than this is not one npm would have packed. */
+const MAX_MANIFEST_BYTES = 1024 ** 2;
+
+/** The package.json npm reads: the one right under the tarball's top directory (`package/`). */
+const isManifest = (path: string) => {
+  const parts = path.split('/');
+  return parts.length === 2 && parts[1] === 'package.json';
+};
+
+/** `package/package.json` of a gzipped tarball, read by core's tar reader (stops once it has it). */
+export async function readTarballManifest(tgz: Buffer): Promise<Record<string, unknown>> {
+  const entry = await findTarEntry(tgz, { match: isManifest, maxEntrySize: MAX_MANIFEST_BYTES });
+  if (!entry) throw new TarError('the tarball has no package/package.json');
+  try {
+    const json: unknown = JSON.parse(entry.data.toString('utf8'));
+    if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new TarError('package.json in the tarball is not a JSON object');
 }

@@ -2,6 +2,7 @@ import { defineFormatPlugin } from '@stowage/core';
 import { PypiFormatConfig } from './pypi.config';
 import { PypiFormatModule } from './pypi.module';
 import { canonicalVersion, normalizePypiName, PYPI } from './pypi.naming';
+import { pypiPackageDetails } from './pypi.details';
 
 export { PypiFormatConfig, PypiFormatModule };
 export { normalizePypiName, canonicalVersion, compareVersions, parseVersion, parseDistFilename } from './pypi.naming';
@@ -18,4 +19,5 @@ export const pypiFormat = defineFormatPlugin({
   normalizeName: normalizePypiName,
   normalizeVersion: canonicalVersion,
   duplicatesAllowedByDefault: false,
+  packageDetails: pypiPackageDetails,
 });

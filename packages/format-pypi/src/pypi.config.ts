@@ -5,6 +5,11 @@ export class PypiFormatConfig extends FormatConfig {
   @IntegerSetting({ min: 1 }) max_file_size = 3 * 1024 ** 3;
   /** Cap on a wheel's METADATA / an sdist's PKG-INFO when extracting it (zip-bomb guard). */
   @IntegerSetting({ min: 1024 }) max_metadata_size = 4 * 1024 ** 2;
+  /**
+   * Decompressed bytes of a `.tar.gz` sdist read looking for its PKG-INFO (tar-bomb guard);
+   * an sdist that hides it deeper is refused.
+   */
+  @IntegerSetting({ min: 1024 }) max_sdist_scan_size = 512 * 1024 ** 2;
   /** Rendered index pages kept in memory, keyed by revision. */
   @IntegerSetting({ min: 0 }) index_cache_entries = 1000;
 }

@@ -1,4 +1,4 @@
-import { compareVersions } from './pypi.naming';
+import { versionRanks } from './pypi.naming';
 
 /** One distribution file as the simple API shows it. */
 export interface IndexFile {
@@ -81,7 +81,8 @@ function page(title: string, body: string[]): string {
 
 /** Files in install order: by PEP 440 version, then file name. */
 export function sortFiles(files: IndexFile[]): IndexFile[] {
-  return [...files].sort((a, b) => compareVersions(a.version, b.version) || (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+  const ranks = versionRanks(files.map((f) => f.version));
+  return [...files].sort((a, b) => ranks.get(a.version)! - ranks.get(b.version)! || (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
 }
 
 /** PEP 503 root index: one anchor per project. */

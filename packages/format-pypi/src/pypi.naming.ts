@@ -106,18 +106,39 @@ function compareKey(a: Key, b: Key): number {
   return 0;
 }
 
-/** PEP 440 ordering; versions that do not parse sort first, by string. */
-export function compareVersions(a: string, b: string): number {
-  const va = parseVersion(a);
-  const vb = parseVersion(b);
-  if (!va || !vb) return !va && !vb ? (a < b ? -1 : a > b ? 1 : 0) : va ? 1 : -1;
-  const ka = sortKey(va);
-  const kb = sortKey(vb);
+function compareParsed(a: string, ka: Key[] | null, b: string, kb: Key[] | null): number {
+  if (!ka || !kb) return !ka && !kb ? (a < b ? -1 : a > b ? 1 : 0) : ka ? 1 : -1;
   for (let i = 0; i < ka.length; i++) {
     const c = compareKey(ka[i], kb[i]);
     if (c) return c;
   }
   return 0;
+}
+
+const keyOf = (version: string): Key[] | null => {
+  const v = parseVersion(version);
+  return v ? sortKey(v) : null;
+};
+
+/** PEP 440 ordering; versions that do not parse sort first, by string. */
+export function compareVersions(a: string, b: string): number {
+  return compareParsed(a, keyOf(a), b, keyOf(b));
+}
+
+/**
+ * Each distinct version's rank in PEP 440 order (equal versions share a rank). Parses every
+ * version once, where sorting with compareVersions would parse O(n log n) times.
+ */
+export function versionRanks(versions: Iterable<string>): Map<string, number> {
+  const keyed = [...new Set(versions)].map((v) => ({ v, k: keyOf(v) }));
+  keyed.sort((a, b) => compareParsed(a.v, a.k, b.v, b.k));
+  const ranks = new Map<string, number>();
+  let rank = 0;
+  keyed.forEach((e, i) => {
+    if (i > 0 && compareParsed(keyed[i - 1].v, keyed[i - 1].k, e.v, e.k) !== 0) rank++;
+    ranks.set(e.v, rank);
+  });
+  return ranks;
 }
 
 export type DistKind = 'wheel' | 'sdist';

@@ -10,6 +10,8 @@ import {
   type ProjectContext,
   SizeLimitExceededError,
   type StoredBlob,
+  TarError,
+  findTarEntry,
   ZipError,
   ZipReader,
   parseMultipart,
@@ -23,6 +25,7 @@ const tooLarge = () => httpErrors.badRequest('File is too large');
 // GitLab's wording, plus the phrase twine --skip-existing looks for.
 const duplicate = () => httpErrors.badRequest('Validation failed: File name has already been taken (File already exists)');
 const invalidWheel = (why: string) => httpErrors.badRequest(`Invalid wheel: ${why}`);
+const invalidSdist = (why: string) => httpErrors.badRequest(`Invalid sdist: ${why}`);
 
 /** Form fields GitLab keeps, with its length limits (longer values are truncated, as GitLab does). */
 const KEPT_FIELDS: Record<string, number> = {
@@ -169,9 +172,28 @@ export class PypiUploads {
     }
   }
 
-  /** A wheel's METADATA, checked against the form; null for sdists. Reads only what it needs. */
-  private async coreMetadata(blob: StoredBlob, form: { name: string; version: string; dist: DistFilename }): Promise<Buffer | null> {
-    if (form.dist.kind !== 'wheel') return null;
+  /**
+   * The core metadata to serve as `<file>.metadata` (PEP 658): a wheel's METADATA, or a
+   * `.tar.gz` sdist's PKG-INFO, checked against the form. Reads only what it needs, with caps.
+   * null when there is none to serve (other sdists; PKG-INFO that PEP 643 does not vouch for).
+   */
+  private async coreMetadata(blob: StoredBlob, form: { name: string; version: string; fileName: string; dist: DistFilename }): Promise<Buffer | null> {
+    if (form.dist.kind === 'wheel') return this.wheelMetadata(blob, form);
+    if (form.fileName.endsWith('.tar.gz')) return this.sdistMetadata(blob, form);
+    return null;
+  }
+
+  private checkNames(bytes: Buffer, form: { name: string; version: string }, invalid: (why: string) => unknown, file: string): Map<string, string[]> {
+    const meta = parseCoreMetadata(bytes.toString('utf8'));
+    const metaName = meta.get('name')?.[0] ?? '';
+    const metaVersion = meta.get('version')?.[0] ?? '';
+    if (normalizePypiName(metaName) !== normalizePypiName(form.name) || canonicalVersion(metaVersion) !== canonicalVersion(form.version)) {
+      throw invalid(`${file} names ${metaName} ${metaVersion}, not ${form.name} ${form.version}`);
+    }
+    return meta;
+  }
+
+  private async wheelMetadata(blob: StoredBlob, form: { name: string; version: string; dist: DistFilename }): Promise<Buffer> {
     const source = { size: blob.size, read: (range: { start: number; end: number }) => this.storage.open(blob.sha256, range) };
     try {
       const zip = await ZipReader.open(source, { maxEntries: 200_000 });
@@ -180,17 +202,38 @@ export class PypiUploads {
       const entry = candidates.find((e) => e.name === expectedDir) ?? (candidates.length === 1 ? candidates[0] : undefined);
       if (!entry) throw invalidWheel(`no ${expectedDir} in the archive`);
       const bytes = await zip.readEntry(entry, { maxSize: this.config.max_metadata_size });
-      const meta = parseCoreMetadata(bytes.toString('utf8'));
-      const metaName = meta.get('name')?.[0] ?? '';
-      const metaVersion = meta.get('version')?.[0] ?? '';
-      if (normalizePypiName(metaName) !== normalizePypiName(form.name) || canonicalVersion(metaVersion) !== canonicalVersion(form.version)) {
-        throw invalidWheel(`METADATA names ${metaName} ${metaVersion}, not ${form.name} ${form.version}`);
-      }
+      this.checkNames(bytes, form, invalidWheel, 'METADATA');
       return bytes;
     } catch (err) {
       if (err instanceof ZipError) throw invalidWheel(err.message);
       throw err;
     }
+  }
+
+  /**
+   * `<top>/PKG-INFO` of a gzipped sdist, streamed from storage (gunzip + tar scan, capped in
+   * entry size and in bytes scanned). Served only from Metadata-Version 2.2 on with
+   * Requires-Dist not dynamic (PEP 643): older PKG-INFO may leave dependencies out, and pip
+   * would resolve without them.
+   */
+  private async sdistMetadata(blob: StoredBlob, form: { name: string; version: string }): Promise<Buffer | null> {
+    let entry;
+    try {
+      entry = await findTarEntry(await this.storage.open(blob.sha256), {
+        match: (path) => /^[^/]+\/PKG-INFO$/.test(path),
+        maxEntrySize: this.config.max_metadata_size,
+        maxScanBytes: this.config.max_sdist_scan_size,
+      });
+    } catch (err) {
+      if (err instanceof TarError) throw invalidSdist(err.message);
+      throw err;
+    }
+    if (!entry) throw invalidSdist('no <name>-<version>/PKG-INFO in the archive');
+    const meta = this.checkNames(entry.data, form, invalidSdist, 'PKG-INFO');
+    const [major, minor] = (meta.get('metadata-version')?.[0] ?? '').split('.').map(Number);
+    const dynamic = (meta.get('dynamic') ?? []).map((d) => d.toLowerCase());
+    const vouched = (major > 2 || (major === 2 && minor >= 2)) && !dynamic.includes('requires-dist');
+    return vouched ? entry.data : null;
   }
 
   private async record(

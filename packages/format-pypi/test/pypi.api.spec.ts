@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { startTestServer, type TestProject, type TestServer, type TestUser, testModes } from '@stowage/testkit';
 import { pypiFormat } from '../src';
 import { tempDir } from './python-clients';
@@ -34,6 +35,8 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
   let pub: TestProject;
   let group: { id: number };
   const wheels: Record<string, Buffer> = {};
+  const sdists: Record<string, Buffer> = {};
+  let sdp: TestProject;
 
   /** A wheel made with the zip command: METADATA (or not), plus a module. */
   async function wheel(key: string, opts: { name?: string; version?: string; metadata?: string | Buffer | null } = {}): Promise<Buffer> {
@@ -46,6 +49,27 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     if (meta !== null) await writeFile(join(tree, `${name}-${version}.dist-info`, 'METADATA'), meta);
     await run('zip', ['-q', '-r', '-9', join(dir.path, `${key}.whl`), '.'], { cwd: tree });
     return readFile(join(dir.path, `${key}.whl`));
+  }
+
+  /** An sdist made with tar: `<name>-<version>/` holding `before` files, then PKG-INFO (unless null). */
+  async function sdist(key: string, opts: { name?: string; version?: string; pkgInfo?: string | Buffer | null; before?: Record<string, Buffer> } = {}): Promise<Buffer> {
+    const name = opts.name ?? 'sdist_demo';
+    const version = opts.version ?? '1.0';
+    const top = `${name}-${version}`;
+    const tree = join(dir.path, `sd-${key}`);
+    await mkdir(join(tree, top), { recursive: true });
+    const entries = [];
+    for (const [file, bytes] of Object.entries(opts.before ?? { 'setup.py': Buffer.from('') })) {
+      await writeFile(join(tree, top, file), bytes);
+      entries.push(`${top}/${file}`);
+    }
+    const info = opts.pkgInfo === undefined ? `Metadata-Version: 2.2\nName: ${name}\nVersion: ${version}\nRequires-Python: >=3.8\nRequires-Dist: six\n\nbody\n` : opts.pkgInfo;
+    if (info !== null) {
+      await writeFile(join(tree, top, 'PKG-INFO'), info);
+      entries.push(`${top}/PKG-INFO`);
+    }
+    await run('tar', ['-czf', join(dir.path, `${key}.tar.gz`), '-C', tree, ...entries]);
+    return readFile(join(dir.path, `${key}.tar.gz`));
   }
 
   async function upload(project: number | string, token: string | Record<string, string>, fields: Record<string, string>, file?: { name: string; bytes: Buffer }) {
@@ -68,13 +92,23 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
   beforeAll(async () => {
     dir = await tempDir('pypi-api-');
     [s] = await Promise.all([
-      startTestServer({ formats: [pypiFormat], mode, listen: true, config: { formats: { pypi: { max_file_size: 200_000, max_metadata_size: 64 * 1024 } } } }),
+      startTestServer({ formats: [pypiFormat], mode, listen: true, config: { formats: { pypi: { max_file_size: 200_000, max_metadata_size: 64 * 1024, max_sdist_scan_size: 1 << 20 } } } }),
       (async () => {
         wheels.good = await wheel('good');
         wheels.v2 = await wheel('v2', { version: '2.0' });
         wheels.noMeta = await wheel('nometa', { metadata: null });
         wheels.bomb = await wheel('bomb', { metadata: Buffer.alloc(8 << 20, 0x41) });
         wheels.lying = await wheel('lying', { metadata: 'Metadata-Version: 2.1\nName: other\nVersion: 1.0\n\n' });
+        sdists.old = await sdist('old', { name: 'Demo.Pkg', version: '1.0.0', pkgInfo: 'Metadata-Version: 2.1\nName: Demo.Pkg\nVersion: 1.0.0\n\n' });
+        sdists.good = await sdist('good');
+        sdists.dynamic = await sdist('dynamic', { version: '1.1', pkgInfo: 'Metadata-Version: 2.2\nName: sdist_demo\nVersion: 1.1\nDynamic: Requires-Dist\n\n' });
+        sdists.noInfo = await sdist('noinfo', { version: '2.0', pkgInfo: null });
+        sdists.bigInfo = await sdist('biginfo', { version: '2.0', pkgInfo: `Metadata-Version: 2.2\nName: sdist_demo\nVersion: 2.0\n\n${'x'.repeat(100_000)}` });
+        // 8 MiB of zeros before PKG-INFO: an 8 KiB upload that expands past the 1 MiB scan cap.
+        sdists.bomb = await sdist('bomb', { version: '2.0', before: { 'zeros.bin': Buffer.alloc(8 << 20) } });
+        sdists.v3 = await sdist('v3', { version: '3.0' });
+        sdists.v4 = await sdist('v4', { version: '4.0' });
+        sdists.lying = await sdist('lying', { version: '2.0', pkgInfo: 'Metadata-Version: 2.2\nName: other\nVersion: 2.0\n\n' });
       })(),
     ]);
     dev = await s.api.createUser('dev');
@@ -87,6 +121,8 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     await s.api.addMember({ project: priv.id }, dev.id, 30);
     await s.api.addMember({ project: pub.id }, dev.id, 30);
     await s.api.addMember({ project: priv.id }, guest.id, 10);
+    sdp = await s.api.createProject('sdists', { namespaceId: g.id });
+    await s.api.addMember({ project: sdp.id }, dev.id, 30);
   }, 120_000);
   afterAll(async () => {
     await s?.close();
@@ -145,7 +181,7 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
   });
 
   it('treats 1.0 and 1.0.0 as one release and adds the sdist to it', async () => {
-    const sdist = Buffer.from('not really a tarball, but sdists are not opened');
+    const sdist = sdists.old;
     const res = await upload(priv.id, dev.token, { name: 'Demo.Pkg', version: '1.0.0', sha256_digest: sha256(sdist) }, { name: 'demo_pkg-1.0.0.tar.gz', bytes: sdist });
     expect(res.status).toBe(201);
     const list = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages`, token: s.rootToken });
@@ -259,8 +295,130 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       expect(root.body).toContain('>demo-pkg</a>');
       const groupFile = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(wheels.good)}/demo_pkg-1.0-py3-none-any.whl`, headers: basic('x', outsider.token) });
       expect(groupFile.status).toBe(200);
-      const hidden = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(Buffer.from('not really a tarball, but sdists are not opened'))}/demo_pkg-1.0.0.tar.gz`, headers: basic('x', outsider.token) });
+      const hidden = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(sdists.old)}/demo_pkg-1.0.0.tar.gz`, headers: basic('x', outsider.token) });
       expect(hidden.status).toBe(404);
+    });
+  });
+
+  describe('sdists: PKG-INFO as PEP 658 metadata', () => {
+    const page = () => `/api/v4/projects/${sdp.id}/packages/pypi/simple/sdist-demo/`;
+    const as = () => basic('x', dev.token);
+    const sdistFields = (bytes: Buffer, version: string) => ({ name: 'sdist-demo', version, requires_python: '>=3.8', summary: 'An sdist', description: 'Long *text*', description_content_type: 'text/markdown', sha256_digest: sha256(bytes) });
+    const count = async () => (await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages`, token: s.rootToken })).json<unknown[]>().length;
+
+    it('extracts PKG-INFO at upload, advertises it in HTML and JSON and serves it at <file>.metadata', async () => {
+      const res = await upload(sdp.id, dev.token, sdistFields(sdists.good, '1.0'), { name: 'sdist_demo-1.0.tar.gz', bytes: sdists.good });
+      expect(res.status).toBe(201);
+      const html = await s.api.inject({ url: page(), headers: as() });
+      const anchor = /<a [^>]*>sdist_demo-1\.0\.tar\.gz<\/a>/.exec(html.body)![0];
+      const metaSha = /data-core-metadata="sha256=([0-9a-f]{64})"/.exec(anchor)![1];
+      expect(anchor).toContain(`data-dist-info-metadata="sha256=${metaSha}"`);
+      const json = await s.api.inject({ url: page(), headers: { ...as(), accept: 'application/vnd.pypi.simple.v1+json' } });
+      expect(json.json().files[0]['core-metadata']).toEqual({ sha256: metaSha });
+      const meta = await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages/pypi/files/${sha256(sdists.good)}/sdist_demo-1.0.tar.gz.metadata`, headers: as() });
+      expect(meta.status).toBe(200);
+      expect(sha256(meta.rawPayload)).toBe(metaSha);
+      expect(meta.body).toMatch(/^Metadata-Version: 2\.2\nName: sdist_demo\nVersion: 1\.0\n.*Requires-Dist: six\n/s);
+    });
+
+    it('serves the index gzipped to clients that accept it, under its own ETag', async () => {
+      const plain = await s.api.inject({ url: page(), headers: as() });
+      const gz = await s.api.inject({ url: page(), headers: { ...as(), 'accept-encoding': 'gzip, deflate' } });
+      expect(gz.headers['content-encoding']).toBe('gzip');
+      expect(plain.headers['content-encoding']).toBeUndefined();
+      expect(gz.headers.vary).toMatch(/Accept-Encoding/);
+      expect(gunzipSync(gz.rawPayload).toString()).toBe(plain.body);
+      expect(gz.headers.etag).not.toBe(plain.headers.etag);
+      const refused = await s.api.inject({ url: page(), headers: { ...as(), 'accept-encoding': 'gzip;q=0, br' } });
+      expect(refused.headers['content-encoding']).toBeUndefined();
+      const again = await s.api.inject({ url: page(), headers: { ...as(), 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers.etag) } });
+      expect(again.status).toBe(304);
+    });
+
+    it('stores but does not advertise PKG-INFO that PEP 643 does not vouch for (before 2.2, or dynamic Requires-Dist)', async () => {
+      const res = await upload(sdp.id, dev.token, sdistFields(sdists.dynamic, '1.1'), { name: 'sdist_demo-1.1.tar.gz', bytes: sdists.dynamic });
+      expect(res.status).toBe(201);
+      const html = await s.api.inject({ url: page(), headers: as() });
+      expect(/<a [^>]*>sdist_demo-1\.1\.tar\.gz<\/a>/.exec(html.body)![0]).not.toContain('core-metadata');
+      const meta = await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages/pypi/files/${sha256(sdists.dynamic)}/sdist_demo-1.1.tar.gz.metadata`, headers: as() });
+      expect(meta.status).toBe(404);
+      const old = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: as() });
+      expect(/<a [^>]*>demo_pkg-1\.0\.0\.tar\.gz<\/a>/.exec(old.body)![0]).not.toContain('core-metadata');
+    });
+
+    it.each([
+      ['a corrupt .tar.gz', () => Buffer.from('plain text, not gzip'), /Invalid sdist: not a gzipped tar archive/],
+      ['gzip that is not a tar', () => gzipSync(Buffer.alloc(4096, 7)), /Invalid sdist: not a tar archive \(bad header checksum\)/],
+      ['an sdist without PKG-INFO', () => sdists.noInfo, /Invalid sdist: no <name>-<version>\/PKG-INFO in the archive/],
+      ['an oversize PKG-INFO', () => sdists.bigInfo, /Invalid sdist: sdist_demo-2\.0\/PKG-INFO is larger than 65536 bytes/],
+      ['a tar bomb ahead of PKG-INFO', () => sdists.bomb, /Invalid sdist: the archive expands beyond 1048576 bytes/],
+      ['PKG-INFO naming another project', () => sdists.lying, /Invalid sdist: PKG-INFO names other 2\.0, not sdist-demo 2\.0/],
+    ])('refuses %s with a 400, storing nothing', async (_what, bytes, message) => {
+      const before = await s.api.inject({ url: page(), headers: as() });
+      const packagesBefore = await count();
+      const res = await upload(sdp.id, dev.token, sdistFields(bytes(), '2.0'), { name: 'sdist_demo-2.0.tar.gz', bytes: bytes() });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatch(message);
+      expect((await s.api.inject({ url: page(), headers: as() })).body).toBe(before.body);
+      expect(await count()).toBe(packagesBefore);
+    });
+
+    it('shows the upload form\'s summary, description and requires-python in the Packages API', async () => {
+      const list = await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages?package_version=1.0`, token: dev.token });
+      const id = list.json<{ id: number }[]>()[0].id;
+      const show = await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages/${id}`, token: dev.token });
+      expect(show.status).toBe(200);
+      expect(show.json()).toMatchObject({ id, name: 'sdist-demo', version: '1.0', package_type: 'pypi' });
+      expect(show.json().pypi_metadata).toEqual({
+        required_python: '>=3.8',
+        summary: 'An sdist',
+        keywords: null,
+        author_email: null,
+        description: 'Long *text*',
+        description_content_type: 'text/markdown',
+        metadata_version: null,
+      });
+    });
+  });
+
+  describe('job tokens and group deploy tokens', () => {
+    const page = () => `/api/v4/projects/${sdp.id}/packages/pypi/simple/sdist-demo/`;
+    const fileUrl = (bytes: Buffer, name: string) => `/api/v4/projects/${sdp.id}/packages/pypi/files/${sha256(bytes)}/${name}`;
+
+    it('a job token as Basic gitlab-ci-token uploads and reads; a wrong one is refused', async () => {
+      const minted = await s.api.inject({ method: 'POST', url: `/api/v4/projects/${sdp.id}/job_tokens`, token: dev.token, payload: {} });
+      expect(minted.status).toBe(201);
+      const job = basic('gitlab-ci-token', minted.json().token);
+      const up = await upload(sdp.id, job, { name: 'sdist-demo', version: '3.0', sha256_digest: sha256(sdists.v3) }, { name: 'sdist_demo-3.0.tar.gz', bytes: sdists.v3 });
+      expect(up.status).toBe(201);
+      const listing = await s.api.inject({ url: page(), headers: job });
+      expect(listing.status).toBe(200);
+      expect(listing.body).toContain('>sdist_demo-3.0.tar.gz</a>');
+      expect((await s.api.inject({ url: fileUrl(sdists.v3, 'sdist_demo-3.0.tar.gz'), headers: job })).status).toBe(200);
+      const wrong = basic('gitlab-ci-token', 'not-a-job-token');
+      expect((await s.api.inject({ url: page(), headers: wrong })).status).toBe(401);
+      expect((await upload(sdp.id, wrong, { name: 'sdist-demo', version: '3.0' }, { name: 'sdist_demo-3.0.tar.gz', bytes: sdists.v3 })).status).toBe(401);
+      // A job token acts within its own project only.
+      expect((await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: job })).status).toBe(404);
+    });
+
+    it('a group deploy token reads every project of the group; only a write one uploads', async () => {
+      const read = await s.api.createDeployToken({ group: group.id }, ['read_package_registry']);
+      const reader = basic(read.username, read.token);
+      const root = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/simple/`, headers: reader });
+      expect(root.status).toBe(200);
+      expect(root.body).toContain('>sdist-demo</a>');
+      expect(root.body).toContain('>demo-pkg</a>');
+      // The private project's files too (an outsider sees only the public one's).
+      const groupPage = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/simple/demo-pkg/`, headers: reader });
+      expect((groupPage.body.match(/<a /g) ?? []).length).toBe(3);
+      expect((await s.api.inject({ url: page(), headers: reader })).status).toBe(200);
+      expect((await s.api.inject({ url: fileUrl(sdists.good, 'sdist_demo-1.0.tar.gz'), headers: reader })).status).toBe(200);
+      const v4 = { name: 'sdist_demo-4.0.tar.gz', bytes: sdists.v4 };
+      expect((await upload(sdp.id, reader, { name: 'sdist-demo', version: '4.0' }, v4)).status).toBe(403);
+      const write = await s.api.createDeployToken({ group: group.id }, ['read_package_registry', 'write_package_registry']);
+      expect((await upload(sdp.id, basic(write.username, write.token), { name: 'sdist-demo', version: '4.0' }, v4)).status).toBe(201);
+      expect((await s.api.inject({ url: page(), headers: basic('x', 'wrong') })).status).toBe(401);
     });
   });
 });

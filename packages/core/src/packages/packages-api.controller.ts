@@ -71,7 +71,11 @@ export class PackagesApiController {
   async show(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string) {
     const pkg = await this.findPackage(ctx, id);
     const tags = await this.tagNames([pkg.id]);
-    return packageJson(pkg, ctx.project, this.baseUrl, tags.get(pkg.id));
+    const json: Record<string, unknown> = packageJson(pkg, ctx.project, this.baseUrl, tags.get(pkg.id));
+    // The format's own details (a package of a format no longer enabled has none).
+    const details = this.formats.has(pkg.package_type) ? this.formats.get(pkg.package_type).packageDetails(pkg) : {};
+    for (const [key, value] of Object.entries(details)) if (!(key in json)) json[key] = value;
+    return json;
   }
 
   @Delete('projects/:id/packages/:package_id')

@@ -1,5 +1,6 @@
 import type { DynamicModule } from '@nestjs/common';
 import { FormatConfig } from '../config/stowage-config';
+import type { Package } from '../packages/package.entity';
 
 /** Options every format module's `register()` receives (its `formats.<name>` section). */
 export interface FormatModuleOptions<C extends FormatConfig = FormatConfig> {
@@ -27,6 +28,11 @@ export interface FormatPluginDefinition<C extends FormatConfig = FormatConfig> {
   duplicatesAllowedByDefault?: boolean;
   /** Request headers (lower-case) this format's clients send a token of any kind in, e.g. NuGet's X-NuGet-ApiKey. */
   credentialHeaders?: readonly string[];
+  /**
+   * Extra keys for the Packages API's package JSON (`GET /projects/:id/packages/:package_id`),
+   * e.g. `pypi_metadata`; they never replace the keys core renders.
+   */
+  packageDetails?: (pkg: Package) => Record<string, unknown>;
 }
 
 const FORMAT_PLUGIN = Symbol.for('stowage.format-plugin');
@@ -51,6 +57,7 @@ export function defineFormatPlugin<C extends FormatConfig = FormatConfig>(def: F
     normalizeVersion: def.normalizeVersion ?? ((v) => v),
     duplicatesAllowedByDefault: def.duplicatesAllowedByDefault ?? true,
     credentialHeaders: (def.credentialHeaders ?? []).map((h) => h.toLowerCase()),
+    packageDetails: def.packageDetails ?? (() => ({})),
     [FORMAT_PLUGIN]: true,
   };
 }
