@@ -71,8 +71,11 @@ export class PackagesConfig {
   @IsOptional() @IsString() @MinLength(1) storage_path?: string;
   @ValidateNested() @Type(() => ObjectStoreConfig)
   object_store: ObjectStoreConfig = new ObjectStoreConfig();
-  /** Hours an unreferenced blob is kept before its bytes are removed. */
-  @IntegerSetting({ min: 0 }) blob_grace_period_hours = 24;
+  /**
+   * Hours an unreferenced blob is kept before its bytes are removed; at least one, because an
+   * upload stores its blob before the file row that claims it is written.
+   */
+  @IntegerSetting({ min: 1 }) blob_grace_period_hours = 24;
 }
 
 export class JobsConfig {
