@@ -167,7 +167,15 @@ export class Replay {
     if (path.includes('/v1/files/') && !this.handedOut.has(path)) this.fail(ex, 'file URL was not handed out by upload_urls/download_urls/digest');
     headers['content-length'] = String(body.length);
 
-    const res = await send(this.o.server, ex.method, path, headers, body);
+    let res = await send(this.o.server, ex.method, path, headers, body);
+    // With object storage a download redirects to a presigned URL, which Conan's requests
+    // follows to the other host without the Authorization header.
+    const location = res.headers.location;
+    if (ex.method === 'GET' && res.status === 302 && ex.status === 200 && location && new URL(location, this.o.server).origin !== new URL(this.o.server).origin) {
+      const target = new URL(location);
+      const { authorization: _auth, ...rest } = headers;
+      res = await send(target.origin, 'GET', target.pathname + target.search, rest, Buffer.alloc(0));
+    }
     if (ex.method === 'PUT' && !body.length) this.checkProbe(ex, path, headers['x-checksum-sha1'] ?? headers['X-Checksum-Sha1'], res);
     else this.check(ex, res);
     if (ex.method === 'PUT' && body.length && res.status === 200) this.stored.set(path, hash('sha1', body));

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { objectStoreMode, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { genericFormat } from '../src';
 import {
   blobFiles,
@@ -41,8 +41,10 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
     if (work) await rm(work, { recursive: true, force: true });
   });
 
+  // With object storage, downloads redirect to presigned URLs: curl follows them with --location.
   const curl = async (args: string[]) => {
-    const { stdout } = await execFileAsync('curl', ['--silent', '--show-error', ...args], { encoding: 'buffer', maxBuffer: 64 << 20 });
+    const follow = objectStoreMode() && !args.includes('--location') ? ['--location'] : [];
+    const { stdout } = await execFileAsync('curl', ['--silent', '--show-error', ...follow, ...args], { encoding: 'buffer', maxBuffer: 64 << 20 });
     return stdout as Buffer;
   };
 
@@ -113,14 +115,20 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
       expect(res.status).toBe(200);
       expect(res.body.equals(big)).toBe(true);
       expect(res.headers['content-length']).toBe(String(big.length));
+      // With object storage the bytes come from a presigned URL, which must name the file the same way.
       expect(res.headers['content-type']).toBe('application/octet-stream');
-      expect(res.headers['x-checksum-sha256']).toBe(sha256(big));
-      expect(res.headers.etag).toBe(`"${sha256(big)}"`);
       expect(res.headers['content-disposition']).toBe(`attachment; filename="${file}"; filename*=UTF-8''${encodeURIComponent(file)}`);
       expect(res.headers['content-disposition']).toContain("filename*=UTF-8''my%2Bfile%401.tar.gz");
-      const lastModified = Date.parse(String(res.headers['last-modified']));
-      expect(Math.abs(lastModified - uploadedAt)).toBeLessThan(60_000);
       expect(res.headers['accept-ranges']).toBe('bytes');
+      // Stowage's own answer (the redirect, with object storage) carries the file's identity.
+      const own = res.redirect?.headers ?? res.headers;
+      expect(res.redirect?.status ?? 302).toBe(302);
+      expect(Boolean(res.redirect)).toBe(objectStoreMode());
+      expect(own['x-checksum-sha256']).toBe(sha256(big));
+      expect(own.etag).toBe(`"${sha256(big)}"`);
+      expect(own['content-disposition']).toBe(res.headers['content-disposition']);
+      const lastModified = Date.parse(String(own['last-modified']));
+      expect(Math.abs(lastModified - uploadedAt)).toBeLessThan(60_000);
     });
 
     it('HEAD has the same headers and no body', async () => {
@@ -129,7 +137,9 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
       expect(head.status).toBe(200);
       expect(head.body.length).toBe(0);
       for (const h of ['content-length', 'content-type', 'etag', 'last-modified', 'content-disposition', 'x-checksum-sha256']) {
-        expect([h, head.headers[h]]).toEqual([h, get.headers[h]]);
+        // With object storage the GET's own answer is the redirect (Content-Length 0); HEAD is answered by Stowage.
+        const expected = h === 'content-length' ? get.headers[h] : (get.redirect?.headers ?? get.headers)[h];
+        expect([h, head.headers[h]]).toEqual([h, expected]);
       }
     });
 
@@ -144,13 +154,15 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
       expect(miss.body.length).toBe(big.length);
     });
 
+    // With object storage the client sends Range again to the presigned URL. s3rver answers suffix
+    // ranges and `0-0` wrongly (S3 does not), so those two are checked on local storage only.
     it.each([
       ['bytes=100-199', 100, 199],
-      ['bytes=-500', big.length - 500, big.length - 1],
+      ...(objectStoreMode() ? [] : [['bytes=-500', big.length - 500, big.length - 1] as const]),
       ['bytes=3000000-', 3000000, big.length - 1],
-      ['bytes=0-0', 0, 0],
+      ...(objectStoreMode() ? [] : [['bytes=0-0', 0, 0] as const]),
       [`bytes=10-${big.length + 1000}`, 10, big.length - 1],
-    ])('Range %s → 206 with the right slice', async (range, start, end) => {
+    ] as (readonly [string, number, number])[])('Range %s → 206 with the right slice', async (range, start, end) => {
       const res = await http(s.url, { path: url(), token: dev.token, headers: { range } });
       expect(res.status).toBe(206);
       expect(res.headers['content-range']).toBe(`bytes ${start}-${end}/${big.length}`);
@@ -181,7 +193,7 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
     expect(res.status).toBe(200);
     expect(res.body.equals(one)).toBe(true);
     expect(res.headers['content-length']).toBe('1');
-    expect(res.headers['x-checksum-sha256']).toBe(sha256(one));
+    expect((res.redirect?.headers ?? res.headers)['x-checksum-sha256']).toBe(sha256(one));
     const suffix = await http(s.url, { path, token: dev.token, headers: { range: 'bytes=-1' } });
     expect(suffix.status).toBe(206);
     expect(suffix.headers['content-range']).toBe('bytes 0-0/1');
@@ -350,7 +362,9 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
         // Give the server time to start streaming into a temp file, then vanish.
         const started = Date.now();
         const wait = async () => {
-          while (!(sawTemp = (await tempFiles(s)).length > 0) && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+          // Object storage: the bytes stream into a multipart upload, not a temp file.
+          if (objectStoreMode()) await new Promise((r) => setTimeout(r, 300));
+          else while (!(sawTemp = (await tempFiles(s)).length > 0) && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
           req.destroy();
           resolve();
         };
@@ -359,7 +373,7 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
     });
     await serverGotBytes;
     // The server was mid-write when the client vanished: there was a partial file to clean up.
-    expect(sawTemp).toBe(true);
+    expect(sawTemp).toBe(!objectStoreMode());
     await eventually(async () => {
       expect(await tempFiles(s)).toEqual([]);
       expect(await blobFiles(s)).toEqual(blobsBefore);

@@ -4,7 +4,7 @@ import { readdir } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
-import type { TestServer } from '@stowage/testkit';
+import { storedBlobKeys, type TestServer } from '@stowage/testkit';
 
 export const execFileAsync = promisify(execFile);
 
@@ -14,6 +14,8 @@ export interface HttpResult {
   body: Buffer;
   text: string;
   json<T = any>(): T;
+  /** A GET answered with a redirect to object storage (followed, as curl --location would): that answer. */
+  redirect?: { status: number; headers: IncomingHttpHeaders };
 }
 
 export interface HttpOptions {
@@ -26,10 +28,28 @@ export interface HttpOptions {
   body?: Buffer | string;
   /** A body sent chunked (no Content-Length), one write per chunk. */
   chunks?: Buffer[];
+  /** false: do not follow a GET's redirect to object storage. */
+  follow?: boolean;
 }
 
-/** One real HTTP request to the listening server over node:http. */
-export function http(baseUrl: string, opts: HttpOptions): Promise<HttpResult> {
+/**
+ * One real HTTP request to the listening server over node:http. A GET answered with a 302 to
+ * another origin (a presigned object-storage URL) is followed like curl --location: Range
+ * and conditional headers are sent again, credentials are not.
+ */
+export async function http(baseUrl: string, opts: HttpOptions): Promise<HttpResult> {
+  const res = await request(baseUrl, opts);
+  const location = res.headers.location;
+  if (res.status !== 302 || !location || opts.follow === false || (opts.method ?? 'GET') !== 'GET') return res;
+  const target = new URL(location, baseUrl);
+  if (target.origin === new URL(baseUrl).origin) return res;
+  const keep = ['range', 'if-range', 'if-none-match', 'if-modified-since'];
+  const headers = Object.fromEntries(Object.entries(opts.headers ?? {}).filter(([k]) => keep.includes(k.toLowerCase())));
+  const next = await request(target.origin, { path: target.pathname + target.search, headers });
+  return { ...next, redirect: { status: res.status, headers: res.headers } };
+}
+
+function request(baseUrl: string, opts: HttpOptions): Promise<HttpResult> {
   const url = new URL(baseUrl);
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers['private-token'] = opts.token;
@@ -78,10 +98,12 @@ async function walk(dir: string): Promise<string[]> {
   return out;
 }
 
-/** Blob files under the storage dir (`ab/cd/<key>`), relative to it, temp files excluded. */
+/**
+ * Stored blobs (`ab/cd/<key>`): files under the storage dir (temp files excluded), or objects
+ * in the bucket when the tests run with object storage.
+ */
 export async function blobFiles(s: TestServer): Promise<string[]> {
-  const root = s.config.packages.storage_path!;
-  return (await walk(root)).map((p) => relative(root, p)).filter((p) => !p.startsWith('tmp/')).sort();
+  return storedBlobKeys(s);
 }
 
 /** Files in the store's temp directory (partial uploads). */

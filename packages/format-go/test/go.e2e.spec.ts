@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { promisify } from 'node:util';
-import { startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { objectStoreMode, startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { goFormat } from '../src';
 import { h1, h1GoMod } from './go-zip';
 
@@ -140,7 +140,10 @@ describe('go command against Stowage (postgres)', () => {
     tmp = await mkdtemp(join(tmpdir(), 'stowage-go-e2e-'));
     await mkdir(join(tmp, 'home'));
     const [server] = await Promise.all([
-      startTestServer({ formats: [goFormat], mode: 'postgres', listen: true }),
+      // With object storage (STOWAGE_TEST_OBJECT_STORE), downloads are proxied: go refuses a redirect
+      // from this https front to the test's plain-http s3rver ("redirected from secure URL to
+      // insecure URL"), as it would from any https proxy to an http bucket.
+      startTestServer({ formats: [goFormat], mode: 'postgres', listen: true, config: objectStoreMode() ? { packages: { object_store: { proxy_download: true } } } : {} }),
       run('openssl', [
         'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
         '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',

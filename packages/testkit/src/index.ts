@@ -2,3 +2,4 @@ export * from './services';
 export * from './test-api';
 export * from './test-server';
 export * from './embedded-snapshot';
+export { startTestObjectStore, type TestObjectStore } from './object-store';

@@ -1,10 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
+  type BlobStoreKind,
   createStowageApp,
   type EmbeddedDatabase,
+  FileStorage,
+  isListable,
   type FormatPlugin,
   JobQueue,
   type RawConfig,
@@ -15,8 +18,9 @@ import {
 } from '@stowage/core';
 import { localStorage } from '@stowage/storage-local';
 import { openTestEmbeddedDatabase } from './embedded-snapshot';
+import { startTestObjectStore, type TestObjectStore } from './object-store';
 import { clearRedisPrefix, createTestDatabase, TEST_REDIS_URL, type TestMode, uniqueName } from './services';
-import { TestApi } from './test-api';
+import { type InjectResult, TestApi } from './test-api';
 
 export interface TestServerOptions {
   /** Format plugins installed in the server (each enabled unless the config says otherwise). */
@@ -48,6 +52,8 @@ export interface TestServer {
   /** http://127.0.0.1:PORT when listening (also the server's external_url). */
   url: string;
   dataDir: string;
+  /** The s3rver this server stores its blobs in (STOWAGE_TEST_OBJECT_STORE=direct only). */
+  objectStore?: TestObjectStore;
   api: TestApi;
   rootToken: string;
   /** Waits for background jobs this server queued. */
@@ -70,6 +76,65 @@ function deepMerge(a: RawConfig, b: RawConfig): RawConfig {
   return out;
 }
 
+/**
+ * `STOWAGE_TEST_OBJECT_STORE=direct`: every test server stores its uploads in object storage
+ * (an s3rver of its own; direct_upload, no proxy_download, so downloads redirect to presigned
+ * URLs) unless the test configures `packages.object_store` itself.
+ */
+export function objectStoreMode(): boolean {
+  const v = process.env.STOWAGE_TEST_OBJECT_STORE ?? '';
+  if (v === '' || v === 'off') return false;
+  if (v === 'direct') return true;
+  throw new Error(`STOWAGE_TEST_OBJECT_STORE=${v}: only "direct" is supported`);
+}
+
+async function walkFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return [];
+    throw err;
+  });
+  const out: string[] = [];
+  for (const e of entries) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await walkFiles(p)));
+    else out.push(p);
+  }
+  return out;
+}
+
+/**
+ * The storage keys (`ab/cd/<uuid>`) of every blob stored, in the local directory (temp files
+ * excluded) and in object storage when configured: "nothing stored" checks that hold in both
+ * test runs (local disk and STOWAGE_TEST_OBJECT_STORE).
+ */
+export async function storedBlobKeys(server: TestServer): Promise<string[]> {
+  const storage = server.app.get(FileStorage);
+  const keys: string[] = [];
+  for (const kind of ['local', 'object'] as BlobStoreKind[]) {
+    const store = storage.storeIfConfigured(kind);
+    if (!store) continue;
+    if (isListable(store)) {
+      for await (const o of store.list()) keys.push(o.key);
+    } else if (kind === 'local' && server.config.packages.storage_path) {
+      const root = server.config.packages.storage_path;
+      keys.push(...(await walkFiles(root)).map((p) => relative(root, p)).filter((p) => !p.startsWith('tmp/')));
+    }
+  }
+  return keys.sort();
+}
+
+/**
+ * The bytes an injected download answered with, following its redirect to a presigned
+ * object-storage URL (STOWAGE_TEST_OBJECT_STORE) as a client would.
+ */
+export async function downloadedBytes(res: InjectResult): Promise<Buffer> {
+  const location = res.headers.location;
+  if (res.status !== 302 || typeof location !== 'string' || !/^https?:/.test(location)) return res.rawPayload;
+  const followed = await fetch(location);
+  if (!followed.ok) throw new Error(`GET ${location} → ${followed.status} ${await followed.text()}`);
+  return Buffer.from(await followed.arrayBuffer());
+}
+
 /** A real Stowage server for one test file: its own database, queues and storage directory. */
 export async function startTestServer(opts: TestServerOptions = {}): Promise<TestServer> {
   const mode = opts.mode ?? 'postgres';
@@ -90,6 +155,33 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     cleanups.push(() => db.close());
   }
 
+  const storages = [localStorage, ...(opts.storages ?? [])];
+  let objectStore: TestObjectStore | undefined;
+  // A test that configures object storage itself (`enabled` or a `connection`) keeps it; other
+  // object_store settings it gives (proxy_download: true) apply over the s3rver defaults.
+  const given = (((opts.config?.packages ?? {}) as RawConfig).object_store ?? {}) as RawConfig;
+  const ownObjectStore = 'enabled' in given || 'connection' in given;
+  if (objectStoreMode() && !ownObjectStore) {
+    try {
+      objectStore = await startTestObjectStore();
+    } catch (err) {
+      for (const c of cleanups.reverse()) await c().catch(() => undefined);
+      throw err;
+    }
+    const s3 = objectStore;
+    cleanups.push(() => s3.close());
+    raw.packages = {
+      object_store: {
+        enabled: true,
+        direct_upload: true,
+        proxy_download: false,
+        remote_directory: s3.bucket,
+        connection: s3.connection,
+      },
+    };
+    if (!storages.some((p) => p.name === s3.plugin.name)) storages.push(s3.plugin);
+  }
+
   const formats = opts.formats ?? [];
   const config = resolveConfig(deepMerge(raw, opts.config ?? {}), new Map(formats.map((f) => [f.name, f.config])));
   const rootToken = opts.rootToken === null ? '' : (opts.rootToken ?? `stwpat-root-${uniqueName('t')}`);
@@ -97,7 +189,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     createStowageApp({
       config,
       formats,
-      storages: [localStorage, ...(opts.storages ?? [])],
+      storages,
       processJobs: true,
       rootBootstrap: { rootToken: o.rootToken ?? undefined, announce: o.announce ?? (() => undefined) },
       embedded,
@@ -125,6 +217,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     mode,
     url,
     dataDir,
+    objectStore,
     api: new TestApi(app, rootToken),
     rootToken,
     drainJobs: () => server.app.get(JobQueue).drain(),

@@ -20,8 +20,12 @@ export interface BlobStore {
   stat(key: string): Promise<{ size: number } | null>;
   /** Removes the key; absent keys are not an error. */
   delete(key: string): Promise<void>;
-  /** Object stores: a short-lived URL a client may GET the bytes from directly. */
-  presignedGetUrl?(key: string, opts: { expiresInSeconds: number; fileName: string; contentType: string }): Promise<string>;
+  /**
+   * Object stores: a short-lived URL a client may GET the bytes from directly, answered with
+   * this Content-Type and Content-Disposition (`disposition`, the whole header; an attachment
+   * named `fileName` when absent).
+   */
+  presignedGetUrl?(key: string, opts: { expiresInSeconds: number; fileName: string; contentType: string; disposition?: string }): Promise<string>;
   /** Resolves when the store is usable (readiness probe). */
   check(): Promise<void>;
 }
