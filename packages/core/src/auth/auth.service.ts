@@ -42,7 +42,15 @@ export class AuthService {
     const rejected: Authentication = { principal: ANONYMOUS, rejected: true, source: credential.source };
     if (!credential.secret || credential.secret.length > 512) return rejected;
 
-    const token = await this.ds.getRepository(Token).findOneBy({ digest: digestTokenSecret(credential.secret) });
+    // The token and its user in one query: this runs on every authenticated request.
+    const token = (await this.ds
+      .getRepository(Token)
+      .createQueryBuilder('t')
+      .leftJoinAndMapOne('t.userRow', User, 'u', 'u.id = t.user_id')
+      .where('t.digest = :digest', { digest: digestTokenSecret(credential.secret) })
+      .getOne()) as (Token & { userRow?: User | null }) | null;
+    const user = token?.userRow ?? null;
+    if (token) delete token.userRow;
     if (!token || (credential.kind && credential.kind !== token.kind)) return rejected;
     const now = Date.now();
     if (!live(token, now)) return rejected;
@@ -53,7 +61,6 @@ export class AuthService {
     this.touch(token, now);
 
     if (token.kind === 'deploy') return { principal: { kind: 'deploy', token }, rejected: false, source: credential.source };
-    const user = token.user_id === null ? null : await this.ds.getRepository(User).findOneBy({ id: token.user_id });
     if (!user || user.state !== 'active') return rejected;
     const kind = token.kind === 'job' ? 'job' : 'user';
     return { principal: { kind, user, token }, rejected: false, source: credential.source };

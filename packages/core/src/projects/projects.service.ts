@@ -23,14 +23,16 @@ export class ProjectsService {
   async findProject(idOrPath: string): Promise<ProjectContext | null> {
     const key = byIdOrPath(idOrPath);
     if (!key) return null;
-    const qb = this.ds.getRepository(Project).createQueryBuilder('p');
-    const project = await ('id' in key
+    // Every package request starts here: one query for the project and its namespace.
+    const qb = this.ds.getRepository(Project).createQueryBuilder('p').innerJoinAndMapOne('p.namespaceRow', Namespace, 'n', 'n.id = p.namespace_id');
+    const row = (await ('id' in key
       ? qb.where('p.id = :id', { id: key.id })
       : qb.where('lower(p.full_path) = lower(:path)', { path: key.path })
-    ).getOne();
-    if (!project) return null;
-    const namespace = await this.ds.getRepository(Namespace).findOneByOrFail({ id: project.namespace_id });
-    return { project, namespace };
+    ).getOne()) as (Project & { namespaceRow?: Namespace }) | null;
+    if (!row?.namespaceRow) return null;
+    const namespace = row.namespaceRow;
+    delete row.namespaceRow;
+    return { project: row, namespace };
   }
 
   async findProjectById(id: number): Promise<ProjectContext | null> {
