@@ -15,19 +15,15 @@
 //  3. One --size-mb file is uploaded and migrated, then downloaded through the server
 //     (proxy_download: true; the server's peak RSS is sampled) and straight from s3rver via
 //     a presigned URL; both hashed as they arrive.
-import { fork, spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { request } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { Readable } from 'node:stream';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+import { apiCaller, atExit, benchToken, freePort, generatedBody, MAIN, MiB, requireBuild, root, rssMb, rssSampler, runBench, runStowage, serverEnv, spawnChild, testServicesEnv, track, waitReady } from './lib/harness.mjs';
+import { get, inParallel } from './lib/measure.cjs';
 
 if (process.argv[2] === '--s3rver-child') {
   // The forked s3rver: serves until its parent kills it.
@@ -38,146 +34,32 @@ if (process.argv[2] === '--s3rver-child') {
   await new Promise(() => undefined);
 }
 
-const MAIN = join(root, 'apps/server/dist/main.js');
 const args = process.argv.slice(2);
 const arg = (name, dflt) => Number(args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? dflt);
 const FILES = arg('files', 1000);
 const SIZE_MB = arg('size-mb', 1024);
-const MiB = 1024 * 1024;
 const BIG = SIZE_MB * MiB;
 
-for (const f of [MAIN, join(root, 'packages/storage-s3/dist/index.js'), join(root, 'apps/server/dist/packages-commands.js')]) {
-  if (!existsSync(f)) {
-    console.error(`${f} is missing: build first (tsc -b)`);
-    process.exit(1);
-  }
-}
-
-const cleanups = [];
-const children = new Set();
-async function cleanup() {
-  for (const c of children) {
-    if (c.exitCode !== null || c.signalCode !== null) continue;
-    c.kill('SIGKILL');
-    await new Promise((r) => c.once('exit', r));
-  }
-  for (const c of cleanups.reverse()) await c().catch((e) => console.error(`cleanup: ${e.message}`));
-}
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-function call(base, method, path, { token, body, headers = {} } = {}) {
-  return new Promise((res, rej) => {
-    const req = request(`${base}${path}`, { method, headers: { ...(token ? { 'private-token': token } : {}), ...headers } }, (r) => {
-      const chunks = [];
-      r.on('data', (c) => chunks.push(c));
-      r.on('end', () => res({ status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks).toString() }));
-      r.on('error', rej);
-    });
-    req.on('error', rej);
-    if (body instanceof Readable) body.pipe(req);
-    else req.end(body);
-  });
-}
-
-/** GETs a URL, hashing and counting the body as it arrives. */
-function fetchHashed(url, headers = {}) {
-  return new Promise((res, rej) => {
-    const t = process.hrtime.bigint();
-    const req = request(url, { headers }, (r) => {
-      const hash = createHash('sha256');
-      let bytes = 0;
-      r.on('data', (c) => {
-        bytes += c.length;
-        hash.update(c);
-      });
-      r.on('end', () => res({ status: r.statusCode, headers: r.headers, bytes, sha: hash.digest('hex'), s: Number(process.hrtime.bigint() - t) / 1e9 }));
-      r.on('error', rej);
-    });
-    req.on('error', rej);
-    req.end();
-  });
-}
-
-function generatedBody(size, hash) {
-  const block = randomBytes(MiB);
-  let sent = 0;
-  let index = 0;
-  return new Readable({
-    highWaterMark: 4 * MiB,
-    read() {
-      if (sent >= size) return this.push(null);
-      const n = Math.min(MiB, size - sent);
-      const chunk = Buffer.from(block.subarray(0, n));
-      chunk.writeUInt32BE(index++, 0);
-      sent += n;
-      hash.update(chunk);
-      this.push(chunk);
-    },
-  });
-}
-
-async function rssMb(pid) {
-  const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)[1]) / 1024;
-}
-
-function run(argv, env, cwd) {
-  return new Promise((res, rej) => {
-    const child = spawn(process.execPath, [MAIN, ...argv], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c) => (out += c));
-    child.stderr.on('data', (c) => (err += c));
-    child.once('error', rej);
-    child.once('exit', (code) => {
-      children.delete(child);
-      res({ code, out, err });
-    });
-  });
-}
+requireBuild([MAIN, join(root, 'packages/storage-s3/dist/index.js'), join(root, 'apps/server/dist/packages-commands.js')]);
 
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-bench-s3-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  atExit(() => rm(dir, { recursive: true, force: true }));
   const s3req = createRequire(join(root, 'packages/storage-s3/package.json'));
-  const s3child = fork(fileURLToPath(import.meta.url), ['--s3rver-child', join(dir, 's3')], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
-  children.add(s3child);
+  const s3child = track(fork(fileURLToPath(import.meta.url), ['--s3rver-child', join(dir, 's3')], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
   const { port: s3port } = await new Promise((res, rej) => {
     s3child.once('message', res);
     s3child.once('exit', (code) => rej(new Error(`s3rver exited with ${code}`)));
   });
   const endpoint = `http://127.0.0.1:${s3port}`;
 
-  const testkit = createRequire(join(root, 'packages/testkit/package.json'))('./dist/services.js');
-  const db = await testkit.createTestDatabase();
-  cleanups.push(db.drop);
-  const prefix = testkit.uniqueName('stowage-bench');
-  cleanups.push(() => testkit.clearRedisPrefix(prefix));
+  const services = await testServicesEnv();
 
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const token = `bench-${randomBytes(16).toString('hex')}`;
-  const env = {
-    ...process.env,
-    STOWAGE_SERVER__PORT: String(port),
-    STOWAGE_SERVER__HOST: '127.0.0.1',
-    STOWAGE_ROOT_TOKEN: token,
-    STOWAGE_LOG__LEVEL: 'warn',
-    STOWAGE_DATABASE__URL: db.url,
-    STOWAGE_REDIS__URL: testkit.TEST_REDIS_URL,
-    STOWAGE_REDIS__PREFIX: prefix,
+  const token = benchToken();
+  const env = serverEnv(port, token, {
+    ...services,
     STOWAGE_PACKAGES__OBJECT_STORE__ENABLED: 'true',
     STOWAGE_PACKAGES__OBJECT_STORE__DIRECT_UPLOAD: 'false',
     STOWAGE_PACKAGES__OBJECT_STORE__BACKGROUND_UPLOAD: 'false',
@@ -188,72 +70,58 @@ async function main() {
     STOWAGE_PACKAGES__OBJECT_STORE__CONNECTION__AWS_ACCESS_KEY_ID: 'S3RVER',
     STOWAGE_PACKAGES__OBJECT_STORE__CONNECTION__AWS_SECRET_ACCESS_KEY: 'S3RVER',
     STOWAGE_PACKAGES__OBJECT_STORE__CONNECTION__REGION: 'us-east-1',
-  };
-  delete env.STOWAGE_CONFIG;
+  });
 
-  const server = spawn(process.execPath, [MAIN, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.add(server);
-  const started = Date.now();
-  for (;;) {
-    if (server.exitCode !== null) throw new Error(`the server exited with ${server.exitCode} before it was ready`);
-    const ok = await call(base, 'GET', '/-/readiness').then((r) => r.status === 200, () => false);
-    if (ok) break;
-    if (Date.now() - started > 120_000) throw new Error('the server was not ready after 120 s');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const server = spawnChild(process.execPath, [MAIN, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitReady(server, `${base}/-/readiness`);
+  const call = apiCaller(base, token);
 
-  const project = await call(base, 'POST', '/api/v4/projects', { token, headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', path: 'bench' }) });
+  const project = await call('POST', '/api/v4/projects', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', path: 'bench' }) });
   if (project.status !== 201) throw new Error(`create project: ${project.status} ${project.body}`);
   const fileUrl = (v, name) => `/api/v4/projects/${JSON.parse(project.body).id}/packages/generic/bench/${v}/${name}`;
 
   // 1. Mixed files onto local disk.
   const sizeOf = (i) => (i % 100 === 0 ? 5 * MiB : i % 10 === 0 ? 512 * 1024 : 4096 + ((i * 7919) % (60 * 1024)));
   let total = 0;
-  let next = 0;
   let t = Date.now();
-  await Promise.all(
-    Array.from({ length: 8 }, async () => {
-      while (next < FILES) {
-        const i = next++;
-        const body = randomBytes(sizeOf(i));
-        total += body.length;
-        const r = await call(base, 'PUT', fileUrl(`1.0.${i}`, `f${i}.bin`), { token, body });
-        if (r.status !== 201) throw new Error(`upload ${i}: ${r.status} ${r.body}`);
-      }
-    }),
-  );
+  await inParallel(8, { count: FILES }, async (i) => {
+    const body = randomBytes(sizeOf(i));
+    total += body.length;
+    const r = await call('PUT', fileUrl(`1.0.${i}`, `f${i}.bin`), { body });
+    if (r.status !== 201) throw new Error(`upload ${i}: ${r.status} ${r.body}`);
+  });
   console.log(`uploaded ${FILES} files, ${(total / 1e6).toFixed(1)} MB, to local disk in ${((Date.now() - t) / 1000).toFixed(1)} s`);
 
   // 2. The migration, as its own process.
   t = Date.now();
-  const m = await run(['packages', 'migrate', '--batch', '100'], env, dir);
+  const m = await runStowage(['packages', 'migrate', '--batch', '100'], { env, cwd: dir });
   const migrateS = (Date.now() - t) / 1000;
   if (m.code !== 0) throw new Error(`migrate exited with ${m.code}: ${m.out}${m.err}`);
   if (!m.out.includes(`moved: ${FILES}\n`)) throw new Error(`unexpected migrate summary:\n${m.out}`);
   console.log(m.out.trim().replace(/^/gm, '  '));
   console.log(`migrate: ${FILES} files in ${migrateS.toFixed(1)} s = ${(FILES / migrateS).toFixed(0)} files/s, ${(total / 1e6 / migrateS).toFixed(1)} MB/s (process start included)`);
-  const v = await run(['packages', 'verify'], env, dir);
+  const v = await runStowage(['packages', 'verify'], { env, cwd: dir });
   if (v.code !== 0) throw new Error(`verify exited with ${v.code}: ${v.out}`);
   console.log(`verify: clean (${v.out.split('\n')[0]})`);
 
   // 3. One big file: migrated, then downloaded through the server and straight from S3.
   const sent = createHash('sha256');
   t = Date.now();
-  const up = await call(base, 'PUT', fileUrl('2.0.0', 'big.bin'), { token, body: generatedBody(BIG, sent), headers: { 'content-length': String(BIG) } });
+  const up = await call('PUT', fileUrl('2.0.0', 'big.bin'), { body: generatedBody(BIG, sent), headers: { 'content-length': String(BIG) } });
   if (up.status !== 201) throw new Error(`big upload: ${up.status} ${up.body}`);
   const sha = sent.digest('hex');
   console.log(`uploaded ${SIZE_MB} MiB to local disk in ${((Date.now() - t) / 1000).toFixed(1)} s`);
   t = Date.now();
-  const m2 = await run(['packages', 'migrate'], env, dir);
+  const m2 = await runStowage(['packages', 'migrate'], { env, cwd: dir });
   if (m2.code !== 0 || !m2.out.includes('moved: 1\n')) throw new Error(`big migrate: ${m2.code} ${m2.out}${m2.err}`);
   const bigMoveS = (Date.now() - t) / 1000;
   console.log(`migrate ${SIZE_MB} MiB: ${bigMoveS.toFixed(1)} s = ${(BIG / 1e6 / bigMoveS).toFixed(1)} MB/s (copy + read-back verify)`);
 
   const baseline = await rssMb(server.pid);
-  let peak = baseline;
-  const timer = setInterval(() => void rssMb(server.pid).then((mb) => (peak = Math.max(peak, mb)), () => undefined), 100);
-  const proxied = await fetchHashed(`${base}${fileUrl('2.0.0', 'big.bin')}`, { 'private-token': token });
-  clearInterval(timer);
+  const rss = rssSampler(server.pid, 'download');
+  const proxied = await get(`${base}${fileUrl('2.0.0', 'big.bin')}`, { headers: { 'private-token': token }, hash: true });
+  rss.stop();
+  const peak = Math.max(baseline, rss.peaks.download ?? 0);
   if (proxied.status !== 200 || proxied.sha !== sha) throw new Error(`proxied download: ${proxied.status}, sha ${proxied.sha === sha ? 'ok' : 'WRONG'}`);
   const rate = (d) => `${(d.bytes / 1e6 / d.s).toFixed(0)} MB/s (${d.s.toFixed(1)} s)`;
   console.log(`download ${SIZE_MB} MiB through proxy_download: ${rate(proxied)}; server RSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} MB`);
@@ -268,16 +136,10 @@ async function main() {
     throw err;
   }
   const url = await store.presignedGetUrl(key, { expiresInSeconds: 300, fileName: 'big.bin', contentType: 'application/octet-stream' });
-  const direct = await fetchHashed(url);
+  const direct = await get(url, { hash: true });
   store.destroy();
   if (direct.status !== 200 || direct.sha !== sha) throw new Error(`direct download: ${direct.status}`);
   console.log(`download ${SIZE_MB} MiB straight from s3rver (presigned): ${rate(direct)}`);
 }
 
-main()
-  .then(cleanup, async (err) => {
-    console.error(err.stack ?? err);
-    await cleanup();
-    process.exitCode = 1;
-  })
-  .then(() => process.exit(process.exitCode ?? 0));
+await runBench(main);

@@ -1,7 +1,8 @@
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { startTestServer, type TestServer } from '@stowage/testkit';
 import { goFormat } from '../../packages/format-go/src';
 import { moduleZip } from '../../packages/format-go/test/go-zip';
+import { get, latencies } from '../lib/measure.cjs';
 
 // What the go command's reads cost against a module with many versions, next to the cost of
 // the misses it probes (`example.com/a/b/@v/list` before `example.com/a/@v/list`), and how
@@ -10,12 +11,6 @@ import { moduleZip } from '../../packages/format-go/test/go-zip';
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 300);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 300);
 const MODULE = 'example.com/bench/lib';
-
-function stats(ms: number[]) {
-  const s = [...ms].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))].toFixed(2);
-  return `p50 ${at(0.5)} ms  p95 ${at(0.95)} ms  max ${s[s.length - 1].toFixed(2)} ms`;
-}
 
 describe(`go proxy reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
   let s: TestServer;
@@ -53,19 +48,12 @@ describe(`go proxy reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
       let bytes = 0;
       for (let i = 0; i < ROUNDS; i++) {
         const start = performance.now();
-        const r = await new Promise<{ status: number; bytes: number }>((resolve, reject) => {
-          request(`${base}/${path}`, { agent, headers }, (res) => {
-            let n = 0;
-            res.on('data', (c: Buffer) => (n += c.length)).on('end', () => resolve({ status: res.statusCode!, bytes: n }));
-          })
-            .on('error', reject)
-            .end();
-        });
+        const r = await get(`${base}/${path}`, { agent, headers });
         ms.push(performance.now() - start);
         if (r.status !== want) throw new Error(`${label}: ${r.status}`);
         bytes = r.bytes;
       }
-      lines.push(`${label.padEnd(34)} ${String(bytes).padStart(7)} B  ${stats(ms)}`);
+      lines.push(`${label.padEnd(34)} ${String(bytes).padStart(7)} B  ${latencies(ms, { quantiles: [0.5, 0.95], digits: 2 })}`);
     };
     await timed(`@v/list (${VERSIONS} versions)`, `${MODULE}/@v/list`, 200);
     await timed(`@latest (${VERSIONS} versions)`, `${MODULE}/@latest`, 200);

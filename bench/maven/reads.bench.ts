@@ -1,7 +1,7 @@
-import { Agent, request } from 'node:http';
 import { PackageService } from '@stowage/core';
 import { startTestServer, type TestServer } from '@stowage/testkit';
 import { mavenFormat } from '../../packages/format-maven/src';
+import { latencies, round, type RoundCase } from '../lib/measure.cjs';
 
 // What Maven's reads cost at 20 concurrent clients: (a) 404 probes of unknown artifacts (most
 // of a multi-repository build's traffic), (b) downloads of a small existing jar, (c) the
@@ -13,48 +13,8 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 2000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 
-function get(agent: Agent, url: string, headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent, headers }, (res) => {
-      res.on('data', () => undefined).on('end', () => resolve(res.statusCode!));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-interface Case {
-  label: string;
-  url: (i: number) => string;
-  want: number;
-  ms: number[];
-  seconds: number;
-}
-
-/** REQUESTS requests of one case from CLIENTS concurrent clients; latencies and wall time are added to the case. */
-async function round(c: Case, requests: number, headers: Record<string, string>) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-  let next = 0;
-  const worker = async () => {
-    while (next < requests) {
-      const i = next++;
-      const t = performance.now();
-      const status = await get(agent, c.url(i), headers);
-      c.ms.push(performance.now() - t);
-      if (status !== c.want) throw new Error(`${c.label}: got ${status}, wanted ${c.want}`);
-    }
-  };
-  for (let i = 0; i < CLIENTS; i++) await get(agent, c.url(i), headers); // open sockets, warm caches
-  const start = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, worker));
-  c.seconds += (performance.now() - start) / 1000;
-  agent.destroy();
-}
-
-function report(c: Case): string {
-  const s = [...c.ms].sort((a, b) => a - b);
-  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))].toFixed(1);
-  return `${c.label.padEnd(50)} ${(s.length / c.seconds).toFixed(0).padStart(6)} req/s  p50 ${at(0.5)} ms  p99 ${at(0.99)} ms  max ${s[s.length - 1].toFixed(1)} ms`;
+function report(c: RoundCase): string {
+  return `${c.label.padEnd(50)} ${(c.ms.length / c.seconds).toFixed(0).padStart(6)} req/s  ${latencies(c.ms)}`;
 }
 
 describe(`maven reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
@@ -87,7 +47,7 @@ describe(`maven reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
     const meta = await s.api.inject({ url: `${path}/bench/lib/many/maven-metadata.xml`, token: user.token });
     if (meta.status !== 200) throw new Error(`metadata: ${meta.status}`);
 
-    const cases: Case[] = [
+    const cases: RoundCase[] = [
       ['baseline: GET /-/liveness (no auth, no DB)', () => `${s.url}/-/liveness`, 200],
       ['(a) 404: unknown artifact .pom', (i: number) => `${s.url}${path}/org/probe/a${i}/1.0/a${i}-1.0.pom`, 404],
       ['(a) 404: unknown artifact maven-metadata.xml', (i: number) => `${s.url}${path}/org/probe/a${i}/maven-metadata.xml`, 404],
@@ -96,9 +56,9 @@ describe(`maven reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
       ['(b) small jar .sha1', () => `${s.url}${path}/bench/lib/small/1.0/small-1.0.jar.sha1`, 200],
       [`(c) maven-metadata.xml, ${VERSIONS} versions (${(meta.rawPayload.length / 1024).toFixed(0)} KiB)`, () => `${s.url}${path}/bench/lib/many/maven-metadata.xml`, 200],
       ['(c) same document, group endpoint', () => `${s.url}/api/v4/groups/${group.id}/-/packages/maven/bench/lib/many/maven-metadata.xml`, 200],
-    ].map(([label, url, want]) => ({ label, url, want, ms: [], seconds: 0 }) as Case);
+    ].map(([label, url, want]) => ({ label, url, want, ms: [], seconds: 0 }) as RoundCase);
     // Interleaved rounds, so that load from elsewhere on the machine falls on every case alike.
-    for (let r = 0; r < ROUNDS; r++) for (const c of cases) await round(c, Math.ceil(REQUESTS / ROUNDS), headers);
+    for (let r = 0; r < ROUNDS; r++) for (const c of cases) await round(c, { clients: CLIENTS, requests: Math.ceil(REQUESTS / ROUNDS), headers });
     const lines = cases.map(report);
     console.log(
       `maven reads bench (${s.mode}, ${CLIENTS} concurrent keep-alive clients, ${REQUESTS} requests per case in ${ROUNDS} interleaved rounds, private project, PAT, pool ${process.env.BENCH_POOL ?? 10}; seeded ${VERSIONS} versions in ${seeded.toFixed(0)} ms)\n${lines.join('\n')}`,

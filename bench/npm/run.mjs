@@ -13,22 +13,19 @@
 // Verdaccio written straight into its storage (publishing 3,000 versions one by one
 // would take it far longer than the measurement itself). Requests send
 // `Accept-Encoding: gzip` as npm does; the load generator shares the machine's cores.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
-import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
+import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { atExit, benchToken, freePort, MAIN, requireBuild, root, runBench, serverEnv, spawnChild, stopChild, testServicesEnv, waitReady } from '../lib/harness.mjs';
+import { call as send, inParallel, quantile } from '../lib/measure.cjs';
 
 const run = promisify(execFile);
-const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
-const MAIN = join(root, 'apps/server/dist/main.js');
 const args = process.argv.slice(2);
 const flag = (name, fallback) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? fallback;
 const postgres = args.includes('--postgres');
@@ -40,66 +37,18 @@ const CONCURRENCY = Number(flag('concurrency', 10));
 const BIG = '@bench/big';
 const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
 
-if (!existsSync(MAIN)) {
-  console.error(`${MAIN} is missing: build first (tsc -b)`);
-  process.exit(1);
-}
-
-const cleanups = [];
-const children = [];
-async function cleanup() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('exit', r));
-    }
-  }
-  for (const c of cleanups.reverse()) await c().catch((e) => console.error(`cleanup: ${e.message}`));
-}
-process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
-
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
+requireBuild();
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY * 2 });
 
-function call(url, { method = 'GET', headers = {}, body } = {}) {
-  return new Promise((res, rej) => {
-    const req = request(url, { method, headers, agent }, (r) => {
-      const chunks = [];
-      r.on('data', (c) => chunks.push(c));
-      r.on('end', () => res({ status: r.statusCode, headers: r.headers, body: Buffer.concat(chunks) }));
-      r.on('error', rej);
-    });
-    req.on('error', rej);
-    req.end(body);
-  });
-}
+atExit(async () => agent.destroy());
+
+const call = (url, opts = {}) => send(url, { ...opts, agent });
 
 async function mustCall(url, opts, what) {
   const r = await call(url, opts);
   if (r.status >= 300) throw new Error(`${what}: ${r.status} ${r.body.toString().slice(0, 300)}`);
   return r;
-}
-
-async function waitFor(url) {
-  for (let i = 0; i < 600; i++) {
-    try {
-      await call(url);
-      return;
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error(`${url} never answered`);
 }
 
 // ---- fixtures --------------------------------------------------------------------------
@@ -180,46 +129,20 @@ function publishBody(f, fileName) {
   });
 }
 
-async function inParallel(items, limit, work) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: limit }, async () => {
-      while (next < items.length) await work(items[next++]);
-    }),
-  );
-}
-
 // ---- servers ---------------------------------------------------------------------------
 
 async function startStowage(dir, fixtures) {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
-  const token = `bench-${randomBytes(16).toString('hex')}`;
-  const env = {
-    ...process.env,
-    STOWAGE_SERVER__PORT: String(port),
-    STOWAGE_SERVER__HOST: '127.0.0.1',
-    STOWAGE_SERVER__EXTERNAL_URL: base,
-    STOWAGE_ROOT_TOKEN: token,
-    STOWAGE_LOG__LEVEL: 'warn',
-  };
-  delete env.STOWAGE_CONFIG;
-  if (postgres) {
-    const testkit = createRequire(join(root, 'packages/testkit/package.json'))('./dist/services.js');
-    const db = await testkit.createTestDatabase();
-    cleanups.push(db.drop);
-    const prefix = testkit.uniqueName('stowage-bench');
-    cleanups.push(() => testkit.clearRedisPrefix(prefix));
-    Object.assign(env, { STOWAGE_DATABASE__URL: db.url, STOWAGE_REDIS__URL: testkit.TEST_REDIS_URL, STOWAGE_REDIS__PREFIX: prefix });
-  }
+  const token = benchToken();
+  const env = serverEnv(port, token, { STOWAGE_SERVER__EXTERNAL_URL: base, ...(postgres ? await testServicesEnv() : {}) });
   // The npm format loads as a plugin unless the server already ships it.
   const builtin = await import(join(root, 'apps/server/dist/plugins.js'));
   const shipsNpm = builtin.BUILTIN_FORMATS.some((f) => f.name === 'npm');
   const config = join(dir, 'stowage.yml');
   await writeFile(config, `data_dir: ${JSON.stringify(join(dir, 'data'))}\nplugins: [${shipsNpm ? '' : "'@stowage/format-npm'"}]\n`);
-  const server = spawn(process.execPath, [MAIN, '--config', config, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(server);
-  await waitFor(`${base}/-/readiness`);
+  const server = spawnChild(process.execPath, [MAIN, '--config', config, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitReady(server, `${base}/-/readiness`);
 
   const admin = { 'private-token': token, 'content-type': 'application/json' };
   const group = JSON.parse((await mustCall(`${base}/api/v4/groups`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'bench', path: 'bench', visibility: 'public' }) }, 'create group')).body);
@@ -228,16 +151,19 @@ async function startStowage(dir, fixtures) {
   );
   const registry = `${base}/api/v4/projects/${project.id}/packages/npm/`;
   const started = Date.now();
-  await inParallel([...fixtures.small, ...fixtures.big], 4, (f) =>
-    mustCall(`${registry}${f.manifest.name.replace('/', '%2f')}`, {
+  const all = [...fixtures.small, ...fixtures.big];
+  await inParallel(4, { count: all.length }, (i) => {
+    const f = all[i];
+    return mustCall(`${registry}${f.manifest.name.replace('/', '%2f')}`, {
       method: 'PUT',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'npm-command': 'publish' },
       body: publishBody(f, `${f.manifest.name}-${f.manifest.version}.tgz`),
-    }, `publish ${f.manifest.name}@${f.manifest.version}`),
-  );
+    }, `publish ${f.manifest.name}@${f.manifest.version}`);
+  });
   console.log(`stowage: published ${fixtures.big.length + fixtures.small.length} versions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return {
     name: 'Stowage',
+    server,
     registry,
     packument: (name) => `${registry}${name.replace('/', '%2f')}`,
     tarball: (f) => `${registry}${f.manifest.name}/-/${f.manifest.name}-${f.manifest.version}.tgz`,
@@ -304,11 +230,11 @@ async function startVerdaccio(dir, fixtures) {
       '',
     ].join('\n'),
   );
-  const server = spawn(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
-  children.push(server);
-  await waitFor(`${base}/-/ping`);
+  const server = spawnChild(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  await waitReady(server, `${base}/-/ping`);
   return {
     name: 'Verdaccio',
+    server,
     registry: `${base}/`,
     packument: (name) => `${base}/${name.replace('/', '%2f')}`,
     tarball: (f) => `${base}/${f.manifest.name}/-/${f.manifest.name.split('/').pop()}-${f.manifest.version}.tgz`,
@@ -321,22 +247,14 @@ async function startVerdaccio(dir, fixtures) {
 async function load(urls, headers) {
   const latencies = [];
   let errors = 0;
-  let i = 0;
-  const end = Date.now() + SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (Date.now() < end) {
-        const url = urls[i++ % urls.length];
-        const t = process.hrtime.bigint();
-        const r = await call(url, { headers }).catch(() => ({ status: 0 }));
-        latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
-        if (r.status !== 200) errors++;
-      }
-    }),
-  );
-  latencies.sort((a, b) => a - b);
-  const p = (q) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
-  return { rps: latencies.length / SECONDS, p50: p(0.5), p99: p(0.99), errors };
+  await inParallel(CONCURRENCY, { until: Date.now() + SECONDS * 1000 }, async (i) => {
+    const url = urls[i % urls.length];
+    const t = process.hrtime.bigint();
+    const r = await call(url, { headers }).catch(() => ({ status: 0 }));
+    latencies.push(Number(process.hrtime.bigint() - t) / 1e6);
+    if (r.status !== 200) errors++;
+  });
+  return { rps: latencies.length / SECONDS, p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), errors };
 }
 
 async function coldInstall(target, small, dir) {
@@ -397,24 +315,16 @@ function report(results) {
 
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-npm-bench-'));
-  cleanups.push(() => rm(dir, { recursive: true, force: true }));
+  atExit(() => rm(dir, { recursive: true, force: true }));
   const fixtures = generate();
   const results = [];
   for (const start of [startStowage, startVerdaccio]) {
     const sub = await mkdtemp(join(dir, 'srv-'));
     const target = await start(sub, fixtures);
     results.push({ name: target.name, ...(await measure(target, fixtures, sub)) });
-    const child = children.pop();
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await stopChild(target.server);
   }
   report(results);
 }
 
-main()
-  .then(cleanup, async (err) => {
-    console.error(err);
-    await cleanup();
-    process.exitCode = 1;
-  })
-  .finally(() => agent.destroy());
+await runBench(main);

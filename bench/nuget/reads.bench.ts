@@ -1,7 +1,7 @@
-import { Agent, request } from 'node:http';
 import { PackageService } from '@stowage/core';
 import { startTestServer, type TestServer } from '@stowage/testkit';
 import { nugetFormat } from '../../packages/format-nuget/src';
+import { get, latencies, quantile, round, type RoundCase } from '../lib/measure.cjs';
 
 // What NuGet's reads of a package with 3,000 versions cost at 10 concurrent clients: the
 // registration index (paged above registration_page_size: only page bounds and @id links),
@@ -14,52 +14,8 @@ const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const VERSIONS = Number(process.env.BENCH_VERSIONS ?? 3000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
 
-function get(agent: Agent | undefined, url: string, headers: Record<string, string>): Promise<{ status: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent, headers }, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => (bytes += c.length)).on('end', () => resolve({ status: res.statusCode!, bytes }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-interface Case {
-  label: string;
-  url: string;
-  want: number;
-  ms: number[];
-  seconds: number;
-}
-
-async function round(c: Case, requests: number, headers: Record<string, string>) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-  let next = 0;
-  const worker = async () => {
-    while (next < requests) {
-      next++;
-      const t = performance.now();
-      const { status } = await get(agent, c.url, headers);
-      c.ms.push(performance.now() - t);
-      if (status !== c.want) throw new Error(`${c.label}: got ${status}`);
-    }
-  };
-  for (let i = 0; i < CLIENTS; i++) await get(agent, c.url, headers); // open sockets, warm caches
-  const start = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, worker));
-  c.seconds += (performance.now() - start) / 1000;
-  agent.destroy();
-}
-
-const quantile = (ms: number[], q: number) => {
-  const s = [...ms].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-
-function report(c: Case): string {
-  const s = [...c.ms].sort((a, b) => a - b);
-  return `${c.label.padEnd(58)} ${(s.length / c.seconds).toFixed(0).padStart(6)} req/s  p50 ${quantile(s, 0.5).toFixed(1)} ms  p99 ${quantile(s, 0.99).toFixed(1)} ms  max ${s[s.length - 1].toFixed(1)} ms`;
+function report(c: RoundCase): string {
+  return `${c.label.padEnd(58)} ${(c.ms.length / c.seconds).toFixed(0).padStart(6)} req/s  ${latencies(c.ms)}`;
 }
 
 describe(`nuget reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
@@ -99,15 +55,15 @@ describe(`nuget reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
     });
     const seeded = performance.now() - t0;
 
-    const reg = await get(undefined, `${s.url}${path}/metadata/bench.many/index.json`, headers);
+    const reg = await get(`${s.url}${path}/metadata/bench.many/index.json`, { headers });
     if (reg.status !== 200) throw new Error(`registration: ${reg.status}`);
     const index = (await s.api.inject({ url: `${path}/metadata/bench.many/index.json`, headers })).json();
     const page = new URL(index.items[Math.floor(index.count / 2)]['@id']).pathname;
-    const pageBytes = (await get(undefined, `${s.url}${page}`, headers)).bytes;
-    const flat = await get(undefined, `${s.url}${path}/download/bench.many/index.json`, headers);
+    const pageBytes = (await get(`${s.url}${page}`, { headers })).bytes;
+    const flat = await get(`${s.url}${path}/download/bench.many/index.json`, { headers });
     const kib = (b: number) => `${(b / 1024).toFixed(0)} KiB`;
 
-    const cases: Case[] = (
+    const cases: RoundCase[] = (
       [
         ['baseline: GET /-/liveness (no auth, no DB)', `${s.url}/-/liveness`],
         ['floor: unknown id, 404 (auth, project, revision lookup)', `${s.url}${path}/metadata/bench.none/index.json`, 404],
@@ -118,7 +74,7 @@ describe(`nuget reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
         ['registration index, group feed', `${s.url}/api/v4/groups/${group.id}/-/packages/nuget/metadata/bench.many/index.json`],
       ] as [string, string, number?][]
     ).map(([label, url, want]) => ({ label, url, want: want ?? 200, ms: [], seconds: 0 }));
-    for (let r = 0; r < ROUNDS; r++) for (const c of cases) await round(c, Math.ceil(REQUESTS / ROUNDS), headers);
+    for (let r = 0; r < ROUNDS; r++) for (const c of cases) await round(c, { clients: CLIENTS, requests: Math.ceil(REQUESTS / ROUNDS), headers });
 
     // The first read after a change: one more version, then each document once, sequentially.
     const cold: Record<string, number[]> = { index: [], page: [], flat: [] };
@@ -126,7 +82,7 @@ describe(`nuget reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
       await s.app.get(PackageService).write((w) => w.upsertPackage({ projectId: project.id, packageType: 'nuget', name: 'Bench.Many', version: `9.0.${i}`, metadata: metadata(i) }));
       for (const [k, url] of [['index', `${path}/metadata/bench.many/index.json`], ['page', page], ['flat', `${path}/download/bench.many/index.json`]]) {
         const t = performance.now();
-        const r = await get(undefined, `${s.url}${url}`, headers);
+        const r = await get(`${s.url}${url}`, { headers });
         cold[k].push(performance.now() - t);
         if (r.status !== 200) throw new Error(`cold ${k}: ${r.status}`);
       }

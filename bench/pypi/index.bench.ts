@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '@stowage/testkit';
+import { multipart, startTestServer, type TestServer } from '@stowage/testkit';
 import { pypiFormat } from '../../packages/format-pypi/src';
 import { renderProjectPage, type IndexFile } from '../../packages/format-pypi/src/pypi.metadata';
+import { get, latencies, quantile, round, type RoundCase } from '../lib/measure.cjs';
 
 // What pip's and uv's index reads cost at 10 concurrent clients: (a) the simple page of a
 // project with 5,000 files, (b) the group root index with 2,000 projects, each as HTML and
@@ -26,53 +27,8 @@ const { DataSource } = createRequire(join(__dirname, '../../packages/core/packag
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
 const GZIP = { 'accept-encoding': 'gzip, deflate' };
 
-function get(agent: Agent, url: string, headers: Record<string, string>): Promise<{ status: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    request(url, { agent, headers }, (res) => {
-      let bytes = 0;
-      res.on('data', (c: Buffer) => (bytes += c.length)).on('end', () => resolve({ status: res.statusCode!, bytes }));
-    })
-      .on('error', reject)
-      .end();
-  });
-}
-
-interface Case {
-  label: string;
-  url: string;
-  headers: Record<string, string>;
-  ms: number[];
-  seconds: number;
-  bytes: number;
-}
-
-async function round(c: Case, requests: number) {
-  const agent = new Agent({ keepAlive: true, maxSockets: CLIENTS });
-  let next = 0;
-  const worker = async () => {
-    while (next < requests) {
-      next++;
-      const t = performance.now();
-      const res = await get(agent, c.url, c.headers);
-      c.ms.push(performance.now() - t);
-      if (res.status !== 200) throw new Error(`${c.label}: got ${res.status}`);
-      c.bytes = res.bytes;
-    }
-  };
-  for (let i = 0; i < CLIENTS; i++) await get(agent, c.url, c.headers); // open sockets, fill the render cache
-  const start = performance.now();
-  await Promise.all(Array.from({ length: CLIENTS }, worker));
-  c.seconds += (performance.now() - start) / 1000;
-  agent.destroy();
-}
-
-const pct = (ms: number[], q: number) => {
-  const s = [...ms].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-};
-
-function report(c: Case): string {
-  return `${c.label.padEnd(46)} ${(c.bytes / 1024).toFixed(0).padStart(5)} KiB on the wire ${(c.ms.length / c.seconds).toFixed(0).padStart(6)} req/s  p50 ${pct(c.ms, 0.5).toFixed(1)} ms  p99 ${pct(c.ms, 0.99).toFixed(1)} ms  max ${Math.max(...c.ms).toFixed(1)} ms`;
+function report(c: RoundCase): string {
+  return `${c.label.padEnd(46)} ${((c.bytes ?? 0) / 1024).toFixed(0).padStart(5)} KiB on the wire ${(c.ms.length / c.seconds).toFixed(0).padStart(6)} req/s  ${latencies(c.ms)}`;
 }
 
 describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
@@ -94,12 +50,12 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
     // One real upload (a .zip sdist: not opened), so the blob store and the paths behind it are the real ones.
     const bytes = Buffer.from('bench');
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const B = 'bench-boundary';
+    const form = multipart([{ name: 'name', value: 'seed' }, { name: 'version', value: '1.0' }, { name: 'content', value: bytes, fileName: 'seed-1.0.zip' }]);
     const seed = await s.api.inject({
       method: 'POST',
       url: `/api/v4/projects/${big.id}/packages/pypi`,
-      headers: { ...headers, 'content-type': `multipart/form-data; boundary=${B}` },
-      payload: `--${B}\r\nContent-Disposition: form-data; name="name"\r\n\r\nseed\r\n--${B}\r\nContent-Disposition: form-data; name="version"\r\n\r\n1.0\r\n--${B}\r\nContent-Disposition: form-data; name="content"; filename="seed-1.0.zip"\r\n\r\n${bytes}\r\n--${B}--\r\n`,
+      headers: { ...headers, 'content-type': form.contentType },
+      payload: form.body,
     });
     if (seed.status !== 201) throw new Error(`seed upload: ${seed.status} ${seed.body}`);
 
@@ -160,15 +116,15 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
     const groupBase = `${s.url}/api/v4/groups/${group.id}/-/packages/pypi/simple`;
     const json = { ...headers, ...GZIP, accept: JSON_ACCEPT };
     const html = { ...headers, ...GZIP };
-    const cases: Case[] = [
+    const cases: RoundCase[] = [
       [`(a) project page, ${FILES} files, HTML`, `${projectBase}/files-${FILES}/`, html],
       [`(a) project page, ${FILES} files, JSON`, `${projectBase}/files-${FILES}/`, json],
       [`(a) same, JSON, no Accept-Encoding`, `${projectBase}/files-${FILES}/`, { ...headers, accept: JSON_ACCEPT }],
       [`(a') group page, same ${FILES} files, JSON`, `${groupBase}/files-${FILES}/`, json],
       [`(b) group root index, ${PROJECTS + 4} projects, HTML`, `${groupBase}/`, html],
       [`(b) group root index, ${PROJECTS + 4} projects, JSON`, `${groupBase}/`, json],
-    ].map(([label, url, h]) => ({ label, url, headers: h, ms: [], seconds: 0, bytes: 0 }) as Case);
-    for (let r = 0; r < ROUNDS; r++) for (const c of cases) await round(c, Math.ceil(REQUESTS / ROUNDS));
+    ].map(([label, url, h]) => ({ label, url, headers: h, ms: [], seconds: 0, bytes: 0 }) as RoundCase);
+    for (let r = 0; r < ROUNDS; r++) for (const c of cases) await round(c, { clients: CLIENTS, requests: Math.ceil(REQUESTS / ROUNDS) });
 
     // Cold renders: the revision is bumped before each request, so every one misses the cache.
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -180,11 +136,11 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
         for (let i = 0; i < COLD + 2; i++) {
           await ds.query(`UPDATE package_names SET revision = revision + 1 WHERE project_id = $1 AND normalized_name = $2`, [big.id, `files-${n}`]);
           const t = performance.now();
-          const res = await get(agent, `${projectBase}/files-${n}/`, h);
+          const res = await get(`${projectBase}/files-${n}/`, { agent, headers: h });
           if (res.status !== 200) throw new Error(`cold ${n}: ${res.status}`);
           if (i >= 2) ms.push(performance.now() - t); // the first two warm the JIT
         }
-        cold.push(`cold page ${String(n).padStart(5)} files ${format}: median ${pct(ms, 0.5).toFixed(1)} ms (${(pct(ms, 0.5) / n * 1000).toFixed(1)} µs/file)`);
+        cold.push(`cold page ${String(n).padStart(5)} files ${format}: median ${quantile(ms, 0.5).toFixed(1)} ms (${(quantile(ms, 0.5) / n * 1000).toFixed(1)} µs/file)`);
       }
       // The render alone, without the queries.
       const files: IndexFile[] = Array.from({ length: n }, (_, i) => ({
@@ -204,7 +160,7 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
           renderProjectPage(`files-${n}`, files, format);
           if (i >= 2) ms.push(performance.now() - t);
         }
-        pure.push(`render only ${String(n).padStart(5)} files ${format.toUpperCase()}: median ${pct(ms, 0.5).toFixed(1)} ms (${(pct(ms, 0.5) / n * 1000).toFixed(1)} µs/file)`);
+        pure.push(`render only ${String(n).padStart(5)} files ${format.toUpperCase()}: median ${quantile(ms, 0.5).toFixed(1)} ms (${(quantile(ms, 0.5) / n * 1000).toFixed(1)} µs/file)`);
       }
     }
     agent.destroy();

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { buildZip, filesUnder, type FormPart, multipart, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { composerFormat } from '../src';
-import { buildZip, listFiles, multipart, packageZip, sha1, sha256, type FormPart } from './composer-fixtures';
+import { packageZip, sha1, sha256 } from './composer-fixtures';
 
 // The Composer repository and the archive upload at the HTTP level, in both database modes:
 // documents and their hashes, caching headers, auth, version sources, duplicates and every
@@ -27,7 +27,7 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
   let openSecret: TestProject;
 
   const publish = (project: TestProject, parts: FormPart[], opts: { token?: string | null; headers?: Record<string, string> } = {}) => {
-    const { body, contentType } = multipart(parts);
+    const { body, contentType } = multipart(parts, { fileType: 'application/zip' });
     return s.api.inject({
       method: 'POST',
       url: `/api/v4/projects/${project.id}/packages/composer`,
@@ -45,7 +45,7 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
       token: opts.token === null ? undefined : (opts.token ?? dev.token),
     });
   const packagesOf = async (p: TestProject) => (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${p.id}/packages`)).map((x) => `${x.name}@${x.version}`).sort();
-  const stored = () => listFiles(join(s.dataDir, 'packages'));
+  const stored = () => filesUnder(join(s.dataDir, 'packages'));
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [composerFormat], mode, listen: true, config: { formats: { composer: { max_file_size: MAX, max_unpacked_size: UNPACKED } } } });
@@ -264,7 +264,7 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
   });
 
   it('answers an oversized chunked upload over real HTTP with 413', async () => {
-    const { body, contentType } = multipart([{ name: 'version', value: '1.0.0' }, { name: 'file', value: Buffer.alloc(4 * MAX, 7), fileName: 'big.zip' }]);
+    const { body, contentType } = multipart([{ name: 'version', value: '1.0.0' }, { name: 'file', value: Buffer.alloc(4 * MAX, 7), fileName: 'big.zip' }], { fileType: 'application/zip' });
     const before = await stored();
     const res = await fetch(`${s.url}/api/v4/projects/${lib.id}/packages/composer`, {
       method: 'POST',

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
+import { type HttpResult, rawHttp } from '@stowage/testkit';
 
-// Replays the recorded Conan client flows (../shared/protocols/conan-transcripts/jsonl) against
+// Replays the recorded Conan client flows (test/transcripts: real conan 1 and 2 sessions) against
 // a running server: every request as the client sent it, every answer checked as the client
 // needs it. Values that legitimately differ (tokens, times, URLs, binary bytes) are compared by
 // the relation the client relies on.
 
-export const TRANSCRIPTS = process.env.CONAN_TRANSCRIPTS ?? join(__dirname, '../../../../shared/protocols/conan-transcripts/jsonl');
+export const TRANSCRIPTS = process.env.CONAN_TRANSCRIPTS ?? join(__dirname, 'transcripts');
 
 interface Body {
   size: number;
@@ -48,24 +48,9 @@ export function loadTranscript(file: string): (Exchange | Mark)[] {
 const hash = (alg: string, b: Buffer) => createHash(alg).update(b).digest('hex');
 const header = (h: [string, string][], name: string) => h.find(([k]) => k.toLowerCase() === name)?.[1];
 
-export interface HttpResult {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: Buffer;
-}
-
+/** One request with the path exactly as given, on a connection of its own; an empty body is sent as none. */
 export function send(base: string, method: string, path: string, headers: Record<string, string>, body: Buffer): Promise<HttpResult> {
-  const url = new URL(base);
-  return new Promise((resolve, reject) => {
-    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (c: Buffer) => parts.push(c));
-      res.on('error', reject);
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(parts) }));
-    });
-    req.on('error', reject);
-    req.end(body.length ? body : undefined);
-  });
+  return rawHttp(base, { method, path, headers, body: body.length ? body : undefined });
 }
 
 /** Keys our answers may carry beyond the reference server's (GitLab's additions). */

@@ -1,6 +1,5 @@
-import { readdir } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import type { TestServer } from '@stowage/testkit';
+import { relative } from 'node:path';
+import { filesUnder, type TestServer } from '@stowage/testkit';
 
 export interface ListedPackage {
   id: number;
@@ -22,19 +21,8 @@ export async function conanFiles(s: TestServer, projectId: number, packageId: nu
   return res.json();
 }
 
-async function walk(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const out: string[] = [];
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
 /** Blob files under the storage dir, temp files excluded. */
 export async function blobFiles(s: TestServer): Promise<string[]> {
   const root = s.config.packages.storage_path!;
-  return (await walk(root)).map((p) => relative(root, p)).filter((p) => !p.startsWith('tmp/')).sort();
+  return (await filesUnder(root)).map((p) => relative(root, p)).filter((p) => !p.startsWith('tmp/')).sort();
 }

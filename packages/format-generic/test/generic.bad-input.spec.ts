@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { http, type HttpResult, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { genericFormat } from '../src';
-import { blobFiles, genericPath, http, type HttpResult, listPackages, projectState, tempFiles } from './support';
+import { blobFiles, genericPath, listPackages, projectState, tempFiles } from './support';
 
 const LIMIT = 1024;
 

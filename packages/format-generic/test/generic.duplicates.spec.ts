@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { http, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { genericFormat } from '../src';
-import { blobFiles, genericPath, http, listFiles, listPackages, projectState, sha256, tempFiles } from './support';
+import { blobFiles, genericPath, listFiles, listPackages, projectState, sha256, tempFiles } from './support';
 
 const DUPLICATE = { message: '400 Bad request - Duplicate package is not allowed' };
 

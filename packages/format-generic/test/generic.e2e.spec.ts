@@ -3,14 +3,13 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { objectStoreMode, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { http, objectStoreMode, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { genericFormat } from '../src';
 import {
   blobFiles,
   eventually,
   execFileAsync,
   genericPath,
-  http,
   listFiles,
   listPackages,
   md5,

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { buildZip, filesUnder, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { goFormat } from '../src';
 import { escapeCase } from '../src/go.naming';
-import { buildZip, moduleZip } from './go-zip';
+import { moduleZip } from './go-zip';
 
 // The GOPROXY endpoints and the upload at the HTTP level, in both database modes: auth,
 // case encoding, version rules and every refused zip (each leaving nothing stored).
@@ -14,14 +13,6 @@ const MAX = 64 * 1024;
 
 const goMod = (module: string) => `module ${module}\n\ngo 1.19\n`;
 const files = (module: string, extra: Record<string, string> = {}) => ({ 'go.mod': goMod(module), 'a.go': 'package a\n', ...extra });
-
-/** Every file under `dir` (blobs and temporary files alike). */
-async function listFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const out: string[] = [];
-  for (const e of entries) out.push(...(e.isDirectory() ? await listFiles(join(dir, e.name)) : [join(dir, e.name)]));
-  return out.sort();
-}
 
 /** A PUT over real HTTP with a chunked body; the server may answer and close before it is all sent. */
 function chunkedPut(url: string, token: string, chunks: Buffer[]): Promise<{ status: number; body: string }> {
@@ -60,7 +51,7 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
     });
   const get = (path: string, token: string | null = reporter.token, project: TestProject = priv) =>
     s.api.inject({ url: `${base(project)}/${path}`, token: token ?? undefined });
-  const storedFiles = () => listFiles(join(s.dataDir, 'packages'));
+  const storedFiles = () => filesUnder(join(s.dataDir, 'packages'));
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [goFormat], mode, listen: true, config: { formats: { go: { max_file_size: MAX } } } });

@@ -1,24 +1,5 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { run } from './nuget-clients';
-
-// Hand-made archives for the cases `nuget pack` cannot produce (bad input, symbol packages).
-
-/** Zips `files` (path → content) with the `zip` command; returns the archive's bytes. */
-export async function zipFiles(dir: string, files: Record<string, string | Buffer>, opts: { store?: boolean } = {}): Promise<Buffer> {
-  const src = await mkdtemp(join(dir, 'zip-'));
-  try {
-    for (const [rel, content] of Object.entries(files)) {
-      await mkdir(join(src, rel, '..'), { recursive: true });
-      await writeFile(join(src, rel), content);
-    }
-    const r = await run('zip', ['-q', '-r', ...(opts.store ? ['-0'] : ['-9']), 'out.zip', ...Object.keys(files)], { cwd: src });
-    if (r.code !== 0) throw new Error(`zip failed: ${r.stderr}`);
-    return await readFile(join(src, 'out.zip'));
-  } finally {
-    await rm(src, { recursive: true, force: true });
-  }
-}
+// Hand-made package parts for the cases `nuget pack` cannot produce (bad input, symbol
+// packages); zip them with @stowage/testkit's buildZip.
 
 /** A minimal portable PDB: the metadata root with one `#Pdb` stream holding the PDB id. */
 export function portablePdb(guid: string, stamp = 0x01020304): Buffer {
@@ -51,22 +32,4 @@ export function nuspecXml(id: string, version: string, extra = '', opts: { autho
 <package xmlns="http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd">
   <metadata><id>${id}</id><version>${version}</version>${authors}${description}${extra}</metadata>
 </package>`;
-}
-
-export interface FormPart {
-  name: string;
-  value: string | Buffer;
-  fileName?: string;
-}
-
-export function multipart(parts: FormPart[]): { body: Buffer; contentType: string } {
-  const boundary = `----stowage${Math.random().toString(16).slice(2)}`;
-  const chunks: Buffer[] = [];
-  for (const p of parts) {
-    const disp = `form-data; name="${p.name}"${p.fileName !== undefined ? `; filename="${p.fileName}"` : ''}`;
-    const type = p.fileName !== undefined ? 'Content-Type: application/octet-stream\r\n' : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disp}\r\n${type}\r\n`), Buffer.from(p.value), Buffer.from('\r\n'));
-  }
-  chunks.push(Buffer.from(`--${boundary}--\r\n`));
-  return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };
 }

@@ -1,9 +1,7 @@
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { buildZip, filesUnder, multipart, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { nugetFormat } from '../src';
-import { tempDir } from './nuget-clients';
-import { multipart, nuspecXml, portablePdb, zipFiles } from './nuget-fixtures';
+import { nuspecXml, portablePdb } from './nuget-fixtures';
 import { symbolFileOf } from '../src/nuget.symbols';
 
 // The NuGet feeds at the HTTP level, in both database modes: document shapes, caching
@@ -11,15 +9,6 @@ import { symbolFileOf } from '../src/nuget.symbols';
 // (each a clear status and message, nothing stored).
 
 const MAX = 64 * 1024;
-
-async function listFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true }).catch(() => [])) {
-    if (e.isDirectory()) out.push(...(await listFiles(join(dir, e.name))));
-    else out.push(e.name);
-  }
-  return out;
-}
 
 describe.each(testModes())('NuGet API (%s)', (mode) => {
   let s: TestServer;
@@ -29,12 +18,11 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
   let project: TestProject;
   let open: TestProject;
   let group: { id: number };
-  let work: string;
 
   const base = (p: TestProject = project) => `/api/v4/projects/${p.id}/packages/nuget`;
   const basic = (u: TestUser) => ({ authorization: `Basic ${Buffer.from(`${u.username}:${u.token}`).toString('base64')}` });
   const nupkg = (id: string, version: string, extra = '', files: Record<string, string | Buffer> = {}) =>
-    zipFiles(work, { [`${id}.nuspec`]: nuspecXml(id, version, extra), 'content/a.txt': `${id} ${version}\n`, ...files });
+    buildZip({ [`${id}.nuspec`]: nuspecXml(id, version, extra), 'content/a.txt': `${id} ${version}\n`, ...files });
   const push = async (bytes: Buffer, opts: { headers?: Record<string, string>; p?: TestProject; path?: string } = {}) => {
     const { body, contentType } = multipart([{ name: 'package', value: bytes, fileName: 'package.nupkg' }]);
     return s.api.inject({
@@ -46,7 +34,7 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
   };
   const listing = async (p: TestProject = project) =>
     (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${p.id}/packages`)).map((x) => `${x.name}@${x.version}`).sort();
-  const stored = () => listFiles(join(s.dataDir, 'packages'));
+  const stored = () => filesUnder(join(s.dataDir, 'packages'));
   const get = (url: string, headers: Record<string, string> = {}) => s.api.inject({ url, headers });
 
   beforeAll(async () => {
@@ -58,7 +46,6 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     await s.api.addMember({ group: group.id }, dev.id, 40);
     await s.api.addMember({ group: group.id }, guest.id, 10);
     await s.api.addMember({ project: open.id }, dev.id, 40);
-    work = await tempDir('stowage-nuget-api-');
   });
 
   afterAll(async () => {
@@ -165,13 +152,13 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     const packagesBefore = await listing();
     const cases: [string, Buffer, number, RegExp][] = [
       ['not a zip', Buffer.from('definitely not a zip file'), 400, /invalid package file/],
-      ['no nuspec', await zipFiles(work, { 'content/a.txt': 'x' }), 400, /nuspec file not found/],
-      ['invalid version', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme.Bad', '01.0') }), 400, /Version is invalid/],
-      ['invalid name', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme Bad', '1.0.0') }), 400, /Name is invalid/],
-      ['no authors', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme.Bad', '1.0.0', '', { authors: null }) }), 400, /authors/],
-      ['broken xml', await zipFiles(work, { 'A.nuspec': '<package><metadata><id>x</id>' }), 400, /not valid XML/],
-      ['oversize', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme.Big', '1.0.0'), 'big.bin': Buffer.from(Array.from({ length: MAX * 2 }, (_, i) => (i * 7919) % 251)) }, { store: true }), 400, /File is too large/],
-      ['zip bomb nuspec', await zipFiles(work, { 'A.nuspec': nuspecXml('Acme.Bomb', '1.0.0', `<summary>${' '.repeat(5 * 1024 * 1024)}</summary>`) }), 400, /nuspec file too big/],
+      ['no nuspec', await buildZip({ 'content/a.txt': 'x' }), 400, /nuspec file not found/],
+      ['invalid version', await buildZip({ 'A.nuspec': nuspecXml('Acme.Bad', '01.0') }), 400, /Version is invalid/],
+      ['invalid name', await buildZip({ 'A.nuspec': nuspecXml('Acme Bad', '1.0.0') }), 400, /Name is invalid/],
+      ['no authors', await buildZip({ 'A.nuspec': nuspecXml('Acme.Bad', '1.0.0', '', { authors: null }) }), 400, /authors/],
+      ['broken xml', await buildZip({ 'A.nuspec': '<package><metadata><id>x</id>' }), 400, /not valid XML/],
+      ['oversize', await buildZip({ 'A.nuspec': nuspecXml('Acme.Big', '1.0.0'), 'big.bin': Buffer.from(Array.from({ length: MAX * 2 }, (_, i) => (i * 7919) % 251)) }, { method: 0 }), 400, /File is too large/],
+      ['zip bomb nuspec', await buildZip({ 'A.nuspec': nuspecXml('Acme.Bomb', '1.0.0', `<summary>${' '.repeat(5 * 1024 * 1024)}</summary>`) }), 400, /nuspec file too big/],
     ];
     for (const [what, bytes, status, message] of cases) {
       const r = await push(bytes);
@@ -197,7 +184,7 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
   });
 
   it('takes symbol packages only for an existing package, and deletes as maintainer only', async () => {
-    const sym = (id: string) => zipFiles(work, { [`${id}.nuspec`]: nuspecXml(id, '1.0.0', '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>') });
+    const sym = (id: string) => buildZip({ [`${id}.nuspec`]: nuspecXml(id, '1.0.0', '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>') });
     const missing = await push(await sym('Acme.Nothing'), { path: '/symbolpackage' });
     expect(missing.status).toBe(400);
     expect(missing.body).toMatch(/matching package does not exist/);
@@ -214,7 +201,7 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     const pdb = portablePdb('8f3c2d1e-0b4a-4c5d-9e6f-112233445566');
     // Different bytes beyond the PDB id, so a different checksum (the id is zeroed before hashing).
     const other = Buffer.concat([portablePdb('00000000-1111-2222-3333-444444444444'), Buffer.from('other tables')]);
-    const sym = await zipFiles(work, {
+    const sym = await buildZip({
       'Acme.Sym.nuspec': nuspecXml('Acme.Sym', '1.0.0', '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>'),
       'lib/net6.0/Acme.Sym.pdb': pdb,
       'lib/net6.0/Other.pdb': other,

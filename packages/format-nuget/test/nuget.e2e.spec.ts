@@ -1,9 +1,9 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { buildZip, startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { nugetFormat } from '../src';
 import { isolatedEnv, nugetExe, packWith, run, sha256File, tempDir, writeNugetConfig } from './nuget-clients';
-import { portablePdb, zipFiles } from './nuget-fixtures';
+import { portablePdb } from './nuget-fixtures';
 
 // The real NuGet.exe 5.8 on mono against a running server: pack, push (chunked, Basic only
 // after the 401 challenge; a sibling .snupkg goes to the symbol endpoint), install into a
@@ -50,7 +50,7 @@ describe('NuGet.exe 5.8 against the v3 feed', () => {
     const pdb = portablePdb('8f3c2d1e-0b4a-4c5d-9e6f-112233445566');
     await writeFile(
       join(work, 'Acme.Lib.1.1.0.snupkg'),
-      await zipFiles(work, {
+      buildZip({
         'Acme.Lib.nuspec': `<?xml version="1.0"?><package xmlns="http://schemas.microsoft.com/packaging/2012/06/nuspec.xsd"><metadata><id>Acme.Lib</id><version>1.1.0</version><authors>x</authors><description>symbols</description><packageTypes><packageType name="SymbolsPackage"/></packageTypes></metadata></package>`,
         'lib/netstandard2.0/Acme.Lib.pdb': pdb,
       }),

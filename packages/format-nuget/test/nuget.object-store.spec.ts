@@ -1,9 +1,8 @@
 import { Readable } from 'node:stream';
 import { BlobNotFoundError, type BlobStore, defineStoragePlugin } from '@stowage/core';
-import { startTestServer, type TestServer, type TestUser } from '@stowage/testkit';
+import { buildZip, multipart, startTestServer, type TestServer, type TestUser } from '@stowage/testkit';
 import { nugetFormat } from '../src';
-import { tempDir } from './nuget-clients';
-import { multipart, nuspecXml, zipFiles } from './nuget-fixtures';
+import { nuspecXml } from './nuget-fixtures';
 
 // Object storage without proxy_download: other formats answer downloads with a 302 to a
 // presigned URL, but NuGet clients do not follow it (GitLab turns direct downloads off for
@@ -60,7 +59,7 @@ describe('NuGet downloads from object storage without proxy_download', () => {
     const project = await s.api.createProject('lib');
     await s.api.addMember({ project: project.id }, dev.id, 30);
     const base = `/api/v4/projects/${project.id}/packages/nuget`;
-    const bytes = await zipFiles(await tempDir('stowage-nuget-os-'), { 'Os.Pkg.nuspec': nuspecXml('Os.Pkg', '1.0.0'), 'content/a.txt': 'a\n' });
+    const bytes = buildZip({ 'Os.Pkg.nuspec': nuspecXml('Os.Pkg', '1.0.0'), 'content/a.txt': 'a\n' });
     const { body, contentType } = multipart([{ name: 'package', value: bytes, fileName: 'package.nupkg' }]);
     const put = await s.api.inject({ method: 'PUT', url: `${base}/`, payload: body, headers: { 'content-type': contentType, 'x-nuget-apikey': dev.token } });
     expect(put.status).toBe(201);

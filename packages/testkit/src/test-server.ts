@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -18,6 +18,7 @@ import {
 } from '@stowage/core';
 import { localStorage } from '@stowage/storage-local';
 import { openTestEmbeddedDatabase } from './embedded-snapshot';
+import { filesUnder } from './files';
 import { startTestObjectStore, type TestObjectStore } from './object-store';
 import { clearRedisPrefix, createTestDatabase, TEST_REDIS_URL, type TestMode, uniqueName } from './services';
 import { type InjectResult, TestApi } from './test-api';
@@ -88,20 +89,6 @@ export function objectStoreMode(): boolean {
   throw new Error(`STOWAGE_TEST_OBJECT_STORE=${v}: only "direct" is supported`);
 }
 
-async function walkFiles(dir: string): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return [];
-    throw err;
-  });
-  const out: string[] = [];
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walkFiles(p)));
-    else out.push(p);
-  }
-  return out;
-}
-
 /**
  * The storage keys (`ab/cd/<uuid>`) of every blob stored, in the local directory (temp files
  * excluded) and in object storage when configured: "nothing stored" checks that hold in both
@@ -117,7 +104,7 @@ export async function storedBlobKeys(server: TestServer): Promise<string[]> {
       for await (const o of store.list()) keys.push(o.key);
     } else if (kind === 'local' && server.config.packages.storage_path) {
       const root = server.config.packages.storage_path;
-      keys.push(...(await walkFiles(root)).map((p) => relative(root, p)).filter((p) => !p.startsWith('tmp/')));
+      keys.push(...(await filesUnder(root)).map((p) => relative(root, p)).filter((p) => !p.startsWith('tmp/')));
     }
   }
   return keys.sort();
