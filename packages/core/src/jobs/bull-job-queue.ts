@@ -18,6 +18,15 @@ export class BullJobQueue extends JobQueue implements OnApplicationBootstrap {
     // Every job.finished() (drain) listens on the queue's global events: a batch of a
     // hundred moves is a hundred listeners, not a leak.
     queue.setMaxListeners(0);
+    // Bull re-emits its Redis clients' errors ("Connection is closed" while a queue closes, a
+    // Redis restart): without a listener an EventEmitter throws them as uncaught exceptions.
+    queue.on('error', (err: Error) => this.logger.warn({ err }, 'job queue: Redis error'));
+    // Bull 4.16's process() fires setWorkerName() without handling its promise: a queue closed
+    // before its blocking client has named itself leaves a "Connection is closed" rejection
+    // unhandled (seen when a server stops right after starting).
+    const named = queue as unknown as { setWorkerName(): Promise<unknown> };
+    const setWorkerName = named.setWorkerName.bind(queue);
+    named.setWorkerName = () => setWorkerName().catch((err: unknown) => this.logger.debug({ err }, 'job queue: worker not named'));
   }
 
   define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
