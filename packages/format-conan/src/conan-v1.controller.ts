@@ -2,11 +2,11 @@ import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Re
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FileStorage, httpErrors, PackageAccess, type PackageAction, StowageConfig, StreamBody } from '@stowage/core';
 import { ConanAuth, type ConanScope } from './conan.auth';
-import { baseUrl, sendEmpty, sendJson, sendText } from './conan.http';
+import { baseUrl, sendEmpty, sendJson } from './conan.http';
 import { binaries, ConanMetadata, searchResults, snapshot } from './conan.metadata';
-import { type FileKind, type FileSlot, fileName, isFileOf, packageId, recipeRef, refPath, searchPattern, v1Revision } from './conan.naming';
+import { type FileKind, type FileSlot, fileName, isFileOf, packageId, recipeRef, refPath, v1Revision } from './conan.naming';
 import { ConanRemoval } from './conan.removal';
-import { jsonObject, type RefParams, sendSlotFile, sendUpload } from './conan.routes';
+import { ConanUserRoutes, jsonObject, queryPattern, type RefParams, sendSlotFile, sendUpload } from './conan.routes';
 import { ConanUploads } from './conan.upload';
 
 const REF = 'conans/:name/:version/:user/:channel';
@@ -27,7 +27,7 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
   const packageSlot = (id: string): FileSlot => ({ kind: 'package', recipeRevision: '0', packageId: id, packageRevision: '0' });
 
   @Controller(prefix)
-  class ConanV1Controller {
+  class ConanV1Controller extends ConanUserRoutes {
     constructor(
       readonly auth: ConanAuth,
       readonly metadata: ConanMetadata,
@@ -35,7 +35,9 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       readonly removal: ConanRemoval,
       readonly storage: FileStorage,
       @Inject(StowageConfig) readonly config: StowageConfig,
-    ) {}
+    ) {
+      super();
+    }
 
     /** The file URLs handed out keep the request's prefix (instance, or `projects/<id>` as given). */
     private fileUrl(request: FastifyRequest, params: RefParams, slot: FileSlot, file: string): string {
@@ -55,23 +57,10 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       return reply.status(200).header('x-conan-server-capabilities', CAPABILITIES[scope]).header('content-length', 0).send();
     }
 
-    @Get('users/authenticate')
-    @PackageAccess('read', { scope: 'instance' })
-    async authenticate(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-      return sendText(reply, await this.auth.issueToken(request));
-    }
-
-    @Get('users/check_credentials')
-    @PackageAccess('read', { scope: 'instance' })
-    async checkCredentials(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-      await this.auth.requireCredentials(request);
-      return sendText(reply, 'ok');
-    }
-
     @Get('conans/search')
     @access('read')
     async search(@Req() request: FastifyRequest, @Query() query: Record<string, string>, @Res() reply: FastifyReply) {
-      const pattern = searchPattern(query.q, query.ignorecase !== 'False' && query.ignorecase !== 'false');
+      const pattern = queryPattern(query);
       const pkgs =
         scope === 'project'
           ? await this.metadata.search(this.auth.routeProject(request), pattern)

@@ -2,11 +2,11 @@ import { Controller, Delete, Get, Inject, Param, Put, Query, Req, Res } from '@n
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FileStorage, httpErrors, PackageAccess, StowageConfig, StreamBody } from '@stowage/core';
 import { ConanAuth } from './conan.auth';
-import { sendEmpty, sendJson, sendText } from './conan.http';
+import { sendEmpty, sendJson } from './conan.http';
 import { binaries, type ConanFileMetadata, ConanMetadata, fileList, fileMeta, packageRevisions, recipeRevisions, searchResults } from './conan.metadata';
-import { type FileKind, type FileSlot, fileName, packageId, type RecipeRef, recipeRef, refString, revision, searchPattern } from './conan.naming';
+import { type FileKind, type FileSlot, fileName, packageId, type RecipeRef, recipeRef, refString, revision } from './conan.naming';
 import { ConanRemoval } from './conan.removal';
-import { type RefParams, sendSlotFile, sendUpload } from './conan.routes';
+import { ConanUserRoutes, queryPattern, type RefParams, sendSlotFile, sendUpload } from './conan.routes';
 import { ConanUploads } from './conan.upload';
 
 const REF = 'conans/:name/:version/:user/:channel';
@@ -24,7 +24,7 @@ type FileParams = RevParams & { package_id?: string; prev?: string; file_name: s
  * client pings `v1/ping` for the `revisions` capability and then talks here.
  */
 @Controller('api/v4/projects/:id/packages/conan/v2')
-export class ConanV2Controller {
+export class ConanV2Controller extends ConanUserRoutes {
   constructor(
     readonly auth: ConanAuth,
     readonly metadata: ConanMetadata,
@@ -32,7 +32,9 @@ export class ConanV2Controller {
     readonly removal: ConanRemoval,
     readonly storage: FileStorage,
     @Inject(StowageConfig) readonly config: StowageConfig,
-  ) {}
+  ) {
+    super();
+  }
 
   @Get('ping')
   @PackageAccess('read', { scope: 'instance' })
@@ -40,23 +42,10 @@ export class ConanV2Controller {
     return reply.status(200).header('x-conan-server-capabilities', 'revisions').header('content-length', 0).send();
   }
 
-  @Get('users/authenticate')
-  @PackageAccess('read', { scope: 'instance' })
-  async authenticate(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    return sendText(reply, await this.auth.issueToken(request));
-  }
-
-  @Get('users/check_credentials')
-  @PackageAccess('read', { scope: 'instance' })
-  async checkCredentials(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    await this.auth.requireCredentials(request);
-    return sendText(reply, 'ok');
-  }
-
   @Get('conans/search')
   @PackageAccess('read')
   async search(@Req() request: FastifyRequest, @Query() query: Record<string, string>, @Res() reply: FastifyReply) {
-    const pattern = searchPattern(query.q, query.ignorecase !== 'False' && query.ignorecase !== 'false');
+    const pattern = queryPattern(query);
     const pkgs = await this.metadata.search(this.auth.routeProject(request), pattern);
     return sendJson(reply, searchResults(pkgs));
   }

@@ -1,8 +1,10 @@
+import { Get, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type FileStorage, httpErrors, type PackageFile, packageFileJson, type ProjectContext } from '@stowage/core';
-import { sendEmpty, sendJson } from './conan.http';
+import { type FileStorage, httpErrors, PackageAccess, type PackageFile, packageFileJson, type ProjectContext } from '@stowage/core';
+import type { ConanAuth } from './conan.auth';
+import { sendEmpty, sendJson, sendText } from './conan.http';
 import type { ConanMetadata } from './conan.metadata';
-import type { FileSlot, RecipeRef } from './conan.naming';
+import { type FileSlot, type RecipeRef, searchPattern } from './conan.naming';
 import type { UploadResult } from './conan.upload';
 
 // Handler pieces both API versions share.
@@ -34,4 +36,27 @@ export async function sendSlotFile(
 export function jsonObject(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw httpErrors.badRequest('the body must be a JSON object');
   return body as Record<string, unknown>;
+}
+
+/** The `search` query's pattern (`q`, case-insensitive unless `ignorecase=False`). */
+export function queryPattern(query: Record<string, string>) {
+  return searchPattern(query.q, query.ignorecase !== 'False' && query.ignorecase !== 'false');
+}
+
+/** The token routes both API versions serve: `users/authenticate`, `users/check_credentials`. */
+export abstract class ConanUserRoutes {
+  abstract readonly auth: ConanAuth;
+
+  @Get('users/authenticate')
+  @PackageAccess('read', { scope: 'instance' })
+  async authenticate(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return sendText(reply, await this.auth.issueToken(request));
+  }
+
+  @Get('users/check_credentials')
+  @PackageAccess('read', { scope: 'instance' })
+  async checkCredentials(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    await this.auth.requireCredentials(request);
+    return sendText(reply, 'ok');
+  }
 }

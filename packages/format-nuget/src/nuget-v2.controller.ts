@@ -1,4 +1,4 @@
-import { Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   CurrentProject,
@@ -8,13 +8,12 @@ import {
   PackageService,
   type ProjectContext,
   StowageConfig,
-  StreamBody,
 } from '@stowage/core';
-import { deletePackage, receivePush } from './nuget.controller';
+import { NugetPushRoutes } from './nuget.controller';
 import { NugetUploads } from './nuget.upload';
 import { NugetDocuments } from './nuget.documents';
 import { ATOM_FEED_TYPE, ATOM_TYPE, type EntryView, entryDocument, feedDocument, metadataDocument, serviceDocument, XML_TYPE } from './nuget-v2.feed';
-import { isValidName, NUGET, normalizeVersion, packageFileName, validName, validVersion } from './nuget.naming';
+import { isValidName, NUGET, normalizeVersion, packageFileName, validVersion } from './nuget.naming';
 import { groupBase, origin, projectBase, projectUrls } from './nuget.urls';
 
 type WildcardParams = { '*': string };
@@ -81,13 +80,15 @@ function send(reply: FastifyReply, type: string, body: string): FastifyReply {
  * FindPackagesById() feed, push and delete.
  */
 @Controller('api/v4/projects/:id/packages/nuget/v2')
-export class NugetV2Controller {
+export class NugetV2Controller extends NugetPushRoutes {
   constructor(
     private readonly documents: NugetDocuments,
-    private readonly packages: PackageService,
-    private readonly uploads: NugetUploads,
+    protected readonly packages: PackageService,
+    protected readonly uploads: NugetUploads,
     @Inject(StowageConfig) private readonly config: StowageConfig,
-  ) {}
+  ) {
+    super();
+  }
 
   // Unlike GitLab, a read: NuGet 2.x learns from this first request's 401 that it must send credentials.
   @Get()
@@ -153,22 +154,7 @@ export class NugetV2Controller {
     });
   }
 
-  @Put(['', '*'])
-  @PackageAccess('write')
-  @StreamBody()
-  @HttpCode(201)
-  async push(@CurrentProject() ctx: ProjectContext, @Param() params: Partial<WildcardParams>, @Req() request: FastifyRequest) {
-    if (params['*']) throw httpErrors.notFound();
-    return receivePush(this.uploads, ctx, request, false);
-  }
-
-  // NuGet 2.x deletes at `<v2 base>/<id>/<version>`; GitLab has no such route.
-  @Delete(':name/:version')
-  @PackageAccess('delete')
-  @HttpCode(204)
-  async remove(@CurrentProject() ctx: ProjectContext, @Param('name') name: string, @Param('version') version: string) {
-    await deletePackage(this.packages, ctx, validName(name), version);
-  }
+  // push and remove: NugetPushRoutes (NuGet 2.x deletes at `<v2 base>/<id>/<version>`; GitLab has no such route).
 }
 
 /** The group's v2 service document and $metadata (GitLab serves nothing else of v2 at group level). */

@@ -117,26 +117,57 @@ async function symbolFile(
   throw httpErrors.notFound('Symbol file');
 }
 
+/** Push and delete, as the v3 and v2 project feeds both serve them. */
+export abstract class NugetPushRoutes {
+  protected abstract readonly uploads: NugetUploads;
+  protected abstract readonly packages: PackageService;
+
+  // NuGet appends a slash to the publish URL; `*` must then be empty.
+  @Put(['', '*'])
+  @PackageAccess('write')
+  @StreamBody()
+  @HttpCode(201)
+  async push(@CurrentProject() ctx: ProjectContext, @Param() params: Partial<WildcardParams>, @Req() request: FastifyRequest) {
+    if (params['*']) throw httpErrors.notFound();
+    return receivePush(this.uploads, ctx, request, false);
+  }
+
+  @Delete(':name/:version')
+  @PackageAccess('delete')
+  @HttpCode(204)
+  async remove(@CurrentProject() ctx: ProjectContext, @Param('name') name: string, @Param('version') version: string) {
+    await deletePackage(this.packages, ctx, name, version);
+  }
+}
+
+/** The service index of a project (`kind` project) or group feed, for a valid numeric id. */
+function indexFor(config: StowageConfig, request: FastifyRequest, id: string, kind: 'project' | 'group') {
+  if (!/^[1-9]\d*$/.test(id)) throw httpErrors.badRequest('id is invalid');
+  const base = kind === 'project' ? projectBase(origin(config, request), Number(id)) : groupBase(origin(config, request), Number(id));
+  return serviceIndex(base, kind);
+}
+
 /** GitLab's project-level NuGet v3 feed: service index, registration, flat container, search, push, delete. */
 @Controller('api/v4/projects/:id/packages/nuget')
-export class NugetController {
+export class NugetController extends NugetPushRoutes {
   constructor(
-    private readonly uploads: NugetUploads,
+    protected readonly uploads: NugetUploads,
     private readonly documents: NugetDocuments,
     private readonly search: NugetSearch,
-    private readonly packages: PackageService,
+    protected readonly packages: PackageService,
     private readonly storage: FileStorage,
     private readonly access: AccessService,
     @Inject(StowageConfig) private readonly config: StowageConfig,
     @Inject(NUGET_OPTIONS) private readonly options: FormatModuleOptions<NugetFormatConfig>,
-  ) {}
+  ) {
+    super();
+  }
 
   // Public since GitLab 16.1: clients read it before they know they need credentials.
   @Get(['index', 'index.json'])
   @PackageAccess('read', { scope: 'instance' })
   index(@Param('id') id: string, @Req() request: FastifyRequest) {
-    if (!/^[1-9]\d*$/.test(id)) throw httpErrors.badRequest('id is invalid');
-    return serviceIndex(projectBase(origin(this.config, request), Number(id)), 'project');
+    return indexFor(this.config, request, id, 'project');
   }
 
   @Get('metadata/*')
@@ -204,16 +235,6 @@ export class NugetController {
     return symbolFile(this.packages, this.storage, this.options.config.symbol_server_enabled, { projectId: ctx.project.id }, params['*'], request, reply);
   }
 
-  // NuGet appends a slash to the publish URL; `*` must then be empty.
-  @Put(['', '*'])
-  @PackageAccess('write')
-  @StreamBody()
-  @HttpCode(201)
-  async push(@CurrentProject() ctx: ProjectContext, @Param() params: Partial<WildcardParams>, @Req() request: FastifyRequest) {
-    if (params['*']) throw httpErrors.notFound();
-    return receivePush(this.uploads, ctx, request, false);
-  }
-
   @Put(['symbolpackage', 'symbolpackage/*'])
   @PackageAccess('write')
   @StreamBody()
@@ -221,13 +242,6 @@ export class NugetController {
   async pushSymbols(@CurrentProject() ctx: ProjectContext, @Param() params: Partial<WildcardParams>, @Req() request: FastifyRequest) {
     if (params['*']) throw httpErrors.notFound();
     return receivePush(this.uploads, ctx, request, true);
-  }
-
-  @Delete(':name/:version')
-  @PackageAccess('delete')
-  @HttpCode(204)
-  async remove(@CurrentProject() ctx: ProjectContext, @Param('name') name: string, @Param('version') version: string) {
-    await deletePackage(this.packages, ctx, name, version);
   }
 
 }
@@ -272,8 +286,7 @@ export class NugetGroupController {
   @Get(['index', 'index.json'])
   @PackageAccess('read', { scope: 'instance' })
   index(@Param('id') id: string, @Req() request: FastifyRequest) {
-    if (!/^[1-9]\d*$/.test(id)) throw httpErrors.badRequest('id is invalid');
-    return serviceIndex(groupBase(origin(this.config, request), Number(id)), 'group');
+    return indexFor(this.config, request, id, 'group');
   }
 
   /** GitLab asks anonymous callers to log in even on public groups: NuGet only sends credentials after a challenge. */

@@ -1,46 +1,27 @@
 import { randomBytes } from 'node:crypto';
 import { FileStorage } from '@stowage/core';
 import type { TestServer } from '@stowage/testkit';
-import { startS3rver, type TestS3 } from './s3rver';
-import {
-  download,
-  genericPath,
-  localFiles,
-  objectKeys,
-  objectStore,
-  type ObjectStoreSettings,
-  sha256,
-  slowUpload,
-  startObjectStoreServer,
-  upload,
-  waitFor,
-} from './support';
+import { download, genericPath, localFiles, objectKeys, objectStore, sha256, slowUpload, startObjectStoreServer, upload, waitFor, useS3rver } from './support';
 
-let s3: TestS3;
-beforeAll(async () => {
-  s3 = await startS3rver();
-});
-afterAll(async () => {
-  await s3?.close();
-});
+const s3 = useS3rver();
 
 describe('object storage faults (postgres)', () => {
   describe('direct upload', () => {
     let server: TestServer;
     let projectId: number;
     beforeAll(async () => {
-      server = await startObjectStoreServer(s3, 'postgres', { direct_upload: true, background_upload: false, proxy_download: true });
+      server = await startObjectStoreServer(s3(), 'postgres', { direct_upload: true, background_upload: false, proxy_download: true });
       projectId = (await server.api.createProject('faults')).id;
     });
     afterAll(async () => {
       await server?.close();
-      await s3.start().catch(() => undefined);
+      await s3().start().catch(() => undefined);
     });
 
     it('answers 503 while S3 is down, stores nothing, and works again when it returns', async () => {
       const bytes = randomBytes(50_000);
       const path = genericPath(projectId, 'down', '1.0.0', 'a.bin');
-      await s3.stop();
+      await s3().stop();
       try {
         const res = await upload(server, path, bytes);
         expect(res.status).toBe(503);
@@ -50,7 +31,7 @@ describe('object storage faults (postgres)', () => {
         expect(ready.json().checks.storage_object).toEqual({ status: 'failed', message: expect.stringContaining('bucket packages is unreachable') });
         expect(ready.json().checks.storage_local).toEqual({ status: 'ok' });
       } finally {
-        await s3.start();
+        await s3().start();
       }
       expect(await server.app.get(FileStorage).blob(sha256(bytes))).toBeNull();
       expect((await download(server, path)).res.status).toBe(404);
@@ -69,8 +50,8 @@ describe('object storage faults (postgres)', () => {
       const path = genericPath(projectId, 'mid', '1.0.0', 'big.bin');
       const keysBefore = await objectKeys(server);
       // After 12 MiB the first 8 MiB part has gone to S3 as part of a multipart upload.
-      const res = await slowUpload(server, path, chunks, 12 << 20, () => s3.stop());
-      await s3.start();
+      const res = await slowUpload(server, path, chunks, 12 << 20, () => s3().stop());
+      await s3().start();
       expect(res.status).toBe(503);
       expect(JSON.parse(res.text)).toEqual({ message: '503 Service Unavailable - object storage is unreachable' });
       expect(await server.app.get(FileStorage).blob(sha256(all))).toBeNull();
@@ -88,12 +69,12 @@ describe('object storage faults (postgres)', () => {
     let server: TestServer;
     let projectId: number;
     beforeAll(async () => {
-      server = await startObjectStoreServer(s3, 'postgres', { direct_upload: false, background_upload: true, proxy_download: true });
+      server = await startObjectStoreServer(s3(), 'postgres', { direct_upload: false, background_upload: true, proxy_download: true });
       projectId = (await server.api.createProject('bg')).id;
     });
     afterAll(async () => {
       await server?.close();
-      await s3.start().catch(() => undefined);
+      await s3().start().catch(() => undefined);
     });
 
     it('moves a 20 MB file (multipart) in the background and serves the same bytes from S3', async () => {
@@ -119,7 +100,7 @@ describe('object storage faults (postgres)', () => {
       const bytes = randomBytes(70_000);
       const path = genericPath(projectId, 'later', '1.0.0', 'b.bin');
       const storage = server.app.get(FileStorage);
-      await s3.stop();
+      await s3().stop();
       let restarted = false;
       try {
         const res = await upload(server, path, bytes);
@@ -128,10 +109,10 @@ describe('object storage faults (postgres)', () => {
         expect(sha256((await download(server, path)).body)).toBe(sha256(bytes));
         await new Promise((r) => setTimeout(r, 500)); // the job's first attempt fails meanwhile
         expect((await storage.blob(sha256(bytes)))?.store).toBe('local');
-        await s3.start();
+        await s3().start();
         restarted = true;
       } finally {
-        if (!restarted) await s3.start();
+        if (!restarted) await s3().start();
       }
       // The retry (2 s backoff) moves it.
       const row = await waitFor('the retried background upload', async () => {

@@ -1,28 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { BlobCollector, FileStorage } from '@stowage/core';
 import { type TestServer, testModes } from '@stowage/testkit';
-import { startS3rver, type TestS3 } from './s3rver';
-import {
-  download,
-  genericPath,
-  localFiles,
-  objectKeys,
-  objectStore,
-  type ObjectStoreSettings,
-  sha256,
-  slowUpload,
-  startObjectStoreServer,
-  upload,
-  waitFor,
-} from './support';
+import { download, genericPath, localFiles, objectKeys, type ObjectStoreSettings, sha256, startObjectStoreServer, upload, waitFor, useS3rver } from './support';
 
-let s3: TestS3;
-beforeAll(async () => {
-  s3 = await startS3rver();
-});
-afterAll(async () => {
-  await s3?.close();
-});
+const s3 = useS3rver();
 
 const COMBINATIONS: [string, ObjectStoreSettings, 'object' | 'local'][] = [
   ['direct upload, proxy download', { direct_upload: true, background_upload: false, proxy_download: true }, 'object'],
@@ -37,7 +18,7 @@ describe.each(testModes())('object storage (%s)', (mode) => {
     let projectId: number;
 
     beforeAll(async () => {
-      server = await startObjectStoreServer(s3, mode, settings);
+      server = await startObjectStoreServer(s3(), mode, settings);
       projectId = (await server.api.createProject('objects')).id;
     });
     afterAll(async () => {
@@ -74,7 +55,7 @@ describe.each(testModes())('object storage (%s)', (mode) => {
       if (redirects) {
         expect(manual.res.status).toBe(302);
         const location = manual.res.headers.get('location')!;
-        expect(location.startsWith(s3.endpoint)).toBe(true);
+        expect(location.startsWith(s3().endpoint)).toBe(true);
         expect(location).toContain('X-Amz-Expires=300');
         const direct = await fetch(location);
         expect(direct.status).toBe(200);

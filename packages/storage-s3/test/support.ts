@@ -6,7 +6,7 @@ import { FileStorage, type RawConfig } from '@stowage/core';
 import { genericFormat } from '@stowage/format-generic';
 import { startTestServer, type TestMode, type TestServer, uniqueName } from '@stowage/testkit';
 import { s3Storage, type S3BlobStore } from '../src';
-import type { TestS3 } from './s3rver';
+import { startS3rver, type TestS3 } from './s3rver';
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 
@@ -136,4 +136,16 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/** One s3rver for a test file: started before its tests, closed after them. */
+export function useS3rver(): () => TestS3 {
+  let s3: TestS3 | undefined;
+  beforeAll(async () => {
+    s3 = await startS3rver();
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+  return () => s3!;
 }
