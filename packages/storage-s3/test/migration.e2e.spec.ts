@@ -107,8 +107,11 @@ describe('stowage packages migrate (postgres)', () => {
       const res = await server.api.inject({ method: 'DELETE', url: `/api/v4/projects/${projectId}/packages/${f.packageId}`, token: server.rootToken });
       expect(res.status).toBe(204);
     }
-    const collected = await server.app.get(BlobCollector).collect(0);
+    const collector = server.app.get(BlobCollector);
+    let collected = await collector.collect(0);
     const done = await second;
+    // The collector skips a blob row that a move is flipping at that moment; the next pass takes it.
+    collected += await collector.collect(0);
     await loop.stop();
 
     expect(loop.errors).toEqual([]);
