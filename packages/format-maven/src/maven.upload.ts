@@ -9,6 +9,7 @@ import {
   PackageService,
   PackageSettingsService,
   type ProjectContext,
+  readSmallBody,
   SizeLimitExceededError,
   type StoredBlob,
 } from '@stowage/core';
@@ -37,21 +38,6 @@ export interface MavenUpload {
 }
 
 export type UploadResult = { status: 200; file: PackageFile } | { status: 200 | 204 };
-
-/** Reads at most `max` bytes of a small body (a checksum); longer bodies are refused. */
-async function readSmall(body: Readable, max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > max) {
-      body.destroy();
-      throw httpErrors.badRequest('File is too large');
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
 
 /**
  * One PUT into a project's Maven repository. Checksum files are verified against the file
@@ -120,7 +106,7 @@ export class MavenUploads {
 
   /** `.sha1`, `.md5`, `.sha256`, `.sha512`: compared with the named file's digest (case and whitespace ignored, `<hex>  <name>` accepted). */
   private async verifyChecksum(u: MavenUpload, kind: ChecksumKind): Promise<UploadResult> {
-    const text = await readSmall(u.body, 1024);
+    const text = (await readSmallBody(u.body, { max: 1024, declared: u.length, tooLarge })).toString('utf8');
     const hex = /^\s*([0-9a-fA-F]+)(?:\s|$)/.exec(text)?.[1]?.toLowerCase();
     if (!hex || hex.length !== HEX_LENGTH[kind]) throw httpErrors.invalidParam('file', `is not a ${kind} checksum`);
     const pkg = await this.packages.findPackage(

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { declaredLength, requestStream } from '@stowage/core';
+import { declaredLength, parseUntrustedJson, readSmallBody, requestStream, UntrustedJsonError } from '@stowage/core';
 import { npmError, npmErrors } from './npm.errors';
 
 const tooLarge = (limit: number) => npmError(413, `Request body is too large (the limit is ${limit} bytes)`);
@@ -7,21 +7,15 @@ const tooLarge = (limit: number) => npmError(413, `Request body is too large (th
 /**
  * Reads a JSON body of at most `limit` bytes. npm's publish carries its tarball inside the
  * JSON, so this is the one body a format buffers; the limit comes from the format config.
+ * Nesting past core's bound and NUL characters (PostgreSQL stores neither) are a 400.
  */
 export async function readJsonBody(request: FastifyRequest, limit: number): Promise<unknown> {
-  const length = declaredLength(request);
-  if (length !== undefined && length > limit) throw tooLarge(limit);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of requestStream(request) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw tooLarge(limit);
-    chunks.push(chunk);
-  }
-  if (!size) throw npmErrors.badRequest('Request body is empty');
+  const body = await readSmallBody(requestStream(request), { max: limit, declared: declaredLength(request), tooLarge: () => tooLarge(limit) });
+  if (!body.length) throw npmErrors.badRequest('Request body is empty');
   try {
-    return JSON.parse(Buffer.concat(chunks, size).toString('utf8'));
-  } catch {
+    return parseUntrustedJson(body.toString('utf8'));
+  } catch (err) {
+    if (err instanceof UntrustedJsonError && err.reason !== 'syntax') throw npmErrors.badRequest(`Request body is refused: ${err.message}`);
     throw npmErrors.badRequest('Request body is not valid JSON');
   }
 }

@@ -3,30 +3,9 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { sendHttpError } from './error.filter';
 import { httpErrors } from './http-error';
 import { ORIGINAL_CONTENT_TYPE } from './stream-body.decorator';
+import { untrustedValueProblem } from '../text/json';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
-/**
- * Whether a parsed body (JSON or form) holds a NUL character in any key or string. Postgres
- * text cannot store one, so such input would otherwise fail deep in a query with a 500.
- */
-export function containsNul(value: unknown): boolean {
-  const stack: unknown[] = [value];
-  while (stack.length) {
-    const v = stack.pop();
-    if (typeof v === 'string') {
-      if (v.includes('\0')) return true;
-    } else if (Array.isArray(v)) {
-      stack.push(...v);
-    } else if (v && typeof v === 'object' && !Buffer.isBuffer(v) && typeof (v as { pipe?: unknown }).pipe !== 'function') {
-      for (const [k, inner] of Object.entries(v)) {
-        if (k.includes('\0')) return true;
-        stack.push(inner);
-      }
-    }
-  }
-  return false;
-}
 
 const nullByte = () => httpErrors.badRequest('Null byte in request');
 
@@ -55,7 +34,9 @@ export function fastifyOptions(opts: { bodyLimit: number; trustProxy: boolean })
  * - a NUL byte in the query string (raw or `%00`) or in a parsed body is a 400, as GitLab's
  *   HandleNullBytes middleware answers: no parameter may contain one. Path segments are the
  *   routes' to validate (each format answers in its own words; core's project and group
- *   lookups treat such a path as not found).
+ *   lookups treat such a path as not found);
+ * - a parsed body nested deeper than MAX_JSON_DEPTH is a 400 before any handler (or
+ *   JSON.stringify, or a jsonb parameter) recurses through it.
  */
 export function configureFastify(app: FastifyInstance): void {
   const passThrough = (_req: unknown, payload: NodeJS.ReadableStream, done: (e: Error | null, body?: unknown) => void) =>
@@ -83,8 +64,9 @@ export function configureFastify(app: FastifyInstance): void {
   });
 
   app.addHook('preValidation', async (request, reply) => {
-    if (containsNul(request.body)) {
-      sendHttpError(request, reply, nullByte());
+    const problem = untrustedValueProblem(request.body);
+    if (problem) {
+      sendHttpError(request, reply, problem.reason === 'nul' ? nullByte() : httpErrors.badRequest(`JSON ${problem.message}`));
       return reply;
     }
   });
