@@ -124,7 +124,7 @@ describe('request-path security', () => {
         payload: { generic_duplicate_exception_regex: regex },
       });
       expect(res.status).toBe(400);
-      expect(res.json().error).toMatch(/^generic_duplicate_exception_regex is not a valid regular expression/);
+      expect(res.json().error).toMatch(/^generic_duplicate_exception_regex is not valid RE2 syntax: /);
     }
   });
 });

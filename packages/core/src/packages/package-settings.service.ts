@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
-import { RegexTimeoutError, re2SyntaxProblem, testUntrusted } from '../text/untrusted-regex';
+import { UntrustedRegex, UntrustedRegexError } from '../text/untrusted-regex';
 
 export interface DuplicateSettings {
   duplicates_allowed: boolean;
@@ -14,36 +14,30 @@ export type SettingsOwner = { projectId: number; traversalIds: number[] } | { na
 
 export const MAX_EXCEPTION_REGEX = 255;
 
-/** Why a duplicate exception regex cannot be used, or null. */
+/** Why a duplicate exception regex cannot be saved (GitLab's wording for RE2's refusal), or null. */
 export function exceptionRegexProblem(regex: string): string | null {
   if (regex.length > MAX_EXCEPTION_REGEX) return `is too long (maximum is ${MAX_EXCEPTION_REGEX} characters)`;
-  try {
-    new RegExp(regex);
-  } catch {
-    return 'is not a valid regular expression';
-  }
-  const re2 = re2SyntaxProblem(regex);
-  return re2 ? `is not a valid regular expression: ${re2}` : null;
+  const problem = UntrustedRegex.problem(regex);
+  return problem ? `is not valid RE2 syntax: ${problem}` : null;
 }
 
 const logger = new Logger('packages');
 
 /**
  * GitLab's duplicate rule: a duplicate is allowed when `duplicates_allowed` XOR the exception
- * regex (anchored) matches the package name or version. The regex is a maintainer's and the
- * name a client's: a match that backtracks past the time limit counts as no match (the rule
- * without its exception), so one bad pattern cannot stall the server.
+ * regex matches the whole package name or version. The regex runs on RE2 (linear time). One
+ * saved before RE2 became the contract and that RE2 refuses is no exception (logged).
  */
 export function duplicateAllowed(settings: DuplicateSettings, name: string, version: string): boolean {
   const { duplicate_exception_regex: regex } = settings;
   let exception = false;
   if (regex !== '') {
     try {
-      const re = new RegExp(`^(?:${regex})$`);
-      exception = [name, version].some((v) => testUntrusted(re, v));
+      const re = UntrustedRegex.compile(regex);
+      exception = re.matchesWhole(name) || re.matchesWhole(version);
     } catch (err) {
-      if (!(err instanceof RegexTimeoutError)) throw err;
-      logger.warn({ regex }, 'duplicate exception regex timed out; applying the rule without the exception');
+      if (!(err instanceof UntrustedRegexError)) throw err;
+      logger.warn({ regex, problem: err.message }, 'duplicate exception regex is not valid RE2; applying the rule without the exception');
     }
   }
   return settings.duplicates_allowed !== exception;
