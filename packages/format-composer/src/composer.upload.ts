@@ -10,9 +10,11 @@ import {
   PackageService,
   PackageSettingsService,
   parseMultipart,
+  parseUntrustedJson,
   type ProjectContext,
   SizeLimitExceededError,
   type StoredBlob,
+  type UntrustedJsonError,
   ZipError,
   ZipReader,
 } from '@stowage/core';
@@ -206,13 +208,13 @@ export function singleTopDirectory(names: string[]): string | undefined {
 export function manifestOf(text: string): Manifest {
   let json: unknown;
   try {
-    json = JSON.parse(text.replace(/^\uFEFF/, ''));
+    // Bounded nesting and no NUL: the manifest is stored as jsonb and rendered into every index.
+    json = parseUntrustedJson(text.replace(/^\uFEFF/, ''));
   } catch (err) {
-    throw unprocessable(`Could not parse composer.json file. Invalid JSON: ${(err as Error).message}`);
+    const { reason, message } = err as UntrustedJsonError;
+    throw unprocessable(`Could not parse composer.json file. ${reason === 'syntax' ? 'Invalid JSON' : 'Refused'}: ${message}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw unprocessable('Could not parse composer.json file. It must hold a JSON object.');
-  // PostgreSQL's jsonb cannot hold NUL characters.
-  if (/\\u0000/.test(text)) throw unprocessable('Could not parse composer.json file. It contains a NUL character.');
   const composerJson = json as Record<string, unknown>;
   return { name: packageName(composerJson.name), composerJson };
 }
