@@ -62,7 +62,8 @@ export interface TestServer {
   /**
    * Stops the app and starts a new one on the same database, data directory and config (a
    * server restart); `app` and `api` then refer to the new one. Options override the first
-   * start's rootToken, announce and logger.
+   * start's rootToken, announce and logger; a rootToken given becomes `rootToken` and `api`'s
+   * token from then on (the bootstrap revokes the one the earlier value made).
    */
   restart(opts?: Pick<TestServerOptions, 'rootToken' | 'announce' | 'logger'>): Promise<void>;
   close(): Promise<void>;
@@ -210,8 +211,10 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     drainJobs: () => server.app.get(JobQueue).drain(),
     restart: async (o = {}) => {
       await server.app.close();
+      // A new STOWAGE_ROOT_TOKEN stays the configured one for later restarts and for `api`.
+      if (o.rootToken) server.rootToken = o.rootToken;
       server.app = await boot({
-        rootToken: o.rootToken !== undefined ? o.rootToken : rootToken || null,
+        rootToken: o.rootToken !== undefined ? o.rootToken : server.rootToken || null,
         announce: o.announce ?? opts.announce,
         logger: o.logger ?? opts.logger,
       });
@@ -220,7 +223,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
         server.url = `http://127.0.0.1:${(server.app.getHttpServer().address() as { port: number }).port}`;
         config.server.external_url = server.url;
       }
-      server.api = new TestApi(server.app, rootToken);
+      server.api = new TestApi(server.app, server.rootToken);
     },
     close: async () => {
       await server.app.close();

@@ -1,12 +1,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { TokensService } from '../auth/tokens.service';
 import { UsersService } from '../auth/users.service';
-import type { User } from '../auth/user.entity';
 
 export const ROOT_BOOTSTRAP_OPTIONS = Symbol('ROOT_BOOTSTRAP_OPTIONS');
 
 export interface RootBootstrapOptions {
-  /** STOWAGE_ROOT_TOKEN: the root user's token, kept in sync on every start. */
+  /** STOWAGE_ROOT_TOKEN: the root user's token, kept in sync on every start (a changed value retires the old one). */
   rootToken?: string;
   /** Where a generated root token is shown, once (never through the logger). */
   announce: (message: string) => void;
@@ -14,8 +13,9 @@ export interface RootBootstrapOptions {
 
 /**
  * First start: creates the admin user `root`. With STOWAGE_ROOT_TOKEN set, that secret is
- * root's `api` token (added on any start where it is not yet known); otherwise a token is
- * generated when root is created and shown once.
+ * root's `api` token on every start, and the token an earlier value made is revoked; otherwise
+ * a token is generated when root is created and shown once. Unsetting the variable leaves its
+ * last token valid (there would be no way in otherwise); root's API-made tokens are root's own.
  */
 @Injectable()
 export class RootBootstrap implements OnApplicationBootstrap {
@@ -41,26 +41,13 @@ export class RootBootstrap implements OnApplicationBootstrap {
       }
     }
     if (this.opts.rootToken) {
-      await this.ensureToken(root, this.opts.rootToken);
+      await this.tokens.syncRootEnvToken(root.id, this.opts.rootToken);
     } else if (created) {
       const { secret } = await this.tokens.create({ kind: 'personal', name: 'root', scopes: ['api'], userId: root.id });
       this.opts.announce(
         `\nStowage created the admin user "root". Its API token, shown only this once:\n\n    ${secret}\n\n` +
           'Keep it safe. To choose the token yourself, set STOWAGE_ROOT_TOKEN before the first start.\n\n',
       );
-    }
-  }
-
-  private async ensureToken(root: User, secret: string): Promise<void> {
-    const existing = await this.tokens.findBySecret(secret);
-    if (existing) {
-      if (existing.kind !== 'personal' || existing.user_id !== root.id) throw new Error('STOWAGE_ROOT_TOKEN is already in use by another token');
-      return;
-    }
-    try {
-      await this.tokens.create({ kind: 'personal', name: 'STOWAGE_ROOT_TOKEN', scopes: ['api'], userId: root.id, secret });
-    } catch (err) {
-      if (!(await this.tokens.findBySecret(secret))) throw err;
     }
   }
 }

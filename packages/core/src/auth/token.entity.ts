@@ -23,6 +23,8 @@ export class Token {
   @Column({ type: 'varchar', nullable: true }) username!: string | null;
   /** A token derived from another (a Conan login) is valid only while that one is. */
   @Column({ type: 'int', nullable: true }) parent_id!: number | null;
+  /** Made by RootBootstrap from STOWAGE_ROOT_TOKEN: revoked when a start brings another value. */
+  @Column({ type: 'boolean', default: false }) from_root_token_env!: boolean;
   @Column({ type: 'timestamptz', nullable: true }) expires_at!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) revoked_at!: Date | null;
   @Column({ type: 'timestamptz', nullable: true }) last_used_at!: Date | null;

@@ -15,8 +15,6 @@ export interface NewToken {
   expiresAt?: Date | null;
   /** The token this one is derived from: revoking or expiring that one ends this one too. */
   parentId?: number | null;
-  /** A secret chosen by the operator (STOWAGE_ROOT_TOKEN); generated otherwise. */
-  secret?: string;
 }
 
 @Injectable()
@@ -25,7 +23,7 @@ export class TokensService {
 
   /** Creates a token; the secret is returned here and never again. */
   async create(input: NewToken): Promise<{ token: Token; secret: string }> {
-    const secret = input.secret ?? generateTokenSecret(input.kind);
+    const secret = generateTokenSecret(input.kind);
     const repo = this.ds.getRepository(Token);
     // Derived tokens are made per login: drop the parent's expired ones as new ones come.
     if (input.parentId) await this.ds.query('DELETE FROM tokens WHERE parent_id = $1 AND expires_at <= now()', [input.parentId]);
@@ -46,6 +44,33 @@ export class TokensService {
       }),
     );
     return { token, secret };
+  }
+
+  /**
+   * Makes `secret` (STOWAGE_ROOT_TOKEN) an `api` token of `userId` and revokes every token an
+   * earlier value of the variable made, so changing it and restarting retires the old secret.
+   * A value that returns after a change is made valid again. Tokens the user made through the
+   * API are not touched. Idempotent, so processes starting at once with one value agree.
+   */
+  async syncRootEnvToken(userId: number, secret: string): Promise<void> {
+    const digest = digestTokenSecret(secret);
+    await this.ds.transaction(async (em) => {
+      await em.query(
+        `INSERT INTO tokens (kind, name, digest, scopes, user_id, from_root_token_env)
+         VALUES ('personal', 'STOWAGE_ROOT_TOKEN', $1, '{api}', $2, true) ON CONFLICT (digest) DO NOTHING`,
+        [digest, userId],
+      );
+      const [row]: Pick<Token, 'kind' | 'user_id' | 'from_root_token_env'>[] = await em.query(
+        'SELECT kind, user_id, from_root_token_env FROM tokens WHERE digest = $1',
+        [digest],
+      );
+      if (row.kind !== 'personal' || row.user_id !== userId) throw new Error('STOWAGE_ROOT_TOKEN is already in use by another token');
+      if (row.from_root_token_env) await em.query('UPDATE tokens SET revoked_at = NULL WHERE digest = $1 AND revoked_at IS NOT NULL', [digest]);
+      await em.query(
+        'UPDATE tokens SET revoked_at = now() WHERE from_root_token_env AND user_id = $1 AND digest <> $2 AND revoked_at IS NULL',
+        [userId, digest],
+      );
+    });
   }
 
   findById(id: number): Promise<Token | null> {
