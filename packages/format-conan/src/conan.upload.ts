@@ -106,6 +106,9 @@ export class ConanUploads {
     if (blob.size > MAX_INFO_SIZE) throw httpErrors.badRequest('conaninfo.txt is too large');
     const parts: Buffer[] = [];
     for await (const chunk of await this.storage.open(blob.sha256)) parts.push(chunk as Buffer);
-    return Buffer.concat(parts).toString('utf8');
+    const text = Buffer.concat(parts).toString('utf8');
+    // Its sections are stored as jsonb, which cannot hold U+0000.
+    if (text.includes('\0')) throw httpErrors.badRequest('conaninfo.txt contains a NUL character');
+    return text;
   }
 }
