@@ -91,9 +91,12 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
 
   describe('POST /projects and PUT /projects/:id', () => {
     let project: { id: number; path_with_namespace: string };
+    let studio: { id: number }; // an internal group: it may hold internal projects
 
     beforeAll(async () => {
-      const res = await call('POST', '/api/v4/projects', alice.token, { name: 'Widgets', path: 'widgets', namespace_id: team.id, visibility: 'internal' });
+      studio = (await call('POST', '/api/v4/groups', alice.token, { name: 'Studio', path: 'studio', visibility: 'internal' })).json();
+      await s.api.addMember({ group: studio.id }, bob.id, AccessLevel.DEVELOPER);
+      const res = await call('POST', '/api/v4/projects', alice.token, { name: 'Widgets', path: 'widgets', namespace_id: studio.id, visibility: 'internal' });
       expect(res.status).toBe(201);
       project = res.json();
     });
@@ -102,13 +105,13 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       expect(project).toMatchObject({
         name: 'Widgets',
         path: 'widgets',
-        path_with_namespace: 'team/widgets',
-        name_with_namespace: 'Team / Widgets',
+        path_with_namespace: 'studio/widgets',
+        name_with_namespace: 'Studio / Widgets',
         visibility: 'internal',
         packages_enabled: true,
-        namespace: { id: team.id, full_path: 'team', kind: 'group' },
+        namespace: { id: studio.id, full_path: 'studio', kind: 'group' },
       });
-      const byPath = await call('GET', `/api/v4/projects/${encodeURIComponent('team/widgets')}`, carol.token);
+      const byPath = await call('GET', `/api/v4/projects/${encodeURIComponent('studio/widgets')}`, carol.token);
       expect(byPath.status).toBe(200); // internal: any signed-in user
       expect(byPath.json().id).toBe(project.id);
       expect((await call('GET', `/api/v4/projects/${project.id}`, null)).status).toBe(404);
@@ -122,7 +125,7 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
     });
 
     it('answers a duplicate path with 400 and GitLab’s message shape', async () => {
-      const dup = await call('POST', '/api/v4/projects', alice.token, { name: 'Widgets 2', path: 'widgets', namespace_id: team.id });
+      const dup = await call('POST', '/api/v4/projects', alice.token, { name: 'Widgets 2', path: 'widgets', namespace_id: studio.id });
       expect(dup.status).toBe(400);
       expect(dup.json()).toMatchObject({ message: { path: ['has already been taken'] } });
       const missing = await call('POST', '/api/v4/projects', alice.token, { namespace_id: team.id });
@@ -154,6 +157,47 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       const bad = await call('PUT', url, alice.token, { visibility: 'everyone' });
       expect(bad.status).toBe(400);
       expect(bad.json()).toEqual({ error: 'visibility does not have a valid value' });
+    });
+
+    it('refuses a project more visible than its group, on create and on update, in GitLab’s words', async () => {
+      const pub = await call('POST', '/api/v4/projects', alice.token, { name: 'leak', namespace_id: team.id, visibility: 'public' });
+      expect(pub.status).toBe(400);
+      expect(pub.json()).toEqual({ message: { visibility_level: ['public is not allowed in a private group.'] } });
+      const internal = await call('POST', '/api/v4/projects', alice.token, { name: 'leak', namespace_id: team.id, visibility: 'internal' });
+      expect(internal.json()).toEqual({ message: { visibility_level: ['internal is not allowed in a private group.'] } });
+      expect((await call('GET', `/api/v4/projects/${encodeURIComponent('team/leak')}`, alice.token)).status).toBe(404); // nothing made
+
+      const inStudio = await call('POST', '/api/v4/projects', alice.token, { name: 'gadgets', namespace_id: studio.id, visibility: 'public' });
+      expect(inStudio.status).toBe(400);
+      expect(inStudio.json()).toEqual({ message: { visibility_level: ['public is not allowed in a internal group.'] } });
+
+      const priv = (await call('POST', '/api/v4/projects', alice.token, { name: 'quiet', namespace_id: team.id })).json();
+      const made = await call('PUT', `/api/v4/projects/${priv.id}`, alice.token, { visibility: 'public', name: 'Loud' });
+      expect(made.status).toBe(400);
+      expect(made.json()).toEqual({ message: { visibility_level: ['public is not allowed in a private group.'] } });
+      const after = (await call('GET', `/api/v4/projects/${priv.id}`, alice.token)).json();
+      expect(after).toMatchObject({ visibility: 'private', name: 'quiet' }); // nothing of the update applied
+      expect((await call('GET', `/api/v4/projects/${priv.id}`, null)).status).toBe(404);
+    });
+
+    it('a user’s own namespace takes projects of any visibility', async () => {
+      const res = await call('POST', '/api/v4/projects', carol.token, { name: 'Open Tools', visibility: 'public' });
+      expect(res.status).toBe(201);
+      expect((await call('GET', `/api/v4/projects/${res.json().id}`, null)).status).toBe(200);
+    });
+  });
+
+  describe('group visibility', () => {
+    it('refuses a subgroup more visible than its parent, in GitLab’s words', async () => {
+      const res = await call('POST', '/api/v4/groups', alice.token, { name: 'Open', path: 'open', parent_id: team.id, visibility: 'public' });
+      expect(res.status).toBe(400);
+      expect(res.json()).toEqual({ message: { visibility_level: ['public is not allowed since the parent group has a private visibility.'] } });
+      expect((await call('GET', `/api/v4/groups/${encodeURIComponent('team/open')}`, alice.token)).status).toBe(404);
+      const internalParent = (await call('POST', '/api/v4/groups', alice.token, { name: 'Mid', path: 'mid', visibility: 'internal' })).json();
+      const under = await call('POST', '/api/v4/groups', alice.token, { name: 'Top', path: 'top', parent_id: internalParent.id, visibility: 'public' });
+      expect(under.json()).toEqual({ message: { visibility_level: ['public is not allowed since the parent group has a internal visibility.'] } });
+      const ok = await call('POST', '/api/v4/groups', alice.token, { name: 'Inner', path: 'inner', parent_id: internalParent.id, visibility: 'internal' });
+      expect(ok.status).toBe(201);
     });
   });
 
@@ -334,6 +378,22 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       expect((await call('POST', url, bob.token, { name: 'x', scopes: ['read_package_registry'] })).status).toBe(403);
       expect((await call('POST', url, carol.token, { name: 'x', scopes: ['read_package_registry'] })).status).toBe(404);
       expect((await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, bob.token, { name: 'x', scopes: ['read_package_registry'] })).status).toBe(403);
+    });
+
+    it('group deploy tokens are the Owner’s: a maintainer may neither create nor revoke one (project ones need Maintainer)', async () => {
+      const maintainer = await s.api.createUser('gmaint');
+      await s.api.addMember({ group: team.id }, maintainer.id, AccessLevel.MAINTAINER);
+      const byMaintainer = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, maintainer.token, { name: 'm', scopes: ['read_package_registry'] });
+      expect(byMaintainer.status).toBe(403);
+      expect(byMaintainer.json()).toEqual({ message: '403 Forbidden' });
+      const byOwner = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, alice.token, { name: 'o', scopes: ['read_package_registry'] });
+      expect(byOwner.status).toBe(201);
+      const revokeUrl = `/api/v4/groups/${team.id}/deploy_tokens/${byOwner.json().id}`;
+      expect((await call('DELETE', revokeUrl, maintainer.token)).status).toBe(403);
+      expect((await call('DELETE', revokeUrl, alice.token)).status).toBe(204);
+      // A project maintainer (inherited from the group) still manages the project's deploy tokens.
+      const inProject = await call('POST', `/api/v4/projects/${project.id}/deploy_tokens`, maintainer.token, { name: 'p', scopes: ['read_package_registry'] });
+      expect(inProject.status).toBe(201);
     });
   });
 

@@ -25,7 +25,7 @@ describe.each(testModes())('npm registry over HTTP (%s)', (mode) => {
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [npmFormat], mode, listen: true, config: { formats: { npm: { max_file_size: MAX_FILE } } } });
-    const group = await s.api.createGroup('acme');
+    const group = await s.api.createGroup('acme', { visibility: 'public' }); // it holds a public project
     groupId = group.id;
     pub = await s.api.createProject('public-lib', { namespaceId: group.id, visibility: 'public' });
     priv = await s.api.createProject('private-lib', { namespaceId: group.id });

@@ -114,7 +114,7 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     dev = await s.api.createUser('dev');
     guest = await s.api.createUser('guest');
     outsider = await s.api.createUser('outsider');
-    const g = await s.api.createGroup('grp');
+    const g = await s.api.createGroup('grp', { visibility: 'public' }); // it holds a public project
     group = g;
     priv = await s.api.createProject('priv', { namespaceId: g.id });
     pub = await s.api.createProject('pub', { namespaceId: g.id, visibility: 'public' });
@@ -288,7 +288,7 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       expect(asDev.body).toContain(`${s.url}/api/v4/groups/${group.id}/-/packages/pypi/files/`);
       expect((asDev.body.match(/<a /g) ?? []).length).toBe(3);
       const asOutsider = await s.api.inject({ url, headers: basic('x', outsider.token) });
-      // The outsider sees the group (it holds a public project) but only the public project's file.
+      // The outsider sees the (public) group but only the public project's file.
       expect(asOutsider.status).toBe(200);
       expect((asOutsider.body.match(/<a /g) ?? []).length).toBe(1);
       const root = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/simple/`, headers: basic('x', outsider.token) });

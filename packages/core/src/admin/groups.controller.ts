@@ -13,6 +13,7 @@ import { VISIBILITIES } from '../projects/visibility';
 import { Memberships } from './memberships';
 import { groupJson } from './representations';
 import { ResourceAccess } from './resource-access';
+import { subgroupVisibilityProblem } from './visibility-rules';
 
 @Controller('api/v4/groups')
 export class GroupsController {
@@ -40,6 +41,8 @@ export class GroupsController {
     if (Object.keys(problems).length) throw httpErrors.validation(problems);
 
     const parent = parentId === undefined ? null : await this.resources.group(principal, String(parentId), AccessLevel.MAINTAINER);
+    const visibilityProblem = subgroupVisibilityProblem(visibility, parent);
+    if (visibilityProblem) throw httpErrors.validation({ visibility_level: [visibilityProblem] });
     const fullPath = parent ? `${parent.full_path}/${path}` : path;
     if (await this.projects.fullPathTaken(fullPath)) throw httpErrors.validation({ path: ['has already been taken'] });
     const group = await this.projects.createNamespace({ kind: 'group', name, path, parent, visibility, description: p.string('description') });
@@ -64,7 +67,8 @@ export class GroupsController {
   @Post(':id/deploy_tokens')
   @ApiAccess({ write: true })
   async createDeployToken(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
-    const group = await this.resources.group(principal, id, AccessLevel.MAINTAINER);
+    // GitLab: group deploy tokens are the Owner's (project ones need Maintainer).
+    const group = await this.resources.group(principal, id, AccessLevel.OWNER);
     return this.memberships.createDeployToken({ namespaceId: group.id }, query, body);
   }
 
@@ -72,7 +76,7 @@ export class GroupsController {
   @ApiAccess({ write: true })
   @HttpCode(204)
   async revokeDeployToken(@Param('id') id: string, @Param('token_id') tokenId: string, @CurrentPrincipal() principal: Principal) {
-    const group = await this.resources.group(principal, id, AccessLevel.MAINTAINER);
+    const group = await this.resources.group(principal, id, AccessLevel.OWNER);
     await this.memberships.revokeDeployToken({ namespaceId: group.id }, tokenId);
   }
 

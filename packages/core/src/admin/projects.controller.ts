@@ -13,6 +13,7 @@ import { VISIBILITIES } from '../projects/visibility';
 import { Memberships } from './memberships';
 import { projectJson } from './representations';
 import { ResourceAccess } from './resource-access';
+import { projectVisibilityProblem } from './visibility-rules';
 
 const JOB_TOKEN_MAX_SECONDS = 24 * 3600;
 
@@ -51,6 +52,8 @@ export class ProjectsController {
     const level = await this.resources.namespaceLevel(principal, namespace);
     const minimum = namespace.kind === 'user' ? AccessLevel.OWNER : AccessLevel.MAINTAINER;
     if (level < minimum) throw namespace.kind === 'user' || level === 0 ? httpErrors.notFound('Namespace') : httpErrors.forbidden();
+    const visibilityProblem = projectVisibilityProblem(visibility, namespace);
+    if (visibilityProblem) throw httpErrors.validation({ visibility_level: [visibilityProblem] });
     if (await this.projects.fullPathTaken(`${namespace.full_path}/${path}`)) {
       throw httpErrors.validation({ path: ['has already been taken'] });
     }
@@ -85,6 +88,8 @@ export class ProjectsController {
       visibility: p.oneOf('visibility', VISIBILITIES),
       packages_enabled: p.boolean('packages_enabled'),
     };
+    const visibilityProblem = patch.visibility && projectVisibilityProblem(patch.visibility, ctx.namespace);
+    if (visibilityProblem) throw httpErrors.validation({ visibility_level: [visibilityProblem] });
     const defined = Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined));
     const project = Object.keys(defined).length ? await this.projects.updateProject(ctx.project, defined) : ctx.project;
     return projectJson(project, ctx.namespace, this.baseUrl);
