@@ -11,6 +11,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { BooleanSetting, IntegerSetting } from './settings';
+import { CidrListSetting } from './cidr-setting';
 
 // Property names are the config keys (snake_case, as in GitLab's gitlab.yml), so that an
 // error's path is exactly the key an operator has to fix.
@@ -83,6 +84,12 @@ export class JobsConfig {
   @BooleanSetting() run_in_server = true;
 }
 
+/** GitLab's `monitoring` section: who may read the health checks. */
+export class MonitoringConfig {
+  /** Clients (addresses, CIDR ranges) answered by /-/health, /-/liveness and /-/readiness; others get a 404. */
+  @CidrListSetting() ip_whitelist: string[] = ['127.0.0.0/8', '::1/128'];
+}
+
 export class LogConfig {
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']) level = 'info';
 }
@@ -100,6 +107,7 @@ export class StowageConfig {
   @ValidateNested() @Type(() => PackagesConfig) packages: PackagesConfig = new PackagesConfig();
   @ValidateNested() @Type(() => JobsConfig) jobs: JobsConfig = new JobsConfig();
   @ValidateNested() @Type(() => LogConfig) log: LogConfig = new LogConfig();
+  @ValidateNested() @Type(() => MonitoringConfig) monitoring: MonitoringConfig = new MonitoringConfig();
   /** Extra plugin modules, loaded by package name. */
   @IsArray() @IsString({ each: true }) plugins: string[] = [];
   /** Validated per installed format plugin by the loader, so it is not decorated here. */

@@ -1,9 +1,10 @@
-import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Res, UseGuards } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { JobQueue } from '../jobs/job-queue';
 import { BLOB_STORES, type BlobStores } from '../storage/file-storage.service';
+import { MonitoringAllowList } from './monitoring-allowlist';
 
 const CHECK_TIMEOUT_MS = 3000;
 
@@ -11,8 +12,12 @@ function withTimeout<T>(p: Promise<T>): Promise<T> {
   return Promise.race([p, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), CHECK_TIMEOUT_MS).unref())]);
 }
 
-/** GitLab's probe paths: /-/health and /-/liveness (the process answers), /-/readiness (its dependencies do). */
+/**
+ * GitLab's probe paths: /-/health and /-/liveness (the process answers), /-/readiness (its
+ * dependencies do, with their error text). Only for clients on `monitoring.ip_whitelist`.
+ */
 @Controller('-')
+@UseGuards(MonitoringAllowList)
 export class HealthController {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
