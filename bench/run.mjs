@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the benchmarks: every bench/*.mjs (this file excepted) and bench/<name>/run.mjs, or
 // the ones named.
-//   node bench/run.mjs                        all of them
+//   node bench/run.mjs                        all of them but the 30-minute soak (run it by name)
 //   node bench/run.mjs generic-upload --postgres   one, with its own arguments
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -15,6 +15,8 @@ const scripts = new Map([
   ...entries.filter((e) => e.isDirectory() && existsSync(join(here, e.name, 'run.mjs'))).map((e) => [e.name, join(here, e.name, 'run.mjs')]),
 ]);
 const all = [...scripts.keys()].sort();
+/** Run only when named: the soak takes half an hour. */
+const ON_REQUEST = new Set(['soak']);
 
 const args = process.argv.slice(2);
 const named = args.filter((a) => !a.startsWith('-'));
@@ -24,7 +26,7 @@ if (unknown.length) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; available: ${all.join(', ')}`);
   process.exit(2);
 }
-const selected = named.length ? named.map((n) => n.replace(/\.mjs$/, '')) : all;
+const selected = named.length ? named.map((n) => n.replace(/\.mjs$/, '')) : all.filter((n) => !ON_REQUEST.has(n));
 
 let failed = 0;
 for (const name of selected) {
