@@ -43,6 +43,7 @@ export * from './packages/package-status';
 export { PackageService, type PackageName, type PackageScope } from './packages/package.service';
 export { PackageWriter, type NewFile, type UpsertPackage } from './packages/package-writer';
 export { PackageSettingsService, duplicateAllowed, type DuplicateSettings } from './packages/package-settings.service';
+export { DocumentClock } from './packages/document-clock';
 export { packageFileJson, packageJson } from './packages/representations';
 export type { Namespace } from './projects/namespace.entity';
 export type { Project } from './projects/project.entity';

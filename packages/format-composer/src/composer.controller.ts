@@ -54,7 +54,8 @@ export class ComposerGroupController {
     const base = baseUrl(this.config, request);
     const view: GroupView = { groupId: group.id, readable: this.access.readableProjects(principal), baseUrl: base };
     const groupBase = `${new URL(base).pathname.replace(/\/+$/, '')}/api/v4/group/${group.id}/-/packages/composer`;
-    const docId = `${group.id}\u0000${base}\u0000${params['*']}`;
+    // Names the document for its Last-Modified clock: one clock per document, a v1 file's hash left out.
+    const docId = `${group.id}\u0000${base}\u0000${doc.kind}\u0000${'name' in doc ? doc.name : ''}`;
     switch (doc.kind) {
       case 'root': {
         const composer2 = isComposer2(request);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type Package, type PackageFile, PackageService, type SqlCondition } from '@stowage/core';
+import { DocumentClock, type Package, type PackageFile, PackageService, type SqlCondition } from '@stowage/core';
 import { SERVED_KEYS, COMPOSER } from './composer.upload';
 
 // The Composer repository documents of a group, rendered from a few queries per project
@@ -41,44 +41,32 @@ export function isComposer2(request: FastifyRequest): boolean {
   return /\bComposer\/([2-9]|\d{2,})\./.test(request.headers['user-agent'] ?? '');
 }
 
-/**
- * Last-Modified for documents that have no single row to date them (a deleted version
- * leaves none): the time this process first served the current bytes of a document, kept
- * strictly increasing per document, so an If-Modified-Since never matches older bytes.
- */
-class ChangeClock {
-  private readonly seen = new Map<string, { etag: string; at: number }>();
-
-  at(doc: string, etag: string): number {
-    const prev = this.seen.get(doc);
-    if (prev?.etag === etag) return prev.at;
-    const now = Math.floor(Date.now() / 1000) * 1000;
-    const at = prev ? Math.max(now, prev.at + 1000) : now;
-    if (this.seen.size >= CACHE_ENTRIES * 4 && !prev) this.seen.delete(this.seen.keys().next().value!);
-    this.seen.set(doc, { etag, at });
-    return at;
-  }
-}
-
 @Injectable()
 export class ComposerMetadata {
   private readonly cache = new Map<string, Rendered>();
-  private readonly clock = new ChangeClock();
 
-  constructor(private readonly packages: PackageService) {}
+  constructor(
+    private readonly packages: PackageService,
+    private readonly clock: DocumentClock,
+  ) {}
 
-  /** Answers with ETag, Last-Modified and Cache-Control; 304 when the client's copy is current. */
-  send(request: FastifyRequest, reply: FastifyReply, doc: string, r: Rendered): FastifyReply {
-    const at = this.clock.at(doc, r.etag);
+  /**
+   * Answers with ETag, Last-Modified and Cache-Control; 304 when the client's copy is current.
+   * No row dates a document (a deleted version leaves none), so Last-Modified comes from the
+   * database's clock of the document's bytes: every server process answers the same.
+   */
+  async send(request: FastifyRequest, reply: FastifyReply, doc: string, r: Rendered): Promise<FastifyReply> {
+    const at = await this.clock.changedAt(`composer\u0000${doc}`, r.etag);
     reply
       .header('content-type', 'application/json')
       .header('etag', r.etag)
-      .header('last-modified', new Date(at).toUTCString())
       .header('cache-control', 'private, no-cache')
       .header('vary', 'authorization, private-token, deploy-token, job-token, user-agent');
+    if (at) reply.header('last-modified', at.toUTCString());
     const inm = request.headers['if-none-match'];
     const ims = Date.parse(request.headers['if-modified-since'] ?? '');
-    const fresh = inm !== undefined ? inm.split(',').some((t) => t.trim() === r.etag || t.trim() === `W/${r.etag}`) : !Number.isNaN(ims) && at <= ims;
+    const fresh =
+      inm !== undefined ? inm.split(',').some((t) => t.trim() === r.etag || t.trim() === `W/${r.etag}`) : !!at && !Number.isNaN(ims) && at.getTime() <= ims;
     if (fresh) return reply.status(304).send();
     return reply.send(r.body);
   }

@@ -10,7 +10,8 @@ import { Namespace } from '../projects/namespace.entity';
 import { Project } from '../projects/project.entity';
 import { CoreSchema1764000000000 } from './migrations/1764000000000-core-schema';
 import { TokenParent1764000000001 } from './migrations/1764000000001-token-parent';
+import { DocumentClock1764000000100 } from './migrations/1764000000100-document-clock';
 import { RootTokenEnv1764000000200 } from './migrations/1764000000200-root-token-env';
 
 export const CORE_ENTITIES: Function[] = [Namespace, Project, User, Member, Token, Package, PackageFile, PackageTag, PackageSettings, Blob];
-export const CORE_MIGRATIONS: Function[] = [CoreSchema1764000000000, TokenParent1764000000001, RootTokenEnv1764000000200];
+export const CORE_MIGRATIONS: Function[] = [CoreSchema1764000000000, TokenParent1764000000001, DocumentClock1764000000100, RootTokenEnv1764000000200];

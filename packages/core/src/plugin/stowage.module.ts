@@ -21,6 +21,7 @@ import type { EmbeddedDatabase } from '../database/embedded-database';
 import { PackageEvents } from '../events/package-events';
 import { HealthController } from '../health/health.controller';
 import { JobsModule } from '../jobs/jobs.module';
+import { DocumentClock } from '../packages/document-clock';
 import { PackageService } from '../packages/package.service';
 import { PackageSettingsService } from '../packages/package-settings.service';
 import { PackagesApiController } from '../packages/packages-api.controller';
@@ -80,6 +81,7 @@ export class StowageModule {
       ProjectsService,
       PackageService,
       PackageSettingsService,
+      DocumentClock,
       FileStorage,
       PackageAccessGuard,
       ApiAccessGuard,
