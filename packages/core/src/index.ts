@@ -26,7 +26,7 @@ export { HttpError, httpErrors, gitlabMessage, reasonPhrase } from './http/http-
 export { HttpErrorFilter, sendHttpError, toHttpError } from './http/error.filter';
 export { ApiParams } from './http/api-params';
 export { BodyLimit } from './http/body-limit.decorator';
-export { StreamBody, ORIGINAL_CONTENT_TYPE, declaredLength, hasBody, requestStream } from './http/stream-body.decorator';
+export { StreamBody, ORIGINAL_CONTENT_TYPE, declaredLength, hasBody, isClientAbort, requestStream } from './http/stream-body.decorator';
 export * from './http/multipart';
 export { readSmallBody } from './http/small-body';
 export * from './archives/zip-reader';

@@ -1,4 +1,4 @@
-import { Transform, type TransformCallback } from 'node:stream';
+import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
 
 /**
  * NuGet 2.x ends its push body with `\n--<boundary>--` (a bare LF before the closing
@@ -25,4 +25,12 @@ export function lenientClosingDelimiter(boundary: string): Transform {
       done(null, tail);
     },
   });
+}
+
+/**
+ * `body` with its closing delimiter made lenient. Joined with pipeline(), not pipe(): a
+ * client that goes away must fail the form, and pipe() would leave it waiting for more bytes.
+ */
+export function withLenientClosingDelimiter(body: Readable, boundary: string): Readable {
+  return pipeline(body, lenientClosingDelimiter(boundary), () => undefined);
 }

@@ -21,7 +21,7 @@ import type { NugetFormatConfig } from './nuget.config';
 import { NUGET_OPTIONS } from './nuget.module-definition';
 import { isValidName, isValidVersion, NUGET, packageFileName } from './nuget.naming';
 import { type NuspecMetadata, parseNuspec } from './nuget.nuspec';
-import { lenientClosingDelimiter } from './nuget.multipart';
+import { withLenientClosingDelimiter } from './nuget.multipart';
 import { readPdbIds, type SymbolFile } from './nuget.symbols';
 
 /** GitLab reads at most this much of the .nuspec. */
@@ -83,14 +83,15 @@ export class NugetUploads {
         throw err;
       });
     if (!/^multipart\//i.test(p.contentType ?? '')) return store(p.body);
+    let boundary: string;
     try {
-      multipartBoundary(p.contentType);
+      boundary = multipartBoundary(p.contentType);
     } catch (err) {
       throw err instanceof MultipartError ? bad(err.message) : err;
     }
     let blob: StoredBlob | undefined;
     try {
-      for await (const part of parseMultipart(p.body.pipe(lenientClosingDelimiter(multipartBoundary(p.contentType))), p.contentType, { maxFiles: 4 })) {
+      for await (const part of parseMultipart(withLenientClosingDelimiter(p.body, boundary), p.contentType, { maxFiles: 4 })) {
         if (part.kind === 'file' && !blob) blob = await store(part.stream);
       }
     } catch (err) {

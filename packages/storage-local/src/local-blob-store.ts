@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { access, constants, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -28,11 +29,15 @@ export class LocalBlobStore implements BlobStore {
     const target = this.path(key);
     await mkdir(this.tmpDir, { recursive: true });
     const tmp = join(this.tmpDir, `${randomUUID()}.part`);
+    const out = createWriteStream(tmp, { flags: 'wx' });
     try {
-      await pipeline(body, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(body, out);
       await mkdir(dirname(target), { recursive: true });
       await rename(tmp, target);
     } catch (err) {
+      // A write stream failed while still opening creates its file after pipeline() gives up:
+      // wait for its descriptor to close, or the unlink below comes first and the file stays.
+      if (!out.closed) await once(out, 'close').catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw err;
     }

@@ -6,3 +6,4 @@ export { startTestObjectStore, type TestObjectStore } from './object-store';
 export * from './archives';
 export * from './files';
 export * from './http';
+export * from './raw-socket';

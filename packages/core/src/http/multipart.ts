@@ -1,9 +1,12 @@
 import { Readable } from 'node:stream';
+import { MIMEType } from 'node:util';
+import busboy from 'busboy';
+import { isClientAbort } from './stream-body.decorator';
 
 /**
- * A streaming multipart/form-data parser (RFC 7578). Text fields are collected (capped);
- * a file part is handed over as a Readable that pulls straight from the request, so a file
- * is never buffered: pipe it into FileStorage.store() before asking for the next part.
+ * Streaming multipart/form-data (RFC 7578) on busboy. Text fields are collected (capped); a
+ * file part is handed over as a Readable that pulls straight from the request, so a file is
+ * never buffered: pipe it into FileStorage.store() before asking for the next part.
  *
  *   for await (const part of parseMultipart(requestStream(req), contentType)) {
  *     if (part.kind === 'file') blob = await storage.store(part.stream);
@@ -11,7 +14,9 @@ import { Readable } from 'node:stream';
  *   }
  *
  * Malformed bodies, a missing boundary and exceeded limits raise MultipartError (from the
- * iterator, and through the file stream when the body breaks inside a file).
+ * iterator, and through the file stream when the body breaks inside a file), and so does a
+ * client that goes away mid-body: the body closing early fails the form, never hangs it.
+ * As busboy does, a part without a form-data Content-Disposition is skipped.
  */
 
 export interface MultipartLimits {
@@ -23,7 +28,7 @@ export interface MultipartLimits {
   maxFieldsSize?: number;
   /** File parts in the body (default 10). */
   maxFiles?: number;
-  /** Bytes of one part's header block (default 16 KiB). */
+  /** Bytes of a part's name, file name and type together (default 16 KiB; busboy refuses header blocks past 16 KiB). */
   maxHeaderSize?: number;
 }
 
@@ -65,136 +70,194 @@ const DEFAULTS: Required<MultipartLimits> = {
   maxHeaderSize: 16 << 10,
 };
 
-const CRLF = Buffer.from('\r\n');
-const HEADER_END = Buffer.from('\r\n\r\n');
+/** RFC 2046's boundary grammar. */
 const BOUNDARY_CHARS = /^[0-9A-Za-z'()+_,\-./:=? ]{0,69}[0-9A-Za-z'()+_,\-./:=?]$/;
-
-/** Splits `a; b="c;d"; e=f` into its items, respecting quoted strings. */
-function splitParams(value: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quoted = false;
-  for (let i = 0; i < value.length; i++) {
-    const ch = value[i];
-    if (quoted && ch === '\\' && i + 1 < value.length) {
-      cur += ch + value[++i];
-    } else if (ch === '"') {
-      quoted = !quoted;
-      cur += ch;
-    } else if (ch === ';' && !quoted) {
-      out.push(cur.trim());
-      cur = '';
-    } else cur += ch;
-  }
-  if (quoted) throw new MultipartError('unterminated quoted string in a part header', 'malformed');
-  out.push(cur.trim());
-  return out;
-}
-
-function unquote(v: string): string {
-  if (v.length >= 2 && v.startsWith('"') && v.endsWith('"')) return v.slice(1, -1).replace(/\\(.)/g, '$1');
-  return v;
-}
-
-/** `type; k=v; k2="v2"` → the type (lower-cased) and its parameters (keys lower-cased). */
-export function parseHeaderParams(value: string): { value: string; params: Map<string, string> } {
-  const [first, ...rest] = splitParams(value);
-  const params = new Map<string, string>();
-  for (const item of rest) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) continue;
-    const key = item.slice(0, eq).trim().toLowerCase();
-    const raw = item.slice(eq + 1).trim();
-    if (key.endsWith('*')) {
-      // RFC 5987: charset'lang'percent-encoded
-      const m = /^([^']*)'[^']*'(.*)$/.exec(raw);
-      if (m) {
-        try {
-          params.set(key.slice(0, -1), decodeURIComponent(m[2]));
-        } catch {
-          throw new MultipartError(`invalid ${key} parameter`, 'malformed');
-        }
-      }
-      continue;
-    }
-    if (!params.has(key)) params.set(key, unquote(raw));
-  }
-  return { value: (first ?? '').toLowerCase(), params };
-}
 
 /** The boundary of a multipart/form-data Content-Type; MultipartError if there is none. */
 export function multipartBoundary(contentType: string | undefined): string {
   if (!contentType) throw new MultipartError('missing Content-Type: expected multipart/form-data', 'boundary');
-  const { value, params } = parseHeaderParams(contentType);
-  if (value !== 'multipart/form-data') throw new MultipartError(`expected multipart/form-data, got ${value || 'nothing'}`, 'boundary');
-  const boundary = params.get('boundary');
+  let type: MIMEType;
+  try {
+    type = new MIMEType(contentType);
+  } catch {
+    throw new MultipartError(`expected multipart/form-data, got ${contentType.split(';')[0].trim() || 'nothing'}`, 'boundary');
+  }
+  if (type.essence !== 'multipart/form-data') throw new MultipartError(`expected multipart/form-data, got ${type.essence}`, 'boundary');
+  const boundary = type.params.get('boundary');
   if (!boundary) throw new MultipartError('multipart/form-data without a boundary', 'boundary');
   if (!BOUNDARY_CHARS.test(boundary)) throw new MultipartError('invalid multipart boundary', 'boundary');
   return boundary;
 }
 
-/** Pulls chunks from a stream on demand and keeps what has not been consumed yet. */
-class ByteSource {
-  buf: Buffer;
-  private ended = false;
-  private readonly it: AsyncIterator<unknown>;
+const truncated = () => new MultipartError('unexpected end of multipart body', 'truncated');
+const clientGone = () => new MultipartError('the client closed the connection before the body was complete', 'truncated');
 
-  constructor(body: Readable, initial: Buffer) {
-    this.it = body[Symbol.asyncIterator]();
-    this.buf = initial;
-  }
-
-  /** Reads one more chunk; false at the end of the body. */
-  async more(): Promise<boolean> {
-    if (this.ended) return false;
-    const r = await this.it.next();
-    if (r.done) {
-      this.ended = true;
-      return false;
-    }
-    const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value as string);
-    this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
-    return true;
-  }
-
-  async ensure(n: number): Promise<boolean> {
-    while (this.buf.length < n) if (!(await this.more())) return false;
-    return true;
-  }
-
-  /** Drops the rest of the body without keeping it. */
-  async discardAll(): Promise<void> {
-    this.buf = Buffer.alloc(0);
-    while (await this.more()) this.buf = Buffer.alloc(0);
-  }
-
-  async close(): Promise<void> {
-    await this.it.return?.().catch(() => undefined);
-  }
+/** busboy's errors (plain Errors) in this module's terms; anything else unchanged. */
+function translate(err: Error): Error {
+  if (err instanceof MultipartError) return err;
+  if (isClientAbort(err)) return clientGone();
+  if (/^Unexpected end of (form|file)$/.test(err.message)) return truncated();
+  if (err.message === 'Malformed part header') return new MultipartError('malformed part header line (or part headers over 16 KiB)', 'malformed');
+  return err;
 }
 
-const truncated = () => new MultipartError('unexpected end of multipart body', 'truncated');
-
+/**
+ * Iterates a form's parts in order. busboy pushes parts as it parses; they queue here (as
+ * promises, so a field sent as a nameless file keeps its place) until the consumer asks,
+ * and busboy waits while a file part's bytes are not read, so memory stays bounded.
+ */
 export class MultipartReader implements AsyncIterable<MultipartPart> {
-  private readonly src: ByteSource;
-  private readonly delimiter: Buffer;
   private readonly limits: Required<MultipartLimits>;
-  private state: 'start' | 'parts' | 'done' = 'start';
-  /** The file part being streamed, until its closing delimiter has been read. */
-  private openFile?: { stream: Readable; ended: boolean; reading: Promise<void> | null };
+  private readonly parser: busboy.Busboy;
+  private readonly queue: Promise<MultipartPart>[] = [];
+  private wake?: () => void;
+  private finished = false;
+  /** Why the body could not be read; every later call fails with it. */
+  private failure?: Error;
+  /** Skips the file part handed out last, if the consumer asks for the next part without reading it. */
+  private skipOpenFile?: () => void;
+  /** The file parts queued, by stream, with how to skip each. */
+  private readonly skips = new WeakMap<Readable, () => void>();
   private fields = 0;
   private files = 0;
   private fieldBytes = 0;
-  /** Why the body could not be read; every later call fails with it. */
-  private failure?: Error;
 
   /** `boundary` as returned by multipartBoundary(); parseMultipart() takes the Content-Type. */
-  constructor(body: Readable, boundary: string, limits: MultipartLimits = {}) {
+  constructor(
+    private readonly body: Readable,
+    boundary: string,
+    limits: MultipartLimits = {},
+  ) {
     if (!boundary) throw new MultipartError('multipart/form-data without a boundary', 'boundary');
-    this.delimiter = Buffer.from(`\r\n--${boundary}`);
     this.limits = { ...DEFAULTS, ...limits };
-    // A virtual CRLF lets the first delimiter be found like every other one.
-    this.src = new ByteSource(body, Buffer.from(CRLF));
+    this.parser = busboy({
+      // The boundary was checked against RFC 2046's grammar, which has no quote or backslash.
+      headers: { 'content-type': `multipart/form-data; boundary="${boundary}"` },
+      // File names as sent (the formats read them; none uses one as a path), decoded as UTF-8.
+      preservePath: true,
+      defParamCharset: 'utf8',
+      // One byte over the limit, so that a value of exactly the limit is not reported truncated.
+      limits: { fieldSize: this.limits.maxFieldSize + 1 },
+      fileHwm: 1 << 16,
+    });
+    this.parser.on('field', (name, value, info) => this.onField(name, value, info.valueTruncated));
+    this.parser.on('file', (name, stream, info) => this.onFile(name, stream, info));
+    this.parser.on('error', (err: Error) => this.fail(translate(err)));
+    this.parser.on('finish', () => {
+      this.finished = true;
+      this.detach();
+      this.wake?.();
+    });
+    body.on('error', this.onBodyError);
+    body.on('close', this.onBodyClose);
+    body.pipe(this.parser);
+  }
+
+  private readonly onBodyError = (err: Error) => this.fail(translate(err));
+
+  /** A body destroyed without an error (IncomingMessage does so when nobody listens for one). */
+  private readonly onBodyClose = () => {
+    if (!this.body.readableEnded) this.fail(clientGone());
+  };
+
+  private detach(): void {
+    this.body.off('error', this.onBodyError);
+    this.body.off('close', this.onBodyClose);
+    this.body.unpipe(this.parser);
+  }
+
+  /**
+   * Stops reading: the body is left where it is (not drained, not destroyed), so the server
+   * can still answer; the error filter closes the connection after an unread body.
+   */
+  private fail(err: Error): void {
+    if (this.failure || this.finished) return;
+    this.failure = err;
+    this.detach();
+    this.parser.destroy(err);
+    this.wake?.();
+  }
+
+  private enqueue(part: Promise<MultipartPart>): void {
+    part.catch(() => undefined);
+    this.queue.push(part);
+    this.wake?.();
+  }
+
+  /** Counts a text field against the limits; the error to fail with, if one is passed. */
+  private checkField(name: string, bytes: number, truncatedByParser = false, value = ''): MultipartError | undefined {
+    const { maxFields, maxFieldSize, maxFieldsSize } = this.limits;
+    // PostgreSQL text and jsonb cannot hold U+0000; GitLab refuses NULs in every parameter.
+    if (value.includes('\0')) return new MultipartError(`field ${name} contains a NUL character`, 'malformed');
+    if (++this.fields > maxFields) return new MultipartError(`too many fields (more than ${maxFields})`, 'limit');
+    if (truncatedByParser || bytes > maxFieldSize) return new MultipartError(`field ${name} exceeds ${maxFieldSize} bytes`, 'limit');
+    if ((this.fieldBytes += bytes) > maxFieldsSize) return new MultipartError(`fields exceed ${maxFieldsSize} bytes in total`, 'limit');
+    return undefined;
+  }
+
+  private checkHeader(name: string | undefined, ...values: (string | undefined)[]): string {
+    if (name === undefined) throw new MultipartError('part Content-Disposition must be form-data with a name', 'malformed');
+    if ([name, ...values].some((v) => v?.includes('\0'))) throw new MultipartError('part headers contain a NUL character', 'malformed');
+    const size = [name, ...values].reduce((n, v) => n + Buffer.byteLength(v ?? ''), 0);
+    if (size > this.limits.maxHeaderSize) throw new MultipartError(`part headers exceed ${this.limits.maxHeaderSize} bytes`, 'limit');
+    return name;
+  }
+
+  private onField(rawName: string | undefined, value: string, valueTruncated: boolean): void {
+    try {
+      const name = this.checkHeader(rawName);
+      const err = this.checkField(name, Buffer.byteLength(value), valueTruncated, value);
+      if (err) throw err;
+      this.enqueue(Promise.resolve({ kind: 'field', name, value }));
+    } catch (err) {
+      this.fail(err as Error);
+    }
+  }
+
+  private onFile(rawName: string | undefined, source: Readable, info: busboy.FileInfo): void {
+    // busboy fails the open file stream when the form fails; the reader reports that error.
+    source.on('error', () => undefined);
+    let name: string;
+    try {
+      name = this.checkHeader(rawName, info.filename, info.mimeType);
+    } catch (err) {
+      source.resume();
+      return this.fail(err as Error);
+    }
+    // busboy makes any application/octet-stream part a file; without a filename it is a field.
+    if (info.filename === undefined) return this.enqueue(this.collectField(name, source));
+    if (++this.files > this.limits.maxFiles) {
+      source.resume();
+      return this.fail(new MultipartError(`too many files (more than ${this.limits.maxFiles})`, 'limit'));
+    }
+    const { stream, skip } = relay(source);
+    this.skips.set(stream, skip);
+    this.enqueue(Promise.resolve({ kind: 'file', name, fileName: info.filename, contentType: info.mimeType, stream }));
+  }
+
+  private collectField(name: string, source: Readable): Promise<MultipartPart> {
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      source.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > this.limits.maxFieldSize) {
+          source.destroy();
+          this.fail(new MultipartError(`field ${name} exceeds ${this.limits.maxFieldSize} bytes`, 'limit'));
+        } else chunks.push(c);
+      });
+      source.once('error', (err) => reject(translate(err)));
+      source.once('close', () => {
+        if (!source.readableEnded) return reject(this.failure ?? truncated());
+        const value = Buffer.concat(chunks).toString('utf8');
+        const err = this.checkField(name, size, false, value);
+        if (err) {
+          this.fail(err);
+          return reject(err);
+        }
+        resolve({ kind: 'field', name, value });
+      });
+    });
   }
 
   [Symbol.asyncIterator](): AsyncIterator<MultipartPart> {
@@ -204,179 +267,72 @@ export class MultipartReader implements AsyncIterable<MultipartPart> {
         return part ? { value: part, done: false } : { value: undefined, done: true };
       },
       return: async () => {
-        await this.src.close();
+        this.close();
         return { value: undefined, done: true };
       },
     };
   }
 
-  /** The next part, or null after the closing delimiter. */
+  /** The next part, or null after the closing delimiter (and the body's end). */
   async next(): Promise<MultipartPart | null> {
-    if (this.failure) throw this.failure;
-    try {
-      await this.finishOpenFile();
-      if (this.state === 'done') return null;
-      if (this.state === 'start') {
-        await this.skipToDelimiter();
-        this.state = 'parts';
-      }
-      if (await this.atClosingDelimiter()) {
-        this.state = 'done';
-        await this.src.discardAll();
-        return null;
-      }
-      return await this.readPart();
-    } catch (err) {
-      this.state = 'done';
-      this.failure = err as Error;
-      await this.src.close();
-      throw err;
-    }
-  }
-
-  /**
-   * The next piece of the current part's body: everything before the delimiter that is
-   * surely not the delimiter's start. `end` once the delimiter has been consumed.
-   */
-  private async piece(): Promise<{ data: Buffer; end: boolean }> {
-    const d = this.delimiter;
+    // Whatever the consumer did not read of the previous file part is skipped.
+    this.skipOpenFile?.();
+    this.skipOpenFile = undefined;
     for (;;) {
-      const { buf } = this.src;
-      const i = buf.indexOf(d);
-      if (i >= 0) {
-        this.src.buf = buf.subarray(i + d.length);
-        return { data: buf.subarray(0, i), end: true };
+      // Parts parsed before a failure come first (a file part's stream then fails with it).
+      const head = this.queue.shift();
+      if (head) {
+        const part = await head;
+        if (part.kind === 'file') this.skipOpenFile = this.skips.get(part.stream);
+        return part;
       }
-      const safe = buf.length - (d.length - 1);
-      if (safe > 0) {
-        this.src.buf = buf.subarray(safe);
-        return { data: buf.subarray(0, safe), end: false };
-      }
-      if (!(await this.src.more())) throw truncated();
+      if (this.failure) throw this.failure;
+      if (this.finished) return null;
+      await new Promise<void>((resolve) => (this.wake = resolve));
+      this.wake = undefined;
     }
   }
 
-  private async skipToDelimiter(): Promise<void> {
-    let seen = 0;
-    for (;;) {
-      const { data, end } = await this.piece();
-      seen += data.length;
-      if (end) return;
-      if (seen > this.limits.maxHeaderSize) throw new MultipartError('no multipart boundary found at the start of the body', 'malformed');
-    }
+  /** The consumer stopped early: stop parsing and let go of the body. */
+  close(): void {
+    if (this.finished || this.failure) return;
+    this.fail(new MultipartError('the form was not read to its end', 'truncated'));
   }
+}
 
-  /** After a delimiter: `--` ends the body; otherwise optional padding and CRLF. */
-  private async atClosingDelimiter(): Promise<boolean> {
-    if (!(await this.src.ensure(2))) throw truncated();
-    if (this.src.buf[0] === 0x2d && this.src.buf[1] === 0x2d) return true;
-    for (;;) {
-      if (!(await this.src.ensure(2))) throw truncated();
-      const b = this.src.buf;
-      if (b[0] === 0x20 || b[0] === 0x09) {
-        this.src.buf = b.subarray(1);
-        continue;
-      }
-      if (b[0] === 0x0d && b[1] === 0x0a) {
-        this.src.buf = b.subarray(2);
-        return false;
-      }
-      throw new MultipartError('malformed multipart delimiter line', 'malformed');
-    }
-  }
-
-  private async readHeaders(): Promise<Map<string, string>> {
-    const max = this.limits.maxHeaderSize;
-    for (;;) {
-      const b = this.src.buf;
-      if (b.length >= 2 && b[0] === 0x0d && b[1] === 0x0a) {
-        this.src.buf = b.subarray(2);
-        return new Map();
-      }
-      const end = b.indexOf(HEADER_END);
-      if (end >= 0) {
-        this.src.buf = b.subarray(end + HEADER_END.length);
-        return this.parseHeaderBlock(b.subarray(0, end).toString('utf8'));
-      }
-      if (b.length > max) throw new MultipartError(`part headers exceed ${max} bytes`, 'limit');
-      if (!(await this.src.more())) throw truncated();
-    }
-  }
-
-  private parseHeaderBlock(block: string): Map<string, string> {
-    const headers = new Map<string, string>();
-    for (const line of block.split('\r\n')) {
-      const colon = line.indexOf(':');
-      if (colon <= 0) throw new MultipartError('malformed part header line', 'malformed');
-      headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
-    }
-    return headers;
-  }
-
-  private async readPart(): Promise<MultipartPart> {
-    const headers = await this.readHeaders();
-    const disposition = headers.get('content-disposition');
-    if (!disposition) throw new MultipartError('part without Content-Disposition', 'malformed');
-    const { value, params } = parseHeaderParams(disposition);
-    const name = params.get('name');
-    if (value !== 'form-data' || name === undefined) throw new MultipartError('part Content-Disposition must be form-data with a name', 'malformed');
-    const fileName = params.get('filename');
-    if (fileName !== undefined) return this.filePart(name, fileName, headers.get('content-type') ?? 'application/octet-stream');
-
-    if (++this.fields > this.limits.maxFields) throw new MultipartError(`too many fields (more than ${this.limits.maxFields})`, 'limit');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for (;;) {
-      const { data, end } = await this.piece();
-      size += data.length;
-      this.fieldBytes += data.length;
-      if (size > this.limits.maxFieldSize) throw new MultipartError(`field ${name} exceeds ${this.limits.maxFieldSize} bytes`, 'limit');
-      if (this.fieldBytes > this.limits.maxFieldsSize) throw new MultipartError(`fields exceed ${this.limits.maxFieldsSize} bytes in total`, 'limit');
-      chunks.push(data);
-      if (end) return { kind: 'field', name, value: Buffer.concat(chunks).toString('utf8') };
-    }
-  }
-
-  private filePart(name: string, fileName: string, contentType: string): MultipartFile {
-    if (++this.files > this.limits.maxFiles) throw new MultipartError(`too many files (more than ${this.limits.maxFiles})`, 'limit');
-    const file: NonNullable<MultipartReader['openFile']> = { stream: undefined as never, ended: false, reading: null };
-    file.stream = new Readable({
-      highWaterMark: 1 << 16,
-      read: () => {
-        if (file.reading || file.ended) return;
-        file.reading = this.piece().then(
-          ({ data, end }) => {
-            file.reading = null;
-            if (end) file.ended = true;
-            if (data.length) file.stream.push(data);
-            if (end) file.stream.push(null);
-          },
-          (err) => {
-            file.reading = null;
-            file.ended = true;
-            this.state = 'done';
-            this.failure = err as Error;
-            file.stream.destroy(err);
-          },
-        );
-      },
-    });
-    this.openFile = file;
-    return { kind: 'file', name, fileName, contentType, stream: file.stream };
-  }
-
-  /** Skips what the consumer did not read of the previous file part. */
-  private async finishOpenFile(): Promise<void> {
-    const file = this.openFile;
-    if (!file) return;
-    this.openFile = undefined;
-    if (file.reading) await file.reading.catch(() => undefined);
-    if (!file.ended) {
-      file.ended = true;
-      if (!file.stream.destroyed) file.stream.destroy();
-      for (;;) if ((await this.piece()).end) break;
-    }
-  }
+/**
+ * A file part for the consumer: busboy's stream with its errors in MultipartError terms (a
+ * stream of our own, because busboy fails its file stream before it reports the error), and
+ * `skip`, which discards what the consumer did not read so that parsing can go on.
+ */
+function relay(source: Readable): { stream: Readable; skip(): void } {
+  let skipping = false;
+  const stream = new Readable({
+    highWaterMark: 1 << 16,
+    read: () => void source.resume(),
+    destroy: (err, done) => {
+      // A consumer that gives up (size limit, its own error) leaves the rest unread until skipped.
+      if (!skipping && !source.readableEnded) source.pause();
+      done(err);
+    },
+  });
+  source.on('data', (chunk: Buffer) => {
+    if (!stream.push(chunk)) source.pause();
+  });
+  source.once('end', () => stream.push(null));
+  source.once('error', (err) => stream.destroy(translate(err)));
+  // The form may fail before the consumer reads this part: it then meets the error (stream.errored), and so does the reader.
+  stream.on('error', () => undefined);
+  return {
+    stream,
+    skip: () => {
+      if (source.readableEnded) return;
+      skipping = true;
+      stream.destroy();
+      source.removeAllListeners('data');
+      source.resume();
+    },
+  };
 }
 
 /** Iterates the parts of a multipart/form-data body; see MultipartReader. */

@@ -29,3 +29,12 @@ export function hasBody(request: FastifyRequest): boolean {
   const length = declaredLength(request);
   return length !== undefined ? length > 0 : request.headers['transfer-encoding'] !== undefined;
 }
+
+/**
+ * Whether a body stream failed because the client went away: reset, or closed before its
+ * end (Node destroys an aborted request without an error when nobody listens for one).
+ */
+export function isClientAbort(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+}

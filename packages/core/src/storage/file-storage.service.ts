@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 import { Blob } from '../blobs/blob.entity';
 import { StowageConfig } from '../config';
 import { gitlabMessage, HttpError, httpErrors } from '../http/http-error';
+import { isClientAbort } from '../http/stream-body.decorator';
 import { JobQueue } from '../jobs/job-queue';
 import { BACKGROUND_MOVE_OPTIONS, backgroundMoveJobId, MOVE_BLOB_JOB } from '../blobs/blob-move-job';
 import { BlobNotFoundError, type BlobStore, type BlobStoreKind, BlobStoreUnavailableError, type ByteRange } from './blob-store';
@@ -91,8 +92,9 @@ export class FileStorage {
   }
 
   /**
-   * Streams `body` into storage. Rejects with SizeLimitExceededError past `maxSize`, or with
-   * the stream's error if the client goes away; either way nothing is left behind.
+   * Streams `body` into storage. Rejects with SizeLimitExceededError past `maxSize`, with a
+   * 400 if the client goes away, or with the stream's own error; either way nothing is left
+   * behind: `body` must error or close when its source does (join streams with pipeline()).
    */
   async store(body: Readable, opts: { maxSize?: number; size?: number } = {}): Promise<StoredBlob> {
     const store = this.uploadStore();
@@ -105,6 +107,10 @@ export class FileStorage {
       meter.destroy();
       await store.delete(key).catch(() => undefined);
       if (err instanceof BlobStoreUnavailableError) throw new HttpError(503, gitlabMessage(503, err.message));
+      // A client that went away is no server error (nobody reads this answer; the log does).
+      if (isClientAbort(err) && body.destroyed && !body.readableEnded) {
+        throw httpErrors.badRequest('the request body is incomplete: the client closed the connection');
+      }
       throw err;
     }
     const d = meter.digests();
