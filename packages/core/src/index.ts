@@ -34,7 +34,7 @@ export * from './archives/tar-reader';
 export * from './text/xml';
 export * from './text/json';
 export { createLogger, redactUrl } from './http/logger';
-export { pageParams, setPaginationHeaders, type Page } from './http/pagination';
+export { linkParams, pageParams, setPaginationHeaders, type Page } from './http/pagination';
 export * from './jobs';
 export { Package } from './packages/package.entity';
 export { PackageFile } from './packages/package-file.entity';

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   CurrentProject,
   httpErrors,
+  linkParams,
   PackageAccess,
   type Package,
   PackageService,
@@ -138,7 +139,12 @@ export class NugetV2Controller extends NugetPushRoutes {
     }
     const { page, next } = applyFeedOptions(views, options!);
     const self = params['*'];
-    const nextHref = next === undefined ? undefined : `${self}?${new URLSearchParams({ ...(query as Record<string, string>), $skip: String(next) }).toString()}`;
+    let nextHref: string | undefined;
+    if (next !== undefined) {
+      const nextQuery = linkParams(request.url);
+      nextQuery.set('$skip', String(next));
+      nextHref = `${self}?${nextQuery}`;
+    }
     return send(reply, ATOM_FEED_TYPE, feedDocument(urls, v2Base, 'id' in target ? 'FindPackagesById' : 'Packages', self, page, nextHref));
   }
 

@@ -70,6 +70,8 @@ function url(meta: XmlElement, name: string): string | undefined {
 /** Reads a .nuspec document; a 400 with GitLab's wording when it cannot be used. */
 export function parseNuspec(xml: string, opts: { symbols?: boolean } = {}): NuspecMetadata {
   let root: XmlElement;
+  // XML 1.0 has no U+0000 (and PostgreSQL stores none): the recovering read would keep it.
+  if (xml.includes('\0')) throw bad('nuspec file is not valid XML: it contains a NUL character');
   try {
     root = parseXml(xml, { lenient: true });
   } catch (err) {

@@ -20,6 +20,17 @@ export function pageParams(query: unknown): Page {
 
 const SECRET_PARAMS = ['private_token', 'job_token', 'deploy_token', 'access_token', 'token'];
 
+/**
+ * A request's query for a link the server hands out (next page, a feed's `next`): the same
+ * parameters, minus every credential. Links are followed by any client and logged by proxies.
+ * Keys arrive decoded (`private%5Ftoken` is `private_token`) and are compared case-blind.
+ */
+export function linkParams(requestUrl: string): URLSearchParams {
+  const params = new URL(requestUrl, 'http://link.invalid').searchParams;
+  for (const key of [...new Set(params.keys())]) if (SECRET_PARAMS.includes(key.toLowerCase())) params.delete(key);
+  return params;
+}
+
 /** X-Page, X-Per-Page, X-Total, X-Total-Pages, X-Next-Page, X-Prev-Page and Link, as GitLab sends. */
 export function setPaginationHeaders(request: FastifyRequest, reply: FastifyReply, page: Page, total: number, baseUrl: string): void {
   const totalPages = Math.max(1, Math.ceil(total / page.perPage));
@@ -32,13 +43,12 @@ export function setPaginationHeaders(request: FastifyRequest, reply: FastifyRepl
     .header('x-total-pages', totalPages)
     .header('x-next-page', next ?? '')
     .header('x-prev-page', prev ?? '');
-  const url = new URL(request.url, baseUrl);
-  // The links are for any client to follow (and for proxies to log): never a credential.
-  for (const param of SECRET_PARAMS) url.searchParams.delete(param);
+  const { pathname } = new URL(request.url, baseUrl);
+  const params = linkParams(request.url);
   const link = (n: number, rel: string) => {
-    url.searchParams.set('page', String(n));
-    url.searchParams.set('per_page', String(page.perPage));
-    return `<${baseUrl}${url.pathname}${url.search}>; rel="${rel}"`;
+    params.set('page', String(n));
+    params.set('per_page', String(page.perPage));
+    return `<${baseUrl}${pathname}?${params}>; rel="${rel}"`;
   };
   const links = [
     ...(prev ? [link(prev, 'prev')] : []),
