@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
+import { addSecretNames } from '../http/log-redaction';
 import { FormatRegistry } from '../plugin/format-registry';
 import { type PresentedCredential, presentedCredential } from './credentials';
 import { ANONYMOUS, type Authentication } from './principal';
@@ -26,6 +27,7 @@ export class AuthService {
     formats: FormatRegistry,
   ) {
     this.formatHeaders = formats.credentialHeaders();
+    addSecretNames(this.formatHeaders); // whatever a format reads a credential from, the log never shows
   }
 
   /** Who the request acts as; computed once per request. */

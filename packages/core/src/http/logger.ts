@@ -1,37 +1,39 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger as Pino } from 'pino';
+import { redactLogLine, redactUrl } from './log-redaction';
 
-const SECRET_QUERY = /([?&](?:private_token|job_token|deploy_token|access_token|token)=)[^&]*/gi;
+export { redactUrl } from './log-redaction';
 
-/** Request URLs with token query parameters blanked out: secrets never reach a log line. */
-export function redactUrl(url: string): string {
-  return url.replace(SECRET_QUERY, '$1[redacted]');
+/**
+ * pino's error serializer, with Buffer properties as text: a client error carries the raw
+ * request (`rawPacket`, headers and all), which as bytes no redaction could read.
+ */
+function serializeError(err: Error): Record<string, unknown> {
+  const out = pino.stdSerializers.err(err) as unknown as Record<string, unknown>;
+  for (const [key, value] of Object.entries(out)) {
+    if (Buffer.isBuffer(value)) out[key] = value.toString('latin1', 0, 8192);
+  }
+  return out;
 }
 
-/** The server's logger; `destination` defaults to stdout (tests pass a stream they read). */
+/**
+ * The server's logger; `destination` defaults to stdout (tests pass a stream they read). Every
+ * line passes `redactLogLine` on its way out, so no credential a request carries is written,
+ * whatever logged it (request lines, 5xx errors with their causes, Nest's own messages).
+ */
 export function createLogger(level: string, destination?: DestinationStream): Pino {
   const options: pino.LoggerOptions = {
     level,
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers["private-token"]',
-        'req.headers["deploy-token"]',
-        'req.headers["job-token"]',
-        'req.headers.cookie',
-        '*.token',
-        '*.password',
-      ],
-      censor: '[redacted]',
-    },
+    hooks: { streamWrite: redactLogLine },
     serializers: {
+      // Headers are left out on purpose: the request line needs none of them.
       req: (req: { id?: string; method?: string; url?: string; ip?: string }) => ({
         id: req.id,
         method: req.method,
         url: req.url ? redactUrl(req.url) : req.url,
         remoteAddress: req.ip,
       }),
-      err: pino.stdSerializers.err,
+      err: serializeError,
     },
   };
   return destination ? pino(options, destination) : pino(options);
