@@ -194,5 +194,7 @@ export function parseProxyPath(rest: string): ProxyRequest {
   if (tail === '@v/list') return { kind: 'list', module };
   const m = /^@v\/([^/]+)\.(info|mod|zip)$/.exec(tail) ?? fail('not a module proxy path (want @v/list, @v/<version>.info|.mod|.zip or @latest)');
   const version = unescapeCase(m[1]) ?? fail('malformed case-encoding in version');
+  // Looked up before it is checked (a GET of any spelling is a miss): keep out what PostgreSQL cannot store.
+  if (version.includes('\0')) fail('invalid version: it contains a NUL character');
   return { kind: m[2] as 'info' | 'mod' | 'zip', module, version };
 }
