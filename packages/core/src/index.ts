@@ -33,6 +33,7 @@ export * from './archives/zip-reader';
 export * from './archives/tar-reader';
 export * from './text/xml';
 export * from './text/json';
+export { UntrustedRegex, UntrustedRegexError } from './text/untrusted-regex';
 export { createLogger, redactUrl } from './http/logger';
 export { linkParams, pageParams, setPaginationHeaders, type Page } from './http/pagination';
 export * from './jobs';

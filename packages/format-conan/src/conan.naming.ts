@@ -1,6 +1,7 @@
-import { httpErrors } from '@stowage/core';
+import { httpErrors, UntrustedRegex } from '@stowage/core';
 
 // GitLab's rules for Conan references (protocols/conan.md §3).
+const MAX_PART = 50;
 const PART = /^[a-zA-Z0-9_][a-zA-Z0-9_+.-]{1,49}$/;
 const PACKAGE_ID = /^[A-Za-z0-9]{1,64}$/;
 const REVISION = /^(?:[0-9a-f]{32}|[0-9a-f]{40})$/;
@@ -110,12 +111,17 @@ export function searchPattern(q: string | undefined, ignoreCase = true): SearchP
   const [nameVersion, userChannel] = text.split('@', 2);
   const [name, version] = nameVersion.split('/', 2);
   const [user, channel] = (userChannel ?? '').split('/', 2);
-  const glob = (p: string | undefined, flags: string) =>
-    p === undefined || p === '' ? null : new RegExp(`^${p.split('*').map((s) => s.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, flags);
-  const parts = [glob(name, ignoreCase ? 'i' : ''), glob(version, ''), glob(user, ''), glob(channel, '')];
+  // On RE2 (linear): as a JS RegExp, `a*a*a*a*a*b` backtracked ~n^5 steps per 50-character name.
+  const glob = (p: string | undefined, caseless = false): Pick<UntrustedRegex, 'matchesWhole'> | null => {
+    if (p === undefined || p === '') return null;
+    // More literal characters than a part can hold match nothing (and would only grow the program).
+    if (p.replace(/\*/g, '').length > MAX_PART) return { matchesWhole: () => false };
+    return UntrustedRegex.glob(p, { ignoreCase: caseless });
+  };
+  const parts = [glob(name, ignoreCase), glob(version), glob(user), glob(channel)];
   return {
-    matchesName: (n) => parts[0]?.test(n) ?? true,
-    matches: (ref) => [ref.name, ref.version, ref.user, ref.channel].every((v, i) => parts[i]?.test(v) ?? true),
+    matchesName: (n) => parts[0]?.matchesWhole(n) ?? true,
+    matches: (ref) => [ref.name, ref.version, ref.user, ref.channel].every((v, i) => parts[i]?.matchesWhole(v) ?? true),
     user: user && !user.includes('*') ? user : undefined,
   };
 }
