@@ -28,7 +28,7 @@ export { ApiParams } from './http/api-params';
 export { BodyLimit } from './http/body-limit.decorator';
 export { StreamBody, ORIGINAL_CONTENT_TYPE, declaredLength, hasBody, isClientAbort, requestStream } from './http/stream-body.decorator';
 export * from './http/multipart';
-export { readSmallBody } from './http/small-body';
+export { readSmallBody, type SmallBodyOptions } from './http/small-body';
 export * from './archives/zip-reader';
 export * from './archives/tar-reader';
 export * from './text/xml';

@@ -1,9 +1,21 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { CurrentPrincipal, HttpError, PackageAccess, type Principal, requestStream, StreamBody, unauthorizedWithChallenge } from '@stowage/core';
+import {
+  CurrentPrincipal,
+  declaredLength,
+  HttpError,
+  PackageAccess,
+  type Principal,
+  readSmallBody,
+  requestStream,
+  StreamBody,
+  unauthorizedWithChallenge,
+} from '@stowage/core';
+import { npmError } from './npm.errors';
 import { NpmForwarding } from './npm.forwarding';
 
 const AUDITS = ['-/npm/v1/security/advisories/bulk', '-/npm/v1/security/audits/quick'];
+const AUDIT_BODY_LIMIT = 16 * 1024 * 1024;
 
 /**
  * `npm audit` posts a gzipped dependency list, from signed-in callers only (as GitLab).
@@ -14,7 +26,9 @@ async function audit(principal: Principal, request: FastifyRequest, forwarding: 
   if (principal.kind === 'anonymous') throw unauthorizedWithChallenge();
   const location = forwarding.audit(AUDITS.find((a) => request.url.includes(a))!);
   if (location) throw new HttpError(307, '', { location });
-  requestStream(request).resume();
+  // Unread, but not unbounded: a dependency list this big is no audit.
+  const tooLarge = () => npmError(413, `Request body is too large (the limit is ${AUDIT_BODY_LIMIT} bytes)`);
+  await readSmallBody(requestStream(request), { max: AUDIT_BODY_LIMIT, declared: declaredLength(request), tooLarge, keep: false });
   return {};
 }
 

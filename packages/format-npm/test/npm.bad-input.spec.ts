@@ -74,4 +74,15 @@ describe.each(testModes())('npm bad input (%s)', (mode) => {
     }
     expect(await versions()).toEqual(before);
   });
+
+  it('an audit body is read to its end but not without bound: past 16 MiB it is a 413', async () => {
+    const audit = (opts: { body?: Buffer; chunks?: Buffer[] }) =>
+      http(s.url, { method: 'POST', path: path('-/npm/v1/security/advisories/bulk'), token: s.rootToken, headers: { 'content-type': 'application/json' }, ...opts });
+    expect([(await audit({ body: Buffer.from('{}') })).status]).toEqual([200]);
+    const mib = Buffer.alloc(1024 * 1024, 0x20);
+    for (const opts of [{ chunks: Array.from({ length: 17 }, () => mib) }, { body: Buffer.concat(Array.from({ length: 17 }, () => mib)) }]) {
+      const res = await audit(opts);
+      expect([res.status, res.json().error]).toEqual([413, `Request body is too large (the limit is ${16 * 1024 * 1024} bytes)`]);
+    }
+  });
 });

@@ -11,7 +11,16 @@ const DRAIN_BYTES = 64 * 1024;
  * one (or a declared length past it) is refused at once, the rest is discarded as it comes,
  * and the error answer closes the connection (`sendHttpError` sees the body unfinished).
  */
-export async function readSmallBody(body: Readable, opts: { max: number; declared?: number; tooLarge: () => Error }): Promise<Buffer> {
+export interface SmallBodyOptions {
+  max: number;
+  /** Content-Length, when the client sent one. */
+  declared?: number;
+  tooLarge: () => Error;
+  /** false: count the bytes and keep none (a body the route ignores); the answer is then empty. */
+  keep?: boolean;
+}
+
+export async function readSmallBody(body: Readable, opts: SmallBodyOptions): Promise<Buffer> {
   const discardRest = () => {
     if (!body.readableEnded) body.resume();
   };
@@ -24,11 +33,11 @@ export async function readSmallBody(body: Readable, opts: { max: number; declare
   for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > opts.max + DRAIN_BYTES) break;
-    if (size <= opts.max) chunks.push(chunk);
+    if (size <= opts.max && opts.keep !== false) chunks.push(chunk);
   }
   if (size > opts.max) {
     discardRest();
     throw opts.tooLarge();
   }
-  return Buffer.concat(chunks, size);
+  return Buffer.concat(chunks);
 }
