@@ -1,12 +1,12 @@
 import { Controller, Get, HttpCode, Param, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
-  ApiParams,
   CurrentProject,
   declaredLength,
   FileStorage,
   hasBody,
   httpErrors,
+  ORIGINAL_CONTENT_TYPE,
   PackageAccess,
   PackageService,
   type ProjectContext,
@@ -41,13 +41,17 @@ export class GenericController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const target = genericTarget({ ...params, path: params['*'] });
-    const q = new ApiParams(query, {});
-    // Only a given status changes an existing package (GitLab): a plain re-upload keeps it hidden.
-    const status = q.oneOf('status', ['default', 'hidden'] as const);
-    const select = q.oneOf('select', ['package_file'] as const);
     if (!hasBody(request)) throw httpErrors.invalidParam('file', 'is missing');
-
-    const file = await this.uploads.upload({ ctx, target, status, body: requestStream(request), length: declaredLength(request) });
+    const original = request.headers[ORIGINAL_CONTENT_TYPE];
+    // Only a given status changes an existing package (GitLab): a plain re-upload keeps it hidden.
+    const { file, select } = await this.uploads.upload({
+      ctx,
+      target,
+      query,
+      contentType: typeof original === 'string' ? original : undefined,
+      body: requestStream(request),
+      length: declaredLength(request),
+    });
     if (select === 'package_file') {
       reply.status(200);
       return genericFileJson(file);

@@ -1,15 +1,18 @@
 import type { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  ApiParams,
   FileStorage,
   type FormatModuleOptions,
   httpErrors,
+  MultipartError,
   type PackageFile,
   PackageService,
   PackageSettingsService,
-  type PackageStatus,
+  parseMultipart,
   type ProjectContext,
   SizeLimitExceededError,
+  type StoredBlob,
 } from '@stowage/core';
 import type { GenericFormatConfig } from './generic.config';
 import { GENERIC_OPTIONS } from './generic.module-definition';
@@ -20,14 +23,34 @@ export const GENERIC = 'generic';
 const tooLarge = () => httpErrors.badRequest('File is too large');
 const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');
 
+const FORM_USAGE = 'send the file itself as the request body (curl --upload-file FILE)';
+/** Room for a form's part headers and fields around the file. */
+const FORM_OVERHEAD = 64 * 1024;
+
 export interface GenericUpload {
   ctx: ProjectContext;
   target: GenericTarget;
-  /** Set on a new package (default `default`); on an existing one only when given. */
-  status?: PackageStatus;
+  /**
+   * The query string: `status` (set on a new package, default `default`; on an existing one
+   * only when given) and `select`. A form body may carry them as fields too (gitbeaker does).
+   */
+  query: unknown;
+  /** The Content-Type the client sent. */
+  contentType?: string;
   body: Readable;
   /** Content-Length, when the client sent one. */
   length?: number;
+}
+
+export interface GenericUploaded {
+  file: PackageFile;
+  /** `package_file`: answer with the file's JSON. */
+  select?: 'package_file';
+}
+
+function uploadParams(query: unknown, form: Record<string, string> = {}) {
+  const q = new ApiParams(query, form);
+  return { status: q.oneOf('status', ['default', 'hidden'] as const), select: q.oneOf('select', ['package_file'] as const) };
 }
 
 /**
@@ -48,9 +71,12 @@ export class GenericUploads {
     return this.options.config.max_file_size || Infinity;
   }
 
-  async upload(u: GenericUpload): Promise<PackageFile> {
+  async upload(u: GenericUpload): Promise<GenericUploaded> {
     const { ctx, target } = u;
-    if (u.length !== undefined && u.length > this.maxSize) throw tooLarge();
+    // Parameters that are wrong fail before the body is read.
+    uploadParams(u.query);
+    const form = /^multipart\/form-data\b/i.test(u.contentType ?? '');
+    if (u.length !== undefined && u.length > this.maxSize + (form ? FORM_OVERHEAD : 0)) throw tooLarge();
     const ref = { projectId: ctx.project.id, packageType: GENERIC, name: target.name, version: target.version };
     const allowed = await this.settings.duplicatesAllowed(ctx, GENERIC, target.name, target.version);
     if (!allowed) {
@@ -58,22 +84,54 @@ export class GenericUploads {
       if (existing && (await this.packages.findFile(existing.id, target.fileName))) throw duplicate();
     }
 
-    const blob = await this.storage.store(u.body, { maxSize: this.maxSize }).catch((err) => {
-      throw err instanceof SizeLimitExceededError ? tooLarge() : err;
-    });
-    if (blob.size === 0) {
+    const { blob, fields } = form ? await this.receiveForm(u) : { blob: await this.store(u.body), fields: {} };
+    let params: ReturnType<typeof uploadParams>;
+    try {
+      if (blob.size === 0) throw httpErrors.invalidParam('file', 'is missing');
+      params = uploadParams(u.query, fields);
+    } catch (err) {
       await this.storage.release(blob);
-      throw httpErrors.invalidParam('file', 'is missing');
+      throw err;
     }
 
-    return this.packages.write(
+    const file = await this.packages.write(
       async (w) => {
-        const { pkg } = await w.upsertPackage({ ...ref, status: u.status });
+        const { pkg } = await w.upsertPackage({ ...ref, status: params.status });
         if (!allowed && (await w.files(pkg, target.fileName)).length) throw duplicate();
         return w.addFile(pkg, { fileName: target.fileName, blob });
       },
       { blobs: [blob] },
     );
+    return { file, select: params.select };
+  }
+
+  private store(body: Readable): Promise<StoredBlob> {
+    return this.storage.store(body, { maxSize: this.maxSize }).catch((err) => {
+      throw err instanceof SizeLimitExceededError ? tooLarge() : err;
+    });
+  }
+
+  /**
+   * A form (gitbeaker's PackageRegistry.publish sends one): the bytes of its one file part are
+   * the file, its text fields parameters. Storing the envelope would corrupt the file, so a
+   * form with no file part, or more than one, is refused.
+   */
+  private async receiveForm(u: GenericUpload): Promise<{ blob: StoredBlob; fields: Record<string, string> }> {
+    let blob: StoredBlob | undefined;
+    const fields: Record<string, string> = {};
+    try {
+      for await (const part of parseMultipart(u.body, u.contentType, { maxFields: 20, maxFieldSize: 1024, maxFiles: 2 })) {
+        if (part.kind === 'field') fields[part.name] = part.value;
+        else if (blob) throw httpErrors.badRequest(`a multipart/form-data upload must hold exactly one file part, this one has more; ${FORM_USAGE}`);
+        else blob = await this.store(part.stream);
+      }
+    } catch (err) {
+      if (blob) await this.storage.release(blob).catch(() => undefined);
+      if (err instanceof MultipartError) throw httpErrors.badRequest(`malformed multipart/form-data body: ${err.message}; or ${FORM_USAGE}`);
+      throw err;
+    }
+    if (!blob) throw httpErrors.badRequest(`a multipart/form-data upload must hold exactly one file part, this one has none; ${FORM_USAGE}`);
+    return { blob, fields };
   }
 }
 
