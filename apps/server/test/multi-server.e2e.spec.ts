@@ -1,8 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { Agent, get as httpGet } from 'node:http';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -160,7 +160,8 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     servers = ports.map((port) => ({ url: `http://127.0.0.1:${port}`, proc: stowage(['serve'], dir, { ...env, STOWAGE_SERVER__PORT: String(port) }) }));
     // The worker says it runs at level info.
     worker = stowage(['worker'], dir, { ...env, STOWAGE_LOG__LEVEL: 'info' });
-    await Promise.all(servers.map((s) => ready(s.proc, s.url)));
+    const startup = await Promise.all(servers.map((s) => ready(s.proc, s.url)));
+    console.log(`two servers started at once on an empty database: ready in ${startup.join(' and ')} ms`);
     await until('the worker', async () => {
       if (!running.has(worker)) throw new Error(`worker exited${describeProc(worker)}`);
       return worker.stdout().includes('stowage worker running (redis queue)') ? true : undefined;
@@ -175,9 +176,8 @@ describe('two stowage servers and a worker on one database, behind a round-robin
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all(
-      [...servers, { proc: worker }].filter((s) => s.proc && running.has(s.proc)).map((s) => stop(s.proc).catch(() => s.proc.child.kill('SIGKILL'))),
-    );
+    const started = [...(servers ?? []).map((s) => s.proc), worker].filter((p) => p && running.has(p));
+    await Promise.all(started.map((p) => stop(p).catch(() => p.child.kill('SIGKILL'))));
     for (const c of cleanups.reverse()) await c().catch(() => undefined);
   }, 60_000);
 
@@ -386,20 +386,24 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     });
 
     it('mvn deploy, then mvn resolves the new release at once through the balancer', async () => {
-      for (const version of ['1.0', '2.0']) {
-        await writeFile(join(work, `greeter-${version}.jar`), jar(version));
-        await mvn([
-          `-Dmaven.repo.local=${join(work, 'm2-deploy')}`,
-          'org.apache.maven.plugins:maven-deploy-plugin:3.0.0:deploy-file',
-          `-Dfile=greeter-${version}.jar`,
-          '-DgroupId=acme.libs',
-          '-DartifactId=greeter',
-          `-Dversion=${version}`,
-          '-Dpackaging=jar',
-          '-DrepositoryId=stowage',
-          `-Durl=${repo()}`,
-        ]);
+      // 1.0 by plain PUTs (a JVM less); 2.0 by mvn, which reads the metadata from one server and writes it to the other.
+      const pom = `<project><modelVersion>4.0.0</modelVersion><groupId>acme.libs</groupId><artifactId>greeter</artifactId><version>1.0</version></project>`;
+      for (const [file, body] of [['greeter-1.0.pom', Buffer.from(pom)], ['greeter-1.0.jar', jar('1.0')]] as const) {
+        const put = await call(lb.url, 'PUT', `/api/v4/projects/${lib}/packages/maven/acme/libs/greeter/1.0/${file}`, { body });
+        expect([file, put.status]).toEqual([file, 200]);
       }
+      await writeFile(join(work, 'greeter-2.0.jar'), jar('2.0'));
+      await mvn([
+        `-Dmaven.repo.local=${join(work, 'm2-deploy')}`,
+        'org.apache.maven.plugins:maven-deploy-plugin:3.0.0:deploy-file',
+        '-Dfile=greeter-2.0.jar',
+        '-DgroupId=acme.libs',
+        '-DartifactId=greeter',
+        '-Dversion=2.0',
+        '-Dpackaging=jar',
+        '-DrepositoryId=stowage',
+        `-Durl=${repo()}`,
+      ]);
       expect(await resolveRelease()).toEqual(['2.0']);
     });
 
@@ -544,11 +548,15 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     };
     /** Once the worker has moved every upload to the bucket: the bucket's keys. */
     const moved = (count?: number) =>
-      until(`the worker to move every blob${count === undefined ? '' : ` (${count} in the bucket)`}`, async () => {
-        if ((await localBlobs()).length) return undefined;
-        const keys = await bucketKeys();
-        return count === undefined || keys.length === count ? keys : undefined;
-      });
+      until(
+        `the worker to move every blob${count === undefined ? '' : ` (${count} in the bucket)`}`,
+        async () => {
+          if ((await localBlobs()).length) return undefined;
+          const keys = await bucketKeys();
+          return count === undefined || keys.length === count ? keys : undefined;
+        },
+        60_000,
+      );
 
     it('end with exactly one winner, the others npm\'s 403, no 500; one package, one file, one blob', async () => {
       const project = (await admin<{ id: number }>('POST', '/api/v4/projects', { name: 'race', path: 'race', namespace_id: groupId })).id;
@@ -556,7 +564,9 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       const tarballs = Array.from({ length: 50 }, (_, i) => packageTarball({ name: '@acme/race', version: '1.0.0' }, { 'package/index.js': `module.exports = ${i};\n` }));
       const path = `/api/v4/projects/${project}/packages/npm/@acme%2frace`;
       const mark = lb.log.length;
+      const started = Date.now();
       const answers = await Promise.all(tarballs.map((tgz) => call(lb.url, 'PUT', path, { json: publishBody('@acme/race', '1.0.0', { tgz }) })));
+      console.log(`50 concurrent publishes of one version answered in ${Date.now() - started} ms`);
       const upstreams = lb.log.slice(mark).map((r) => r.upstream);
       expect([upstreams.filter((u) => u === 0).length, upstreams.filter((u) => u === 1).length]).toEqual([25, 25]);
 

@@ -56,7 +56,10 @@ export async function startRoundRobin(upstreams: string[]): Promise<RoundRobin> 
       if (!res.headersSent) res.writeHead(502).end();
       else res.destroy();
     });
-    req.on('aborted', () => out.destroy());
+    // A client that goes away takes its upstream request with it.
+    res.on('close', () => {
+      if (!res.writableFinished) out.destroy();
+    });
     req.pipe(out);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
