@@ -5,6 +5,7 @@ import {
   createStowageWorker,
   type MigrationProgress,
   type MigrationSummary,
+  type Tally,
   type VerifySummary,
 } from '@stowage/core';
 import type { CliArgs } from './cli-args';
@@ -49,9 +50,24 @@ export function migrationReport(s: MigrationSummary): string {
   return `${lines.join('\n')}\n`;
 }
 
+const tally = (t: Tally) => `${t.count}, ${t.bytes} bytes (${formatBytes(t.bytes)})`;
+
 export function verifyReport(v: VerifySummary): string {
   const lines = [`checked: ${v.checked}`, `ok: ${v.ok}`, `problems: ${v.problems.length}`, `bytes: ${v.bytes} (${formatBytes(v.bytes)})`];
-  for (const [store, n] of Object.entries(v.unreferenced)) if (n) lines.push(`unreferenced copies in ${store} storage: ${n} (left by interrupted moves; harmless)`);
+  let stale = 0;
+  for (const [store, l] of Object.entries(v.leftovers)) {
+    const kinds = [
+      ['unfinished uploads', l!.unfinished],
+      [store === 'local' ? 'unreferenced files' : 'unreferenced objects', l!.unreferenced],
+    ] as const;
+    for (const [what, found] of kinds) {
+      if (!found.found.count) continue;
+      stale += found.stale.count;
+      const removed = v.swept ? `; removed: ${tally(found.removed)}` : '';
+      lines.push(`${what} in ${store} storage: ${tally(found.found)}; older than the ${v.graceHours} h grace period: ${tally(found.stale)}${removed}`);
+    }
+  }
+  if (stale && !v.swept) lines.push('stowage packages verify --sweep removes those older than the grace period (so does the hourly sweep job)');
   for (const p of v.problems) lines.push(`${p.sha256} (${p.store} ${p.storage_key}): ${p.problem}`);
   return `${lines.join('\n')}\n`;
 }
@@ -122,22 +138,20 @@ export async function packagesMigrate(loaded: LoadedConfig, args: CliArgs, outpu
 
 /**
  * `stowage packages verify [--sweep]`: 0 when every blob is in its store with the right size
- * and sha256. --sweep also removes object-store copies no blob refers to that are older than
- * packages.blob_grace_period_hours (what interrupted moves leave behind).
+ * and sha256. Also reports what crashes left in each store (temp files of cut-short uploads,
+ * stored files and objects no blob refers to); --sweep removes those older than
+ * packages.blob_grace_period_hours.
  */
 export async function packagesVerify(loaded: LoadedConfig, args: CliArgs, output: CommandOutput = defaultOutput()): Promise<number> {
-  const { result, swept } = await withWorker(loaded, async (m) => {
-    const result = await m.verify({
+  const result = await withWorker(loaded, (m) =>
+    m.verify({
+      sweep: args.flags.has('sweep'),
       onProgress: (checked, total) => {
         if (output.tty) output.err(`\rverifying ${checked}/${total}`);
       },
-    });
-    const sweep = args.flags.has('sweep') && loaded.config.packages.object_store.enabled;
-    const swept = sweep ? await m.sweep('object', loaded.config.packages.blob_grace_period_hours) : undefined;
-    return { result, swept };
-  });
+    }),
+  );
   if (output.tty) output.err('\n');
   output.out(verifyReport(result));
-  if (swept !== undefined) output.out(`swept: ${swept} unreferenced object-store copies removed\n`);
   return result.problems.length ? 1 : 0;
 }

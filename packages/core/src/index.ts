@@ -17,9 +17,18 @@ export { MembersService } from './auth/members.service';
 export type { Token, TokenKind } from './auth/token.entity';
 export type { User } from './auth/user.entity';
 export { Blob } from './blobs/blob.entity';
-export { BlobCollector, COLLECT_BLOBS_JOB } from './blobs/blob-collector';
+export { BlobCollector, COLLECT_BLOBS_JOB, SWEEP_LEFTOVERS_JOB } from './blobs/blob-collector';
+export { BlobSweeper, type LeftoverReport, type Leftovers, type StoreLeftovers, type Tally } from './blobs/blob-sweeper';
 export { BlobMover, BlobIntegrityError, digestStored, type BlobRow, type MoveResult } from './blobs/blob-mover';
-export { BlobMigration, type MigrateOptions, type MigrationProgress, type MigrationSummary, type VerifyProblem, type VerifySummary } from './blobs/blob-migration';
+export {
+  BlobMigration,
+  type MigrateOptions,
+  type MigrationProgress,
+  type MigrationSummary,
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifySummary,
+} from './blobs/blob-migration';
 export { MOVE_BLOB_JOB, type MoveBlobJob } from './blobs/blob-move-job';
 export { PackageEvents, type PackageChange } from './events/package-events';
 export { HttpError, httpErrors, gitlabMessage, reasonPhrase } from './http/http-error';

@@ -1,18 +1,43 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { access, constants, mkdir, open, rename, stat, unlink } from 'node:fs/promises';
+import { access, constants, mkdir, open, opendir, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobNotFoundError, type BlobStore, type ByteRange, STORAGE_KEY } from '@stowage/core';
+import {
+  BlobNotFoundError,
+  type ByteRange,
+  type ListableBlobStore,
+  type ListedKey,
+  STORAGE_KEY,
+  type UnfinishedWrite,
+  type UnfinishedWritesStore,
+} from '@stowage/core';
+
+/** The temp files put() writes: `<uuid>.part`. */
+const TEMP_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.part$/;
+
+/** For `.catch()`: a path that is not there (any more) reads as `value`. */
+const ifAbsent =
+  <T>(value: T) =>
+  (err: NodeJS.ErrnoException): T => {
+    if (err.code === 'ENOENT') return value;
+    throw err;
+  };
+
+/** The two-hex-digit directories of a level of the key tree (`ab`, then `cd`), sorted. */
+async function keyDirectories(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true }).catch(ifAbsent([]));
+  return entries.filter((e) => e.isDirectory() && /^[0-9a-f]{2}$/.test(e.name)).map((e) => e.name).sort();
+}
 
 /**
  * Blobs as files under one directory. A write goes to `tmp/` first and is renamed into
  * place only when complete, so a reader never sees a partial file. Keys are checked
  * against the generated-key pattern, so no key can name a path outside the root.
  */
-export class LocalBlobStore implements BlobStore {
+export class LocalBlobStore implements ListableBlobStore, UnfinishedWritesStore {
   readonly kind = 'local' as const;
   private readonly tmpDir: string;
 
@@ -50,9 +75,10 @@ export class LocalBlobStore implements BlobStore {
     return file.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
-  async stat(key: string): Promise<{ size: number } | null> {
+  async stat(key: string): Promise<{ size: number; lastModified: Date } | null> {
     try {
-      return { size: (await stat(this.path(key))).size };
+      const s = await stat(this.path(key));
+      return { size: s.size, lastModified: s.mtime };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw err;
@@ -63,6 +89,43 @@ export class LocalBlobStore implements BlobStore {
     await unlink(this.path(key)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
+  }
+
+  /**
+   * Every blob file with its size and mtime, the time of its last write (the rename into
+   * place keeps it). Read one directory at a time, so memory stays flat however many there are.
+   */
+  async *list(): AsyncIterable<ListedKey> {
+    for (const a of await keyDirectories(this.root)) {
+      for (const b of await keyDirectories(join(this.root, a))) {
+        const dir = await opendir(join(this.root, a, b)).catch(ifAbsent(null));
+        if (!dir) continue;
+        for await (const entry of dir) {
+          const key = `${a}/${b}/${entry.name}`;
+          if (!entry.isFile() || !STORAGE_KEY.test(key)) continue;
+          const s = await stat(join(this.root, key)).catch(ifAbsent(null));
+          if (s) yield { key, size: s.size, lastModified: s.mtime };
+        }
+      }
+    }
+  }
+
+  /** The temp files in `tmp/`: each is a write in progress or one a crash cut short. */
+  async *listUnfinished(): AsyncIterable<UnfinishedWrite> {
+    for (const name of await readdir(this.tmpDir).catch(ifAbsent([] as string[]))) {
+      if (!TEMP_FILE.test(name)) continue;
+      const s = await stat(join(this.tmpDir, name)).catch(ifAbsent(null));
+      if (s?.isFile()) yield { id: name, size: s.size, lastModified: s.mtime };
+    }
+  }
+
+  /** Its mtime is read again right before the unlink: a write that went on since the listing keeps its file. */
+  async removeUnfinished(id: string, writtenBefore: Date): Promise<boolean> {
+    if (!TEMP_FILE.test(id)) throw new Error(`invalid temp file name: ${JSON.stringify(id)}`);
+    const path = join(this.tmpDir, id);
+    const s = await stat(path).catch(ifAbsent(null));
+    if (!s || s.mtime >= writtenBefore) return false;
+    return unlink(path).then(() => true, ifAbsent(false));
   }
 
   async check(): Promise<void> {

@@ -168,10 +168,10 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async stat(key: string): Promise<{ size: number } | null> {
+  async stat(key: string): Promise<{ size: number; lastModified?: Date } | null> {
     try {
       const res = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
-      return { size: Number(res.ContentLength ?? 0) };
+      return { size: Number(res.ContentLength ?? 0), lastModified: res.LastModified };
     } catch (err) {
       if (isNotFound(err)) return null;
       this.wrap(err);

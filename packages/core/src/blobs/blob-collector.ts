@@ -5,9 +5,14 @@ import { StowageConfig } from '../config';
 import { JobQueue } from '../jobs/job-queue';
 import type { BlobStoreKind } from '../storage/blob-store';
 import { FileStorage } from '../storage/file-storage.service';
+import { BlobSweeper, type LeftoverReport } from './blob-sweeper';
 
 export const COLLECT_BLOBS_JOB = 'blobs.collect';
+/** Removes what crashes left in the stores (BlobSweeper); `packages verify --sweep` does the same. */
+export const SWEEP_LEFTOVERS_JOB = 'blobs.sweep';
 const BATCH = 500;
+/** A sweep lists every stored file and object, so it runs less often than collection. */
+const SWEEP_EVERY_MS = 60 * 60_000;
 
 /**
  * Removes blobs no package file uses once their grace period is over. Rows are locked and
@@ -22,15 +27,32 @@ export class BlobCollector implements OnModuleInit, OnApplicationBootstrap {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly storage: FileStorage,
     private readonly jobs: JobQueue,
+    private readonly sweeper: BlobSweeper,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
   onModuleInit(): void {
     this.jobs.define(COLLECT_BLOBS_JOB, () => this.collect());
+    this.jobs.define(SWEEP_LEFTOVERS_JOB, () => this.sweepLeftovers());
   }
 
   async onApplicationBootstrap(): Promise<void> {
     await this.jobs.repeat(COLLECT_BLOBS_JOB, 15 * 60_000);
+    await this.jobs.repeat(SWEEP_LEFTOVERS_JOB, SWEEP_EVERY_MS);
+  }
+
+  /** Temp files of cut-short writes and stored keys no blob row names, older than the grace period. */
+  async sweepLeftovers(): Promise<LeftoverReport> {
+    const report = await this.sweeper.sweep({ remove: true });
+    for (const [store, l] of Object.entries(report)) {
+      const { unfinished, unreferenced } = l!;
+      if (!unfinished.removed.count && !unreferenced.removed.count) continue;
+      this.logger.log(
+        { store, unfinished: unfinished.removed, unreferenced: unreferenced.removed },
+        `removed ${unfinished.removed.count} unfinished upload(s) and ${unreferenced.removed.count} unreferenced blob file(s) from ${store} storage`,
+      );
+    }
+    return report;
   }
 
   /** Returns how many blobs were removed. */

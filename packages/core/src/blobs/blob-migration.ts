@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+import { StowageConfig } from '../config';
 import { JobQueue } from '../jobs/job-queue';
-import { type BlobStoreKind, isListable } from '../storage/blob-store';
+import type { BlobStoreKind } from '../storage/blob-store';
 import { FileStorage } from '../storage/file-storage.service';
 import { MOVE_BLOB_JOB, type MoveBlobJob } from './blob-move-job';
 import { digestStored } from './blob-mover';
+import { BlobSweeper, type LeftoverReport } from './blob-sweeper';
 
 export interface MigrationProgress {
   to: BlobStoreKind;
@@ -41,8 +43,21 @@ export interface VerifySummary {
   ok: number;
   bytes: number;
   problems: VerifyProblem[];
-  /** Per listable store: stored keys no blob row refers to (left by an interrupted move; harmless). */
-  unreferenced: Partial<Record<BlobStoreKind, number>>;
+  /** Per store: what crashes left beside the blob rows (harmless; swept after the grace period). */
+  leftovers: LeftoverReport;
+  /** The grace period `leftovers` counted stale against. */
+  graceHours: number;
+  /** Stale leftovers were removed (`--sweep`). */
+  swept: boolean;
+}
+
+export interface VerifyOptions {
+  onProgress?: (checked: number, total: number) => void;
+  concurrency?: number;
+  /** Also remove leftovers older than the grace period. */
+  sweep?: boolean;
+  /** Default: packages.blob_grace_period_hours. */
+  graceHours?: number;
 }
 
 export interface MigrateOptions {
@@ -67,6 +82,8 @@ export class BlobMigration {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly storage: FileStorage,
     private readonly jobs: JobQueue,
+    private readonly sweeper: BlobSweeper,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
   async migrate(opts: MigrateOptions): Promise<MigrationSummary> {
@@ -116,11 +133,16 @@ export class BlobMigration {
     return s;
   }
 
-  /** Reads every blob back from its store and checks its size and sha256. */
-  async verify(opts: { onProgress?: (checked: number, total: number) => void; concurrency?: number } = {}): Promise<VerifySummary> {
+  /**
+   * Reads every blob back from its store and checks its size and sha256, then counts (and
+   * with `sweep` removes) what crashes left in the stores.
+   */
+  async verify(opts: VerifyOptions = {}): Promise<VerifySummary> {
     const [{ n }] = await this.ds.query('SELECT count(*) AS n FROM blobs');
     const total = Number(n);
-    const result: VerifySummary = { checked: 0, ok: 0, bytes: 0, problems: [], unreferenced: {} };
+    const graceHours = opts.graceHours ?? this.config.packages.blob_grace_period_hours;
+    const swept = opts.sweep ?? false;
+    const result: VerifySummary = { checked: 0, ok: 0, bytes: 0, problems: [], leftovers: {}, graceHours, swept };
     let after = '';
     for (;;) {
       const rows: { sha256: string; size: string; store: BlobStoreKind; storage_key: string }[] = await this.ds.query(
@@ -145,51 +167,19 @@ export class BlobMigration {
       await Promise.all(Array.from({ length: opts.concurrency ?? 4 }, worker));
       opts.onProgress?.(result.checked, total);
     }
-    for (const kind of ['local', 'object'] as const) {
-      const store = this.storage.storeIfConfigured?.(kind);
-      if (store && isListable(store)) result.unreferenced[kind] = (await this.unreferencedKeys(kind)).length;
-    }
+    result.leftovers = await this.sweeper.sweep({ remove: swept, graceHours });
     return result;
   }
 
   /** Keys in a listable store that no blob row refers to, stored before `olderThan`. */
   async unreferencedKeys(kind: BlobStoreKind, olderThan = new Date()): Promise<string[]> {
-    const store = this.storage.blobStore(kind);
-    if (!isListable(store)) return [];
-    const found: string[] = [];
-    let page: string[] = [];
-    const flush = async () => {
-      if (!page.length) return;
-      const known: { storage_key: string }[] = await this.ds.query('SELECT storage_key FROM blobs WHERE store = $1 AND storage_key = ANY($2)', [kind, page]);
-      const set = new Set(known.map((k) => k.storage_key));
-      found.push(...page.filter((k) => !set.has(k)));
-      page = [];
-    };
-    for await (const o of store.list()) {
-      if (o.lastModified >= olderThan) continue;
-      page.push(o.key);
-      if (page.length >= 500) await flush();
-    }
-    await flush();
-    return found;
+    return this.sweeper.unreferencedKeys(kind, olderThan);
   }
 
-  /**
-   * Removes copies no blob row refers to that are older than `graceHours` (what an
-   * interrupted move leaves behind). Returns how many were removed.
-   */
+  /** Removes one store's leftovers older than `graceHours`; returns how many were removed. */
   async sweep(kind: BlobStoreKind, graceHours: number): Promise<number> {
-    const store = this.storage.blobStore(kind);
-    const keys = await this.unreferencedKeys(kind, new Date(Date.now() - graceHours * 3600_000));
-    let removed = 0;
-    for (const key of keys) {
-      // Re-checked one by one: a move may have flipped a row to this key since the listing.
-      const [ref] = await this.ds.query('SELECT 1 FROM blobs WHERE store = $1 AND storage_key = $2', [kind, key]);
-      if (ref) continue;
-      await store.delete(key);
-      removed++;
-    }
-    return removed;
+    const l = await this.sweeper.sweepStore(kind, { remove: true, graceHours });
+    return l.unreferenced.removed.count + l.unfinished.removed.count;
   }
 
   private async check(r: { sha256: string; size: string; store: BlobStoreKind; storage_key: string }): Promise<string | null> {

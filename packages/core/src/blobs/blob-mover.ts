@@ -66,8 +66,8 @@ export const CONCURRENT_MOVES = 4;
  * so a concurrent move, release or collection is never overwritten — and only then
  * remove the old copy. Readers that looked up the row before the flip and find the old
  * copy gone retry with the new row (FileStorage). A crash before the flip leaves an
- * unreferenced copy in the target store (harmless); after it, one in the source store.
- * Running a move again is always safe.
+ * unreferenced copy in the target store (harmless); after it, one in the source store; the
+ * sweep (BlobSweeper) removes either after the grace period. Running a move again is always safe.
  */
 @Injectable()
 export class BlobMover implements OnModuleInit {
@@ -97,6 +97,7 @@ export class BlobMover implements OnModuleInit {
     const target = this.storage.blobStore(to);
     const newKey = newStorageKey();
 
+    const keepOld = this.keepsOldCopy(source, row);
     let input: Readable | undefined;
     try {
       const meter = new Sha256Meter();
@@ -109,6 +110,8 @@ export class BlobMover implements OnModuleInit {
       if (copy.size !== row.size || copy.sha256 !== row.sha256) {
         throw new BlobIntegrityError(`the copy of blob ${sha256} in ${to} storage reads back as ${copy.size} bytes with sha256 ${copy.sha256}`);
       }
+      // Restamped before the flip, so that no sweep can ever find it unreferenced and already old.
+      if (keepOld) await keepOld.touch(row.storage_key);
     } catch (err) {
       input?.destroy();
       await target.delete(newKey).catch(() => undefined);
@@ -128,23 +131,22 @@ export class BlobMover implements OnModuleInit {
       await target.delete(newKey).catch((err) => this.logger.warn({ err, key: newKey }, 'could not remove an unused copy'));
       return { outcome: 'skipped', reason: 'changed' };
     }
-    await this.retire(source, row).catch((err) =>
-      this.logger.warn({ err, store: row.store, key: row.storage_key }, 'moved blob, but could not remove the old copy'),
-    );
+    if (!keepOld) {
+      await source.delete(row.storage_key).catch((err) =>
+        this.logger.warn({ err, store: row.store, key: row.storage_key }, 'moved blob, but could not remove the old copy'),
+      );
+    }
     return { outcome: 'moved', bytes: row.size };
   }
 
   /**
-   * Removes the copy a move left behind — unless clients may still hold presigned URLs for
-   * it (object storage without proxy_download): then it is restamped and left for the sweep
-   * (`stowage packages verify --sweep`), which removes it after the grace period.
+   * Clients may still hold presigned URLs for a copy in object storage without proxy_download:
+   * then the move keeps the old copy, restamped (the store returned restamps it), and the sweep
+   * removes it once the grace period has passed. null: the old copy is deleted after the flip.
    */
-  private async retire(source: BlobStore, row: BlobRow): Promise<void> {
-    const touch = (source as BlobStore & { touch?: (key: string) => Promise<void> }).touch;
-    if (row.store === 'object' && !this.config.packages.object_store.proxy_download && touch) {
-      await touch.call(source, row.storage_key);
-      return;
-    }
-    await source.delete(row.storage_key);
+  private keepsOldCopy(source: BlobStore, row: BlobRow): (BlobStore & { touch(key: string): Promise<void> }) | null {
+    const store = source as BlobStore & { touch?: (key: string) => Promise<void> };
+    if (row.store !== 'object' || this.config.packages.object_store.proxy_download || typeof store.touch !== 'function') return null;
+    return store as BlobStore & { touch(key: string): Promise<void> };
   }
 }

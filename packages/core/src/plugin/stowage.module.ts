@@ -15,6 +15,7 @@ import { UsersController } from '../admin/users.controller';
 import { BlobCollector } from '../blobs/blob-collector';
 import { BlobMigration } from '../blobs/blob-migration';
 import { BlobMover } from '../blobs/blob-mover';
+import { BlobSweeper } from '../blobs/blob-sweeper';
 import { StowageConfig } from '../config';
 import { DatabaseModule } from '../database/database.module';
 import type { EmbeddedDatabase } from '../database/embedded-database';
@@ -113,8 +114,9 @@ export class StowageModule {
         BlobCollector,
         BlobMover,
         BlobMigration,
+        BlobSweeper,
       ],
-      exports: [StowageConfig, FormatRegistry, PackageEvents, BLOB_STORES, ...coreServices, BlobCollector, BlobMover, BlobMigration],
+      exports: [StowageConfig, FormatRegistry, PackageEvents, BLOB_STORES, ...coreServices, BlobCollector, BlobMover, BlobMigration, BlobSweeper],
     };
   }
 }

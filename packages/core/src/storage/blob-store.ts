@@ -17,7 +17,8 @@ export interface BlobStore {
   put(key: string, body: Readable, opts?: { size?: number }): Promise<void>;
   /** Opens the bytes for reading; rejects with `BlobNotFoundError` when the key is absent. */
   get(key: string, range?: ByteRange): Promise<Readable>;
-  stat(key: string): Promise<{ size: number } | null>;
+  /** `lastModified` (when the bytes were last written or restamped) where the store knows it. */
+  stat(key: string): Promise<{ size: number; lastModified?: Date } | null>;
   /** Removes the key; absent keys are not an error. */
   delete(key: string): Promise<void>;
   /**
@@ -56,11 +57,41 @@ export class BlobStoreUnavailableError extends Error {
   }
 }
 
+/** A stored key as a listing gives it; `lastModified` is when its bytes were written. */
+export interface ListedKey {
+  key: string;
+  size: number;
+  lastModified: Date;
+}
+
 /** Optional: stores that can enumerate their keys (sweeps of orphan copies, verify). */
 export interface ListableBlobStore extends BlobStore {
-  list(): AsyncIterable<{ key: string; size: number; lastModified: Date }>;
+  list(): AsyncIterable<ListedKey>;
 }
 
 export function isListable(store: BlobStore): store is ListableBlobStore {
   return typeof (store as Partial<ListableBlobStore>).list === 'function';
+}
+
+/** A write that never completed (its process was killed); `lastModified` is its last write. */
+export interface UnfinishedWrite {
+  /** The store's own name for it; only `removeUnfinished` interprets it. */
+  id: string;
+  size: number;
+  lastModified: Date;
+}
+
+/**
+ * Optional: stores where a write cut short by a crash leaves bytes outside any key (local
+ * storage's temp files). A write in progress keeps moving `lastModified`, so one that has not
+ * moved for the whole grace period is dead.
+ */
+export interface UnfinishedWritesStore extends BlobStore {
+  listUnfinished(): AsyncIterable<UnfinishedWrite>;
+  /** Removes it unless it was written to after `writtenBefore`; true when it was removed. */
+  removeUnfinished(id: string, writtenBefore: Date): Promise<boolean>;
+}
+
+export function hasUnfinishedWrites(store: BlobStore): store is UnfinishedWritesStore {
+  return typeof (store as Partial<UnfinishedWritesStore>).listUnfinished === 'function';
 }
