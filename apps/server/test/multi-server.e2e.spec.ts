@@ -270,6 +270,13 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       const gone = await sb.npm(['install', '@acme/widget@1.1.0'], await sb.dir('app-gone'));
       expect(gone.code).not.toBe(0);
       expect(gone.stderr).toContain('No matching version found for @acme/widget@1.1.0');
+
+      // A dist-tag set through one server shows on the other at once, group scope too.
+      const tag = await call(servers[0].url, 'PUT', `/api/v4/projects/${lib}/packages/npm/-/package/@acme%2fwidget/dist-tags/stable`, { json: '1.0.0' });
+      expect(tag.status).toBe(204);
+      for (const path of [packument(), `/api/v4/groups/${groupId}/-/packages/npm/@acme%2fwidget`]) {
+        expect((await fromBoth(path)).json()['dist-tags']).toEqual({ latest: '1.0.0', stable: '1.0.0' });
+      }
     });
   });
 
