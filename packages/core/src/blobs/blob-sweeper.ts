@@ -51,8 +51,8 @@ function count(l: Leftovers, size: number, stale: boolean, removed: boolean): vo
  * Only what was last written before the grace period began (`packages.blob_grace_period_hours`,
  * at least an hour) is removed, and that is safe against work in progress:
  * - A temp file being written has the mtime of its last write, moments ago; the mtime is read
- *   again right before the unlink. A write idle for the whole grace period is dead: the
- *   server's request timeouts end such a connection long before.
+ *   again right before the unlink. A write that has written nothing for the whole grace
+ *   period (an hour at the least) is taken as dead.
  * - An upload's blob file exists without a row between its rename into place and the INSERT
  *   of its row; a moved blob's new copy, between its rename and the row's flip. Its mtime is
  *   that of its last byte written (a rename keeps it), and only a rename, one INSERT or one
