@@ -32,8 +32,12 @@ export class NpmScopes {
   }
 
   /**
-   * The projects in scope holding the name, with their revisions. Throws 404 when none
-   * does; at group and instance scope, 401/403 when some do but the caller may read none.
+   * The projects in scope holding the name that the caller may read, with their revisions.
+   * When there are none, the answer must not tell whether a private package of that name
+   * exists (GitLab's 401/403-versus-404 does): at group and instance scope an anonymous
+   * caller gets 401 with the challenge whether or not the name exists (never a forward to
+   * the public registry, which would hand a tokenless client someone else's package of a
+   * private name), everyone else 404 (or the forward).
    */
   async sources(scope: NpmScope, pkg: NpmName, principal: Principal): Promise<PackumentSource[]> {
     if (scope.kind === 'project') {
@@ -42,6 +46,7 @@ export class NpmScopes {
       return [{ projectId: scope.projectId, revision }];
     }
     // Instance scope follows GitLab's naming convention: `@<root namespace>/<name>`.
+    // (No unscoped name can be private here, so its miss is 404 for everyone.)
     if (scope.kind === 'instance' && !pkg.scope) throw npmErrors.notFound();
     const rows = await this.packages.projectsWithName({
       packageType: NPM,
@@ -50,8 +55,7 @@ export class NpmScopes {
       ...(scope.kind === 'group' ? { namespaceId: scope.namespaceId } : { rootPath: pkg.scope }),
     });
     const readable = rows.filter((r) => r.readable);
-    if (!rows.length) throw npmErrors.notFound();
-    if (!readable.length) throw principal.kind === 'anonymous' ? unauthorizedWithChallenge() : npmErrors.forbidden();
+    if (!readable.length) throw principal.kind === 'anonymous' ? unauthorizedWithChallenge() : npmErrors.notFound();
     return readable.map(({ projectId, revision }) => ({ projectId, revision }));
   }
 
