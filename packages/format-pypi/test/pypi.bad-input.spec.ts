@@ -1,0 +1,65 @@
+import { createHash } from 'node:crypto';
+import { buildZip, filesUnder, http, startTestServer, type TestProject, type TestServer, testModes } from '@stowage/testkit';
+import { pypiFormat } from '../src';
+
+const B = 'stowage-bad-input';
+
+function form(fields: [string, string][], file: { name: string; bytes: Buffer }): Buffer {
+  const parts: Buffer[] = [];
+  for (const [k, v] of fields) parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="content"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`), file.bytes, Buffer.from('\r\n'));
+  parts.push(Buffer.from(`--${B}--\r\n`));
+  return Buffer.concat(parts);
+}
+
+const wheel = buildZip({
+  'demo_pkg.py': 'X = 1\n',
+  'demo_pkg-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\nName: demo_pkg\nVersion: 1.0\n\nbody\n',
+  'demo_pkg-1.0.dist-info/RECORD': '',
+});
+
+// Hostile form fields through the listening server: a 400 twine prints, nothing stored.
+describe.each(testModes())('pypi bad input (%s)', (mode) => {
+  let s: TestServer;
+  let project: TestProject;
+
+  const upload = (fields: [string, string][], fileName = 'demo_pkg-1.0-py3-none-any.whl') =>
+    http(s.url, {
+      method: 'POST',
+      path: `/api/v4/projects/${project.id}/packages/pypi`,
+      token: s.rootToken,
+      headers: { 'content-type': `multipart/form-data; boundary=${B}` },
+      body: form([[':action', 'file_upload'], ['name', 'demo-pkg'], ['version', '1.0'], ['filetype', 'bdist_wheel'], ...fields], {
+        name: fileName,
+        bytes: wheel,
+      }),
+    });
+  const stored = () => filesUnder(s.config.packages.storage_path!);
+  const versions = async () => (await s.api.root<{ version: string }[]>('GET', `/api/v4/projects/${project.id}/packages`)).map((p) => p.version);
+
+  beforeAll(async () => {
+    s = await startTestServer({ formats: [pypiFormat], mode, listen: true });
+    project = await s.api.createProject('py');
+  });
+  afterAll(() => s?.close());
+
+  it.each(['summary', 'description', 'keywords', 'requires_python', 'author_email'])('a NUL in the %s field is a 400, not a jsonb 500', async (field) => {
+    const before = await stored();
+    const res = await upload([[field, 'a\0b']]);
+    expect([res.status, res.json()]).toEqual([400, { message: `400 Bad request - Invalid multipart body: field ${field} contains a NUL character` }]);
+    expect(await stored()).toEqual(before);
+    expect(await versions()).toEqual([]);
+  });
+
+  it('a NUL in the file name is a 400', async () => {
+    const res = await upload([], 'demo_pkg-1.0-py3-none-any.whl\0.whl');
+    expect([res.status, res.json()]).toEqual([400, { message: '400 Bad request - Invalid multipart body: part headers contain a NUL character' }]);
+    expect(await versions()).toEqual([]);
+  });
+
+  it('the same upload without the NUL is stored', async () => {
+    const res = await upload([['summary', 'a b'], ['sha256_digest', createHash('sha256').update(wheel).digest('hex')]]);
+    expect(res.status).toBe(201);
+    expect(await versions()).toEqual(['1.0']);
+  });
+});
