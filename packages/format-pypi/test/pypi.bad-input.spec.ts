@@ -7,7 +7,9 @@ const B = 'stowage-bad-input';
 function form(fields: [string, string][], file: { name: string; bytes: Buffer }): Buffer {
   const parts: Buffer[] = [];
   for (const [k, v] of fields) parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
-  parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="content"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`), file.bytes, Buffer.from('\r\n'));
+  // A name with `%` is sent RFC 5987-encoded (`filename*=`), as it may be.
+  const fileName = file.name.includes('%') ? `filename*=utf-8''${file.name}` : `filename="${file.name}"`;
+  parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="content"; ${fileName}\r\nContent-Type: application/octet-stream\r\n\r\n`), file.bytes, Buffer.from('\r\n'));
   parts.push(Buffer.from(`--${B}--\r\n`));
   return Buffer.concat(parts);
 }
@@ -51,9 +53,11 @@ describe.each(testModes())('pypi bad input (%s)', (mode) => {
     expect(await versions()).toEqual([]);
   });
 
-  it('a NUL in the file name is a 400', async () => {
-    const res = await upload([], 'demo_pkg-1.0-py3-none-any.whl\0.whl');
-    expect([res.status, res.json()]).toEqual([400, { message: '400 Bad request - Invalid multipart body: part headers contain a NUL character' }]);
+  it('a NUL in the file name, raw or percent-encoded, is a 400', async () => {
+    const raw = await upload([], 'demo_pkg-1.0-py3-none-any.whl\0.whl');
+    expect([raw.status, raw.json().message]).toEqual([400, expect.stringMatching(/^400 Bad request - Invalid multipart body: /)]);
+    const encoded = await upload([], 'demo_pkg-1.0-py3-none-any.whl%00.whl');
+    expect([encoded.status, encoded.json()]).toEqual([400, { message: '400 Bad request - Invalid multipart body: part headers contain a NUL character' }]);
     expect(await versions()).toEqual([]);
   });
 
