@@ -213,6 +213,27 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     expect(seen.map((r) => r.upstream)).toEqual([first, 1 - first, first, 1 - first]);
   });
 
+  it('a token revoked, a member added and a setting changed through one server hold on the other at once', async () => {
+    const [a, b] = both();
+    const pat: { id: number; token: string } = await admin('POST', `/api/v4/users/${dev.id}/personal_access_tokens`, { name: 'short', scopes: ['api'] });
+    expect((await call(b, 'GET', '/api/v4/user', { token: pat.token })).status).toBe(200);
+    expect((await call(a, 'DELETE', `/api/v4/personal_access_tokens/${pat.id}`, { token: rootToken })).status).toBe(204);
+    expect((await call(b, 'GET', '/api/v4/user', { token: pat.token })).status).toBe(401);
+
+    const user: { id: number } = await admin('POST', '/api/v4/users', { username: 'visitor', name: 'visitor', admin: false });
+    const visitor: { token: string } = await admin('POST', `/api/v4/users/${user.id}/personal_access_tokens`, { name: 'v', scopes: ['api'] });
+    const packages = `/api/v4/projects/${lib}/packages`;
+    expect((await call(b, 'GET', packages, { token: visitor.token })).status).toBe(404);
+    expect((await call(a, 'POST', `/api/v4/projects/${lib}/members`, { token: rootToken, json: { user_id: user.id, access_level: 20 } })).status).toBe(201);
+    expect((await call(b, 'GET', packages, { token: visitor.token })).status).toBe(200);
+
+    const file = `/api/v4/projects/${lib}/packages/generic/settings/1.0.0/file.txt`;
+    expect((await call(b, 'PUT', file, { body: Buffer.from('one') })).status).toBe(201);
+    expect((await call(a, 'PUT', `/api/v4/projects/${lib}/package_settings`, { token: rootToken, json: { generic_duplicates_allowed: false } })).status).toBe(200);
+    const refused = await call(b, 'PUT', file, { body: Buffer.from('two') });
+    expect([refused.status, refused.json()]).toEqual([400, { message: '400 Bad request - Duplicate package is not allowed' }]);
+  });
+
   describe('npm', () => {
     let sb: ClientSandbox;
     let registry: string;
