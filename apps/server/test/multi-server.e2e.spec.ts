@@ -37,6 +37,8 @@ import { describeProc, freePort, MAIN, type Proc, ready, running, SERVER_DIR, st
 const run = promisify(execFile);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const cleanups: (() => Promise<unknown>)[] = [];
+/** Tests that run real clients (a JVM, npm, pip): roomy, for a loaded two-core machine. */
+const CLIENT_TIMEOUT = 120_000;
 
 /** Polls `probe` until it returns a value, or fails with what it last saw. */
 async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 30_000): Promise<T> {
@@ -269,7 +271,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       expect(first.upstreams).toEqual(new Set([0, 1])); // the packument from one server, the tarball from the other
       await publish('1.1.0');
       expect((await install('@acme/widget')).installed).toBe(widget('1.1.0'));
-    });
+    }, CLIENT_TIMEOUT);
 
     it('a version deleted through one server is gone from the other at once, in both packument forms', async () => {
       const corgi = { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' };
@@ -298,7 +300,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       for (const path of [packument(), `/api/v4/groups/${groupId}/-/packages/npm/@acme%2fwidget`]) {
         expect((await fromBoth(path)).json()['dist-tags']).toEqual({ latest: '1.0.0', stable: '1.0.0' });
       }
-    });
+    }, CLIENT_TIMEOUT);
   });
 
   describe('pip and twine', () => {
@@ -323,7 +325,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       python = join(work, 'venv', 'bin', 'python');
       builds['1.0'] = built[0];
       builds['2.0'] = built[1];
-    }, 60_000);
+    }, CLIENT_TIMEOUT);
 
     const upload = async (version: string) => {
       const out = await sh('twine', ['upload', '--non-interactive', '--repository-url', `${lb.url}/api/v4/projects/${lib}/packages/pypi`, builds[version].wheel, builds[version].sdist], {
@@ -347,7 +349,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       expect(await install('stowage-multi==1.0')).toEqual({ code: 0, version: '1.0' });
       await upload('2.0');
       expect(await install('stowage-multi')).toEqual({ code: 0, version: '2.0' });
-    });
+    }, CLIENT_TIMEOUT);
 
     it('a version deleted through one server is gone from the other at once: project and group pages, HTML and JSON', async () => {
       const pages = [[page()], [page(), pep691], [groupPage()], [groupPage(), pep691]] as const;
@@ -369,7 +371,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       const gone = await install('stowage-multi==2.0');
       expect(gone.code).not.toBe(0);
       expect(gone.output).toContain('No matching distribution found for stowage-multi==2.0');
-    });
+    }, CLIENT_TIMEOUT);
   });
 
   describe('mvn', () => {
@@ -433,7 +435,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         `-Durl=${repo()}`,
       ]);
       expect(await resolveRelease()).toEqual(['2.0']);
-    });
+    }, CLIENT_TIMEOUT);
 
     it('a version deleted through one server is gone from the other at once: project and group maven-metadata.xml', async () => {
       const scopes = [`/api/v4/projects/${lib}/packages/maven`, `/api/v4/groups/${groupId}/-/packages/maven`];
@@ -453,7 +455,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         expect(await revalidate(metadata(scope), doc)).toEqual([304, 304]);
       }
       expect(await resolveRelease()).toEqual(['1.0']);
-    });
+    }, CLIENT_TIMEOUT);
   });
 
   describe('NuGet, Composer and Go over HTTP', () => {
@@ -617,7 +619,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       // The 49 losers' uploads are gone from disk and bucket; the winner's is in the bucket, moved by the worker.
       const after = await moved(before.length + 1);
       expect(after.filter((k) => !before.includes(k))).toHaveLength(1);
-    });
+    }, CLIENT_TIMEOUT);
   });
 
   describe('afterwards', () => {
