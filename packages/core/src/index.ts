@@ -40,6 +40,7 @@ export * from './http/multipart';
 export { readSmallBody, type SmallBodyOptions } from './http/small-body';
 export * from './archives/zip-reader';
 export * from './archives/tar-reader';
+export * from './archives/entry-safety';
 export * from './text/xml';
 export * from './text/json';
 export { UntrustedRegex, UntrustedRegexError } from './text/untrusted-regex';

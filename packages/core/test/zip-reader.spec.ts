@@ -5,9 +5,13 @@ import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { aliasZipEntry, buildZip, type ZipInput } from '@stowage/testkit';
 import { bufferZipSource, ZipError, ZipReader, type ZipSource } from '../src/archives/zip-reader';
 
 const run = promisify(execFile);
+
+const CENTRAL = Buffer.from([0x50, 0x4b, 0x01, 0x02]);
+const END = Buffer.from([0x50, 0x4b, 0x05, 0x06]);
 
 /** A file-backed source that counts the reads and bytes it hands out. */
 async function fileSource(path: string): Promise<ZipSource & { reads: number; bytesRead: number }> {
@@ -187,6 +191,104 @@ describe('ZipReader', () => {
     const src = bufferZipSource(await readFile(await zip('limits.zip', ['-6'])));
     await expect(ZipReader.open(src, { maxEntries: 2 })).rejects.toThrow('zip has more than 2 entries');
     await expect(ZipReader.open(src, { maxDirectorySize: 50 })).rejects.toThrow('zip central directory is larger than 50 bytes');
+  });
+
+  describe('overlapping entries', () => {
+    const pdb = Buffer.alloc(32 << 20);
+
+    it('refuses, on opening, a directory whose entries share one stream, before any inflation', async () => {
+      const one = buildZip({ 'lib/a.pdb': pdb });
+      const bomb = aliasZipEntry(one, 'lib/a.pdb', Array.from({ length: 400 }, (_, i) => `lib/copy${i}.pdb`));
+      expect(bomb.length).toBeLessThan(60_000);
+      const before = process.cpuUsage();
+      const error = await ZipReader.open(bufferZipSource(bomb)).catch((e: unknown) => e);
+      const used = process.cpuUsage(before);
+      expect(error).toBeInstanceOf(ZipError);
+      expect(error).toMatchObject({ message: 'lib/copy0.pdb: overlaps another entry', entry: 'lib/copy0.pdb' });
+      expect((used.user + used.system) / 1e6).toBeLessThan(0.5);
+    });
+
+    it('refuses an entry whose data runs into the next local header or the central directory', async () => {
+      const zip = buildZip({ 'a.txt': 'x'.repeat(1000), 'b.txt': 'y'.repeat(1000) });
+      const grown = Buffer.from(zip);
+      const cd = grown.indexOf(CENTRAL);
+      grown.writeUInt32LE(grown.readUInt32LE(cd + 20) + 40, cd + 20); // a.txt's compressed size, 40 bytes into b.txt's header
+      await expect(ZipReader.open(bufferZipSource(grown))).rejects.toMatchObject({ message: 'b.txt: overlaps another entry', entry: 'b.txt' });
+      const last = Buffer.from(zip);
+      const cdB = last.lastIndexOf(CENTRAL);
+      last.writeUInt32LE(last.readUInt32LE(cdB + 20) + 10, cdB + 20);
+      await expect(ZipReader.open(bufferZipSource(last))).rejects.toThrow('b.txt: overlaps the zip central directory');
+    });
+
+    it('checks each local header as it reads it: a longer extra field may not push data into the next entry', async () => {
+      const zip = Buffer.from(buildZip({ 'a.txt': 'x'.repeat(1000), 'b.txt': 'y'.repeat(1000) }));
+      zip.writeUInt16LE(30, 28); // a.txt's local extra field: 30 bytes the central directory does not know of
+      const reader = await ZipReader.open(bufferZipSource(zip));
+      const a = reader.entry('a.txt')!;
+      await expect(reader.readEntry(a, { maxSize: 10_000 })).rejects.toMatchObject({ message: 'a.txt: overlaps another entry', entry: 'a.txt' });
+      await expect(reader.verifyEntries(reader.entries)).rejects.toThrow('a.txt: overlaps another entry');
+      await expect(reader.readEntry({ ...a, localHeaderOffset: 7 }, { maxSize: 10_000 })).rejects.toThrow('a.txt: no entry of this archive starts there');
+    });
+
+    it('still reads archives with gaps between entries and data descriptors', async () => {
+      const zip = buildZip({ 'a.txt': 'x'.repeat(1000), 'b.txt': 'y'.repeat(1000) });
+      const cd = zip.indexOf(CENTRAL);
+      // 16 bytes (a data descriptor's worth) between a.txt's data and b.txt's header.
+      const secondLocal = zip.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), 4);
+      const gapped = Buffer.concat([zip.subarray(0, secondLocal), Buffer.alloc(16), zip.subarray(secondLocal)]);
+      const cdAt = cd + 16;
+      const secondCentral = gapped.lastIndexOf(CENTRAL);
+      gapped.writeUInt32LE(secondLocal + 16, secondCentral + 42);
+      gapped.writeUInt32LE(cdAt, gapped.lastIndexOf(END) + 16);
+      const reader = await ZipReader.open(bufferZipSource(gapped));
+      expect((await reader.readEntry(reader.entry('b.txt')!, { maxSize: 1000 })).toString()).toBe('y'.repeat(1000));
+      expect((await reader.verifyEntries(reader.entries)).size).toBe(0);
+    });
+  });
+
+  describe('checkEntries', () => {
+    const open = async (entries: ZipInput[]) => ZipReader.open(bufferZipSource(buildZip([{ name: 'lib/ok.dll', data: 'ok' }, ...entries])));
+
+    it('tells files, directories, symlinks and special files apart by their Unix mode', async () => {
+      const r = await open([{ name: 'lib/' }, { name: 'lib/link', data: '/etc/passwd', mode: 0o120777 }, { name: 'lib/fifo', mode: 0o010644 }]);
+      expect(r.entries.map((e) => [e.name, e.kind])).toEqual([
+        ['lib/ok.dll', 'file'],
+        ['lib/', 'directory'],
+        ['lib/link', 'symlink'],
+        ['lib/fifo', 'other'],
+      ]);
+      const windows = Buffer.from(buildZip({ 'a.txt': 'x' }));
+      windows[windows.indexOf(CENTRAL) + 5] = 0; // made on MS-DOS: the external attributes hold no Unix mode
+      expect((await ZipReader.open(bufferZipSource(windows))).entries[0]).toMatchObject({ kind: 'file', unixMode: undefined });
+    });
+
+    it.each<[string, ZipInput, string]>([
+      ['a ".." path', { name: 'lib/../../x' }, 'the archive entry "lib/../../x" points outside the package directory (a ".." segment)'],
+      ['an absolute path', { name: '/x' }, 'the archive entry "/x" points outside the package directory (an absolute path)'],
+      ['a drive path', { name: 'C:/x' }, 'the archive entry "C:/x" points outside the package directory (a drive path)'],
+      ['a backslash drive path', { name: 'C:\\x' }, 'the archive entry "C:\\\\x" has a backslash in its name'],
+      ['a backslash path', { name: 'lib\\..\\..\\x' }, 'the archive entry "lib\\\\..\\\\..\\\\x" has a backslash in its name'],
+      ['a NUL in a name', { name: 'lib/a\0.dll' }, 'the archive entry "lib/a\\u0000.dll" has a NUL character in its name'],
+      ['a symlink', { name: 'lib/link', data: '../../../etc/passwd', mode: 0o120777 }, 'the archive entry "lib/link" is a symbolic link'],
+      ['a special file', { name: 'lib/fifo', mode: 0o010644 }, 'the archive entry "lib/fifo" is a device, FIFO or other special file'],
+      ['a name held twice', { name: 'lib/ok.dll', data: 'evil' }, 'the archive holds "lib/ok.dll" more than once'],
+    ])('refuses %s, naming the entry', async (_, entry, message) => {
+      const r = await open([entry]);
+      const error = (() => {
+        try {
+          r.checkEntries();
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(ZipError);
+      expect(error).toMatchObject({ message, entry: entry.name });
+    });
+
+    it('takes ordinary archives', async () => {
+      const r = await open([{ name: 'lib/' }, { name: 'lib/net8.0/' }, { name: 'lib/net8.0/a.dll', data: 'x' }, { name: 'a b/ü.txt', data: 'y' }]);
+      expect(() => r.checkEntries()).not.toThrow();
+    });
   });
 
   describe('verifyEntries', () => {

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { buildZip, filesUnder, type FormPart, multipart, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { buildZip, filesUnder, type FormPart, multipart, startTestServer, storedBlobKeys, testModes, type TestProject, type TestServer, type TestUser, type ZipInput } from '@stowage/testkit';
 import { composerFormat } from '../src';
 import { packageZip, sha1, sha256 } from './composer-fixtures';
 
@@ -249,6 +249,23 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
     expect(await stored()).toEqual(before);
     expect(await packagesOf(lib)).toEqual(lbefore);
     expect(await packagesOf(openPub)).toEqual([]);
+  });
+
+  it.each<[string, ZipInput, string]>([
+    ['a symlink', { name: 'src/B.php', data: '/etc/passwd', mode: 0o120777 }, 'the archive entry "src/B.php" is a symbolic link'],
+    ['a symlinked directory', { name: 'vendor', data: '../../..', mode: 0o120755 }, 'the archive entry "vendor" is a symbolic link'],
+    ['a special file', { name: 'src/fifo', mode: 0o010644 }, 'the archive entry "src/fifo" is a device, FIFO or other special file'],
+    ['a ".." path', { name: 'src/../../x.php', data: 'x' }, 'the archive entry "src/../../x.php" points outside the package directory (a ".." segment)'],
+    ['a drive path', { name: 'C:/x.php', data: 'x' }, 'the archive entry "C:/x.php" points outside the package directory (a drive path)'],
+    ['a backslash path', { name: 'src\\..\\..\\x.php', data: 'x' }, 'the archive entry "src\\\\..\\\\..\\\\x.php" has a backslash in its name'],
+  ])('refuses an archive with %s, naming the entry, and stores nothing', async (_, entry, message) => {
+    const blobsBefore = await storedBlobKeys(s);
+    const packagesBefore = await packagesOf(lib);
+    const zip = buildZip([{ name: 'composer.json', data: JSON.stringify(manifest('acme/linked')) }, { name: 'src/A.php', data: '<?php' }, entry]);
+    const res = await upload(lib, zip, { version: '1.0.0' });
+    expect([res.status, res.json()]).toEqual([400, { message: `400 Bad request - ${message}` }]);
+    expect(await packagesOf(lib)).toEqual(packagesBefore);
+    expect(await storedBlobKeys(s)).toEqual(blobsBefore);
   });
 
   it('reads fields sent after the file, and the group by its full path', async () => {

@@ -1,3 +1,4 @@
+import { pipeline } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
 import {
@@ -13,6 +14,7 @@ import {
   requestStream,
   SizeLimitExceededError,
   type StoredBlob,
+  tarScanStage,
 } from '@stowage/core';
 import type { ConanFormatConfig } from './conan.config';
 import { CONAN, type ConanInfo, ConanMetadata, inSlot, MAX_INFO_SIZE, parseConanInfo, slotFiles, slotMetadata } from './conan.metadata';
@@ -62,7 +64,11 @@ export class ConanUploads {
     // With duplicates refused (package settings), a file of a slot is never replaced by other bytes.
     const allowed = await this.settings.duplicatesAllowed(u.ctx, CONAN, u.ref.name, u.ref.version);
 
-    const blob = await this.storage.store(requestStream(u.request), { maxSize: this.maxSize }).catch((err) => {
+    const scan = this.archiveScan(u.fileName);
+    const body = scan ? pipeline(requestStream(u.request), scan.stage, () => undefined) : requestStream(u.request);
+    const blob = await this.storage.store(body, { maxSize: this.maxSize }).catch((err) => {
+      const refused = scan?.problem();
+      if (refused) throw httpErrors.badRequest(`Invalid ${u.fileName}: ${refused.message}`);
       throw err instanceof SizeLimitExceededError ? tooLarge() : err;
     });
     let info: ConanInfo | undefined;
@@ -91,6 +97,16 @@ export class ConanUploads {
       { blobs: [blob] },
     );
     return { status: 200, file };
+  }
+
+  /**
+   * The clients unpack the .tgz files: each is read as it streams in (once, beside storage) and
+   * refused if an entry could land outside the package folder. Symlinks that stay inside are
+   * kept, as packages of shared libraries hold them (`libz.so -> libz.so.1`).
+   */
+  private archiveScan(fileName: string): ReturnType<typeof tarScanStage> | undefined {
+    if (!fileName.endsWith('.tgz')) return undefined;
+    return tarScanStage({ maxUnpackedSize: this.options.config.max_unpacked_size, links: 'inside' });
   }
 
   /** 201 only when a file with exactly the announced SHA-1 is stored at this path. */

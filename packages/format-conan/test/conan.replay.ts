@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { type HttpResult, rawHttp } from '@stowage/testkit';
 
 // Replays the recorded Conan client flows (test/transcripts: real conan 1 and 2 sessions) against
@@ -46,6 +47,22 @@ export function loadTranscript(file: string): (Exchange | Mark)[] {
 }
 
 const hash = (alg: string, b: Buffer) => createHash(alg).update(b).digest('hex');
+
+/**
+ * A stand-in for a recorded .tgz: a valid gzipped (empty) tar, since the server reads uploaded
+ * archives through, of exactly the recorded size, distinct per recorded file (the gzip header's
+ * comment field carries the filler).
+ */
+function standInTgz(seed: string, size: number): Buffer {
+  const gz = gzipSync(Buffer.alloc(1024));
+  const fill = size - gz.length - 1;
+  if (fill < 0) throw new Error(`no .tgz stand-in of ${size} bytes`);
+  let comment = '';
+  for (let i = 0; comment.length < fill; i++) comment += hash('sha256', Buffer.from(`${seed}:${i}`));
+  const header = Buffer.from(gz.subarray(0, 10));
+  header[3] |= 0x10; // FCOMMENT
+  return Buffer.concat([header, Buffer.from(comment.slice(0, fill), 'latin1'), Buffer.from([0]), gz.subarray(10)]);
+}
 const header = (h: [string, string][], name: string) => h.find(([k]) => k.toLowerCase() === name)?.[1];
 
 /** One request with the path exactly as given, on a connection of its own; an empty body is sent as none. */
@@ -91,12 +108,7 @@ export class Replay {
     if (known) return known;
     let out: Buffer;
     if (b.text !== undefined && !b.text_redacted) out = Buffer.from(b.text, 'utf8');
-    else {
-      // Binary (tgz) bodies are not in the recording: deterministic stand-in bytes of the same size.
-      const chunks: Buffer[] = [];
-      for (let i = 0; chunks.length * 32 < b.size; i++) chunks.push(createHash('sha256').update(`${b.sha256}:${i}`).digest());
-      out = Buffer.concat(chunks).subarray(0, b.size);
-    }
+    else out = standInTgz(String(b.sha256), b.size); // binary (tgz) bodies are not in the recording
     for (const k of [b.sha256, b.sha1, b.md5]) if (k) this.bytes.set(k, out);
     return out;
   }

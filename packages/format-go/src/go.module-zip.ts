@@ -19,17 +19,6 @@ export function openModuleZip(source: ZipSource): Promise<ZipReader> {
   return ZipReader.open(source, { utf8Names: true, maxDirectorySize: 64 * 1024 * 1024, maxEntries: Infinity });
 }
 
-const S_IFMT = 0o170000;
-const S_IFREG = 0o100000;
-const S_IFDIR = 0o040000;
-
-/** Unix file type bits say this is a symlink or another file that is neither regular nor a directory. */
-function isIrregular(entry: ZipEntry): boolean {
-  if (entry.unixMode === undefined) return false;
-  const type = entry.unixMode & S_IFMT;
-  return type !== S_IFREG && type !== S_IFDIR;
-}
-
 /** Two paths that differ only in case collide on case-insensitive file systems. */
 class CollisionChecker {
   private readonly seen = new Map<string, { path: string; isDir: boolean }>();
@@ -94,7 +83,7 @@ export async function checkModuleZip(zip: ZipReader, module: string, version: st
     }
     collisions.check(name, entry.isDirectory);
     if (entry.isDirectory) continue;
-    if (isIrregular(entry)) bad(`${entry.name}: symlinks and other irregular files are not allowed in module zips`);
+    if (entry.kind !== 'file') bad(`${entry.name}: symlinks and other irregular files are not allowed in module zips`);
     const base = name.slice(name.lastIndexOf('/') + 1);
     if (base.toLowerCase() === 'go.mod') {
       if (base !== name) bad(`${entry.name}: go.mod file not in module root directory`);

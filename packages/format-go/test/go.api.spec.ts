@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { request } from 'node:http';
-import { buildZip, filesUnder, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { aliasZipEntry, buildZip, filesUnder, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 import { goFormat } from '../src';
 import { escapeCase } from '../src/go.naming';
 import { moduleZip } from './go-zip';
@@ -156,6 +156,9 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
     ['a GO.MOD', [ok, { name: `${P}GO.MOD`, data: goMod(M) }], /case-insensitive file name collision|spelled exactly/],
     ['a case-fold collision', [ok, { name: `${P}Readme.md`, data: 'a' }, { name: `${P}README.md`, data: 'b' }], /case-insensitive file name collision/],
     ['a symlink', [ok, { name: `${P}link`, data: '/etc/passwd', mode: 0o120777 }], /symlinks/],
+    ['a backslash path', [ok, { name: `${P}a\\..\\..\\x.go`, data: 'x' }], /malformed file path .*invalid char "\\\\"/],
+    ['a drive path', [ok, { name: `${P}C:/x.go`, data: 'x' }], /malformed file path .*invalid char ":"/],
+    ['a special file', [ok, { name: `${P}fifo`, mode: 0o010644 }], /irregular files/],
     ['a duplicate entry', [ok, { name: `${P}go.mod`, data: goMod(M) }], /multiple entries/],
     ['a lying size', [ok, { name: `${P}a.go`, data: 'package a\n', declaredSize: 3 }], /larger than its declared size/],
     ['a Windows-reserved name', [ok, { name: `${P}aux.go`, data: 'x' }], /disallowed as path element/],
@@ -167,6 +170,14 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
     expect(res.body).toMatch(message);
     expect(await storedFiles()).toEqual(before);
     expect((await get('example.com/bad/@v/list')).status).toBe(404);
+  });
+
+  it('refuses a zip whose entries share one deflated stream, before inflating any', async () => {
+    const before = await storedFiles();
+    const one = buildZip([ok, { name: `${P}zeros.txt`, data: Buffer.alloc(32 << 20) }]);
+    const res = await put(M, 'v1.0.0', aliasZipEntry(one, `${P}zeros.txt`, Array.from({ length: 100 }, (_, i) => `${P}copy${i}.txt`)));
+    expect([res.status, res.body]).toEqual([400, `invalid module zip: ${P}copy0.txt: overlaps another entry\n`]);
+    expect(await storedFiles()).toEqual(before);
   });
 
   it('refuses bodies that are not zips, corrupt data and empty bodies', async () => {

@@ -7,6 +7,11 @@ export class NpmFormatConfig extends FormatConfig {
   /** GitLab's `npm_max_file_size`: bytes per tarball, 0 for no limit (default 500 MiB). */
   @IntegerSetting({ min: 0 }) max_file_size = 500 * MiB;
   /**
+   * Bytes a tarball may expand to when it is read through at publish (every entry's name is
+   * checked, package.json read): a tar bomb stops here (default 512 MiB).
+   */
+  @IntegerSetting({ min: 1024 }) max_unpacked_size = 512 * MiB;
+  /**
    * Bytes of JSON a publish may send (the tarball travels in it as base64); 0 derives it
    * from max_file_size: 4/3 of it plus 1 MiB for the manifest around it. Past it: 413.
    */

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
-import { FileStorage, findTarEntry, type FormatModuleOptions, type Package, PackageService, type ProjectContext, TarError } from '@stowage/core';
+import { FileStorage, type FormatModuleOptions, type Package, PackageService, type ProjectContext, scanTar, TarError } from '@stowage/core';
 import { isObject } from './npm.body';
 import type { NpmFormatConfig } from './npm.config';
 import { npmErrors } from './npm.errors';
@@ -89,10 +89,10 @@ export class NpmPublisher {
     const maxSize = this.options.config.max_file_size || Infinity;
     if (attachment.bytes.length > maxSize) throw npmErrors.badRequest('File is too large.');
     checkDigests(manifest.dist, attachment);
-    await this.checkTarball(attachment.bytes, target.name, version);
-
+    // The cheap refusal first: a version already published costs no inflation.
     const ref = { projectId: ctx.project.id, packageType: NPM, name: target.name, version };
     if (await this.packages.findPackage(ref, ['default', 'hidden', 'deprecated', 'processing', 'error'])) throw duplicate();
+    await this.checkTarball(attachment.bytes, target.name, version);
 
     const blob = await this.storage.store(Readable.from([attachment.bytes]), { maxSize, size: attachment.bytes.length });
     return this.packages.write(
@@ -108,7 +108,7 @@ export class NpmPublisher {
   }
 
   private async checkTarball(bytes: Buffer, name: string, version: string): Promise<void> {
-    const inner = await readTarballManifest(bytes).catch((err) => {
+    const inner = await readTarballManifest(bytes, this.options.config.max_unpacked_size).catch((err) => {
       throw err instanceof TarError ? npmErrors.badRequest(`Invalid tarball: ${err.message}.`) : err;
     });
     if (inner.name !== name || inner.version !== version) {
@@ -126,9 +126,16 @@ const isManifest = (path: string) => {
   return parts.length === 2 && parts[1] === 'package.json';
 };
 
-/** `package/package.json` of a gzipped tarball, read by core's tar reader (stops once it has it). */
-export async function readTarballManifest(tgz: Buffer): Promise<Record<string, unknown>> {
-  const entry = await findTarEntry(tgz, { match: isManifest, maxEntrySize: MAX_MANIFEST_BYTES });
+/**
+ * `package/package.json` of a gzipped tarball, read through by core's tar reader, which refuses
+ * entries npm could not unpack safely and stops a tarball expanding beyond `maxUnpackedSize`.
+ * npm drops the top directory's name, so two manifests under two top directories would be one
+ * file on disk, the last one winning: refused too.
+ */
+export async function readTarballManifest(tgz: Buffer, maxUnpackedSize: number): Promise<Record<string, unknown>> {
+  const manifests = await scanTar(tgz, { keep: isManifest, maxKeptSize: MAX_MANIFEST_BYTES, maxUnpackedSize });
+  if (manifests.length > 1) throw new TarError(`the tarball holds more than one package.json (${manifests.map((m) => m.path).join(', ')})`);
+  const entry = manifests[0];
   if (!entry) throw new TarError('the tarball has no package/package.json');
   try {
     const json: unknown = JSON.parse(entry.data.toString('utf8'));

@@ -17,6 +17,8 @@ export interface SymbolFile {
 
 /** PDBs larger than this are stored but not indexed. */
 export const MAX_PDB = 32 * 1024 * 1024;
+/** Bytes of PDBs inflated to index one symbol package; PDBs past it are stored but not indexed. */
+export const MAX_PDB_TOTAL = 8 * MAX_PDB;
 
 /** The offset of the 20-byte PDB id (the `#Pdb` stream's start), or -1 if this is no portable PDB. */
 export function pdbIdOffset(buf: Buffer): number {
@@ -54,10 +56,18 @@ export function symbolFileOf(path: string, buf: Buffer): SymbolFile | null {
   };
 }
 
+/**
+ * The ids of the package's portable PDBs, each read whole (its checksum covers all of it), up
+ * to MAX_PDB_TOTAL inflated in all: a package of many small deflated PDBs of zeros costs the
+ * server at most that much work, whatever their number. (Sizes are the central directory's;
+ * the reader holds each entry to its own.)
+ */
 export async function readPdbIds(zip: ZipReader): Promise<SymbolFile[]> {
   const out: SymbolFile[] = [];
+  let budget = MAX_PDB_TOTAL;
   for (const e of zip.entries) {
-    if (e.isDirectory || !e.name.toLowerCase().endsWith('.pdb') || e.uncompressedSize > MAX_PDB) continue;
+    if (e.isDirectory || !e.name.toLowerCase().endsWith('.pdb') || e.uncompressedSize > Math.min(MAX_PDB, budget)) continue;
+    budget -= e.uncompressedSize;
     const file = symbolFileOf(e.name, await zip.readEntry(e, { maxSize: MAX_PDB }));
     if (file) out.push(file);
   }

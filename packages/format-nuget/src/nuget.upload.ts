@@ -66,8 +66,12 @@ export class NugetUploads {
     const blob = await this.receive(p);
     try {
       if (blob.size === 0) throw bad('package file is empty');
-      const { nuspec, pdbs } = await this.inspect(blob, p.symbols);
-      return await this.save(p, blob, nuspec, pdbs);
+      const { nuspec, zip } = await this.inspect(blob, p.symbols);
+      // The cheap checks before the PDBs are inflated: a symbol package needs its package.
+      const existing = p.symbols ? await this.packages.findPackage(this.refOf(p, nuspec)) : null;
+      if (p.symbols && !existing) throw bad('symbol package is invalid, matching package does not exist');
+      const pdbs = p.symbols ? await this.symbolFiles(zip) : [];
+      return await this.save(p, blob, nuspec, pdbs, existing);
     } catch (err) {
       await this.storage.release(blob).catch(() => undefined);
       throw err;
@@ -103,11 +107,20 @@ export class NugetUploads {
     return blob;
   }
 
-  private async inspect(blob: StoredBlob, symbols: boolean): Promise<{ nuspec: NuspecMetadata; pdbs: SymbolFile[] }> {
+  /**
+   * Opens the package (core refuses entries that overlap or that a client could not unpack
+   * safely) and reads its one .nuspec: NuGet refuses a package with more than one at the root.
+   */
+  private async inspect(blob: StoredBlob, symbols: boolean): Promise<{ nuspec: NuspecMetadata; zip: ZipReader }> {
     const source = { size: blob.size, read: (range: { start: number; end: number }) => this.storage.open(blob.sha256, range) };
     try {
       const zip = await ZipReader.open(source);
-      const entry = zip.entries.find((e) => !e.isDirectory && !e.name.includes('/') && e.name.toLowerCase().endsWith('.nuspec'));
+      zip.checkEntries();
+      const nuspecs = zip.entries.filter((e) => !e.isDirectory && !e.name.includes('/') && e.name.toLowerCase().endsWith('.nuspec'));
+      if (nuspecs.length > 1) {
+        throw bad(`the package holds more than one .nuspec file (${nuspecs.map((e) => JSON.stringify(e.name)).join(', ')})`);
+      }
+      const entry = nuspecs[0];
       if (!entry) throw bad('nuspec file not found');
       if (entry.uncompressedSize > MAX_NUSPEC) throw bad('nuspec file too big');
       const xml = (await zip.readEntry(entry, { maxSize: MAX_NUSPEC })).toString('utf8');
@@ -116,8 +129,7 @@ export class NugetUploads {
       if (!isValidVersion(nuspec.version)) throw bad('Validation failed: Version is invalid');
       const isSymbols = nuspec.packageTypes.some((t) => t.toLowerCase() === 'symbolspackage');
       if (symbols !== isSymbols) throw bad(symbols ? 'not a symbol package (no SymbolsPackage package type)' : 'symbol packages are pushed to the symbol package endpoint');
-      const pdbs = symbols ? await readPdbIds(zip) : [];
-      return { nuspec, pdbs };
+      return { nuspec, zip };
     } catch (err) {
       if (err instanceof HttpError) throw err;
       if (err instanceof ZipError) throw bad(/too large|larger than/.test(err.message) ? 'nuspec file too big' : `invalid package file: ${err.message}`);
@@ -125,14 +137,33 @@ export class NugetUploads {
     }
   }
 
-  private async save(p: NugetPush, blob: StoredBlob, nuspec: NuspecMetadata, pdbs: SymbolFile[]): Promise<Package> {
+  private refOf(p: NugetPush, nuspec: NuspecMetadata) {
+    return { projectId: p.ctx.project.id, packageType: NUGET, name: nuspec.id, version: nuspec.version };
+  }
+
+  private async symbolFiles(zip: ZipReader): Promise<SymbolFile[]> {
+    try {
+      return await readPdbIds(zip);
+    } catch (err) {
+      throw err instanceof ZipError ? bad(`invalid package file: ${err.message}`) : err;
+    }
+  }
+
+  /**
+   * `existing`: a symbol package's package, read before (outside the transaction: with the
+   * embedded database a query beside it would wait for it).
+   */
+  private async save(
+    p: NugetPush,
+    blob: StoredBlob,
+    nuspec: NuspecMetadata,
+    pdbs: SymbolFile[],
+    existing: Package | null,
+  ): Promise<Package> {
     const { id, version, ...metadata } = nuspec;
-    const ref = { projectId: p.ctx.project.id, packageType: NUGET, name: id, version };
+    const ref = this.refOf(p, nuspec);
     const fileName = packageFileName(id, version, p.symbols);
     const allowed = await this.settings.duplicatesAllowed(p.ctx, NUGET, id, version);
-    // Read outside the transaction: with the embedded database a query beside it would wait for it.
-    const existing = p.symbols ? await this.packages.findPackage(ref) : null;
-    if (p.symbols && !existing) throw bad('symbol package is invalid, matching package does not exist');
     return this.packages.write(
       async (w) => {
         if (existing) {

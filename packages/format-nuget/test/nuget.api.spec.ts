@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { buildZip, filesUnder, multipart, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { aliasZipEntry, buildZip, filesUnder, multipart, startTestServer, storedBlobKeys, testModes, type TestProject, type TestServer, type TestUser, type ZipInput } from '@stowage/testkit';
 import { nugetFormat } from '../src';
 import { nuspecXml, portablePdb } from './nuget-fixtures';
 import { symbolFileOf } from '../src/nuget.symbols';
@@ -169,6 +169,67 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect(r.status).toBe(400);
     expect(await listing()).toEqual(packagesBefore);
     expect(await stored()).toEqual(before);
+  });
+
+  describe('archives a client could not unpack safely', () => {
+    const symbolType = '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>';
+    const refusedWithNothingStored = async (bytes: Buffer, message: string, path = '/') => {
+      const blobsBefore = await storedBlobKeys(s);
+      const packagesBefore = await listing();
+      const r = await push(bytes, { path });
+      expect([r.status, r.json().message]).toEqual([400, `400 Bad request - ${message}`]);
+      expect(await listing()).toEqual(packagesBefore);
+      expect(await storedBlobKeys(s)).toEqual(blobsBefore);
+    };
+    const withEntry = (entry: ZipInput) => buildZip([{ name: 'Acme.Evil.nuspec', data: nuspecXml('Acme.Evil', '1.0.0') }, { name: 'lib/net8.0/ok.dll', data: 'ok' }, entry]);
+
+    it.each<[string, ZipInput, string]>([
+      ['a ".." path', { name: 'lib/../../x', data: 'x' }, 'invalid package file: the archive entry "lib/../../x" points outside the package directory (a ".." segment)'],
+      ['an absolute path', { name: '/x', data: 'x' }, 'invalid package file: the archive entry "/x" points outside the package directory (an absolute path)'],
+      ['a drive path', { name: 'C:/x', data: 'x' }, 'invalid package file: the archive entry "C:/x" points outside the package directory (a drive path)'],
+      ['a backslash drive path', { name: 'C:\\x', data: 'x' }, 'invalid package file: the archive entry "C:\\\\x" has a backslash in its name'],
+      ['a backslash path', { name: 'lib\\net8.0\\a.dll', data: 'x' }, 'invalid package file: the archive entry "lib\\\\net8.0\\\\a.dll" has a backslash in its name'],
+      ['a symlink', { name: 'lib/net8.0/a.dll', data: '/etc/passwd', mode: 0o120777 }, 'invalid package file: the archive entry "lib/net8.0/a.dll" is a symbolic link'],
+      ['a second .nuspec', { name: 'acme.evil.NUSPEC', data: nuspecXml('Acme.Other', '6.6.6') }, 'the package holds more than one .nuspec file ("Acme.Evil.nuspec", "acme.evil.NUSPEC")'],
+      ['a name held twice', { name: 'lib/net8.0/ok.dll', data: 'evil' }, 'invalid package file: the archive holds "lib/net8.0/ok.dll" more than once'],
+    ])('refuses a package with %s, naming the entry, and stores nothing', async (_, entry, message) => {
+      await refusedWithNothingStored(withEntry(entry), message);
+    });
+
+    it.each([
+      ['an external entity', '<!DOCTYPE package [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'],
+      ['billion laughs', `<!DOCTYPE package [<!ENTITY a "aaaaaaaaaa">${Array.from({ length: 8 }, (_, i) => `<!ENTITY ${'b'.repeat(i + 1)} "${`&${i ? 'b'.repeat(i) : 'a'};`.repeat(10)}">`).join('')}]>`],
+    ])('refuses a .nuspec carrying a DOCTYPE (%s)', async (_, doctype) => {
+      const xml = nuspecXml('Acme.Evil', '1.0.0').replace('<package ', `${doctype}<package `);
+      const at = xml.indexOf('<!DOCTYPE');
+      await refusedWithNothingStored(buildZip({ 'Acme.Evil.nuspec': xml }), `nuspec file is not valid XML: DOCTYPE and ENTITY declarations are not accepted at offset ${at}`);
+    });
+
+    it('refuses, quickly, a symbol package listing hundreds of entries that share one deflated 32 MiB stream', async () => {
+      expect((await push(await nupkg('Acme.Shared', '1.0.0'))).status).toBe(201);
+      const one = buildZip({ 'Acme.Shared.nuspec': nuspecXml('Acme.Shared', '1.0.0', symbolType), 'lib/net8.0/a.pdb': Buffer.alloc(32 << 20) });
+      const snupkg = aliasZipEntry(one, 'lib/net8.0/a.pdb', Array.from({ length: 400 }, (_, i) => `lib/net8.0/copy${i}.pdb`));
+      expect(snupkg.length).toBeLessThan(MAX);
+      const before = process.cpuUsage();
+      await refusedWithNothingStored(snupkg, 'invalid package file: lib/net8.0/copy0.pdb: overlaps another entry', '/symbolpackage');
+      const used = process.cpuUsage(before);
+      const seconds = (used.user + used.system) / 1e6;
+      process.stdout.write(`NuGet snupkg of 400 entries sharing a 32 MiB stream refused after ${seconds.toFixed(2)} s of CPU\n`);
+      expect(seconds).toBeLessThan(2);
+      const cleanup = await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Shared/1.0.0`, headers: { 'x-nuget-apikey': dev.token } });
+      expect(cleanup.status).toBe(204);
+    });
+
+    it('checks that the package exists before it reads the symbol files', async () => {
+      const pdb = portablePdb('8f3c2d1e-0b4a-4c5d-9e6f-112233445566');
+      const snupkg = buildZip([
+        { name: 'Acme.Absent.nuspec', data: nuspecXml('Acme.Absent', '1.0.0', symbolType) },
+        { name: 'lib/net8.0/a.pdb', data: pdb, method: 0 },
+      ]);
+      // A corrupt PDB: were it read first, its CRC mismatch would be the answer.
+      snupkg[snupkg.indexOf(pdb) + 40] ^= 0xff;
+      await refusedWithNothingStored(snupkg, 'symbol package is invalid, matching package does not exist', '/symbolpackage');
+    });
   });
 
   it('allows duplicates by default (1.0 = 1.0.0) and refuses them with 409 when the setting is off', async () => {

@@ -6,8 +6,8 @@ export class PypiFormatConfig extends FormatConfig {
   /** Cap on a wheel's METADATA / an sdist's PKG-INFO when extracting it (zip-bomb guard). */
   @IntegerSetting({ min: 1024 }) max_metadata_size = 4 * 1024 ** 2;
   /**
-   * Decompressed bytes of a `.tar.gz` sdist read looking for its PKG-INFO (tar-bomb guard);
-   * an sdist that hides it deeper is refused.
+   * Decompressed bytes a `.tar.gz` sdist may expand to: it is read through at upload (every
+   * entry checked, PKG-INFO kept), and one that expands further is refused (tar-bomb guard).
    */
   @IntegerSetting({ min: 1024 }) max_sdist_scan_size = 512 * 1024 ** 2;
   /** Rendered index pages kept in memory, keyed by revision. */

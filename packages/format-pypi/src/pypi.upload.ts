@@ -10,8 +10,8 @@ import {
   type ProjectContext,
   SizeLimitExceededError,
   type StoredBlob,
+  scanTar,
   TarError,
-  findTarEntry,
   ZipError,
   ZipReader,
   parseMultipart,
@@ -95,6 +95,8 @@ export class PypiUploads {
       const { blob, fileName } = await this.receive(u, fields, blobs);
       const form = this.validate(fields, fileName);
       this.checkDigests(fields, blob);
+      // The cheap refusal before any inflation (receive() made it already when the fields came first).
+      await this.refuseDuplicate(u.ctx, form);
       const coreMetadata = await this.coreMetadata(blob, form);
       let metadataBlob: StoredBlob | undefined;
       if (coreMetadata) blobs.push((metadataBlob = await this.storage.store(Readable.from([coreMetadata]))));
@@ -173,14 +175,33 @@ export class PypiUploads {
   }
 
   /**
-   * The core metadata to serve as `<file>.metadata` (PEP 658): a wheel's METADATA, or a
-   * `.tar.gz` sdist's PKG-INFO, checked against the form. Reads only what it needs, with caps.
-   * null when there is none to serve (other sdists; PKG-INFO that PEP 643 does not vouch for).
+   * Checks every entry's name (pip unpacks them: see core's ArchiveEntryCheck) and returns the
+   * core metadata to serve as `<file>.metadata` (PEP 658): a wheel's METADATA, or a `.tar.gz`
+   * sdist's PKG-INFO, checked against the form. Reads with caps; null when there is none to
+   * serve (zip sdists; PKG-INFO that PEP 643 does not vouch for).
    */
   private async coreMetadata(blob: StoredBlob, form: { name: string; version: string; fileName: string; dist: DistFilename }): Promise<Buffer | null> {
     if (form.dist.kind === 'wheel') return this.wheelMetadata(blob, form);
     if (form.fileName.endsWith('.tar.gz')) return this.sdistMetadata(blob, form);
-    return null;
+    if (form.fileName.endsWith('.zip')) {
+      await this.openZip(blob, invalidSdist);
+      return null;
+    }
+    // Node reads no bzip2, so its entries could not be checked; PyPI refuses these too (PEP 527).
+    throw invalidSdist('.tar.bz2 sdists are not accepted (their entries cannot be checked); upload a .tar.gz');
+  }
+
+  /** The stored zip, its entries checked; a ZipError becomes `invalid`'s 400. */
+  private async openZip(blob: StoredBlob, invalid: (why: string) => unknown): Promise<ZipReader> {
+    const source = { size: blob.size, read: (range: { start: number; end: number }) => this.storage.open(blob.sha256, range) };
+    try {
+      const zip = await ZipReader.open(source, { maxEntries: 200_000 });
+      zip.checkEntries();
+      return zip;
+    } catch (err) {
+      if (err instanceof ZipError) throw invalid(err.message);
+      throw err;
+    }
   }
 
   private checkNames(bytes: Buffer, form: { name: string; version: string }, invalid: (why: string) => unknown, file: string): Map<string, string[]> {
@@ -194,9 +215,8 @@ export class PypiUploads {
   }
 
   private async wheelMetadata(blob: StoredBlob, form: { name: string; version: string; dist: DistFilename }): Promise<Buffer> {
-    const source = { size: blob.size, read: (range: { start: number; end: number }) => this.storage.open(blob.sha256, range) };
+    const zip = await this.openZip(blob, invalidWheel);
     try {
-      const zip = await ZipReader.open(source, { maxEntries: 200_000 });
       const candidates = zip.entries.filter((e) => /^[^/]+\.dist-info\/METADATA$/.test(e.name));
       const expectedDir = `${form.dist.name}-${form.dist.version}.dist-info/METADATA`;
       const entry = candidates.find((e) => e.name === expectedDir) ?? (candidates.length === 1 ? candidates[0] : undefined);
@@ -211,23 +231,25 @@ export class PypiUploads {
   }
 
   /**
-   * `<top>/PKG-INFO` of a gzipped sdist, streamed from storage (gunzip + tar scan, capped in
-   * entry size and in bytes scanned). Served only from Metadata-Version 2.2 on with
-   * Requires-Dist not dynamic (PEP 643): older PKG-INFO may leave dependencies out, and pip
-   * would resolve without them.
+   * `<top>/PKG-INFO` of a gzipped sdist, streamed from storage through core's tar reader, which
+   * checks every entry (capped in entry size and in bytes the archive expands to). Served only
+   * from Metadata-Version 2.2 on with Requires-Dist not dynamic (PEP 643): older PKG-INFO may
+   * leave dependencies out, and pip would resolve without them.
    */
   private async sdistMetadata(blob: StoredBlob, form: { name: string; version: string }): Promise<Buffer | null> {
-    let entry;
+    let found;
     try {
-      entry = await findTarEntry(await this.storage.open(blob.sha256), {
-        match: (path) => /^[^/]+\/PKG-INFO$/.test(path),
-        maxEntrySize: this.config.max_metadata_size,
-        maxScanBytes: this.config.max_sdist_scan_size,
+      found = await scanTar(await this.storage.open(blob.sha256), {
+        keep: (path) => /^[^/]+\/PKG-INFO$/.test(path),
+        maxKeptSize: this.config.max_metadata_size,
+        maxUnpackedSize: this.config.max_sdist_scan_size,
       });
     } catch (err) {
       if (err instanceof TarError) throw invalidSdist(err.message);
       throw err;
     }
+    if (found.length > 1) throw invalidSdist(`more than one PKG-INFO at the top (${found.map((e) => e.path).join(', ')})`);
+    const entry = found[0];
     if (!entry) throw invalidSdist('no <name>-<version>/PKG-INFO in the archive');
     const meta = this.checkNames(entry.data, form, invalidSdist, 'PKG-INFO');
     const [major, minor] = (meta.get('metadata-version')?.[0] ?? '').split('.').map(Number);

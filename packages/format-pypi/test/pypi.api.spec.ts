@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { startTestServer, type TestProject, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { buildTar, buildZip, startTestServer, storedBlobKeys, type TarInput, type TestProject, type TestServer, type TestUser, testModes, type ZipInput } from '@stowage/testkit';
 import { pypiFormat } from '../src';
 import { tempDir } from './python-clients';
 
@@ -378,6 +378,56 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
         description_content_type: 'text/markdown',
         metadata_version: null,
       });
+    });
+  });
+
+  describe('archives pip could not unpack safely', () => {
+    let evil: TestProject;
+    const meta = 'Metadata-Version: 2.2\nName: evil-pkg\nVersion: 1.0\n\n';
+    const wheelWith = (entry: ZipInput) => buildZip([{ name: 'evil_pkg-1.0.dist-info/METADATA', data: meta }, { name: 'evil_pkg/__init__.py', data: '' }, entry]);
+    const sdistWith = (entry: TarInput) => buildTar([{ name: 'evil_pkg-1.0/PKG-INFO', data: meta }, { name: 'evil_pkg-1.0/setup.py', data: '' }, entry]);
+    const refused = async (fileName: string, bytes: Buffer, message: string) => {
+      const blobsBefore = await storedBlobKeys(s);
+      const fields = { name: 'evil-pkg', version: '1.0', sha256_digest: sha256(bytes) };
+      const res = await upload(evil.id, dev.token, fields, { name: fileName, bytes });
+      expect([res.status, res.json().message]).toEqual([400, `400 Bad request - ${message}`]);
+      expect((await s.api.inject({ url: `/api/v4/projects/${evil.id}/packages`, token: s.rootToken })).json()).toEqual([]);
+      expect(await storedBlobKeys(s)).toEqual(blobsBefore);
+    };
+
+    beforeAll(async () => {
+      evil = await s.api.createProject('evil', { namespaceId: group.id });
+      await s.api.addMember({ project: evil.id }, dev.id, 30);
+    });
+
+    it.each<[string, ZipInput, string]>([
+      ['a ".." path', { name: '../../.bashrc', data: 'x' }, 'the archive entry "../../.bashrc" points outside the package directory (a ".." segment)'],
+      ['an absolute path', { name: '/etc/x', data: 'x' }, 'the archive entry "/etc/x" points outside the package directory (an absolute path)'],
+      ['a drive path', { name: 'C:/x', data: 'x' }, 'the archive entry "C:/x" points outside the package directory (a drive path)'],
+      ['a backslash path', { name: 'evil_pkg\\..\\..\\x', data: 'x' }, 'the archive entry "evil_pkg\\\\..\\\\..\\\\x" has a backslash in its name'],
+      ['a symlink', { name: 'evil_pkg/link.py', data: '/etc/passwd', mode: 0o120777 }, 'the archive entry "evil_pkg/link.py" is a symbolic link'],
+      ['a second METADATA', { name: 'evil_pkg-1.0.dist-info/METADATA', data: 'Metadata-Version: 2.2\nName: evil-pkg\nVersion: 1.0\nRequires-Dist: evil\n\n' }, 'the archive holds "evil_pkg-1.0.dist-info/METADATA" more than once'],
+    ])('refuses a wheel with %s, naming the entry, storing nothing', async (_, entry, problem) => {
+      await refused('evil_pkg-1.0-py3-none-any.whl', wheelWith(entry), `Invalid wheel: ${problem}`);
+    });
+
+    it.each<[string, TarInput, string]>([
+      ['a ".." path', { name: 'evil_pkg-1.0/../../x', data: 'x' }, 'the archive entry "evil_pkg-1.0/../../x" points outside the package directory (a ".." segment)'],
+      ['an absolute path', { name: '/etc/x', data: 'x' }, 'the archive entry "/etc/x" points outside the package directory (an absolute path)'],
+      ['a drive path', { name: 'C:\\x', data: 'x' }, 'the archive entry "C:\\\\x" has a backslash in its name'],
+      ['a symlink', { name: 'evil_pkg-1.0/link', type: '2', link: '/etc' }, 'the archive entry "evil_pkg-1.0/link" is a symbolic link'],
+      ['a hard link', { name: 'evil_pkg-1.0/link', type: '1', link: '/etc/passwd' }, 'the archive entry "evil_pkg-1.0/link" is a hard link'],
+      ['a ".." path in a pax header', { name: 'evil_pkg-1.0/ok', paxPath: '../x', data: 'x' }, 'the archive entry "../x" points outside the package directory (a ".." segment)'],
+    ])('refuses a .tar.gz sdist with %s, naming the entry, storing nothing', async (_, entry, problem) => {
+      await refused('evil_pkg-1.0.tar.gz', sdistWith(entry), `Invalid sdist: ${problem}`);
+    });
+
+    it('refuses a .zip sdist with a path outside, a .tar.bz2 sdist, and a tar bomb behind PKG-INFO', async () => {
+      const zip = buildZip([{ name: 'evil_pkg-1.0/PKG-INFO', data: meta }, { name: 'evil_pkg-1.0/../../x', data: 'x' }]);
+      await refused('evil_pkg-1.0.zip', zip, 'Invalid sdist: the archive entry "evil_pkg-1.0/../../x" points outside the package directory (a ".." segment)');
+      await refused('evil_pkg-1.0.tar.bz2', Buffer.from('BZh91AY&SY'), 'Invalid sdist: .tar.bz2 sdists are not accepted (their entries cannot be checked); upload a .tar.gz');
+      const behind = gzipSync(Buffer.concat([buildTar([{ name: 'evil_pkg-1.0/PKG-INFO', data: meta }, { name: 'evil_pkg-1.0/zeros', data: Buffer.alloc(4 << 20) }], { gzip: false })]));
+      await refused('evil_pkg-1.0.tar.gz', behind, 'Invalid sdist: the archive expands beyond 1048576 bytes');
     });
   });
 

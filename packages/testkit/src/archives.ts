@@ -1,4 +1,4 @@
-import { crc32, deflateRawSync } from 'node:zlib';
+import { constants, crc32, deflateRawSync, gzipSync } from 'node:zlib';
 
 // Archives and multipart bodies built byte by byte, so that tests can also make the broken
 // ones (symlinks, lying sizes, paths outside the package) that no tool would write.
@@ -69,6 +69,116 @@ export function buildZip(entries: ZipInput[] | Record<string, Buffer | string>, 
   end.writeUInt32LE(dir.length, 12);
   end.writeUInt32LE(offset, 16);
   return Buffer.concat([...locals, dir, end]);
+}
+
+/**
+ * `zip` with the central record of `entry` copied under each of `aliases`, every copy pointing
+ * at the same local entry: a small archive that lists many entries all inflating one stream.
+ */
+export function aliasZipEntry(zip: Buffer, entry: string, aliases: string[]): Buffer {
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const dirStart = zip.readUInt32LE(end + 16);
+  const dir = zip.subarray(dirStart, end);
+  let record: Buffer | undefined;
+  for (let p = 0; p < dir.length && !record; ) {
+    const length = 46 + dir.readUInt16LE(p + 28) + dir.readUInt16LE(p + 30) + dir.readUInt16LE(p + 32);
+    if (dir.toString('utf8', p + 46, p + 46 + dir.readUInt16LE(p + 28)) === entry) record = dir.subarray(p, p + length);
+    p += length;
+  }
+  if (!record) throw new Error(`no entry ${entry} in the zip`);
+  const copies = aliases.map((name) => {
+    const copy = Buffer.concat([record.subarray(0, 46), Buffer.from(name)]);
+    copy.writeUInt16LE(Buffer.byteLength(name), 28);
+    copy.writeUInt16LE(0, 30);
+    copy.writeUInt16LE(0, 32);
+    return copy;
+  });
+  const newDir = Buffer.concat([dir, ...copies]);
+  const eocd = Buffer.from(zip.subarray(end));
+  const count = eocd.readUInt16LE(10) + aliases.length;
+  eocd.writeUInt16LE(count, 8);
+  eocd.writeUInt16LE(count, 10);
+  eocd.writeUInt32LE(newDir.length, 12);
+  return Buffer.concat([zip.subarray(0, dirStart), newDir, eocd]);
+}
+
+export interface TarInput {
+  name: string;
+  data?: Buffer | string;
+  /** The ustar type flag: '0' file (default), '1' hard link, '2' symlink, '3' char device, '5' directory, '6' FIFO. */
+  type?: string;
+  /** The target of a link. */
+  link?: string;
+  /** A pax header in front of the entry whose `path` record overrides `name`. */
+  paxPath?: string;
+}
+
+function tarHeader(name: string, size: number, type = '0', link = ''): Buffer {
+  const h = Buffer.alloc(512);
+  h.write(name, 0, 100, 'utf8');
+  h.write(type === '5' ? '0000755\0' : '0000644\0', 100);
+  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
+  h.write('        ', 148);
+  h.write(type, 156);
+  h.write(link, 157, 100, 'utf8');
+  h.write('ustar\0', 257);
+  h.write('00', 263);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
+  return h;
+}
+
+const tarPadded = (data: Buffer) => Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
+
+/** The ustar blocks of `entries`, without the end-of-archive blocks. */
+function tarBlocks(entries: TarInput[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const e of entries) {
+    if (e.paxPath !== undefined) {
+      const body = ` path=${e.paxPath}\n`;
+      let length = body.length;
+      while (`${length}${body}`.length !== length) length = `${length}${body}`.length;
+      const record = Buffer.from(`${length}${body}`);
+      parts.push(tarHeader('PaxHeader', record.length, 'x'), tarPadded(record));
+    }
+    const data = Buffer.from(e.data ?? '');
+    parts.push(tarHeader(e.name, data.length, e.type, e.link), tarPadded(data));
+  }
+  return Buffer.concat(parts);
+}
+
+/**
+ * A gzipped tar (ustar, with pax path headers where asked) of the given entries, as a list or
+ * a map of path → content; `gzip: false` leaves it a plain tar.
+ */
+export function buildTar(entries: TarInput[] | Record<string, Buffer | string>, opts: { gzip?: boolean } = {}): Buffer {
+  const inputs: TarInput[] = Array.isArray(entries) ? entries : Object.entries(entries).map(([name, data]) => ({ name, data }));
+  const tar = Buffer.concat([tarBlocks(inputs), Buffer.alloc(1024)]);
+  return opts.gzip === false ? tar : gzipSync(tar);
+}
+
+/**
+ * A tar bomb: a valid gzipped tar whose first entry `name` holds `mib` MiB of zeros, then
+ * `after`. Built from one deflated MiB repeated (each block flushed, so it stands alone), so
+ * several GiB of content cost about a KiB per MiB and no memory.
+ */
+export function zeroTarGz(name: string, mib: number, after: TarInput[] = []): Buffer {
+  const MiB = 1 << 20;
+  const zeros = Buffer.alloc(MiB);
+  const flushed = (data: Buffer) => deflateRawSync(data, { level: 9, finishFlush: constants.Z_FULL_FLUSH });
+  const head = tarHeader(name, mib * MiB);
+  const tail = Buffer.concat([tarBlocks(after), Buffer.alloc(1024)]);
+  const zeroBlock = flushed(zeros);
+  let crc = crc32(head);
+  for (let i = 0; i < mib; i++) crc = crc32(zeros, crc);
+  crc = crc32(tail, crc);
+  const trailer = Buffer.alloc(8);
+  trailer.writeUInt32LE(crc >>> 0, 0);
+  trailer.writeUInt32LE((head.length + mib * MiB + tail.length) % 2 ** 32, 4);
+  const gzipHeader = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 2, 3]);
+  const finalBlock = Buffer.from([3, 0]); // an empty final block with fixed codes
+  return Buffer.concat([gzipHeader, flushed(head), ...Array<Buffer>(mib).fill(zeroBlock), flushed(tail), finalBlock, trailer]);
 }
 
 export interface FormPart {

@@ -1,23 +1,36 @@
-import { Readable } from 'node:stream';
+import { PassThrough, Readable, Transform, type TransformCallback, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+import { extract, type Header } from 'tar-stream';
+import { ArchiveEntryCheck, type ArchiveEntryKind, type ArchiveEntryRules } from './entry-safety';
 
-const BLOCK = 512;
-/** pax / GNU long-name headers larger than this are refused (they only hold a path). */
-const MAX_EXTENSION_HEADER = 1024 ** 2;
+/**
+ * Reads (gzipped) tar archives as they stream: gunzip, a stage that counts the bytes inflated
+ * (a tar bomb stops at `maxUnpackedSize`), then tar-stream, which parses ustar, pax and GNU
+ * headers. Every entry is checked (`ArchiveEntryCheck`: unsafe names, links, names held twice)
+ * and the entries the caller asks for are kept, each capped; the rest are stepped over, so
+ * memory stays at a chunk plus the kept entries.
+ */
 
-/** Why an archive could not be read; the message can be shown to the uploader. */
-export class TarError extends Error {}
+/** Why an archive could not be read or was refused; the message can be shown to the uploader. */
+export class TarError extends Error {
+  constructor(
+    message: string,
+    /** The name of the entry the error is about, when it is about one. */
+    readonly entry?: string,
+  ) {
+    super(message);
+    this.name = 'TarError';
+  }
+}
 
-export interface TarScanOptions {
-  /** Which entry to return: called with each regular file's path (a leading `./` removed). */
-  match: (path: string) => boolean;
-  /** The matched entry's largest size; a bigger one fails with a TarError (before it is read). */
-  maxEntrySize: number;
-  /**
-   * The most (decompressed) archive bytes read looking for the entry: a tar bomb stops here
-   * with a TarError. Default: no limit.
-   */
-  maxScanBytes?: number;
+export interface TarScanOptions extends ArchiveEntryRules {
+  /** Decompressed bytes the whole archive may expand to; beyond, a TarError (tar bombs). */
+  maxUnpackedSize: number;
+  /** Regular files whose bytes to return, by path (a leading `./` removed). */
+  keep?: (path: string) => boolean;
+  /** The largest entry `keep` may select; a bigger one fails with a TarError before it is read. */
+  maxKeptSize?: number;
   /** The input is gzipped (`.tar.gz`, `.tgz`); default true. */
   gzip?: boolean;
 }
@@ -27,119 +40,206 @@ export interface TarEntry {
   data: Buffer;
 }
 
-function field(header: Buffer, offset: number, length: number): string {
-  const raw = header.subarray(offset, offset + length);
-  const end = raw.indexOf(0);
-  return raw.subarray(0, end < 0 ? length : end).toString('utf8');
+const GZIP_CHUNK = 1 << 20;
+
+/** The parts of tar-stream's parser used here (its bundled types miss its options and optional arguments). */
+interface TarParser {
+  on(event: 'entry', listener: (header: Header, stream: EntryStream, next: (err?: Error) => void) => void): void;
+  on(event: 'error', listener: (err: Error) => void): void;
+  on(event: 'drain' | 'close' | 'finish', listener: () => void): void;
+  off(event: 'drain' | 'close', listener: () => void): void;
+  write(chunk: Buffer): boolean;
+  end(): void;
+  destroy(): void;
 }
 
-function octal(header: Buffer, offset: number, length: number): number {
-  const text = field(header, offset, length).trim();
-  if (!/^[0-7]*$/.test(text)) throw new TarError('tar header has an invalid size');
-  return text ? parseInt(text, 8) : 0;
+interface EntryStream {
+  on(event: 'data', listener: (chunk: Buffer) => void): void;
+  on(event: 'end' | 'error', listener: () => void): void;
 }
 
-/** The header block's checksum: the byte sum with the checksum field read as spaces. */
-function checksumOk(header: Buffer): boolean {
-  const stored = field(header, 148, 8).trim();
-  if (!/^[0-7]+$/.test(stored)) return false;
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : header[i];
-  return sum === parseInt(stored, 8);
-}
-
-/** `path=…` from a pax extended header (records are `<len> <key>=<value>\n`). */
-function paxPath(data: Buffer): string | undefined {
-  let text = data.toString('utf8');
-  while (text.length) {
-    const space = text.indexOf(' ');
-    const len = Number(text.slice(0, space));
-    if (!(len > 0)) return undefined;
-    const record = text.slice(space + 1, len - 1);
-    if (record.startsWith('path=')) return record.slice(5);
-    text = text.slice(len);
+function kindOf(type: Header['type'] | null): ArchiveEntryKind {
+  switch (type) {
+    case 'file':
+    case 'contiguous-file':
+      return 'file';
+    case 'directory':
+      return 'directory';
+    case 'symlink':
+      return 'symlink';
+    case 'link':
+      return 'hardlink';
+    default:
+      return 'other'; // devices, FIFOs, and type flags no extractor agrees on
   }
-  return undefined;
 }
 
-function chunksOf(source: Buffer | AsyncIterable<Buffer>): Iterable<Buffer> | AsyncIterable<Buffer> {
-  return Buffer.isBuffer(source) ? [source] : source;
+/** tar-stream's messages, in the uploader's terms. */
+function tarProblem(err: Error): TarError {
+  if (err instanceof TarError) return err;
+  if (/^Invalid tar header/.test(err.message)) return new TarError('not a tar archive (bad header checksum)');
+  if (err.message === 'Unexpected end of data') return new TarError('the archive is truncated');
+  if (err.message === 'Header exceeds max size') return new TarError('a tar extension header is too large');
+  return new TarError(`corrupt tar archive (${err.message})`);
+}
+
+/** The tar-stream parser as a node Writable (node's pipeline then owns its errors and its end). */
+class TarSink extends Writable {
+  private readonly parser = extract({ allowUnknownFormat: true } as never) as unknown as TarParser;
+  private readonly check: ArchiveEntryCheck;
+  private failure: TarError | undefined;
+  readonly kept: TarEntry[] = [];
+
+  constructor(private readonly opts: TarScanOptions) {
+    super({ highWaterMark: GZIP_CHUNK });
+    this.check = new ArchiveEntryCheck(opts);
+    this.parser.on('entry', (header, stream, next) => this.entry(header, stream, next));
+    this.parser.on('error', (err: Error) => (this.failure ??= tarProblem(err)));
+  }
+
+  private entry(header: Header, stream: EntryStream, next: (err?: Error) => void): void {
+    stream.on('error', () => undefined); // the parser reports it
+    const path = header.name.replace(/^(\.\/)+/, '');
+    const kind = kindOf(header.type);
+    const problem = this.check.add({ name: header.name, kind, linkTarget: header.linkname ?? undefined });
+    if (problem) return next(new TarError(problem, header.name));
+    const keep = kind === 'file' && (this.opts.keep?.(path) ?? false);
+    if (keep && header.size > (this.opts.maxKeptSize ?? Infinity)) {
+      return next(new TarError(`${path} is larger than ${this.opts.maxKeptSize} bytes`, path));
+    }
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => {
+      if (keep) chunks.push(chunk);
+    });
+    stream.on('end', () => {
+      if (keep) this.kept.push({ path, data: Buffer.concat(chunks) });
+      next();
+    });
+  }
+
+  /** Fails the write with the parser's error, whenever it came. */
+  private settle(done: (err?: Error | null) => void): void {
+    done(this.failure ?? null);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void): void {
+    if (this.failure) return this.settle(done);
+    if (this.parser.write(chunk)) return this.settle(done);
+    const go = () => {
+      this.parser.off('drain', go);
+      this.parser.off('close', go);
+      this.settle(done);
+    };
+    this.parser.on('drain', go);
+    this.parser.on('close', go);
+  }
+
+  override _final(done: (err?: Error | null) => void): void {
+    if (this.failure) return this.settle(done);
+    let settled = false;
+    const go = () => {
+      if (!settled) this.settle(done);
+      settled = true;
+    };
+    this.parser.on('finish', go);
+    this.parser.on('close', go);
+    this.parser.end();
+  }
+
+  override _destroy(err: Error | null, done: (err?: Error | null) => void): void {
+    this.parser.destroy();
+    done(err);
+  }
+}
+
+/** Passes decompressed bytes on, failing once more than `max` have passed. */
+class UnpackedLimit extends Transform {
+  private seen = 0;
+  constructor(private readonly max: number) {
+    super({ highWaterMark: GZIP_CHUNK });
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) return done(new TarError(`the archive expands beyond ${this.max} bytes`));
+    done(null, chunk);
+  }
+}
+
+/** The stages after the raw bytes, and a function that turns their failure into a TarError. */
+function stages(opts: TarScanOptions): { streams: NodeJS.ReadWriteStream[]; sink: TarSink; problem: (err: Error) => TarError } {
+  const sink = new TarSink(opts);
+  const gzip = opts.gzip ?? true;
+  const limit = new UnpackedLimit(opts.maxUnpackedSize);
+  const streams: NodeJS.ReadWriteStream[] = gzip ? [createGunzip({ chunkSize: GZIP_CHUNK }), limit] : [limit];
+  let inflated = false;
+  limit.once('data', () => (inflated = true));
+  const problem = (err: Error) => {
+    if (err instanceof TarError) return err;
+    if (gzip && /^Z_/.test(String((err as NodeJS.ErrnoException).code ?? ''))) {
+      return new TarError(inflated ? 'the archive is truncated or its gzip data is corrupt' : 'not a gzipped tar archive');
+    }
+    return tarProblem(err);
+  };
+  return { streams: [...streams, sink as unknown as NodeJS.ReadWriteStream], sink, problem };
 }
 
 /**
- * Streams a (gzipped) tar archive up to the first regular file `match` accepts and returns
- * it, or null when the archive ends without one. A ustar reader with the pax and GNU
- * long-name extensions; entries before the match are stepped over without being kept, so
- * memory stays at one chunk plus the entry. Broken input (not gzip, bad header, truncated)
- * fails with a TarError, as do an oversize entry and a scan past `maxScanBytes`.
+ * Reads a (gzipped) tar archive to its end, checking every entry, and returns the entries
+ * `keep` selects. Broken input (not gzip, bad header, truncated), a refused entry, an oversize
+ * kept entry and an archive expanding beyond `maxUnpackedSize` fail with a TarError; a failure
+ * of the source itself (storage) is passed on as it is.
  */
-export async function findTarEntry(source: Buffer | AsyncIterable<Buffer>, opts: TarScanOptions): Promise<TarEntry | null> {
-  let pending: Buffer = Buffer.alloc(0);
-  let skip = 0; // data bytes (plus padding) of an entry we don't want
-  let want: { kind: 'entry' | 'pax' | 'longname'; size: number; path: string } | undefined;
-  let longName: string | undefined;
-  let scanned = 0;
-  const gzip = opts.gzip ?? true;
-  const input = Readable.from(chunksOf(source), { objectMode: false });
-  let inputError: unknown;
+export async function scanTar(source: Buffer | AsyncIterable<Buffer>, opts: TarScanOptions): Promise<TarEntry[]> {
+  const input = Readable.from(Buffer.isBuffer(source) ? [source] : source, { objectMode: false });
+  let inputError: Error | undefined;
   input.on('error', (err) => (inputError = err));
-  const gunzip = gzip ? input.pipe(createGunzip()) : undefined;
-  if (gunzip) input.on('error', (err) => gunzip.destroy(err));
+  const { streams, sink, problem } = stages(opts);
   try {
-    for await (const chunk of (gunzip ?? input) as AsyncIterable<Buffer>) {
-      scanned += chunk.length;
-      if (opts.maxScanBytes !== undefined && scanned > opts.maxScanBytes) {
-        throw new TarError(`the archive expands beyond ${opts.maxScanBytes} bytes before the entry sought`);
-      }
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      for (;;) {
-        if (skip) {
-          const n = Math.min(skip, pending.length);
-          pending = pending.subarray(n);
-          skip -= n;
-          if (skip) break;
-        }
-        if (want) {
-          const padded = Math.ceil(want.size / BLOCK) * BLOCK;
-          if (pending.length < padded) break;
-          const data = Buffer.from(pending.subarray(0, want.size));
-          pending = pending.subarray(padded);
-          const w = want;
-          want = undefined;
-          if (w.kind === 'entry') return { path: w.path, data };
-          longName = w.kind === 'pax' ? paxPath(data) : field(data, 0, data.length);
-          continue;
-        }
-        if (pending.length < BLOCK) break;
-        const header = pending.subarray(0, BLOCK);
-        pending = pending.subarray(BLOCK);
-        if (header.every((b) => b === 0)) return null; // end of archive
-        if (!checksumOk(header)) throw new TarError('not a tar archive (bad header checksum)');
-        const size = octal(header, 124, 12);
-        const type = String.fromCharCode(header[156] || 48);
-        const prefix = field(header, 257, 6).startsWith('ustar') ? field(header, 345, 155) : '';
-        const path = (longName ?? (prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100))).replace(/^\.\//, '');
-        longName = undefined;
-        if (type === 'x' || type === 'L') {
-          if (size > MAX_EXTENSION_HEADER) throw new TarError('tar header is too large');
-          want = { kind: type === 'x' ? 'pax' : 'longname', size, path };
-        } else if ((type === '0' || type === '7') && opts.match(path)) {
-          if (size > opts.maxEntrySize) throw new TarError(`${path} is larger than ${opts.maxEntrySize} bytes`);
-          want = { kind: 'entry', size, path };
-        } else {
-          skip = Math.ceil(size / BLOCK) * BLOCK;
-        }
-      }
-    }
+    await pipeline([input, ...streams] as never);
   } catch (err) {
-    if (err instanceof TarError) throw err;
-    if (inputError) throw inputError; // the source failed (storage), not the archive
-    throw new TarError(gzip ? 'not a gzipped tar archive' : 'not a tar archive');
-  } finally {
-    gunzip?.destroy();
-    input.destroy();
+    if (inputError && err === inputError) throw err;
+    throw problem(err as Error);
   }
-  // Some packers leave out the end-of-archive blocks; an entry cut short is another matter.
-  if (skip || want || pending.length) throw new TarError('the archive is truncated');
-  return null;
+  return sink.kept;
+}
+
+/**
+ * The same check as a stage of an upload: the bytes flow on unchanged (into storage) while the
+ * archive is read beside them, once; the stage fails, and with it the upload, when the archive
+ * is refused. `problem()` then holds the TarError to show (whatever error the upload reports).
+ */
+export function tarScanStage(opts: TarScanOptions): { stage: Transform; problem: () => TarError | undefined; kept: () => TarEntry[] } {
+  const head = new PassThrough({ highWaterMark: GZIP_CHUNK });
+  const { streams, sink, problem } = stages(opts);
+  let refused: TarError | undefined;
+  let stopped = false; // the upload ended first (client gone, size cap): not the archive's fault
+  const scanned = pipeline([head, ...streams] as never).catch((err: Error) => {
+    if (!stopped) refused = problem(err);
+  });
+  const checkStopped = () => new TarError('the archive check stopped');
+  const stage = new Transform({
+    transform(chunk: Buffer, _enc, done) {
+      const fail = () => void scanned.then(() => done(refused ?? checkStopped()));
+      if (refused || head.destroyed) return fail();
+      if (head.write(chunk)) return done(null, chunk);
+      const go = () => {
+        head.off('drain', go);
+        head.off('close', go);
+        if (head.destroyed) fail();
+        else done(null, chunk);
+      };
+      head.on('drain', go);
+      head.on('close', go);
+    },
+    flush(done) {
+      head.end();
+      void scanned.then(() => done(refused ?? null));
+    },
+    destroy(err, done) {
+      if (!refused) stopped = true;
+      head.destroy();
+      done(err);
+    },
+  });
+  return { stage, problem: () => refused, kept: () => sink.kept };
 }

