@@ -22,14 +22,16 @@ export class PypiGroupController {
     this.reads = new PypiReads(index, packages, storage);
   }
 
-  private scope(group: Namespace, principal: Principal): PypiScope {
-    return { kind: 'group', groupId: group.id, scope: { groupId: group.id, readable: this.access.readableProjects(principal) } };
+  /** Index pages list only projects whose own index the caller may list; a file it names may come from any it may read. */
+  private scope(group: Namespace, principal: Principal, use: 'listing' | 'download'): PypiScope {
+    const readable = this.access.readableProjects(principal, { listing: use === 'listing' });
+    return { kind: 'group', groupId: group.id, scope: { groupId: group.id, readable } };
   }
 
   @Get('simple')
   @PackageAccess('read', { scope: 'group' })
   root(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.reads.root(this.scope(group, principal), group.name, request, reply);
+    return this.reads.root(this.scope(group, principal, 'listing'), group.name, request, reply);
   }
 
   @Get('simple/*')
@@ -41,7 +43,7 @@ export class PypiGroupController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    return this.reads.page(this.scope(group, principal), group.name, rest, request, reply);
+    return this.reads.page(this.scope(group, principal, 'listing'), group.name, rest, request, reply);
   }
 
   @Get('files/:sha256/*')
@@ -53,6 +55,6 @@ export class PypiGroupController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    return this.reads.file(this.scope(group, principal), params, request, reply);
+    return this.reads.file(this.scope(group, principal, 'download'), params, request, reply);
   }
 }

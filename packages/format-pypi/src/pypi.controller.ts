@@ -1,7 +1,6 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
-  AccessLevel,
   CurrentProject,
   httpErrors,
   requestContext,
@@ -79,11 +78,9 @@ export class PypiProjectController {
     this.reads = new PypiReads(index, packages, storage);
   }
 
-  /** GitLab lets a Guest of a private project download files but not list them (403). */
-  private scope(ctx: ProjectContext, request?: FastifyRequest): PypiScope {
-    if (request && ctx.project.visibility !== 'public' && requestContext(request).permissions?.accessLevel === AccessLevel.GUEST) {
-      throw httpErrors.forbidden();
-    }
+  /** The index lists; GitLab lets a Guest of a non-public project download files but not list them (403). */
+  private scope(ctx: ProjectContext, listing?: FastifyRequest): PypiScope {
+    if (listing && !requestContext(listing).permissions?.mayList) throw httpErrors.forbidden();
     return { kind: 'project', projectId: ctx.project.id };
   }
 

@@ -14,6 +14,11 @@ export interface ProjectPermissions {
   accessLevel: number;
   /** Role and token binding allow the action (scopes not considered). */
   allows(action: PackageAction): boolean;
+  /**
+   * The caller may list the project's packages (indexes, the Packages API), not only fetch
+   * one it names: as GitLab, a Guest of a non-public project may download but not list.
+   */
+  mayList: boolean;
   /** The token's scopes allow the action. */
   scopeAllows(action: PackageAction): boolean;
 }
@@ -24,12 +29,25 @@ export interface SqlCondition {
   params: Record<string, unknown>;
 }
 
-const ACTIVE_MEMBER = (userParam: string, minLevel: number) => `EXISTS (
-  SELECT 1 FROM members m
-  WHERE m.user_id = :${userParam} AND m.access_level >= ${minLevel}
+/** The caller's live memberships on project `p` or a namespace above it (`n`), as `members m`. */
+const MEMBERSHIPS = (userParam: string) => `members m
+  WHERE m.user_id = :${userParam}
     AND (m.expires_at IS NULL OR m.expires_at >= current_date)
     AND ((m.source_type = 'project' AND m.source_id = p.id)
-      OR (m.source_type = 'namespace' AND m.source_id = ANY(n.traversal_ids))))`;
+      OR (m.source_type = 'namespace' AND m.source_id = ANY(n.traversal_ids)))`;
+
+const ACTIVE_MEMBER = (userParam: string, minLevel: number) => `EXISTS (SELECT 1 FROM ${MEMBERSHIPS(userParam)} AND m.access_level >= ${minLevel})`;
+
+/** The caller's highest live membership (NULL when none). */
+const MEMBER_LEVEL = (userParam: string) => `(SELECT max(m.access_level) FROM ${MEMBERSHIPS(userParam)})`;
+
+/** `onlyGuest` negated, in SQL over projects `p` and namespaces `n`. */
+const NOT_ONLY_GUEST = (userParam: string) => `(p.visibility = 'public' OR coalesce(${MEMBER_LEVEL(userParam)}, 0) <> ${AccessLevel.GUEST})`;
+
+/** A Guest (and nothing more) of a non-public project: may fetch a package, may not list them. */
+function onlyGuest(visibility: string, level: number): boolean {
+  return visibility !== 'public' && level === AccessLevel.GUEST;
+}
 
 const MIN_LEVEL: Record<PackageAction, number> = {
   read: AccessLevel.GUEST,
@@ -73,6 +91,7 @@ export class AccessService {
       visible: isPublic,
       accessLevel: 0,
       allows: (action) => isPublic && action === 'read',
+      mayList: isPublic,
       scopeAllows,
     };
 
@@ -83,7 +102,7 @@ export class AccessService {
         const t = principal.token;
         const bound = t.project_id === project.id || (t.namespace_id !== null && namespace.traversal_ids.includes(t.namespace_id));
         if (!bound) return asAnonymous;
-        return { visible: true, accessLevel: 0, allows: (action) => action !== 'delete', scopeAllows };
+        return { visible: true, accessLevel: 0, allows: (action) => action !== 'delete', mayList: true, scopeAllows };
       }
       case 'job':
       case 'user': {
@@ -95,15 +114,22 @@ export class AccessService {
           visible,
           accessLevel: level,
           allows: (action) => visible && (action === 'read' || level >= MIN_LEVEL[action]),
+          mayList: visible && !onlyGuest(project.visibility, level),
           scopeAllows,
         };
       }
     }
   }
 
-  /** Projects whose packages the caller may read; for group- and instance-level endpoints. */
-  readableProjects(principal: Principal): SqlCondition {
+  /**
+   * Projects whose packages the caller may read, for group- and instance-level endpoints:
+   * the SQL twin of projectPermissions' `allows('read')`. With `listing`, only those it may
+   * also list (`mayList`): for indexes and listings that the project's own endpoint refuses
+   * a Guest, so that a group or instance endpoint does not list what the project does not.
+   */
+  readableProjects(principal: Principal, opts: { listing?: boolean } = {}): SqlCondition {
     const enabled = 'p.packages_enabled';
+    const listable = opts.listing ? ` AND ${NOT_ONLY_GUEST('acUser')}` : '';
     switch (principal.kind) {
       case 'anonymous':
         return { where: `(${enabled} AND p.visibility = 'public')`, params: {} };
@@ -114,13 +140,13 @@ export class AccessService {
         };
       case 'job':
         return {
-          where: `(${enabled} AND (p.visibility = 'public' OR (p.id = :acJobProject AND ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)})))`,
+          where: `(${enabled} AND (p.visibility = 'public' OR (p.id = :acJobProject AND ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)}${listable})))`,
           params: { acJobProject: principal.token.project_id ?? -1, acUser: principal.user.id },
         };
       case 'user':
         if (principal.user.is_admin) return { where: enabled, params: {} };
         return {
-          where: `(${enabled} AND (p.visibility IN ('public', 'internal') OR ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)}))`,
+          where: `(${enabled} AND (p.visibility IN ('public', 'internal') OR ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)})${listable})`,
           params: { acUser: principal.user.id },
         };
     }

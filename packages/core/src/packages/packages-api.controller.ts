@@ -5,7 +5,7 @@ import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { AccessService } from '../auth/access.service';
 import { PackageAccess } from '../auth/package-access.guard';
 import type { Principal } from '../auth/principal';
-import { CurrentGroup, CurrentPrincipal, CurrentProject } from '../auth/request-context';
+import { CurrentGroup, CurrentPrincipal, CurrentProject, requestContext } from '../auth/request-context';
 import { StowageConfig } from '../config';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
@@ -24,6 +24,14 @@ const GITLAB_PACKAGE_TYPES = [
   'maven', 'npm', 'conan', 'nuget', 'pypi', 'composer', 'generic', 'golang', 'debian',
   'rubygems', 'helm', 'terraform_module', 'rpm', 'ml_model', 'cargo',
 ];
+
+/**
+ * The listing routes answer as the project's own indexes do: a Guest of a non-public project
+ * may fetch a package it names through its format, not list or inspect them here (403).
+ */
+function assertMayList(request: FastifyRequest): void {
+  if (!requestContext(request).permissions?.mayList) throw httpErrors.forbidden();
+}
 
 const ORDER_COLUMNS = { created_at: 'pkg.created_at', name: 'pkg.name', version: 'pkg.version', type: 'pkg.package_type' } as const;
 
@@ -45,6 +53,7 @@ export class PackagesApiController {
   @Get('projects/:id/packages')
   @PackageAccess('read', { challenge: false })
   async listProject(@CurrentProject() ctx: ProjectContext, @Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    assertMayList(req);
     const qb = this.baseQuery().where('pkg.project_id = :projectId', { projectId: ctx.project.id });
     return this.list(qb, query, req, reply, false);
   }
@@ -58,7 +67,7 @@ export class PackagesApiController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const readable = this.access.readableProjects(principal);
+    const readable = this.access.readableProjects(principal, { listing: true });
     const exclude = new ApiParams(query, {}).boolean('exclude_subgroups') ?? false;
     const qb = this.baseQuery()
       .where(exclude ? 'n.id = :groupId' : ':groupId = ANY(n.traversal_ids)', { groupId: group.id })
@@ -68,7 +77,8 @@ export class PackagesApiController {
 
   @Get('projects/:id/packages/:package_id')
   @PackageAccess('read', { challenge: false })
-  async show(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string) {
+  async show(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string, @Req() req: FastifyRequest) {
+    assertMayList(req);
     const pkg = await this.findPackage(ctx, id);
     const tags = await this.tagNames([pkg.id]);
     const json: Record<string, unknown> = packageJson(pkg, ctx.project, this.baseUrl, tags.get(pkg.id));
@@ -94,6 +104,7 @@ export class PackagesApiController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
+    assertMayList(req);
     const pkg = await this.findPackage(ctx, id);
     const page = pageParams(query);
     const [files, total] = await this.ds
