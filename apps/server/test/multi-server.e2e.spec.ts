@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { Agent, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -455,6 +455,76 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         expect(await revalidate(metadata(scope), doc)).toEqual([304, 304]);
       }
       expect(await resolveRelease()).toEqual(['1.0']);
+    }, CLIENT_TIMEOUT);
+  });
+
+  describe('composer', () => {
+    let dir: string;
+    const env = (home: string): NodeJS.ProcessEnv => ({
+      PATH: process.env.PATH,
+      HOME: home,
+      COMPOSER_HOME: join(home, 'composer'),
+      COMPOSER_CACHE_DIR: join(home, 'cache'),
+      COMPOSER_ALLOW_SUPERUSER: '1',
+      COMPOSER_NO_INTERACTION: '1',
+    });
+    /** Runs composer in the app; the p2 requests it made, with the server that answered each and how. */
+    const composer = async (...args: string[]) => {
+      const mark = lb.log.length;
+      try {
+        await run('composer', [...args, '--no-interaction', '--no-ansi'], { cwd: join(dir, 'app'), env: env(join(dir, 'home')), timeout: 60_000 });
+      } catch (err) {
+        const e = err as { stdout?: string; stderr?: string };
+        throw new Error(`composer ${args.join(' ')} failed:\n${e.stdout}\n${e.stderr}`);
+      }
+      return lb.log.slice(mark).filter((r) => r.url.includes('/p2/acme/rt.json'));
+    };
+    const installed = async () => {
+      const lock = JSON.parse(await readFile(join(dir, 'app', 'composer.lock'), 'utf8'));
+      return lock.packages.map((p: { name: string; version: string }) => `${p.name}@${p.version}`);
+    };
+    const publish = async (version: string) => {
+      const zip = packageZip({ name: 'acme/rt', type: 'library', autoload: { 'psr-4': { 'Acme\\Rt\\': 'src/' } } }, { 'src/Rt.php': `<?php // ${version}\n` });
+      const { body, contentType } = multipart([{ name: 'version', value: version }, { name: 'file', value: zip, fileName: 'rt.zip' }]);
+      expect((await call(lb.url, 'POST', `/api/v4/projects/${lib}/packages/composer`, { body, headers: { 'content-type': contentType } })).status).toBe(201);
+    };
+
+    beforeAll(async () => {
+      dir = await mkdtemp(join(tmpdir(), 'stowage-multi-composer-'));
+      cleanups.push(() => rm(dir, { recursive: true, force: true }));
+      const host = new URL(lb.url).host;
+      await mkdir(join(dir, 'app'), { recursive: true });
+      await writeFile(
+        join(dir, 'app', 'composer.json'),
+        JSON.stringify({
+          name: 'test/app',
+          require: {},
+          repositories: [{ type: 'composer', url: `${lb.url}/api/v4/group/${groupId}/-/packages/composer/packages.json` }, { packagist: false }],
+          config: { 'secure-http': false, 'gitlab-domains': [host] },
+        }),
+      );
+      await writeFile(join(dir, 'app', 'auth.json'), JSON.stringify({ 'gitlab-token': { [host]: dev.token } }));
+    });
+
+    it('composer require and update through the balancer see each publish and delete at once, and revalidate across servers', async () => {
+      await publish('1.0.0');
+      await composer('require', 'acme/rt:^1.0');
+      expect(await installed()).toEqual(['acme/rt@1.0.0']);
+      await publish('1.1.0');
+      const updated = await composer('update');
+      expect(await installed()).toEqual(['acme/rt@1.1.0']);
+      expect(updated.map((r) => r.status)).toEqual([200]);
+      await deleteVersion(lib, 'acme/rt', '1.1.0');
+      const downgraded = await composer('update');
+      expect(await installed()).toEqual(['acme/rt@1.0.0']);
+      expect(downgraded.map((r) => r.status)).toEqual([200]);
+      // Nothing changed: composer's If-Modified-Since earns a 304 from whichever server answers
+      // (one other request in between puts composer's p2 request on the other server).
+      const unchanged = await composer('update');
+      expect((await call(lb.url, 'GET', '/-/health', { token: null })).status).toBe(200);
+      unchanged.push(...(await composer('update')));
+      expect(unchanged.map((r) => r.status)).toEqual([304, 304]);
+      expect(new Set(unchanged.map((r) => r.upstream))).toEqual(new Set([0, 1]));
     }, CLIENT_TIMEOUT);
   });
 
