@@ -250,12 +250,18 @@ describe('ZipReader', () => {
     const open = async (entries: ZipInput[]) => ZipReader.open(bufferZipSource(buildZip([{ name: 'lib/ok.dll', data: 'ok' }, ...entries])));
 
     it('tells files, directories, symlinks and special files apart by their Unix mode', async () => {
-      const r = await open([{ name: 'lib/' }, { name: 'lib/link', data: '/etc/passwd', mode: 0o120777 }, { name: 'lib/fifo', mode: 0o010644 }]);
+      const r = await open([
+        { name: 'lib/' },
+        { name: 'lib/link', data: '/etc/passwd', mode: 0o120777 },
+        { name: 'lib/fifo', mode: 0o010644 },
+        { name: 'x.dist-info/RECORD', data: '', mode: 0o664 }, // permission bits only, as the wheel package writes RECORD
+      ]);
       expect(r.entries.map((e) => [e.name, e.kind])).toEqual([
         ['lib/ok.dll', 'file'],
         ['lib/', 'directory'],
         ['lib/link', 'symlink'],
         ['lib/fifo', 'other'],
+        ['x.dist-info/RECORD', 'file'],
       ]);
       const windows = Buffer.from(buildZip({ 'a.txt': 'x' }));
       windows[windows.indexOf(CENTRAL) + 5] = 0; // made on MS-DOS: the external attributes hold no Unix mode

@@ -70,7 +70,8 @@ const MAX_COMMENT = 0xffff;
 /** "Version made by" host system of archives made on Unix. */
 const HOST_UNIX = 3;
 const S_IFMT = 0o170000;
-const FILE_TYPES: Record<number, ArchiveEntryKind> = { 0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink' };
+/** By the `st_mode` type bits; none (wheel's RECORD is written with permission bits only) is a regular file, as Go reads it. */
+const FILE_TYPES: Record<number, ArchiveEntryKind> = { 0: 'file', 0o100000: 'file', 0o040000: 'directory', 0o120000: 'symlink' };
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** zlib's default output chunk (16 KiB) costs about 8 times the CPU of this one on large entries. */
 const INFLATE_CHUNK = 256 * 1024;
