@@ -19,14 +19,30 @@ import type { RecipeRef } from './conan.naming';
 /** Where a controller's routes live: under `projects/:id`, or instance-wide (project from the recipe user). */
 export type ConanScope = 'project' | 'instance';
 
+/** Each scope of the presented token, reduced to the package registry (GitLab's Conan tokens reach nothing else). */
+const REGISTRY_SCOPES: Record<string, readonly string[]> = {
+  api: ['read_package_registry', 'write_package_registry'],
+  read_api: ['read_package_registry'],
+  read_package_registry: ['read_package_registry'],
+  write_package_registry: ['write_package_registry'],
+};
+
+/** The scopes of a login made with a token of `scopes`: registry only, never more than the token had. */
+export function conanLoginScopes(scopes: readonly string[]): string[] {
+  return [...new Set(scopes.flatMap((s) => REGISTRY_SCOPES[s] ?? []))].sort();
+}
+
 /**
  * Conan's login and the project a request acts on.
  *
  * `users/authenticate` turns the token the client presents (Basic `user:token`, any kind core
- * accepts) into a short-lived core token of the same kind, owner, binding and scopes, which
- * the client then sends as `Authorization: Bearer`. Core's AuthService accepts it like any
- * token, so every later request is checked by the usual guard; once it expires the client
- * gets 401 and logs in again.
+ * accepts) into a short-lived core token of the same kind, owner and binding, which the client
+ * then sends as `Authorization: Bearer`. As GitLab's Conan tokens, it reaches the package
+ * registry only (an `api` token's login cannot use the REST API) and lives at most
+ * `token_lifetime`. Each login makes one, so a credential keeps at most `max_live_tokens` of
+ * them: the oldest are removed (their clients get 401 and log in again, as after expiry) rather
+ * than a login refused, which would lock out a CI fleet sharing one deploy token. Core's
+ * AuthService accepts the bearer like any token, so every later request meets the usual guard.
  */
 @Injectable()
 export class ConanAuth {
@@ -48,7 +64,8 @@ export class ConanAuth {
     const { secret } = await this.tokens.create({
       kind: parent.kind,
       name: `conan:${parent.id}`,
-      scopes: parent.scopes,
+      // Never empty: the route's guard refuses a token that may not read packages.
+      scopes: conanLoginScopes(parent.scopes),
       userId: parent.user_id,
       projectId: parent.project_id,
       namespaceId: parent.namespace_id,
@@ -56,6 +73,7 @@ export class ConanAuth {
       expiresAt,
       // Re-logins with a bearer still hang off the token the user holds.
       parentId: parent.parent_id ?? parent.id,
+      keepDerived: this.options.config.max_live_tokens,
     });
     return secret;
   }

@@ -9,6 +9,8 @@ export class ConanFormatConfig extends FormatConfig {
    * refused (tar-bomb guard; default 8 GiB).
    */
   @IntegerSetting({ min: 1024 }) max_unpacked_size = 8 * 1024 ** 3;
-  /** Lifetime in seconds of the bearer token `users/authenticate` hands to the client. */
-  @IntegerSetting({ min: 1 }) token_lifetime = 24 * 60 * 60;
+  /** Lifetime in seconds of the bearer token `users/authenticate` hands to the client (at most a week). */
+  @IntegerSetting({ min: 1, max: 7 * 24 * 60 * 60 }) token_lifetime = 24 * 60 * 60;
+  /** Bearer tokens one credential may hold at once (one per login); past it, the oldest are removed. */
+  @IntegerSetting({ min: 1 }) max_live_tokens = 100;
 }

@@ -15,6 +15,8 @@ export interface NewToken {
   expiresAt?: Date | null;
   /** The token this one is derived from: revoking or expiring that one ends this one too. */
   parentId?: number | null;
+  /** With parentId: how many of the parent's derived tokens may live; the oldest beyond it are removed. */
+  keepDerived?: number;
 }
 
 @Injectable()
@@ -43,6 +45,12 @@ export class TokensService {
         last_used_at: null,
       }),
     );
+    if (input.parentId && input.keepDerived !== undefined) {
+      await this.ds.query(
+        'DELETE FROM tokens WHERE parent_id = $1 AND id NOT IN (SELECT id FROM tokens WHERE parent_id = $1 ORDER BY id DESC LIMIT $2)',
+        [input.parentId, input.keepDerived],
+      );
+    }
     return { token, secret };
   }
 
