@@ -74,7 +74,9 @@ describe.each(testModes())('conan archives (%s)', (mode) => {
     ]);
     expect((await put(files.package, tgz)).status).toBe(200);
     const got = await send(s.url, 'GET', files.package, { 'private-token': s.rootToken }, Buffer.alloc(0));
-    expect(got.status).toBe(200);
-    expect(got.body.equals(tgz)).toBe(true);
+    // With object storage (STOWAGE_TEST_OBJECT_STORE) the download redirects to the bucket.
+    const bytes = got.status === 302 ? Buffer.from(await (await fetch(String(got.headers.location))).arrayBuffer()) : got.body;
+    expect([200, 302]).toContain(got.status);
+    expect(bytes.equals(tgz)).toBe(true);
   });
 });
