@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { access, constants, mkdir, open, opendir, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { access, constants, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -93,19 +93,17 @@ export class LocalBlobStore implements ListableBlobStore, UnfinishedWritesStore 
 
   /**
    * Every blob file with its size and mtime, the time of its last write (the rename into
-   * place keeps it). Read one directory at a time, so memory stays flat however many there are.
+   * place keeps it). One leaf directory at a time (each holds files/65,536 on average), so
+   * memory stays flat however many there are; readdir rather than opendir, which costs
+   * several times as much per directory.
    */
   async *list(): AsyncIterable<ListedKey> {
     for (const a of await keyDirectories(this.root)) {
       for (const b of await keyDirectories(join(this.root, a))) {
-        const dir = await opendir(join(this.root, a, b)).catch(ifAbsent(null));
-        if (!dir) continue;
-        for await (const entry of dir) {
-          const key = `${a}/${b}/${entry.name}`;
-          if (!entry.isFile() || !STORAGE_KEY.test(key)) continue;
-          const s = await stat(join(this.root, key)).catch(ifAbsent(null));
-          if (s) yield { key, size: s.size, lastModified: s.mtime };
-        }
+        const entries = await readdir(join(this.root, a, b), { withFileTypes: true }).catch(ifAbsent([]));
+        const keys = entries.filter((e) => e.isFile()).map((e) => `${a}/${b}/${e.name}`).filter((k) => STORAGE_KEY.test(k));
+        const stats = await Promise.all(keys.map((k) => stat(join(this.root, k)).catch(ifAbsent(null))));
+        for (const [i, s] of stats.entries()) if (s) yield { key: keys[i], size: s.size, lastModified: s.mtime };
       }
     }
   }
