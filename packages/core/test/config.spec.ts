@@ -165,6 +165,16 @@ describe('validation: every invalid value is reported with its key path, all at 
     expect(problemsOf(() => load(undefined, { STOWAGE_SERVER__PORT: '8080.5' }))).toEqual([expect.stringMatching(/^server\.port: /)]);
   });
 
+  it('timeouts take fractions of a second, from the environment too, and no negative or non-number', () => {
+    const config = load(undefined, { STOWAGE_SERVER__BODY_TIMEOUT: '0.5', STOWAGE_SERVER__HEADERS_TIMEOUT: '0' });
+    expect([config.server.body_timeout, config.server.headers_timeout, config.server.keep_alive_timeout]).toEqual([0.5, 0, 72]);
+    expect(problemsOf(() => load(undefined, { STOWAGE_SERVER__BODY_TIMEOUT: 'soon', STOWAGE_SERVER__HEADERS_TIMEOUT: '-1' })).map((p) => p.split(':')[0])).toEqual([
+      'server.headers_timeout',
+      'server.body_timeout',
+    ]);
+    expect(problemsOf(() => load(undefined, { STOWAGE_SERVER__KEEP_ALIVE_TIMEOUT: '0' }))).toEqual([expect.stringMatching(/^server\.keep_alive_timeout: /)]);
+  });
+
   it('a section given as a scalar is reported, not crashed on', () => {
     const problems = problemsOf(() => resolveConfig({ server: 'big', formats: 'all', packages: { object_store: { connection: 5 } } }, FORMATS));
     expect(problems).toEqual(

@@ -18,9 +18,10 @@ const run = promisify(execFile);
  */
 function gitbeakerPublish(url: string, token: string, filename: string, content: Blob, options: Record<string, string> = {}) {
   const form = new FormData();
-  for (const [k, v] of Object.entries({ file: [content, filename] as const, ...options })) {
-    if (Array.isArray(v)) form.append(k, v[0] as Blob, v[1] as string);
-    else form.append(k, v as string);
+  const fields: Record<string, string | [Blob, string]> = { file: [content, filename], ...options };
+  for (const [k, v] of Object.entries(fields)) {
+    if (Array.isArray(v)) form.append(k, v[0], v[1]);
+    else form.append(k, v);
   }
   return fetch(url, { method: 'PUT', body: form, headers: { 'private-token': token } });
 }

@@ -10,7 +10,7 @@ import {
   MinLength,
   ValidateNested,
 } from 'class-validator';
-import { BooleanSetting, IntegerSetting } from './settings';
+import { BooleanSetting, IntegerSetting, SecondsSetting } from './settings';
 import { CidrListSetting } from './cidr-setting';
 
 // Property names are the config keys (snake_case, as in GitLab's gitlab.yml), so that an
@@ -30,6 +30,16 @@ export class ServerConfig {
   @IntegerSetting({ min: 1024 }) body_limit = 1 * MiB;
   /** Seconds to wait for in-flight requests and jobs on shutdown. */
   @IntegerSetting({ min: 0 }) shutdown_timeout = 30;
+  /** Seconds from a connection's first byte (or its opening) to the end of a request's headers; 0: none. */
+  @SecondsSetting() headers_timeout = 60;
+  /** Seconds without a byte of a request body before the request fails with 408; 0: none. Never a total time. */
+  @SecondsSetting() body_timeout = 60;
+  /** Seconds an idle keep-alive connection stays open for its next request. */
+  @SecondsSetting({ min: 0.001 }) keep_alive_timeout = 72;
+  /** Connections open at once; more are closed as they arrive. 0: no limit. */
+  @IntegerSetting({ min: 0 }) max_connections = 1000;
+  /** Connections open at once from one client address; 0: no limit (behind a proxy all share its address). */
+  @IntegerSetting({ min: 0 }) max_connections_per_ip = 0;
 }
 
 export class DatabaseConfig {

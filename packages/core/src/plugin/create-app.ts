@@ -2,6 +2,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
+import { applyConnectionLimits, connectionLimits, timeoutOptions } from '../http/connection-limits';
 import { HttpErrorFilter } from '../http/error.filter';
 import { configureFastify, fastifyOptions } from '../http/fastify-setup';
 import { createLogger, PinoNestLogger } from '../http/logger';
@@ -12,11 +13,14 @@ export type StowageAppOptions = Omit<StowageModuleOptions, 'http'> & { logger?: 
 /** The HTTP server, initialised (migrations run, root ensured) but not yet listening. */
 export async function createStowageApp(opts: StowageAppOptions): Promise<NestFastifyApplication> {
   const logger = opts.logger ?? createLogger(opts.config.log.level);
+  const limits = connectionLimits(opts.config.server);
   const adapter = new FastifyAdapter({
     ...fastifyOptions({ bodyLimit: opts.config.server.body_limit, trustProxy: opts.config.server.trust_proxy }),
+    ...timeoutOptions(limits),
     loggerInstance: logger,
   } as ConstructorParameters<typeof FastifyAdapter>[0]);
   configureFastify(adapter.getInstance());
+  applyConnectionLimits(adapter.getInstance(), limits);
   const app = await NestFactory.create<NestFastifyApplication>(StowageModule.forRoot({ ...opts, http: true }), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
