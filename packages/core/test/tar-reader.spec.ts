@@ -145,6 +145,8 @@ describe('scanTar', () => {
       ['a drive path', [{ path: 'C:/x' }], 'the archive entry "C:/x" points outside the package directory (a drive path)'],
       ['a drive path with a backslash', [{ path: 'C:\\x' }], 'the archive entry "C:\\\\x" has a backslash in its name'],
       ['a backslash path', [{ path: 'package\\..\\x' }], 'the archive entry "package\\\\..\\\\x" has a backslash in its name'],
+      ['an absolute root directory', [{ path: '/', type: '5' }], 'the archive entry "/" points outside the package directory (an absolute path)'],
+      ['a file without a name', [{ path: '' }], 'the archive has an entry with an empty name ("")'],
       ['a symlink', [{ path: 'package/link', type: '2', link: '/etc/passwd' }], 'the archive entry "package/link" is a symbolic link'],
       ['a hard link', [{ path: 'package/a' }, { path: 'package/link', type: '1', link: 'package/a' }], 'the archive entry "package/link" is a hard link'],
       ['a FIFO', [{ path: 'package/fifo', type: '6' }], 'the archive entry "package/fifo" is a device, FIFO or other special file'],

@@ -31,10 +31,10 @@ function normalized(path: string): string {
  * NUL, or an entry that is a link or a special file.
  */
 export function unsafeEntryProblem(name: string, kind: ArchiveEntryKind): string | undefined {
-  if (kind === 'directory' && normalized(name) === '' && !name.startsWith('/')) return undefined;
-  if (normalized(name) === '') return `the archive has an entry with an empty name (${shown(name)})`;
   const path = unsafePathProblem(name);
   if (path) return `the archive entry ${shown(name)} ${path}`;
+  // `./` is the root directory itself; a file needs a name.
+  if (normalized(name) === '') return kind === 'directory' ? undefined : `the archive has an entry with an empty name (${shown(name)})`;
   if (kind === 'symlink') return `the archive entry ${shown(name)} is a symbolic link`;
   if (kind === 'hardlink') return `the archive entry ${shown(name)} is a hard link`;
   if (kind === 'other') return `the archive entry ${shown(name)} is a device, FIFO or other special file`;
