@@ -422,6 +422,30 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       await refused('evil_pkg-1.0.tar.gz', sdistWith(entry), `Invalid sdist: ${problem}`);
     });
 
+    it('refuses a duplicate before reading its archive, also when the form fields come after the file', async () => {
+      const sdist = sdistWith({ name: 'evil_pkg-1.0/README', data: 'ok' });
+      const first = await upload(evil.id, dev.token, { name: 'evil-pkg', version: '1.0' }, { name: 'evil_pkg-1.0.tar.gz', bytes: sdist });
+      expect(first.status).toBe(201);
+      const blobsBefore = await storedBlobKeys(s);
+      // The same file name again, a tar bomb this time, its fields after the file (read only once it is stored).
+      const bomb = gzipSync(buildTar([{ name: 'evil_pkg-1.0/zeros', data: Buffer.alloc(4 << 20) }, { name: 'evil_pkg-1.0/PKG-INFO', data: meta }], { gzip: false }));
+      const body = Buffer.concat([
+        Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="content"; filename="evil_pkg-1.0.tar.gz"\r\n\r\n`),
+        bomb,
+        Buffer.from(`\r\n--${B}\r\nContent-Disposition: form-data; name="name"\r\n\r\nevil-pkg\r\n--${B}\r\nContent-Disposition: form-data; name="version"\r\n\r\n1.0\r\n--${B}--\r\n`),
+      ]);
+      const res = await s.api.inject({
+        method: 'POST',
+        url: `/api/v4/projects/${evil.id}/packages/pypi`,
+        headers: { 'content-type': `multipart/form-data; boundary=${B}`, ...basic('__token__', dev.token) },
+        payload: body,
+      });
+      expect([res.status, res.json().message]).toEqual([400, '400 Bad request - Validation failed: File name has already been taken (File already exists)']);
+      expect(await storedBlobKeys(s)).toEqual(blobsBefore);
+      const list = (await s.api.inject({ url: `/api/v4/projects/${evil.id}/packages`, token: s.rootToken })).json<{ id: number }[]>();
+      expect((await s.api.inject({ method: 'DELETE', url: `/api/v4/projects/${evil.id}/packages/${list[0].id}`, token: s.rootToken })).status).toBe(204);
+    });
+
     it('refuses a .zip sdist with a path outside, a .tar.bz2 sdist, and a tar bomb behind PKG-INFO', async () => {
       const zip = buildZip([{ name: 'evil_pkg-1.0/PKG-INFO', data: meta }, { name: 'evil_pkg-1.0/../../x', data: 'x' }]);
       await refused('evil_pkg-1.0.zip', zip, 'Invalid sdist: the archive entry "evil_pkg-1.0/../../x" points outside the package directory (a ".." segment)');
