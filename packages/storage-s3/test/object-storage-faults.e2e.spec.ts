@@ -87,7 +87,7 @@ describe('object storage faults (postgres)', () => {
         const b = await storage.blob(sha256(bytes));
         return b?.store === 'object' ? b : null;
       });
-      expect(await objectStore(server).stat(row.storage_key)).toEqual({ size: bytes.length });
+      expect(await objectStore(server).stat(row.storage_key)).toEqual({ size: bytes.length, lastModified: expect.any(Date) });
       expect(await localFiles(server)).toEqual([]);
       const back = await download(server, path);
       expect(back.res.status).toBe(200);

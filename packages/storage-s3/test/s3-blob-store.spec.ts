@@ -53,7 +53,7 @@ describe('S3BlobStore against s3rver', () => {
     const key = newStorageKey();
     const bytes = randomBytes(100_000);
     await store.put(key, Readable.from([bytes.subarray(0, 40_000), bytes.subarray(40_000)]));
-    expect(await store.stat(key)).toEqual({ size: 100_000 });
+    expect(await store.stat(key)).toEqual({ size: 100_000, lastModified: expect.any(Date) });
     expect(sha256(await readAll(await store.get(key)))).toBe(sha256(bytes));
     expect((await readAll(await store.get(key, { start: 10, end: 19 }))).equals(bytes.subarray(10, 20))).toBe(true);
     expect((await readAll(await store.get(key, { start: 99_990, end: 99_999 }))).equals(bytes.subarray(99_990))).toBe(true);
@@ -117,7 +117,7 @@ describe('S3BlobStore against s3rver', () => {
     const size = 50 * 1000 * 1000 + 123;
     const src = generated(size);
     await store.put(key, src.stream);
-    expect(await store.stat(key)).toEqual({ size });
+    expect(await store.stat(key)).toEqual({ size, lastModified: expect.any(Date) });
     const back = createHash('sha256');
     let n = 0;
     for await (const c of await store.get(key)) {
