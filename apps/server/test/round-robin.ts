@@ -32,7 +32,9 @@ function endToEnd(headers: IncomingHttpHeaders): IncomingHttpHeaders {
 
 export async function startRoundRobin(upstreams: string[]): Promise<RoundRobin> {
   const log: Forwarded[] = [];
-  const agents = upstreams.map(() => new Agent({ keepAlive: true }));
+  // Idle upstream connections are dropped well before the servers' keep_alive_timeout, as
+  // docs/configuration.md asks of a balancer: never a request sent on a connection being closed.
+  const agents = upstreams.map(() => new Agent({ keepAlive: true, timeout: 20_000 }));
   let next = 0;
   let connections = 0;
   const connectionIds = new WeakMap<object, number>();
