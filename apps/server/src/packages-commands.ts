@@ -60,11 +60,11 @@ export function verifyReport(v: VerifySummary): string {
       ['unfinished uploads', l!.unfinished],
       [store === 'local' ? 'unreferenced files' : 'unreferenced objects', l!.unreferenced],
     ] as const;
-    for (const [what, found] of kinds) {
-      if (!found.found.count) continue;
-      stale += found.stale.count;
-      const removed = v.swept ? `; removed: ${tally(found.removed)}` : '';
-      lines.push(`${what} in ${store} storage: ${tally(found.found)}; older than the ${v.graceHours} h grace period: ${tally(found.stale)}${removed}`);
+    for (const [what, left] of kinds) {
+      if (!left.found.count) continue;
+      stale += left.stale.count;
+      const removed = v.swept ? `; removed: ${tally(left.removed)}` : '';
+      lines.push(`${what} in ${store} storage: ${tally(left.found)}; older than the ${v.graceHours} h grace period: ${tally(left.stale)}${removed}`);
     }
   }
   if (stale && !v.swept) lines.push('stowage packages verify --sweep removes those older than the grace period (so does the hourly sweep job)');
