@@ -86,6 +86,22 @@ describe('slow and idle clients', () => {
     expect(conn.received().toString()).toMatch(/^HTTP\/1\.1 408 /);
   });
 
+  it('answers anonymous uploads trickling their bodies at once and closes them (20 at a time)', async () => {
+    const conns = await Promise.all(Array.from({ length: 20 }, () => rawConnection(s.url)));
+    let open = conns.length;
+    for (const c of conns) void c.closed.then(() => open--);
+    const trickle = setInterval(() => {
+      for (const c of conns) if (!c.socket.destroyed) c.socket.write('x');
+    }, 50);
+    try {
+      for (const c of conns) await c.write(requestHead('PUT', upload('anonymous'), { host: 'stowage', 'content-length': 1 << 20 }));
+      await waitFor('every connection to be closed', () => open === 0);
+    } finally {
+      clearInterval(trickle);
+    }
+    for (const c of conns) expect(c.received().toString()).toMatch(/^HTTP\/1\.1 401 /);
+  });
+
   it('takes a slow upload that keeps sending, however long it takes in total', async () => {
     const body = randomBytes(200_000);
     const chunks = 25;
