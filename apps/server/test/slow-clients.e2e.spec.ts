@@ -29,7 +29,8 @@ describe('slow and idle clients', () => {
     s = await startTestServer({
       formats: [genericFormat],
       mode: 'postgres',
-      config: { server: { headers_timeout: LIMIT, body_timeout: LIMIT, keep_alive_timeout: LIMIT } },
+      // Local storage, whatever STOWAGE_TEST_OBJECT_STORE says: the test watches its temp files.
+      config: { server: { headers_timeout: LIMIT, body_timeout: LIMIT, keep_alive_timeout: LIMIT }, packages: { object_store: { enabled: false } } },
     });
     const user = await s.api.createUser('slow');
     project = (await s.api.createProject('slow-proj')).id;
