@@ -13,7 +13,11 @@ const nullByte = () => httpErrors.badRequest('Null byte in request');
 export function fastifyOptions(opts: { bodyLimit: number; trustProxy: boolean }): FastifyServerOptions {
   return {
     bodyLimit: opts.bodyLimit,
-    trustProxy: opts.trustProxy,
+    // One hop: the address a client appears from is the last X-Forwarded-For entry, the one
+    // the proxy itself appended; entries before it are the client's to write (`true` would
+    // trust the first, so any client could name its own address in logs and checks).
+    // (A hop count is no use: Fastify 5 trusts no hop given as a number.)
+    trustProxy: opts.trustProxy ? (_address: string, hop: number) => hop === 0 : false,
     // Generic file paths and Conan references make long path segments.
     routerOptions: { maxParamLength: 4096 },
     requestIdHeader: false,

@@ -1,4 +1,6 @@
 import type { Readable } from 'node:stream';
+import { httpErrors } from './http-error';
+import { isClientAbort } from './stream-body.decorator';
 
 /** Overflow read to its end and dropped, so the connection can carry the next request. */
 const DRAIN_BYTES = 64 * 1024;
@@ -30,10 +32,16 @@ export async function readSmallBody(body: Readable, opts: SmallBodyOptions): Pro
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > opts.max + DRAIN_BYTES) break;
-    if (size <= opts.max && opts.keep !== false) chunks.push(chunk);
+  try {
+    for await (const chunk of body.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > opts.max + DRAIN_BYTES) break;
+      if (size <= opts.max && opts.keep !== false) chunks.push(chunk);
+    }
+  } catch (err) {
+    // A client that went away is no server error (nobody reads this answer; the log does).
+    if (isClientAbort(err)) throw httpErrors.badRequest('the request body is incomplete: the client closed the connection');
+    throw err;
   }
   if (size > opts.max) {
     discardRest();
