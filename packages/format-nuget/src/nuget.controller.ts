@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Inject, Logger, Param, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AccessService,
@@ -24,6 +24,8 @@ import {
   StowageConfig,
   StreamBody,
   unauthorizedWithChallenge,
+  type ZipEntry,
+  ZipError,
   ZipReader,
 } from '@stowage/core';
 import type { NugetFormatConfig } from './nuget.config';
@@ -79,6 +81,26 @@ async function registration(
 
 const SHA256_CHECKSUM = /SHA256:([a-f0-9]{64})/gi;
 
+const logger = new Logger('nuget');
+
+/**
+ * The bytes of the entry `pick` chooses in a stored package, or null when there is none or the
+ * stored archive cannot be read (corrupt, or stored before the zip reader refused overlapping
+ * entries): the client then hears the file is not there, as for a package without it, rather
+ * than a 500, and the log names the stored file for the operator.
+ */
+async function storedEntry(storage: FileStorage, file: PackageFile, pick: (e: ZipEntry) => boolean, maxSize: number): Promise<Buffer | null> {
+  try {
+    const zip = await ZipReader.open({ size: file.size, read: (range) => storage.open(file.file_sha256, range) });
+    const entry = zip.entries.find(pick);
+    return entry ? await zip.readEntry(entry, { maxSize }) : null;
+  } catch (err) {
+    if (!(err instanceof ZipError)) throw err;
+    logger.warn(`stored package file ${file.id} (${file.file_name}, sha256 ${file.file_sha256}) cannot be read: ${err.message}`);
+    return null;
+  }
+}
+
 /**
  * The symbol server: `<file.pdb>/<signature>/<file.pdb>` with `Symbolchecksum: SHA256:<hex>`
  * (several may be listed), answered with the PDB's bytes read from the .snupkg that indexed it
@@ -106,10 +128,8 @@ async function symbolFile(
     if (!found) continue;
     const pdb = ((found.file.metadata.pdbs ?? []) as SymbolFile[]).find((f) => f.fileName === fileName && f.signature === signature && f.checksum === checksum);
     if (!pdb) continue;
-    const zip = await ZipReader.open({ size: found.file.size, read: (range) => storage.open(found.file.file_sha256, range) });
-    const entry = zip.entries.find((e) => e.name === pdb.path);
-    if (!entry) continue;
-    const bytes = await zip.readEntry(entry, { maxSize: MAX_PDB });
+    const bytes = await storedEntry(storage, found.file, (e) => e.name === pdb.path, MAX_PDB);
+    if (!bytes) continue;
     if (request.method === 'GET') packages.markDownloaded(found.pkg);
     reply.header('content-type', 'application/octet-stream').header('content-disposition', contentDisposition(parts[0])).header('content-length', bytes.length);
     return reply.send(request.method === 'HEAD' ? Readable.from([]) : bytes);
@@ -217,14 +237,12 @@ export class NugetController extends NugetPushRoutes {
   /** The flat container's `<id>.nuspec`: the manifest read from the stored .nupkg through its central directory. */
   private async sendNuspec(request: FastifyRequest, reply: FastifyReply, file: PackageFile) {
     const etag = `"${file.file_sha256}-nuspec"`;
-    reply.header('content-type', 'application/xml; charset=utf-8').header('etag', etag);
     const inm = request.headers['if-none-match'];
-    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.status(304).send();
-    const zip = await ZipReader.open({ size: file.size, read: (range) => this.storage.open(file.file_sha256, range) });
-    const entry = zip.entries.find((e) => !e.isDirectory && !e.name.includes('/') && e.name.toLowerCase().endsWith('.nuspec'));
-    if (!entry) throw httpErrors.notFound('nuspec');
-    const bytes = await zip.readEntry(entry, { maxSize: MAX_NUSPEC });
-    reply.header('content-length', bytes.length);
+    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.status(304).header('etag', etag).send();
+    const isNuspec = (e: ZipEntry) => !e.isDirectory && !e.name.includes('/') && e.name.toLowerCase().endsWith('.nuspec');
+    const bytes = await storedEntry(this.storage, file, isNuspec, MAX_NUSPEC);
+    if (!bytes) throw httpErrors.notFound('nuspec');
+    reply.header('content-type', 'application/xml; charset=utf-8').header('etag', etag).header('content-length', bytes.length);
     return reply.send(request.method === 'HEAD' ? Readable.from([]) : bytes);
   }
 

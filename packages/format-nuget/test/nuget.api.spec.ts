@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { type BlobStoreKind, FileStorage } from '@stowage/core';
 import { aliasZipEntry, buildZip, filesUnder, multipart, startTestServer, storedBlobKeys, testModes, type TestProject, type TestServer, type TestUser, type ZipInput } from '@stowage/testkit';
 import { nugetFormat } from '../src';
 import { nuspecXml, portablePdb } from './nuget-fixtures';
@@ -313,6 +316,42 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect((await get(`${base()}/download/acme.sym/1.0.0/other.nuspec`, basic(dev))).status).toBe(404);
     expect((await get(`${base()}/download/acme.sym/9.0.0/acme.sym.nuspec`, basic(dev))).status).toBe(404);
     expect((await get(`${base()}/download/acme.sym/1.0.0/acme.sym.nuspec`)).status).toBe(401);
+  });
+
+  it('answers 404, not 500, for the .nuspec and PDBs of a stored package that no longer opens as a zip', async () => {
+    // Bytes stored before the zip reader refused them (overlapping entries) or damaged since:
+    // the package downloads as stored, what must be read inside it is not there.
+    const nupkgBytes = await nupkg('Acme.Rot', '1.0.0');
+    const pdb = portablePdb('0badc0de-0b4a-4c5d-9e6f-112233445566');
+    const sym = buildZip({
+      'Acme.Rot.nuspec': nuspecXml('Acme.Rot', '1.0.0', '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>'),
+      'lib/net6.0/Acme.Rot.pdb': pdb,
+    });
+    expect((await push(nupkgBytes)).status).toBe(201);
+    expect((await push(sym, { path: '/symbolpackage' })).status).toBe(201);
+    const storage = s.app.get(FileStorage);
+    const corrupt = async (bytes: Buffer) => {
+      const blob = (await storage.blob(createHash('sha256').update(bytes).digest('hex')))!;
+      const damaged = Buffer.from(bytes);
+      damaged.write('XXXX', damaged.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])), 'latin1');
+      await storage.storeIfConfigured(blob.store as BlobStoreKind)!.put(blob.storage_key, Readable.from([damaged]), { size: damaged.length });
+    };
+    const id = symbolFileOf('Acme.Rot.pdb', pdb)!;
+    const pdbUrl = `${base()}/symbolfiles/Acme.Rot.pdb/${id.signature}/Acme.Rot.pdb`;
+    const nuspecUrl = `${base()}/download/acme.rot/1.0.0/acme.rot.nuspec`;
+    expect((await get(pdbUrl, { ...basic(dev), symbolchecksum: `SHA256:${id.checksum}` })).rawPayload.equals(pdb)).toBe(true);
+    expect((await get(nuspecUrl, basic(dev))).status).toBe(200);
+
+    await corrupt(nupkgBytes);
+    await corrupt(sym);
+    const nuspec = await get(nuspecUrl, basic(dev));
+    expect([nuspec.status, nuspec.json().message]).toEqual([404, '404 nuspec Not Found']);
+    expect(nuspec.headers.etag).toBeUndefined();
+    const symbols = await get(pdbUrl, { ...basic(dev), symbolchecksum: `SHA256:${id.checksum}` });
+    expect([symbols.status, symbols.json().message]).toEqual([404, '404 Symbol file Not Found']);
+    const groupSymbols = `/api/v4/groups/${group.id}/-/packages/nuget/symbolfiles/Acme.Rot.pdb/${id.signature}/Acme.Rot.pdb`;
+    expect((await get(groupSymbols, { ...basic(dev), symbolchecksum: `SHA256:${id.checksum}` })).status).toBe(404);
+    expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Rot/1.0.0`, headers: { 'x-nuget-apikey': dev.token } })).status).toBe(204);
   });
 
   it('serves the v2 service document, $metadata, real entries (unknown ones are 404) and feeds with query options', async () => {
