@@ -8,7 +8,8 @@ const MAX_TAKE = 30;
 
 function intParam(value: unknown, name: string, fallback: number, min: number): number {
   if (value === undefined || value === '') return fallback;
-  if (typeof value !== 'string' || !/^\d+$/.test(value) || Number(value) < min) throw httpErrors.invalidParam(name);
+  // At most nine digits, as core's ApiParams.integer: a longer one overflows the SQL offset (a 500).
+  if (typeof value !== 'string' || !/^\d{1,9}$/.test(value) || Number(value) < min) throw httpErrors.invalidParam(name);
   return Number(value);
 }
 

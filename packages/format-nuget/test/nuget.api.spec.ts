@@ -139,6 +139,12 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect(r.data[0]).toMatchObject({ '@type': 'Package', id: 'Acme.Core', version: '2.0.0', authors: 'Tester' });
     expect(r.data[0].versions.map((v: { version: string }) => v.version)).not.toContain('1.1.0-beta.1');
     expect((await get(`${base()}/query?take=-1`, basic(dev))).status).toBe(400);
+    // Past what the SQL offset holds (was a 500 from PostgreSQL): a 400 naming the parameter.
+    for (const param of ['skip', 'take']) {
+      const huge = await get(`${base()}/query?q=core&${param}=99999999999999999999`, basic(dev));
+      expect([huge.status, huge.json()]).toEqual([400, { error: `${param} is invalid` }]);
+    }
+    expect((await get(`${base()}/query?q=core&skip=999999999`, basic(dev))).json()).toMatchObject({ totalHits: 1, data: [] });
     const g = `/api/v4/groups/${group.id}/-/packages/nuget`;
     expect((await get(`${g}/query?q=acme`, basic(dev))).json().totalHits).toBe(1);
     expect((await get(`${g}/query?q=acme`, basic(outsider))).status).toBe(404);
