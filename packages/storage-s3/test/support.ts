@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { FileStorage, type RawConfig } from '@stowage/core';
 import { genericFormat } from '@stowage/format-generic';
 import { startTestServer, type TestMode, type TestServer, uniqueName } from '@stowage/testkit';
+
+export { waitFor } from '@stowage/testkit';
 import { s3Storage, type S3BlobStore } from '../src';
 import { startS3rver, type TestS3 } from './s3rver';
 
@@ -126,16 +128,6 @@ export function slowUpload(server: TestServer, path: string, chunks: Buffer[], p
       req.end();
     })().catch(reject);
   });
-}
-
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false>, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** One s3rver for a test file: started before its tests, closed after them. */

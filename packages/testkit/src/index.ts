@@ -7,3 +7,4 @@ export * from './archives';
 export * from './files';
 export * from './http';
 export * from './raw-socket';
+export * from './wait';
