@@ -7,39 +7,14 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { buildTar, zeroTarGz } from '@stowage/testkit';
+import { buildTar, tarHeader, zeroTarGz } from '@stowage/testkit';
 import { scanTar, tarScanStage, TarError, type TarScanOptions } from '../src/archives/tar-reader';
 
 const run = promisify(execFile);
 
-function header(path: string, size: number, type = '0', linkname = ''): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(path, 0, 100, 'utf8');
-  h.write(linkname, 157, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('        ', 148);
-  h.write(type, 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
-
-const padded = (data: Buffer) => Buffer.concat([data, Buffer.alloc((512 - (data.length % 512)) % 512)]);
-
 /** A ustar archive (not gzipped) of the given files, with or without the end blocks. */
-function tar(files: Record<string, string | Buffer>, end = true): Buffer {
-  const parts: Buffer[] = [];
-  for (const [path, content] of Object.entries(files)) {
-    const data = Buffer.from(content);
-    parts.push(header(path, data.length), padded(data));
-  }
-  if (end) parts.push(Buffer.alloc(1024));
-  return Buffer.concat(parts);
-}
+const tar = (files: Record<string, string | Buffer>, end = true) => buildTar(files, { gzip: false, end });
+const header = tarHeader;
 
 /** One entry of a hand-made archive: a file, or another type with its link target. */
 interface Raw {

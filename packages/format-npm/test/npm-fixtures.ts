@@ -1,36 +1,10 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
-
-function header(path: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(path, 0, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
+import { buildTar } from '@stowage/testkit';
 
 /** A gzipped ustar archive, laid out as npm packs one (`package/...`). */
-export function tarball(files: Record<string, string | Buffer>): Buffer {
-  const parts: Buffer[] = [];
-  for (const [path, content] of Object.entries(files)) {
-    const data = Buffer.from(content);
-    parts.push(header(path, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(parts));
-}
+export const tarball = (files: Record<string, string | Buffer>): Buffer => buildTar(files);
 
 export function packageTarball(manifest: Record<string, unknown>, extra: Record<string, string | Buffer> = {}): Buffer {
   return tarball({ 'package/package.json': JSON.stringify(manifest), 'package/index.js': `// ${manifest.name}@${manifest.version}\n`, ...extra });

@@ -113,7 +113,8 @@ export interface TarInput {
   paxPath?: string;
 }
 
-function tarHeader(name: string, size: number, type = '0', link = ''): Buffer {
+/** One ustar header block (type '0' file, '5' directory, '2' symlink, '1' hard link…). */
+export function tarHeader(name: string, size: number, type = '0', link = ''): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
   h.write(type === '5' ? '0000755\0' : '0000644\0', 100);
@@ -150,11 +151,11 @@ function tarBlocks(entries: TarInput[]): Buffer {
 
 /**
  * A gzipped tar (ustar, with pax path headers where asked) of the given entries, as a list or
- * a map of path → content; `gzip: false` leaves it a plain tar.
+ * a map of path → content; `gzip: false` leaves it a plain tar, `end: false` without its end blocks.
  */
-export function buildTar(entries: TarInput[] | Record<string, Buffer | string>, opts: { gzip?: boolean } = {}): Buffer {
+export function buildTar(entries: TarInput[] | Record<string, Buffer | string>, opts: { gzip?: boolean; end?: boolean } = {}): Buffer {
   const inputs: TarInput[] = Array.isArray(entries) ? entries : Object.entries(entries).map(([name, data]) => ({ name, data }));
-  const tar = Buffer.concat([tarBlocks(inputs), Buffer.alloc(1024)]);
+  const tar = Buffer.concat([tarBlocks(inputs), Buffer.alloc(opts.end === false ? 0 : 1024)]);
   return opts.gzip === false ? tar : gzipSync(tar);
 }
 
