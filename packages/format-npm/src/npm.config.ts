@@ -1,3 +1,4 @@
+import { constants } from 'node:buffer';
 import { IsUrl } from 'class-validator';
 import { BooleanSetting, FormatConfig, IntegerSetting } from '@stowage/core';
 
@@ -25,8 +26,15 @@ export class NpmFormatConfig extends FormatConfig {
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) forward_url = 'https://registry.npmjs.org';
 }
 
+/**
+ * The largest publish body that can be read at all: JSON.parse takes a string, and V8's strings
+ * end at this many characters (about 512 MiB). A bigger body would be buffered whole and then
+ * fail to decode, so it is refused like any other body over the limit (413), from its declared
+ * length before it is read.
+ */
+export const MAX_PARSABLE_BODY = constants.MAX_STRING_LENGTH;
+
 export function publishBodyLimit(config: NpmFormatConfig): number {
-  if (config.max_publish_body_size) return config.max_publish_body_size;
-  if (!config.max_file_size) return Infinity;
-  return Math.ceil((config.max_file_size * 4) / 3) + MiB;
+  const configured = config.max_publish_body_size || (config.max_file_size ? Math.ceil((config.max_file_size * 4) / 3) + MiB : Infinity);
+  return Math.min(configured, MAX_PARSABLE_BODY);
 }

@@ -1,4 +1,5 @@
-import { http, startTestServer, type TestServer, testModes } from '@stowage/testkit';
+import { constants } from 'node:buffer';
+import { http, rawConnection, requestHead, startTestServer, type TestServer, testModes } from '@stowage/testkit';
 import { npmFormat } from '../src';
 import { filesUnder, publishBody } from './npm-fixtures';
 
@@ -84,5 +85,33 @@ describe.each(testModes())('npm bad input (%s)', (mode) => {
       const res = await audit(opts);
       expect([res.status, res.json().error]).toEqual([413, `Request body is too large (the limit is ${16 * 1024 * 1024} bytes)`]);
     }
+  });
+});
+
+// Default limits: max_file_size 500 MiB would allow a 667 MiB publish body, more than a string
+// can hold for JSON.parse (it failed, after buffering all of it, as "not valid JSON").
+describe('npm publish body beyond what can be parsed', () => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer({ formats: [npmFormat], listen: true });
+  });
+  afterAll(() => s?.close());
+
+  it('is a 413 naming the limit, answered from the declared length before the body is read', async () => {
+    const projectId = (await s.api.createProject('lib')).id;
+    const conn = await rawConnection(s.url);
+    const head = requestHead('PUT', `/api/v4/projects/${projectId}/packages/npm/@acme%2flib`, {
+      host: 'localhost',
+      'private-token': s.rootToken,
+      'content-type': 'application/json',
+      'content-length': 600 * 1024 * 1024,
+    });
+    await conn.write(Buffer.concat([head, Buffer.from('{"name":"@acme/lib"')]));
+    const deadline = Date.now() + 10_000;
+    while (!/\r\n\r\n[^]*\}/.test(conn.received().toString()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    conn.socket.destroy();
+    const answer = conn.received().toString();
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: `Request body is too large (the limit is ${constants.MAX_STRING_LENGTH} bytes)` });
   });
 });
