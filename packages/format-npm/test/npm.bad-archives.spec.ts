@@ -70,6 +70,16 @@ describe.each(testModes())('npm publish of hostile tarballs (%s)', (mode) => {
     expect(seconds).toBeLessThan(4);
   });
 
+  it('refuses a tarball of more than 100,000 entries (each costs CPU, empty ones gzip to almost nothing)', async () => {
+    const entries: TarInput[] = [manifest('swarm-lib')];
+    for (let i = 0; i < 100_000; i++) entries.push({ name: `package/f${i}`, data: '' });
+    const tgz = buildTar(entries);
+    expect(tgz.length).toBeLessThan(1 << 20);
+    await refused('swarm-lib', tgz, 'Invalid tarball: the archive has more than 100000 entries.');
+    entries.pop();
+    expect((await publish('swarm-lib', buildTar(entries))).status).toBe(200);
+  });
+
   it('still publishes an ordinary tarball, directories and all', async () => {
     const tgz = buildTar([{ name: 'package/', type: '5' }, manifest('good-lib'), { name: 'package/lib/', type: '5' }, { name: 'package/lib/index.js', data: 'ok' }]);
     expect((await publish('good-lib', tgz)).status).toBe(200);
