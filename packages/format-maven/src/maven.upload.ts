@@ -19,6 +19,9 @@ import { MAVEN_OPTIONS } from './maven.module-definition';
 import { type ChecksumKind, fileMatchesCoordinates, isSnapshot, type MavenTarget, splitName } from './maven.naming';
 import { MAVEN } from './maven.scope';
 
+/** How long a client's own copy of a maven-metadata.xml is kept for its checksum uploads. */
+const METADATA_CHECKSUM_WINDOW_MS = 10 * 60_000;
+
 const tooLarge = () => httpErrors.badRequest('File is too large');
 const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');
 const HEX_LENGTH: Record<ChecksumKind, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
@@ -95,8 +98,10 @@ export class MavenUploads {
         const same = await w.files(pkg, target.fileName);
         if (!allowed && same.length) throw duplicate();
         const added = await w.addFile(pkg, { fileName: target.fileName, blob, metadata: level ? { level } : undefined });
-        // Only the newest metadata document is kept; artifact files keep their history.
-        if (isMetadata) await w.removeFiles(pkg, same);
+        // Artifact files keep their history. Metadata documents are served rendered (or the newest),
+        // but each client's own copy is kept for a while: its checksums follow it, and a deploy of
+        // another version of the artifact may have uploaded a newer document in between.
+        if (isMetadata) await w.removeFiles(pkg, same.filter((f) => f.created_at.getTime() < Date.now() - METADATA_CHECKSUM_WINDOW_MS));
         return added;
       },
       { blobs: [blob] },
@@ -113,9 +118,11 @@ export class MavenUploads {
       { projectId: u.ctx.project.id, packageType: MAVEN, name: u.target.name, version: u.target.version },
       ['default', 'hidden', 'processing', 'error'],
     );
-    const file = pkg && (await this.packages.findFile(pkg.id, u.target.fileName));
-    if (!file) throw httpErrors.notFound('Package');
-    if (file[DIGEST[kind]] !== hex) {
+    const copies = pkg ? (await this.packages.listFiles([pkg.id])).filter((f) => f.file_name === u.target.fileName) : [];
+    if (!copies.length) throw httpErrors.notFound('Package');
+    // Any stored copy will do: the checksum proves the server holds the bytes the client sent,
+    // even when a concurrent deploy stored a newer copy of the same name in between.
+    if (!copies.some((f) => f[DIGEST[kind]] === hex)) {
       throw new HttpError(409, { message: `409 Conflict - ${kind} checksum does not match ${u.target.fileName}` });
     }
     return { status: kind === 'md5' ? 200 : 204 };

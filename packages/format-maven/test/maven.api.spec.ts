@@ -94,6 +94,19 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
     expect((await put(`${dir}/missing-1.0.jar.sha1`, hash('sha1', jar))).status).toBe(404);
   });
 
+  it('verifies the metadata checksums of each of two interleaved deploys of one artifact', async () => {
+    // Two CI jobs deploy 2.0 and 2.1 at once: each uploads maven-metadata.xml, then its checksums.
+    const mine = artifactMetadata('acme.libs', 'race', ['2.0']);
+    const theirs = artifactMetadata('acme.libs', 'race', ['2.0', '2.1']);
+    expect((await put('acme/libs/race/maven-metadata.xml', mine)).status).toBe(200);
+    expect((await put('acme/libs/race/maven-metadata.xml', theirs)).status).toBe(200);
+    expect((await put('acme/libs/race/maven-metadata.xml.sha1', hash('sha1', mine))).status).toBe(204);
+    expect((await put('acme/libs/race/maven-metadata.xml.md5', hash('md5', mine))).status).toBe(200);
+    expect((await put('acme/libs/race/maven-metadata.xml.sha1', hash('sha1', theirs))).status).toBe(204);
+    const wrong = await put('acme/libs/race/maven-metadata.xml.sha1', hash('sha1', 'neither'));
+    expect(wrong.status).toBe(409);
+  });
+
   it('renders artifact maven-metadata.xml from rows, with checksums, ETag and 304', async () => {
     await put('acme/libs/core/1.1/core-1.1.jar', 'second');
     const meta = artifactMetadata('acme.libs', 'core', ['1.0', '1.1']);
