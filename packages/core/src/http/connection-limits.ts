@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import type { ServerConfig } from '../config';
 import { sendHttpError } from './error.filter';
+import { onContinue } from './expect-continue';
 import { HttpError } from './http-error';
 import { hasBody } from './stream-body.decorator';
 
@@ -110,13 +111,16 @@ function admitFrom(counts: Map<string, number>, socket: Socket, cap: number): bo
 /**
  * Fails a request whose client stops sending its body: every `ms` the socket must have
  * brought bytes, unless bytes already wait for the server to read them (the server is the
- * slow one then, e.g. storage applying backpressure). The 408 goes out with Connection:
- * close; the connection's end fails the body stream the handler reads, which cleans up.
+ * slow one then, e.g. storage applying backpressure). A client waiting for 100 Continue
+ * sends nothing before it: its time starts when the 100 goes out. The 408 goes out with
+ * Connection: close; the connection's end fails the body stream the handler reads, which
+ * cleans up.
  */
 function watchBody(request: FastifyRequest, reply: FastifyReply, ms: number): void {
   const req = request.raw;
   const socket = req.socket;
   let seen = socket.bytesRead;
+  let timer: NodeJS.Timeout | undefined;
   const check = () => {
     if (req.complete || req.destroyed || reply.raw.writableEnded || socket.destroyed) return;
     if (socket.bytesRead !== seen || req.readableLength > 0) {
@@ -128,6 +132,10 @@ function watchBody(request: FastifyRequest, reply: FastifyReply, ms: number): vo
     if (!reply.sent) sendHttpError(request, reply, new HttpError(408, { message }));
     else socket.destroy();
   };
-  let timer = setTimeout(check, ms);
+  const start = () => {
+    seen = socket.bytesRead;
+    timer = setTimeout(check, ms);
+  };
+  if (!onContinue(req, start)) start();
   reply.raw.once('close', () => clearTimeout(timer));
 }

@@ -28,6 +28,7 @@ const REASONS: Record<number, string> = {
   413: 'Request Entity Too Large',
   415: 'Unsupported Media Type',
   416: 'Range Not Satisfiable',
+  417: 'Expectation Failed',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
   503: 'Service Unavailable',

@@ -4,6 +4,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
 import { applyConnectionLimits, connectionLimits, timeoutOptions } from '../http/connection-limits';
 import { HttpErrorFilter } from '../http/error.filter';
+import { deferExpectContinue } from '../http/expect-continue';
 import { configureFastify, fastifyOptions } from '../http/fastify-setup';
 import { createLogger, PinoNestLogger } from '../http/logger';
 import { StowageModule, type StowageModuleOptions } from './stowage.module';
@@ -21,6 +22,7 @@ export async function createStowageApp(opts: StowageAppOptions): Promise<NestFas
   } as ConstructorParameters<typeof FastifyAdapter>[0]);
   configureFastify(adapter.getInstance());
   applyConnectionLimits(adapter.getInstance(), limits);
+  deferExpectContinue(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(StowageModule.forRoot({ ...opts, http: true }), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
