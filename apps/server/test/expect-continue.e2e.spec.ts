@@ -181,6 +181,15 @@ describe('Expect: 100-continue', () => {
     expect(finalStatus(conn.received())).toBe('201');
   });
 
+  it('refuses a JSON body declared over body_limit before the body', async () => {
+    const conn = await connect();
+    const headers = { 'private-token': s.rootToken, 'content-type': 'application/json', 'content-length': s.config.server.body_limit + 1 };
+    await conn.write(expectingHead('POST', '/api/v4/projects', headers));
+    await serverCloses(conn);
+    expect(conn.received().toString('latin1')).not.toContain('100 Continue');
+    expect(finalStatus(conn.received())).toBe('413');
+  });
+
   it('closes a refused keep-alive connection whose client sends the body anyway, and serves the next connection', async () => {
     const conn = await connect();
     await conn.write(requestHead('GET', '/-/liveness', { host: 'stowage' }));
