@@ -41,6 +41,7 @@ export { readSmallBody, type SmallBodyOptions } from './http/small-body';
 export * from './archives/zip-reader';
 export * from './archives/tar-reader';
 export * from './archives/entry-safety';
+export { TimeSlice } from './time-slice';
 export * from './text/xml';
 export * from './text/json';
 export { UntrustedRegex, UntrustedRegexError } from './text/untrusted-regex';

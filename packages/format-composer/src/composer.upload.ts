@@ -127,7 +127,7 @@ export class ComposerUploads {
     try {
       const zip = await ZipReader.open(source);
       // Composer unzips it: no path outside the package directory, no link, no name held twice.
-      zip.checkEntries();
+      await zip.checkEntries();
       const unpacked = zip.entries.reduce((sum, e) => sum + e.uncompressedSize, 0);
       const max = this.options.config.max_unpacked_size;
       if (unpacked > max) throw bad(`the archive unpacks to ${unpacked} bytes, more than the limit of ${max}`);

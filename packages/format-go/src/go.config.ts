@@ -1,5 +1,5 @@
 import { FormatConfig, IntegerSetting } from '@stowage/core';
-import { MAX_ZIP_FILE } from './go.module-zip';
+import { DEFAULT_MAX_ZIP_ENTRIES, MAX_ZIP_FILE } from './go.module-zip';
 
 export class GoFormatConfig extends FormatConfig {
   /**
@@ -7,4 +7,10 @@ export class GoFormatConfig extends FormatConfig {
    * command refuses zips over 500 MiB, so that is the most this may be.
    */
   @IntegerSetting({ min: 1, max: MAX_ZIP_FILE }) max_file_size = 100 * 1024 * 1024;
+  /**
+   * Entries (files and directories) per uploaded module zip (default 200,000). The go command
+   * sets no count; this bounds the CPU and memory one upload may cost. Raise it for a module
+   * with more files: each 100,000 entries cost about half a second of CPU to check.
+   */
+  @IntegerSetting({ min: 1 }) max_zip_entries = DEFAULT_MAX_ZIP_ENTRIES;
 }

@@ -1,4 +1,4 @@
-import { type ZipEntry, ZipError, ZipReader, type ZipSource } from '@stowage/core';
+import { TimeSlice, type ZipEntry, ZipError, ZipReader, type ZipSource } from '@stowage/core';
 import { checkFilePath, GoNameError } from './go.naming';
 
 // The module zip rules of golang.org/x/mod/zip (CheckZip / Unzip), which `go mod download`
@@ -7,6 +7,13 @@ import { checkFilePath, GoNameError } from './go.naming';
 export const MAX_ZIP_FILE = 500 * 1024 * 1024;
 export const MAX_GO_MOD = 16 * 1024 * 1024;
 export const MAX_LICENSE = 16 * 1024 * 1024;
+/**
+ * Default of `formats.go.max_zip_entries`. The go command sets no count, only the 500 MiB of
+ * MaxZipFile: at the ~10 KiB of a typical Go source file that is ~50,000 files, and the largest
+ * modules published (SDKs generated per API version) stay below that. A count bounds what one
+ * upload may cost in CPU and memory (each entry is parsed and checked; ~1 s of CPU per 200,000).
+ */
+export const DEFAULT_MAX_ZIP_ENTRIES = 200_000;
 
 export class ModuleZipError extends Error {}
 
@@ -14,29 +21,38 @@ const bad = (message: string): never => {
   throw new ModuleZipError(message);
 };
 
-/** Opens a module zip as the go command reads one: names are UTF-8 whatever their flag says, and only sizes are limited. */
-export function openModuleZip(source: ZipSource): Promise<ZipReader> {
-  return ZipReader.open(source, { utf8Names: true, maxDirectorySize: 64 * 1024 * 1024, maxEntries: Infinity });
+/**
+ * Opens a module zip as the go command reads one: names are UTF-8 whatever their flag says.
+ * The go command limits sizes only; Stowage also refuses more than `maxEntries` entries.
+ */
+export function openModuleZip(source: ZipSource, maxEntries = DEFAULT_MAX_ZIP_ENTRIES): Promise<ZipReader> {
+  return ZipReader.open(source, { utf8Names: true, maxDirectorySize: 64 * 1024 * 1024, maxEntries });
 }
 
 /** Two paths that differ only in case collide on case-insensitive file systems. */
 class CollisionChecker {
-  private readonly seen = new Map<string, { path: string; isDir: boolean }>();
+  /** Each path seen (directories included), by its case-folded spelling. */
+  private readonly seen = new Map<string, string>();
+  private readonly directories = new Set<string>();
 
   check(path: string, isDir: boolean): void {
-    const fold = path.toUpperCase().toLowerCase();
+    // An ASCII path folds to its lower case, which costs no copy when it is lower case already.
+    const fold = ASCII.test(path) ? path.toLowerCase() : path.toUpperCase().toLowerCase();
     const prev = this.seen.get(fold);
-    if (prev) {
-      if (prev.path !== path) bad(`case-insensitive file name collision: "${prev.path}" and "${path}"`);
-      if (prev.isDir !== isDir) bad(`entry "${path}" is both a file and a directory`);
+    if (prev !== undefined) {
+      if (prev !== path) bad(`case-insensitive file name collision: "${prev}" and "${path}"`);
+      if (this.directories.has(fold) !== isDir) bad(`entry "${path}" is both a file and a directory`);
       if (!isDir) bad(`multiple entries for file "${path}"`);
       return;
     }
-    this.seen.set(fold, { path, isDir });
+    this.seen.set(fold, path);
+    if (isDir) this.directories.add(fold);
     const slash = path.lastIndexOf('/');
     if (slash > 0) this.check(path.slice(0, slash), true);
   }
 }
+
+const ASCII = /^[\x00-\x7f]*$/;
 
 /** The first `module` directive of a go.mod file, or null if it has none. */
 export function moduleDirective(goMod: string): string | null {
@@ -70,7 +86,9 @@ export async function checkModuleZip(zip: ZipReader, module: string, version: st
   const files: ZipEntry[] = [];
   let total = 0;
   let goMod: ZipEntry | undefined;
+  const slice = new TimeSlice();
   for (const entry of zip.entries) {
+    if (slice.due()) await slice.pause();
     if (!entry.name.startsWith(prefix)) bad(`${entry.name}: path does not have prefix "${prefix}"`);
     let name = entry.name.slice(prefix.length);
     if (name === '') continue;

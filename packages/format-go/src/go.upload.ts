@@ -9,6 +9,7 @@ import {
   SizeLimitExceededError,
   type StoredBlob,
   ZipError,
+  type ZipSource,
 } from '@stowage/core';
 import type { GoFormatConfig } from './go.config';
 import { goError } from './go.errors';
@@ -99,7 +100,8 @@ export class GoUploads {
     const store = this.storage.blobStore(row.store as 'local' | 'object');
     let goMod: Buffer | null;
     try {
-      const reader = await openModuleZip({ size: zip.size, read: (range) => store.get(row.storage_key, range) });
+      const source: ZipSource = { size: zip.size, read: (range) => store.get(row.storage_key, range) };
+      const reader = await openModuleZip(source, this.options.config.max_zip_entries);
       goMod = await checkModuleZip(reader, module, version);
     } catch (err) {
       throw err instanceof ModuleZipError || err instanceof ZipError ? invalid(`invalid module zip: ${err.message}`) : err;

@@ -115,7 +115,7 @@ export class NugetUploads {
     const source = { size: blob.size, read: (range: { start: number; end: number }) => this.storage.open(blob.sha256, range) };
     try {
       const zip = await ZipReader.open(source);
-      zip.checkEntries();
+      await zip.checkEntries();
       const nuspecs = zip.entries.filter((e) => !e.isDirectory && !e.name.includes('/') && e.name.toLowerCase().endsWith('.nuspec'));
       if (nuspecs.length > 1) {
         throw bad(`the package holds more than one .nuspec file (${nuspecs.map((e) => JSON.stringify(e.name)).join(', ')})`);
@@ -124,7 +124,7 @@ export class NugetUploads {
       if (!entry) throw bad('nuspec file not found');
       if (entry.uncompressedSize > MAX_NUSPEC) throw bad('nuspec file too big');
       const xml = (await zip.readEntry(entry, { maxSize: MAX_NUSPEC })).toString('utf8');
-      const nuspec = parseNuspec(xml, { symbols });
+      const nuspec = await parseNuspec(xml, { symbols });
       if (!isValidName(nuspec.id)) throw bad('Validation failed: Name is invalid');
       if (!isValidVersion(nuspec.version)) throw bad('Validation failed: Version is invalid');
       const isSymbols = nuspec.packageTypes.some((t) => t.toLowerCase() === 'symbolspackage');

@@ -196,7 +196,7 @@ export class PypiUploads {
     const source = { size: blob.size, read: (range: { start: number; end: number }) => this.storage.open(blob.sha256, range) };
     try {
       const zip = await ZipReader.open(source, { maxEntries: 200_000 });
-      zip.checkEntries();
+      await zip.checkEntries();
       return zip;
     } catch (err) {
       if (err instanceof ZipError) throw invalid(err.message);

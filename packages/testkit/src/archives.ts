@@ -62,13 +62,38 @@ export function buildZip(entries: ZipInput[] | Record<string, Buffer | string>, 
     offset += local.length + name.length + packed.length;
   }
   const dir = Buffer.concat(centrals);
+  return Buffer.concat([...locals, dir, ...endRecords(inputs.length, dir.length, offset)]);
+}
+
+/** The end of central directory record; behind zip64's record and locator when the count needs them. */
+function endRecords(count: number, dirSize: number, dirOffset: number): Buffer[] {
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(inputs.length, 8);
-  end.writeUInt16LE(inputs.length, 10);
-  end.writeUInt32LE(dir.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, dir, end]);
+  if (count < 0xffff) {
+    end.writeUInt16LE(count, 8);
+    end.writeUInt16LE(count, 10);
+    end.writeUInt32LE(dirSize, 12);
+    end.writeUInt32LE(dirOffset, 16);
+    return [end];
+  }
+  end.writeUInt16LE(0xffff, 8);
+  end.writeUInt16LE(0xffff, 10);
+  end.writeUInt32LE(0xffffffff, 12);
+  end.writeUInt32LE(0xffffffff, 16);
+  const zip64 = Buffer.alloc(56);
+  zip64.writeUInt32LE(0x06064b50, 0);
+  zip64.writeBigUInt64LE(44n, 4);
+  zip64.writeUInt16LE(45, 12);
+  zip64.writeUInt16LE(45, 14);
+  zip64.writeBigUInt64LE(BigInt(count), 24);
+  zip64.writeBigUInt64LE(BigInt(count), 32);
+  zip64.writeBigUInt64LE(BigInt(dirSize), 40);
+  zip64.writeBigUInt64LE(BigInt(dirOffset), 48);
+  const locator = Buffer.alloc(20);
+  locator.writeUInt32LE(0x07064b50, 0);
+  locator.writeBigUInt64LE(BigInt(dirOffset + dirSize), 8);
+  locator.writeUInt32LE(1, 16);
+  return [zip64, locator, end];
 }
 
 /**

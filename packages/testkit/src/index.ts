@@ -6,5 +6,6 @@ export { startTestObjectStore, type TestObjectStore } from './object-store';
 export * from './archives';
 export * from './files';
 export * from './http';
+export * from './liveness';
 export * from './raw-socket';
 export * from './wait';

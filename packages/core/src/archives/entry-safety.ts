@@ -12,13 +12,21 @@ function unsafePathProblem(path: string): string | undefined {
   if (path.includes('\0')) return 'has a NUL character in its name';
   if (path.includes('\\')) return 'has a backslash in its name';
   if (path.startsWith('/')) return 'points outside the package directory (an absolute path)';
-  if (/^[A-Za-z]:/.test(path)) return 'points outside the package directory (a drive path)';
-  if (path.split('/').includes('..')) return 'points outside the package directory (a ".." segment)';
+  if (path.charCodeAt(1) === 0x3a /* : */ && /^[A-Za-z]/.test(path)) return 'points outside the package directory (a drive path)';
+  if (path.includes('..') && path.split('/').includes('..')) return 'points outside the package directory (a ".." segment)';
   return undefined;
+}
+
+/** Whether normalizing leaves `path` as it is (a trailing `/` aside): no empty or `.` segment. */
+function isPlain(path: string): boolean {
+  if (path === '' || path === '.' || path.startsWith('/') || path.startsWith('./')) return false;
+  return !path.includes('//') && !path.includes('/./') && !path.endsWith('/.');
 }
 
 /** `a/./b/` → `a/b`; '' for the archive's root (`./`). */
 function normalized(path: string): string {
+  // Most names are already plain (`lib/a.dll`, `lib/`): only the trailing slash goes.
+  if (isPlain(path)) return path.endsWith('/') ? path.slice(0, -1) : path;
   return path
     .split('/')
     .filter((s) => s !== '' && s !== '.')
@@ -31,10 +39,15 @@ function normalized(path: string): string {
  * NUL, or an entry that is a link or a special file.
  */
 export function unsafeEntryProblem(name: string, kind: ArchiveEntryKind): string | undefined {
-  const path = unsafePathProblem(name);
-  if (path) return `the archive entry ${shown(name)} ${path}`;
+  return entryProblem(name, normalized(name), kind);
+}
+
+/** unsafeEntryProblem of `name`, whose normalized path is `path`. */
+function entryProblem(name: string, path: string, kind: ArchiveEntryKind): string | undefined {
+  const unsafe = unsafePathProblem(name);
+  if (unsafe) return `the archive entry ${shown(name)} ${unsafe}`;
   // `./` is the root directory itself; a file needs a name.
-  if (normalized(name) === '') return kind === 'directory' ? undefined : `the archive has an entry with an empty name (${shown(name)})`;
+  if (path === '') return kind === 'directory' ? undefined : `the archive has an entry with an empty name (${shown(name)})`;
   if (kind === 'symlink') return `the archive entry ${shown(name)} is a symbolic link`;
   if (kind === 'hardlink') return `the archive entry ${shown(name)} is a hard link`;
   if (kind === 'other') return `the archive entry ${shown(name)} is a device, FIFO or other special file`;
@@ -67,15 +80,17 @@ export class ArchiveEntryCheck {
   /** The problem with this entry (a message naming it), or undefined. */
   add(entry: { name: string; kind: ArchiveEntryKind; linkTarget?: string }): string | undefined {
     const isLink = entry.kind === 'symlink' || entry.kind === 'hardlink';
-    const problem = unsafeEntryProblem(entry.name, this.rules.links === 'inside' && isLink ? 'file' : entry.kind);
-    if (problem) return problem;
     const path = normalized(entry.name);
+    const problem = entryProblem(entry.name, path, this.rules.links === 'inside' && isLink ? 'file' : entry.kind);
+    if (problem) return problem;
     if (path === '') return undefined;
-    const parts = path.split('/');
-    for (let i = 1; i < parts.length; i++) {
-      const dir = parts.slice(0, i).join('/');
-      if (this.symlinks.has(dir)) return `the archive entry ${shown(entry.name)} lies under the symbolic link ${shown(dir)}`;
-      this.traversed.add(dir);
+    // Links are refused outright unless `links: inside`: only then can a directory be a link.
+    if (this.rules.links === 'inside') {
+      for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+        const dir = path.slice(0, slash);
+        if (this.symlinks.has(dir)) return `the archive entry ${shown(entry.name)} lies under the symbolic link ${shown(dir)}`;
+        this.traversed.add(dir);
+      }
     }
     if (entry.kind !== 'directory') {
       if (this.files.has(path)) return `the archive holds ${shown(entry.name)} more than once`;

@@ -1,7 +1,8 @@
-import { crc32, createInflateRaw } from 'node:zlib';
+import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ByteRange } from '../storage/blob-store';
+import { TimeSlice } from '../time-slice';
 import { ArchiveEntryCheck, type ArchiveEntryKind, type ArchiveEntryRules } from './entry-safety';
 
 /**
@@ -11,7 +12,10 @@ import { ArchiveEntryCheck, type ArchiveEntryKind, type ArchiveEntryRules } from
  * stored or deflated; extraction stops at a hard cap on the decompressed size (zip-bomb safe)
  * and checks the entry's CRC-32 and size. Entries whose bytes overlap (many directory records
  * pointing at one deflated stream: a bomb whose cost grows with the entry count) are refused
- * when the archive is opened, and again against each local header as it is read.
+ * when the archive is opened, and again against each local header as it is read. Every loop
+ * over the entries (the directory, the checks, the verification) pauses for the event loop
+ * every few milliseconds (`TimeSlice`): a directory of a million entries costs its CPU time
+ * without stalling every other request.
  */
 
 /** Random access to the archive's bytes. */
@@ -75,6 +79,14 @@ const FILE_TYPES: Record<number, ArchiveEntryKind> = { 0: 'file', 0o100000: 'fil
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 /** zlib's default output chunk (16 KiB) costs about 8 times the CPU of this one on large entries. */
 const INFLATE_CHUNK = 256 * 1024;
+/**
+ * verifyEntries checks an entry whose data is at most this long (and declares at most
+ * SMALL_UNCOMPRESSED) in one synchronous step; a stream per entry costs far more than the
+ * work over thousands of small files.
+ */
+const SMALL_COMPRESSED = 64 * 1024;
+const SMALL_UNCOMPRESSED = 1024 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 const entryError = (entry: ZipEntry, detail: string) => new ZipError(`${entry.name}: ${detail}`, entry.name);
 const tooLarge = (entry: ZipEntry, max: number) => new ZipError(`${entry.name} is larger than ${max} bytes uncompressed`, entry.name);
@@ -141,46 +153,66 @@ class Checked extends Transform {
   }
 }
 
-/** Exact reads over one forward-only stream of the archive, starting at byte `pos`. */
+/**
+ * Exact reads over one forward-only stream of the archive, starting at byte `pos`. What has
+ * arrived is read in place (`bytes` from `offset`), so an entry whose header and data are
+ * already here costs no await and no copy.
+ */
 class Cursor {
-  private buffered: Buffer = Buffer.alloc(0);
+  /** The bytes that have arrived; those before `offset` are consumed. */
+  bytes: Buffer = EMPTY;
+  offset = 0;
   private readonly chunks: AsyncIterator<Buffer>;
 
   constructor(
     private readonly stream: Readable,
+    /** Where in the archive `bytes[offset]` is. */
     public pos: number,
   ) {
     this.chunks = (stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
   }
 
-  private async fill(): Promise<void> {
-    const next = await this.chunks.next();
-    if (next.done) throw new ZipError('unexpected end of zip file');
-    this.buffered = this.buffered.length ? Buffer.concat([this.buffered, next.value]) : next.value;
+  get available(): number {
+    return this.bytes.length - this.offset;
   }
 
-  /** Up to `max` bytes (at least one), consumed. */
-  private async chunk(max: number): Promise<Buffer> {
-    if (!this.buffered.length) await this.fill();
-    const out = this.buffered.subarray(0, max);
-    this.buffered = this.buffered.subarray(out.length);
-    this.pos += out.length;
+  /** Waits until at least `n` bytes are available. */
+  async need(n: number): Promise<void> {
+    while (this.available < n) {
+      const next = await this.chunks.next();
+      if (next.done) throw new ZipError('unexpected end of zip file');
+      this.bytes = this.available ? Buffer.concat([this.bytes.subarray(this.offset), next.value]) : next.value;
+      this.offset = 0;
+    }
+  }
+
+  /** Consumes `n` available bytes; the view is valid until the next read. */
+  consume(n: number): Buffer {
+    const out = n === 0 ? EMPTY : this.bytes.subarray(this.offset, this.offset + n);
+    this.advance(n);
     return out;
   }
 
-  async read(n: number): Promise<Buffer> {
-    while (this.buffered.length < n) await this.fill();
-    return this.chunk(n);
+  /** Consumes `n` available bytes. */
+  advance(n: number): void {
+    this.offset += n;
+    this.pos += n;
   }
 
   async skip(n: number): Promise<void> {
-    for (let left = n; left > 0; ) left -= (await this.chunk(left)).length;
+    for (let left = n; left > 0; ) {
+      if (!this.available) await this.need(1);
+      const step = Math.min(left, this.available);
+      this.advance(step);
+      left -= step;
+    }
   }
 
   /** The next `n` bytes, as they arrive. */
   async *take(n: number): AsyncGenerator<Buffer> {
     for (let left = n; left > 0; ) {
-      const c = await this.chunk(left);
+      if (!this.available) await this.need(1);
+      const c = this.consume(Math.min(left, this.available));
       left -= c.length;
       yield c;
     }
@@ -204,32 +236,76 @@ function kindOf(isDirectory: boolean, unixMode: number | undefined): ArchiveEntr
 }
 
 /**
- * Where the entry's data starts, from its 30-byte local header; its data must end by `limit`,
- * where the next entry (or the central directory) starts.
+ * Where the entry's data starts, from its 30-byte local header at `at` in `bytes`; its data
+ * must end by `limit`, where the next entry (or the central directory) starts.
  */
-function dataStart(entry: ZipEntry, localHeader: Buffer, limit: number): number {
-  if (localHeader.readUInt32LE(0) !== LOCAL) throw entryError(entry, 'corrupt local file header');
-  const start = entry.localHeaderOffset + 30 + localHeader.readUInt16LE(26) + localHeader.readUInt16LE(28);
+function dataStart(entry: ZipEntry, bytes: Buffer, at: number, limit: number): number {
+  if (bytes.readUInt32LE(at) !== LOCAL) throw entryError(entry, 'corrupt local file header');
+  const start = entry.localHeaderOffset + 30 + bytes.readUInt16LE(at + 26) + bytes.readUInt16LE(at + 28);
   if (start + entry.compressedSize > limit) throw entryError(entry, 'overlaps another entry');
   return start;
 }
 
-/**
- * Where each entry's bytes must end (by its local header offset): at the next entry's local
- * header, the last at the central directory. Refuses entries whose header, name and data (as
- * far as the central directory tells; the local extra field is checked when read) overlap.
- */
-function entryLimits(entries: readonly ZipEntry[], nameLengths: Map<ZipEntry, number>, directoryOffset: number): Map<number, number> {
-  const limits = new Map<number, number>();
-  const ordered = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
-  ordered.forEach((entry, i) => {
-    const limit = ordered[i + 1]?.localHeaderOffset ?? directoryOffset;
-    if (entry.localHeaderOffset + 30 + nameLengths.get(entry)! + entry.compressedSize > limit) {
-      throw entryError(ordered[i + 1] ?? entry, ordered[i + 1] ? 'overlaps another entry' : 'overlaps the zip central directory');
+/** The entries' indexes in file order (by local header offset), or undefined when they are listed so already. */
+function fileOrder(entries: readonly ZipEntry[]): Uint32Array | undefined {
+  let ordered = true;
+  for (let i = 1; i < entries.length && ordered; i++) ordered = entries[i].localHeaderOffset >= entries[i - 1].localHeaderOffset;
+  if (ordered) return undefined;
+  // Offset and index packed into one number, so the native numeric sort (no callback per
+  // comparison) puts them in order; equal offsets stay in directory order.
+  const radix = 2 ** 21;
+  if (entries.length <= radix && entries.every((e) => e.localHeaderOffset < 2 ** 32)) {
+    const keys = Float64Array.from(entries, (e, i) => e.localHeaderOffset * radix + i).sort();
+    return Uint32Array.from(keys, (key) => key % radix);
+  }
+  return Uint32Array.from(entries, (_, i) => i).sort((x, y) => entries[x].localHeaderOffset - entries[y].localHeaderOffset || x - y);
+}
+
+/** Where each entry's bytes must end, found by the offset of its local header. */
+class EntryLimits {
+  constructor(
+    /** Every entry's local header offset, ascending. */
+    private readonly offsets: Float64Array,
+    /** By position in `offsets`: where that entry's bytes must end. */
+    private readonly limits: Float64Array,
+  ) {}
+
+  /** The limit of the entry whose local header is at `offset`; undefined when none is. */
+  of(offset: number): number | undefined {
+    let low = 0;
+    let high = this.offsets.length - 1;
+    while (low <= high) {
+      const mid = (low + high) >>> 1;
+      if (this.offsets[mid] < offset) low = mid + 1;
+      else if (this.offsets[mid] > offset) high = mid - 1;
+      else return this.limits[mid];
     }
-    limits.set(entry.localHeaderOffset, limit);
-  });
-  return limits;
+    return undefined;
+  }
+}
+
+/**
+ * Where each entry's bytes must end: at the next entry's local header, the last at the central
+ * directory. Refuses entries whose header, name and data (as far as the central directory
+ * tells; the local extra field is checked when read) overlap.
+ */
+async function entryLimits(entries: readonly ZipEntry[], nameLengths: Uint16Array, directoryOffset: number, slice: TimeSlice): Promise<EntryLimits> {
+  const order = fileOrder(entries);
+  const indexAt = (i: number) => (order ? order[i] : i);
+  const offsets = new Float64Array(entries.length);
+  for (let i = 0; i < entries.length; i++) offsets[i] = entries[indexAt(i)].localHeaderOffset;
+  const limits = new Float64Array(entries.length);
+  for (let i = 0; i < entries.length; i++) {
+    if (slice.due()) await slice.pause();
+    const index = indexAt(i);
+    const entry = entries[index];
+    const last = i + 1 === entries.length;
+    limits[i] = last ? directoryOffset : offsets[i + 1];
+    if (entry.localHeaderOffset + 30 + nameLengths[index] + entry.compressedSize > limits[i]) {
+      throw last ? entryError(entry, 'overlaps the zip central directory') : entryError(entries[indexAt(i + 1)], 'overlaps another entry');
+    }
+  }
+  return new EntryLimits(offsets, limits);
 }
 
 const corruptData = (entry: ZipEntry, err: Error) => entryError(entry, `corrupt compressed data (${err.message})`);
@@ -299,8 +375,7 @@ export class ZipReader {
   private constructor(
     private readonly source: ZipSource,
     readonly entries: readonly ZipEntry[],
-    /** By local header offset: where the entry's bytes must end. */
-    private readonly limits: Map<number, number>,
+    private readonly limits: EntryLimits,
   ) {}
 
   /** Reads the central directory; ZipError if the source is not a readable zip. */
@@ -336,23 +411,28 @@ export class ZipReader {
     }
     if (count > maxEntries) throw new ZipError(`zip has more than ${maxEntries} entries`);
     if (dirSize > maxDirectory) throw new ZipError(`zip central directory is larger than ${maxDirectory} bytes`);
-    const dir = await readRange(source, dirOffset, dirSize);
-    const nameLengths = new Map<ZipEntry, number>();
-    const entries = ZipReader.parseDirectory(dir, count, source.size, options.utf8Names ?? false, nameLengths);
-    return new ZipReader(source, entries, entryLimits(entries, nameLengths, dirOffset));
+    // Each record takes at least 46 bytes: a count the directory cannot hold is not believed.
+    if (count * 46 > dirSize) throw new ZipError('corrupt zip central directory');
+    const raw = await readRange(source, dirOffset, dirSize);
+    const slice = new TimeSlice();
+    const nameLengths = new Uint16Array(count);
+    const entries = await ZipReader.parseDirectory(raw, count, source.size, options.utf8Names ?? false, nameLengths, slice);
+    return new ZipReader(source, entries, await entryLimits(entries, nameLengths, dirOffset, slice));
   }
 
   /** The entries of the central directory; `nameLengths` gets each one's name length in bytes. */
-  private static parseDirectory(
+  private static async parseDirectory(
     dir: Buffer,
     count: number,
     fileSize: number,
     utf8Names: boolean,
-    nameLengths: Map<ZipEntry, number>,
-  ): ZipEntry[] {
-    const entries: ZipEntry[] = [];
+    nameLengths: Uint16Array,
+    slice: TimeSlice,
+  ): Promise<ZipEntry[]> {
+    const entries: ZipEntry[] = new Array(count);
     let p = 0;
     for (let n = 0; n < count; n++) {
+      if (slice.due()) await slice.pause();
       if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) throw new ZipError('corrupt zip central directory');
       const madeBy = dir.readUInt16LE(p + 4) >> 8;
       const flags = dir.readUInt16LE(p + 8);
@@ -360,10 +440,12 @@ export class ZipReader {
       const extraLength = dir.readUInt16LE(p + 30);
       const commentLength = dir.readUInt16LE(p + 32);
       const mode = dir.readUInt32LE(p + 38) >>> 16;
-      const end = p + 46 + nameLength + extraLength + commentLength;
+      const nameStart = p + 46;
+      const end = nameStart + nameLength + extraLength + commentLength;
       if (end > dir.length) throw new ZipError('corrupt zip central directory');
-      const name = ZipReader.decodeName(dir.subarray(p + 46, p + 46 + nameLength), flags, utf8Names);
+      const name = ZipReader.decodeName(dir, nameStart, nameStart + nameLength, flags, utf8Names);
       const unixMode = madeBy === HOST_UNIX && mode !== 0 ? mode : undefined;
+      const isDirectory = name.endsWith('/');
       const entry: ZipEntry = {
         name,
         method: dir.readUInt16LE(p + 10),
@@ -372,29 +454,35 @@ export class ZipReader {
         uncompressedSize: dir.readUInt32LE(p + 24),
         localHeaderOffset: dir.readUInt32LE(p + 42),
         flags,
-        isDirectory: name.endsWith('/'),
+        isDirectory,
         unixMode,
-        kind: kindOf(name.endsWith('/'), unixMode),
+        kind: kindOf(isDirectory, unixMode),
       };
-      ZipReader.applyZip64(entry, dir.subarray(p + 46 + nameLength, p + 46 + nameLength + extraLength));
+      if (entry.uncompressedSize === 0xffffffff || entry.compressedSize === 0xffffffff || entry.localHeaderOffset === 0xffffffff) {
+        ZipReader.applyZip64(entry, dir.subarray(nameStart + nameLength, nameStart + nameLength + extraLength));
+      }
       if (entry.localHeaderOffset + 30 + entry.compressedSize > fileSize) throw entryError(entry, 'entry points outside the file');
-      nameLengths.set(entry, nameLength);
-      entries.push(entry);
+      nameLengths[n] = nameLength;
+      entries[n] = entry;
       p = end;
     }
     return entries;
   }
 
-  private static decodeName(raw: Buffer, flags: number, utf8Names: boolean): string {
+  /** The name in `dir[start, end)`, decoded in place (a view per name costs more than the name). */
+  private static decodeName(dir: Buffer, start: number, end: number, flags: number, utf8Names: boolean): string {
     if (utf8Names) {
+      const name = dir.toString('utf8', start, end);
+      // U+FFFD stands for bytes that are not UTF-8, unless the name spells it: only then look closer.
+      if (!name.includes('\uFFFD')) return name;
       try {
-        return strictUtf8.decode(raw);
+        return strictUtf8.decode(dir.subarray(start, end));
       } catch {
         throw new ZipError('zip entry name is not valid UTF-8');
       }
     }
     // Bit 11: UTF-8 names; otherwise CP437, which agrees with UTF-8 on ASCII.
-    return flags & 0x800 ? raw.toString('utf8') : raw.toString('latin1');
+    return dir.toString(flags & 0x800 ? 'utf8' : 'latin1', start, end);
   }
 
   /** The zip64 extra field carries whichever 32-bit values were saturated, in this order. */
@@ -429,17 +517,19 @@ export class ZipReader {
    * Refuses (ZipError naming the entry) an archive a client could not unpack safely: see
    * `ArchiveEntryCheck` (unsafe names, links and special files, a name held twice).
    */
-  checkEntries(rules?: ArchiveEntryRules): void {
+  async checkEntries(rules?: ArchiveEntryRules): Promise<void> {
     const check = new ArchiveEntryCheck(rules);
+    const slice = new TimeSlice();
     for (const e of this.entries) {
-      const problem = check.add({ name: e.name, kind: e.kind });
+      if (slice.due()) await slice.pause();
+      const problem = check.add(e);
       if (problem) throw new ZipError(problem, e.name);
     }
   }
 
   /** Where the entry's bytes must end; ZipError for an entry this archive's directory does not list. */
   private limitOf(entry: ZipEntry): number {
-    const limit = this.limits.get(entry.localHeaderOffset);
+    const limit = this.limits.of(entry.localHeaderOffset);
     if (limit === undefined) throw entryError(entry, 'no entry of this archive starts there');
     return limit;
   }
@@ -451,7 +541,7 @@ export class ZipReader {
   async openEntry(entry: ZipEntry, opts: { maxSize: number }): Promise<Readable> {
     checkExtractable(entry);
     if (entry.uncompressedSize > opts.maxSize) throw tooLarge(entry, opts.maxSize);
-    const start = dataStart(entry, await readRange(this.source, entry.localHeaderOffset, 30), this.limitOf(entry));
+    const start = dataStart(entry, await readRange(this.source, entry.localHeaderOffset, 30), 0, this.limitOf(entry));
     const raw = entry.compressedSize === 0 ? Readable.from([]) : await this.source.read({ start, end: start + entry.compressedSize - 1 });
     return uncompressed(entry, raw, new DataCheck(entry, opts.maxSize, () => tooLarge(entry, opts.maxSize)));
   }
@@ -472,30 +562,67 @@ export class ZipReader {
     opts?: { keep: (entry: ZipEntry) => boolean; maxKeptSize: number },
   ): Promise<Map<ZipEntry, Buffer>> {
     const kept = new Map<ZipEntry, Buffer>();
-    const ordered = [...entries].sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+    const order = fileOrder(entries);
+    const ordered = order ? Array.from(order, (i) => entries[i]) : entries;
     if (!ordered.length) return kept;
     const cursor = new Cursor(await this.source.read({ start: ordered[0].localHeaderOffset, end: this.source.size - 1 }), ordered[0].localHeaderOffset);
+    // An entry's data may take a while (1 MiB inflated in one step): the clock is read for each.
+    const slice = new TimeSlice(10, 1);
     try {
       for (const entry of ordered) {
+        if (slice.due()) await slice.pause();
         checkExtractable(entry);
         const wanted = opts?.keep(entry) ?? false;
         if (wanted && entry.uncompressedSize > opts!.maxKeptSize) throw tooLarge(entry, opts!.maxKeptSize);
         if (entry.localHeaderOffset < cursor.pos) throw entryError(entry, 'overlaps another entry');
         await cursor.skip(entry.localHeaderOffset - cursor.pos);
-        await cursor.skip(dataStart(entry, await cursor.read(30), this.limitOf(entry)) - cursor.pos);
-        const check = new DataCheck(entry, entry.uncompressedSize, () => entryError(entry, 'uncompressed data is larger than its declared size'));
-        const chunks: Buffer[] = [];
-        await eachUncompressed(entry, cursor.take(entry.compressedSize), (chunk) => {
-          check.add(chunk);
-          if (wanted) chunks.push(chunk);
-        });
-        check.end();
-        if (wanted) kept.set(entry, Buffer.concat(chunks));
+        if (cursor.available < 30) await cursor.need(30);
+        await cursor.skip(dataStart(entry, cursor.bytes, cursor.offset, this.limitOf(entry)) - cursor.pos);
+        const data = await verifiedData(entry, cursor, wanted);
+        if (wanted) kept.set(entry, data!);
       }
     } finally {
       cursor.close();
     }
     return kept;
+  }
+}
+
+const largerThanDeclared = (entry: ZipEntry) => entryError(entry, 'uncompressed data is larger than its declared size');
+
+/**
+ * Checks the entry's data at the cursor, inflated, against its declared size and CRC-32, and
+ * returns it when `wanted`. A small entry is checked in one synchronous step on the bytes that
+ * have arrived; a larger one streams through zlib and stops past its declared size.
+ */
+async function verifiedData(entry: ZipEntry, cursor: Cursor, wanted: boolean): Promise<Buffer | undefined> {
+  const size = entry.compressedSize;
+  if (size <= SMALL_COMPRESSED && entry.uncompressedSize <= SMALL_UNCOMPRESSED) {
+    if (cursor.available < size) await cursor.need(size);
+    const raw = cursor.consume(size);
+    const data = entry.method === 0 ? raw : inflateSmall(entry, raw);
+    if (data.length > entry.uncompressedSize) throw largerThanDeclared(entry);
+    if (data.length !== entry.uncompressedSize) throw entryError(entry, 'size does not match the zip directory');
+    if (crc32(data) >>> 0 !== entry.crc32 >>> 0) throw entryError(entry, 'CRC-32 mismatch');
+    return wanted ? Buffer.from(data) : undefined;
+  }
+  const check = new DataCheck(entry, entry.uncompressedSize, () => largerThanDeclared(entry));
+  const chunks: Buffer[] = [];
+  await eachUncompressed(entry, cursor.take(size), (chunk) => {
+    check.add(chunk);
+    if (wanted) chunks.push(chunk);
+  });
+  check.end();
+  return wanted ? Buffer.concat(chunks) : undefined;
+}
+
+/** A small entry's deflated data, inflated at once; never more than one byte past its declared size. */
+function inflateSmall(entry: ZipEntry, raw: Buffer): Buffer {
+  try {
+    return inflateRawSync(raw, { maxOutputLength: entry.uncompressedSize + 1 });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw largerThanDeclared(entry);
+    throw corruptData(entry, err as Error);
   }
 }
 
