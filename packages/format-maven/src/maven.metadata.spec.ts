@@ -2,18 +2,18 @@ import { readPomCoordinates, readUploadedMetadata, renderArtifactMetadata, rende
 import { mavenTarget, parseSnapshotFile } from './maven.naming';
 
 describe('maven metadata', () => {
-  it('renders a document that parses back', () => {
+  it('renders a document that parses back', async () => {
     const doc = renderArtifactMetadata('com/acme/app', [
       { version: '1.0', created_at: new Date(0), updated_at: new Date('2026-01-02T03:04:05Z') },
       { version: '1.1-SNAPSHOT', created_at: new Date(1), updated_at: new Date(1) },
     ]);
-    const meta = readUploadedMetadata(doc.body.toString());
+    const meta = await readUploadedMetadata(doc.body.toString());
     expect(meta).toMatchObject({ groupId: 'com.acme', artifactId: 'app', versions: ['1.0', '1.1-SNAPSHOT'] });
     expect(doc.body.toString()).toMatch(/<latest>1\.1-SNAPSHOT<\/latest>\s*<release>1\.0<\/release>[\s\S]*<lastUpdated>20260102030405</);
   });
 
-  it('takes groupId and version from the parent when a POM inherits them', () => {
-    expect(readPomCoordinates('<project><parent><groupId>g</groupId><version>2</version></parent><artifactId>a</artifactId></project>')).toEqual({
+  it('takes groupId and version from the parent when a POM inherits them', async () => {
+    expect(await readPomCoordinates('<project><parent><groupId>g</groupId><version>2</version></parent><artifactId>a</artifactId></project>')).toEqual({
       groupId: 'g',
       artifactId: 'a',
       version: '2',

@@ -7,7 +7,7 @@ import {
   type Package,
   type PackageFile,
   PackageService,
-  parseXml,
+  readXml,
   writeXml,
   type XmlElement,
   type XmlNode,
@@ -117,8 +117,8 @@ export interface UploadedMetadata {
 }
 
 /** Reads a client's maven-metadata.xml; throws (XmlError or Error) when it is not one. */
-export function readUploadedMetadata(xml: string): UploadedMetadata {
-  const root = parseXml(xml);
+export async function readUploadedMetadata(xml: string): Promise<UploadedMetadata> {
+  const root = await readXml(xml);
   if (root.name !== 'metadata') throw new Error(`root element is <${root.name}>, expected <metadata>`);
   const versioning = childElement(root, 'versioning');
   return {
@@ -131,8 +131,8 @@ export function readUploadedMetadata(xml: string): UploadedMetadata {
 }
 
 /** A POM's own coordinates, falling back to its parent's groupId and version as Maven does. */
-export function readPomCoordinates(xml: string): { groupId?: string; artifactId?: string; version?: string } {
-  const root: XmlElement = parseXml(xml);
+export async function readPomCoordinates(xml: string): Promise<{ groupId?: string; artifactId?: string; version?: string }> {
+  const root: XmlElement = await readXml(xml);
   if (root.localName !== 'project') throw new Error(`root element is <${root.name}>, expected <project>`);
   const parent = childElement(root, 'parent');
   return {

@@ -139,7 +139,7 @@ export class MavenUploads {
     const invalid = (why: string) => httpErrors.invalidParam('maven-metadata.xml', `is invalid: ${why}`);
     let meta;
     try {
-      meta = readUploadedMetadata(await this.readBack(blob));
+      meta = await readUploadedMetadata(await this.readBack(blob));
     } catch (err) {
       throw invalid((err as Error).message);
     }
@@ -165,7 +165,7 @@ export class MavenUploads {
     if (blob.size > this.options.config.max_metadata_size) return;
     let pom;
     try {
-      pom = readPomCoordinates(await this.readBack(blob));
+      pom = await readPomCoordinates(await this.readBack(blob));
     } catch (err) {
       throw httpErrors.invalidParam('pom', `is invalid: ${(err as Error).message}`);
     }

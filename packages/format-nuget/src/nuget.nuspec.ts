@@ -1,4 +1,4 @@
-import { childElement, childElements, httpErrors, parseXml, type XmlElement, XmlError } from '@stowage/core';
+import { childElement, childElements, httpErrors, readXml, type XmlElement, XmlError } from '@stowage/core';
 
 // What Stowage keeps from a package's .nuspec (package/metadata), stored on the package row.
 
@@ -68,12 +68,12 @@ function url(meta: XmlElement, name: string): string | undefined {
 }
 
 /** Reads a .nuspec document; a 400 with GitLab's wording when it cannot be used. */
-export function parseNuspec(xml: string, opts: { symbols?: boolean } = {}): NuspecMetadata {
+export async function parseNuspec(xml: string, opts: { symbols?: boolean } = {}): Promise<NuspecMetadata> {
   let root: XmlElement;
   // XML 1.0 has no U+0000 (and PostgreSQL stores none): the recovering read would keep it.
   if (xml.includes('\0')) throw bad('nuspec file is not valid XML: it contains a NUL character');
   try {
-    root = parseXml(xml, { lenient: true });
+    root = await readXml(xml, { lenient: true });
   } catch (err) {
     if (err instanceof XmlError) throw bad(`nuspec file is not valid XML: ${err.message}`);
     throw err;
