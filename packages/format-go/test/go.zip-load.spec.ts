@@ -20,11 +20,16 @@ function manyFiles(version: string, count: number): Buffer {
   ]);
 }
 
+/** Publishes `body` as version `version` of the module, as the project's owner. */
+function putZip(s: TestServer, project: TestProject, version: string, body: Buffer) {
+  const path = `/api/v4/projects/${project.id}/packages/go/${modulePath}/@v/${version}.zip`;
+  return http(s.url, { method: 'PUT', path, token: s.rootToken, body });
+}
+
 describe('go module zips of many entries', () => {
   let s: TestServer;
   let project: TestProject;
-  const put = (version: string, body: Buffer) =>
-    http(s.url, { method: 'PUT', path: `/api/v4/projects/${project.id}/packages/go/${modulePath}/@v/${version}.zip`, token: s.rootToken, body });
+  const put = (version: string, body: Buffer) => putZip(s, project, version, body);
 
   beforeAll(async () => {
     s = await startTestServer({ mode: 'postgres', listen: true, formats: [goFormat] });
@@ -42,7 +47,7 @@ describe('go module zips of many entries', () => {
     const zip = manyFiles('v1.0.0', DEFAULT_MAX_ZIP_ENTRIES);
     const { result: res, slowestMs, probes } = await livenessDuring(s.url, () => put('v1.0.0', zip));
     expect(res.status).toBe(201);
-    // Before, the directory, the checks and the verification each held the loop for a second or more.
+    // Before, reading and checking the directory held the loop for 2 s at a stretch (1 s of CPU).
     expect(probes).toBeGreaterThan(10);
     expect(slowestMs).toBeLessThan(500);
     const mod = await http(s.url, { path: `/api/v4/projects/${project.id}/packages/go/${modulePath}/@v/v1.0.0.mod`, token: s.rootToken });
@@ -53,11 +58,11 @@ describe('go module zips of many entries', () => {
 describe('formats.go.max_zip_entries', () => {
   let s: TestServer;
   let project: TestProject;
-  const put = (version: string, body: Buffer) =>
-    http(s.url, { method: 'PUT', path: `/api/v4/projects/${project.id}/packages/go/${modulePath}/@v/${version}.zip`, token: s.rootToken, body });
+  const put = (version: string, body: Buffer) => putZip(s, project, version, body);
 
   beforeAll(async () => {
-    s = await startTestServer({ mode: 'postgres', listen: true, formats: [goFormat], config: { formats: { go: { max_zip_entries: 10 } } } });
+    const config = { formats: { go: { max_zip_entries: 10 } } };
+    s = await startTestServer({ mode: 'postgres', listen: true, formats: [goFormat], config });
     project = await s.api.createProject('few');
   });
   afterAll(() => s?.close());

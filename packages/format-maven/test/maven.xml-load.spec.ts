@@ -25,24 +25,27 @@ describe('maven XML at the size limit', () => {
     const depth = Math.floor((10 * MiB - 100) / 7);
     const pom = `<project>${'<a>'.repeat(depth)}${'</a>'.repeat(depth)}</project>`;
     const { result: res, slowestMs } = await livenessDuring(s.url, () => put('acme/deep/1.0/deep-1.0.pom', pom));
-    expect([res.status, res.json()]).toEqual([400, { error: 'pom is invalid: elements are nested more than 256 levels deep at offset 774' }]);
+    const error = 'pom is invalid: elements are nested more than 256 levels deep at offset 774';
+    expect([res.status, res.json()]).toEqual([400, { error }]);
     expect(slowestMs).toBeLessThan(500);
     expect(await filesUnder(s.config.packages.storage_path!)).toEqual([]);
   });
 
-  it('a 10 MiB maven-metadata.xml of 350,000 versions is taken while /-/liveness keeps answering', async () => {
-    const versions = Array.from({ length: 350_000 }, (_, i) => `<version>1.${i}</version>`).join('\n');
-    const xml = `<metadata><groupId>acme</groupId><artifactId>many</artifactId><versioning><versions>\n${versions}\n</versions></versioning></metadata>`;
+  it('a 10 MiB maven-metadata.xml of 450,000 versions is taken while /-/liveness keeps answering', async () => {
+    const versions = Array.from({ length: 450_000 }, (_, i) => `<version>${i.toString(36)}</version>`).join('');
+    const head = '<metadata><groupId>acme</groupId><artifactId>many</artifactId>';
+    const xml = `${head}<versioning><versions>\n${versions}\n</versions></versioning></metadata>`;
     expect(xml.length).toBeLessThan(10 * MiB);
     const { result: res, slowestMs, probes } = await livenessDuring(s.url, () => put('acme/many/maven-metadata.xml', xml));
     expect(res.status).toBe(200);
     expect(probes).toBeGreaterThan(5);
-    // Before, the parse alone held the loop for most of a second, a POM of 10 MiB of elements longer.
+    // Before, the parse held the loop for 0.6 s at a stretch; the POM below for 1.1 s.
     expect(slowestMs).toBeLessThan(500);
   });
 
   it('a 10 MiB POM of two million empty elements is read in slices too', async () => {
-    const pom = `<project><groupId>acme</groupId><artifactId>wide</artifactId><version>1.0</version>${'<v/>'.repeat(Math.floor((10 * MiB - 200) / 4))}</project>`;
+    const coordinates = '<groupId>acme</groupId><artifactId>wide</artifactId><version>1.0</version>';
+    const pom = `<project>${coordinates}${'<v/>'.repeat(Math.floor((10 * MiB - 200) / 4))}</project>`;
     const { result: res, slowestMs } = await livenessDuring(s.url, () => put('acme/wide/1.0/wide-1.0.pom', pom));
     expect(res.status).toBe(200);
     expect(slowestMs).toBeLessThan(500);

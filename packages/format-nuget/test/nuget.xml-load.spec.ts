@@ -31,6 +31,7 @@ describe('NuGet nuspec at the size limit', () => {
     const { result: res, slowestMs, probes } = await livenessDuring(s.url, () => push(nuspec));
     expect(res.status).toBe(201);
     expect(probes).toBeGreaterThan(0);
+    // Before: 1.1 s at a stretch.
     expect(slowestMs).toBeLessThan(500);
   });
 
@@ -38,6 +39,7 @@ describe('NuGet nuspec at the size limit', () => {
     const nuspec = nuspecXml('Acme.Deep', '1.0.0', `${'<x>'.repeat(300)}${'</x>'.repeat(300)}`);
     const res = await push(nuspec);
     expect(res.status).toBe(400);
-    expect(res.json().message).toMatch(/^400 Bad request - nuspec file is not valid XML: elements are nested more than 256 levels deep at offset \d+$/);
+    const message = /^400 Bad request - nuspec file is not valid XML: elements are nested more than 256 levels deep at offset \d+$/;
+    expect(res.json().message).toMatch(message);
   });
 });

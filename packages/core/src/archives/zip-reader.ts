@@ -289,7 +289,12 @@ class EntryLimits {
  * directory. Refuses entries whose header, name and data (as far as the central directory
  * tells; the local extra field is checked when read) overlap.
  */
-async function entryLimits(entries: readonly ZipEntry[], nameLengths: Uint16Array, directoryOffset: number, slice: TimeSlice): Promise<EntryLimits> {
+async function entryLimits(
+  entries: readonly ZipEntry[],
+  nameLengths: Uint16Array,
+  directoryOffset: number,
+  slice: TimeSlice,
+): Promise<EntryLimits> {
   const order = fileOrder(entries);
   const indexAt = (i: number) => (order ? order[i] : i);
   const offsets = new Float64Array(entries.length);
@@ -565,7 +570,8 @@ export class ZipReader {
     const order = fileOrder(entries);
     const ordered = order ? Array.from(order, (i) => entries[i]) : entries;
     if (!ordered.length) return kept;
-    const cursor = new Cursor(await this.source.read({ start: ordered[0].localHeaderOffset, end: this.source.size - 1 }), ordered[0].localHeaderOffset);
+    const first = ordered[0].localHeaderOffset;
+    const cursor = new Cursor(await this.source.read({ start: first, end: this.source.size - 1 }), first);
     // An entry's data may take a while (1 MiB inflated in one step): the clock is read for each.
     const slice = new TimeSlice(10, 1);
     try {

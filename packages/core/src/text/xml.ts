@@ -242,7 +242,8 @@ class XmlReader {
     const tagStart = this.pos;
     this.pos += 1;
     const name = this.name() ?? this.fail('bad start tag');
-    const el: OpenElement = { name, localName: name.slice(name.indexOf(':') + 1), attributes: NO_ATTRIBUTES, children: NO_CHILDREN as XmlElement[], text: '' };
+    const localName = name.slice(name.indexOf(':') + 1);
+    const el: OpenElement = { name, localName, attributes: NO_ATTRIBUTES, children: NO_CHILDREN as XmlElement[], text: '' };
     for (let count = 0; this.attribute(el); count++) {
       if (count === MAX_XML_ATTRIBUTES) this.fail(`<${name}> has more than ${MAX_XML_ATTRIBUTES} attributes`);
     }
