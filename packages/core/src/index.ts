@@ -42,6 +42,7 @@ export * from './archives/zip-reader';
 export * from './archives/tar-reader';
 export * from './archives/entry-safety';
 export { TimeSlice } from './time-slice';
+export { ownedBytes } from './owned-bytes';
 export * from './text/xml';
 export * from './text/json';
 export { UntrustedRegex, UntrustedRegexError } from './text/untrusted-regex';

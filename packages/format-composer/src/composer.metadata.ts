@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { DocumentClock, type Package, type PackageFile, PackageService, type SqlCondition } from '@stowage/core';
+import { DocumentClock, ownedBytes, type Package, type PackageFile, PackageService, type SqlCondition } from '@stowage/core';
 import { SERVED_KEYS, COMPOSER } from './composer.upload';
 
 // The Composer repository documents of a group, rendered from a few queries per project
@@ -31,7 +31,7 @@ interface Source {
 }
 
 function rendered(doc: unknown): Rendered {
-  const body = Buffer.from(JSON.stringify(doc));
+  const body = ownedBytes(JSON.stringify(doc));
   const sha256 = createHash('sha256').update(body).digest('hex');
   return { body, sha256, etag: `"${sha256.slice(0, 40)}"` };
 }

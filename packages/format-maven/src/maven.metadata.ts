@@ -6,6 +6,7 @@ import {
   childText,
   type Package,
   type PackageFile,
+  ownedBytes,
   PackageService,
   readXml,
   writeXml,
@@ -35,7 +36,7 @@ export function lastUpdated(d: Date): string {
 }
 
 function rendered(xml: string, lastModified: Date): RenderedDocument {
-  const body = Buffer.from(xml, 'utf8');
+  const body = ownedBytes(xml);
   const digest = (alg: string) => createHash(alg).update(body).digest('hex');
   return { kind: 'rendered', body, md5: digest('md5'), sha1: digest('sha1'), sha256: digest('sha256'), sha512: digest('sha512'), lastModified };
 }
@@ -142,30 +143,37 @@ export async function readPomCoordinates(xml: string): Promise<{ groupId?: strin
   };
 }
 
-/** Rendered bytes kept per process (oldest evicted first). */
+/** Rendered bytes kept per process (least recently used evicted first). */
 const CACHE_BYTES = 32 * 1024 * 1024;
 
 /**
  * Renders maven-metadata.xml from package rows (one query for the versions, one for a
- * SNAPSHOT's files) and keeps the bytes keyed by the scope's revision stamp, so a hot read
- * costs the one indexed revision lookup and no process ever serves a stale document.
+ * SNAPSHOT's files) and keeps the bytes with the scope's revision stamp they were rendered
+ * at, so a hot read costs the one indexed revision lookup and no process ever serves a stale
+ * document. One entry per document and set of projects, replaced when the stamp moves: a
+ * stamp never comes back, so an entry kept under an old one would never be read again.
  */
 @Injectable()
 export class MavenMetadata {
-  private readonly cache = new Map<string, RenderedDocument>();
+  private readonly cache = new Map<string, { stamp: string; doc: RenderedDocument }>();
   private cachedBytes = 0;
 
   constructor(private readonly packages: PackageService) {}
 
   /** The document for `<name>/maven-metadata.xml` (version '') or `<name>/<X-SNAPSHOT>/maven-metadata.xml`; null when there is none. */
   async document(scope: MavenScope, name: string, version: string): Promise<MetadataDocument | null> {
-    const stamp = await scope.revision(name);
-    if (stamp === null) return null;
-    const key = `${stamp}\u0000${name}\u0000${version}`;
+    const revision = await scope.revision(name);
+    if (revision === null) return null;
+    const key = `${revision.sources}\u0000${name}\u0000${version}`;
     const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (hit?.stamp === revision.stamp) {
+      this.cache.delete(key);
+      this.cache.set(key, hit);
+      return hit.doc;
+    }
     const doc = version === '' ? await this.artifactLevel(scope, name) : await this.versionLevel(scope, name, version);
-    if (doc?.kind === 'rendered') this.remember(key, doc);
+    this.forget(key);
+    if (doc?.kind === 'rendered') this.remember(key, revision.stamp, doc);
     return doc;
   }
 
@@ -192,16 +200,17 @@ export class MavenMetadata {
     return file ? { kind: 'stored', file } : null;
   }
 
-  private remember(key: string, doc: RenderedDocument): void {
+  private remember(key: string, stamp: string, doc: RenderedDocument): void {
     if (doc.body.length > CACHE_BYTES / 4) return;
-    for (const [k, d] of this.cache) {
-      if (this.cachedBytes + doc.body.length <= CACHE_BYTES) break;
-      this.cache.delete(k);
-      this.cachedBytes -= d.body.length;
-    }
-    const previous = this.cache.get(key);
-    if (previous) this.cachedBytes -= previous.body.length;
-    this.cache.set(key, doc);
+    while (this.cachedBytes + doc.body.length > CACHE_BYTES) this.forget(this.cache.keys().next().value!);
+    this.cache.set(key, { stamp, doc });
     this.cachedBytes += doc.body.length;
+  }
+
+  private forget(key: string): void {
+    const old = this.cache.get(key);
+    if (!old) return;
+    this.cache.delete(key);
+    this.cachedBytes -= old.doc.body.length;
   }
 }

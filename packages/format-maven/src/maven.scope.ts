@@ -7,9 +7,17 @@ export const MAVEN = 'maven';
  * readable project whose path the package name starts with (GitLab's instance endpoint
  * naming convention).
  */
+/** Where a name's documents come from in a scope, and their version there. */
+export interface ScopeRevision {
+  /** The scope and the projects holding the name: one cached document each, whatever their revisions. */
+  sources: string;
+  /** Changes whenever anything of the name changes in those projects. */
+  stamp: string;
+}
+
 export interface MavenScope {
-  /** A stamp that changes whenever anything of the name changes here; null when the name is unknown here (answer at once). */
-  revision(name: string): Promise<string | null>;
+  /** Null when the name is unknown here (answer at once). */
+  revision(name: string): Promise<ScopeRevision | null>;
   findPackage(name: string, version: string): Promise<Package | null>;
   /** Every live package of the name (versionless metadata package included), oldest first. */
   listVersions(name: string): Promise<Package[]>;
@@ -25,9 +33,9 @@ export class ProjectScope implements MavenScope {
     private readonly projectId: number,
   ) {}
 
-  async revision(name: string) {
+  async revision(name: string): Promise<ScopeRevision | null> {
     const rev = await this.packages.revision({ projectId: this.projectId, packageType: MAVEN, name });
-    return rev === 0 ? null : `p${this.projectId}:${rev}`;
+    return rev === 0 ? null : { sources: `p${this.projectId}`, stamp: String(rev) };
   }
 
   findPackage(name: string, version: string) {
@@ -70,9 +78,10 @@ export class ProjectsScope implements MavenScope {
     }));
   }
 
-  async revision(name: string) {
+  async revision(name: string): Promise<ScopeRevision | null> {
     const stamp = await this.packages.revisionIn({ packageType: MAVEN, name }, this.projects(name));
-    return stamp === null ? null : `${this.label}:${stamp}`;
+    // revisionIn lists `project.revision` pairs; callers who may read different projects get different documents.
+    return stamp === null ? null : { sources: `${this.label}:${stamp.replace(/\.\d+/g, '')}`, stamp };
   }
 
   findPackage(name: string, version: string) {

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { Injectable } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type Package, type PackageFile, PackageService } from '@stowage/core';
+import { ownedBytes, type Package, type PackageFile, PackageService } from '@stowage/core';
 import type { NpmManifest } from './npm.manifest';
 import { highestVersion } from './npm.semver';
 import { NPM } from './npm.naming';
@@ -117,7 +117,7 @@ export class NpmMetadata {
     if (!rendered) return false;
     withHeaders();
     if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '') && rendered.body.length > 1024) {
-      rendered.gzipped ??= gzipAsync(rendered.body);
+      rendered.gzipped ??= gzipAsync(rendered.body).then(ownedBytes);
       reply.header('content-encoding', 'gzip').send(await rendered.gzipped);
     } else {
       reply.send(rendered.body);
@@ -138,7 +138,7 @@ export class NpmMetadata {
       flight = (async () => {
         const { versions, tags } = await this.load(doc.name, doc.sources);
         if (!versions.size) return undefined;
-        const rendered = { stamp, body: Buffer.from(JSON.stringify(this.render(doc, variant, versions, tags))) };
+        const rendered = { stamp, body: ownedBytes(JSON.stringify(this.render(doc, variant, versions, tags))) };
         this.remember(key, rendered);
         return rendered;
       })().finally(() => this.inFlight.delete(flightKey));

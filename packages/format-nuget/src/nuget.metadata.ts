@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Package } from '@stowage/core';
+import { ownedBytes, type Package } from '@stowage/core';
 import { compareVersions, normalizeName, normalizeVersion, packageFileName } from './nuget.naming';
 import type { NugetPackageMetadata } from './nuget.upload';
 
@@ -21,7 +21,7 @@ export interface Rendered {
 }
 
 export function rendered(doc: unknown): Rendered {
-  const body = Buffer.from(JSON.stringify(doc));
+  const body = ownedBytes(JSON.stringify(doc));
   return { body, etag: `"${createHash('sha1').update(body).digest('hex')}"` };
 }
 
