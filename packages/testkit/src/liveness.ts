@@ -1,23 +1,73 @@
+import { readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { http } from './http';
 
 export interface LivenessDuring<T> {
   result: T;
-  /**
-   * The longest the event loop kept a probe from its answer, in milliseconds: of the clock time
-   * from when a probe was due to its answer, and the CPU time this process used meanwhile, the
-   * smaller. A held loop shows in both; a machine too busy to run the process only in the first,
-   * and threads working beside the loop only in the second.
-   */
+  /** The longest the event loop kept a probe from its answer, in milliseconds (see LoopMeter). */
   slowestMs: number;
   /** How many answers came back. */
   probes: number;
 }
 
-const cpuMs = (since?: NodeJS.CpuUsage) => {
-  const used = process.cpuUsage(since);
-  return (used.user + used.system) / 1000;
-};
+const MAIN_THREAD_STAT = `/proc/self/task/${process.pid}/stat`;
+/** Linux's USER_HZ, the unit of a thread's utime and stime: 100 on every architecture Node runs on. */
+const TICKS_PER_S = 100;
+
+/**
+ * CPU time used so far by the thread that runs the event loop, in milliseconds (10 ms steps).
+ * Not process.cpuUsage(): that adds the garbage collector's helper threads and libuv's pool,
+ * which work beside the loop without holding it, and on a loaded machine their CPU and a late
+ * clock together passed for a held loop. Elsewhere than Linux, the process's CPU time.
+ */
+function loopThreadCpuMs(): number {
+  try {
+    const stat = readFileSync(MAIN_THREAD_STAT, 'latin1');
+    // Fields after the command name in parentheses: state is [0], utime [11], stime [12].
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_S;
+  } catch {
+    const used = process.cpuUsage();
+    return (used.user + used.system) / 1000;
+  }
+}
+
+/**
+ * How long the event loop was held between two readings: of the clock time and the CPU time of
+ * the loop's thread, the smaller, less the garbage collector's pauses. A held loop shows in both
+ * times; a machine too busy to run the process only in the clock. The pauses are left out
+ * because they measure the test process, not the server code: Jest keeps every test file's
+ * modules, so a worker's heap grows to many times a server's, and on a loaded machine one full
+ * collection of it held the loop for over half a second.
+ */
+class LoopMeter {
+  private clock = performance.now();
+  private cpu = loopThreadCpuMs();
+  private gcPausedMs = 0;
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) this.gcPausedMs += entry.duration;
+  });
+
+  constructor() {
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Milliseconds held since the previous reading (or the start), `expectedMs` of clock excused. */
+  heldSinceLast(expectedMs = 0): number {
+    const clock = performance.now();
+    const cpu = loopThreadCpuMs();
+    const held = Math.min(clock - this.clock - expectedMs, cpu - this.cpu) - this.gcPausedMs;
+    this.clock = clock;
+    this.cpu = cpu;
+    this.gcPausedMs = 0;
+    return Math.max(0, held);
+  }
+
+  stop(): void {
+    this.observer.disconnect();
+  }
+}
 
 /**
  * Runs `work` while `/-/liveness` of the listening server at `baseUrl` is asked every 10 ms,
@@ -29,17 +79,13 @@ export async function livenessDuring<T>(baseUrl: string, work: () => Promise<T>)
   let running = true;
   let slowestMs = 0;
   let probes = 0;
+  const meter = new LoopMeter();
   const probe = (async () => {
-    let answered = performance.now();
-    let cpu = process.cpuUsage();
     while (running) {
       await sleep(10);
       const res = await http(baseUrl, { path: '/-/liveness' });
       if (res.status !== 200) throw new Error(`/-/liveness answered ${res.status}: ${res.text}`);
-      const now = performance.now();
-      slowestMs = Math.max(slowestMs, Math.min(now - answered - 10, cpuMs(cpu)));
-      answered = now;
-      cpu = process.cpuUsage();
+      slowestMs = Math.max(slowestMs, meter.heldSinceLast(10));
       probes++;
     }
   })();
@@ -49,30 +95,28 @@ export async function livenessDuring<T>(baseUrl: string, work: () => Promise<T>)
   } finally {
     // The probe in flight when the work ends counts too.
     running = false;
-    await probe;
+    await probe.finally(() => meter.stop());
   }
   return { result, slowestMs, probes };
 }
 
 /**
- * Runs `work` while a 1 ms interval timer ticks, and reports the most CPU time this process
- * used between two ticks: how long the work held the event loop at a stretch. CPU time, not
- * the clock, so a busy machine that leaves the process waiting does not count.
+ * Runs `work` while a 1 ms interval timer ticks, and reports the longest the work held the event
+ * loop between two ticks (see LoopMeter; CPU time in 10 ms steps on Linux).
  */
 export async function longestHold<T>(work: () => Promise<T>): Promise<{ result: T; longestMs: number; ticks: number }> {
-  let last = process.cpuUsage();
   let longestMs = 0;
   let ticks = 0;
+  const meter = new LoopMeter();
   const timer = setInterval(() => {
-    longestMs = Math.max(longestMs, cpuMs(last));
-    last = process.cpuUsage();
+    longestMs = Math.max(longestMs, meter.heldSinceLast());
     ticks++;
   }, 1);
   try {
-    last = process.cpuUsage();
     const result = await work();
-    return { result, longestMs: Math.max(longestMs, cpuMs(last)), ticks };
+    return { result, longestMs: Math.max(longestMs, meter.heldSinceLast()), ticks };
   } finally {
     clearInterval(timer);
+    meter.stop();
   }
 }
