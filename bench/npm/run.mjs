@@ -19,11 +19,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { gzipSync } from 'node:zlib';
 import { atExit, benchToken, freePort, MAIN, requireBuild, root, runBench, serverEnv, spawnChild, stopChild, testServicesEnv, waitReady } from '../lib/harness.mjs';
 import { call as send, inParallel, quantile } from '../lib/measure.cjs';
+
+const { buildTar } = createRequire(join(root, 'packages/testkit/package.json'))('./dist/archives.js');
 
 const run = promisify(execFile);
 const args = process.argv.slice(2);
@@ -53,34 +55,6 @@ async function mustCall(url, opts, what) {
 
 // ---- fixtures --------------------------------------------------------------------------
 
-function tarHeader(path, size) {
-  const h = Buffer.alloc(512);
-  h.write(path, 0, 100);
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  h.write(`${size.toString(8).padStart(11, '0')}\0`, 124);
-  h.write('00000000000\0', 136);
-  h.write('        ', 148);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-  return h;
-}
-
-function tgz(files) {
-  const parts = [];
-  for (const [path, content] of Object.entries(files)) {
-    const data = Buffer.from(content);
-    parts.push(tarHeader(path, data.length), data, Buffer.alloc((512 - (data.length % 512)) % 512));
-  }
-  parts.push(Buffer.alloc(1024));
-  return gzipSync(Buffer.concat(parts));
-}
-
 /** A manifest shaped like a real library's: a description, keywords, (optionally) dependencies. */
 function manifest(name, version, i, withDependencies) {
   return {
@@ -99,7 +73,7 @@ function manifest(name, version, i, withDependencies) {
 
 function fixture(name, version, i, withDependencies = false) {
   const m = manifest(name, version, i, withDependencies);
-  const bytes = tgz({ 'package/package.json': JSON.stringify(m, null, 2), 'package/index.js': `module.exports = ${JSON.stringify(`${name}@${version}`)};\n` });
+  const bytes = buildTar({ 'package/package.json': JSON.stringify(m, null, 2), 'package/index.js': `module.exports = ${JSON.stringify(`${name}@${version}`)};\n` });
   return {
     manifest: m,
     bytes,

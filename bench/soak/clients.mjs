@@ -78,7 +78,7 @@ export function realClients({ base, project, group, token, dir, stats, pools }) 
       async run(op) {
         const name = pools.npm.pickName();
         const version = `2.0.${pools.npm.next()}`;
-        const { bytes } = await npmPackage(name, version);
+        const { bytes } = npmPackage(name, version);
         await client(op, 'npm', (cwd) => ['publish', join(cwd, 'pkg.tgz'), ...npmArgs(cwd)], { files: { 'pkg.tgz': bytes } });
         pools.npm.add({ name, version, sha: sha256(bytes) });
       },

@@ -1,13 +1,11 @@
 // Valid packages of every format, built in process: the bytes each real client would send.
-// Zips and multipart bodies come from @stowage/testkit (build first), tarballs from tar-stream.
+// Zips, tarballs and multipart bodies come from @stowage/testkit (build first).
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { root } from '../lib/harness.mjs';
 
-const { buildZip, multipart } = createRequire(join(root, 'packages/testkit/package.json'))('./dist/archives.js');
-const tar = createRequire(join(root, 'packages/core/package.json'))('tar-stream');
+const { buildTar, buildZip, multipart } = createRequire(join(root, 'packages/testkit/package.json'))('./dist/archives.js');
 
 export { multipart };
 
@@ -15,19 +13,7 @@ export const digest = (alg, bytes, encoding = 'hex') => createHash(alg).update(b
 export const sha256 = (bytes) => digest('sha256', bytes);
 
 /** A gzipped tar of `files` (path → content). */
-export async function tgz(files) {
-  const pack = tar.pack();
-  const chunks = [];
-  pack.on('data', (c) => chunks.push(c));
-  const done = new Promise((res, rej) => {
-    pack.on('end', res);
-    pack.on('error', rej);
-  });
-  for (const [name, content] of Object.entries(files)) pack.entry({ name, mode: 0o644, mtime: new Date(0) }, Buffer.from(content));
-  pack.finalize();
-  await done;
-  return gzipSync(Buffer.concat(chunks));
-}
+export const tgz = (files) => buildTar(files);
 
 /** A comment a few KiB long that differs between builds, so no two packages share a blob. */
 const filler = (label, comment = '//') => {
@@ -36,9 +22,9 @@ const filler = (label, comment = '//') => {
 };
 
 /** An npm tarball and the JSON body `npm publish` sends for it. */
-export async function npmPackage(name, version) {
+export function npmPackage(name, version) {
   const manifest = { name, version, description: `soak ${name}`, main: 'index.js', license: 'MIT' };
-  const bytes = await tgz({
+  const bytes = tgz({
     'package/package.json': JSON.stringify(manifest, null, 2),
     'package/index.js': filler(`${name}@${version}`),
   });
@@ -122,10 +108,10 @@ export function nupkg(id, version) {
 }
 
 /** The files `conan upload` sends for a recipe and one binary package. */
-export async function conanFiles(name, version) {
+export function conanFiles(name, version) {
   const conanfile = `from conan import ConanFile\n\nclass Soak(ConanFile):\n    name = "${name}"\n    version = "${version}"\n`;
-  const exportTgz = await tgz({ 'hello.txt': filler(`${name}/${version} export`, '') });
-  const packageTgz = await tgz({ 'include/soak.h': filler(`${name}/${version} package`) });
+  const exportTgz = tgz({ 'hello.txt': filler(`${name}/${version} export`, '') });
+  const packageTgz = tgz({ 'include/soak.h': filler(`${name}/${version} package`) });
   const manifest = (files) => {
     const lines = Object.entries(files).map(([f, c]) => `${f}: ${digest('md5', c)}`);
     return `${Math.floor(Date.now() / 1000)}\n${lines.join('\n')}\n`;

@@ -94,7 +94,7 @@ export function formats({ http, project, group, token }) {
     async upload(op) {
       const name = this.pool.pickName();
       const version = `1.0.${this.pool.next()}`;
-      const { bytes, body } = await npmPackage(name, version);
+      const { bytes, body } = npmPackage(name, version);
       const headers = { ...npmAuth, 'content-type': 'application/json', 'npm-command': 'publish' };
       await http.send(op, 'PUT', packument(npmBase, name), { headers, body });
       return { name, version, sha: sha256(bytes) };
@@ -270,7 +270,7 @@ export function formats({ http, project, group, token }) {
     async upload(op) {
       const e = { name: this.pool.pickName(), version: `1.0.${this.pool.next()}` };
       const auth = await conanAuth(op);
-      const files = await conanFiles(e.name, e.version);
+      const files = conanFiles(e.name, e.version);
       const putAll = async (urlsPath, group) => {
         const sizes = Object.fromEntries(Object.entries(group).map(([f, b]) => [f, b.length]));
         const headers = { ...auth, 'content-type': 'application/json' };
@@ -321,7 +321,7 @@ export function formats({ http, project, group, token }) {
     async upload(op) {
       const e = { name: this.pool.pickName(), version: `2.0.${this.pool.next()}`, rrev: hex32(), prev: hex32() };
       const auth = await conanAuth(op);
-      const files = await conanFiles(e.name, e.version);
+      const files = conanFiles(e.name, e.version);
       const rrevPath = `${conanBase}/v2/conans/${ref(e)}/revisions/${e.rrev}`;
       for (const [f, b] of Object.entries(files.recipe)) await http.send(op, 'PUT', `${rrevPath}/files/${f}`, { headers: auth, body: b });
       const prevPath = `${rrevPath}/packages/${PKGID}/revisions/${e.prev}`;
