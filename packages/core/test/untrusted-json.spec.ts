@@ -18,6 +18,15 @@ describe('untrusted JSON', () => {
     expect(() => parseUntrustedJson('{"a":')).toThrow(expect.objectContaining({ reason: 'syntax' }));
   });
 
+  it('refuses half of a surrogate pair in a string or a key (jsonb cannot store it); a whole pair is kept', () => {
+    for (const text of ['{"a":"x\\ud800"}', '{"a":"\\udc00x"}', '{"\\ud83d":1}']) {
+      expect(() => parseUntrustedJson(text)).toThrow(
+        expect.objectContaining({ reason: 'surrogate', message: 'an unpaired UTF-16 surrogate (\\ud800-\\udfff) is not allowed' }),
+      );
+    }
+    expect(parseUntrustedJson('{"a":"\\ud83d\\ude00"}')).toEqual({ a: '\u{1F600}' });
+  });
+
   it('walks a flat array of a million values without overflowing the stack', () => {
     expect(untrustedValueProblem(new Array(1_000_000).fill('x'))).toBeNull();
   });

@@ -59,7 +59,7 @@ describe('XML reader', () => {
     expect(() => parseXml(xml)).toThrow(XmlError);
   });
 
-  it.each(['<a>&#0;</a>', '<a>&#x110000;</a>', '<a b="<"/>', '<a/>tail', '<![CDATA[x]]><a/>', '<p:a></q:a>', '<a b=1/>', '<a><!-- open</a>'])('refuses %j', (xml) => {
+  it.each(['<a>&#0;</a>', '<a>&#x110000;</a>', '<a>&#xD800;</a>', '<a b="&#56320;"/>', '<a>&#xFFFE;</a>', '<a>&#1;</a>', '<a b="<"/>', '<a/>tail', '<![CDATA[x]]><a/>', '<p:a></q:a>', '<a b=1/>', '<a><!-- open</a>'])('refuses %j', (xml) => {
     expect(() => parseXml(xml)).toThrow(XmlError);
   });
 

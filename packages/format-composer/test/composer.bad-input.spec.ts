@@ -40,6 +40,15 @@ describe.each(testModes())('composer bad input (%s)', (mode) => {
     expect(await stored()).toEqual([]);
   });
 
+  it('half of a surrogate pair in composer.json is a 422', async () => {
+    const res = await upload('{"name":"acme/half","description":"\\ud800"}');
+    expect([res.status, res.json()]).toEqual([
+      422,
+      { message: 'Could not parse composer.json file. Refused: an unpaired UTF-16 surrogate (\\ud800-\\udfff) is not allowed' },
+    ]);
+    expect(await versions()).toEqual([]);
+  });
+
   it('a NUL in a form field is a 400', async () => {
     for (const field of ['version', 'tag', 'branch']) {
       const res = await upload('{"name":"acme/fields"}', { [field]: 'v1.0\u0000' });

@@ -47,6 +47,14 @@ describe.each(testModes())('npm bad input (%s)', (mode) => {
     expect(await versions()).toEqual([]);
   });
 
+  it('half of a surrogate pair in a manifest string or key is a 400, not a jsonb 500', async () => {
+    for (const extra of ['"a\\ud800"', '{"\\udc00k":1}']) {
+      const res = await put('@acme%2flib', publishWith('1.0.1', extra));
+      expect([res.status, res.json()]).toEqual([400, { error: 'Request body is refused: an unpaired UTF-16 surrogate (\\ud800-\\udfff) is not allowed' }]);
+    }
+    expect(await versions()).toEqual([]);
+  });
+
   it('nesting of 100 is still accepted', async () => {
     expect((await put('@acme%2flib', publishWith('1.0.2', nested(96)))).status).toBe(200);
     expect(await versions()).toEqual(['1.0.2']);

@@ -53,6 +53,29 @@ describe.each(testModes())('pypi bad input (%s)', (mode) => {
     expect(await versions()).toEqual([]);
   });
 
+  it.each(['summary', 'description', 'requires_python'])('half of a surrogate pair in the %s field (sent as UTF-16) is a 400, not a jsonb 500', async (field) => {
+    const before = await stored();
+    // busboy decodes a part by its charset: the bytes 00 D8 in UTF-16LE are a lone \ud800.
+    const utf16 = Buffer.concat([
+      Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${field}"\r\nContent-Type: text/plain; charset=utf-16le\r\n\r\n`),
+      Buffer.from([0x61, 0x00, 0x00, 0xd8]),
+      Buffer.from('\r\n'),
+    ]);
+    const res = await http(s.url, {
+      method: 'POST',
+      path: `/api/v4/projects/${project.id}/packages/pypi`,
+      token: s.rootToken,
+      headers: { 'content-type': `multipart/form-data; boundary=${B}` },
+      body: Buffer.concat([utf16, form([[':action', 'file_upload'], ['name', 'demo-pkg'], ['version', '1.0']], { name: 'demo_pkg-1.0-py3-none-any.whl', bytes: wheel })]),
+    });
+    expect([res.status, res.json()]).toEqual([
+      400,
+      { message: `400 Bad request - Invalid multipart body: field ${field} contains an unpaired UTF-16 surrogate (\\ud800-\\udfff)` },
+    ]);
+    expect(await stored()).toEqual(before);
+    expect(await versions()).toEqual([]);
+  });
+
   it('a NUL in the file name, raw or percent-encoded, is a 400', async () => {
     const raw = await upload([], 'demo_pkg-1.0-py3-none-any.whl\0.whl');
     expect([raw.status, raw.json().message]).toEqual([400, expect.stringMatching(/^400 Bad request - Invalid multipart body: /)]);

@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import { MIMEType } from 'node:util';
 import busboy from 'busboy';
 import { isClientAbort } from './stream-body.decorator';
+import { UNSTORABLE_TEXT, unstorableText } from '../text/storable-text';
 
 /**
  * Streaming multipart/form-data (RFC 7578) on busboy. Text fields are collected (capped); a
@@ -187,8 +188,10 @@ export class MultipartReader implements AsyncIterable<MultipartPart> {
   /** Counts a text field against the limits; the error to fail with, if one is passed. */
   private checkField(name: string, bytes: number, truncatedByParser = false, value = ''): MultipartError | undefined {
     const { maxFields, maxFieldSize, maxFieldsSize } = this.limits;
-    // PostgreSQL text and jsonb cannot hold U+0000; GitLab refuses NULs in every parameter.
-    if (value.includes('\0')) return new MultipartError(`field ${name} contains a NUL character`, 'malformed');
+    // GitLab refuses NULs in every parameter; PostgreSQL stores neither them nor lone surrogates.
+    const unstorable = unstorableText(value);
+    if (unstorable === 'nul') return new MultipartError(`field ${name} contains a NUL character`, 'malformed');
+    if (unstorable) return new MultipartError(`field ${name} contains ${UNSTORABLE_TEXT[unstorable]}`, 'malformed');
     if (++this.fields > maxFields) return new MultipartError(`too many fields (more than ${maxFields})`, 'limit');
     if (truncatedByParser || bytes > maxFieldSize) return new MultipartError(`field ${name} exceeds ${maxFieldSize} bytes`, 'limit');
     if ((this.fieldBytes += bytes) > maxFieldsSize) return new MultipartError(`fields exceed ${maxFieldsSize} bytes in total`, 'limit');
@@ -197,7 +200,9 @@ export class MultipartReader implements AsyncIterable<MultipartPart> {
 
   private checkHeader(name: string | undefined, ...values: (string | undefined)[]): string {
     if (name === undefined) throw new MultipartError('part Content-Disposition must be form-data with a name', 'malformed');
-    if ([name, ...values].some((v) => v?.includes('\0'))) throw new MultipartError('part headers contain a NUL character', 'malformed');
+    const unstorable = [name, ...values].map((v) => (v === undefined ? null : unstorableText(v))).find(Boolean);
+    if (unstorable === 'nul') throw new MultipartError('part headers contain a NUL character', 'malformed');
+    if (unstorable) throw new MultipartError(`part headers contain ${UNSTORABLE_TEXT[unstorable]}`, 'malformed');
     const size = [name, ...values].reduce((n, v) => n + Buffer.byteLength(v ?? ''), 0);
     if (size > this.limits.maxHeaderSize) throw new MultipartError(`part headers exceed ${this.limits.maxHeaderSize} bytes`, 'limit');
     return name;

@@ -2,8 +2,10 @@
  * JSON (and form values) a client sent. V8's JSON.parse is iterative, so any depth parses;
  * what fails is later and far from the request: JSON.stringify, node-postgres' jsonb
  * serialization and class-validator recurse, and throw RangeError a few thousand levels
- * down; PostgreSQL refuses U+0000 in text and jsonb. Both are refused here, at the door.
+ * down; PostgreSQL refuses some strings (see unstorableText). Both are refused here,
+ * at the door.
  */
+import { UNSTORABLE_TEXT, type UnstorableText, unstorableText } from './storable-text';
 
 /** Ruby's JSON `max_nesting` default: the deepest document GitLab accepts. */
 export const MAX_JSON_DEPTH = 100;
@@ -16,7 +18,7 @@ export interface UntrustedJsonOptions {
 /** Why a parsed value may not go further: the wording Ruby's parser uses for depth. */
 export class UntrustedJsonError extends Error {
   constructor(
-    readonly reason: 'syntax' | 'depth' | 'nul',
+    readonly reason: 'syntax' | 'depth' | UnstorableText,
     message: string,
   ) {
     super(message);
@@ -24,7 +26,10 @@ export class UntrustedJsonError extends Error {
   }
 }
 
-const nulError = () => new UntrustedJsonError('nul', 'a NUL character (\\u0000) is not allowed');
+function textError(text: string): UntrustedJsonError | null {
+  const kind = unstorableText(text);
+  return kind ? new UntrustedJsonError(kind, `${UNSTORABLE_TEXT[kind]} is not allowed`) : null;
+}
 
 function isPlainObject(v: object): boolean {
   const proto = Object.getPrototypeOf(v);
@@ -32,7 +37,7 @@ function isPlainObject(v: object): boolean {
 }
 
 /**
- * What is wrong with a parsed value (nesting past `maxDepth`, a NUL in a key or string), or
+ * What is wrong with a parsed value (nesting past `maxDepth`, a key or string PostgreSQL cannot store), or
  * null. Walks iteratively, so the check itself cannot overflow the stack; anything that is
  * not a string, array or plain object (a stream body, a Buffer) is left alone.
  */
@@ -44,7 +49,8 @@ export function untrustedValueProblem(value: unknown, opts: UntrustedJsonOptions
     const v = values.pop();
     const depth = depths.pop()!;
     if (typeof v === 'string') {
-      if (v.includes('\0')) return nulError();
+      const problem = textError(v);
+      if (problem) return problem;
       continue;
     }
     if (typeof v !== 'object' || v === null) continue;
@@ -59,7 +65,8 @@ export function untrustedValueProblem(value: unknown, opts: UntrustedJsonOptions
       continue;
     }
     for (const key in v) {
-      if (key.includes('\0')) return nulError();
+      const problem = textError(key);
+      if (problem) return problem;
       values.push((v as Record<string, unknown>)[key]);
       depths.push(depth + 1);
     }
@@ -67,7 +74,7 @@ export function untrustedValueProblem(value: unknown, opts: UntrustedJsonOptions
   return null;
 }
 
-/** JSON.parse for client text: throws UntrustedJsonError on bad syntax, too deep a nesting, or a NUL. */
+/** JSON.parse for client text: throws UntrustedJsonError on bad syntax, too deep a nesting, or unstorable text. */
 export function parseUntrustedJson(text: string, opts: UntrustedJsonOptions = {}): unknown {
   let value: unknown;
   try {

@@ -61,6 +61,9 @@ export function escapeXml(value: string): string {
 const isNameStart = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f || c === 0x3a || c >= 0xc0;
 const isNameChar = (c: number) => isNameStart(c) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x2e || c >= 0xb7;
 const isDigit = (c: number) => c >= 0x30 && c <= 0x39;
+/** XML's Char production: a reference to anything else (`&#0;`, `&#xD800;`, `&#xFFFE;`) is not well-formed. */
+const isXmlChar = (c: number) =>
+  c === 0x09 || c === 0x0a || c === 0x0d || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
 /** A hex digit's value, -1 for any other character. */
 const hexValue = (c: number) => (isDigit(c) ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1);
 const isLetter = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a);
@@ -361,7 +364,7 @@ class XmlReader {
   /**
    * The code point the reference at `amp` stands for (`&amp;`, `&#233;`, `&#x20AC;`), with
    * `referenceEnd` set past it; UNKNOWN for one that names nothing XML defines (`&nbsp;`,
-   * `&#0;`), and NOT_A_REFERENCE when the `&` starts none.
+   * `&#0;`, `&#xD800;`), and NOT_A_REFERENCE when the `&` starts none.
    */
   private reference(amp: number, end: number): number {
     const s = this.s;
@@ -381,7 +384,7 @@ class XmlReader {
     if (i === start || i >= end || s.charCodeAt(i) !== SEMICOLON) return NOT_A_REFERENCE;
     this.referenceEnd = i + 1;
     if (!numeric) return predefinedEntity(s, start, i);
-    return code > 0 && code <= 0x10ffff ? code : UNKNOWN;
+    return isXmlChar(code) ? code : UNKNOWN;
   }
 }
 
