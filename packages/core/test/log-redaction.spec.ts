@@ -77,6 +77,11 @@ describe('log redaction, unit', () => {
     ['http://root:S@example.com/x?y=1', 'http://[redacted]@example.com/x?y=1'],
     ['/x/stwpatABC/stwpat-abcdefghijklmnop0123456789ABCDEF', '/x/stwpatABC/[redacted]'],
     ['/api/v4/projects/1/packages?page=2&per_page=20', '/api/v4/projects/1/packages?page=2&per_page=20'],
+    ['/x?x=1?private_token=S&page=2', '/x?x=1?private_token=[redacted]&page=2'],
+    ['/x?q=1%26private_token%3DS3cretValue99&page=2', '/x?q=[redacted]&page=2'],
+    ['http://u:S3cret/x@example.com/y', 'http://[redacted]@example.com/y'],
+    ['http://example.com:8080/npm/@acme/lib?page=1', 'http://example.com:8080/npm/@acme/lib?page=1'],
+    ['http://example.com/npm/@acme/lib', 'http://example.com/npm/@acme/lib'],
   ])('redactUrl(%j)', (url, expected) => {
     expect(redactUrl(url)).toBe(expected);
   });
@@ -88,6 +93,8 @@ describe('log redaction, unit', () => {
     expect(redactText('PRIVATE-TOKEN: S3cretValue99')).toBe('PRIVATE-TOKEN: [redacted]');
     expect(redactText('GET /x?%70rivate_token=S3cretValue99 failed')).toBe('GET /x?%70rivate_token=[redacted] failed');
     expect(redactText('fetch https://u:S3cretValue99@h/p failed')).toBe('fetch https://[redacted]@h/p failed');
+    expect(redactText('Invalid URL: http://u:S3cret/Value99@h:1/p')).toBe('Invalid URL: http://[redacted]@h:1/p');
+    expect(redactText('GET http://h:8080/api/npm/@acme/lib 404')).toBe('GET http://h:8080/api/npm/@acme/lib 404');
     expect(redactText('token stwjt-0123456789abcdefABCDEF0123456789 expired')).toBe('token [redacted] expired');
     expect(redactText('error: ECONNREFUSED 127.0.0.1:5432')).toBe('error: ECONNREFUSED 127.0.0.1:5432');
   });
@@ -155,6 +162,8 @@ describe.each(testModes())('log redaction through a running server (%s)', (mode)
     { label: 'repeated', query: `private_token=${enc(v)}&private_token=${enc(v)}`, accepted: false },
     { label: 'raw + in value', query: `private_token=${v}`, accepted: false },
     { label: 'job_token', query: `job_token=${enc(v)}&page=1`, accepted: false },
+    { label: 'after a second ?', query: `x=1?private_token=${enc(v)}`, accepted: false },
+    { label: 'inside another value', query: `q=1${enc(`&private_token=${v}`)}`, accepted: false },
     { label: 'PRIVATE-TOKEN header', headers: { 'PRIVATE-TOKEN': v }, accepted: true },
     { label: 'private_token header', headers: { private_token: v }, accepted: false },
     { label: 'Bearer', headers: { authorization: `Bearer ${v}` }, accepted: true },

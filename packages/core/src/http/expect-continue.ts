@@ -25,7 +25,9 @@ const unmetExpectation = new WeakSet<IncomingMessage>();
 export function deferExpectContinue(app: FastifyInstance): void {
   const server: Server = app.server;
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    continueOnFirstRead(req, res);
+    // Node takes any value that mentions 100-continue (`100-continue, x`); only the bare one is met.
+    if (req.headers.expect?.trim().toLowerCase() === '100-continue') continueOnFirstRead(req, res);
+    else unmetExpectation.add(req);
     server.emit('request', req, res);
   });
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {

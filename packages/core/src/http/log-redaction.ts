@@ -7,16 +7,18 @@
 
 export const CENSOR = '[redacted]';
 
-/** `+` and `%XX` decoded (repeatedly: what is logged is read by people, who decode too), lower case. */
-function decodedName(raw: string): string {
-  let name = raw;
+/** `+` and `%XX` decoded (repeatedly: what is logged is read by people, who decode too). */
+function decoded(raw: string): string {
+  let text = raw;
   for (let i = 0; i < 3; i++) {
-    const next = name.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-    if (next === name) break;
-    name = next;
+    const next = text.replace(/\+/g, ' ').replace(/%([0-9a-fA-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
+    if (next === text) break;
+    text = next;
   }
-  return name.toLowerCase();
+  return text;
 }
+
+const decodedName = (raw: string) => decoded(raw).toLowerCase();
 
 const SECRET_NAME = /token|secret|passw|api[-_ ]?key|authori[sz]ation|cookie|credential|signature|(?:^|[-_ .])auth(?:$|[-_ .])/;
 
@@ -39,20 +41,27 @@ export function isSecretName(name: string): boolean {
 
 /** The prefixes of generated secrets (token-secret.ts). */
 const ISSUED_TOKEN = /\bstw(?:pat|dt|jt)-[A-Za-z0-9]{8,}/g;
-const USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^/\s@?#]+@/gi;
+/**
+ * `scheme://user@` or `scheme://user:password@`. A password may hold what a URL may not (`/`
+ * went through as written in a request target), so after `user:` it runs to the `@`, unless
+ * what follows the colon is a port (`http://h:8080/npm/@scope/x` keeps its path).
+ */
+const USER_INFO = /\b([a-z][a-z0-9+.-]*:\/\/)(?:[^/\s@?#:]*:(?![0-9]*(?:[/?#\s]|$))[^\s@]*|[^/\s@?#]+)@/gi;
 const AUTH_SCHEME = /\b(basic|bearer)(\s+)[A-Za-z0-9._~+/=-]{8,}/gi;
 const NAME_VALUE = /([^\s=&?#;:,"'<>(){}[\]]+)(=|:[ \t]*)([^\s&#;,"'<>]*)/g;
 /** `Name: value` on a line of its own (a header in a raw request): the value runs to the line's end. */
 const HEADER_LINE = /^([A-Za-z0-9_-]+)(:[ \t]*)(.+)$/gm;
 
+/**
+ * Each `name=value`, split at `&`, `;` and a stray `?` (`?x=1?private_token=…` is one value to
+ * a query parser, two pairs to a reader); a value whose decoded text carries a credential
+ * (`q=1%26private_token%3D…`) goes whole.
+ */
 function redactQuery(query: string): string {
-  return query
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      return eq >= 0 && isSecretName(pair.slice(0, eq)) ? `${pair.slice(0, eq)}=${CENSOR}` : pair;
-    })
-    .join('&');
+  return query.replace(/([^&?;=]*)=([^&?;]*)/g, (all, name: string, value: string) => {
+    const text = decoded(value);
+    return isSecretName(name) || redactText(text) !== text ? `${name}=${CENSOR}` : all;
+  });
 }
 
 /** A request URL with every credential parameter's value (and any user-info) replaced. */
