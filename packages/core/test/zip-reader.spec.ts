@@ -248,6 +248,79 @@ describe('ZipReader', () => {
     await expect(ZipReader.open(src, { maxDirectorySize: 50 })).rejects.toThrow('zip central directory is larger than 50 bytes');
   });
 
+  describe('a central directory that holds other than its end record says', () => {
+    const hiding = () => buildZip([{ name: 'a.txt', data: 'x' }, { name: '../evil', data: 'evil' }, { name: 'lnk', data: '/etc/passwd', mode: 0o120777 }]);
+    /** The zip with its end record's entry count (both fields) and directory size replaced. */
+    function declaring(zip: Buffer, count: number, dirSize?: number): Buffer {
+      const edited = Buffer.from(zip);
+      const end = edited.lastIndexOf(END);
+      edited.writeUInt16LE(count, end + 8);
+      edited.writeUInt16LE(count, end + 10);
+      if (dirSize !== undefined) edited.writeUInt32LE(dirSize, end + 12);
+      return edited;
+    }
+    /** The zip with `bytes` put between its central directory and its end record. */
+    function inserting(zip: Buffer, bytes: Buffer): Buffer {
+      const end = zip.lastIndexOf(END);
+      return Buffer.concat([zip.subarray(0, end), bytes, zip.subarray(end)]);
+    }
+    const refusal = (zip: Buffer, options = {}) => ZipReader.open(bufferZipSource(zip), options).catch((e: unknown) => e);
+
+    it('refuses records past the count its end record declares (unzip tools list and extract them)', async () => {
+      const error = await refusal(declaring(hiding(), 1));
+      expect(error).toBeInstanceOf(ZipError);
+      expect(error).toMatchObject({ message: 'zip central directory holds 3 entries but its end record declares 1' });
+    });
+
+    it('refuses a zip64 end record whose count differs from the records', async () => {
+      const buf = Buffer.from(await readFile(await zip('count64.zip', ['-fz'])));
+      const z64 = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]));
+      expect((await ZipReader.open(bufferZipSource(buf))).entries).toHaveLength(4);
+      buf.writeBigUInt64LE(3n, z64 + 24);
+      buf.writeBigUInt64LE(3n, z64 + 32);
+      await expect(ZipReader.open(bufferZipSource(buf))).rejects.toThrow('zip central directory holds 4 entries but its end record declares 3');
+    });
+
+    it('refuses bytes in the directory that are not a whole record', async () => {
+      const zip = hiding();
+      const dirSize = zip.readUInt32LE(zip.lastIndexOf(END) + 12);
+      const partial = Buffer.concat([CENTRAL, Buffer.alloc(16)]);
+      await expect(ZipReader.open(bufferZipSource(declaring(inserting(zip, partial), 3, dirSize + 20)))).rejects.toThrow(
+        'corrupt zip central directory (20 bytes at its end are not a central directory record)',
+      );
+    });
+
+    it('refuses a last record that runs past the directory size', async () => {
+      const zip = Buffer.from(hiding());
+      zip.writeUInt16LE(10, zip.lastIndexOf(CENTRAL) + 32); // lnk's comment length, into the end record
+      await expect(ZipReader.open(bufferZipSource(zip))).rejects.toThrow(
+        'corrupt zip central directory (its last record runs past the size its end record declares)',
+      );
+    });
+
+    it('refuses a directory that does not end where the end record starts', async () => {
+      // Records left out of the declared size, before the end record.
+      const zip = hiding();
+      const firstRecord = 46 + 'a.txt'.length;
+      expect(await refusal(declaring(zip, 1, firstRecord))).toMatchObject({ message: 'zip central directory does not end where its end record starts' });
+      // Bytes between the directory and the end record: other readers look for the directory by its size back from the end record.
+      expect(await refusal(inserting(zip, Buffer.alloc(64)))).toMatchObject({ message: 'zip central directory does not end where its end record starts' });
+    });
+
+    it('counts the real records against maxEntries when the 16-bit count wrapped past 65,535', async () => {
+      const many = buildZip(
+        Array.from({ length: 70_000 }, (_, i) => ({ name: `f${i}` })),
+        { wrapCount: true },
+      );
+      expect(many.readUInt16LE(many.lastIndexOf(END) + 10)).toBe(70_000 - 65_536);
+      const r = await ZipReader.open(bufferZipSource(many));
+      expect([r.entries.length, r.entries[69_999].name]).toEqual([70_000, 'f69999']);
+      expect(await refusal(many, { maxEntries: 66_000 })).toMatchObject({ message: 'zip has more than 66000 entries' });
+      // A count that wraps to anything else is refused like any other.
+      expect(await refusal(declaring(many, 70_000 - 65_536 - 1))).toMatchObject({ message: 'zip central directory holds 70000 entries but its end record declares 4463' });
+    });
+  });
+
   describe('overlapping entries', () => {
     const pdb = Buffer.alloc(32 << 20);
 

@@ -17,6 +17,11 @@ export interface ZipInput {
 export interface ZipOptions {
   /** The compression of every entry that does not name its own. */
   method?: 0 | 8;
+  /**
+   * Past 65,534 entries, write the count modulo 65,536 in the end record and no zip64 records
+   * (as writers without zip64 do), instead of the zip64 records.
+   */
+  wrapCount?: boolean;
 }
 
 /**
@@ -62,16 +67,16 @@ export function buildZip(entries: ZipInput[] | Record<string, Buffer | string>, 
     offset += local.length + name.length + packed.length;
   }
   const dir = Buffer.concat(centrals);
-  return Buffer.concat([...locals, dir, ...endRecords(inputs.length, dir.length, offset)]);
+  return Buffer.concat([...locals, dir, ...endRecords(inputs.length, dir.length, offset, opts.wrapCount ?? false)]);
 }
 
 /** The end of central directory record; behind zip64's record and locator when the count needs them. */
-function endRecords(count: number, dirSize: number, dirOffset: number): Buffer[] {
+function endRecords(count: number, dirSize: number, dirOffset: number, wrapCount: boolean): Buffer[] {
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  if (count < 0xffff) {
-    end.writeUInt16LE(count, 8);
-    end.writeUInt16LE(count, 10);
+  if (count < 0xffff || wrapCount) {
+    end.writeUInt16LE(count % 0x10000, 8);
+    end.writeUInt16LE(count % 0x10000, 10);
     end.writeUInt32LE(dirSize, 12);
     end.writeUInt32LE(dirOffset, 16);
     return [end];

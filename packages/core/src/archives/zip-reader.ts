@@ -10,12 +10,14 @@ import { ArchiveEntryCheck, type ArchiveEntryKind, type ArchiveEntryRules } from
  * random-access source, such as `FileStorage.open(sha256, range)`: only the central directory
  * and the entries asked for are read, so an archive is never loaded whole. Entries may be
  * stored or deflated; extraction stops at a hard cap on the decompressed size (zip-bomb safe)
- * and checks the entry's CRC-32 and size. Entries whose bytes overlap (many directory records
- * pointing at one deflated stream: a bomb whose cost grows with the entry count) are refused
- * when the archive is opened, and again against each local header as it is read. Every loop
- * over the entries (the directory, the checks, the verification) pauses for the event loop
- * every few milliseconds (`TimeSlice`): a directory of a million entries costs its CPU time
- * without stalling every other request.
+ * and checks the entry's CRC-32 and size. The central directory is walked by its declared
+ * size: it must end where the end record starts and hold whole records only, as many as the end
+ * record counts (unzip tools list every record in it, counted or not). Entries whose bytes
+ * overlap (many directory records pointing at one deflated stream: a bomb whose cost grows with
+ * the entry count) are refused when the archive is opened, and again against each local header
+ * as it is read. Every loop over the entries (the directory, the checks, the verification)
+ * pauses for the event loop every few milliseconds (`TimeSlice`): a directory of a million
+ * entries costs its CPU time without stalling every other request.
  */
 
 /** Random access to the archive's bytes. */
@@ -70,6 +72,8 @@ const ZIP64_LOCATOR = 0x07064b50;
 const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 const EOCD_MIN = 22;
+/** The zip64 end record without its (unused) extensible data, as Info-ZIP, Python and Go write it. */
+const ZIP64_EOCD_SIZE = 56;
 const MAX_COMMENT = 0xffff;
 /** "Version made by" host system of archives made on Unix. */
 const HOST_UNIX = 3;
@@ -403,42 +407,64 @@ export class ZipReader {
     let count = tail.readUInt16LE(at + 10);
     let dirSize = tail.readUInt32LE(at + 12);
     let dirOffset = tail.readUInt32LE(at + 16);
+    // Where the records after the directory (zip64's, or the end record) start.
+    let dirEnd = tailStart + at;
+    let zip64 = false;
 
     if (count === 0xffff || dirSize === 0xffffffff || dirOffset === 0xffffffff) {
       const locatorAt = at - 20;
       if (locatorAt < 0 || tail.readUInt32LE(locatorAt) !== ZIP64_LOCATOR) throw new ZipError('zip64 archive without its locator');
       const z64Offset = Number(tail.readBigUInt64LE(locatorAt + 8));
-      const z64 = await readRange(source, z64Offset, 56);
+      // Python's zipfile reads the zip64 record just before the locator, whatever the locator says.
+      if (z64Offset + ZIP64_EOCD_SIZE !== tailStart + locatorAt) throw new ZipError('zip64 end of central directory record is not where its locator is');
+      const z64 = await readRange(source, z64Offset, ZIP64_EOCD_SIZE);
       if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw new ZipError('bad zip64 end of central directory record');
       count = Number(z64.readBigUInt64LE(32));
       dirSize = Number(z64.readBigUInt64LE(40));
       dirOffset = Number(z64.readBigUInt64LE(48));
+      dirEnd = z64Offset;
+      zip64 = true;
     }
     if (count > maxEntries) throw new ZipError(`zip has more than ${maxEntries} entries`);
     if (dirSize > maxDirectory) throw new ZipError(`zip central directory is larger than ${maxDirectory} bytes`);
     // Each record takes at least 46 bytes: a count the directory cannot hold is not believed.
     if (count * 46 > dirSize) throw new ZipError('corrupt zip central directory');
+    if (dirOffset + dirSize > source.size) throw new ZipError('zip structure points outside the file');
+    // Info-ZIP, Python and Go find the directory by its size back from the end records: one
+    // that ends elsewhere would be a different directory to them than to this reader.
+    if (dirOffset + dirSize !== dirEnd) throw new ZipError('zip central directory does not end where its end record starts');
     const raw = await readRange(source, dirOffset, dirSize);
     const slice = new TimeSlice();
-    const nameLengths = new Uint16Array(count);
-    const entries = await ZipReader.parseDirectory(raw, count, source.size, options.utf8Names ?? false, nameLengths, slice);
+    const { entries, nameLengths } = await ZipReader.parseDirectory(raw, maxEntries, source.size, options.utf8Names ?? false, slice);
+    // Without zip64 the end record's 16-bit count wraps past 65,535 entries; nothing else may differ.
+    if (zip64 ? entries.length !== count : entries.length % 0x10000 !== count) {
+      throw new ZipError(`zip central directory holds ${entries.length} entries but its end record declares ${count}`);
+    }
     return new ZipReader(source, entries, await entryLimits(entries, nameLengths, dirOffset, slice));
   }
 
-  /** The entries of the central directory; `nameLengths` gets each one's name length in bytes. */
+  /**
+   * Every record of the central directory `dir`, which must be whole records and nothing else;
+   * `nameLengths` holds each one's name length in bytes. Refuses more than `maxEntries` as soon
+   * as it finds them.
+   */
   private static async parseDirectory(
     dir: Buffer,
-    count: number,
+    maxEntries: number,
     fileSize: number,
     utf8Names: boolean,
-    nameLengths: Uint16Array,
     slice: TimeSlice,
-  ): Promise<ZipEntry[]> {
-    const entries: ZipEntry[] = new Array(count);
+  ): Promise<{ entries: ZipEntry[]; nameLengths: Uint16Array }> {
+    const entries: ZipEntry[] = [];
+    // Each record takes at least 46 bytes.
+    const nameLengths = new Uint16Array(Math.min(Math.floor(dir.length / 46), maxEntries));
     let p = 0;
-    for (let n = 0; n < count; n++) {
+    for (let n = 0; p < dir.length; n++) {
       if (slice.due()) await slice.pause();
-      if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) throw new ZipError('corrupt zip central directory');
+      if (n >= maxEntries) throw new ZipError(`zip has more than ${maxEntries} entries`);
+      if (p + 46 > dir.length || dir.readUInt32LE(p) !== CENTRAL) {
+        throw new ZipError(`corrupt zip central directory (${dir.length - p} bytes at its end are not a central directory record)`);
+      }
       const madeBy = dir.readUInt16LE(p + 4) >> 8;
       const flags = dir.readUInt16LE(p + 8);
       const nameLength = dir.readUInt16LE(p + 28);
@@ -447,7 +473,7 @@ export class ZipReader {
       const mode = dir.readUInt32LE(p + 38) >>> 16;
       const nameStart = p + 46;
       const end = nameStart + nameLength + extraLength + commentLength;
-      if (end > dir.length) throw new ZipError('corrupt zip central directory');
+      if (end > dir.length) throw new ZipError('corrupt zip central directory (its last record runs past the size its end record declares)');
       const name = ZipReader.decodeName(dir, nameStart, nameStart + nameLength, flags, utf8Names);
       const unixMode = madeBy === HOST_UNIX && mode !== 0 ? mode : undefined;
       const isDirectory = name.endsWith('/');
@@ -468,10 +494,10 @@ export class ZipReader {
       }
       if (entry.localHeaderOffset + 30 + entry.compressedSize > fileSize) throw entryError(entry, 'entry points outside the file');
       nameLengths[n] = nameLength;
-      entries[n] = entry;
+      entries.push(entry);
       p = end;
     }
-    return entries;
+    return { entries, nameLengths };
   }
 
   /** The name in `dir[start, end)`, decoded in place (a view per name costs more than the name). */
