@@ -8,6 +8,7 @@ export { AuthService } from './auth/auth.service';
 export { ApiAccess } from './auth/api-access.guard';
 export { PackageAccess, PACKAGE_REGISTRY_CHALLENGE, unauthorizedWithChallenge, type PackageAccessOptions } from './auth/package-access.guard';
 export { CurrentGroup, CurrentPrincipal, CurrentProject, requestContext } from './auth/request-context';
+export { assertMayList } from './auth/listing';
 export type { Authentication, Principal } from './auth/principal';
 export { principalUser } from './auth/principal';
 export type { PackageAction } from './auth/scopes';

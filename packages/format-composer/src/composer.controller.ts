@@ -31,7 +31,9 @@ function baseUrl(config: StowageConfig, request: FastifyRequest): string {
 
 /**
  * GitLab's Composer repository of a group: `packages.json`, the Composer 2 `p2/` files and
- * Composer 1's provider documents, listing only packages of projects the caller may read.
+ * Composer 1's provider documents. The listings name only packages of projects the caller may
+ * list; a name's own file (`p2/<name>.json`, `<name>$<hash>.json`) is what an install reads and
+ * comes from every project it may read.
  */
 @Controller('api/v4/group/:id/-/packages/composer')
 export class ComposerGroupController {
@@ -52,7 +54,12 @@ export class ComposerGroupController {
   ) {
     const doc = groupDocument(params['*']);
     const base = baseUrl(this.config, request);
-    const view: GroupView = { groupId: group.id, readable: this.access.readableProjects(principal), baseUrl: base };
+    const view: GroupView = {
+      groupId: group.id,
+      readable: this.access.readableProjects(principal),
+      listable: this.access.readableProjects(principal, { listing: true }),
+      baseUrl: base,
+    };
     const groupBase = `${new URL(base).pathname.replace(/\/+$/, '')}/api/v4/group/${group.id}/-/packages/composer`;
     // Names the document for its Last-Modified clock: one clock per document, a v1 file's hash left out.
     const docId = `${group.id}\u0000${base}\u0000${doc.kind}\u0000${'name' in doc ? doc.name : ''}`;

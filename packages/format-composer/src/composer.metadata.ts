@@ -18,10 +18,16 @@ export interface Rendered {
   sha256: string;
 }
 
-/** What a group read sees: the group, the caller's readable projects, the absolute base URL. */
+/**
+ * What a group read sees: the group, the absolute base URL, the projects whose packages the
+ * caller may read (a name's metadata: what an install of a name it knows needs) and those it
+ * may also list (the names in `packages.json` and the provider listings). A Guest of a
+ * non-public project is in the first, not the second.
+ */
 export interface GroupView {
   groupId: number;
   readable: SqlCondition;
+  listable: SqlCondition;
   baseUrl: string;
 }
 
@@ -77,14 +83,14 @@ export class ComposerMetadata {
     return rows.filter((r) => r.readable && r.revision > 0).map(({ projectId, revision }) => ({ projectId, revision }));
   }
 
-  /** Names of the group's packages the caller may read, sorted. */
+  /** Names of the group's packages the caller may list, sorted. */
   async names(view: GroupView): Promise<string[]> {
     const names = new Set<string>();
     for (let offset = 0; ; offset += NAMES_PAGE) {
       const { packages, total } = await this.packages.searchNames({
         packageType: COMPOSER,
         text: '',
-        readable: view.readable,
+        readable: view.listable,
         namespaceId: view.groupId,
         limit: NAMES_PAGE,
         offset,
@@ -150,7 +156,7 @@ export class ComposerMetadata {
     return r;
   }
 
-  /** Composer 1's `p/%hash%.json`: every readable name with the sha256 of its provider file. */
+  /** Composer 1's `p/%hash%.json`: every listable name with the sha256 of its provider file (as served). */
   async providersDocument(view: GroupView): Promise<Rendered> {
     const providers: Record<string, { sha256: string }> = {};
     for (const name of await this.names(view)) {

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res, type Type } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FileStorage, httpErrors, PackageAccess, type PackageAction, StowageConfig, StreamBody } from '@stowage/core';
+import { assertMayList, FileStorage, httpErrors, PackageAccess, type PackageAction, StowageConfig, StreamBody } from '@stowage/core';
 import { ConanAuth, type ConanScope } from './conan.auth';
 import { baseUrl, sendEmpty, sendJson } from './conan.http';
 import { binaries, ConanMetadata, searchResults, snapshot } from './conan.metadata';
@@ -57,14 +57,16 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       return reply.status(200).header('x-conan-server-capabilities', CAPABILITIES[scope]).header('content-length', 0).send();
     }
 
+    /** Recipe search lists: only projects whose packages the caller may list (a Guest of a non-public one gets 403 there, nothing here). */
     @Get('conans/search')
     @access('read')
     async search(@Req() request: FastifyRequest, @Query() query: Record<string, string>, @Res() reply: FastifyReply) {
       const pattern = queryPattern(query);
+      if (scope === 'project') assertMayList(request);
       const pkgs =
         scope === 'project'
           ? await this.metadata.search(this.auth.routeProject(request), pattern)
-          : await this.metadata.searchInstance(request, pattern, (ref) => this.auth.project(request, scope, ref, 'read'));
+          : await this.metadata.searchInstance(request, pattern, (ref) => this.auth.project(request, scope, ref, 'read', { listing: true }));
       return sendJson(reply, searchResults(pkgs));
     }
 

@@ -1,6 +1,6 @@
 import { Controller, Delete, Get, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { FileStorage, httpErrors, PackageAccess, StowageConfig, StreamBody } from '@stowage/core';
+import { assertMayList, FileStorage, httpErrors, PackageAccess, StowageConfig, StreamBody } from '@stowage/core';
 import { ConanAuth } from './conan.auth';
 import { sendEmpty, sendJson } from './conan.http';
 import { binaries, type ConanFileMetadata, ConanMetadata, fileList, fileMeta, packageRevisions, recipeRevisions, searchResults } from './conan.metadata';
@@ -45,6 +45,7 @@ export class ConanV2Controller extends ConanUserRoutes {
   @Get('conans/search')
   @PackageAccess('read')
   async search(@Req() request: FastifyRequest, @Query() query: Record<string, string>, @Res() reply: FastifyReply) {
+    assertMayList(request);
     const pattern = queryPattern(query);
     const pkgs = await this.metadata.search(this.auth.routeProject(request), pattern);
     return sendJson(reply, searchResults(pkgs));

@@ -94,9 +94,10 @@ export class ConanAuth {
   /**
    * The project a recipe lives in. Project routes: the one the guard resolved. Instance
    * routes: the recipe user is the project's full path with `+` for `/` (GitLab), checked
-   * here as the guard checks `:id`.
+   * here as the guard checks `:id`. With `listing` (instance routes; a search), 403 to a caller
+   * who may fetch the project's packages but not list them (a Guest of a non-public project).
    */
-  async project(request: FastifyRequest, scope: ConanScope, ref: RecipeRef, action: PackageAction): Promise<ProjectContext> {
+  async project(request: FastifyRequest, scope: ConanScope, ref: RecipeRef, action: PackageAction, opts: { listing?: boolean } = {}): Promise<ProjectContext> {
     const ctx = requestContext(request);
     if (scope === 'project') return this.routeProject(request);
     const anonymous = ctx.auth.principal.kind === 'anonymous';
@@ -109,6 +110,7 @@ export class ConanAuth {
     if (!permissions.allows(action)) throw anonymous ? unauthorizedWithChallenge() : httpErrors.forbidden();
     if (!permissions.scopeAllows(action)) throw httpErrors.insufficientScope();
     if (!project.project.packages_enabled) throw httpErrors.forbidden('Packages are disabled for this project');
+    if (opts.listing && !permissions.mayList) throw httpErrors.forbidden();
     return project;
   }
 }

@@ -193,7 +193,7 @@ export class ConanMetadata {
 
   /**
    * Instance-wide search: a user part names the project (`group+sub+project`); otherwise every
-   * project the caller may read. Unreadable or unknown projects give no results.
+   * project the caller may list. Unlistable or unknown projects give no results.
    */
   async searchInstance(
     request: FastifyRequest,
@@ -208,7 +208,7 @@ export class ConanMetadata {
       });
       return ctx ? this.search(ctx, pattern, limit) : [];
     }
-    const readable = this.access.readableProjects(requestContext(request).auth.principal);
+    const readable = this.access.readableProjects(requestContext(request).auth.principal, { listing: true });
     const { packages } = await this.packages.searchNames({ packageType: CONAN, text: '', readable, limit: 1000, offset: 0 });
     const out: Package[] = [];
     const paths = new Map<number, string | undefined>();

@@ -1,7 +1,9 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get, Query, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
 import {
   AccessService,
   ApiParams,
+  assertMayList,
   CurrentGroup,
   CurrentPrincipal,
   CurrentProject,
@@ -13,6 +15,7 @@ import {
   type ProjectContext,
 } from '@stowage/core';
 import { isObject } from './npm.body';
+import { npmErrors } from './npm.errors';
 import type { NpmManifest } from './npm.manifest';
 import { NPM } from './npm.naming';
 
@@ -36,7 +39,11 @@ function searchObject(pkg: Package) {
   };
 }
 
-/** `npm search` over the packages the caller may read, at project, group or instance scope. */
+/**
+ * `npm search` over the packages the caller may list, at project, group or instance scope: a
+ * search enumerates names, so a Guest of a non-public project gets 403 at that project's scope
+ * and none of its packages elsewhere (it may still install a name it knows).
+ */
 @Controller()
 export class NpmSearchController {
   constructor(
@@ -52,7 +59,7 @@ export class NpmSearchController {
     const { packages, total } = await this.packages.searchNames({
       packageType: NPM,
       text,
-      readable: this.access.readableProjects(principal),
+      readable: this.access.readableProjects(principal, { listing: true }),
       ...within,
       limit: size,
       offset: from,
@@ -62,7 +69,8 @@ export class NpmSearchController {
 
   @Get('api/v4/projects/:id/packages/npm/-/v1/search')
   @PackageAccess('read')
-  project(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Query() query: unknown) {
+  project(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Query() query: unknown, @Req() request: FastifyRequest) {
+    assertMayList(request, () => npmErrors.forbidden());
     return this.search(principal, query, { projectId: ctx.project.id });
   }
 

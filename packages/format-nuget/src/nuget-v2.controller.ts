@@ -1,6 +1,7 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
+  assertMayList,
   CurrentProject,
   httpErrors,
   linkParams,
@@ -121,7 +122,10 @@ export class NugetV2Controller extends NugetPushRoutes {
     const options = 'version' in target && target.version !== undefined ? null : feedOptions(query);
     let views: EntryView[] = [];
     if ('all' in target) {
-      // The whole feed (`nuget list`): every name's versions, by id then version.
+      // The whole feed (`nuget list`, v2 search): every name's versions, by id then version. An
+      // enumeration, unlike FindPackagesById() (one id's versions, what an install reads): 403
+      // to a caller who may fetch a package but not list them.
+      assertMayList(request);
       for (const { name } of await this.packages.scopeNames(scope, NUGET)) {
         const { entry } = await this.documents.versions(scope, `p${ctx.project.id}`, name);
         views.push(...(await this.views(entry?.sorted ?? [])));

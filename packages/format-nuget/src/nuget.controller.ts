@@ -3,6 +3,7 @@ import { Controller, Delete, Get, HttpCode, Inject, Logger, Param, Put, Query, R
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AccessService,
+  assertMayList,
   CurrentGroup,
   CurrentPrincipal,
   contentDisposition,
@@ -197,11 +198,13 @@ export class NugetController extends NugetPushRoutes {
     return registration(this.documents, { projectId: ctx.project.id }, `p${ctx.project.id}`, urls, params['*'], request, reply);
   }
 
+  /** A search enumerates names: a Guest of a non-public project gets 403, though it may fetch a name it knows. */
   @Get('query')
   @PackageAccess('read')
   query(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Query() query: SearchQuery, @Req() request: FastifyRequest) {
+    assertMayList(request);
     const urls = projectUrls(origin(this.config, request), ctx.project.id);
-    return this.search.search({ projectId: ctx.project.id }, this.access.readableProjects(principal), urls, query);
+    return this.search.search({ projectId: ctx.project.id }, this.access.readableProjects(principal, { listing: true }), urls, query);
   }
 
   /** The flat container: `<id>/index.json` and `<id>/<version>/<id>.<version>.nupkg|snupkg`. */
@@ -307,10 +310,13 @@ export class NugetGroupController {
     return indexFor(this.config, request, id, 'group');
   }
 
-  /** GitLab asks anonymous callers to log in even on public groups: NuGet only sends credentials after a challenge. */
-  private scope(group: Namespace, principal: Principal): { groupId: number; readable: SqlCondition } {
+  /**
+   * GitLab asks anonymous callers to log in even on public groups: NuGet only sends credentials after a challenge.
+   * Search lists only projects the caller may list; a name's registration may come from any it may read.
+   */
+  private scope(group: Namespace, principal: Principal, use: 'listing' | 'download'): { groupId: number; readable: SqlCondition } {
     if (principal.kind === 'anonymous') throw unauthorizedWithChallenge();
-    return { groupId: group.id, readable: this.access.readableProjects(principal) };
+    return { groupId: group.id, readable: this.access.readableProjects(principal, { listing: use === 'listing' }) };
   }
 
   @Get('metadata/*')
@@ -322,7 +328,7 @@ export class NugetGroupController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const scope = this.scope(group, principal);
+    const scope = this.scope(group, principal, 'download');
     const urls = groupUrls(origin(this.config, request), group.id);
     return registration(this.documents, scope, `g${group.id}`, urls, params['*'], request, reply);
   }
@@ -344,7 +350,7 @@ export class NugetGroupController {
   @Get('query')
   @PackageAccess('read', { scope: 'group' })
   query(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Query() query: SearchQuery, @Req() request: FastifyRequest) {
-    const scope = this.scope(group, principal);
+    const scope = this.scope(group, principal, 'listing');
     return this.search.search({ groupId: group.id }, scope.readable, groupUrls(origin(this.config, request), group.id), query);
   }
 

@@ -5,7 +5,8 @@ import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { AccessService } from '../auth/access.service';
 import { PackageAccess } from '../auth/package-access.guard';
 import type { Principal } from '../auth/principal';
-import { CurrentGroup, CurrentPrincipal, CurrentProject, requestContext } from '../auth/request-context';
+import { assertMayList } from '../auth/listing';
+import { CurrentGroup, CurrentPrincipal, CurrentProject } from '../auth/request-context';
 import { StowageConfig } from '../config';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
@@ -24,14 +25,6 @@ const GITLAB_PACKAGE_TYPES = [
   'maven', 'npm', 'conan', 'nuget', 'pypi', 'composer', 'generic', 'golang', 'debian',
   'rubygems', 'helm', 'terraform_module', 'rpm', 'ml_model', 'cargo',
 ];
-
-/**
- * The listing routes answer as the project's own indexes do: a Guest of a non-public project
- * may fetch a package it names through its format, not list or inspect them here (403).
- */
-function assertMayList(request: FastifyRequest): void {
-  if (!requestContext(request).permissions?.mayList) throw httpErrors.forbidden();
-}
 
 const ORDER_COLUMNS = { created_at: 'pkg.created_at', name: 'pkg.name', version: 'pkg.version', type: 'pkg.package_type' } as const;
 
