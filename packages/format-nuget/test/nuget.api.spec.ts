@@ -224,7 +224,9 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
       const used = process.cpuUsage(before);
       const seconds = (used.user + used.system) / 1e6;
       process.stdout.write(`NuGet snupkg of 400 entries sharing a 32 MiB stream refused after ${seconds.toFixed(2)} s of CPU\n`);
-      expect(seconds).toBeLessThan(2);
+      // It took 156 s before the reader refused overlaps (~0.05 s now). Process CPU also counts the
+      // collector's threads, which a loaded run's large Jest heap kept busy for 2 s: the bound is wide.
+      expect(seconds).toBeLessThan(10);
       const cleanup = await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Shared/1.0.0`, headers: { 'x-nuget-apikey': dev.token } });
       expect(cleanup.status).toBe(204);
     });
