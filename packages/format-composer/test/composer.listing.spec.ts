@@ -35,13 +35,8 @@ describe.each(testModes())('composer: a guest sees no name it may not list (%s)'
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [composerFormat], mode });
-    group = await s.api.createGroup('team', { visibility: 'public' });
-    hidden = await s.api.createProject('hidden', { namespaceId: group.id });
+    ({ group, project: hidden, guest, groupGuest, reporter } = await s.api.guestListingAudience('hidden'));
     open = await s.api.createProject('open', { namespaceId: group.id, visibility: 'public' });
-    [guest, groupGuest, reporter] = await Promise.all([s.api.createUser('guest'), s.api.createUser('group-guest'), s.api.createUser('reporter')]);
-    await s.api.addMember({ project: hidden.id }, guest.id, 10);
-    await s.api.addMember({ group: group.id }, groupGuest.id, 10);
-    await s.api.addMember({ project: hidden.id }, reporter.id, 20);
     await upload(hidden, 'team/secret', '1.0.0');
     await upload(open, 'team/open', '1.0.0');
   }, 120_000);

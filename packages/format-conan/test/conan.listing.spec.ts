@@ -28,12 +28,7 @@ describe.each(testModes())('conan: a guest finds no recipe it may not list (%s)'
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [conanFormat], mode });
-    const group = await s.api.createGroup('team', { visibility: 'public' });
-    project = await s.api.createProject('lib', { namespaceId: group.id });
-    [guest, groupGuest, reporter] = await Promise.all([s.api.createUser('guest'), s.api.createUser('group-guest'), s.api.createUser('reporter')]);
-    await s.api.addMember({ project: project.id }, guest.id, 10);
-    await s.api.addMember({ group: group.id }, groupGuest.id, 10);
-    await s.api.addMember({ project: project.id }, reporter.id, 20);
+    ({ project, guest, groupGuest, reporter } = await s.api.guestListingAudience('lib'));
     // The instance remote addresses a recipe whose user is its project's path.
     ref = 'hidden/1.0@team+lib/stable';
     const res = await s.api.inject({

@@ -23,12 +23,7 @@ describe.each(testModes())('npm: a guest finds no package it may not list (%s)',
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [npmFormat], mode });
-    group = await s.api.createGroup('team', { visibility: 'public' });
-    project = await s.api.createProject('lib', { namespaceId: group.id });
-    [guest, groupGuest, reporter] = await Promise.all([s.api.createUser('guest'), s.api.createUser('group-guest'), s.api.createUser('reporter')]);
-    await s.api.addMember({ project: project.id }, guest.id, 10);
-    await s.api.addMember({ group: group.id }, groupGuest.id, 10);
-    await s.api.addMember({ project: project.id }, reporter.id, 20);
+    ({ group, project, guest, groupGuest, reporter } = await s.api.guestListingAudience('lib'));
     const res = await s.api.inject({
       method: 'PUT',
       url: `/api/v4/projects/${project.id}/packages/npm/@team%2fhidden`,

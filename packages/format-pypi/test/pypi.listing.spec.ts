@@ -33,13 +33,8 @@ describe.each(testModes())('pypi: what a guest may not list, no other endpoint l
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [pypiFormat], mode, listen: true });
-    group = await s.api.createGroup('team', { visibility: 'public' });
-    project = await s.api.createProject('py', { namespaceId: group.id });
+    ({ group, project, guest, groupGuest, reporter } = await s.api.guestListingAudience('py'));
     await s.api.createProject('other', { namespaceId: group.id, visibility: 'public' });
-    [guest, groupGuest, reporter] = await Promise.all([s.api.createUser('guest'), s.api.createUser('group-guest'), s.api.createUser('reporter')]);
-    await s.api.addMember({ project: project.id }, guest.id, 10);
-    await s.api.addMember({ group: group.id }, groupGuest.id, 10);
-    await s.api.addMember({ project: project.id }, reporter.id, 20);
     const res = await http(s.url, {
       method: 'POST',
       path: `/api/v4/projects/${project.id}/packages/pypi`,

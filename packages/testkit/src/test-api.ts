@@ -31,6 +31,14 @@ export interface TestProject {
 }
 
 /** Calls into the app in process, plus GitLab REST shortcuts used to set tests up (as root). */
+export interface GuestListingAudience {
+  group: { id: number; full_path: string };
+  project: TestProject;
+  guest: TestUser;
+  groupGuest: TestUser;
+  reporter: TestUser;
+}
+
 export class TestApi {
   constructor(
     private readonly app: NestFastifyApplication,
@@ -93,6 +101,21 @@ export class TestApi {
   async addMember(target: { project: number } | { group: number }, userId: number, accessLevel: number): Promise<void> {
     const url = 'project' in target ? `/api/v4/projects/${target.project}/members` : `/api/v4/groups/${target.group}/members`;
     await this.root('POST', url, { user_id: userId, access_level: accessLevel });
+  }
+
+  /**
+   * Who the Guest listing rule is about: a public group `team` holding the private project
+   * `projectPath`, a Guest of that project, a Guest of the group (inherited onto it) and a
+   * Reporter of the project (who may list what the Guests may only fetch).
+   */
+  async guestListingAudience(projectPath: string): Promise<GuestListingAudience> {
+    const group = await this.createGroup('team', { visibility: 'public' });
+    const project = await this.createProject(projectPath, { namespaceId: group.id });
+    const [guest, groupGuest, reporter] = await Promise.all([this.createUser('guest'), this.createUser('group-guest'), this.createUser('reporter')]);
+    await this.addMember({ project: project.id }, guest.id, 10);
+    await this.addMember({ group: group.id }, groupGuest.id, 10);
+    await this.addMember({ project: project.id }, reporter.id, 20);
+    return { group, project, guest, groupGuest, reporter };
   }
 
   async createDeployToken(target: { project: number } | { group: number }, scopes: string[]): Promise<{ id: number; token: string; username: string }> {
