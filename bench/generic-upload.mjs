@@ -13,7 +13,25 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { apiCaller, atExit, benchToken, freePort, generatedBody, MAIN, MiB, requireBuild, rssMb, rssSampler, runBench, serverEnv, spawnChild, stopChild, testServicesEnv, waitReady } from './lib/harness.mjs';
+
+import {
+  apiCaller,
+  atExit,
+  benchToken,
+  freePort,
+  generatedBody,
+  MAIN,
+  MiB,
+  requireBuild,
+  rssMb,
+  rssSampler,
+  runBench,
+  serverEnv,
+  spawnChild,
+  stopChild,
+  testServicesEnv,
+  waitReady,
+} from './lib/harness.mjs';
 import { get } from './lib/measure.cjs';
 
 const args = process.argv.slice(2);
@@ -81,15 +99,19 @@ async function main() {
   const ok = got.status === 200 && got.bytes === size && got.sha === sentSha && got.headers['content-length'] === String(size);
   const mb = size / 1e6;
   const f = (x) => x.toFixed(0);
-  const delta = (x) => (x === undefined ? "n/a" : `${x >= baseline ? "+" : ""}${f(x - baseline)}`);
-  console.log(`generic upload/download of ${sizeMb} MiB, ${postgres ? 'PostgreSQL + Redis' : 'embedded (PGlite, in-process queue)'}, node ${process.version}`);
+  const delta = (x) => (x === undefined ? 'n/a' : `${x >= baseline ? '+' : ''}${f(x - baseline)}`);
+  console.log(
+    `generic upload/download of ${sizeMb} MiB, ${postgres ? 'PostgreSQL + Redis' : 'embedded (PGlite, in-process queue)'}, node ${process.version}`,
+  );
   console.log(`  server ready:      ${(readyMs / 1000).toFixed(1)} s`);
   console.log(`  upload:            ${(mb / uploadS).toFixed(0)} MB/s (${uploadS.toFixed(1)} s)`);
   console.log(`  download:          ${(mb / downloadS).toFixed(0)} MB/s (${downloadS.toFixed(1)} s)`);
   console.log(`  baseline RSS:      ${f(baseline)} MB`);
   console.log(`  peak RSS upload:   ${f(rss.peaks.upload ?? NaN)} MB (${delta(rss.peaks.upload)} MB)`);
   console.log(`  peak RSS download: ${f(rss.peaks.download ?? NaN)} MB (${delta(rss.peaks.download)} MB)`);
-  console.log(`  sha256:            ${ok ? 'match' : `MISMATCH (status ${got.status}, ${got.bytes} bytes, ${got.sha} vs ${sentSha})`} ${sentSha}`);
+  console.log(
+    `  sha256:            ${ok ? 'match' : `MISMATCH (status ${got.status}, ${got.bytes} bytes, ${got.sha} vs ${sentSha})`} ${sentSha}`,
+  );
   console.log(`  shutdown:          exit ${exit.code ?? exit.signal}`);
   return ok && exit.code === 0 ? 0 : 1;
 }

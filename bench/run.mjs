@@ -11,8 +11,12 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const entries = readdirSync(here, { withFileTypes: true });
 const scripts = new Map([
-  ...entries.filter((e) => e.isFile() && e.name.endsWith('.mjs') && e.name !== 'run.mjs').map((e) => [e.name.slice(0, -'.mjs'.length), join(here, e.name)]),
-  ...entries.filter((e) => e.isDirectory() && existsSync(join(here, e.name, 'run.mjs'))).map((e) => [e.name, join(here, e.name, 'run.mjs')]),
+  ...entries
+    .filter((e) => e.isFile() && e.name.endsWith('.mjs') && e.name !== 'run.mjs')
+    .map((e) => [e.name.slice(0, -'.mjs'.length), join(here, e.name)]),
+  ...entries
+    .filter((e) => e.isDirectory() && existsSync(join(here, e.name, 'run.mjs')))
+    .map((e) => [e.name, join(here, e.name, 'run.mjs')]),
 ]);
 const all = [...scripts.keys()].sort();
 /** Run only when named: the soak takes half an hour. */

@@ -22,13 +22,39 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { apiCaller, atExit, benchToken, freePort, generatedBody, MAIN, MiB, requireBuild, root, rssMb, rssSampler, runBench, runStowage, serverEnv, spawnChild, testServicesEnv, track, waitReady } from './lib/harness.mjs';
+
+import {
+  apiCaller,
+  atExit,
+  benchToken,
+  freePort,
+  generatedBody,
+  MAIN,
+  MiB,
+  requireBuild,
+  root,
+  rssMb,
+  rssSampler,
+  runBench,
+  runStowage,
+  serverEnv,
+  spawnChild,
+  testServicesEnv,
+  track,
+  waitReady,
+} from './lib/harness.mjs';
 import { get, inParallel } from './lib/measure.cjs';
 
 if (process.argv[2] === '--s3rver-child') {
   // The forked s3rver: serves until its parent kills it.
   const S3rver = createRequire(join(root, 'packages/storage-s3/package.json'))('s3rver');
-  const s3 = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: process.argv[3], configureBuckets: [{ name: 'packages' }] });
+  const s3 = new S3rver({
+    port: 0,
+    address: '127.0.0.1',
+    silent: true,
+    directory: process.argv[3],
+    configureBuckets: [{ name: 'packages' }],
+  });
   const { port } = await s3.run();
   process.send({ port });
   await new Promise(() => undefined);
@@ -46,7 +72,9 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-bench-s3-'));
   atExit(() => rm(dir, { recursive: true, force: true }));
   const s3req = createRequire(join(root, 'packages/storage-s3/package.json'));
-  const s3child = track(fork(fileURLToPath(import.meta.url), ['--s3rver-child', join(dir, 's3')], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }));
+  const s3child = track(
+    fork(fileURLToPath(import.meta.url), ['--s3rver-child', join(dir, 's3')], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] }),
+  );
   const { port: s3port } = await new Promise((res, rej) => {
     s3child.once('message', res);
     s3child.once('exit', (code) => rej(new Error(`s3rver exited with ${code}`)));
@@ -76,7 +104,10 @@ async function main() {
   await waitReady(server, `${base}/-/readiness`);
   const call = apiCaller(base, token);
 
-  const project = await call('POST', '/api/v4/projects', { headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'bench', path: 'bench' }) });
+  const project = await call('POST', '/api/v4/projects', {
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name: 'bench', path: 'bench' }),
+  });
   if (project.status !== 201) throw new Error(`create project: ${project.status} ${project.body}`);
   const fileUrl = (v, name) => `/api/v4/projects/${JSON.parse(project.body).id}/packages/generic/bench/${v}/${name}`;
 
@@ -99,7 +130,9 @@ async function main() {
   if (m.code !== 0) throw new Error(`migrate exited with ${m.code}: ${m.out}${m.err}`);
   if (!m.out.includes(`moved: ${FILES}\n`)) throw new Error(`unexpected migrate summary:\n${m.out}`);
   console.log(m.out.trim().replace(/^/gm, '  '));
-  console.log(`migrate: ${FILES} files in ${migrateS.toFixed(1)} s = ${(FILES / migrateS).toFixed(0)} files/s, ${(total / 1e6 / migrateS).toFixed(1)} MB/s (process start included)`);
+  console.log(
+    `migrate: ${FILES} files in ${migrateS.toFixed(1)} s = ${(FILES / migrateS).toFixed(0)} files/s, ${(total / 1e6 / migrateS).toFixed(1)} MB/s (process start included)`,
+  );
   const v = await runStowage(['packages', 'verify'], { env, cwd: dir });
   if (v.code !== 0) throw new Error(`verify exited with ${v.code}: ${v.out}`);
   console.log(`verify: clean (${v.out.split('\n')[0]})`);
@@ -122,12 +155,22 @@ async function main() {
   const proxied = await get(`${base}${fileUrl('2.0.0', 'big.bin')}`, { headers: { 'private-token': token }, hash: true });
   rss.stop();
   const peak = Math.max(baseline, rss.peaks.download ?? 0);
-  if (proxied.status !== 200 || proxied.sha !== sha) throw new Error(`proxied download: ${proxied.status}, sha ${proxied.sha === sha ? 'ok' : 'WRONG'}`);
+  if (proxied.status !== 200 || proxied.sha !== sha)
+    throw new Error(`proxied download: ${proxied.status}, sha ${proxied.sha === sha ? 'ok' : 'WRONG'}`);
   const rate = (d) => `${(d.bytes / 1e6 / d.s).toFixed(0)} MB/s (${d.s.toFixed(1)} s)`;
-  console.log(`download ${SIZE_MB} MiB through proxy_download: ${rate(proxied)}; server RSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} MB`);
+  console.log(
+    `download ${SIZE_MB} MiB through proxy_download: ${rate(proxied)}; server RSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} MB`,
+  );
 
   const { S3BlobStore } = s3req('./dist/index.js');
-  const store = new S3BlobStore({ remoteDirectory: 'packages', region: 'us-east-1', endpoint, pathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+  const store = new S3BlobStore({
+    remoteDirectory: 'packages',
+    region: 'us-east-1',
+    endpoint,
+    pathStyle: true,
+    accessKeyId: 'S3RVER',
+    secretAccessKey: 'S3RVER',
+  });
   let key;
   try {
     for await (const o of store.list()) if (o.size === BIG) key = o.key;

@@ -50,11 +50,14 @@ function runJest(name, args, env) {
 function endToEndFiles() {
   const files = [];
   const packages = join(root, 'packages');
-  for (const pkg of readdirSync(packages).filter((p) => p.startsWith('format-')).sort()) {
+  for (const pkg of readdirSync(packages)
+    .filter((p) => p.startsWith('format-'))
+    .sort()) {
     const dir = join(packages, pkg, 'test');
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir).sort()) {
-      if (f.endsWith('.e2e.spec.ts') || (pkg === 'format-conan' && f.endsWith('.replay.spec.ts'))) files.push(join('packages', pkg, 'test', f));
+      if (f.endsWith('.e2e.spec.ts') || (pkg === 'format-conan' && f.endsWith('.replay.spec.ts')))
+        files.push(join('packages', pkg, 'test', f));
     }
   }
   return files;

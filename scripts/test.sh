@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh machine of this project's kind (Debian 12, Node 20):
 # installs pnpm and the dependencies, the real package clients, starts PostgreSQL and
-# Redis when they are not running, builds, type-checks, and runs Jest. The last line is
+# Redis when they are not running, lints, checks the formatting, builds, type-checks, and runs Jest. The last line is
 # `N passed, N failed`. Extra arguments go to Jest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,5 +20,7 @@ else
 fi
 bash scripts/start-services.sh
 
+pnpm lint
+pnpm format:check
 pnpm typecheck
 node scripts/run-jest.mjs "$@"

@@ -1,5 +1,7 @@
 import { Agent } from 'node:http';
+
 import { startTestServer, type TestServer } from '@stowage/testkit';
+
 import { goFormat } from '../../packages/format-go/src';
 import { moduleZip } from '../../packages/format-go/test/go-zip';
 import { get, latencies } from '../lib/measure.cjs';
@@ -28,7 +30,13 @@ describe(`go proxy reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
     const t0 = performance.now();
     for (let i = 0; i < VERSIONS; i++) {
       const v = `v1.${i}.0`;
-      const res = await s.api.inject({ method: 'PUT', url: `${base.slice(s.url.length)}/${MODULE}/@v/${v}.zip`, payload: moduleZip(MODULE, v, files(v)), token: user.token, headers: { 'content-type': 'application/zip' } });
+      const res = await s.api.inject({
+        method: 'PUT',
+        url: `${base.slice(s.url.length)}/${MODULE}/@v/${v}.zip`,
+        payload: moduleZip(MODULE, v, files(v)),
+        token: user.token,
+        headers: { 'content-type': 'application/zip' },
+      });
       if (res.status !== 201) throw new Error(`${v}: ${res.status} ${res.body}`);
     }
     lines.push(`publish ${VERSIONS} small versions: ${((performance.now() - t0) / VERSIONS).toFixed(1)} ms each`);
@@ -37,9 +45,17 @@ describe(`go proxy reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
     for (let i = 0; i < 2000; i++) big[`pkg${i % 50}/f${i}.go`] = `package pkg\n\n// ${'x'.repeat(4000)}${i}\n`;
     const bigZip = moduleZip('example.com/bench/big', 'v1.0.0', big);
     const t1 = performance.now();
-    const res = await s.api.inject({ method: 'PUT', url: `${base.slice(s.url.length)}/example.com/bench/big/@v/v1.0.0.zip`, payload: bigZip, token: user.token, headers: { 'content-type': 'application/zip' } });
+    const res = await s.api.inject({
+      method: 'PUT',
+      url: `${base.slice(s.url.length)}/example.com/bench/big/@v/v1.0.0.zip`,
+      payload: bigZip,
+      token: user.token,
+      headers: { 'content-type': 'application/zip' },
+    });
     if (res.status !== 201) throw new Error(`big: ${res.status} ${res.body}`);
-    lines.push(`publish one zip of 2000 files (${(bigZip.length / 1024).toFixed(0)} KiB zipped, 8 MB unzipped): ${(performance.now() - t1).toFixed(0)} ms`);
+    lines.push(
+      `publish one zip of 2000 files (${(bigZip.length / 1024).toFixed(0)} KiB zipped, 8 MB unzipped): ${(performance.now() - t1).toFixed(0)} ms`,
+    );
 
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     const headers = { 'private-token': user.token };

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+
 import { call } from './measure.cjs';
 
 export const root = join(import.meta.dirname, '../..');
@@ -94,8 +95,15 @@ export function runStowage(argv, { env, cwd }) {
 export async function waitReady(child, url, timeoutMs = 120_000) {
   const started = Date.now();
   for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${url}: the server exited with ${child.exitCode ?? child.signalCode} before it was ready`);
-    if (await call(url).then((r) => r.status === 200, () => false)) return;
+    if (child.exitCode !== null || child.signalCode !== null)
+      throw new Error(`${url}: the server exited with ${child.exitCode ?? child.signalCode} before it was ready`);
+    if (
+      await call(url).then(
+        (r) => r.status === 200,
+        () => false,
+      )
+    )
+      return;
     if (Date.now() - started > timeoutMs) throw new Error(`${url}: not ready after ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -112,9 +120,19 @@ export function freePort() {
   });
 }
 
-/** The environment of a `stowage serve` on 127.0.0.1:`port` with root token `token`: the bench's own, STOWAGE_CONFIG dropped, `extra` over it. */
+/**
+ * The environment of a `stowage serve` on 127.0.0.1:`port` with root token `token`:
+ * the bench's own, STOWAGE_CONFIG dropped, `extra` over it.
+ */
 export function serverEnv(port, token, extra = {}) {
-  const env = { ...process.env, STOWAGE_SERVER__PORT: String(port), STOWAGE_SERVER__HOST: '127.0.0.1', STOWAGE_ROOT_TOKEN: token, STOWAGE_LOG__LEVEL: 'warn', ...extra };
+  const env = {
+    ...process.env,
+    STOWAGE_SERVER__PORT: String(port),
+    STOWAGE_SERVER__HOST: '127.0.0.1',
+    STOWAGE_ROOT_TOKEN: token,
+    STOWAGE_LOG__LEVEL: 'warn',
+    ...extra,
+  };
   delete env.STOWAGE_CONFIG;
   return env;
 }
@@ -162,7 +180,10 @@ export function rssSampler(pid, phase = 'idle') {
   };
 }
 
-/** `size` bytes, generated chunk by chunk (never held whole): a random 1 MiB block, each copy stamped with its index; hashed into `hash` as sent. */
+/**
+ * `size` bytes, generated chunk by chunk (never held whole): a random 1 MiB block,
+ * each copy stamped with its index; hashed into `hash` as sent.
+ */
 export function generatedBody(size, hash) {
   const block = randomBytes(MiB);
   let sent = 0;

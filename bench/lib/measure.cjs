@@ -31,7 +31,15 @@ function get(url, { agent, headers = {}, hash = false } = {}) {
         bytes += c.length;
         sha?.update(c);
       });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, bytes, sha: sha?.digest('hex'), s: Number(process.hrtime.bigint() - t) / 1e9 }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode,
+          headers: res.headers,
+          bytes,
+          sha: sha?.digest('hex'),
+          s: Number(process.hrtime.bigint() - t) / 1e9,
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -6,7 +6,10 @@ export interface CallResult {
   headers: IncomingHttpHeaders;
   body: Buffer;
 }
-export declare function call(url: string, opts?: { method?: string; headers?: Record<string, string>; body?: Buffer | string | Readable; agent?: Agent }): Promise<CallResult>;
+export declare function call(
+  url: string,
+  opts?: { method?: string; headers?: Record<string, string>; body?: Buffer | string | Readable; agent?: Agent },
+): Promise<CallResult>;
 
 export interface GetResult {
   status: number;
@@ -19,7 +22,11 @@ export interface GetResult {
 }
 export declare function get(url: string, opts?: { agent?: Agent; headers?: Record<string, string>; hash?: boolean }): Promise<GetResult>;
 
-export declare function inParallel(clients: number, limit: { count?: number; until?: number }, work: (i: number) => Promise<unknown>): Promise<void>;
+export declare function inParallel(
+  clients: number,
+  limit: { count?: number; until?: number },
+  work: (i: number) => Promise<unknown>,
+): Promise<void>;
 /** A case measured in rounds: what `round` reads and adds to. */
 export interface RoundCase {
   label: string;

@@ -1,5 +1,6 @@
 import { PackageService } from '@stowage/core';
 import { startTestServer, type TestServer } from '@stowage/testkit';
+
 import { mavenFormat } from '../../packages/format-maven/src';
 import { latencies, round, type RoundCase } from '../lib/measure.cjs';
 
@@ -40,7 +41,12 @@ describe(`maven reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
     const t0 = performance.now();
     await s.app.get(PackageService).write(async (w) => {
       for (let i = 0; i < VERSIONS; i++) {
-        await w.upsertPackage({ projectId: project.id, packageType: 'maven', name: 'bench/lib/many', version: `1.${i}.0${i % 10 === 9 ? '-SNAPSHOT' : ''}` });
+        await w.upsertPackage({
+          projectId: project.id,
+          packageType: 'maven',
+          name: 'bench/lib/many',
+          version: `1.${i}.0${i % 10 === 9 ? '-SNAPSHOT' : ''}`,
+        });
       }
     });
     const seeded = performance.now() - t0;
@@ -54,11 +60,20 @@ describe(`maven reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
       ['(a) 404: unknown version of a known artifact', (i: number) => `${s.url}${path}/bench/lib/small/9.${i}/small-9.${i}.pom`, 404],
       ['(b) small jar (4 KiB)', () => `${s.url}${path}/bench/lib/small/1.0/small-1.0.jar`, 200],
       ['(b) small jar .sha1', () => `${s.url}${path}/bench/lib/small/1.0/small-1.0.jar.sha1`, 200],
-      [`(c) maven-metadata.xml, ${VERSIONS} versions (${(meta.rawPayload.length / 1024).toFixed(0)} KiB)`, () => `${s.url}${path}/bench/lib/many/maven-metadata.xml`, 200],
-      ['(c) same document, group endpoint', () => `${s.url}/api/v4/groups/${group.id}/-/packages/maven/bench/lib/many/maven-metadata.xml`, 200],
+      [
+        `(c) maven-metadata.xml, ${VERSIONS} versions (${(meta.rawPayload.length / 1024).toFixed(0)} KiB)`,
+        () => `${s.url}${path}/bench/lib/many/maven-metadata.xml`,
+        200,
+      ],
+      [
+        '(c) same document, group endpoint',
+        () => `${s.url}/api/v4/groups/${group.id}/-/packages/maven/bench/lib/many/maven-metadata.xml`,
+        200,
+      ],
     ].map(([label, url, want]) => ({ label, url, want, ms: [], seconds: 0 }) as RoundCase);
     // Interleaved rounds, so that load from elsewhere on the machine falls on every case alike.
-    for (let r = 0; r < ROUNDS; r++) for (const c of cases) await round(c, { clients: CLIENTS, requests: Math.ceil(REQUESTS / ROUNDS), headers });
+    for (let r = 0; r < ROUNDS; r++)
+      for (const c of cases) await round(c, { clients: CLIENTS, requests: Math.ceil(REQUESTS / ROUNDS), headers });
     const lines = cases.map(report);
     console.log(
       `maven reads bench (${s.mode}, ${CLIENTS} concurrent keep-alive clients, ${REQUESTS} requests per case in ${ROUNDS} interleaved rounds, private project, PAT, pool ${process.env.BENCH_POOL ?? 10}; seeded ${VERSIONS} versions in ${seeded.toFixed(0)} ms)\n${lines.join('\n')}`,

@@ -18,11 +18,25 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
-import { loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { atExit, benchToken, freePort, MAIN, requireBuild, root, runBench, serverEnv, spawnChild, stopChild, testServicesEnv, waitReady } from '../lib/harness.mjs';
+
+import {
+  atExit,
+  benchToken,
+  freePort,
+  MAIN,
+  requireBuild,
+  root,
+  runBench,
+  serverEnv,
+  spawnChild,
+  stopChild,
+  testServicesEnv,
+  waitReady,
+} from '../lib/harness.mjs';
 import { call as send, inParallel, quantile } from '../lib/measure.cjs';
 
 const { buildTar } = createRequire(join(root, 'packages/testkit/package.json'))('./dist/archives.js');
@@ -73,7 +87,10 @@ function manifest(name, version, i, withDependencies) {
 
 function fixture(name, version, i, withDependencies = false) {
   const m = manifest(name, version, i, withDependencies);
-  const bytes = buildTar({ 'package/package.json': JSON.stringify(m, null, 2), 'package/index.js': `module.exports = ${JSON.stringify(`${name}@${version}`)};\n` });
+  const bytes = buildTar({
+    'package/package.json': JSON.stringify(m, null, 2),
+    'package/index.js': `module.exports = ${JSON.stringify(`${name}@${version}`)};\n`,
+  });
   return {
     manifest: m,
     bytes,
@@ -115,26 +132,54 @@ async function startStowage(dir, fixtures) {
   const shipsNpm = builtin.BUILTIN_FORMATS.some((f) => f.name === 'npm');
   const config = join(dir, 'stowage.yml');
   await writeFile(config, `data_dir: ${JSON.stringify(join(dir, 'data'))}\nplugins: [${shipsNpm ? '' : "'@stowage/format-npm'"}]\n`);
-  const server = spawnChild(process.execPath, [MAIN, '--config', config, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawnChild(process.execPath, [MAIN, '--config', config, 'serve'], {
+    cwd: dir,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitReady(server, `${base}/-/readiness`);
 
   const admin = { 'private-token': token, 'content-type': 'application/json' };
-  const group = JSON.parse((await mustCall(`${base}/api/v4/groups`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'bench', path: 'bench', visibility: 'public' }) }, 'create group')).body);
+  const group = JSON.parse(
+    (
+      await mustCall(
+        `${base}/api/v4/groups`,
+        { method: 'POST', headers: admin, body: JSON.stringify({ name: 'bench', path: 'bench', visibility: 'public' }) },
+        'create group',
+      )
+    ).body,
+  );
   const project = JSON.parse(
-    (await mustCall(`${base}/api/v4/projects`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'registry', path: 'registry', namespace_id: group.id, visibility: 'public' }) }, 'create project')).body,
+    (
+      await mustCall(
+        `${base}/api/v4/projects`,
+        {
+          method: 'POST',
+          headers: admin,
+          body: JSON.stringify({ name: 'registry', path: 'registry', namespace_id: group.id, visibility: 'public' }),
+        },
+        'create project',
+      )
+    ).body,
   );
   const registry = `${base}/api/v4/projects/${project.id}/packages/npm/`;
   const started = Date.now();
   const all = [...fixtures.small, ...fixtures.big];
   await inParallel(4, { count: all.length }, (i) => {
     const f = all[i];
-    return mustCall(`${registry}${f.manifest.name.replace('/', '%2f')}`, {
-      method: 'PUT',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'npm-command': 'publish' },
-      body: publishBody(f, `${f.manifest.name}-${f.manifest.version}.tgz`),
-    }, `publish ${f.manifest.name}@${f.manifest.version}`);
+    return mustCall(
+      `${registry}${f.manifest.name.replace('/', '%2f')}`,
+      {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'npm-command': 'publish' },
+        body: publishBody(f, `${f.manifest.name}-${f.manifest.version}.tgz`),
+      },
+      `publish ${f.manifest.name}@${f.manifest.version}`,
+    );
   });
-  console.log(`stowage: published ${fixtures.big.length + fixtures.small.length} versions in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(
+    `stowage: published ${fixtures.big.length + fixtures.small.length} versions in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
   return {
     name: 'Stowage',
     server,
@@ -175,7 +220,11 @@ async function seedVerdaccio(storage, base, versions) {
       _rev: `${list.length}-${randomBytes(8).toString('hex')}`,
     };
     for (const f of list) {
-      doc.versions[f.manifest.version] = { ...f.manifest, _id: `${name}@${f.manifest.version}`, dist: { shasum: f.shasum, integrity: f.integrity, tarball: `${base}/${name}/-/${file(f)}` } };
+      doc.versions[f.manifest.version] = {
+        ...f.manifest,
+        _id: `${name}@${f.manifest.version}`,
+        dist: { shasum: f.shasum, integrity: f.integrity, tarball: `${base}/${name}/-/${file(f)}` },
+      };
       doc.time[f.manifest.version] = now;
       doc._attachments[file(f)] = { shasum: f.shasum, version: f.manifest.version };
       await writeFile(join(dir, file(f)), f.bytes);
@@ -204,7 +253,10 @@ async function startVerdaccio(dir, fixtures) {
       '',
     ].join('\n'),
   );
-  const server = spawnChild(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], { cwd: dir, stdio: ['ignore', 'ignore', 'inherit'] });
+  const server = spawnChild(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], {
+    cwd: dir,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   await waitReady(server, `${base}/-/ping`);
   return {
     name: 'Verdaccio',
@@ -241,14 +293,21 @@ async function coldInstall(target, small, dir) {
   await writeFile(join(home, '.npmrc'), `registry=${target.registry}\n`);
   const env = { PATH: process.env.PATH, HOME: home, npm_config_userconfig: join(home, '.npmrc') };
   const started = Date.now();
-  await run('npm', ['install', '--cache', join(app, 'cache'), '--no-audit', '--no-fund', '--prefer-online', '--registry', target.registry], { cwd: app, env, timeout: 600_000 });
+  await run(
+    'npm',
+    ['install', '--cache', join(app, 'cache'), '--no-audit', '--no-fund', '--prefer-online', '--registry', target.registry],
+    { cwd: app, env, timeout: 600_000 },
+  );
   return (Date.now() - started) / 1000;
 }
 
 async function measure(target, fixtures, dir) {
   // Verify before timing: both answer the same document and bytes.
-  const doc = JSON.parse((await mustCall(target.packument(BIG), { headers: { accept: 'application/json' } }, `${target.name} packument`)).body);
-  if (Object.keys(doc.versions).length !== fixtures.big.length) throw new Error(`${target.name}: ${Object.keys(doc.versions).length} versions`);
+  const doc = JSON.parse(
+    (await mustCall(target.packument(BIG), { headers: { accept: 'application/json' } }, `${target.name} packument`)).body,
+  );
+  if (Object.keys(doc.versions).length !== fixtures.big.length)
+    throw new Error(`${target.name}: ${Object.keys(doc.versions).length} versions`);
   const sample = fixtures.small[0];
   const bytes = (await mustCall(target.tarball(sample), {}, `${target.name} tarball`)).body;
   if (!bytes.equals(sample.bytes)) throw new Error(`${target.name}: tarball bytes differ`);
@@ -275,9 +334,15 @@ function report(results) {
     ['errors (non-200)', (r) => String(r.full.errors + r.abbreviated.errors + r.tarballs.errors)],
   ];
   const names = results.map((r) => r.name);
-  console.log(`\n${VERSIONS}-version packument (${fmt(results[0].size / 1024 ** 2, 1)} MB uncompressed), ${CONCURRENCY} concurrent clients, ${SECONDS} s per figure, ${postgres ? 'PostgreSQL' : 'embedded'} Stowage`);
+  console.log(
+    `\n${VERSIONS}-version packument (${fmt(results[0].size / 1024 ** 2, 1)} MB uncompressed), ${CONCURRENCY} concurrent clients, ${SECONDS} s per figure, ${postgres ? 'PostgreSQL' : 'embedded'} Stowage`,
+  );
   // Other work on the machine moves these figures a lot; say how busy it was.
-  console.log(`load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(
+    `load average at the end: ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
   console.log(`| | ${names.join(' | ')} | ratio |`);
   console.log(`|---|${names.map(() => '---').join('|')}|---|`);
   for (const [label, get] of rows) {

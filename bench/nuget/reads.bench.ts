@@ -1,5 +1,6 @@
 import { PackageService } from '@stowage/core';
 import { startTestServer, type TestServer } from '@stowage/testkit';
+
 import { nugetFormat } from '../../packages/format-nuget/src';
 import { get, latencies, quantile, round, type RoundCase } from '../lib/measure.cjs';
 
@@ -44,14 +45,27 @@ describe(`nuget reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
       tags: 'bench perf nuget',
       packageTypes: [],
       dependencyGroups: [
-        { targetFramework: 'net6.0', dependencies: [{ id: 'Bench.Base', range: '[1.0.0, )' }, { id: 'Bench.Util', range: '[2.1.0, 3.0.0)' }] },
+        {
+          targetFramework: 'net6.0',
+          dependencies: [
+            { id: 'Bench.Base', range: '[1.0.0, )' },
+            { id: 'Bench.Util', range: '[2.1.0, 3.0.0)' },
+          ],
+        },
         { targetFramework: 'netstandard2.0', dependencies: [{ id: 'Bench.Base', range: '[1.0.0, )' }] },
       ],
     });
     const version = (i: number) => `${1 + Math.floor(i / 1000)}.${Math.floor(i / 10) % 100}.${i % 10}${i % 50 === 49 ? '-beta.1' : ''}`;
     const t0 = performance.now();
     await s.app.get(PackageService).write(async (w) => {
-      for (let i = 0; i < VERSIONS; i++) await w.upsertPackage({ projectId: project.id, packageType: 'nuget', name: 'Bench.Many', version: version(i), metadata: metadata(i) });
+      for (let i = 0; i < VERSIONS; i++)
+        await w.upsertPackage({
+          projectId: project.id,
+          packageType: 'nuget',
+          name: 'Bench.Many',
+          version: version(i),
+          metadata: metadata(i),
+        });
     });
     const seeded = performance.now() - t0;
 
@@ -67,20 +81,32 @@ describe(`nuget reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
       [
         ['baseline: GET /-/liveness (no auth, no DB)', `${s.url}/-/liveness`],
         ['floor: unknown id, 404 (auth, project, revision lookup)', `${s.url}${path}/metadata/bench.none/index.json`, 404],
-        [`registration index, ${VERSIONS} versions (${index.count} pages, ${kib(reg.bytes)})`, `${s.url}${path}/metadata/bench.many/index.json`],
+        [
+          `registration index, ${VERSIONS} versions (${index.count} pages, ${kib(reg.bytes)})`,
+          `${s.url}${path}/metadata/bench.many/index.json`,
+        ],
         [`registration page (${index.items[0].count} leaves, ${kib(pageBytes)})`, `${s.url}${page}`],
         ['registration leaf', `${s.url}${path}/metadata/bench.many/1.50.0.json`],
         [`flat-container index.json (${kib(flat.bytes)})`, `${s.url}${path}/download/bench.many/index.json`],
         ['registration index, group feed', `${s.url}/api/v4/groups/${group.id}/-/packages/nuget/metadata/bench.many/index.json`],
       ] as [string, string, number?][]
     ).map(([label, url, want]) => ({ label, url, want: want ?? 200, ms: [], seconds: 0 }));
-    for (let r = 0; r < ROUNDS; r++) for (const c of cases) await round(c, { clients: CLIENTS, requests: Math.ceil(REQUESTS / ROUNDS), headers });
+    for (let r = 0; r < ROUNDS; r++)
+      for (const c of cases) await round(c, { clients: CLIENTS, requests: Math.ceil(REQUESTS / ROUNDS), headers });
 
     // The first read after a change: one more version, then each document once, sequentially.
     const cold: Record<string, number[]> = { index: [], page: [], flat: [] };
     for (let i = 0; i < 10; i++) {
-      await s.app.get(PackageService).write((w) => w.upsertPackage({ projectId: project.id, packageType: 'nuget', name: 'Bench.Many', version: `9.0.${i}`, metadata: metadata(i) }));
-      for (const [k, url] of [['index', `${path}/metadata/bench.many/index.json`], ['page', page], ['flat', `${path}/download/bench.many/index.json`]]) {
+      await s.app
+        .get(PackageService)
+        .write((w) =>
+          w.upsertPackage({ projectId: project.id, packageType: 'nuget', name: 'Bench.Many', version: `9.0.${i}`, metadata: metadata(i) }),
+        );
+      for (const [k, url] of [
+        ['index', `${path}/metadata/bench.many/index.json`],
+        ['page', page],
+        ['flat', `${path}/download/bench.many/index.json`],
+      ]) {
         const t = performance.now();
         const r = await get(`${s.url}${url}`, { headers });
         cold[k].push(performance.now() - t);
@@ -88,9 +114,12 @@ describe(`nuget reads (${process.env.BENCH_MODE ?? 'postgres'})`, () => {
       }
     }
     const t1 = performance.now();
-    for (let i = 0; i < 5; i++) await s.app.get(PackageService).listVersions({ projectId: project.id, packageType: 'nuget', name: 'Bench.Many' });
+    for (let i = 0; i < 5; i++)
+      await s.app.get(PackageService).listVersions({ projectId: project.id, packageType: 'nuget', name: 'Bench.Many' });
     const listMs = (performance.now() - t1) / 5;
-    const coldLine = Object.entries(cold).map(([k, ms]) => `${k} p50 ${quantile(ms, 0.5).toFixed(1)} ms max ${Math.max(...ms).toFixed(1)} ms`).join('; ');
+    const coldLine = Object.entries(cold)
+      .map(([k, ms]) => `${k} p50 ${quantile(ms, 0.5).toFixed(1)} ms max ${Math.max(...ms).toFixed(1)} ms`)
+      .join('; ');
 
     console.log(
       `nuget reads bench (${s.mode}, ${CLIENTS} concurrent keep-alive clients, ${REQUESTS} requests per case in ${ROUNDS} interleaved rounds, private project, Basic PAT; seeded ${VERSIONS} versions in ${seeded.toFixed(0)} ms)\n` +

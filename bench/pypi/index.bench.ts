@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+
 import { multipart, startTestServer, type TestServer } from '@stowage/testkit';
+
 import { pypiFormat } from '../../packages/format-pypi/src';
-import { renderProjectPage, type IndexFile } from '../../packages/format-pypi/src/pypi.metadata';
+import { type IndexFile, renderProjectPage } from '../../packages/format-pypi/src/pypi.metadata';
 import { get, latencies, quantile, round, type RoundCase } from '../lib/measure.cjs';
 
 // What pip's and uv's index reads cost at 10 concurrent clients: (a) the simple page of a
@@ -21,7 +23,9 @@ const COLD = Number(process.env.BENCH_COLD ?? 15);
 
 // typeorm is core's dependency; take its DataSource class from there (the one the app registered).
 type Sql = { query(sql: string, params?: unknown[]): Promise<unknown> };
-const { DataSource } = createRequire(join(__dirname, '../../packages/core/package.json'))('typeorm') as { DataSource: abstract new () => Sql };
+const { DataSource } = createRequire(join(__dirname, '../../packages/core/package.json'))('typeorm') as {
+  DataSource: abstract new () => Sql;
+};
 
 // What pip 24 sends.
 const JSON_ACCEPT = 'application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html; q=0.1, text/html; q=0.01';
@@ -50,7 +54,11 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
     // One real upload (a .zip sdist: not opened), so the blob store and the paths behind it are the real ones.
     const bytes = Buffer.from('bench');
     const sha = createHash('sha256').update(bytes).digest('hex');
-    const form = multipart([{ name: 'name', value: 'seed' }, { name: 'version', value: '1.0' }, { name: 'content', value: bytes, fileName: 'seed-1.0.zip' }]);
+    const form = multipart([
+      { name: 'name', value: 'seed' },
+      { name: 'version', value: '1.0' },
+      { name: 'content', value: bytes, fileName: 'seed-1.0.zip' },
+    ]);
     const seed = await s.api.inject({
       method: 'POST',
       url: `/api/v4/projects/${big.id}/packages/pypi`,
@@ -81,7 +89,10 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
            SELECT ${digest(fileName)}, 5, md5(${fileName}), left(md5(${fileName}) || md5(${fileName}), 40), ${digest(fileName)} || ${digest(fileName)}, 'local', 'bench/' || pk.id ${rows}`,
           [projectId, name],
         );
-        const meta = kind === 'whl' ? `jsonb_build_object('requires_python', '>=3.8', 'filetype', 'bdist_wheel', 'core_metadata_sha256', ${digest(`'m' || ${fileName}`)})` : `'{"requires_python": ">=3.8", "filetype": "sdist"}'::jsonb`;
+        const meta =
+          kind === 'whl'
+            ? `jsonb_build_object('requires_python', '>=3.8', 'filetype', 'bdist_wheel', 'core_metadata_sha256', ${digest(`'m' || ${fileName}`)})`
+            : `'{"requires_python": ">=3.8", "filetype": "sdist"}'::jsonb`;
         const insert = (fileNameExpr: string, metaExpr: string) =>
           ds.query(
             `INSERT INTO package_files (package_id, file_name, size, file_sha256, file_md5, file_sha1, file_sha512, metadata)
@@ -131,16 +142,24 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
     const cold: string[] = [];
     const pure: string[] = [];
     for (const n of [1000, 2500, FILES]) {
-      for (const [format, h] of [['HTML', html], ['JSON', json]] as const) {
+      for (const [format, h] of [
+        ['HTML', html],
+        ['JSON', json],
+      ] as const) {
         const ms: number[] = [];
         for (let i = 0; i < COLD + 2; i++) {
-          await ds.query(`UPDATE package_names SET revision = revision + 1 WHERE project_id = $1 AND normalized_name = $2`, [big.id, `files-${n}`]);
+          await ds.query(`UPDATE package_names SET revision = revision + 1 WHERE project_id = $1 AND normalized_name = $2`, [
+            big.id,
+            `files-${n}`,
+          ]);
           const t = performance.now();
           const res = await get(`${projectBase}/files-${n}/`, { agent, headers: h });
           if (res.status !== 200) throw new Error(`cold ${n}: ${res.status}`);
           if (i >= 2) ms.push(performance.now() - t); // the first two warm the JIT
         }
-        cold.push(`cold page ${String(n).padStart(5)} files ${format}: median ${quantile(ms, 0.5).toFixed(1)} ms (${(quantile(ms, 0.5) / n * 1000).toFixed(1)} µs/file)`);
+        cold.push(
+          `cold page ${String(n).padStart(5)} files ${format}: median ${quantile(ms, 0.5).toFixed(1)} ms (${((quantile(ms, 0.5) / n) * 1000).toFixed(1)} µs/file)`,
+        );
       }
       // The render alone, without the queries.
       const files: IndexFile[] = Array.from({ length: n }, (_, i) => ({
@@ -160,7 +179,9 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
           renderProjectPage(`files-${n}`, files, format);
           if (i >= 2) ms.push(performance.now() - t);
         }
-        pure.push(`render only ${String(n).padStart(5)} files ${format.toUpperCase()}: median ${quantile(ms, 0.5).toFixed(1)} ms (${(quantile(ms, 0.5) / n * 1000).toFixed(1)} µs/file)`);
+        pure.push(
+          `render only ${String(n).padStart(5)} files ${format.toUpperCase()}: median ${quantile(ms, 0.5).toFixed(1)} ms (${((quantile(ms, 0.5) / n) * 1000).toFixed(1)} µs/file)`,
+        );
       }
     }
     agent.destroy();

@@ -4,6 +4,7 @@
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import { npmPackage, sha256, wheel } from './fixtures.mjs';
 import { Recorded } from './http.mjs';
 

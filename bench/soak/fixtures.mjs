@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+
 import { root } from '../lib/harness.mjs';
 
 const { buildTar, buildZip, multipart } = createRequire(join(root, 'packages/testkit/package.json'))('./dist/archives.js');
@@ -51,8 +52,8 @@ export function wheel(project, version) {
   const info = `${dist}-${version}.dist-info`;
   const files = {
     [`${dist}/__init__.py`]: `VERSION = ${JSON.stringify(version)}\n${filler(project, '#')}`,
-    [`${info}/METADATA`]: `Metadata-Version: 2.1\nName: ${project}\nVersion: ${version}\nSummary: soak package\n` +
-      'Requires-Python: >=3.7\n\nsoak\n',
+    [`${info}/METADATA`]:
+      `Metadata-Version: 2.1\nName: ${project}\nVersion: ${version}\nSummary: soak package\n` + 'Requires-Python: >=3.7\n\nsoak\n',
     [`${info}/WHEEL`]: 'Wheel-Version: 1.0\nGenerator: stowage-soak\nRoot-Is-Purelib: true\nTag: py3-none-any\n',
   };
   const record = Object.entries(files).map(([p, c]) => `${p},sha256=${digest('sha256', c, 'base64url')},${Buffer.byteLength(c)}`);

@@ -2,9 +2,21 @@
 // (the requests its real client sends), its reads (metadata and downloads, checked against
 // what was uploaded) and its delete. Names and URLs follow each format's README.
 import { createHash, randomBytes } from 'node:crypto';
+
 import { generatedBody, MiB } from '../lib/harness.mjs';
-import { composerZip, conanFiles, digest, goModuleZip, mavenArtifact, multipart, npmPackage, nupkg, sha256, twineForm, wheel }
-  from './fixtures.mjs';
+import {
+  composerZip,
+  conanFiles,
+  digest,
+  goModuleZip,
+  mavenArtifact,
+  multipart,
+  npmPackage,
+  nupkg,
+  sha256,
+  twineForm,
+  wheel,
+} from './fixtures.mjs';
 import { Pool } from './pool.mjs';
 
 const basic = (user, secret) => `Basic ${Buffer.from(`${user}:${secret}`).toString('base64')}`;
@@ -52,7 +64,10 @@ export function formats({ http, project, group, token }) {
 
   // ---- generic ----------------------------------------------------------------------------
   const generic = {
-    pool: new Pool('generic', range(NAMES, (i) => `soak-${i}`)),
+    pool: new Pool(
+      'generic',
+      range(NAMES, (i) => `soak-${i}`),
+    ),
     async upload(op) {
       const n = this.pool.next();
       const name = this.pool.pickName();
@@ -90,7 +105,10 @@ export function formats({ http, project, group, token }) {
   const CORGI = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
   const hasVersion = (doc, e) => Boolean(doc.versions?.[e.version]);
   const npm = {
-    pool: new Pool('npm', range(NAMES, (i) => `@${group.path}/lib-${i}`)),
+    pool: new Pool(
+      'npm',
+      range(NAMES, (i) => `@${group.path}/lib-${i}`),
+    ),
     async upload(op) {
       const name = this.pool.pickName();
       const version = `1.0.${this.pool.next()}`;
@@ -135,7 +153,10 @@ export function formats({ http, project, group, token }) {
     });
   };
   const pypi = {
-    pool: new Pool('pypi', range(NAMES, (i) => `soak-lib-${i}`)),
+    pool: new Pool(
+      'pypi',
+      range(NAMES, (i) => `soak-lib-${i}`),
+    ),
     async upload(op) {
       const name = this.pool.pickName();
       const version = `1.0.${this.pool.next()}`;
@@ -163,7 +184,10 @@ export function formats({ http, project, group, token }) {
       parse: (b) => b,
     });
   const maven = {
-    pool: new Pool('maven', range(NAMES, (i) => `lib-${i}`)),
+    pool: new Pool(
+      'maven',
+      range(NAMES, (i) => `lib-${i}`),
+    ),
     /** What `mvn deploy` PUTs: each file then its checksum, the artifact's metadata last. */
     async upload(op) {
       const artifact = this.pool.pickName();
@@ -212,7 +236,10 @@ export function formats({ http, project, group, token }) {
       has: (doc, x) => doc.items.some((page) => (page.items ?? []).some((leaf) => leaf.catalogEntry?.version === x.version)),
     });
   const nuget = {
-    pool: new Pool('nuget', range(NAMES, (i) => `Soak.Lib${i}`)),
+    pool: new Pool(
+      'nuget',
+      range(NAMES, (i) => `Soak.Lib${i}`),
+    ),
     async upload(op) {
       const id = this.pool.pickName();
       const version = `1.0.${this.pool.next()}`;
@@ -265,7 +292,10 @@ export function formats({ http, project, group, token }) {
     });
 
   const conan1 = {
-    pool: new Pool('conan-v1', range(NAMES, (i) => `soak1-${i}`)),
+    pool: new Pool(
+      'conan-v1',
+      range(NAMES, (i) => `soak1-${i}`),
+    ),
     /** conan 1 without revisions: upload_urls for the recipe, a PUT each, then the same for the binary. */
     async upload(op) {
       const e = { name: this.pool.pickName(), version: `1.0.${this.pool.next()}` };
@@ -316,7 +346,10 @@ export function formats({ http, project, group, token }) {
 
   const hex32 = () => randomBytes(16).toString('hex');
   const conan2 = {
-    pool: new Pool('conan-v2', range(NAMES, (i) => `soak2-${i}`)),
+    pool: new Pool(
+      'conan-v2',
+      range(NAMES, (i) => `soak2-${i}`),
+    ),
     /** conan 2: the recipe revision's files, then the binary's package revision files, one PUT each. */
     async upload(op) {
       const e = { name: this.pool.pickName(), version: `2.0.${this.pool.next()}`, rrev: hex32(), prev: hex32() };
@@ -364,7 +397,10 @@ export function formats({ http, project, group, token }) {
   // ---- Composer ---------------------------------------------------------------------------
   const composerRepo = `/api/v4/group/${group.id}/-/packages/composer`;
   const composer = {
-    pool: new Pool('composer', range(NAMES, (i) => `${group.path}/lib-${i}`)),
+    pool: new Pool(
+      'composer',
+      range(NAMES, (i) => `${group.path}/lib-${i}`),
+    ),
     async upload(op) {
       const name = this.pool.pickName();
       const version = `1.0.${this.pool.next()}`;
@@ -413,7 +449,10 @@ export function formats({ http, project, group, token }) {
   const goBase = `${projectApi}/packages/go`;
   const goAuth = { authorization: basic('soak', token) };
   const go = {
-    pool: new Pool('go', range(NAMES, (i) => `${group.path}.example/lib${i}`)),
+    pool: new Pool(
+      'go',
+      range(NAMES, (i) => `${group.path}.example/lib${i}`),
+    ),
     async upload(op) {
       const module = this.pool.pickName();
       const version = `v1.0.${this.pool.next()}`;

@@ -23,10 +23,11 @@
 // uploads are balanced by deletes, so the data stays the same size after the first minute.
 // Errors are answers other than the expected status (bodies printed), wrong bytes, listings
 // missing a live version or still showing a deleted one, timeouts and client failures.
-import { openSync, closeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import {
   apiCaller,
   atExit,
@@ -63,7 +64,11 @@ const UPLOAD_SHARE = 0.2;
 const DELETE_SHARE = 0.04;
 
 requireBuild();
-for (const [name, v] of [['minutes', MINUTES], ['concurrency', CONCURRENCY], ['timeout', TIMEOUT_S]]) {
+for (const [name, v] of [
+  ['minutes', MINUTES],
+  ['concurrency', CONCURRENCY],
+  ['timeout', TIMEOUT_S],
+]) {
   if (!Number.isInteger(v) || v < 1) {
     console.error(`--${name} must be a positive integer`);
     process.exit(2);
@@ -131,7 +136,10 @@ async function main() {
   let stopping = false;
   let died;
   const dying = new Promise((resolve) => {
-    for (const [label, child] of [['server', server], ['worker', worker]].filter(([, c]) => c)) {
+    for (const [label, child] of [
+      ['server', server],
+      ['worker', worker],
+    ].filter(([, c]) => c)) {
       child.once('exit', (code, signal) => {
         if (!stopping) resolve((died = `${label} exited with ${code ?? signal} during the run`));
       });
@@ -213,7 +221,11 @@ async function main() {
   })();
 
   const sampler = resourceSampler(processes);
-  const tmpFiles = () => readdir(join(dir, 'data/packages/tmp')).then((f) => f.length, () => 0);
+  const tmpFiles = () =>
+    readdir(join(dir, 'data/packages/tmp')).then(
+      (f) => f.length,
+      () => 0,
+    );
   const started = performance.now();
   let last = started;
   for (let m = 1; m <= MINUTES; m++) {

@@ -3,6 +3,7 @@
 // the trend of both after the warm-up minute.
 import { readdir } from 'node:fs/promises';
 import { loadavg } from 'node:os';
+
 import { rssMb } from '../lib/harness.mjs';
 import { quantile } from '../lib/measure.cjs';
 
@@ -187,8 +188,22 @@ export function printSummary(stats, { concurrency }) {
   for (const l of labels) {
     // RSS: within 10 % or 20 MB (GC swings); descriptors: the means move with what is in flight at each sample (an upload's
     // temp file, a pool connection), at most one per operation in flight.
-    console.log(trend(`${l} RSS`, 'MB', minutes.map((m) => m.resources[l].rss), (first) => Math.max(20, first * 0.1)));
-    console.log(trend(`${l} fds`, 'fds', minutes.map((m) => m.resources[l].fds), () => Math.max(4, concurrency)));
+    console.log(
+      trend(
+        `${l} RSS`,
+        'MB',
+        minutes.map((m) => m.resources[l].rss),
+        (first) => Math.max(20, first * 0.1),
+      ),
+    );
+    console.log(
+      trend(
+        `${l} fds`,
+        'fds',
+        minutes.map((m) => m.resources[l].fds),
+        () => Math.max(4, concurrency),
+      ),
+    );
   }
   const byOp = [...stats.errorsByOp].map(([op, n]) => `${op} ${n}`).join(', ');
   console.log(`\nerrors: ${stats.totalErrors}${byOp ? ` (${byOp})` : ''}`);

@@ -8,8 +8,9 @@ import {
   openDataSource,
   type RootBootstrapOptions,
 } from '@stowage/core';
+
 import type { CliArgs } from './cli-args';
-import { type LoadedConfig, loadConfig } from './load-config';
+import { loadConfig, type LoadedConfig } from './load-config';
 import { packagesMigrate, packagesVerify } from './packages-commands';
 import { PluginLoadError } from './plugins';
 
@@ -72,7 +73,12 @@ async function serve(loaded: LoadedConfig): Promise<void> {
   await app.listen({ port: config.server.port, host: config.server.host });
   const formats = enabledFormats(config, loaded.formats).map((f) => f.name);
   logger.info(
-    { url: config.server.external_url, formats, database: config.database.url ? 'postgres' : 'embedded', queue: config.redis.url ? 'redis' : 'in-process' },
+    {
+      url: config.server.external_url,
+      formats,
+      database: config.database.url ? 'postgres' : 'embedded',
+      queue: config.redis.url ? 'redis' : 'in-process',
+    },
     `stowage listening on ${config.server.host}:${config.server.port}`,
   );
 }
@@ -80,7 +86,14 @@ async function serve(loaded: LoadedConfig): Promise<void> {
 async function worker(loaded: LoadedConfig): Promise<void> {
   const { config } = loaded;
   const logger = createLogger(config.log.level);
-  const ctx = await createStowageWorker({ config, formats: loaded.formats, storages: loaded.storages, processJobs: true, rootBootstrap: rootBootstrap(), logger });
+  const ctx = await createStowageWorker({
+    config,
+    formats: loaded.formats,
+    storages: loaded.storages,
+    processJobs: true,
+    rootBootstrap: rootBootstrap(),
+    logger,
+  });
   closeOnSignal(ctx, config.server.shutdown_timeout, (m) => logger.info(m));
   logger.info(`stowage worker running (${config.redis.url ? 'redis' : 'in-process'} queue)`);
 }

@@ -1,4 +1,5 @@
 import { readRawConfig, resolveConfig, type StowageConfig } from '@stowage/core';
+
 import { type InstalledPlugins, loadPlugins } from './plugins';
 
 export interface LoadedConfig extends InstalledPlugins {

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
+
 import { parseArgs } from './cli-args';
 import { run } from './commands';
 

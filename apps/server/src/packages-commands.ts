@@ -8,6 +8,7 @@ import {
   type Tally,
   type VerifySummary,
 } from '@stowage/core';
+
 import type { CliArgs } from './cli-args';
 import type { LoadedConfig } from './load-config';
 
@@ -64,10 +65,13 @@ export function verifyReport(v: VerifySummary): string {
       if (!left.found.count) continue;
       stale += left.stale.count;
       const removed = v.swept ? `; removed: ${tally(left.removed)}` : '';
-      lines.push(`${what} in ${store} storage: ${tally(left.found)}; older than the ${v.graceHours} h grace period: ${tally(left.stale)}${removed}`);
+      lines.push(
+        `${what} in ${store} storage: ${tally(left.found)}; older than the ${v.graceHours} h grace period: ${tally(left.stale)}${removed}`,
+      );
     }
   }
-  if (stale && !v.swept) lines.push('stowage packages verify --sweep removes those older than the grace period (so does the hourly sweep job)');
+  if (stale && !v.swept)
+    lines.push('stowage packages verify --sweep removes those older than the grace period (so does the hourly sweep job)');
   for (const p of v.problems) lines.push(`${p.sha256} (${p.store} ${p.storage_key}): ${p.problem}`);
   return `${lines.join('\n')}\n`;
 }

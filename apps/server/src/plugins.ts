@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+
 import { type FormatPlugin, isFormatPlugin, isStoragePlugin, type StoragePlugin } from '@stowage/core';
 import { composerFormat } from '@stowage/format-composer';
 import { conanFormat } from '@stowage/format-conan';
@@ -13,7 +14,16 @@ import { localStorage } from '@stowage/storage-local';
 import { s3Storage } from '@stowage/storage-s3';
 
 /** What ships with the server; `plugins:` in the config adds more. */
-export const BUILTIN_FORMATS: readonly FormatPlugin[] = [genericFormat, composerFormat, conanFormat, goFormat, mavenFormat, npmFormat, nugetFormat, pypiFormat];
+export const BUILTIN_FORMATS: readonly FormatPlugin[] = [
+  genericFormat,
+  composerFormat,
+  conanFormat,
+  goFormat,
+  mavenFormat,
+  npmFormat,
+  nugetFormat,
+  pypiFormat,
+];
 export const BUILTIN_STORAGES: readonly StoragePlugin[] = [localStorage, s3Storage];
 
 export interface InstalledPlugins {
@@ -53,6 +63,8 @@ export function loadPlugins(names: readonly string[], cwd = process.cwd()): Inst
     }
     let mod: Record<string, unknown>;
     try {
+      // A plugin is a CommonJS package named in the config, loaded synchronously while the module graph is built.
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       mod = require(path);
     } catch (err) {
       throw new PluginLoadError(`plugins: ${name} cannot be loaded (${(err as Error).message.split('\n')[0]})`);
@@ -64,7 +76,8 @@ export function loadPlugins(names: readonly string[], cwd = process.cwd()): Inst
       throw new PluginLoadError(`plugins: ${name} exports no format or storage plugin (use defineFormatPlugin or defineStoragePlugin)`);
     }
     for (const f of newFormats) {
-      if (formats.some((g) => g.name === f.name)) throw new PluginLoadError(`plugins: ${name} defines format ${f.name}, which is already installed`);
+      if (formats.some((g) => g.name === f.name))
+        throw new PluginLoadError(`plugins: ${name} defines format ${f.name}, which is already installed`);
       formats.push(f);
     }
     for (const s of newStorages) {

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
+
 import { FileStorage } from '@stowage/core';
 import { composerFormat } from '@stowage/format-composer';
 import { conanFormat } from '@stowage/format-conan';
@@ -32,7 +33,8 @@ const BOUNDARY = '----stowage-aborted-upload';
 /** A multipart body up to and into its file part: the fields, then the file part's header. */
 function formHead(fields: Record<string, string>, file: { name: string; fileName: string }): Buffer {
   let text = '';
-  for (const [name, value] of Object.entries(fields)) text += `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+  for (const [name, value] of Object.entries(fields))
+    text += `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
   text += `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${file.name}"; filename="${file.fileName}"\r\n`;
   return Buffer.from(`${text}Content-Type: application/octet-stream\r\n\r\n`);
 }
@@ -104,7 +106,10 @@ const ATTEMPTS: Attempt[] = [
     method: 'POST',
     path: (p) => `/api/v4/projects/${p}/packages/pypi`,
     contentType: `multipart/form-data; boundary=${BOUNDARY}`,
-    prefix: formHead({ ':action': 'file_upload', protocol_version: '1', name: 'aborted', version: '1.0' }, { name: 'content', fileName: 'aborted-1.0.tar.gz' }),
+    prefix: formHead(
+      { ':action': 'file_upload', protocol_version: '1', name: 'aborted', version: '1.0' },
+      { name: 'content', fileName: 'aborted-1.0.tar.gz' },
+    ),
     streamsToStorage: true,
     file: tarGzStart,
   },
@@ -134,7 +139,8 @@ describe.each(['local', 'object'] as const)('uploads abandoned mid-body (%s stor
   let project: number;
   let token: string;
 
-  const tempFiles = async () => (await readdir(join(s.config.packages.storage_path!, 'tmp')).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
+  const tempFiles = async () =>
+    (await readdir(join(s.config.packages.storage_path!, 'tmp')).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
   const newTempFiles = async (before: string[]) => (await tempFiles()).filter((f) => !before.includes(f));
   const packagesOf = async () => {
     const found: unknown[] = [];
@@ -155,7 +161,12 @@ describe.each(['local', 'object'] as const)('uploads abandoned mid-body (%s stor
       config: objectStore
         ? {
             packages: {
-              object_store: { enabled: true, direct_upload: true, remote_directory: objectStore.bucket, connection: objectStore.connection },
+              object_store: {
+                enabled: true,
+                direct_upload: true,
+                remote_directory: objectStore.bucket,
+                connection: objectStore.connection,
+              },
             },
           }
         : { packages: { object_store: { enabled: false } } },
@@ -171,51 +182,59 @@ describe.each(['local', 'object'] as const)('uploads abandoned mid-body (%s stor
     await objectStore?.close();
   });
 
-  it.each(ATTEMPTS.map((a) => [a.format, a] as const))('%s: the request ends, its descriptor and temp file go, nothing is stored', async (_f, attempt) => {
-    const file = attempt.file?.() ?? randomBytes(PARTIAL);
-    const sentBody = Buffer.concat([attempt.prefix, attempt.format === 'npm' ? Buffer.from(file.toString('base64')) : file]);
-    const head = requestHead(attempt.method, attempt.path(project), {
-      host: new URL(s.url).host,
-      'private-token': token,
-      'content-type': attempt.contentType,
-      'content-length': sentBody.length + (4 << 20),
-    });
-    // Settle first: every connection the server keeps (database pool, Redis) is open.
-    expect((await s.api.inject({ url: `/api/v4/projects/${project}/packages`, token })).status).toBe(200);
-    // The server's pooled connections to the object store come and go on their own.
-    const except = objectStore ? [{ host: new URL(objectStore.endpoint).hostname, port: Number(new URL(objectStore.endpoint).port) }] : [];
-    const baseline = await openDescriptors({ except });
-    const tempBefore = await tempFiles();
-
-    const httpServer = s.app.getHttpServer();
-    const server = serverSockets(httpServer);
-    const responses: ServerResponse[] = [];
-    const onRequest = (_req: unknown, res: ServerResponse) => responses.push(res);
-    httpServer.on('request', onRequest);
-    const conn = await rawConnection(s.url);
-    try {
-      await conn.write(Buffer.concat([head, sentBody]));
-      const serverSide = await waitFor('the server to accept the connection', () => server.sockets[0]);
-      await waitFor('the server to read the whole partial body', () => serverSide.bytesRead >= head.length + sentBody.length);
-      if (attempt.streamsToStorage && storage === 'local') await waitFor('the upload to reach a temp file', async () => (await newTempFiles(tempBefore)).length > 0);
-      expect(conn.received().length).toBe(0);
-      conn.socket.destroy();
-
-      // The handler finished (it answered, to nobody), and let go of everything it held.
-      await waitFor('the server to end the request', () => responses[0]?.writableEnded);
-      // A client that went away is no server error: nothing is logged as a 500.
-      expect(responses[0].statusCode).toBeLessThan(500);
-      await waitFor('the temp file and every descriptor of the request to be gone', async () => {
-        const now = await openDescriptors({ except });
-        return (await newTempFiles(tempBefore)).length === 0 && now.length <= baseline.length && !now.some((d) => d.startsWith(s.dataDir));
+  it.each(ATTEMPTS.map((a) => [a.format, a] as const))(
+    '%s: the request ends, its descriptor and temp file go, nothing is stored',
+    async (_f, attempt) => {
+      const file = attempt.file?.() ?? randomBytes(PARTIAL);
+      const sentBody = Buffer.concat([attempt.prefix, attempt.format === 'npm' ? Buffer.from(file.toString('base64')) : file]);
+      const head = requestHead(attempt.method, attempt.path(project), {
+        host: new URL(s.url).host,
+        'private-token': token,
+        'content-type': attempt.contentType,
+        'content-length': sentBody.length + (4 << 20),
       });
-    } finally {
-      httpServer.off('request', onRequest);
-      server.stop();
-      conn.socket.destroy();
-    }
-    expect(await packagesOf()).toEqual([]);
-    expect(await storedBlobKeys(s)).toEqual([]);
-    expect(await s.app.get(FileStorage).blob(sha256(file))).toBeNull();
-  });
+      // Settle first: every connection the server keeps (database pool, Redis) is open.
+      expect((await s.api.inject({ url: `/api/v4/projects/${project}/packages`, token })).status).toBe(200);
+      // The server's pooled connections to the object store come and go on their own.
+      const except = objectStore
+        ? [{ host: new URL(objectStore.endpoint).hostname, port: Number(new URL(objectStore.endpoint).port) }]
+        : [];
+      const baseline = await openDescriptors({ except });
+      const tempBefore = await tempFiles();
+
+      const httpServer = s.app.getHttpServer();
+      const server = serverSockets(httpServer);
+      const responses: ServerResponse[] = [];
+      const onRequest = (_req: unknown, res: ServerResponse) => responses.push(res);
+      httpServer.on('request', onRequest);
+      const conn = await rawConnection(s.url);
+      try {
+        await conn.write(Buffer.concat([head, sentBody]));
+        const serverSide = await waitFor('the server to accept the connection', () => server.sockets[0]);
+        await waitFor('the server to read the whole partial body', () => serverSide.bytesRead >= head.length + sentBody.length);
+        if (attempt.streamsToStorage && storage === 'local')
+          await waitFor('the upload to reach a temp file', async () => (await newTempFiles(tempBefore)).length > 0);
+        expect(conn.received().length).toBe(0);
+        conn.socket.destroy();
+
+        // The handler finished (it answered, to nobody), and let go of everything it held.
+        await waitFor('the server to end the request', () => responses[0]?.writableEnded);
+        // A client that went away is no server error: nothing is logged as a 500.
+        expect(responses[0].statusCode).toBeLessThan(500);
+        await waitFor('the temp file and every descriptor of the request to be gone', async () => {
+          const now = await openDescriptors({ except });
+          return (
+            (await newTempFiles(tempBefore)).length === 0 && now.length <= baseline.length && !now.some((d) => d.startsWith(s.dataDir))
+          );
+        });
+      } finally {
+        httpServer.off('request', onRequest);
+        server.stop();
+        conn.socket.destroy();
+      }
+      expect(await packagesOf()).toEqual([]);
+      expect(await storedBlobKeys(s)).toEqual([]);
+      expect(await s.app.get(FileStorage).blob(sha256(file))).toBeNull();
+    },
+  );
 });

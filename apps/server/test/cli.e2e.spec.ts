@@ -4,8 +4,22 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
 import { clearRedisPrefix, createTestDatabase, TEST_REDIS_URL, uniqueName } from '@stowage/testkit';
-import { describeProc, finished, freePort, MAIN, type Proc, ready, running, SERVER_DIR, stop, stowage, TOKEN_ANNOUNCEMENT } from './server-process';
+
+import {
+  describeProc,
+  finished,
+  freePort,
+  MAIN,
+  type Proc,
+  ready,
+  running,
+  SERVER_DIR,
+  stop,
+  stowage,
+  TOKEN_ANNOUNCEMENT,
+} from './server-process';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 
@@ -31,7 +45,11 @@ async function json(res: Response): Promise<any> {
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
 /** Downloads with backpressure: reads one chunk, then waits for `resume` before reading the rest. */
-function slowDownload(url: string, token: string, resume: Promise<void>): { firstChunk: Promise<void>; body: Promise<{ status: number; bytes: Buffer }> } {
+function slowDownload(
+  url: string,
+  token: string,
+  resume: Promise<void>,
+): { firstChunk: Promise<void>; body: Promise<{ status: number; bytes: Buffer }> } {
   let gotFirst!: () => void;
   const firstChunk = new Promise<void>((r) => (gotFirst = r));
   const body = new Promise<{ status: number; bytes: Buffer }>((res, rej) => {
@@ -60,7 +78,9 @@ beforeAll(() => {
   }
   const built = statSync(MAIN).mtimeMs;
   const newer = ['main.ts', 'commands.ts', 'load-config.ts', 'plugins.ts', 'cli-args.ts'].filter(
-    (f) => existsSync(join(SERVER_DIR, 'src', f)) && statSync(join(SERVER_DIR, 'src', f)).mtimeMs > Math.max(built, statSync(join(SERVER_DIR, 'dist', f.replace(/\.ts$/, '.js'))).mtimeMs),
+    (f) =>
+      existsSync(join(SERVER_DIR, 'src', f)) &&
+      statSync(join(SERVER_DIR, 'src', f)).mtimeMs > Math.max(built, statSync(join(SERVER_DIR, 'dist', f.replace(/\.ts$/, '.js'))).mtimeMs),
   );
   if (newer.length) console.warn(`apps/server/dist may be stale (src newer: ${newer.join(', ')}); run npx tsc -b apps/server`);
 });
@@ -132,7 +152,10 @@ describe('stowage serve on the embedded default, with no config at all', () => {
     });
     expect(created.status).toBe(201);
     projectId = (await json(created)).id;
-    for (const [name, bytes] of [['small.bin', small], ['big.bin', big]] as const) {
+    for (const [name, bytes] of [
+      ['small.bin', small],
+      ['big.bin', big],
+    ] as const) {
       const put = await fetch(fileUrl(name), { method: 'PUT', headers: { 'PRIVATE-TOKEN': rootToken }, body: bytes });
       expect([put.status, await put.text()]).toEqual([201, JSON.stringify({ message: '201 Created' })]);
     }
@@ -204,13 +227,21 @@ describe('the CLI refuses what it cannot run', () => {
   });
 
   it('a bad config exits non-zero quickly, listing every problem as key.path: what is wrong, without starting', async () => {
-    await writeFile(join(dir, 'stowage.yml'), 'colour: blue\nserver:\n  host: 127.0.0.1\n  prot: 8080\npackages:\n  object_store:\n    enabled: perhaps\n');
+    await writeFile(
+      join(dir, 'stowage.yml'),
+      'colour: blue\nserver:\n  host: 127.0.0.1\n  prot: 8080\npackages:\n  object_store:\n    enabled: perhaps\n',
+    );
     const p = stowage(['serve'], dir, { STOWAGE_SERVER__PORT: 'abc' });
     const r = await finished(p, 30_000);
     console.log(`bad config refused in ${r.ms} ms`);
     expect(r.code).not.toBe(0);
     expect(r.code).toBe(78);
-    const problems = p.stderr().split('\n').filter((l) => l.startsWith('  - ')).map((l) => l.slice(4)).sort();
+    const problems = p
+      .stderr()
+      .split('\n')
+      .filter((l) => l.startsWith('  - '))
+      .map((l) => l.slice(4))
+      .sort();
     expect(problems).toEqual(
       [
         'colour: unknown key',
@@ -275,7 +306,17 @@ module.exports = { helloFormat: core.defineFormatPlugin({ name: 'hello', module:
     );
     await writeFile(
       join(dir, 'stowage.yml'),
-      [`database:`, `  url: ${db.url}`, `redis:`, `  url: ${TEST_REDIS_URL}`, `  prefix: ${prefix}`, `plugins: [stowage-format-hello]`, `jobs:`, `  run_in_server: false`, ''].join('\n'),
+      [
+        `database:`,
+        `  url: ${db.url}`,
+        `redis:`,
+        `  url: ${TEST_REDIS_URL}`,
+        `  prefix: ${prefix}`,
+        `plugins: [stowage-format-hello]`,
+        `jobs:`,
+        `  run_in_server: false`,
+        '',
+      ].join('\n'),
     );
     const rootToken = `operator-chosen-${randomBytes(12).toString('hex')}`;
     const env = { STOWAGE_SERVER__PORT: String(port), STOWAGE_SERVER__HOST: '127.0.0.1', STOWAGE_ROOT_TOKEN: rootToken };
@@ -293,7 +334,9 @@ module.exports = { helloFormat: core.defineFormatPlugin({ name: 'hello', module:
       if (!running.has(worker) || Date.now() > workerDeadline) throw new Error(`worker did not start${describeProc(worker)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
-    console.log(`postgres+redis: serve ready in ${startup} ms, RSS ${await rssMb(server.pid)} MB; worker RSS ${await rssMb(worker.pid)} MB`);
+    console.log(
+      `postgres+redis: serve ready in ${startup} ms, RSS ${await rssMb(server.pid)} MB; worker RSS ${await rssMb(worker.pid)} MB`,
+    );
 
     const readiness = await fetch(`${base}/-/readiness`);
     expect(await json(readiness)).toEqual({

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/pr
 import { type ClientRequest, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
+
 import { FileStorage, JobQueue, SWEEP_LEFTOVERS_JOB } from '@stowage/core';
 import { genericFormat } from '@stowage/format-generic';
 import {
@@ -13,11 +14,12 @@ import {
   http,
   startTestServer,
   TEST_REDIS_URL,
-  type TestServer,
   testModes,
+  type TestServer,
   uniqueName,
   waitFor,
 } from '@stowage/testkit';
+
 import { formatBytes } from '../src/packages-commands';
 import { finished, freePort, MAIN, ready, running, stop, stowage } from './server-process';
 
@@ -54,7 +56,9 @@ async function unrecordedBlobFile(storagePath: string, bytes: Buffer): Promise<s
 }
 
 async function tempFiles(storagePath: string): Promise<string[]> {
-  return (await readdir(join(storagePath, 'tmp')).catch(() => [] as string[])).filter((n) => n.endsWith('.part')).map((n) => join(storagePath, 'tmp', n));
+  return (await readdir(join(storagePath, 'tmp')).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.part'))
+    .map((n) => join(storagePath, 'tmp', n));
 }
 
 /** Blob files (ab/cd/<uuid>) under the storage path, temp files excluded. */
@@ -68,7 +72,14 @@ function openUpload(base: string, path: string, token: string, size: number) {
   let req!: ClientRequest;
   const response = new Promise<{ status: number; text: string }>((resolve, reject) => {
     req = httpRequest(
-      { host: url.hostname, port: url.port, method: 'PUT', path, agent: false, headers: { 'private-token': token, 'content-length': String(size) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'PUT',
+        path,
+        agent: false,
+        headers: { 'private-token': token, 'content-length': String(size) },
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));
@@ -192,8 +203,12 @@ describe.each(['embedded', 'postgres'] as const)('stowage serve killed with SIGK
     const sweep = stowage(['packages', 'verify', '--sweep'], dir, env());
     const s = await finished(sweep, 60_000);
     expect([s.code, sweep.stderr()]).toEqual([0, '']);
-    expect(sweep.stdout()).toContain(`unfinished uploads in local storage: ${n(1, partSize)}; ${older}: ${n(1, partSize)}; removed: ${n(1, partSize)}\n`);
-    expect(sweep.stdout()).toContain(`unreferenced files in local storage: ${n(2, 170_000)}; ${older}: ${n(1, 100_000)}; removed: ${n(1, 100_000)}\n`);
+    expect(sweep.stdout()).toContain(
+      `unfinished uploads in local storage: ${n(1, partSize)}; ${older}: ${n(1, partSize)}; removed: ${n(1, partSize)}\n`,
+    );
+    expect(sweep.stdout()).toContain(
+      `unreferenced files in local storage: ${n(2, 170_000)}; ${older}: ${n(1, 100_000)}; removed: ${n(1, 100_000)}\n`,
+    );
     expect(await tempFiles(storagePath)).toEqual([]);
     expect((await blobFiles(storagePath)).sort()).toEqual([keptFile, youngOrphan].sort());
 
@@ -275,7 +290,10 @@ describe.each(testModes())('the periodic sweep job (%s)', (mode) => {
     inFlight.req.end();
     expect(await inFlight.response).toEqual({ status: 201, text: JSON.stringify({ message: '201 Created' }) });
     expect(await tempFiles(storagePath)).toEqual([]);
-    for (const [name, bytes] of [['kept.bin', kept], ['in-flight.bin', body]] as const) {
+    for (const [name, bytes] of [
+      ['kept.bin', kept],
+      ['in-flight.bin', body],
+    ] as const) {
       const res = await http(server.url, { path: path(name), token: server.rootToken });
       expect([res.status, sha256(res.body)]).toEqual([200, sha256(bytes)]);
     }
@@ -293,7 +311,9 @@ describe.each(testModes())('the periodic sweep job (%s)', (mode) => {
         sweeps++;
       }
     })();
-    const results = await Promise.all(files.map((f) => http(server.url, { method: 'PUT', path: path(f.name, '2.0.0'), token: server.rootToken, body: f.bytes })));
+    const results = await Promise.all(
+      files.map((f) => http(server.url, { method: 'PUT', path: path(f.name, '2.0.0'), token: server.rootToken, body: f.bytes })),
+    );
     uploading = false;
     await sweeper;
     expect(results.map((r) => r.status)).toEqual(files.map(() => 201));

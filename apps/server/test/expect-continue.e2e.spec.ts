@@ -5,11 +5,12 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { genericFormat } from '@stowage/format-generic';
 import {
   http,
-  rawConnection,
   type RawConnection,
+  rawConnection,
   requestHead,
   serverSockets,
   startTestServer,
@@ -148,7 +149,10 @@ describe('Expect: 100-continue', () => {
     await conn.write(Buffer.concat([secondHead, second]));
     await waitFor('the second answer', () => firstResponseEnd(conn.received().subarray(before)));
     expect(finalStatus(conn.received().subarray(before))).toBe('201');
-    for (const [file, bytes] of [['file.bin', body], ['second.bin', second]] as const) {
+    for (const [file, bytes] of [
+      ['file.bin', body],
+      ['second.bin', second],
+    ] as const) {
       const download = await http(s.url, { path: upload(project, 'taken', file), token: writer });
       expect(download.status).toBe(200);
       expect(download.body.equals(bytes)).toBe(true);
@@ -221,8 +225,19 @@ describe('Expect: 100-continue', () => {
       const local = join(work, 'upload.bin');
       await writeFile(local, file);
       const { stdout, stderr } = await execFileAsync('curl', [
-        '--silent', '--verbose', '--expect100-timeout', '120', '--header', `PRIVATE-TOKEN: ${token}`,
-        '--upload-file', local, '--output', '/dev/null', '--write-out', '%{http_code} %{size_upload}', `${s.url}${path}`,
+        '--silent',
+        '--verbose',
+        '--expect100-timeout',
+        '120',
+        '--header',
+        `PRIVATE-TOKEN: ${token}`,
+        '--upload-file',
+        local,
+        '--output',
+        '/dev/null',
+        '--write-out',
+        '%{http_code} %{size_upload}',
+        `${s.url}${path}`,
       ]);
       const [status, sizeUpload] = stdout.trim().split(' ');
       return { status, sizeUpload: Number(sizeUpload), trace: stderr };

@@ -1,11 +1,12 @@
 import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { Agent, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { isListable, resolveConfig } from '@stowage/core';
 import {
   buildZip,
@@ -20,13 +21,14 @@ import {
   type TestObjectStore,
   uniqueName,
 } from '@stowage/testkit';
+
 import { packageZip } from '../../../packages/format-composer/test/composer-fixtures';
 import { moduleZip } from '../../../packages/format-go/test/go-zip';
 import { ClientSandbox, expectOk, writePackage } from '../../../packages/format-npm/test/npm-clients';
 import { packageTarball, publishBody } from '../../../packages/format-npm/test/npm-fixtures';
 import { nuspecXml } from '../../../packages/format-nuget/test/nuget-fixtures';
 import { buildProject, cleanEnv as pythonEnv, PYTHON, sh } from '../../../packages/format-pypi/test/python-clients';
-import { startRoundRobin, type RoundRobin } from './round-robin';
+import { type RoundRobin, startRoundRobin } from './round-robin';
 import { describeProc, freePort, MAIN, type Proc, ready, running, SERVER_DIR, stop, stowage } from './server-process';
 
 // Several `stowage serve` processes and a `stowage worker` on one PostgreSQL database, one
@@ -84,7 +86,12 @@ describe('two stowage servers and a worker on one database, behind a round-robin
   let lib: number;
 
   /** One request to a base URL (the balancer, or one server directly), as the developer unless told. */
-  const call = (base: string, method: string, path: string, opts: { token?: string | null; json?: unknown; headers?: Record<string, string>; body?: Buffer } = {}) => {
+  const call = (
+    base: string,
+    method: string,
+    path: string,
+    opts: { token?: string | null; json?: unknown; headers?: Record<string, string>; body?: Buffer } = {},
+  ) => {
     const headers: Record<string, string> = { ...(opts.headers ?? {}) };
     if (opts.json !== undefined) headers['content-type'] = 'application/json';
     return http(base, {
@@ -129,7 +136,8 @@ describe('two stowage servers and a worker on one database, behind a round-robin
   };
 
   beforeAll(async () => {
-    if (!existsSync(MAIN)) throw new Error(`${MAIN} is missing: build the server first (cd ${join(SERVER_DIR, '../..')} && npx tsc -b apps/server)`);
+    if (!existsSync(MAIN))
+      throw new Error(`${MAIN} is missing: build the server first (cd ${join(SERVER_DIR, '../..')} && npx tsc -b apps/server)`);
     dir = await mkdtemp(join(tmpdir(), 'stowage-multi-'));
     cleanups.push(() => rm(dir, { recursive: true, force: true }));
     const db = await createTestDatabase();
@@ -159,7 +167,10 @@ describe('two stowage servers and a worker on one database, behind a round-robin
 
     // Both servers start at once on the empty database: migrations and the root user are made once.
     const env = { STOWAGE_ROOT_TOKEN: rootToken };
-    servers = ports.map((port) => ({ url: `http://127.0.0.1:${port}`, proc: stowage(['serve'], dir, { ...env, STOWAGE_SERVER__PORT: String(port) }) }));
+    servers = ports.map((port) => ({
+      url: `http://127.0.0.1:${port}`,
+      proc: stowage(['serve'], dir, { ...env, STOWAGE_SERVER__PORT: String(port) }),
+    }));
     // The worker says it runs at level info.
     worker = stowage(['worker'], dir, { ...env, STOWAGE_LOG__LEVEL: 'info' });
     const startup = await Promise.all(servers.map((s) => ready(s.proc, s.url)));
@@ -173,7 +184,9 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     const pat: { token: string } = await admin('POST', `/api/v4/users/${user.id}/personal_access_tokens`, { name: 'dev', scopes: ['api'] });
     dev = { id: user.id, username: 'dev', token: pat.token };
     groupId = (await admin<{ id: number }>('POST', '/api/v4/groups', { name: 'acme', path: 'acme', visibility: 'private' })).id;
-    lib = (await admin<{ id: number }>('POST', '/api/v4/projects', { name: 'lib', path: 'lib', namespace_id: groupId, visibility: 'private' })).id;
+    lib = (
+      await admin<{ id: number }>('POST', '/api/v4/projects', { name: 'lib', path: 'lib', namespace_id: groupId, visibility: 'private' })
+    ).id;
     await admin('POST', `/api/v4/groups/${groupId}/members`, { user_id: dev.id, access_level: 40 });
   }, 120_000);
 
@@ -217,21 +230,32 @@ describe('two stowage servers and a worker on one database, behind a round-robin
 
   it('a token revoked, a member added and a setting changed through one server hold on the other at once', async () => {
     const [a, b] = both();
-    const pat: { id: number; token: string } = await admin('POST', `/api/v4/users/${dev.id}/personal_access_tokens`, { name: 'short', scopes: ['api'] });
+    const pat: { id: number; token: string } = await admin('POST', `/api/v4/users/${dev.id}/personal_access_tokens`, {
+      name: 'short',
+      scopes: ['api'],
+    });
     expect((await call(b, 'GET', '/api/v4/user', { token: pat.token })).status).toBe(200);
     expect((await call(a, 'DELETE', `/api/v4/personal_access_tokens/${pat.id}`, { token: rootToken })).status).toBe(204);
     expect((await call(b, 'GET', '/api/v4/user', { token: pat.token })).status).toBe(401);
 
     const user: { id: number } = await admin('POST', '/api/v4/users', { username: 'visitor', name: 'visitor', admin: false });
-    const visitor: { token: string } = await admin('POST', `/api/v4/users/${user.id}/personal_access_tokens`, { name: 'v', scopes: ['api'] });
+    const visitor: { token: string } = await admin('POST', `/api/v4/users/${user.id}/personal_access_tokens`, {
+      name: 'v',
+      scopes: ['api'],
+    });
     const packages = `/api/v4/projects/${lib}/packages`;
     expect((await call(b, 'GET', packages, { token: visitor.token })).status).toBe(404);
-    expect((await call(a, 'POST', `/api/v4/projects/${lib}/members`, { token: rootToken, json: { user_id: user.id, access_level: 20 } })).status).toBe(201);
+    expect(
+      (await call(a, 'POST', `/api/v4/projects/${lib}/members`, { token: rootToken, json: { user_id: user.id, access_level: 20 } })).status,
+    ).toBe(201);
     expect((await call(b, 'GET', packages, { token: visitor.token })).status).toBe(200);
 
     const file = `/api/v4/projects/${lib}/packages/generic/settings/1.0.0/file.txt`;
     expect((await call(b, 'PUT', file, { body: Buffer.from('one') })).status).toBe(201);
-    expect((await call(a, 'PUT', `/api/v4/projects/${lib}/package_settings`, { token: rootToken, json: { generic_duplicates_allowed: false } })).status).toBe(200);
+    expect(
+      (await call(a, 'PUT', `/api/v4/projects/${lib}/package_settings`, { token: rootToken, json: { generic_duplicates_allowed: false } }))
+        .status,
+    ).toBe(200);
     const refused = await call(b, 'PUT', file, { body: Buffer.from('two') });
     expect([refused.status, refused.json()]).toEqual([400, { message: '400 Bad request - Duplicate package is not allowed' }]);
   });
@@ -264,43 +288,53 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       return { installed, upstreams: new Set(lb.log.slice(mark).map((r) => r.upstream)) };
     };
 
-    it('npm publish, then npm install at once through the balancer, for each new version', async () => {
-      await publish('1.0.0');
-      const first = await install('@acme/widget@1.0.0');
-      expect(first.installed).toBe(widget('1.0.0'));
-      expect(first.upstreams).toEqual(new Set([0, 1])); // the packument from one server, the tarball from the other
-      await publish('1.1.0');
-      expect((await install('@acme/widget')).installed).toBe(widget('1.1.0'));
-    }, CLIENT_TIMEOUT);
+    it(
+      'npm publish, then npm install at once through the balancer, for each new version',
+      async () => {
+        await publish('1.0.0');
+        const first = await install('@acme/widget@1.0.0');
+        expect(first.installed).toBe(widget('1.0.0'));
+        expect(first.upstreams).toEqual(new Set([0, 1])); // the packument from one server, the tarball from the other
+        await publish('1.1.0');
+        expect((await install('@acme/widget')).installed).toBe(widget('1.1.0'));
+      },
+      CLIENT_TIMEOUT,
+    );
 
-    it('a version deleted through one server is gone from the other at once, in both packument forms', async () => {
-      const corgi = { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' };
-      // Both servers have rendered (and cached) both forms, and agree on them.
-      const before = [await fromBoth(packument()), await fromBoth(packument(), corgi)];
-      for (const doc of before) expect(Object.keys(doc.json().versions)).toEqual(['1.0.0', '1.1.0']);
-      expect(await revalidate(packument(), before[0])).toEqual([304, 304]);
+    it(
+      'a version deleted through one server is gone from the other at once, in both packument forms',
+      async () => {
+        const corgi = { accept: 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*' };
+        // Both servers have rendered (and cached) both forms, and agree on them.
+        const before = [await fromBoth(packument()), await fromBoth(packument(), corgi)];
+        for (const doc of before) expect(Object.keys(doc.json().versions)).toEqual(['1.0.0', '1.1.0']);
+        expect(await revalidate(packument(), before[0])).toEqual([304, 304]);
 
-      await deleteVersion(lib, '@acme/widget', '1.1.0');
-      const after = [await fromBoth(packument()), await fromBoth(packument(), corgi)];
-      for (const doc of after) {
-        expect(Object.keys(doc.json().versions)).toEqual(['1.0.0']);
-        expect(doc.json()['dist-tags']).toEqual({ latest: '1.0.0' });
-      }
-      expect(await revalidate(packument(), before[0])).toEqual([200, 200]);
-      expect(await revalidate(packument(), before[1], corgi)).toEqual([200, 200]);
-      expect(await revalidate(packument(), after[1], corgi)).toEqual([304, 304]);
-      expect((await install('@acme/widget')).installed).toBe(widget('1.0.0'));
-      const gone = await sb.npm(['install', '@acme/widget@1.1.0'], await sb.dir('app-gone'));
-      expect(gone.code).not.toBe(0);
-      expect(gone.stderr).toContain('No matching version found for @acme/widget@1.1.0');
+        await deleteVersion(lib, '@acme/widget', '1.1.0');
+        const after = [await fromBoth(packument()), await fromBoth(packument(), corgi)];
+        for (const doc of after) {
+          expect(Object.keys(doc.json().versions)).toEqual(['1.0.0']);
+          expect(doc.json()['dist-tags']).toEqual({ latest: '1.0.0' });
+        }
+        expect(await revalidate(packument(), before[0])).toEqual([200, 200]);
+        expect(await revalidate(packument(), before[1], corgi)).toEqual([200, 200]);
+        expect(await revalidate(packument(), after[1], corgi)).toEqual([304, 304]);
+        expect((await install('@acme/widget')).installed).toBe(widget('1.0.0'));
+        const gone = await sb.npm(['install', '@acme/widget@1.1.0'], await sb.dir('app-gone'));
+        expect(gone.code).not.toBe(0);
+        expect(gone.stderr).toContain('No matching version found for @acme/widget@1.1.0');
 
-      // A dist-tag set through one server shows on the other at once, group scope too.
-      const tag = await call(servers[0].url, 'PUT', `/api/v4/projects/${lib}/packages/npm/-/package/@acme%2fwidget/dist-tags/stable`, { json: '1.0.0' });
-      expect(tag.status).toBe(204);
-      for (const path of [packument(), `/api/v4/groups/${groupId}/-/packages/npm/@acme%2fwidget`]) {
-        expect((await fromBoth(path)).json()['dist-tags']).toEqual({ latest: '1.0.0', stable: '1.0.0' });
-      }
-    }, CLIENT_TIMEOUT);
+        // A dist-tag set through one server shows on the other at once, group scope too.
+        const tag = await call(servers[0].url, 'PUT', `/api/v4/projects/${lib}/packages/npm/-/package/@acme%2fwidget/dist-tags/stable`, {
+          json: '1.0.0',
+        });
+        expect(tag.status).toBe(204);
+        for (const path of [packument(), `/api/v4/groups/${groupId}/-/packages/npm/@acme%2fwidget`]) {
+          expect((await fromBoth(path)).json()['dist-tags']).toEqual({ latest: '1.0.0', stable: '1.0.0' });
+        }
+      },
+      CLIENT_TIMEOUT,
+    );
   });
 
   describe('pip and twine', () => {
@@ -328,50 +362,75 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     }, CLIENT_TIMEOUT);
 
     const upload = async (version: string) => {
-      const out = await sh('twine', ['upload', '--non-interactive', '--repository-url', `${lb.url}/api/v4/projects/${lib}/packages/pypi`, builds[version].wheel, builds[version].sdist], {
-        env: pythonEnv(work, { TWINE_USERNAME: '__token__', TWINE_PASSWORD: dev.token }),
-      });
+      const out = await sh(
+        'twine',
+        [
+          'upload',
+          '--non-interactive',
+          '--repository-url',
+          `${lb.url}/api/v4/projects/${lib}/packages/pypi`,
+          builds[version].wheel,
+          builds[version].sdist,
+        ],
+        {
+          env: pythonEnv(work, { TWINE_USERNAME: '__token__', TWINE_PASSWORD: dev.token }),
+        },
+      );
       if (out.code !== 0) throw new Error(`twine upload ${version} failed:\n${out.stdout}\n${out.stderr}`);
     };
     /** pip install into a fresh target directory; the version the installed module reports. */
     const install = async (spec: string) => {
       const target = await mkdtemp(join(work, 'target-'));
-      const out = await sh(python, ['-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--target', target, '--index-url', index(), spec], { env: pythonEnv(work) });
+      const out = await sh(
+        python,
+        ['-m', 'pip', 'install', '--no-cache-dir', '--disable-pip-version-check', '--target', target, '--index-url', index(), spec],
+        { env: pythonEnv(work) },
+      );
       if (out.code !== 0) return { code: out.code, output: out.stdout + out.stderr };
-      const version = await sh(python, ['-c', 'import stowage_multi; print(stowage_multi.VERSION)'], { env: pythonEnv(work, { PYTHONPATH: target }) });
+      const version = await sh(python, ['-c', 'import stowage_multi; print(stowage_multi.VERSION)'], {
+        env: pythonEnv(work, { PYTHONPATH: target }),
+      });
       return { code: 0, version: version.stdout.trim() };
     };
     /** The versions whose wheels a page (HTML or JSON) lists. */
     const listed = (doc: HttpResult) => [...new Set([...doc.text.matchAll(/stowage_multi-([\d.]+)-py3-none-any\.whl/g)].map((m) => m[1]))];
 
-    it('twine upload, then pip install at once through the balancer, for each new version', async () => {
-      await upload('1.0');
-      expect(await install('stowage-multi==1.0')).toEqual({ code: 0, version: '1.0' });
-      await upload('2.0');
-      expect(await install('stowage-multi')).toEqual({ code: 0, version: '2.0' });
-    }, CLIENT_TIMEOUT);
+    it(
+      'twine upload, then pip install at once through the balancer, for each new version',
+      async () => {
+        await upload('1.0');
+        expect(await install('stowage-multi==1.0')).toEqual({ code: 0, version: '1.0' });
+        await upload('2.0');
+        expect(await install('stowage-multi')).toEqual({ code: 0, version: '2.0' });
+      },
+      CLIENT_TIMEOUT,
+    );
 
-    it('a version deleted through one server is gone from the other at once: project and group pages, HTML and JSON', async () => {
-      const pages = [[page()], [page(), pep691], [groupPage()], [groupPage(), pep691]] as const;
-      const before = [];
-      for (const [path, headers] of pages) {
-        const doc = await fromBoth(path, headers);
-        expect(listed(doc)).toEqual(['1.0', '2.0']);
-        expect(await revalidate(path, doc, headers)).toEqual([304, 304]);
-        before.push(doc);
-      }
-      await deleteVersion(lib, 'stowage-multi', '2.0');
-      for (const [i, [path, headers]] of pages.entries()) {
-        const doc = await fromBoth(path, headers);
-        expect(listed(doc)).toEqual(['1.0']);
-        expect(await revalidate(path, before[i], headers)).toEqual([200, 200]);
-        expect(await revalidate(path, doc, headers)).toEqual([304, 304]);
-      }
-      expect(await install('stowage-multi')).toEqual({ code: 0, version: '1.0' });
-      const gone = await install('stowage-multi==2.0');
-      expect(gone.code).not.toBe(0);
-      expect(gone.output).toContain('No matching distribution found for stowage-multi==2.0');
-    }, CLIENT_TIMEOUT);
+    it(
+      'a version deleted through one server is gone from the other at once: project and group pages, HTML and JSON',
+      async () => {
+        const pages = [[page()], [page(), pep691], [groupPage()], [groupPage(), pep691]] as const;
+        const before = [];
+        for (const [path, headers] of pages) {
+          const doc = await fromBoth(path, headers);
+          expect(listed(doc)).toEqual(['1.0', '2.0']);
+          expect(await revalidate(path, doc, headers)).toEqual([304, 304]);
+          before.push(doc);
+        }
+        await deleteVersion(lib, 'stowage-multi', '2.0');
+        for (const [i, [path, headers]] of pages.entries()) {
+          const doc = await fromBoth(path, headers);
+          expect(listed(doc)).toEqual(['1.0']);
+          expect(await revalidate(path, before[i], headers)).toEqual([200, 200]);
+          expect(await revalidate(path, doc, headers)).toEqual([304, 304]);
+        }
+        expect(await install('stowage-multi')).toEqual({ code: 0, version: '1.0' });
+        const gone = await install('stowage-multi==2.0');
+        expect(gone.code).not.toBe(0);
+        expect(gone.output).toContain('No matching distribution found for stowage-multi==2.0');
+      },
+      CLIENT_TIMEOUT,
+    );
   });
 
   describe('mvn', () => {
@@ -379,7 +438,8 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     const JVM_ENV = { ...process.env, MAVEN_OPTS: '-XX:TieredStopAtLevel=1 -XX:+UseSerialGC', JAVA_TOOL_OPTIONS: undefined };
     const repo = () => `${lb.url}/api/v4/projects/${lib}/packages/maven`;
     const metadata = (scope: string) => `${scope}/acme/libs/greeter/maven-metadata.xml`;
-    const jar = (version: string) => buildZip({ 'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\r\n\r\n', 'acme/greeter.txt': `greeter ${version}\n` });
+    const jar = (version: string) =>
+      buildZip({ 'META-INF/MANIFEST.MF': 'Manifest-Version: 1.0\r\n\r\n', 'acme/greeter.txt': `greeter ${version}\n` });
 
     const mvn = async (args: string[]) => {
       try {
@@ -415,47 +475,58 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       );
     });
 
-    it('mvn deploy, then mvn resolves the new release at once through the balancer', async () => {
-      // 1.0 by plain PUTs (a JVM less); 2.0 by mvn, which reads the metadata from one server and writes it to the other.
-      const pom = `<project><modelVersion>4.0.0</modelVersion><groupId>acme.libs</groupId><artifactId>greeter</artifactId><version>1.0</version></project>`;
-      for (const [file, body] of [['greeter-1.0.pom', Buffer.from(pom)], ['greeter-1.0.jar', jar('1.0')]] as const) {
-        const put = await call(lb.url, 'PUT', `/api/v4/projects/${lib}/packages/maven/acme/libs/greeter/1.0/${file}`, { body });
-        expect([file, put.status]).toEqual([file, 200]);
-      }
-      await writeFile(join(work, 'greeter-2.0.jar'), jar('2.0'));
-      await mvn([
-        `-Dmaven.repo.local=${join(work, 'm2-deploy')}`,
-        'org.apache.maven.plugins:maven-deploy-plugin:3.0.0:deploy-file',
-        '-Dfile=greeter-2.0.jar',
-        '-DgroupId=acme.libs',
-        '-DartifactId=greeter',
-        '-Dversion=2.0',
-        '-Dpackaging=jar',
-        '-DrepositoryId=stowage',
-        `-Durl=${repo()}`,
-      ]);
-      expect(await resolveRelease()).toEqual(['2.0']);
-    }, CLIENT_TIMEOUT);
+    it(
+      'mvn deploy, then mvn resolves the new release at once through the balancer',
+      async () => {
+        // 1.0 by plain PUTs (a JVM less); 2.0 by mvn, which reads the metadata from one server and writes it to the other.
+        const pom = `<project><modelVersion>4.0.0</modelVersion><groupId>acme.libs</groupId><artifactId>greeter</artifactId><version>1.0</version></project>`;
+        for (const [file, body] of [
+          ['greeter-1.0.pom', Buffer.from(pom)],
+          ['greeter-1.0.jar', jar('1.0')],
+        ] as const) {
+          const put = await call(lb.url, 'PUT', `/api/v4/projects/${lib}/packages/maven/acme/libs/greeter/1.0/${file}`, { body });
+          expect([file, put.status]).toEqual([file, 200]);
+        }
+        await writeFile(join(work, 'greeter-2.0.jar'), jar('2.0'));
+        await mvn([
+          `-Dmaven.repo.local=${join(work, 'm2-deploy')}`,
+          'org.apache.maven.plugins:maven-deploy-plugin:3.0.0:deploy-file',
+          '-Dfile=greeter-2.0.jar',
+          '-DgroupId=acme.libs',
+          '-DartifactId=greeter',
+          '-Dversion=2.0',
+          '-Dpackaging=jar',
+          '-DrepositoryId=stowage',
+          `-Durl=${repo()}`,
+        ]);
+        expect(await resolveRelease()).toEqual(['2.0']);
+      },
+      CLIENT_TIMEOUT,
+    );
 
-    it('a version deleted through one server is gone from the other at once: project and group maven-metadata.xml', async () => {
-      const scopes = [`/api/v4/projects/${lib}/packages/maven`, `/api/v4/groups/${groupId}/-/packages/maven`];
-      const before = [];
-      for (const scope of scopes) {
-        const doc = await fromBoth(metadata(scope));
-        expect(doc.text).toContain('<release>2.0</release>');
-        expect(await revalidate(metadata(scope), doc)).toEqual([304, 304]);
-        before.push(doc);
-      }
-      await deleteVersion(lib, 'acme/libs/greeter', '2.0');
-      for (const [i, scope] of scopes.entries()) {
-        const doc = await fromBoth(metadata(scope));
-        expect([...doc.text.matchAll(/<version>([^<]+)<\/version>/g)].map((m) => m[1])).toEqual(['1.0']);
-        expect(doc.text).toContain('<release>1.0</release>');
-        expect(await revalidate(metadata(scope), before[i])).toEqual([200, 200]);
-        expect(await revalidate(metadata(scope), doc)).toEqual([304, 304]);
-      }
-      expect(await resolveRelease()).toEqual(['1.0']);
-    }, CLIENT_TIMEOUT);
+    it(
+      'a version deleted through one server is gone from the other at once: project and group maven-metadata.xml',
+      async () => {
+        const scopes = [`/api/v4/projects/${lib}/packages/maven`, `/api/v4/groups/${groupId}/-/packages/maven`];
+        const before = [];
+        for (const scope of scopes) {
+          const doc = await fromBoth(metadata(scope));
+          expect(doc.text).toContain('<release>2.0</release>');
+          expect(await revalidate(metadata(scope), doc)).toEqual([304, 304]);
+          before.push(doc);
+        }
+        await deleteVersion(lib, 'acme/libs/greeter', '2.0');
+        for (const [i, scope] of scopes.entries()) {
+          const doc = await fromBoth(metadata(scope));
+          expect([...doc.text.matchAll(/<version>([^<]+)<\/version>/g)].map((m) => m[1])).toEqual(['1.0']);
+          expect(doc.text).toContain('<release>1.0</release>');
+          expect(await revalidate(metadata(scope), before[i])).toEqual([200, 200]);
+          expect(await revalidate(metadata(scope), doc)).toEqual([304, 304]);
+        }
+        expect(await resolveRelease()).toEqual(['1.0']);
+      },
+      CLIENT_TIMEOUT,
+    );
   });
 
   describe('composer', () => {
@@ -472,7 +543,11 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     const composer = async (...args: string[]) => {
       const mark = lb.log.length;
       try {
-        await run('composer', [...args, '--no-interaction', '--no-ansi'], { cwd: join(dir, 'app'), env: env(join(dir, 'home')), timeout: 60_000 });
+        await run('composer', [...args, '--no-interaction', '--no-ansi'], {
+          cwd: join(dir, 'app'),
+          env: env(join(dir, 'home')),
+          timeout: 60_000,
+        });
       } catch (err) {
         const e = err as { stdout?: string; stderr?: string };
         throw new Error(`composer ${args.join(' ')} failed:\n${e.stdout}\n${e.stderr}`);
@@ -484,9 +559,18 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       return lock.packages.map((p: { name: string; version: string }) => `${p.name}@${p.version}`);
     };
     const publish = async (version: string) => {
-      const zip = packageZip({ name: 'acme/rt', type: 'library', autoload: { 'psr-4': { 'Acme\\Rt\\': 'src/' } } }, { 'src/Rt.php': `<?php // ${version}\n` });
-      const { body, contentType } = multipart([{ name: 'version', value: version }, { name: 'file', value: zip, fileName: 'rt.zip' }]);
-      expect((await call(lb.url, 'POST', `/api/v4/projects/${lib}/packages/composer`, { body, headers: { 'content-type': contentType } })).status).toBe(201);
+      const zip = packageZip(
+        { name: 'acme/rt', type: 'library', autoload: { 'psr-4': { 'Acme\\Rt\\': 'src/' } } },
+        { 'src/Rt.php': `<?php // ${version}\n` },
+      );
+      const { body, contentType } = multipart([
+        { name: 'version', value: version },
+        { name: 'file', value: zip, fileName: 'rt.zip' },
+      ]);
+      expect(
+        (await call(lb.url, 'POST', `/api/v4/projects/${lib}/packages/composer`, { body, headers: { 'content-type': contentType } }))
+          .status,
+      ).toBe(201);
     };
 
     beforeAll(async () => {
@@ -499,33 +583,40 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         JSON.stringify({
           name: 'test/app',
           require: {},
-          repositories: [{ type: 'composer', url: `${lb.url}/api/v4/group/${groupId}/-/packages/composer/packages.json` }, { packagist: false }],
+          repositories: [
+            { type: 'composer', url: `${lb.url}/api/v4/group/${groupId}/-/packages/composer/packages.json` },
+            { packagist: false },
+          ],
           config: { 'secure-http': false, 'gitlab-domains': [host] },
         }),
       );
       await writeFile(join(dir, 'app', 'auth.json'), JSON.stringify({ 'gitlab-token': { [host]: dev.token } }));
     });
 
-    it('composer require and update through the balancer see each publish and delete at once, and revalidate across servers', async () => {
-      await publish('1.0.0');
-      await composer('require', 'acme/rt:^1.0');
-      expect(await installed()).toEqual(['acme/rt@1.0.0']);
-      await publish('1.1.0');
-      const updated = await composer('update');
-      expect(await installed()).toEqual(['acme/rt@1.1.0']);
-      expect(updated.map((r) => r.status)).toEqual([200]);
-      await deleteVersion(lib, 'acme/rt', '1.1.0');
-      const downgraded = await composer('update');
-      expect(await installed()).toEqual(['acme/rt@1.0.0']);
-      expect(downgraded.map((r) => r.status)).toEqual([200]);
-      // Nothing changed: composer's If-Modified-Since earns a 304 from whichever server answers
-      // (one other request in between puts composer's p2 request on the other server).
-      const unchanged = await composer('update');
-      expect((await call(lb.url, 'GET', '/-/health', { token: null })).status).toBe(200);
-      unchanged.push(...(await composer('update')));
-      expect(unchanged.map((r) => r.status)).toEqual([304, 304]);
-      expect(new Set(unchanged.map((r) => r.upstream))).toEqual(new Set([0, 1]));
-    }, CLIENT_TIMEOUT);
+    it(
+      'composer require and update through the balancer see each publish and delete at once, and revalidate across servers',
+      async () => {
+        await publish('1.0.0');
+        await composer('require', 'acme/rt:^1.0');
+        expect(await installed()).toEqual(['acme/rt@1.0.0']);
+        await publish('1.1.0');
+        const updated = await composer('update');
+        expect(await installed()).toEqual(['acme/rt@1.1.0']);
+        expect(updated.map((r) => r.status)).toEqual([200]);
+        await deleteVersion(lib, 'acme/rt', '1.1.0');
+        const downgraded = await composer('update');
+        expect(await installed()).toEqual(['acme/rt@1.0.0']);
+        expect(downgraded.map((r) => r.status)).toEqual([200]);
+        // Nothing changed: composer's If-Modified-Since earns a 304 from whichever server answers
+        // (one other request in between puts composer's p2 request on the other server).
+        const unchanged = await composer('update');
+        expect((await call(lb.url, 'GET', '/-/health', { token: null })).status).toBe(200);
+        unchanged.push(...(await composer('update')));
+        expect(unchanged.map((r) => r.status)).toEqual([304, 304]);
+        expect(new Set(unchanged.map((r) => r.upstream))).toEqual(new Set([0, 1]));
+      },
+      CLIENT_TIMEOUT,
+    );
   });
 
   describe('NuGet, Composer and Go over HTTP', () => {
@@ -541,14 +632,29 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         publish: async (version: string) => {
           const nupkg = buildZip({ 'Acme.Multi.nuspec': nuspecXml('Acme.Multi', version), 'content/a.txt': `multi ${version}\n` });
           const { body, contentType } = multipart([{ name: 'package', value: nupkg, fileName: 'package.nupkg' }]);
-          return call(lb.url, 'PUT', `${nuget()}/`, { body, headers: { 'content-type': contentType, 'x-nuget-apikey': dev.token }, token: null });
+          return call(lb.url, 'PUT', `${nuget()}/`, {
+            body,
+            headers: { 'content-type': contentType, 'x-nuget-apikey': dev.token },
+            token: null,
+          });
         },
         docs: [
-          { path: `${nuget()}/metadata/acme.multi/index.json`, versions: (d: HttpResult) => d.json().items.flatMap((p: any) => p.items ?? []).map((i: any) => i.catalogEntry.version) },
+          {
+            path: `${nuget()}/metadata/acme.multi/index.json`,
+            versions: (d: HttpResult) =>
+              d
+                .json()
+                .items.flatMap((p: any) => p.items ?? [])
+                .map((i: any) => i.catalogEntry.version),
+          },
           { path: `${nuget()}/download/acme.multi/index.json`, versions: (d: HttpResult) => d.json().versions },
           {
             path: `/api/v4/groups/${groupId}/-/packages/nuget/metadata/acme.multi/index.json`,
-            versions: (d: HttpResult) => d.json().items.flatMap((p: any) => p.items ?? []).map((i: any) => i.catalogEntry.version),
+            versions: (d: HttpResult) =>
+              d
+                .json()
+                .items.flatMap((p: any) => p.items ?? [])
+                .map((i: any) => i.catalogEntry.version),
           },
         ],
       },
@@ -558,7 +664,10 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         versions: ['1.0.0', '2.0.0'],
         publish: async (version: string) => {
           const zip = packageZip({ name: 'acme/multi', type: 'library' }, { 'src/Multi.php': `<?php // ${version}\n` });
-          const { body, contentType } = multipart([{ name: 'version', value: version }, { name: 'file', value: zip, fileName: 'multi.zip' }]);
+          const { body, contentType } = multipart([
+            { name: 'version', value: version },
+            { name: 'file', value: zip, fileName: 'multi.zip' },
+          ]);
           return call(lb.url, 'POST', `/api/v4/projects/${lib}/packages/composer`, { body, headers: { 'content-type': contentType } });
         },
         docs: [
@@ -574,7 +683,10 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         name: 'example.com/multi',
         versions: ['v1.0.0', 'v1.1.0'],
         publish: (version: string) =>
-          call(lb.url, 'PUT', `${go()}/@v/${version}.zip`, { body: moduleZip('example.com/multi', version, goFiles), headers: { 'content-type': 'application/zip' } }),
+          call(lb.url, 'PUT', `${go()}/@v/${version}.zip`, {
+            body: moduleZip('example.com/multi', version, goFiles),
+            headers: { 'content-type': 'application/zip' },
+          }),
         docs: [
           { path: `${go()}/@v/list`, versions: (d: HttpResult) => d.text.split('\n').filter(Boolean) },
           { path: `${go()}/@latest`, versions: (d: HttpResult) => [d.json().Version] },
@@ -588,7 +700,11 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         const before = [];
         for (const doc of f.docs) {
           const got = await fromBoth(doc.path, doc.headers);
-          expect([f.format, doc.path, doc.versions(got)]).toEqual([f.format, doc.path, doc.path.endsWith('@latest') ? f.versions.slice(-1) : f.versions]);
+          expect([f.format, doc.path, doc.versions(got)]).toEqual([
+            f.format,
+            doc.path,
+            doc.path.endsWith('@latest') ? f.versions.slice(-1) : f.versions,
+          ]);
           if (got.headers.etag) expect(await revalidate(doc.path, got, doc.headers)).toEqual([304, 304]);
           before.push(got);
         }
@@ -608,8 +724,14 @@ describe('two stowage servers and a worker on one database, behind a round-robin
       const p2 = `/api/v4/group/${groupId}/-/packages/composer/p2/acme/clock.json`;
       const publish = async (version: string) => {
         const zip = packageZip({ name: 'acme/clock', type: 'library' }, { 'src/Clock.php': `<?php // ${version}\n` });
-        const { body, contentType } = multipart([{ name: 'version', value: version }, { name: 'file', value: zip, fileName: 'clock.zip' }]);
-        expect((await call(lb.url, 'POST', `/api/v4/projects/${lib}/packages/composer`, { body, headers: { 'content-type': contentType } })).status).toBe(201);
+        const { body, contentType } = multipart([
+          { name: 'version', value: version },
+          { name: 'file', value: zip, fileName: 'clock.zip' },
+        ]);
+        expect(
+          (await call(lb.url, 'POST', `/api/v4/projects/${lib}/packages/composer`, { body, headers: { 'content-type': contentType } }))
+            .status,
+        ).toBe(201);
       };
       const read = (base: string, headers: Record<string, string> = {}) => call(base, 'GET', p2, { headers: { ...COMPOSER2, ...headers } });
       const versions = (d: HttpResult) => d.json().packages['acme/clock'].map((v: { version: string }) => v.version);
@@ -641,7 +763,9 @@ describe('two stowage servers and a worker on one database, behind a round-robin
   describe('50 concurrent publishes of one npm version, spread over both servers', () => {
     const localBlobs = async () => (await filesUnder(storagePath)).filter((f) => !f.startsWith(join(storagePath, 'tmp')));
     const bucketKeys = async () => {
-      const store = await s3.plugin.create(resolveConfig({ packages: { object_store: { enabled: true, remote_directory: s3.bucket, connection: s3.connection } } }));
+      const store = await s3.plugin.create(
+        resolveConfig({ packages: { object_store: { enabled: true, remote_directory: s3.bucket, connection: s3.connection } } }),
+      );
       const keys: string[] = [];
       if (isListable(store)) for await (const o of store.list()) keys.push(o.key);
       return keys;
@@ -658,38 +782,49 @@ describe('two stowage servers and a worker on one database, behind a round-robin
         60_000,
       );
 
-    it('end with exactly one winner, the others npm\'s 403, no 500; one package, one file, one blob', async () => {
-      const project = (await admin<{ id: number }>('POST', '/api/v4/projects', { name: 'race', path: 'race', namespace_id: groupId })).id;
-      const before = await moved();
-      const tarballs = Array.from({ length: 50 }, (_, i) => packageTarball({ name: '@acme/race', version: '1.0.0' }, { 'package/index.js': `module.exports = ${i};\n` }));
-      const path = `/api/v4/projects/${project}/packages/npm/@acme%2frace`;
-      const mark = lb.log.length;
-      const started = Date.now();
-      const answers = await Promise.all(tarballs.map((tgz) => call(lb.url, 'PUT', path, { json: publishBody('@acme/race', '1.0.0', { tgz }) })));
-      console.log(`50 concurrent publishes of one version answered in ${Date.now() - started} ms`);
-      const upstreams = lb.log.slice(mark).map((r) => r.upstream);
-      expect([upstreams.filter((u) => u === 0).length, upstreams.filter((u) => u === 1).length]).toEqual([25, 25]);
+    it(
+      "end with exactly one winner, the others npm's 403, no 500; one package, one file, one blob",
+      async () => {
+        const project = (await admin<{ id: number }>('POST', '/api/v4/projects', { name: 'race', path: 'race', namespace_id: groupId })).id;
+        const before = await moved();
+        const tarballs = Array.from({ length: 50 }, (_, i) =>
+          packageTarball({ name: '@acme/race', version: '1.0.0' }, { 'package/index.js': `module.exports = ${i};\n` }),
+        );
+        const path = `/api/v4/projects/${project}/packages/npm/@acme%2frace`;
+        const mark = lb.log.length;
+        const started = Date.now();
+        const answers = await Promise.all(
+          tarballs.map((tgz) => call(lb.url, 'PUT', path, { json: publishBody('@acme/race', '1.0.0', { tgz }) })),
+        );
+        console.log(`50 concurrent publishes of one version answered in ${Date.now() - started} ms`);
+        const upstreams = lb.log.slice(mark).map((r) => r.upstream);
+        expect([upstreams.filter((u) => u === 0).length, upstreams.filter((u) => u === 1).length]).toEqual([25, 25]);
 
-      const won = answers.flatMap((a, i) => (a.status === 200 ? [i] : []));
-      expect(won).toHaveLength(1);
-      expect(answers[won[0]].json()).toMatchObject({ ok: 'created new package', name: '@acme/race', version: '1.0.0' });
-      const lost = answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.text}`);
-      expect(new Set(lost)).toEqual(new Set(['403 {"error":"Package already exists."}']));
-      expect(lost).toHaveLength(49);
+        const won = answers.flatMap((a, i) => (a.status === 200 ? [i] : []));
+        expect(won).toHaveLength(1);
+        expect(answers[won[0]].json()).toMatchObject({ ok: 'created new package', name: '@acme/race', version: '1.0.0' });
+        const lost = answers.filter((a) => a.status !== 200).map((a) => `${a.status} ${a.text}`);
+        expect(new Set(lost)).toEqual(new Set(['403 {"error":"Package already exists."}']));
+        expect(lost).toHaveLength(49);
 
-      const winner = tarballs[won[0]];
-      const listed: { id: number; name: string; version: string }[] = await admin('GET', `/api/v4/projects/${project}/packages`);
-      expect(listed.map((p) => `${p.name}@${p.version}`)).toEqual(['@acme/race@1.0.0']);
-      const files: { file_name: string; file_sha256: string }[] = await admin('GET', `/api/v4/projects/${project}/packages/${listed[0].id}/package_files`);
-      expect(files.map((f) => [f.file_name, f.file_sha256])).toEqual([['@acme/race-1.0.0.tgz', sha256(winner)]]);
-      const packument = await fromBoth(path);
-      expect(packument.json().versions['1.0.0'].dist.integrity).toBe(`sha512-${createHash('sha512').update(winner).digest('base64')}`);
-      const tarball = await call(lb.url, 'GET', `${path}/-/@acme/race-1.0.0.tgz`);
-      expect([tarball.status, sha256(tarball.body)]).toEqual([200, sha256(winner)]);
-      // The 49 losers' uploads are gone from disk and bucket; the winner's is in the bucket, moved by the worker.
-      const after = await moved(before.length + 1);
-      expect(after.filter((k) => !before.includes(k))).toHaveLength(1);
-    }, CLIENT_TIMEOUT);
+        const winner = tarballs[won[0]];
+        const listed: { id: number; name: string; version: string }[] = await admin('GET', `/api/v4/projects/${project}/packages`);
+        expect(listed.map((p) => `${p.name}@${p.version}`)).toEqual(['@acme/race@1.0.0']);
+        const files: { file_name: string; file_sha256: string }[] = await admin(
+          'GET',
+          `/api/v4/projects/${project}/packages/${listed[0].id}/package_files`,
+        );
+        expect(files.map((f) => [f.file_name, f.file_sha256])).toEqual([['@acme/race-1.0.0.tgz', sha256(winner)]]);
+        const packument = await fromBoth(path);
+        expect(packument.json().versions['1.0.0'].dist.integrity).toBe(`sha512-${createHash('sha512').update(winner).digest('base64')}`);
+        const tarball = await call(lb.url, 'GET', `${path}/-/@acme/race-1.0.0.tgz`);
+        expect([tarball.status, sha256(tarball.body)]).toEqual([200, sha256(winner)]);
+        // The 49 losers' uploads are gone from disk and bucket; the winner's is in the bucket, moved by the worker.
+        const after = await moved(before.length + 1);
+        expect(after.filter((k) => !before.includes(k))).toHaveLength(1);
+      },
+      CLIENT_TIMEOUT,
+    );
   });
 
   describe('afterwards', () => {

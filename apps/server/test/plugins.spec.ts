@@ -1,9 +1,12 @@
 import 'reflect-metadata';
+
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { isFormatPlugin } from '@stowage/core';
 import { startTestServer, type TestServer } from '@stowage/testkit';
+
 import { BUILTIN_FORMATS, loadPlugins, PluginLoadError } from '../src/plugins';
 
 // Third-party plugins are plain CommonJS packages in the operator's node_modules. They get
@@ -133,7 +136,13 @@ describe('a server built with a third-party plugin', () => {
     for (const server of [withAll!, genericOff!]) {
       const project = await server.api.createProject('plugins-demo');
       const url = `/api/v4/projects/${project.id}/packages/generic/tool/1.0.0/tool.bin`;
-      const put = await server.api.inject({ method: 'PUT', url, payload: Buffer.from('bytes'), token: server.rootToken, headers: { 'content-type': 'application/octet-stream' } });
+      const put = await server.api.inject({
+        method: 'PUT',
+        url,
+        payload: Buffer.from('bytes'),
+        token: server.rootToken,
+        headers: { 'content-type': 'application/octet-stream' },
+      });
       const get = await server.api.inject({ url, token: server.rootToken });
       const user = await server.api.inject({ url: '/api/v4/user', token: server.rootToken });
       const ping = await server.api.inject({ url: '/api/v4/ping/ping/x' });

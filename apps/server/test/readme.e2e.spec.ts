@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+
 import { freePort, ready, running, SERVER_DIR, stop, stowage } from './server-process';
 
 const run = promisify(execFile);
@@ -37,7 +38,11 @@ describe('README walk-through', () => {
 
     const port = await freePort();
     const rootToken = 'stwpat-readme-walkthrough-0000000001';
-    const server = stowage(['serve'], dir, { STOWAGE_SERVER__PORT: String(port), STOWAGE_ROOT_TOKEN: rootToken, STOWAGE_LOG__LEVEL: 'warn' });
+    const server = stowage(['serve'], dir, {
+      STOWAGE_SERVER__PORT: String(port),
+      STOWAGE_ROOT_TOKEN: rootToken,
+      STOWAGE_LOG__LEVEL: 'warn',
+    });
     await ready(server, `http://127.0.0.1:${port}`);
 
     const edited = script

@@ -1,4 +1,4 @@
-import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from 'node:http';
+import { Agent, createServer, type IncomingHttpHeaders, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 // A load balancer in a few lines, as operators put one in front of several `stowage serve`:
@@ -45,7 +45,14 @@ export async function startRoundRobin(upstreams: string[]): Promise<RoundRobin> 
     const entry: Forwarded = { method: req.method!, url: req.url!, upstream, status: 0, connection: connectionIds.get(req.socket)! };
     log.push(entry);
     const out = httpRequest(
-      { host: target.hostname, port: target.port, method: req.method, path: req.url, headers: endToEnd(req.headers), agent: agents[upstream] },
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: endToEnd(req.headers),
+        agent: agents[upstream],
+      },
       (answer) => {
         entry.status = answer.statusCode!;
         res.writeHead(answer.statusCode!, answer.statusMessage, endToEnd(answer.headers));

@@ -53,16 +53,16 @@ export function describeProc(p: Proc): string {
 /** Waits for a process that should end on its own. */
 export async function finished(p: Proc, ms = 30_000): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
   let timer: NodeJS.Timeout | undefined;
-  const result = await Promise.race([
-    p.exited,
-    new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms))),
-  ]);
+  const result = await Promise.race([p.exited, new Promise<'timeout'>((r) => (timer = setTimeout(() => r('timeout'), ms)))]);
   clearTimeout(timer);
   if (result === 'timeout') throw new Error(`stowage (pid ${p.pid}) still running after ${ms} ms${describeProc(p)}`);
   return { ...result, ms: Date.now() - p.startedAt };
 }
 
-export async function stop(p: Proc, signal: NodeJS.Signals = 'SIGTERM'): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
+export async function stop(
+  p: Proc,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; ms: number }> {
   const t = Date.now();
   p.child.kill(signal);
   const r = await finished(p, 30_000);
@@ -97,4 +97,3 @@ export async function ready(p: Proc, base: string, ms = 60_000): Promise<number>
   }
   throw new Error(`stowage not ready after ${ms} ms${describeProc(p)}`);
 }
-

@@ -2,8 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { join } from 'node:path';
+
 import { genericFormat } from '@stowage/format-generic';
-import { http, rawConnection, type RawConnection, requestHead, startTestServer, storedBlobKeys, type TestServer, waitFor } from '@stowage/testkit';
+import {
+  http,
+  type RawConnection,
+  rawConnection,
+  requestHead,
+  startTestServer,
+  storedBlobKeys,
+  type TestServer,
+  waitFor,
+} from '@stowage/testkit';
 
 const LIMIT = 0.3;
 const sha = (b: Buffer) => b.toString('base64');
@@ -23,14 +33,18 @@ describe('slow and idle clients', () => {
   let project: number;
   let token: string;
   const upload = (name: string) => `/api/v4/projects/${project}/packages/generic/${name}/1.0.0/file.bin`;
-  const tempFiles = async () => (await readdir(join(s.config.packages.storage_path!, 'tmp')).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
+  const tempFiles = async () =>
+    (await readdir(join(s.config.packages.storage_path!, 'tmp')).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
 
   beforeAll(async () => {
     s = await startTestServer({
       formats: [genericFormat],
       mode: 'postgres',
       // Local storage, whatever STOWAGE_TEST_OBJECT_STORE says: the test watches its temp files.
-      config: { server: { headers_timeout: LIMIT, body_timeout: LIMIT, keep_alive_timeout: LIMIT }, packages: { object_store: { enabled: false } } },
+      config: {
+        server: { headers_timeout: LIMIT, body_timeout: LIMIT, keep_alive_timeout: LIMIT },
+        packages: { object_store: { enabled: false } },
+      },
     });
     const user = await s.api.createUser('slow');
     project = (await s.api.createProject('slow-proj')).id;
@@ -73,7 +87,9 @@ describe('slow and idle clients', () => {
     const response = conn.received().toString();
     expect(response).toMatch(/^HTTP\/1\.1 408 /);
     expect(response).toMatch(/[Cc]onnection: close\r\n/);
-    expect(response.slice(response.indexOf('\r\n\r\n') + 4)).toBe(JSON.stringify({ message: `408 Request Timeout - no bytes of the request body for ${LIMIT} s` }));
+    expect(response.slice(response.indexOf('\r\n\r\n') + 4)).toBe(
+      JSON.stringify({ message: `408 Request Timeout - no bytes of the request body for ${LIMIT} s` }),
+    );
     await waitFor('the temp file to be removed', async () => (await tempFiles()).length === 0);
     expect((await http(s.url, { path: upload('stalled'), token })).status).toBe(404);
     expect(await storedBlobKeys(s)).toEqual([]);
@@ -81,7 +97,14 @@ describe('slow and idle clients', () => {
 
   it('answers 408 to a JSON body that stops', async () => {
     const conn = await rawConnection(s.url);
-    await conn.write(requestHead('POST', '/api/v4/projects', { host: 'stowage', 'private-token': token, 'content-type': 'application/json', 'content-length': 1000 }));
+    await conn.write(
+      requestHead('POST', '/api/v4/projects', {
+        host: 'stowage',
+        'private-token': token,
+        'content-type': 'application/json',
+        'content-length': 1000,
+      }),
+    );
     await conn.write('{"name":"never-');
     await closedAfter(conn, Date.now());
     expect(conn.received().toString()).toMatch(/^HTTP\/1\.1 408 /);
@@ -137,7 +160,10 @@ describe('connection caps', () => {
   let s: TestServer;
 
   beforeAll(async () => {
-    s = await startTestServer({ mode: 'embedded', config: { server: { max_connections: 6, max_connections_per_ip: 3, headers_timeout: 30 } } });
+    s = await startTestServer({
+      mode: 'embedded',
+      config: { server: { max_connections: 6, max_connections_per_ip: 3, headers_timeout: 30 } },
+    });
   });
   afterAll(() => s?.close());
 

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
-import { type InjectResult, startTestServer, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+
+import { type InjectResult, startTestServer, testModes, type TestServer, type TestUser } from '@stowage/testkit';
 import { DataSource } from 'typeorm';
+
 import { AccessLevel } from '../src/auth/access-level';
 import { createLogger } from '../src/http/logger';
 
@@ -96,7 +98,12 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
     beforeAll(async () => {
       studio = (await call('POST', '/api/v4/groups', alice.token, { name: 'Studio', path: 'studio', visibility: 'internal' })).json();
       await s.api.addMember({ group: studio.id }, bob.id, AccessLevel.DEVELOPER);
-      const res = await call('POST', '/api/v4/projects', alice.token, { name: 'Widgets', path: 'widgets', namespace_id: studio.id, visibility: 'internal' });
+      const res = await call('POST', '/api/v4/projects', alice.token, {
+        name: 'Widgets',
+        path: 'widgets',
+        namespace_id: studio.id,
+        visibility: 'internal',
+      });
       expect(res.status).toBe(201);
       project = res.json();
     });
@@ -120,7 +127,12 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
     it('defaults to a private project in the caller’s personal namespace, path derived from the name', async () => {
       const res = await call('POST', '/api/v4/projects', carol.token, { name: 'My Tools' });
       expect(res.status).toBe(201);
-      expect(res.json()).toMatchObject({ path: 'my-tools', path_with_namespace: 'carol/my-tools', visibility: 'private', namespace: { kind: 'user' } });
+      expect(res.json()).toMatchObject({
+        path: 'my-tools',
+        path_with_namespace: 'carol/my-tools',
+        visibility: 'private',
+        namespace: { kind: 'user' },
+      });
       expect((await call('GET', `/api/v4/projects/${res.json().id}`, bob.token)).status).toBe(404);
     });
 
@@ -150,7 +162,13 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
 
       const res = await call('PUT', url, alice.token, { packages_enabled: false, visibility: 'private', name: 'Widgets Renamed' });
       expect(res.status).toBe(200);
-      expect(res.json()).toMatchObject({ id: project.id, packages_enabled: false, visibility: 'private', name: 'Widgets Renamed', path: 'widgets' });
+      expect(res.json()).toMatchObject({
+        id: project.id,
+        packages_enabled: false,
+        visibility: 'private',
+        name: 'Widgets Renamed',
+        path: 'widgets',
+      });
       expect((await call('GET', url, alice.token)).json()).toMatchObject({ packages_enabled: false, visibility: 'private' });
       expect((await call('GET', url, carol.token)).status).toBe(404); // private now
       expect((await call('PUT', url, carol.token, { packages_enabled: true })).status).toBe(404);
@@ -167,7 +185,11 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       expect(internal.json()).toEqual({ message: { visibility_level: ['internal is not allowed in a private group.'] } });
       expect((await call('GET', `/api/v4/projects/${encodeURIComponent('team/leak')}`, alice.token)).status).toBe(404); // nothing made
 
-      const inStudio = await call('POST', '/api/v4/projects', alice.token, { name: 'gadgets', namespace_id: studio.id, visibility: 'public' });
+      const inStudio = await call('POST', '/api/v4/projects', alice.token, {
+        name: 'gadgets',
+        namespace_id: studio.id,
+        visibility: 'public',
+      });
       expect(inStudio.status).toBe(400);
       expect(inStudio.json()).toEqual({ message: { visibility_level: ['public is not allowed in a internal group.'] } });
 
@@ -189,14 +211,35 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
 
   describe('group visibility', () => {
     it('refuses a subgroup more visible than its parent, in GitLab’s words', async () => {
-      const res = await call('POST', '/api/v4/groups', alice.token, { name: 'Open', path: 'open', parent_id: team.id, visibility: 'public' });
+      const res = await call('POST', '/api/v4/groups', alice.token, {
+        name: 'Open',
+        path: 'open',
+        parent_id: team.id,
+        visibility: 'public',
+      });
       expect(res.status).toBe(400);
-      expect(res.json()).toEqual({ message: { visibility_level: ['public is not allowed since the parent group has a private visibility.'] } });
+      expect(res.json()).toEqual({
+        message: { visibility_level: ['public is not allowed since the parent group has a private visibility.'] },
+      });
       expect((await call('GET', `/api/v4/groups/${encodeURIComponent('team/open')}`, alice.token)).status).toBe(404);
-      const internalParent = (await call('POST', '/api/v4/groups', alice.token, { name: 'Mid', path: 'mid', visibility: 'internal' })).json();
-      const under = await call('POST', '/api/v4/groups', alice.token, { name: 'Top', path: 'top', parent_id: internalParent.id, visibility: 'public' });
-      expect(under.json()).toEqual({ message: { visibility_level: ['public is not allowed since the parent group has a internal visibility.'] } });
-      const ok = await call('POST', '/api/v4/groups', alice.token, { name: 'Inner', path: 'inner', parent_id: internalParent.id, visibility: 'internal' });
+      const internalParent = (
+        await call('POST', '/api/v4/groups', alice.token, { name: 'Mid', path: 'mid', visibility: 'internal' })
+      ).json();
+      const under = await call('POST', '/api/v4/groups', alice.token, {
+        name: 'Top',
+        path: 'top',
+        parent_id: internalParent.id,
+        visibility: 'public',
+      });
+      expect(under.json()).toEqual({
+        message: { visibility_level: ['public is not allowed since the parent group has a internal visibility.'] },
+      });
+      const ok = await call('POST', '/api/v4/groups', alice.token, {
+        name: 'Inner',
+        path: 'inner',
+        parent_id: internalParent.id,
+        visibility: 'internal',
+      });
       expect(ok.status).toBe(201);
     });
   });
@@ -220,10 +263,21 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
 
     it('issues a token once, to admins only, and stores only its sha256 digest', async () => {
       const url = `/api/v4/users/${carol.id}/personal_access_tokens`;
-      const res = await call('POST', url, s.rootToken, { name: 'ci', scopes: ['read_api', 'read_package_registry'], expires_at: '2099-01-31' });
+      const res = await call('POST', url, s.rootToken, {
+        name: 'ci',
+        scopes: ['read_api', 'read_package_registry'],
+        expires_at: '2099-01-31',
+      });
       expect(res.status).toBe(201);
       const body = res.json();
-      expect(body).toMatchObject({ name: 'ci', scopes: ['read_api', 'read_package_registry'], user_id: carol.id, active: true, revoked: false, expires_at: '2099-01-31' });
+      expect(body).toMatchObject({
+        name: 'ci',
+        scopes: ['read_api', 'read_package_registry'],
+        user_id: carol.id,
+        active: true,
+        revoked: false,
+        expires_at: '2099-01-31',
+      });
       expect(typeof body.token).toBe('string');
       expect(body.token.length).toBeGreaterThanOrEqual(20);
       secrets.push(body.token);
@@ -238,7 +292,9 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       const selfService = await call('POST', url, carol.token, { name: 'mine', scopes: ['api'] });
       expect(selfService.status).toBe(403);
       expect(selfService.json()).toEqual({ message: '403 Forbidden' });
-      expect((await call('POST', '/api/v4/users/999999/personal_access_tokens', s.rootToken, { name: 'x', scopes: ['api'] })).json()).toEqual({
+      expect(
+        (await call('POST', '/api/v4/users/999999/personal_access_tokens', s.rootToken, { name: 'x', scopes: ['api'] })).json(),
+      ).toEqual({
         message: '404 User Not Found',
       });
       const badScope = await call('POST', url, s.rootToken, { name: 'x', scopes: ['sudo_everything'] });
@@ -289,7 +345,10 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
     });
 
     it('adds a project member with an access level, in GitLab’s member shape', async () => {
-      const res = await call('POST', `/api/v4/projects/${project.id}/members`, alice.token, { user_id: carol.id, access_level: AccessLevel.REPORTER });
+      const res = await call('POST', `/api/v4/projects/${project.id}/members`, alice.token, {
+        user_id: carol.id,
+        access_level: AccessLevel.REPORTER,
+      });
       expect(res.status).toBe(201);
       expect(res.json()).toMatchObject({ id: carol.id, username: 'carol', access_level: 20, expires_at: null, state: 'active' });
       expect((await call('GET', `/api/v4/projects/${project.id}`, carol.token)).status).toBe(200);
@@ -305,7 +364,9 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       expect(level.json()).toEqual({ error: 'access_level does not have a valid value' });
       const noUser = await call('POST', url, alice.token, { access_level: 30 });
       expect(noUser.json()).toEqual({ error: 'user_id is missing' });
-      expect((await call('POST', url, alice.token, { user_id: 999999, access_level: 30 })).json()).toEqual({ message: '404 User Not Found' });
+      expect((await call('POST', url, alice.token, { user_id: 999999, access_level: 30 })).json()).toEqual({
+        message: '404 User Not Found',
+      });
       const byDev = await call('POST', url, bob.token, { user_id: alice.id, access_level: 30 });
       expect(byDev.status).toBe(403);
     });
@@ -323,12 +384,17 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
     it('group membership is inherited by the projects below the group', async () => {
       const grace = await s.api.createUser('grace');
       expect((await call('GET', `/api/v4/projects/${project.id}`, grace.token)).status).toBe(404);
-      const res = await call('POST', `/api/v4/groups/${team.id}/members`, alice.token, { user_id: grace.id, access_level: AccessLevel.GUEST });
+      const res = await call('POST', `/api/v4/groups/${team.id}/members`, alice.token, {
+        user_id: grace.id,
+        access_level: AccessLevel.GUEST,
+      });
       expect(res.status).toBe(201);
       expect(res.json()).toMatchObject({ id: grace.id, access_level: 10 });
       expect((await call('GET', `/api/v4/projects/${project.id}`, grace.token)).status).toBe(200);
       expect((await call('GET', `/api/v4/groups/${team.id}`, grace.token)).status).toBe(200);
-      expect((await call('POST', `/api/v4/groups/${team.id}/members`, bob.token, { user_id: carol.id, access_level: 10 })).status).toBe(403);
+      expect((await call('POST', `/api/v4/groups/${team.id}/members`, bob.token, { user_id: carol.id, access_level: 10 })).status).toBe(
+        403,
+      );
     });
   });
 
@@ -339,10 +405,20 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
     });
 
     it('creates a project deploy token: returns token and GitLab’s generated username', async () => {
-      const res = await call('POST', `/api/v4/projects/${project.id}/deploy_tokens`, alice.token, { name: 'ci', scopes: ['read_package_registry'] });
+      const res = await call('POST', `/api/v4/projects/${project.id}/deploy_tokens`, alice.token, {
+        name: 'ci',
+        scopes: ['read_package_registry'],
+      });
       expect(res.status).toBe(201);
       const body = res.json();
-      expect(body).toMatchObject({ name: 'ci', username: `gitlab+deploy-token-${body.id}`, scopes: ['read_package_registry'], revoked: false, expired: false, expires_at: null });
+      expect(body).toMatchObject({
+        name: 'ci',
+        username: `gitlab+deploy-token-${body.id}`,
+        scopes: ['read_package_registry'],
+        revoked: false,
+        expired: false,
+        expires_at: null,
+      });
       expect(typeof body.token).toBe('string');
       secrets.push(body.token);
       const rows: { digest: string }[] = await s.app.get(DataSource).query('SELECT digest FROM tokens WHERE id = $1', [body.id]);
@@ -361,7 +437,10 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       expect(res.status).toBe(201);
       expect(res.json()).toMatchObject({ username: 'release-bot', scopes: ['read_package_registry', 'write_package_registry'] });
       expect(new Date(res.json().expires_at).toISOString()).toBe('2099-06-01T00:00:00.000Z');
-      const group = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, alice.token, { name: 'g', scopes: ['write_package_registry'] });
+      const group = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, alice.token, {
+        name: 'g',
+        scopes: ['write_package_registry'],
+      });
       expect(group.status).toBe(201);
       expect(group.json()).toMatchObject({ username: `gitlab+deploy-token-${group.json().id}`, scopes: ['write_package_registry'] });
       expect(typeof group.json().token).toBe('string');
@@ -377,22 +456,33 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       expect(bad.json()).toEqual({ error: 'scopes does not have a valid value' });
       expect((await call('POST', url, bob.token, { name: 'x', scopes: ['read_package_registry'] })).status).toBe(403);
       expect((await call('POST', url, carol.token, { name: 'x', scopes: ['read_package_registry'] })).status).toBe(404);
-      expect((await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, bob.token, { name: 'x', scopes: ['read_package_registry'] })).status).toBe(403);
+      expect(
+        (await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, bob.token, { name: 'x', scopes: ['read_package_registry'] })).status,
+      ).toBe(403);
     });
 
     it('group deploy tokens are the Owner’s: a maintainer may neither create nor revoke one (project ones need Maintainer)', async () => {
       const maintainer = await s.api.createUser('gmaint');
       await s.api.addMember({ group: team.id }, maintainer.id, AccessLevel.MAINTAINER);
-      const byMaintainer = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, maintainer.token, { name: 'm', scopes: ['read_package_registry'] });
+      const byMaintainer = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, maintainer.token, {
+        name: 'm',
+        scopes: ['read_package_registry'],
+      });
       expect(byMaintainer.status).toBe(403);
       expect(byMaintainer.json()).toEqual({ message: '403 Forbidden' });
-      const byOwner = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, alice.token, { name: 'o', scopes: ['read_package_registry'] });
+      const byOwner = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, alice.token, {
+        name: 'o',
+        scopes: ['read_package_registry'],
+      });
       expect(byOwner.status).toBe(201);
       const revokeUrl = `/api/v4/groups/${team.id}/deploy_tokens/${byOwner.json().id}`;
       expect((await call('DELETE', revokeUrl, maintainer.token)).status).toBe(403);
       expect((await call('DELETE', revokeUrl, alice.token)).status).toBe(204);
       // A project maintainer (inherited from the group) still manages the project's deploy tokens.
-      const inProject = await call('POST', `/api/v4/projects/${project.id}/deploy_tokens`, maintainer.token, { name: 'p', scopes: ['read_package_registry'] });
+      const inProject = await call('POST', `/api/v4/projects/${project.id}/deploy_tokens`, maintainer.token, {
+        name: 'p',
+        scopes: ['read_package_registry'],
+      });
       expect(inProject.status).toBe(201);
     });
   });
@@ -458,7 +548,9 @@ describe.each(testModes())('root bootstrap and secrets in logs (%s)', (mode) => 
   });
 
   it('never writes a token secret to the log, whichever way it is sent', async () => {
-    const user = (await s.api.inject({ method: 'POST', url: '/api/v4/users', token: generated, payload: { username: 'logged', name: 'Logged' } })).json();
+    const user = (
+      await s.api.inject({ method: 'POST', url: '/api/v4/users', token: generated, payload: { username: 'logged', name: 'Logged' } })
+    ).json();
     const created = await s.api.inject({
       method: 'POST',
       url: `/api/v4/users/${user.id}/personal_access_tokens`,
@@ -468,7 +560,12 @@ describe.each(testModes())('root bootstrap and secrets in logs (%s)', (mode) => 
     const pat: string = created.json().token;
     const project = (await s.api.inject({ method: 'POST', url: '/api/v4/projects', token: pat, payload: { name: 'logp' } })).json();
     const dt = (
-      await s.api.inject({ method: 'POST', url: `/api/v4/projects/${project.id}/deploy_tokens`, token: pat, payload: { name: 'd', scopes: ['read_package_registry'] } })
+      await s.api.inject({
+        method: 'POST',
+        url: `/api/v4/projects/${project.id}/deploy_tokens`,
+        token: pat,
+        payload: { name: 'd', scopes: ['read_package_registry'] },
+      })
     ).json();
     const job = (await s.api.inject({ method: 'POST', url: `/api/v4/projects/${project.id}/job_tokens`, token: pat, payload: {} })).json();
     const wrong = 'stwpat-wrongButSecret-9876543210abcdef';

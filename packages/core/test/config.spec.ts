@@ -1,8 +1,11 @@
 import 'reflect-metadata';
+
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+
 import { IsIn } from 'class-validator';
+
 import {
   ConfigError,
   envOverrides,
@@ -168,17 +171,26 @@ describe('validation: every invalid value is reported with its key path, all at 
   it('timeouts take fractions of a second, from the environment too, and no negative or non-number', () => {
     const config = load(undefined, { STOWAGE_SERVER__BODY_TIMEOUT: '0.5', STOWAGE_SERVER__HEADERS_TIMEOUT: '0' });
     expect([config.server.body_timeout, config.server.headers_timeout, config.server.keep_alive_timeout]).toEqual([0.5, 0, 72]);
-    expect(problemsOf(() => load(undefined, { STOWAGE_SERVER__BODY_TIMEOUT: 'soon', STOWAGE_SERVER__HEADERS_TIMEOUT: '-1' })).map((p) => p.split(':')[0])).toEqual([
-      'server.headers_timeout',
-      'server.body_timeout',
+    expect(
+      problemsOf(() => load(undefined, { STOWAGE_SERVER__BODY_TIMEOUT: 'soon', STOWAGE_SERVER__HEADERS_TIMEOUT: '-1' })).map(
+        (p) => p.split(':')[0],
+      ),
+    ).toEqual(['server.headers_timeout', 'server.body_timeout']);
+    expect(problemsOf(() => load(undefined, { STOWAGE_SERVER__KEEP_ALIVE_TIMEOUT: '0' }))).toEqual([
+      expect.stringMatching(/^server\.keep_alive_timeout: /),
     ]);
-    expect(problemsOf(() => load(undefined, { STOWAGE_SERVER__KEEP_ALIVE_TIMEOUT: '0' }))).toEqual([expect.stringMatching(/^server\.keep_alive_timeout: /)]);
   });
 
   it('a section given as a scalar is reported, not crashed on', () => {
-    const problems = problemsOf(() => resolveConfig({ server: 'big', formats: 'all', packages: { object_store: { connection: 5 } } }, FORMATS));
+    const problems = problemsOf(() =>
+      resolveConfig({ server: 'big', formats: 'all', packages: { object_store: { connection: 5 } } }, FORMATS),
+    );
     expect(problems).toEqual(
-      expect.arrayContaining([expect.stringMatching(/^server: /), expect.stringMatching(/^formats: must be a mapping/), expect.stringMatching(/^packages\.object_store\.connection: /)]),
+      expect.arrayContaining([
+        expect.stringMatching(/^server: /),
+        expect.stringMatching(/^formats: must be a mapping/),
+        expect.stringMatching(/^packages\.object_store\.connection: /),
+      ]),
     );
     const demo = problemsOf(() => resolveConfig({ formats: { demo: 'off' } }, FORMATS));
     expect(demo).toEqual(['formats.demo: must be a mapping']);
@@ -186,7 +198,9 @@ describe('validation: every invalid value is reported with its key path, all at 
 
   it('wrong types inside nested object_store.connection are each named', () => {
     const problems = problemsOf(() =>
-      resolveConfig({ packages: { object_store: { enabled: 'sometimes', connection: { provider: 'GCS', path_style: 'kinda', endpoint: 'ftp:/x' } } } }),
+      resolveConfig({
+        packages: { object_store: { enabled: 'sometimes', connection: { provider: 'GCS', path_style: 'kinda', endpoint: 'ftp:/x' } } },
+      }),
     );
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
       [
@@ -246,7 +260,17 @@ describe('environment overrides', () => {
   it('win over the file, leave the rest of the file in place, and are typed like the file', async () => {
     const file = await yamlFile(
       'env.yml',
-      ['server:', '  port: 8000', '  host: 127.0.0.1', 'packages:', '  object_store:', '    enabled: false', '    remote_directory: from-file', 'plugins: [a]', ''].join('\n'),
+      [
+        'server:',
+        '  port: 8000',
+        '  host: 127.0.0.1',
+        'packages:',
+        '  object_store:',
+        '    enabled: false',
+        '    remote_directory: from-file',
+        'plugins: [a]',
+        '',
+      ].join('\n'),
     );
     const fromFile = load(file);
     expect(fromFile.server.port).toBe(8000);
@@ -269,7 +293,9 @@ describe('environment overrides', () => {
   });
 
   it('an invalid env value is reported under the key it overrides', () => {
-    const problems = problemsOf(() => load(undefined, { STOWAGE_PACKAGES__OBJECT_STORE__ENABLED: 'perhaps', STOWAGE_NOPE: '1', STOWAGE_FORMATS__DEMO__MODE: 'x' }));
+    const problems = problemsOf(() =>
+      load(undefined, { STOWAGE_PACKAGES__OBJECT_STORE__ENABLED: 'perhaps', STOWAGE_NOPE: '1', STOWAGE_FORMATS__DEMO__MODE: 'x' }),
+    );
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['formats.demo.mode', 'nope', 'packages.object_store.enabled']);
   });
 

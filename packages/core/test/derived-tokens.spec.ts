@@ -1,4 +1,5 @@
-import { startTestServer, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { startTestServer, testModes, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { TokensService } from '../src/auth/tokens.service';
 
 // A token derived from another (what a Conan login hands its client) is only as good as the
@@ -53,7 +54,14 @@ describe.each(testModes())('derived tokens (%s)', (mode) => {
   it('expired derived tokens of a parent are removed when it derives a new one', async () => {
     const parentSecret = await s.api.createToken(alice.id, ['api']);
     const parent = (await tokens.findBySecret(parentSecret))!;
-    const old = await tokens.create({ kind: 'personal', name: 'old', scopes: ['api'], userId: alice.id, parentId: parent.id, expiresAt: new Date(Date.now() - 1000) });
+    const old = await tokens.create({
+      kind: 'personal',
+      name: 'old',
+      scopes: ['api'],
+      userId: alice.id,
+      parentId: parent.id,
+      expiresAt: new Date(Date.now() - 1000),
+    });
     await derive(parentSecret);
     expect(await tokens.findById(old.token.id)).toBeNull();
   });

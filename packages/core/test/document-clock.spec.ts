@@ -1,4 +1,5 @@
-import { startTestServer, type TestServer, testModes } from '@stowage/testkit';
+import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
+
 import { DocumentClock } from '../src/packages/document-clock';
 
 // Last-Modified of documents no row dates, kept in the database: the same date for the same

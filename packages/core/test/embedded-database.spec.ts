@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+
 import { openEmbeddedDatabase } from '../src/database/embedded-database';
 import { pgliteNodePostgresShim } from '../src/database/pglite-driver';
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+
+import { type RawConnection, rawConnection, requestHead, waitFor } from '@stowage/testkit';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { rawConnection, type RawConnection, requestHead, waitFor } from '@stowage/testkit';
+
 import { applyConnectionLimits, type ConnectionLimits, timeoutOptions } from '../src/http/connection-limits';
 import { deferExpectContinue } from '../src/http/expect-continue';
 import { configureFastify, fastifyOptions } from '../src/http/fastify-setup';

@@ -1,5 +1,7 @@
 import { rename, rm, writeFile } from 'node:fs/promises';
+
 import { startTestServer, type TestServer } from '@stowage/testkit';
+
 import { ConfigError, resolveConfig } from '../src/config';
 
 // Issue 14, item 14: the health checks (and the dependency errors /-/readiness reports) answer
@@ -25,18 +27,24 @@ describe('health checks behind monitoring.ip_whitelist', () => {
     it.each(['127.0.0.1', '127.8.9.10', '::1', '::ffff:127.0.0.1'])('answers %s in full', async (address) => {
       for (const url of PROBES) expect((await probe(s, url, address)).status).toBe(200);
       const ready = JSON.parse((await probe(s, '/-/readiness', address)).body);
-      expect(ready).toEqual({ status: 'ok', checks: { database: { status: 'ok' }, queue: { status: 'ok' }, storage_local: { status: 'ok' } } });
+      expect(ready).toEqual({
+        status: 'ok',
+        checks: { database: { status: 'ok' }, queue: { status: 'ok' }, storage_local: { status: 'ok' } },
+      });
     });
 
-    it.each(['10.1.2.3', '192.168.0.7', '::ffff:10.1.2.3', '2001:db8::1'])('answers %s with a plain 404, on every probe', async (address) => {
-      for (const url of PROBES) {
-        const res = await probe(s, url, address);
-        expect(res.status).toBe(404);
-        expect(JSON.parse(res.body)).toEqual(NOT_FOUND);
-      }
-      // A HEAD is no way round it either.
-      expect((await s.app.inject({ method: 'HEAD', url: '/-/readiness', remoteAddress: address })).statusCode).toBe(404);
-    });
+    it.each(['10.1.2.3', '192.168.0.7', '::ffff:10.1.2.3', '2001:db8::1'])(
+      'answers %s with a plain 404, on every probe',
+      async (address) => {
+        for (const url of PROBES) {
+          const res = await probe(s, url, address);
+          expect(res.status).toBe(404);
+          expect(JSON.parse(res.body)).toEqual(NOT_FOUND);
+        }
+        // A HEAD is no way round it either.
+        expect((await s.app.inject({ method: 'HEAD', url: '/-/readiness', remoteAddress: address })).statusCode).toBe(404);
+      },
+    );
 
     it('a failing dependency’s error text reaches loopback only', async () => {
       const storage = s.config.packages.storage_path!;
@@ -65,7 +73,11 @@ describe('health checks behind monitoring.ip_whitelist', () => {
   describe('an operator’s list', () => {
     let s: TestServer;
     beforeAll(async () => {
-      s = await startTestServer({ mode: 'postgres', listen: false, config: { monitoring: { ip_whitelist: ['10.0.0.0/8', '2001:db8::/32', '192.168.0.7'] } } });
+      s = await startTestServer({
+        mode: 'postgres',
+        listen: false,
+        config: { monitoring: { ip_whitelist: ['10.0.0.0/8', '2001:db8::/32', '192.168.0.7'] } },
+      });
     });
     afterAll(() => s?.close());
 

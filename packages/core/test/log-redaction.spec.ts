@@ -1,6 +1,8 @@
 import { connect } from 'node:net';
-import { startTestServer, type TestServer, testModes } from '@stowage/testkit';
+
+import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
 import { DataSource } from 'typeorm';
+
 import { addSecretNames, isSecretName, redactLogLine, redactText, redactUrl } from '../src/http/log-redaction';
 import { createLogger, PinoNestLogger } from '../src/http/logger';
 
@@ -62,7 +64,9 @@ describe('log redaction, unit', () => {
     expect(isSecretName('X-Acme-Registry')).toBe(false);
     addSecretNames(['X-Acme-Registry']);
     expect(isSecretName('x-acme-registry')).toBe(true);
-    expect(redactLogLine(JSON.stringify({ headers: { 'X-Acme-Registry': 'S3cretValue99' } }))).toBe('{"headers":{"X-Acme-Registry":"[redacted]"}}\n');
+    expect(redactLogLine(JSON.stringify({ headers: { 'X-Acme-Registry': 'S3cretValue99' } }))).toBe(
+      '{"headers":{"X-Acme-Registry":"[redacted]"}}\n',
+    );
   });
 
   it.each([
@@ -103,7 +107,13 @@ describe('log redaction, unit', () => {
     const { logger, lines, text } = capturedLogger();
     const secret = 'Err0rPathSecret-0123456789';
     const err = Object.assign(new Error(`GET /api/v4/user?private%5Ftoken=${secret} failed`), {
-      headers: { 'private-token': secret, authorization: `Bearer ${secret}`, 'X-NuGet-ApiKey': secret, cookie: `s=${secret}`, accept: 'json' },
+      headers: {
+        'private-token': secret,
+        authorization: `Bearer ${secret}`,
+        'X-NuGet-ApiKey': secret,
+        cookie: `s=${secret}`,
+        accept: 'json',
+      },
       config: { url: `http://example.com/x?%70rivate_token=${secret}&page=2`, auth: { username: 'u', password: secret } },
       parameters: [42, 'stwpat-0123456789abcdefABCDEF0123456789'], // a bare secret has no name to go by, but issued ones a prefix
     });

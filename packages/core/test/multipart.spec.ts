@@ -6,17 +6,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { MultipartError, type MultipartPart, multipartBoundary, parseMultipart } from '../src/http/multipart';
+
+import { multipartBoundary, MultipartError, type MultipartPart, parseMultipart } from '../src/http/multipart';
 
 const run = promisify(execFile);
 const B = 'XyZ-boundary-42';
 const TYPE = `multipart/form-data; boundary=${B}`;
 
-function body(parts: { name: string; value: string | Buffer; fileName?: string }[], opts: { preamble?: string; epilogue?: string } = {}): Buffer {
+function body(
+  parts: { name: string; value: string | Buffer; fileName?: string }[],
+  opts: { preamble?: string; epilogue?: string } = {},
+): Buffer {
   const out: Buffer[] = [Buffer.from(opts.preamble ?? '')];
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.fileName !== undefined ? `; filename="${p.fileName}"` : ''}`;
-    out.push(Buffer.from(`--${B}\r\nContent-Disposition: ${disposition}\r\n${p.fileName !== undefined ? 'Content-Type: application/octet-stream\r\n' : ''}\r\n`));
+    out.push(
+      Buffer.from(
+        `--${B}\r\nContent-Disposition: ${disposition}\r\n${p.fileName !== undefined ? 'Content-Type: application/octet-stream\r\n' : ''}\r\n`,
+      ),
+    );
     out.push(Buffer.isBuffer(p.value) ? p.value : Buffer.from(p.value));
     out.push(Buffer.from('\r\n'));
   }
@@ -104,14 +112,29 @@ describe('parseMultipart', () => {
   });
 
   it('handles empty values and empty files', async () => {
-    const parts = await readAll(chunked(body([{ name: 'a', value: '' }, { name: 'f', value: '', fileName: 'e.bin' }]), 3));
-    expect(parts).toEqual([{ name: 'a', value: '' }, { name: 'f', fileName: 'e.bin', bytes: Buffer.alloc(0) }]);
+    const parts = await readAll(
+      chunked(
+        body([
+          { name: 'a', value: '' },
+          { name: 'f', value: '', fileName: 'e.bin' },
+        ]),
+        3,
+      ),
+    );
+    expect(parts).toEqual([
+      { name: 'a', value: '' },
+      { name: 'f', fileName: 'e.bin', bytes: Buffer.alloc(0) },
+    ]);
   });
 
   it('skips a file part the consumer does not read', async () => {
-    const raw = body([{ name: 'sig', value: randomBytes(200_000), fileName: 's.asc' }, { name: 'name', value: 'pkg' }]);
+    const raw = body([
+      { name: 'sig', value: randomBytes(200_000), fileName: 's.asc' },
+      { name: 'name', value: 'pkg' },
+    ]);
     const seen: string[] = [];
-    for await (const part of parseMultipart(chunked(raw, 4096), TYPE)) seen.push(part.kind === 'field' ? `${part.name}=${part.value}` : `file:${part.name}`);
+    for await (const part of parseMultipart(chunked(raw, 4096), TYPE))
+      seen.push(part.kind === 'field' ? `${part.name}=${part.value}` : `file:${part.name}`);
     expect(seen).toEqual(['file:sig', 'name=pkg']);
   });
 
@@ -155,7 +178,7 @@ describe('parseMultipart', () => {
       for await (const chunk of (part as Extract<MultipartPart, { kind: 'file' }>).stream) {
         consumed += (chunk as Buffer).length;
         maxAhead = Math.max(maxAhead, produced - consumed);
-        if (consumed % (8 << 20) < (1 << 16)) await new Promise((r) => setImmediate(r));
+        if (consumed % (8 << 20) < 1 << 16) await new Promise((r) => setImmediate(r));
       }
     }
     expect(consumed).toBe(fileSize);
@@ -224,7 +247,10 @@ describe('parseMultipart', () => {
 
   it('leaves the body to the server when the consumer stops early', async () => {
     // Bigger than every buffer on the way, so the source cannot have been read to its end.
-    const raw = body([{ name: 'a', value: '1' }, { name: 'f', value: randomBytes(4 << 20), fileName: 'f.bin' }]);
+    const raw = body([
+      { name: 'a', value: '1' },
+      { name: 'f', value: randomBytes(4 << 20), fileName: 'f.bin' },
+    ]);
     const source = chunked(raw, 1000);
     for await (const part of parseMultipart(source, TYPE)) if (part.name === 'a') break;
     expect([source.destroyed, source.readableEnded]).toEqual([false, false]);
@@ -236,7 +262,10 @@ describe('parseMultipart', () => {
       `--${B}\r\nContent-Disposition: form-data; name="a"\r\nContent-Type: application/octet-stream\r\n\r\none\r\n` +
         `--${B}\r\nContent-Disposition: form-data; name="b"\r\n\r\ntwo\r\n--${B}--`,
     );
-    expect(await readAll(chunked(raw, 3))).toEqual([{ name: 'a', value: 'one' }, { name: 'b', value: 'two' }]);
+    expect(await readAll(chunked(raw, 3))).toEqual([
+      { name: 'a', value: 'one' },
+      { name: 'b', value: 'two' },
+    ]);
   });
 
   it('takes a field of exactly the size limit', async () => {
@@ -246,15 +275,33 @@ describe('parseMultipart', () => {
 
   it('enforces field count, field size, total size, file count and header size', async () => {
     const many = body(Array.from({ length: 11 }, (_, i) => ({ name: `f${i}`, value: 'v' })));
-    expect(await failure(Readable.from([many]), { maxFields: 10 })).toMatchObject({ code: 'limit', message: 'too many fields (more than 10)' });
+    expect(await failure(Readable.from([many]), { maxFields: 10 })).toMatchObject({
+      code: 'limit',
+      message: 'too many fields (more than 10)',
+    });
     const big = body([{ name: 'description', value: 'x'.repeat(2000) }]);
-    expect(await failure(chunked(big, 100), { maxFieldSize: 1000 })).toMatchObject({ code: 'limit', message: 'field description exceeds 1000 bytes' });
-    const total = body([{ name: 'a', value: 'x'.repeat(600) }, { name: 'b', value: 'x'.repeat(600) }]);
+    expect(await failure(chunked(big, 100), { maxFieldSize: 1000 })).toMatchObject({
+      code: 'limit',
+      message: 'field description exceeds 1000 bytes',
+    });
+    const total = body([
+      { name: 'a', value: 'x'.repeat(600) },
+      { name: 'b', value: 'x'.repeat(600) },
+    ]);
     expect(await failure(Readable.from([total]), { maxFieldsSize: 1000 })).toMatchObject({ code: 'limit', message: /in total/ });
-    const files = body([{ name: 'a', value: 'x', fileName: 'a' }, { name: 'b', value: 'y', fileName: 'b' }]);
-    expect(await failure(Readable.from([files]), { maxFiles: 1 })).toMatchObject({ code: 'limit', message: 'too many files (more than 1)' });
+    const files = body([
+      { name: 'a', value: 'x', fileName: 'a' },
+      { name: 'b', value: 'y', fileName: 'b' },
+    ]);
+    expect(await failure(Readable.from([files]), { maxFiles: 1 })).toMatchObject({
+      code: 'limit',
+      message: 'too many files (more than 1)',
+    });
     const header = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${'n'.repeat(5000)}"\r\n\r\nv\r\n--${B}--`);
-    expect(await failure(chunked(header, 512), { maxHeaderSize: 1024 })).toMatchObject({ code: 'limit', message: /headers exceed 1024 bytes/ });
+    expect(await failure(chunked(header, 512), { maxHeaderSize: 1024 })).toMatchObject({
+      code: 'limit',
+      message: /headers exceed 1024 bytes/,
+    });
   });
 
   it('reads what a real client (curl -F) sends', async () => {
@@ -277,7 +324,16 @@ describe('parseMultipart', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
       const port = (server.address() as { port: number }).port;
-      const { stdout } = await run('curl', ['-sS', '-F', 'name=pkg', '--form-string', 'summary=a "quoted"; value', '-F', `content=@${join(dir, 'pkg-1.0-py3-none-any.whl')}`, `http://127.0.0.1:${port}/`]);
+      const { stdout } = await run('curl', [
+        '-sS',
+        '-F',
+        'name=pkg',
+        '--form-string',
+        'summary=a "quoted"; value',
+        '-F',
+        `content=@${join(dir, 'pkg-1.0-py3-none-any.whl')}`,
+        `http://127.0.0.1:${port}/`,
+      ]);
       expect(stdout).toBe('ok');
     } finally {
       server.close();

@@ -1,5 +1,6 @@
-import { startTestServer, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { startTestServer, testModes, type TestServer, type TestUser } from '@stowage/testkit';
 import { DataSource } from 'typeorm';
+
 import { RootBootstrap } from '../src/admin/root-bootstrap';
 import { TokensService } from '../src/auth/tokens.service';
 import { UsersService } from '../src/auth/users.service';
@@ -20,9 +21,12 @@ describe.each(testModes())('STOWAGE_ROOT_TOKEN rotation (%s)', (mode) => {
     return res.status === 200 ? res.json().username : res.status;
   };
   const envTokens = async () =>
-    (await s.app.get(DataSource).query(
-      'SELECT name, revoked_at IS NOT NULL AS revoked FROM tokens WHERE from_root_token_env ORDER BY id',
-    )) as { name: string; revoked: boolean }[];
+    (await s.app
+      .get(DataSource)
+      .query('SELECT name, revoked_at IS NOT NULL AS revoked FROM tokens WHERE from_root_token_env ORDER BY id')) as {
+      name: string;
+      revoked: boolean;
+    }[];
 
   beforeAll(async () => {
     s = await startTestServer({ mode, listen: false, rootToken: first });

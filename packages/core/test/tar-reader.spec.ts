@@ -7,8 +7,10 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
+
 import { buildTar, tarHeader, zeroTarGz } from '@stowage/testkit';
-import { scanTar, tarScanStage, TarError, type TarScanOptions } from '../src/archives/tar-reader';
+
+import { scanTar, TarError, type TarScanOptions, tarScanStage } from '../src/archives/tar-reader';
 
 const run = promisify(execFile);
 
@@ -26,14 +28,20 @@ interface Raw {
   paxPath?: string;
 }
 
-const rawTar = (entries: Raw[]) => buildTar(entries.map((e) => ({ name: e.path, type: e.type, link: e.link, data: e.data, paxPath: e.paxPath })));
+const rawTar = (entries: Raw[]) =>
+  buildTar(entries.map((e) => ({ name: e.path, type: e.type, link: e.link, data: e.data, paxPath: e.paxPath })));
 
 const manifest = (path: string) => {
   const parts = path.split('/');
   return parts.length === 2 && parts[1] === 'package.json';
 };
 
-const manifestOnly = (opts: Partial<TarScanOptions> = {}): TarScanOptions => ({ keep: manifest, maxKeptSize: 1 << 20, maxUnpackedSize: 1 << 30, ...opts });
+const manifestOnly = (opts: Partial<TarScanOptions> = {}): TarScanOptions => ({
+  keep: manifest,
+  maxKeptSize: 1 << 20,
+  maxUnpackedSize: 1 << 30,
+  ...opts,
+});
 const paths = (entries: { path: string }[]) => entries.map((e) => e.path);
 
 describe('scanTar', () => {
@@ -64,7 +72,9 @@ describe('scanTar', () => {
   });
 
   it('returns every entry `keep` selects, in order, and none when nothing matches', async () => {
-    const nested = gzipSync(tar({ 'package/lib/package.json': '{"name":"inner"}', 'package/package.json': '{"name":"outer"}', 'other/package.json': 'x' }));
+    const nested = gzipSync(
+      tar({ 'package/lib/package.json': '{"name":"inner"}', 'package/package.json': '{"name":"outer"}', 'other/package.json': 'x' }),
+    );
     expect((await scanTar(nested, manifestOnly())).map((e) => [e.path, e.data.toString()])).toEqual([
       ['package/package.json', '{"name":"outer"}'],
       ['other/package.json', 'x'],
@@ -84,18 +94,26 @@ describe('scanTar', () => {
     await expect(scanTar(whole.subarray(0, 40), opts)).rejects.toThrow(TarError);
     await expect(scanTar(whole.subarray(0, whole.length - 10), opts)).rejects.toThrow(TarError);
     // Gzip intact, tar cut inside an entry.
-    await expect(scanTar(gzipSync(tar({ 'package/index.js': 'x'.repeat(5000) }).subarray(0, 2048)), opts)).rejects.toThrow('the archive is truncated');
+    await expect(scanTar(gzipSync(tar({ 'package/index.js': 'x'.repeat(5000) }).subarray(0, 2048)), opts)).rejects.toThrow(
+      'the archive is truncated',
+    );
   });
 
   it('caps the entries it keeps and the bytes the whole archive expands to (tar bombs)', async () => {
     const big = gzipSync(tar({ 'package/package.json': 'x'.repeat(5000) }));
     await expect(scanTar(big, manifestOnly({ maxKeptSize: 4096 }))).rejects.toThrow('package/package.json is larger than 4096 bytes');
     // 64 MiB of zeros in front of the entry: a 64 KiB upload.
-    const bomb = gzipSync(Buffer.concat([header('package/zeros', 64 << 20), Buffer.alloc(64 << 20), tar({ 'package/package.json': '{}' })]));
+    const bomb = gzipSync(
+      Buffer.concat([header('package/zeros', 64 << 20), Buffer.alloc(64 << 20), tar({ 'package/package.json': '{}' })]),
+    );
     expect(bomb.length).toBeLessThan(100_000);
-    await expect(scanTar(bomb, manifestOnly({ maxUnpackedSize: 8 << 20 }))).rejects.toThrow(new TarError('the archive expands beyond 8388608 bytes'));
+    await expect(scanTar(bomb, manifestOnly({ maxUnpackedSize: 8 << 20 }))).rejects.toThrow(
+      new TarError('the archive expands beyond 8388608 bytes'),
+    );
     // ... and behind it: the whole archive counts, not only what comes before the entry sought.
-    const behind = gzipSync(Buffer.concat([tar({ 'package/package.json': '{}' }, false), header('package/zeros', 64 << 20), Buffer.alloc(64 << 20)]));
+    const behind = gzipSync(
+      Buffer.concat([tar({ 'package/package.json': '{}' }, false), header('package/zeros', 64 << 20), Buffer.alloc(64 << 20)]),
+    );
     await expect(scanTar(behind, manifestOnly({ maxUnpackedSize: 8 << 20 }))).rejects.toThrow(/expands beyond 8388608 bytes/);
     expect((await scanTar(bomb, manifestOnly({ maxUnpackedSize: 65 << 20 })))[0].data.toString()).toBe('{}');
   });
@@ -109,25 +127,57 @@ describe('scanTar', () => {
   });
 
   it('passes on a failure of the source stream instead of calling the archive broken', async () => {
-    const failing = new Readable({ read() { this.destroy(new Error('disk on fire')); } });
+    const failing = new Readable({
+      read() {
+        this.destroy(new Error('disk on fire'));
+      },
+    });
     await expect(scanTar(failing, manifestOnly())).rejects.toThrow('disk on fire');
   });
 
   describe('refuses entries a client could not unpack safely, naming them', () => {
     it.each<[string, Raw[], string]>([
-      ['a ".." path', [{ path: 'package/../../x' }], 'the archive entry "package/../../x" points outside the package directory (a ".." segment)'],
-      ['an absolute path', [{ path: '/etc/cron.d/x' }], 'the archive entry "/etc/cron.d/x" points outside the package directory (an absolute path)'],
+      [
+        'a ".." path',
+        [{ path: 'package/../../x' }],
+        'the archive entry "package/../../x" points outside the package directory (a ".." segment)',
+      ],
+      [
+        'an absolute path',
+        [{ path: '/etc/cron.d/x' }],
+        'the archive entry "/etc/cron.d/x" points outside the package directory (an absolute path)',
+      ],
       ['a drive path', [{ path: 'C:/x' }], 'the archive entry "C:/x" points outside the package directory (a drive path)'],
       ['a drive path with a backslash', [{ path: 'C:\\x' }], 'the archive entry "C:\\\\x" has a backslash in its name'],
       ['a backslash path', [{ path: 'package\\..\\x' }], 'the archive entry "package\\\\..\\\\x" has a backslash in its name'],
-      ['an absolute root directory', [{ path: '/', type: '5' }], 'the archive entry "/" points outside the package directory (an absolute path)'],
+      [
+        'an absolute root directory',
+        [{ path: '/', type: '5' }],
+        'the archive entry "/" points outside the package directory (an absolute path)',
+      ],
       ['a file without a name', [{ path: '' }], 'the archive has an entry with an empty name ("")'],
       ['a symlink', [{ path: 'package/link', type: '2', link: '/etc/passwd' }], 'the archive entry "package/link" is a symbolic link'],
-      ['a hard link', [{ path: 'package/a' }, { path: 'package/link', type: '1', link: 'package/a' }], 'the archive entry "package/link" is a hard link'],
+      [
+        'a hard link',
+        [{ path: 'package/a' }, { path: 'package/link', type: '1', link: 'package/a' }],
+        'the archive entry "package/link" is a hard link',
+      ],
       ['a FIFO', [{ path: 'package/fifo', type: '6' }], 'the archive entry "package/fifo" is a device, FIFO or other special file'],
-      ['a character device', [{ path: 'package/tty', type: '3' }], 'the archive entry "package/tty" is a device, FIFO or other special file'],
-      ['a file held twice', [{ path: 'package/package.json' }, { path: './package/package.json' }], 'the archive holds "./package/package.json" more than once'],
-      ['a ".." path in a pax header', [{ path: 'package/harmless', paxPath: 'package/../../../x' }], 'the archive entry "package/../../../x" points outside the package directory (a ".." segment)'],
+      [
+        'a character device',
+        [{ path: 'package/tty', type: '3' }],
+        'the archive entry "package/tty" is a device, FIFO or other special file',
+      ],
+      [
+        'a file held twice',
+        [{ path: 'package/package.json' }, { path: './package/package.json' }],
+        'the archive holds "./package/package.json" more than once',
+      ],
+      [
+        'a ".." path in a pax header',
+        [{ path: 'package/harmless', paxPath: 'package/../../../x' }],
+        'the archive entry "package/../../../x" points outside the package directory (a ".." segment)',
+      ],
     ])('%s', async (_, entries, message) => {
       const error = await scanTar(rawTar([{ path: 'package/index.js', data: 'ok' }, ...entries]), manifestOnly()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(TarError);
@@ -135,7 +185,12 @@ describe('scanTar', () => {
     });
 
     it('takes directories, the root entry and repeated directories', async () => {
-      const ok = rawTar([{ path: './', type: '5' }, { path: 'package/', type: '5' }, { path: 'package/', type: '5' }, { path: 'package/package.json', data: '{}' }]);
+      const ok = rawTar([
+        { path: './', type: '5' },
+        { path: 'package/', type: '5' },
+        { path: 'package/', type: '5' },
+        { path: 'package/package.json', data: '{}' },
+      ]);
       expect(paths(await scanTar(ok, manifestOnly()))).toEqual(['package/package.json']);
     });
   });
@@ -155,17 +210,47 @@ describe('scanTar', () => {
     });
 
     it.each<[string, Raw[], string]>([
-      ['a link climbing out', [{ path: 'lib/x', type: '2', link: '../../etc/passwd' }], 'the symbolic link "lib/x" points outside the package directory (to "../../etc/passwd")'],
-      ['an absolute link', [{ path: 'lib/x', type: '2', link: '/etc/passwd' }], 'the symbolic link "lib/x" points outside the package directory (to "/etc/passwd")'],
-      ['an entry written through a link', [{ path: 'etc', type: '2', link: 'lib' }, { path: 'etc/x' }], 'the archive entry "etc/x" lies under the symbolic link "etc"'],
-      ['a link replacing a directory in use', [{ path: 'lib/a' }, { path: 'lib', type: '2', link: 'bin' }], 'the symbolic link "lib" stands where other entries need a directory'],
+      [
+        'a link climbing out',
+        [{ path: 'lib/x', type: '2', link: '../../etc/passwd' }],
+        'the symbolic link "lib/x" points outside the package directory (to "../../etc/passwd")',
+      ],
+      [
+        'an absolute link',
+        [{ path: 'lib/x', type: '2', link: '/etc/passwd' }],
+        'the symbolic link "lib/x" points outside the package directory (to "/etc/passwd")',
+      ],
+      [
+        'an entry written through a link',
+        [{ path: 'etc', type: '2', link: 'lib' }, { path: 'etc/x' }],
+        'the archive entry "etc/x" lies under the symbolic link "etc"',
+      ],
+      [
+        'a link replacing a directory in use',
+        [{ path: 'lib/a' }, { path: 'lib', type: '2', link: 'bin' }],
+        'the symbolic link "lib" stands where other entries need a directory',
+      ],
       [
         'a link whose ".." goes through another link',
-        [{ path: 'a/up', type: '2', link: '..' }, { path: 'a/out', type: '2', link: 'up/../x' }],
+        [
+          { path: 'a/up', type: '2', link: '..' },
+          { path: 'a/out', type: '2', link: 'up/../x' },
+        ],
         'the symbolic link "a/out" points through the symbolic link "a/up"',
       ],
-      ['a hard link climbing out', [{ path: 'lib/x', type: '1', link: '../etc/passwd' }], 'the hard link "lib/x" to "../etc/passwd": its target points outside the package directory (a ".." segment)'],
-      ['a hard link through a symlink', [{ path: 'up', type: '2', link: 'lib' }, { path: 'x', type: '1', link: 'up/y' }], 'the hard link "x" points through the symbolic link "up"'],
+      [
+        'a hard link climbing out',
+        [{ path: 'lib/x', type: '1', link: '../etc/passwd' }],
+        'the hard link "lib/x" to "../etc/passwd": its target points outside the package directory (a ".." segment)',
+      ],
+      [
+        'a hard link through a symlink',
+        [
+          { path: 'up', type: '2', link: 'lib' },
+          { path: 'x', type: '1', link: 'up/y' },
+        ],
+        'the hard link "x" points through the symbolic link "up"',
+      ],
       ['a name climbing out', [{ path: '../x' }], 'the archive entry "../x" points outside the package directory (a ".." segment)'],
     ])('refuses %s', async (_, entries, message) => {
       await expect(scanTar(rawTar(entries), inside)).rejects.toThrow(new TarError(message));

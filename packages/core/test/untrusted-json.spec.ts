@@ -1,4 +1,5 @@
-import { http, startTestServer, type TestServer, testModes } from '@stowage/testkit';
+import { http, startTestServer, testModes, type TestServer } from '@stowage/testkit';
+
 import { MAX_JSON_DEPTH, parseUntrustedJson, untrustedValueProblem } from '../src/text/json';
 
 /** `{"a":{"a":…}}` nested `depth` deep, built as text: JSON.stringify itself would overflow. */

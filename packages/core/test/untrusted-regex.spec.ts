@@ -43,7 +43,17 @@ describe('untrusted regular expressions', () => {
     expect(exceptionRegexProblem('(')).toBe('is not valid RE2 syntax: missing closing ): `(`');
     expect(exceptionRegexProblem('a{1001}')).toBe('is not valid RE2 syntax: invalid repeat count: `{1001}`');
     expect(exceptionRegexProblem('x'.repeat(256))).toBe('is too long (maximum is 255 characters)');
-    for (const ok of ['snap-.*', '\\\\1', '(?:a|b)+', '(?<name>x)', '(?P<name>x)', '1\\.0.*', '\\d+\\.\\d+\\.\\d+(-SNAPSHOT)?', '(a+)+b', '']) {
+    for (const ok of [
+      'snap-.*',
+      '\\\\1',
+      '(?:a|b)+',
+      '(?<name>x)',
+      '(?P<name>x)',
+      '1\\.0.*',
+      '\\d+\\.\\d+\\.\\d+(-SNAPSHOT)?',
+      '(a+)+b',
+      '',
+    ]) {
       expect(exceptionRegexProblem(ok)).toBeNull();
     }
   });

@@ -1,4 +1,5 @@
 import { longestHold } from '@stowage/testkit';
+
 import {
   childElement,
   childElements,
@@ -59,7 +60,20 @@ describe('XML reader', () => {
     expect(() => parseXml(xml)).toThrow(XmlError);
   });
 
-  it.each(['<a>&#0;</a>', '<a>&#x110000;</a>', '<a>&#xD800;</a>', '<a b="&#56320;"/>', '<a>&#xFFFE;</a>', '<a>&#1;</a>', '<a b="<"/>', '<a/>tail', '<![CDATA[x]]><a/>', '<p:a></q:a>', '<a b=1/>', '<a><!-- open</a>'])('refuses %j', (xml) => {
+  it.each([
+    '<a>&#0;</a>',
+    '<a>&#x110000;</a>',
+    '<a>&#xD800;</a>',
+    '<a b="&#56320;"/>',
+    '<a>&#xFFFE;</a>',
+    '<a>&#1;</a>',
+    '<a b="<"/>',
+    '<a/>tail',
+    '<![CDATA[x]]><a/>',
+    '<p:a></q:a>',
+    '<a b=1/>',
+    '<a><!-- open</a>',
+  ])('refuses %j', (xml) => {
     expect(() => parseXml(xml)).toThrow(XmlError);
   });
 
@@ -67,8 +81,14 @@ describe('XML reader', () => {
     const lenient = (xml: string) => parseXml(xml, { lenient: true });
 
     it.each([
-      ['an external entity', '<?xml version="1.0"?><!DOCTYPE package [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]><package><id>&xxe;</id></package>'],
-      ['billion laughs', `<!DOCTYPE lolz [<!ENTITY lol "lol">${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('')}]><package>&lol9;</package>`],
+      [
+        'an external entity',
+        '<?xml version="1.0"?><!DOCTYPE package [ <!ENTITY xxe SYSTEM "file:///etc/passwd"> ]><package><id>&xxe;</id></package>',
+      ],
+      [
+        'billion laughs',
+        `<!DOCTYPE lolz [<!ENTITY lol "lol">${Array.from({ length: 9 }, (_, i) => `<!ENTITY lol${i + 1} "${`&lol${i || ''};`.repeat(10)}">`).join('')}]><package>&lol9;</package>`,
+      ],
       ['a bare DOCTYPE', '<!DOCTYPE package><package/>'],
       ['an ENTITY declaration outside a DOCTYPE', '<!ENTITY x "y"><package>&x;</package>'],
       ['a declaration inside the root', '<package><!ELEMENT package ANY></package>'],
@@ -187,7 +207,20 @@ describe('XML escaper and writer', () => {
   });
 
   it('writes nested elements that parse back to what was written', () => {
-    const xml = writeXml(['metadata', [['groupId', 'a&b'], ['versions', [['version', '1 < 2'], ['version', "it's"]]]], { modelVersion: '1.1.0', q: '"' }]);
+    const xml = writeXml([
+      'metadata',
+      [
+        ['groupId', 'a&b'],
+        [
+          'versions',
+          [
+            ['version', '1 < 2'],
+            ['version', "it's"],
+          ],
+        ],
+      ],
+      { modelVersion: '1.1.0', q: '"' },
+    ]);
     expect(xml).toBe(
       '<?xml version="1.0" encoding="UTF-8"?>\n' +
         '<metadata modelVersion="1.1.0" q="&quot;">\n' +

@@ -5,7 +5,9 @@ import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { aliasZipEntry, buildZip, longestHold, type ZipInput } from '@stowage/testkit';
+
 import { bufferZipSource, ZipError, ZipReader, type ZipSource } from '../src/archives/zip-reader';
 
 const run = promisify(execFile);
@@ -59,7 +61,12 @@ describe('ZipReader', () => {
     const path = await zip(`${kind}.zip`, args);
     const src = await fileSource(path);
     const reader = await ZipReader.open(src);
-    expect(reader.entries.map((e) => e.name).sort()).toEqual(['big.bin', 'demo-1.0.dist-info/', 'demo-1.0.dist-info/METADATA', 'empty.txt']);
+    expect(reader.entries.map((e) => e.name).sort()).toEqual([
+      'big.bin',
+      'demo-1.0.dist-info/',
+      'demo-1.0.dist-info/METADATA',
+      'empty.txt',
+    ]);
     const entry = reader.entry('demo-1.0.dist-info/METADATA')!;
     expect(entry.method).toBe(kind === 'stored' ? 0 : 8);
     expect(await reader.readEntry(entry, { maxSize: 1 << 20 })).toEqual(metadata);
@@ -90,7 +97,9 @@ describe('ZipReader', () => {
     const src = await fileSource(path);
     const reader = await ZipReader.open(src);
     const before = src.bytesRead;
-    await expect(reader.readEntry(reader.entry('METADATA')!, { maxSize: 1 << 20 })).rejects.toThrow('METADATA is larger than 1048576 bytes uncompressed');
+    await expect(reader.readEntry(reader.entry('METADATA')!, { maxSize: 1 << 20 })).rejects.toThrow(
+      'METADATA is larger than 1048576 bytes uncompressed',
+    );
     expect(src.bytesRead).toBe(before);
   });
 
@@ -157,7 +166,9 @@ describe('ZipReader', () => {
     const [entry] = reader.entries;
     expect(entry.flags & 0x8).toBe(0x8);
     expect((await reader.readEntry(entry, { maxSize: 100 })).toString()).toBe('module example.com/piped\n');
-    expect((await reader.verifyEntries([entry], { keep: () => true, maxKeptSize: 100 })).get(entry)!.toString()).toBe('module example.com/piped\n');
+    expect((await reader.verifyEntries([entry], { keep: () => true, maxKeptSize: 100 })).get(entry)!.toString()).toBe(
+      'module example.com/piped\n',
+    );
   });
 
   it('reports Unix modes, so symlinks can be told from files and directories', async () => {
@@ -174,7 +185,9 @@ describe('ZipReader', () => {
     const buf = Buffer.from(await readFile(await zip('names.zip', ['-0'])));
     const src = bufferZipSource(buf);
     // Info-ZIP flags no ASCII name as UTF-8; either way the ASCII names read the same.
-    expect((await ZipReader.open(src, { utf8Names: true })).entries.map((e) => e.name).sort()).toEqual((await ZipReader.open(src)).entries.map((e) => e.name).sort());
+    expect((await ZipReader.open(src, { utf8Names: true })).entries.map((e) => e.name).sort()).toEqual(
+      (await ZipReader.open(src)).entries.map((e) => e.name).sort(),
+    );
     const cd = buf.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
     buf[cd + 46] = 0xff;
     expect((await ZipReader.open(src)).entries.some((e) => e.name.startsWith('\u00ff'))).toBe(true);
@@ -199,7 +212,7 @@ describe('ZipReader', () => {
     const end = zip.lastIndexOf(END);
     const dirStart = zip.readUInt32LE(end + 16);
     const records: Buffer[] = [];
-    for (let p = dirStart; p < end; ) {
+    for (let p = dirStart; p < end;) {
       const length = 46 + zip.readUInt16LE(p + 28) + zip.readUInt16LE(p + 30) + zip.readUInt16LE(p + 32);
       records.push(zip.subarray(p, p + length));
       p += length;
@@ -249,7 +262,12 @@ describe('ZipReader', () => {
   });
 
   describe('a central directory that holds other than its end record says', () => {
-    const hiding = () => buildZip([{ name: 'a.txt', data: 'x' }, { name: '../evil', data: 'evil' }, { name: 'lnk', data: '/etc/passwd', mode: 0o120777 }]);
+    const hiding = () =>
+      buildZip([
+        { name: 'a.txt', data: 'x' },
+        { name: '../evil', data: 'evil' },
+        { name: 'lnk', data: '/etc/passwd', mode: 0o120777 },
+      ]);
     /** The zip with its end record's entry count (both fields) and directory size replaced. */
     function declaring(zip: Buffer, count: number, dirSize?: number): Buffer {
       const edited = Buffer.from(zip);
@@ -278,7 +296,9 @@ describe('ZipReader', () => {
       expect((await ZipReader.open(bufferZipSource(buf))).entries).toHaveLength(4);
       buf.writeBigUInt64LE(3n, z64 + 24);
       buf.writeBigUInt64LE(3n, z64 + 32);
-      await expect(ZipReader.open(bufferZipSource(buf))).rejects.toThrow('zip central directory holds 4 entries but its end record declares 3');
+      await expect(ZipReader.open(bufferZipSource(buf))).rejects.toThrow(
+        'zip central directory holds 4 entries but its end record declares 3',
+      );
     });
 
     it('refuses bytes in the directory that are not a whole record', async () => {
@@ -302,9 +322,13 @@ describe('ZipReader', () => {
       // Records left out of the declared size, before the end record.
       const zip = hiding();
       const firstRecord = 46 + 'a.txt'.length;
-      expect(await refusal(declaring(zip, 1, firstRecord))).toMatchObject({ message: 'zip central directory does not end where its end record starts' });
+      expect(await refusal(declaring(zip, 1, firstRecord))).toMatchObject({
+        message: 'zip central directory does not end where its end record starts',
+      });
       // Bytes between the directory and the end record: other readers look for the directory by its size back from the end record.
-      expect(await refusal(inserting(zip, Buffer.alloc(64)))).toMatchObject({ message: 'zip central directory does not end where its end record starts' });
+      expect(await refusal(inserting(zip, Buffer.alloc(64)))).toMatchObject({
+        message: 'zip central directory does not end where its end record starts',
+      });
     });
 
     it('counts the real records against maxEntries when the 16-bit count wrapped past 65,535', async () => {
@@ -317,7 +341,9 @@ describe('ZipReader', () => {
       expect([r.entries.length, r.entries[69_999].name]).toEqual([70_000, 'f69999']);
       expect(await refusal(many, { maxEntries: 66_000 })).toMatchObject({ message: 'zip has more than 66000 entries' });
       // A count that wraps to anything else is refused like any other.
-      expect(await refusal(declaring(many, 70_000 - 65_536 - 1))).toMatchObject({ message: 'zip central directory holds 70000 entries but its end record declares 4463' });
+      expect(await refusal(declaring(many, 70_000 - 65_536 - 1))).toMatchObject({
+        message: 'zip central directory holds 70000 entries but its end record declares 4463',
+      });
     });
   });
 
@@ -326,7 +352,11 @@ describe('ZipReader', () => {
 
     it('refuses, on opening, a directory whose entries share one stream, before any inflation', async () => {
       const one = buildZip({ 'lib/a.pdb': pdb });
-      const bomb = aliasZipEntry(one, 'lib/a.pdb', Array.from({ length: 400 }, (_, i) => `lib/copy${i}.pdb`));
+      const bomb = aliasZipEntry(
+        one,
+        'lib/a.pdb',
+        Array.from({ length: 400 }, (_, i) => `lib/copy${i}.pdb`),
+      );
       expect(bomb.length).toBeLessThan(60_000);
       const before = process.cpuUsage();
       const error = await ZipReader.open(bufferZipSource(bomb)).catch((e: unknown) => e);
@@ -341,7 +371,10 @@ describe('ZipReader', () => {
       const grown = Buffer.from(zip);
       const cd = grown.indexOf(CENTRAL);
       grown.writeUInt32LE(grown.readUInt32LE(cd + 20) + 40, cd + 20); // a.txt's compressed size, 40 bytes into b.txt's header
-      await expect(ZipReader.open(bufferZipSource(grown))).rejects.toMatchObject({ message: 'b.txt: overlaps another entry', entry: 'b.txt' });
+      await expect(ZipReader.open(bufferZipSource(grown))).rejects.toMatchObject({
+        message: 'b.txt: overlaps another entry',
+        entry: 'b.txt',
+      });
       const last = Buffer.from(zip);
       const cdB = last.lastIndexOf(CENTRAL);
       last.writeUInt32LE(last.readUInt32LE(cdB + 20) + 10, cdB + 20);
@@ -353,9 +386,14 @@ describe('ZipReader', () => {
       zip.writeUInt16LE(30, 28); // a.txt's local extra field: 30 bytes the central directory does not know of
       const reader = await ZipReader.open(bufferZipSource(zip));
       const a = reader.entry('a.txt')!;
-      await expect(reader.readEntry(a, { maxSize: 10_000 })).rejects.toMatchObject({ message: 'a.txt: overlaps another entry', entry: 'a.txt' });
+      await expect(reader.readEntry(a, { maxSize: 10_000 })).rejects.toMatchObject({
+        message: 'a.txt: overlaps another entry',
+        entry: 'a.txt',
+      });
       await expect(reader.verifyEntries(reader.entries)).rejects.toThrow('a.txt: overlaps another entry');
-      await expect(reader.readEntry({ ...a, localHeaderOffset: 7 }, { maxSize: 10_000 })).rejects.toThrow('a.txt: no entry of this archive starts there');
+      await expect(reader.readEntry({ ...a, localHeaderOffset: 7 }, { maxSize: 10_000 })).rejects.toThrow(
+        'a.txt: no entry of this archive starts there',
+      );
     });
 
     it('still reads archives with gaps between entries and data descriptors', async () => {
@@ -414,7 +452,12 @@ describe('ZipReader', () => {
     });
 
     it('takes ordinary archives', async () => {
-      const r = await open([{ name: 'lib/' }, { name: 'lib/net8.0/' }, { name: 'lib/net8.0/a.dll', data: 'x' }, { name: 'a b/ü.txt', data: 'y' }]);
+      const r = await open([
+        { name: 'lib/' },
+        { name: 'lib/net8.0/' },
+        { name: 'lib/net8.0/a.dll', data: 'x' },
+        { name: 'a b/ü.txt', data: 'y' },
+      ]);
       await expect(r.checkEntries()).resolves.toBeUndefined();
     });
   });

@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AccessService,
   CurrentGroup,
@@ -18,7 +17,9 @@ import {
   StowageConfig,
   StreamBody,
 } from '@stowage/core';
-import { type GroupView, ComposerMetadata, isComposer2 } from './composer.metadata';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { ComposerMetadata, type GroupView, isComposer2 } from './composer.metadata';
 import { groupDocument, isValidName } from './composer.naming';
 import { COMPOSER, ComposerUploads } from './composer.upload';
 
@@ -66,7 +67,12 @@ export class ComposerGroupController {
     switch (doc.kind) {
       case 'root': {
         const composer2 = isComposer2(request);
-        return this.metadata.send(request, reply, `${docId}\u0000${composer2}`, await this.metadata.rootDocument(view, groupBase, composer2));
+        return this.metadata.send(
+          request,
+          reply,
+          `${docId}\u0000${composer2}`,
+          await this.metadata.rootDocument(view, groupBase, composer2),
+        );
       }
       case 'providers':
         return this.metadata.send(request, reply, docId, await this.metadata.providersDocument(view));

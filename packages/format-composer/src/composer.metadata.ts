@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { DocumentClock, ownedBytes, type Package, type PackageFile, PackageService, type SqlCondition } from '@stowage/core';
-import { SERVED_KEYS, COMPOSER } from './composer.upload';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { COMPOSER, SERVED_KEYS } from './composer.upload';
 
 // The Composer repository documents of a group, rendered from a few queries per project
 // (versions, files), never one per version, and cached as bytes keyed by the revisions of
@@ -72,7 +74,9 @@ export class ComposerMetadata {
     const inm = request.headers['if-none-match'];
     const ims = Date.parse(request.headers['if-modified-since'] ?? '');
     const fresh =
-      inm !== undefined ? inm.split(',').some((t) => t.trim() === r.etag || t.trim() === `W/${r.etag}`) : !!at && !Number.isNaN(ims) && at.getTime() <= ims;
+      inm !== undefined
+        ? inm.split(',').some((t) => t.trim() === r.etag || t.trim() === `W/${r.etag}`)
+        : !!at && !Number.isNaN(ims) && at.getTime() <= ims;
     if (fresh) return reply.status(304).send();
     return reply.send(r.body);
   }

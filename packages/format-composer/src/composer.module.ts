@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { ComposerGroupController, ComposerProjectController } from './composer.controller';
 import { ComposerMetadata } from './composer.metadata';
 import { ConfigurableModuleClass } from './composer.module-definition';

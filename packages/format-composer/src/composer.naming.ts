@@ -8,7 +8,7 @@ const MAX_NAME = 255;
 /** GitLab's strict SemVer for tagged versions: X.Y.Z[-pre][+build]. */
 const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?$/;
 /** Dev versions: `dev-<branch>` or `<x[.y…]>.x-dev`. */
-const DEV = /^(dev-[A-Za-z0-9._\/-]+|(\d+\.)*(\d+|x)(\.x)?-dev)$/;
+const DEV = /^(dev-[A-Za-z0-9._/-]+|(\d+\.)*(\d+|x)(\.x)?-dev)$/;
 const MAX_VERSION = 255;
 
 const validation = (detail: string) => new HttpError(400, { message: `400 Bad request - ${detail}` });
@@ -21,7 +21,9 @@ export function isValidName(name: string): boolean {
 export function packageName(value: unknown): string {
   if (value === undefined || value === null || value === '') throw validation('composer.json has no "name"; add "name": "vendor/package"');
   if (typeof value !== 'string' || !isValidName(value)) {
-    throw validation(`composer.json "name" ${JSON.stringify(value)} is invalid: use "vendor/package", lower case, with letters, digits and . _ - as separators`);
+    throw validation(
+      `composer.json "name" ${JSON.stringify(value)} is invalid: use "vendor/package", lower case, with letters, digits and . _ - as separators`,
+    );
   }
   return value;
 }
@@ -58,10 +60,7 @@ export function archiveFileName(name: string, version: string): string {
 
 /** The path of a group document, below `/api/v4/group/:id/-/packages/composer/`. */
 export type ComposerDocument =
-  | { kind: 'root' }
-  | { kind: 'p2'; name: string; dev: boolean }
-  | { kind: 'providers' }
-  | { kind: 'v1'; name: string };
+  { kind: 'root' } | { kind: 'p2'; name: string; dev: boolean } | { kind: 'providers' } | { kind: 'v1'; name: string };
 
 const notFound = () => httpErrors.notFound();
 

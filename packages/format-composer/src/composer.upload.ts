@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FileStorage,
@@ -18,6 +19,7 @@ import {
   ZipError,
   ZipReader,
 } from '@stowage/core';
+
 import type { ComposerFormatConfig } from './composer.config';
 import { COMPOSER_OPTIONS } from './composer.module-definition';
 import { archiveFileName, packageName, packageVersion, versionFromBranch, versionFromTag } from './composer.naming';
@@ -203,7 +205,8 @@ export function manifestOf(text: string): Manifest {
     const { reason, message } = err as UntrustedJsonError;
     throw unprocessable(`Could not parse composer.json file. ${reason === 'syntax' ? 'Invalid JSON' : 'Refused'}: ${message}`);
   }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw unprocessable('Could not parse composer.json file. It must hold a JSON object.');
+  if (typeof json !== 'object' || json === null || Array.isArray(json))
+    throw unprocessable('Could not parse composer.json file. It must hold a JSON object.');
   const composerJson = json as Record<string, unknown>;
   return { name: packageName(composerJson.name), composerJson };
 }

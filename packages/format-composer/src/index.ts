@@ -1,4 +1,5 @@
 import { defineFormatPlugin } from '@stowage/core';
+
 import { ComposerFormatConfig } from './composer.config';
 import { ComposerFormatModule } from './composer.module';
 

@@ -1,5 +1,19 @@
 import { join } from 'node:path';
-import { buildZip, filesUnder, type FormPart, multipart, startTestServer, storedBlobKeys, testModes, type TestProject, type TestServer, type TestUser, type ZipInput } from '@stowage/testkit';
+
+import {
+  buildZip,
+  filesUnder,
+  type FormPart,
+  multipart,
+  startTestServer,
+  storedBlobKeys,
+  testModes,
+  type TestProject,
+  type TestServer,
+  type TestUser,
+  type ZipInput,
+} from '@stowage/testkit';
+
 import { composerFormat } from '../src';
 import { packageZip, sha1, sha256 } from './composer-fixtures';
 
@@ -12,7 +26,8 @@ const MAX = 256 * 1024;
 const UNPACKED = 8 * 1024 * 1024;
 
 const manifest = (name: string, extra: object = {}) => ({ name, type: 'library', autoload: { 'psr-4': { 'Acme\\': 'src/' } }, ...extra });
-const archive = (name: string, extra: object = {}) => packageZip(manifest(name, extra), { 'src/A.php': '<?php\nnamespace Acme;\nclass A {}\n' });
+const archive = (name: string, extra: object = {}) =>
+  packageZip(manifest(name, extra), { 'src/A.php': '<?php\nnamespace Acme;\nclass A {}\n' });
 
 describe.each(testModes())('composer repository API (%s)', (mode) => {
   let s: TestServer;
@@ -37,18 +52,30 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
     });
   };
   const upload = (project: TestProject, zip: Buffer, fields: Record<string, string> = {}, token?: string | null) =>
-    publish(project, [...Object.entries(fields).map(([name, value]) => ({ name, value })), { name: 'file', value: zip, fileName: 'pkg.zip' }], { token });
+    publish(
+      project,
+      [...Object.entries(fields).map(([name, value]) => ({ name, value })), { name: 'file', value: zip, fileName: 'pkg.zip' }],
+      { token },
+    );
   const read = (g: { id: number }, path: string, opts: { token?: string | null; headers?: Record<string, string> } = {}) =>
     s.api.inject({
       url: `/api/v4/group/${g.id}/-/packages/composer/${path}`,
       headers: { 'user-agent': COMPOSER2, ...opts.headers },
       token: opts.token === null ? undefined : (opts.token ?? dev.token),
     });
-  const packagesOf = async (p: TestProject) => (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${p.id}/packages`)).map((x) => `${x.name}@${x.version}`).sort();
+  const packagesOf = async (p: TestProject) =>
+    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${p.id}/packages`))
+      .map((x) => `${x.name}@${x.version}`)
+      .sort();
   const stored = () => filesUnder(join(s.dataDir, 'packages'));
 
   beforeAll(async () => {
-    s = await startTestServer({ formats: [composerFormat], mode, listen: true, config: { formats: { composer: { max_file_size: MAX, max_unpacked_size: UNPACKED } } } });
+    s = await startTestServer({
+      formats: [composerFormat],
+      mode,
+      listen: true,
+      config: { formats: { composer: { max_file_size: MAX, max_unpacked_size: UNPACKED } } },
+    });
     [dev, guest, outsider] = await Promise.all([s.api.createUser('dev'), s.api.createUser('guest'), s.api.createUser('outsider')]);
     group = await s.api.createGroup('acme');
     lib = await s.api.createProject('lib', { namespaceId: group.id });
@@ -102,7 +129,14 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
     const archives = `/api/v4/projects/${lib.id}/packages/composer/archives/acme/greeter.zip`;
     expect((await s.api.inject({ url: archives, token: dev.token })).json()).toEqual({ error: 'sha is missing' });
     expect((await s.api.inject({ url: `${archives}?sha=${'0'.repeat(40)}`, token: dev.token })).status).toBe(404);
-    expect((await s.api.inject({ url: `/api/v4/projects/${other.id}/packages/composer/archives/acme/greeter.zip?sha=${sha1(zip)}`, token: dev.token })).status).toBe(404);
+    expect(
+      (
+        await s.api.inject({
+          url: `/api/v4/projects/${other.id}/packages/composer/archives/acme/greeter.zip?sha=${sha1(zip)}`,
+          token: dev.token,
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('serves Composer 1 provider documents whose bytes hash to what they advertise', async () => {
@@ -133,7 +167,9 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
     expect([again.status, again.body]).toEqual([304, '']);
     expect((await read(group, 'p2/acme/cached.json', { headers: { 'if-none-match': String(first.headers.etag) } })).status).toBe(304);
     const root = await read(group, 'packages.json');
-    expect((await read(group, 'packages.json', { headers: { 'if-modified-since': String(root.headers['last-modified']) } })).status).toBe(304);
+    expect((await read(group, 'packages.json', { headers: { 'if-modified-since': String(root.headers['last-modified']) } })).status).toBe(
+      304,
+    );
 
     expect((await upload(lib, archive('acme/cached'), { version: '1.1.0' })).status).toBe(201);
     const changed = await read(group, 'p2/acme/cached.json', { headers: { 'if-modified-since': lastModified } });
@@ -142,9 +178,13 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
     expect(Date.parse(String(changed.headers['last-modified']))).toBeGreaterThan(Date.parse(lastModified));
 
     // A deletion changes the document too, though no remaining row is newer.
-    const [pkg] = (await s.api.root<{ id: number; version: string }[]>('GET', `/api/v4/projects/${lib.id}/packages?package_name=acme/cached`)).filter((p) => p.version === '1.1.0');
+    const [pkg] = (
+      await s.api.root<{ id: number; version: string }[]>('GET', `/api/v4/projects/${lib.id}/packages?package_name=acme/cached`)
+    ).filter((p) => p.version === '1.1.0');
     await s.api.root('DELETE', `/api/v4/projects/${lib.id}/packages/${pkg.id}`);
-    const afterDelete = await read(group, 'p2/acme/cached.json', { headers: { 'if-modified-since': String(changed.headers['last-modified']) } });
+    const afterDelete = await read(group, 'p2/acme/cached.json', {
+      headers: { 'if-modified-since': String(changed.headers['last-modified']) },
+    });
     expect(afterDelete.status).toBe(200);
     expect(afterDelete.json().packages['acme/cached'].map((v: { version: string }) => v.version)).toEqual(['1.0.0']);
   });
@@ -166,7 +206,13 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
       'acme/versions@dev-main',
     ]);
     const p2 = (await read(group, 'p2/acme/versions.json')).json();
-    expect(p2.packages['acme/versions'].map((v: { version: string }) => v.version).sort()).toEqual(['1.2.3', '1.7.x-dev', '3.0.0-beta.1', '4.0.0', 'dev-main']);
+    expect(p2.packages['acme/versions'].map((v: { version: string }) => v.version).sort()).toEqual([
+      '1.2.3',
+      '1.7.x-dev',
+      '3.0.0-beta.1',
+      '4.0.0',
+      'dev-main',
+    ]);
   });
 
   it('replaces a re-uploaded version by default, and refuses it when duplicates are off', async () => {
@@ -194,8 +240,26 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
     expect(bomb.length).toBeLessThan(MAX);
     const cases: [string, () => ReturnType<typeof upload>, number, RegExp][] = [
       ['not a zip', () => upload(lib, Buffer.from('this is not a zip file at all, just some text')), 400, /not a valid zip archive/],
-      ['no composer.json', () => upload(lib, buildZip([{ name: 'README.md', data: 'hi' }]), { version: '1.0.0' }), 422, /composer.json was not found/],
-      ['composer.json in a subdirectory of two', () => upload(lib, buildZip([{ name: 'a/composer.json', data: '{}' }, { name: 'b/x', data: '' }]), { version: '1.0.0' }), 422, /not found/],
+      [
+        'no composer.json',
+        () => upload(lib, buildZip([{ name: 'README.md', data: 'hi' }]), { version: '1.0.0' }),
+        422,
+        /composer.json was not found/,
+      ],
+      [
+        'composer.json in a subdirectory of two',
+        () =>
+          upload(
+            lib,
+            buildZip([
+              { name: 'a/composer.json', data: '{}' },
+              { name: 'b/x', data: '' },
+            ]),
+            { version: '1.0.0' },
+          ),
+        422,
+        /not found/,
+      ],
       ['invalid JSON', () => upload(lib, packageZip('{"name": "acme/x",'), { version: '1.0.0' }), 422, /Invalid JSON/],
       ['JSON not an object', () => upload(lib, packageZip('[1]'), { version: '1.0.0' }), 422, /JSON object/],
       ['no name', () => upload(lib, packageZip({ type: 'library' }), { version: '1.0.0' }), 400, /has no "name"/],
@@ -204,12 +268,45 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
       ['invalid tag', () => upload(lib, archive('acme/badver'), { tag: 'release-1' }), 400, /tag "release-1" is invalid/],
       ['no version', () => upload(lib, archive('acme/nover')), 400, /version is missing/],
       ['tag and branch', () => upload(lib, archive('acme/both'), { tag: 'v1.0.0', branch: 'main' }), 400, /either "tag" or "branch"/],
-      ['name owned by another project', () => upload(openPub, archive('acme/greeter'), { version: '5.0.0' }), 400, /already taken by another project/],
+      [
+        'name owned by another project',
+        () => upload(openPub, archive('acme/greeter'), { version: '5.0.0' }),
+        400,
+        /already taken by another project/,
+      ],
       ['zip bomb', () => upload(lib, bomb, { version: '1.0.0' }), 400, /larger than/],
-      ['unpacks too large', () => upload(lib, packageZip(manifest('acme/huge'), { 'data.bin': '\0'.repeat(UNPACKED) }), { version: '1.0.0' }), 400, /unpacks to \d+ bytes, more than the limit/],
-      ['duplicate entry names', () => upload(lib, buildZip([{ name: 'composer.json', data: JSON.stringify(manifest('acme/twice')) }, { name: 'composer.json', data: '{}' }]), { version: '1.0.0' }), 400, /more than once/],
-      ['path traversal', () => upload(lib, packageZip(manifest('acme/evil'), { '../../etc/cron.d/x': 'boom' }), { version: '1.0.0' }), 400, /points outside/],
-      ['absolute path', () => upload(lib, packageZip(manifest('acme/evil'), { '/etc/passwd': 'boom' }), { version: '1.0.0' }), 400, /points outside/],
+      [
+        'unpacks too large',
+        () => upload(lib, packageZip(manifest('acme/huge'), { 'data.bin': '\0'.repeat(UNPACKED) }), { version: '1.0.0' }),
+        400,
+        /unpacks to \d+ bytes, more than the limit/,
+      ],
+      [
+        'duplicate entry names',
+        () =>
+          upload(
+            lib,
+            buildZip([
+              { name: 'composer.json', data: JSON.stringify(manifest('acme/twice')) },
+              { name: 'composer.json', data: '{}' },
+            ]),
+            { version: '1.0.0' },
+          ),
+        400,
+        /more than once/,
+      ],
+      [
+        'path traversal',
+        () => upload(lib, packageZip(manifest('acme/evil'), { '../../etc/cron.d/x': 'boom' }), { version: '1.0.0' }),
+        400,
+        /points outside/,
+      ],
+      [
+        'absolute path',
+        () => upload(lib, packageZip(manifest('acme/evil'), { '/etc/passwd': 'boom' }), { version: '1.0.0' }),
+        400,
+        /points outside/,
+      ],
       ['too large', () => upload(lib, Buffer.alloc(MAX + 1024, 1), { version: '1.0.0' }), 413, /larger than the limit/],
       ['no file', () => publish(lib, [{ name: 'version', value: '1.0.0' }]), 400, /file is missing/],
       ['empty file', () => upload(lib, Buffer.alloc(0), { version: '1.0.0' }), 400, /file is empty/],
@@ -255,13 +352,25 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
     ['a symlink', { name: 'src/B.php', data: '/etc/passwd', mode: 0o120777 }, 'the archive entry "src/B.php" is a symbolic link'],
     ['a symlinked directory', { name: 'vendor', data: '../../..', mode: 0o120755 }, 'the archive entry "vendor" is a symbolic link'],
     ['a special file', { name: 'src/fifo', mode: 0o010644 }, 'the archive entry "src/fifo" is a device, FIFO or other special file'],
-    ['a ".." path', { name: 'src/../../x.php', data: 'x' }, 'the archive entry "src/../../x.php" points outside the package directory (a ".." segment)'],
+    [
+      'a ".." path',
+      { name: 'src/../../x.php', data: 'x' },
+      'the archive entry "src/../../x.php" points outside the package directory (a ".." segment)',
+    ],
     ['a drive path', { name: 'C:/x.php', data: 'x' }, 'the archive entry "C:/x.php" points outside the package directory (a drive path)'],
-    ['a backslash path', { name: 'src\\..\\..\\x.php', data: 'x' }, 'the archive entry "src\\\\..\\\\..\\\\x.php" has a backslash in its name'],
+    [
+      'a backslash path',
+      { name: 'src\\..\\..\\x.php', data: 'x' },
+      'the archive entry "src\\\\..\\\\..\\\\x.php" has a backslash in its name',
+    ],
   ])('refuses an archive with %s, naming the entry, and stores nothing', async (_, entry, message) => {
     const blobsBefore = await storedBlobKeys(s);
     const packagesBefore = await packagesOf(lib);
-    const zip = buildZip([{ name: 'composer.json', data: JSON.stringify(manifest('acme/linked')) }, { name: 'src/A.php', data: '<?php' }, entry]);
+    const zip = buildZip([
+      { name: 'composer.json', data: JSON.stringify(manifest('acme/linked')) },
+      { name: 'src/A.php', data: '<?php' },
+      entry,
+    ]);
     const res = await upload(lib, zip, { version: '1.0.0' });
     expect([res.status, res.json()]).toEqual([400, { message: `400 Bad request - ${message}` }]);
     expect(await packagesOf(lib)).toEqual(packagesBefore);
@@ -269,19 +378,33 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
   });
 
   it('reads fields sent after the file, and the group by its full path', async () => {
-    const res = await publish(lib, [{ name: 'file', value: archive('acme/late'), fileName: 'late.zip' }, { name: 'version', value: '0.1.0' }]);
+    const res = await publish(lib, [
+      { name: 'file', value: archive('acme/late'), fileName: 'late.zip' },
+      { name: 'version', value: '0.1.0' },
+    ]);
     expect(res.status).toBe(201);
     expect((await read({ id: 'acme' as unknown as number }, 'p2/acme/late.json')).json().packages['acme/late'][0].version).toBe('0.1.0');
   });
 
   it('gives a new name to exactly one project when two publish it at once', async () => {
-    const results = await Promise.all([upload(lib, archive('acme/race'), { version: '1.0.0' }), upload(other, archive('acme/race'), { version: '1.0.0' })]);
+    const results = await Promise.all([
+      upload(lib, archive('acme/race'), { version: '1.0.0' }),
+      upload(other, archive('acme/race'), { version: '1.0.0' }),
+    ]);
     expect(results.map((r) => r.status).sort()).toEqual([201, 400]);
-    expect([...(await packagesOf(lib)), ...(await packagesOf(other))].filter((p) => p.startsWith('acme/race'))).toEqual(['acme/race@1.0.0']);
+    expect([...(await packagesOf(lib)), ...(await packagesOf(other))].filter((p) => p.startsWith('acme/race'))).toEqual([
+      'acme/race@1.0.0',
+    ]);
   });
 
   it('answers an oversized chunked upload over real HTTP with 413', async () => {
-    const { body, contentType } = multipart([{ name: 'version', value: '1.0.0' }, { name: 'file', value: Buffer.alloc(4 * MAX, 7), fileName: 'big.zip' }], { fileType: 'application/zip' });
+    const { body, contentType } = multipart(
+      [
+        { name: 'version', value: '1.0.0' },
+        { name: 'file', value: Buffer.alloc(4 * MAX, 7), fileName: 'big.zip' },
+      ],
+      { fileType: 'application/zip' },
+    );
     const before = await stored();
     const res = await fetch(`${s.url}/api/v4/projects/${lib.id}/packages/composer`, {
       method: 'POST',
@@ -290,7 +413,10 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
       body: new Blob([body]).stream(),
       duplex: 'half',
     } as RequestInit);
-    expect([res.status, ((await res.json()) as { message: string }).message]).toEqual([413, `413 Request Entity Too Large - the archive is larger than the limit of ${MAX} bytes`]);
+    expect([res.status, ((await res.json()) as { message: string }).message]).toEqual([
+      413,
+      `413 Request Entity Too Large - the archive is larger than the limit of ${MAX} bytes`,
+    ]);
     expect(await stored()).toEqual(before);
   });
 
@@ -322,10 +448,17 @@ describe.each(testModes())('composer repository API (%s)', (mode) => {
     expect((await upload(lib, archive('acme/auth'), { version: '1.0.0' }, guest.token)).status).toBe(403);
     expect((await upload(lib, archive('acme/auth'), { version: '1.0.0' }, outsider.token)).status).toBe(404);
     const writer = await s.api.createDeployToken({ project: lib.id }, ['write_package_registry']);
-    const viaDeploy = await publish(lib, [{ name: 'version', value: '1.0.0' }, { name: 'file', value: archive('acme/auth'), fileName: 'a.zip' }], {
-      token: null,
-      headers: { 'deploy-token': writer.token },
-    });
+    const viaDeploy = await publish(
+      lib,
+      [
+        { name: 'version', value: '1.0.0' },
+        { name: 'file', value: archive('acme/auth'), fileName: 'a.zip' },
+      ],
+      {
+        token: null,
+        headers: { 'deploy-token': writer.token },
+      },
+    );
     expect(viaDeploy.status).toBe(201);
 
     // The archive download is project-scoped: outsiders 404, anonymous 401.

@@ -1,4 +1,14 @@
-import { type FormPart, filesUnder, http, multipart, startTestServer, testModes, type TestProject, type TestServer } from '@stowage/testkit';
+import {
+  filesUnder,
+  type FormPart,
+  http,
+  multipart,
+  startTestServer,
+  testModes,
+  type TestProject,
+  type TestServer,
+} from '@stowage/testkit';
+
 import { composerFormat } from '../src';
 import { packageZip } from './composer-fixtures';
 
@@ -11,12 +21,22 @@ describe.each(testModes())('composer bad input (%s)', (mode) => {
 
   const publish = (parts: FormPart[]) => {
     const { body, contentType } = multipart(parts, { fileType: 'application/zip' });
-    return http(s.url, { method: 'POST', path: `/api/v4/projects/${lib.id}/packages/composer`, token: s.rootToken, body, headers: { 'content-type': contentType } });
+    return http(s.url, {
+      method: 'POST',
+      path: `/api/v4/projects/${lib.id}/packages/composer`,
+      token: s.rootToken,
+      body,
+      headers: { 'content-type': contentType },
+    });
   };
   const upload = (composerJson: string, fields: Record<string, string> = { version: '1.0.0' }) =>
-    publish([...Object.entries(fields).map(([name, value]) => ({ name, value })), { name: 'file', value: packageZip(composerJson), fileName: 'pkg.zip' }]);
+    publish([
+      ...Object.entries(fields).map(([name, value]) => ({ name, value })),
+      { name: 'file', value: packageZip(composerJson), fileName: 'pkg.zip' },
+    ]);
   const stored = () => filesUnder(s.config.packages.storage_path!);
-  const versions = async () => (await s.api.root<{ version: string }[]>('GET', `/api/v4/projects/${lib.id}/packages`)).map((p) => p.version);
+  const versions = async () =>
+    (await s.api.root<{ version: string }[]>('GET', `/api/v4/projects/${lib.id}/packages`)).map((p) => p.version);
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [composerFormat], mode, listen: true });
@@ -27,7 +47,10 @@ describe.each(testModes())('composer bad input (%s)', (mode) => {
   it('a composer.json nested 10,000 deep is a 422, not a 500', async () => {
     const deep = `${'['.repeat(10_000)}${']'.repeat(10_000)}`;
     const res = await upload(`{"name":"acme/deep","extra":${deep}}`);
-    expect([res.status, res.json()]).toEqual([422, { message: 'Could not parse composer.json file. Refused: nesting of 101 is too deep (at most 100)' }]);
+    expect([res.status, res.json()]).toEqual([
+      422,
+      { message: 'Could not parse composer.json file. Refused: nesting of 101 is too deep (at most 100)' },
+    ]);
     expect(await stored()).toEqual([]);
     expect(await versions()).toEqual([]);
   });
@@ -35,7 +58,10 @@ describe.each(testModes())('composer bad input (%s)', (mode) => {
   it('a NUL in a composer.json key or string is a 422', async () => {
     for (const json of ['{"name":"acme/nul","description":"a\\u0000b"}', '{"name":"acme/nul","extra":{"k\\u0000":1}}']) {
       const res = await upload(json);
-      expect([res.status, res.json()]).toEqual([422, { message: 'Could not parse composer.json file. Refused: a NUL character (\\u0000) is not allowed' }]);
+      expect([res.status, res.json()]).toEqual([
+        422,
+        { message: 'Could not parse composer.json file. Refused: a NUL character (\\u0000) is not allowed' },
+      ]);
     }
     expect(await stored()).toEqual([]);
   });

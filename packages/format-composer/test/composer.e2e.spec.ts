@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { composerFormat } from '../src';
 import { packageZip } from './composer-fixtures';
 
@@ -16,8 +18,16 @@ const run = promisify(execFile);
 
 const strings = (version: string) =>
   packageZip(
-    { name: 'acme/strings', description: 'String helpers', type: 'library', license: 'MIT', autoload: { 'psr-4': { 'Acme\\Strings\\': 'src/' } } },
-    { 'src/Shout.php': `<?php\nnamespace Acme\\Strings;\n\nfinal class Shout\n{\n    public static function it(string $s): string { return strtoupper($s) . '!'; }\n    public const VERSION = '${version}';\n}\n` },
+    {
+      name: 'acme/strings',
+      description: 'String helpers',
+      type: 'library',
+      license: 'MIT',
+      autoload: { 'psr-4': { 'Acme\\Strings\\': 'src/' } },
+    },
+    {
+      'src/Shout.php': `<?php\nnamespace Acme\\Strings;\n\nfinal class Shout\n{\n    public static function it(string $s): string { return strtoupper($s) . '!'; }\n    public const VERSION = '${version}';\n}\n`,
+    },
     // Like a GitHub archive: everything under one top directory.
     `acme-strings-${version}/`,
   );
@@ -79,12 +89,25 @@ describe('composer against Stowage (postgres)', () => {
     const file = join(tmp, `upload-${Math.random().toString(16).slice(2)}.zip`);
     await writeFile(file, zip);
     const url = `${s.url}/api/v4/projects/${project.id}/packages/composer`;
-    const { stdout } = await run('curl', ['--silent', '--fail-with-body', '--header', `PRIVATE-TOKEN: ${user.token}`, '--form', `file=@${file}`, '--form', `${field}=${value}`, url]);
+    const { stdout } = await run('curl', [
+      '--silent',
+      '--fail-with-body',
+      '--header',
+      `PRIVATE-TOKEN: ${user.token}`,
+      '--form',
+      `file=@${file}`,
+      '--form',
+      `${field}=${value}`,
+      url,
+    ]);
     expect(JSON.parse(stdout)).toEqual({ message: '201 Created' });
   }
 
   /** A clean composer project using only the group's repository, with the token in auth.json. */
-  async function newApp(name: string, auth: 'gitlab-token' | 'http-basic' | 'none' = 'gitlab-token'): Promise<{ dir: string; composer: (...args: string[]) => Promise<string> }> {
+  async function newApp(
+    name: string,
+    auth: 'gitlab-token' | 'http-basic' | 'none' = 'gitlab-token',
+  ): Promise<{ dir: string; composer: (...args: string[]) => Promise<string> }> {
     const dir = join(tmp, name);
     const home = join(tmp, `${name}-home`);
     await mkdir(dir, { recursive: true });
@@ -92,7 +115,10 @@ describe('composer against Stowage (postgres)', () => {
     await writeFile(join(dir, 'composer.json'), JSON.stringify({ name: 'test/app', require: {} }));
     if (auth === 'gitlab-token') await writeFile(join(dir, 'auth.json'), JSON.stringify({ 'gitlab-token': { [host]: user.token } }));
     if (auth === 'http-basic') {
-      await writeFile(join(dir, 'auth.json'), JSON.stringify({ 'http-basic': { [host]: { username: deploy.username, password: deploy.token } } }));
+      await writeFile(
+        join(dir, 'auth.json'),
+        JSON.stringify({ 'http-basic': { [host]: { username: deploy.username, password: deploy.token } } }),
+      );
     }
     await writeFile(join(dir, 'app.php'), APP);
     const env: NodeJS.ProcessEnv = {
@@ -152,7 +178,9 @@ describe('composer against Stowage (postgres)', () => {
     const lock = JSON.parse(await readFile(join(app.dir, 'composer.lock'), 'utf8'));
     const locked = Object.fromEntries(lock.packages.map((p: { name: string; version: string; dist: { url: string } }) => [p.name, p]));
     expect([locked['acme/greeter'].version, locked['acme/strings'].version]).toEqual(['1.0.0', '1.1.0']);
-    expect(locked['acme/greeter'].dist.url).toMatch(new RegExp(`^${s.url}/api/v4/projects/${project.id}/packages/composer/archives/acme/greeter\\.zip\\?sha=[0-9a-f]{40}$`));
+    expect(locked['acme/greeter'].dist.url).toMatch(
+      new RegExp(`^${s.url}/api/v4/projects/${project.id}/packages/composer/archives/acme/greeter\\.zip\\?sha=[0-9a-f]{40}$`),
+    );
 
     // From the lock file alone, with an empty cache.
     await rm(join(app.dir, 'vendor'), { recursive: true });
@@ -172,6 +200,9 @@ describe('composer against Stowage (postgres)', () => {
     await app.composer('require', 'acme/greeter:dev-main', 'acme/strings:1.0.0');
     expect(await php(app.dir)).toBe('HOWDY STOWAGE! 1.0.0\n');
     const lock = JSON.parse(await readFile(join(app.dir, 'composer.lock'), 'utf8'));
-    expect(lock.packages.map((p: { name: string; version: string }) => `${p.name}@${p.version}`).sort()).toEqual(['acme/greeter@dev-main', 'acme/strings@1.0.0']);
+    expect(lock.packages.map((p: { name: string; version: string }) => `${p.name}@${p.version}`).sort()).toEqual([
+      'acme/greeter@dev-main',
+      'acme/strings@1.0.0',
+    ]);
   }, 50_000);
 });

@@ -2,8 +2,22 @@ import { groupDocument, isValidName, packageVersion, versionFromBranch, versionF
 
 describe('composer naming', () => {
   it("derives versions from tags and branches as GitLab's spec table does", () => {
-    expect(['v1.0.0', '1.0.2-beta2', '1.0.1+meta', 'v2.0.0-rc.1'].map(versionFromTag)).toEqual(['1.0.0', '1.0.2-beta2', '1.0.1+meta', '2.0.0-rc.1']);
-    const branches = { master: 'dev-master', 'my-feature': 'dev-my-feature', '12-feature': 'dev-12-feature', v1: '1.x-dev', 'v1.x': '1.x-dev', 'v1.7': '1.7.x-dev', 'v1.7.x': '1.7.x-dev', '1.7.x': '1.7.x-dev' };
+    expect(['v1.0.0', '1.0.2-beta2', '1.0.1+meta', 'v2.0.0-rc.1'].map(versionFromTag)).toEqual([
+      '1.0.0',
+      '1.0.2-beta2',
+      '1.0.1+meta',
+      '2.0.0-rc.1',
+    ]);
+    const branches = {
+      master: 'dev-master',
+      'my-feature': 'dev-my-feature',
+      '12-feature': 'dev-12-feature',
+      v1: '1.x-dev',
+      'v1.x': '1.x-dev',
+      'v1.7': '1.7.x-dev',
+      'v1.7.x': '1.7.x-dev',
+      '1.7.x': '1.7.x-dev',
+    };
     expect(Object.fromEntries(Object.keys(branches).map((b) => [b, versionFromBranch(b)]))).toEqual(branches);
   });
 

@@ -1,10 +1,11 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res, type Type } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertMayList, FileStorage, httpErrors, PackageAccess, type PackageAction, StowageConfig, StreamBody } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { ConanAuth, type ConanScope } from './conan.auth';
 import { baseUrl, sendEmpty, sendJson } from './conan.http';
 import { binaries, ConanMetadata, searchResults, snapshot } from './conan.metadata';
-import { type FileKind, type FileSlot, fileName, isFileOf, packageId, recipeRef, refPath, v1Revision } from './conan.naming';
+import { type FileKind, fileName, type FileSlot, isFileOf, packageId, recipeRef, refPath, v1Revision } from './conan.naming';
 import { ConanRemoval } from './conan.removal';
 import { ConanUserRoutes, jsonObject, queryPattern, type RefParams, sendSlotFile, sendUpload } from './conan.routes';
 import { ConanUploads } from './conan.upload';
@@ -66,7 +67,9 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       const pkgs =
         scope === 'project'
           ? await this.metadata.search(this.auth.routeProject(request), pattern)
-          : await this.metadata.searchInstance(request, pattern, (ref) => this.auth.project(request, scope, ref, 'read', { listing: true }));
+          : await this.metadata.searchInstance(request, pattern, (ref) =>
+              this.auth.project(request, scope, ref, 'read', { listing: true }),
+            );
       return sendJson(reply, searchResults(pkgs));
     }
 
@@ -83,7 +86,9 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
     async recipeUrls(@Req() request: FastifyRequest, @Param() params: RefParams, @Res() reply: FastifyReply) {
       const ref = recipeRef(params);
       const { files } = await this.metadata.slot(await this.auth.project(request, scope, ref, 'read'), ref, recipeSlot);
-      const names = request.url.split('?')[0].endsWith('/digest') ? [...files.keys()].filter((n) => n === 'conanmanifest.txt') : files.keys();
+      const names = request.url.split('?')[0].endsWith('/digest')
+        ? [...files.keys()].filter((n) => n === 'conanmanifest.txt')
+        : files.keys();
       return sendJson(reply, this.urls(request, params, recipeSlot, names));
     }
 
@@ -121,7 +126,11 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       if (!Array.isArray(raw)) throw httpErrors.invalidParam('package_ids');
       const ids = raw.map((id) => packageId(String(id)));
       const { pkg } = await this.metadata.recipe(await this.auth.project(request, scope, ref, 'delete'), ref);
-      await this.removal.removeFiles(pkg, (_f, m) => m.conan_file_type === 'package_file' && m.recipe_revision === '0' && (!ids.length || ids.includes(m.conan_package_reference!)));
+      await this.removal.removeFiles(
+        pkg,
+        (_f, m) =>
+          m.conan_file_type === 'package_file' && m.recipe_revision === '0' && (!ids.length || ids.includes(m.conan_package_reference!)),
+      );
       return sendEmpty(reply);
     }
 
@@ -133,7 +142,10 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       const names = jsonObject(body).files;
       if (!Array.isArray(names)) throw httpErrors.invalidParam('files');
       const { pkg } = await this.metadata.recipe(await this.auth.project(request, scope, ref, 'delete'), ref);
-      await this.removal.removeFiles(pkg, (f, m) => m.conan_file_type === 'recipe_file' && m.recipe_revision === '0' && names.includes(f.file_name));
+      await this.removal.removeFiles(
+        pkg,
+        (f, m) => m.conan_file_type === 'recipe_file' && m.recipe_revision === '0' && names.includes(f.file_name),
+      );
       return sendEmpty(reply);
     }
 
@@ -152,13 +164,20 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       const ref = recipeRef(params);
       const slot = packageSlot(packageId(params.package_id));
       const { files } = await this.metadata.slot(await this.auth.project(request, scope, ref, 'read'), ref, slot);
-      const names = request.url.split('?')[0].endsWith('/digest') ? [...files.keys()].filter((n) => n === 'conanmanifest.txt') : files.keys();
+      const names = request.url.split('?')[0].endsWith('/digest')
+        ? [...files.keys()].filter((n) => n === 'conanmanifest.txt')
+        : files.keys();
       return sendJson(reply, this.urls(request, params, slot, names));
     }
 
     @Post(`${REF}/packages/:package_id/upload_urls`)
     @access('read')
-    async packageUploadUrls(@Req() request: FastifyRequest, @Param() params: RefParams & { package_id: string }, @Body() body: unknown, @Res() reply: FastifyReply) {
+    async packageUploadUrls(
+      @Req() request: FastifyRequest,
+      @Param() params: RefParams & { package_id: string },
+      @Body() body: unknown,
+      @Res() reply: FastifyReply,
+    ) {
       const ref = recipeRef(params);
       const slot = packageSlot(packageId(params.package_id));
       await this.auth.project(request, scope, ref, 'read');
@@ -205,7 +224,9 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       return { ref, slot, fileName: fileName(kind, params.file_name) };
     }
   }
-  Object.defineProperty(ConanV1Controller, 'name', { value: scope === 'project' ? 'ConanV1ProjectController' : 'ConanV1InstanceController' });
+  Object.defineProperty(ConanV1Controller, 'name', {
+    value: scope === 'project' ? 'ConanV1ProjectController' : 'ConanV1InstanceController',
+  });
   return ConanV1Controller;
 }
 

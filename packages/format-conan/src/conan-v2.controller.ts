@@ -1,10 +1,20 @@
 import { Controller, Delete, Get, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { assertMayList, FileStorage, httpErrors, PackageAccess, StowageConfig, StreamBody } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { ConanAuth } from './conan.auth';
 import { sendEmpty, sendJson } from './conan.http';
-import { binaries, type ConanFileMetadata, ConanMetadata, fileList, fileMeta, packageRevisions, recipeRevisions, searchResults } from './conan.metadata';
-import { type FileKind, type FileSlot, fileName, packageId, type RecipeRef, recipeRef, refString, revision } from './conan.naming';
+import {
+  binaries,
+  type ConanFileMetadata,
+  ConanMetadata,
+  fileList,
+  fileMeta,
+  packageRevisions,
+  recipeRevisions,
+  searchResults,
+} from './conan.metadata';
+import { type FileKind, fileName, type FileSlot, packageId, type RecipeRef, recipeRef, refString, revision } from './conan.naming';
 import { ConanRemoval } from './conan.removal';
 import { ConanUserRoutes, queryPattern, type RefParams, sendSlotFile, sendUpload } from './conan.routes';
 import { ConanUploads } from './conan.upload';
@@ -144,7 +154,11 @@ export class ConanV2Controller extends ConanUserRoutes {
   async removeBinary(@Req() request: FastifyRequest, @Param() params: PkgParams, @Res() reply: FastifyReply) {
     const { ref, rrev } = this.rev(params);
     const pkgid = packageId(params.package_id);
-    await this.remove(request, ref, (m) => m.conan_file_type === 'package_file' && m.recipe_revision === rrev && m.conan_package_reference === pkgid);
+    await this.remove(
+      request,
+      ref,
+      (m) => m.conan_file_type === 'package_file' && m.recipe_revision === rrev && m.conan_package_reference === pkgid,
+    );
     return sendEmpty(reply);
   }
 
@@ -157,7 +171,11 @@ export class ConanV2Controller extends ConanUserRoutes {
     await this.remove(
       request,
       ref,
-      (m) => m.conan_file_type === 'package_file' && m.recipe_revision === rrev && m.conan_package_reference === pkgid && m.package_revision === prev,
+      (m) =>
+        m.conan_file_type === 'package_file' &&
+        m.recipe_revision === rrev &&
+        m.conan_package_reference === pkgid &&
+        m.package_revision === prev,
     );
     return sendEmpty(reply);
   }
@@ -193,7 +211,12 @@ export class ConanV2Controller extends ConanUserRoutes {
     const slot: FileSlot =
       kind === 'recipe'
         ? { kind, recipeRevision: rrev }
-        : { kind, recipeRevision: rrev, packageId: packageId(params.package_id), packageRevision: revision(params.prev, 'package_revision') };
+        : {
+            kind,
+            recipeRevision: rrev,
+            packageId: packageId(params.package_id),
+            packageRevision: revision(params.prev, 'package_revision'),
+          };
     return { ref, slot, fileName: fileName(kind, params.file_name) };
   }
 

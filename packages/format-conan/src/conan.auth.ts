@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import {
   AccessService,
   AuthService,
@@ -12,6 +11,8 @@ import {
   TokensService,
   unauthorizedWithChallenge,
 } from '@stowage/core';
+import type { FastifyRequest } from 'fastify';
+
 import type { ConanFormatConfig } from './conan.config';
 import { CONAN_OPTIONS } from './conan.module-definition';
 import type { RecipeRef } from './conan.naming';
@@ -97,7 +98,13 @@ export class ConanAuth {
    * here as the guard checks `:id`. With `listing` (instance routes; a search), 403 to a caller
    * who may fetch the project's packages but not list them (a Guest of a non-public project).
    */
-  async project(request: FastifyRequest, scope: ConanScope, ref: RecipeRef, action: PackageAction, opts: { listing?: boolean } = {}): Promise<ProjectContext> {
+  async project(
+    request: FastifyRequest,
+    scope: ConanScope,
+    ref: RecipeRef,
+    action: PackageAction,
+    opts: { listing?: boolean } = {},
+  ): Promise<ProjectContext> {
     const ctx = requestContext(request);
     if (scope === 'project') return this.routeProject(request);
     const anonymous = ctx.auth.principal.kind === 'anonymous';

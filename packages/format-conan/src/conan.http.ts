@@ -1,5 +1,5 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { StowageConfig } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /**
  * Conan 1 compares Content-Type with `application/json` byte for byte, so JSON answers set
@@ -7,7 +7,10 @@ import type { StowageConfig } from '@stowage/core';
  * whenever the payload is a string.
  */
 export function sendJson(reply: FastifyReply, body: unknown, status = 200): FastifyReply {
-  return reply.status(status).header('content-type', 'application/json').send(Buffer.from(JSON.stringify(body), 'utf8'));
+  return reply
+    .status(status)
+    .header('content-type', 'application/json')
+    .send(Buffer.from(JSON.stringify(body), 'utf8'));
 }
 
 /** Plain text: the token of `users/authenticate`, the `ok` of `check_credentials`. */

@@ -1,7 +1,26 @@
 import { Injectable } from '@nestjs/common';
+import {
+  AccessService,
+  HttpError,
+  httpErrors,
+  type Package,
+  type PackageFile,
+  PackageService,
+  type ProjectContext,
+  ProjectsService,
+  requestContext,
+} from '@stowage/core';
 import type { FastifyRequest } from 'fastify';
-import { AccessService, httpErrors, HttpError, type Package, type PackageFile, PackageService, type ProjectContext, ProjectsService, requestContext } from '@stowage/core';
-import { type FileKind, type FileSlot, packageVersion, type RecipeRef, refFromPackage, refString, type SearchPattern } from './conan.naming';
+
+import {
+  type FileKind,
+  type FileSlot,
+  packageVersion,
+  type RecipeRef,
+  refFromPackage,
+  refString,
+  type SearchPattern,
+} from './conan.naming';
 
 export const CONAN = 'conan';
 
@@ -78,9 +97,7 @@ export function revisions(files: PackageFile[], pick: (m: ConanFileMetadata) => 
     const t = first.get(r);
     if (!t || f.created_at < t) first.set(r, f.created_at);
   }
-  return [...first]
-    .sort(([, a], [, b]) => b.getTime() - a.getTime())
-    .map(([revision, t]) => ({ revision, time: t.toISOString() }));
+  return [...first].sort(([, a], [, b]) => b.getTime() - a.getTime()).map(([revision, t]) => ({ revision, time: t.toISOString() }));
 }
 
 export const recipeRevisions = (files: PackageFile[]) =>
@@ -88,7 +105,9 @@ export const recipeRevisions = (files: PackageFile[]) =>
 
 export const packageRevisions = (files: PackageFile[], rrev: string, pkgid: string) =>
   revisions(files, (m) =>
-    m.conan_file_type === 'package_file' && m.recipe_revision === rrev && m.conan_package_reference === pkgid ? m.package_revision : undefined,
+    m.conan_file_type === 'package_file' && m.recipe_revision === rrev && m.conan_package_reference === pkgid
+      ? m.package_revision
+      : undefined,
   );
 
 /**
@@ -214,7 +233,8 @@ export class ConanMetadata {
     const paths = new Map<number, string | undefined>();
     for (const latest of packages) {
       if (!pattern.matchesName(latest.name)) continue;
-      if (!paths.has(latest.project_id)) paths.set(latest.project_id, (await this.projects.findProjectById(latest.project_id))?.project.full_path);
+      if (!paths.has(latest.project_id))
+        paths.set(latest.project_id, (await this.projects.findProjectById(latest.project_id))?.project.full_path);
       // Only recipes the instance remote can address: user = their own project's path.
       const user = paths.get(latest.project_id)?.replace(/\//g, '+').toLowerCase();
       const versions = await this.packages.listVersions({ projectId: latest.project_id, packageType: CONAN, name: latest.name });
@@ -228,4 +248,3 @@ export class ConanMetadata {
     if (kind === 'package' && fileName === 'conan_package.tgz') this.packages.markDownloaded(pkg);
   }
 }
-

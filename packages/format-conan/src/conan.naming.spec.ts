@@ -1,5 +1,5 @@
 import { parseConanInfo } from './conan.metadata';
-import { recipeRef, refFromPackage, packageVersion, refString, searchPattern } from './conan.naming';
+import { packageVersion, recipeRef, refFromPackage, refString, searchPattern } from './conan.naming';
 
 describe('conan naming', () => {
   const ref = (s: string) => {
@@ -39,9 +39,21 @@ describe('conan naming', () => {
   });
 
   it('parses conaninfo.txt of Conan 1 and Conan 2', () => {
-    const v1 = parseConanInfo('[settings]\n    os=Linux\n\n[requires]\n    zlib/1.2\n\n[options]\n    shared=False\n\n[full_requires]\n    zlib/1.2.13:abc\n\n[recipe_hash]\n    474dd23a02eb4717261d39ee5dc4293f\n\n[env]\n\n');
-    expect(v1).toMatchObject({ settings: { os: 'Linux' }, options: { shared: 'False' }, requires: ['zlib/1.2'], full_requires: ['zlib/1.2.13:abc'], recipe_hash: '474dd23a02eb4717261d39ee5dc4293f' });
-    expect(parseConanInfo('[settings]\nos=Linux\n[options]\nshared=False\n')).toMatchObject({ requires: [], full_requires: [], recipe_hash: null });
+    const v1 = parseConanInfo(
+      '[settings]\n    os=Linux\n\n[requires]\n    zlib/1.2\n\n[options]\n    shared=False\n\n[full_requires]\n    zlib/1.2.13:abc\n\n[recipe_hash]\n    474dd23a02eb4717261d39ee5dc4293f\n\n[env]\n\n',
+    );
+    expect(v1).toMatchObject({
+      settings: { os: 'Linux' },
+      options: { shared: 'False' },
+      requires: ['zlib/1.2'],
+      full_requires: ['zlib/1.2.13:abc'],
+      recipe_hash: '474dd23a02eb4717261d39ee5dc4293f',
+    });
+    expect(parseConanInfo('[settings]\nos=Linux\n[options]\nshared=False\n')).toMatchObject({
+      requires: [],
+      full_requires: [],
+      recipe_hash: null,
+    });
     expect(() => parseConanInfo('[bad header\n')).toThrow();
     expect(() => parseConanInfo('[settings]\nos\n')).toThrow();
     expect(() => parseConanInfo('[recipe_hash]\na\nb\n')).toThrow();

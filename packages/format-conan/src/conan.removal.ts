@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type Package, type PackageFile, PackageService } from '@stowage/core';
+
 import { type ConanFileMetadata, fileMeta } from './conan.metadata';
 
 /** Removes files of a recipe by a predicate over their metadata; the package goes with its last file. */

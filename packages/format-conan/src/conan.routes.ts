@@ -1,6 +1,7 @@
 import { Get, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type FileStorage, httpErrors, PackageAccess, type PackageFile, packageFileJson, type ProjectContext } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import type { ConanAuth } from './conan.auth';
 import { sendEmpty, sendJson, sendText } from './conan.http';
 import type { ConanMetadata } from './conan.metadata';

@@ -1,6 +1,6 @@
 import { pipeline } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import {
   declaredLength,
   FileStorage,
@@ -16,6 +16,8 @@ import {
   type StoredBlob,
   tarScanStage,
 } from '@stowage/core';
+import type { FastifyRequest } from 'fastify';
+
 import type { ConanFormatConfig } from './conan.config';
 import { CONAN, type ConanInfo, ConanMetadata, inSlot, MAX_INFO_SIZE, parseConanInfo, slotFiles, slotMetadata } from './conan.metadata';
 import { CONAN_OPTIONS } from './conan.module-definition';
@@ -111,7 +113,9 @@ export class ConanUploads {
 
   /** 201 only when a file with exactly the announced SHA-1 is stored at this path. */
   private async probe(u: ConanUpload): Promise<UploadResult> {
-    const sha1 = String(u.request.headers['x-checksum-sha1'] ?? '').trim().toLowerCase();
+    const sha1 = String(u.request.headers['x-checksum-sha1'] ?? '')
+      .trim()
+      .toLowerCase();
     const pkg = await this.metadata.findRecipe(u.ctx, u.ref);
     if (!pkg || !sha1) return { status: 200 };
     const existing = slotFiles(await this.packages.listFiles([pkg.id]), u.slot).get(u.fileName);

@@ -1,4 +1,5 @@
 import { defineFormatPlugin } from '@stowage/core';
+
 import { ConanFormatConfig } from './conan.config';
 import { ConanFormatModule } from './conan.module';
 

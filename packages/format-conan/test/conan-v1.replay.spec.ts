@@ -1,4 +1,5 @@
 import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { conanFormat } from '../src';
 import { loadTranscript, Replay } from './conan.replay';
 import { conanFiles, conanPackages } from './support';
@@ -33,13 +34,26 @@ describe.each(testModes())('conan v1 replay (%s)', (mode) => {
     expect(others).toEqual([]);
     expect(pkg).toMatchObject({ name: 'hello', version: '0.1@demo/stable', package_type: 'conan' });
     const names = (await conanFiles(s, project.id, pkg.id)).map((f) => f.file_name).sort();
-    expect(names).toEqual(['conan_export.tgz', 'conan_package.tgz', 'conan_sources.tgz', 'conanfile.py', 'conaninfo.txt', 'conanmanifest.txt', 'conanmanifest.txt']);
+    expect(names).toEqual([
+      'conan_export.tgz',
+      'conan_package.tgz',
+      'conan_sources.tgz',
+      'conanfile.py',
+      'conaninfo.txt',
+      'conanmanifest.txt',
+      'conanmanifest.txt',
+    ]);
 
     rest = await replay.runUntil(rest, 'conan remove hello/0.1@demo/stable -r ref -f (recipe)');
     expect(replay.problems).toEqual([]);
     // `conan remove -p` took the binary; the recipe stays.
     const after = await conanPackages(s, project.id);
-    expect((await conanFiles(s, project.id, after[0].id)).map((f) => f.file_name).sort()).toEqual(['conan_export.tgz', 'conan_sources.tgz', 'conanfile.py', 'conanmanifest.txt']);
+    expect((await conanFiles(s, project.id, after[0].id)).map((f) => f.file_name).sort()).toEqual([
+      'conan_export.tgz',
+      'conan_sources.tgz',
+      'conanfile.py',
+      'conanmanifest.txt',
+    ]);
 
     await replay.run(rest);
     expect(replay.problems).toEqual([]);
@@ -63,9 +77,10 @@ describe.each(testModes())('conan v1 replay (%s)', (mode) => {
     const replay = replayFor(project, {
       base: '/api/v4/packages/conan',
       rewritePath: (p) => p.replace(/\/hello\/0\.1\/demo\/stable/g, `/hello/0.1/${user}/stable`),
-      rewriteText: (t) => t.replace(/@demo\/stable/g, `@${user}/stable`).replace(/\/hello\/0\.1\/demo\/stable/g, `/hello/0.1/${user}/stable`),
+      rewriteText: (t) =>
+        t.replace(/@demo\/stable/g, `@${user}/stable`).replace(/\/hello\/0\.1\/demo\/stable/g, `/hello/0.1/${user}/stable`),
     });
-    let rest = await replay.runUntil(loadTranscript('v1-no-revisions.jsonl'), 'conan search -r ref');
+    const rest = await replay.runUntil(loadTranscript('v1-no-revisions.jsonl'), 'conan search -r ref');
     expect(replay.problems).toEqual([]);
     expect(await conanPackages(s, project.id)).toMatchObject([{ name: 'hello', version: `0.1@${user}/stable` }]);
     await replay.run(rest);

@@ -1,4 +1,5 @@
 import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { conanFormat } from '../src';
 import { loadTranscript, Replay } from './conan.replay';
 import { conanFiles, conanPackages } from './support';

@@ -1,5 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+
 import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { conanFormat } from '../src';
 import { send } from './conan.replay';
 import { blobFiles, conanPackages } from './support';
@@ -36,7 +39,12 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
   };
 
   beforeAll(async () => {
-    s = await startTestServer({ formats: [conanFormat], mode, listen: true, config: { formats: { conan: { max_file_size: 1024, token_lifetime: 2 } } } });
+    s = await startTestServer({
+      formats: [conanFormat],
+      mode,
+      listen: true,
+      config: { formats: { conan: { max_file_size: 1024, token_lifetime: 2 } } },
+    });
     const group = await s.api.createGroup('conan-api');
     project = await s.api.createProject('private-proj', { namespaceId: group.id });
     maintainer = await s.api.createUser('maint');
@@ -82,7 +90,9 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
       expect(got.body.equals(body)).toBe(true);
       // Deploy tokens may not delete (maintainer+ only).
       expect((await req('DELETE', `${v2}/conans/dep/1.0/_/_/revisions/${RREV}`, { authorization: auth })).status).toBe(403);
-      expect((await req('DELETE', `${v2}/conans/dep/1.0/_/_/revisions/${RREV}`, { authorization: basic('m', maintainer.token) })).status).toBe(200);
+      expect(
+        (await req('DELETE', `${v2}/conans/dep/1.0/_/_/revisions/${RREV}`, { authorization: basic('m', maintainer.token) })).status,
+      ).toBe(200);
       expect(await conanPackages(s, project.id)).toEqual([]);
     });
 
@@ -115,7 +125,9 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
       const search = await req('GET', '/api/v4/packages/conan/v1/conans/search?q=hello', { authorization: basic('o', outsider.token) });
       expect(JSON.parse(search.body.toString())).toEqual({ results: [] });
       // A reporter reads but may not upload; a developer may not delete.
-      expect((await req('GET', `${v2}/conans/hello/0.1/_/_/revisions/${RREV}/search`, { authorization: basic('r', reporter.token) })).status).toBe(200);
+      expect(
+        (await req('GET', `${v2}/conans/hello/0.1/_/_/revisions/${RREV}/search`, { authorization: basic('r', reporter.token) })).status,
+      ).toBe(200);
       expect((await req('PUT', file, { authorization: basic('r', reporter.token) }, body)).status).toBe(403);
       expect((await req('DELETE', `${v2}/conans/hello/0.1/_/_`, { authorization: basic('d', developer.token) })).status).toBe(403);
       expect((await req('DELETE', `${v2}/conans/hello/0.1/_/_`, { authorization: basic('m', maintainer.token) })).status).toBe(200);
@@ -161,14 +173,24 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
       expect((await req('PUT', `${v1}/files/pkg/1.0/_/_/0/package/${PKGID}/1/conaninfo.txt`, dev(), bytes)).status).toBe(400);
       expect((await req('PUT', `${v2}/conans/pkg/1.0/_/_/revisions/0/files/conanfile.py`, dev(), bytes)).status).toBe(400);
       expect((await req('PUT', `${v2}/conans/pkg/1.0/_/_/revisions/${'g'.repeat(32)}/files/conanfile.py`, dev(), bytes)).status).toBe(400);
-      expect((await req('PUT', `${v2}/conans/pkg/1.0/_/_/revisions/${RREV}/packages/bad-id/revisions/${PREV}/files/conaninfo.txt`, dev(), bytes)).status).toBe(400);
+      expect(
+        (await req('PUT', `${v2}/conans/pkg/1.0/_/_/revisions/${RREV}/packages/bad-id/revisions/${PREV}/files/conaninfo.txt`, dev(), bytes))
+          .status,
+      ).toBe(400);
       await nothingStored();
       expect((await req('PUT', `${v2}/conans/pkg/1.0/_/_/revisions/${RREV}/files/conanfile.py`, dev(), bytes)).status).toBe(200);
       const unknown = 'c'.repeat(40);
-      for (const path of [`revisions/${unknown}/files`, `revisions/${unknown}/files/conanfile.py`, `revisions/${RREV}/packages/${PKGID}/latest`, `revisions/${unknown}/search`]) {
+      for (const path of [
+        `revisions/${unknown}/files`,
+        `revisions/${unknown}/files/conanfile.py`,
+        `revisions/${RREV}/packages/${PKGID}/latest`,
+        `revisions/${unknown}/search`,
+      ]) {
         expect([path, (await req('GET', `${v2}/conans/pkg/1.0/_/_/${path}`, dev())).status]).toEqual([path, 404]);
       }
-      expect((await req('DELETE', `${v2}/conans/pkg/1.0/_/_/revisions/${unknown}`, { authorization: basic('m', maintainer.token) })).status).toBe(404);
+      expect(
+        (await req('DELETE', `${v2}/conans/pkg/1.0/_/_/revisions/${unknown}`, { authorization: basic('m', maintainer.token) })).status,
+      ).toBe(404);
       expect((await req('DELETE', `${v2}/conans/pkg/1.0/_/_`, { authorization: basic('m', maintainer.token) })).status).toBe(200);
       expect(await conanPackages(s, project.id)).toEqual([]);
     });
@@ -180,8 +202,15 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
       expect(declared.body.toString()).toContain('File is too large');
       const streamed = await new Promise<number>((resolve, reject) => {
         const url = new URL(s.url);
-        const r = require('node:http').request(
-          { host: url.hostname, port: url.port, method: 'PUT', path: `${v2}/conans/pkg/1.0/_/_/revisions/${RREV}/files/conan_export.tgz`, headers: { ...dev(), 'transfer-encoding': 'chunked' }, agent: false },
+        const r = httpRequest(
+          {
+            host: url.hostname,
+            port: url.port,
+            method: 'PUT',
+            path: `${v2}/conans/pkg/1.0/_/_/revisions/${RREV}/files/conan_export.tgz`,
+            headers: { ...dev(), 'transfer-encoding': 'chunked' },
+            agent: false,
+          },
           (res: import('node:http').IncomingMessage) => {
             res.resume();
             res.on('end', () => resolve(res.statusCode!));
@@ -197,7 +226,9 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
 
     it('the instance remote needs a project path as recipe user: `_` or an unknown path → 404', async () => {
       expect((await req('GET', '/api/v4/packages/conan/v1/conans/pkg/1.0/_/_', dev())).status).toBe(404);
-      expect((await req('PUT', '/api/v4/packages/conan/v1/files/pkg/1.0/nobody+nothing/stable/0/export/conanfile.py', dev(), bytes)).status).toBe(404);
+      expect(
+        (await req('PUT', '/api/v4/packages/conan/v1/files/pkg/1.0/nobody+nothing/stable/0/export/conanfile.py', dev(), bytes)).status,
+      ).toBe(404);
       await nothingStored();
     });
 
@@ -208,7 +239,10 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
         expect((await req('PUT', url, dev(), 'one')).status).toBe(200);
         expect((await req('PUT', url, dev(), 'one')).status).toBe(200);
         const refused = await req('PUT', url, dev(), 'two');
-        expect([refused.status, refused.body.toString()]).toEqual([400, JSON.stringify({ message: '400 Bad request - Duplicate package is not allowed' })]);
+        expect([refused.status, refused.body.toString()]).toEqual([
+          400,
+          JSON.stringify({ message: '400 Bad request - Duplicate package is not allowed' }),
+        ]);
         expect((await req('GET', url, dev())).body.toString()).toBe('one');
       } finally {
         await s.api.setPackageSettings({ project: project.id }, { conan_duplicates_allowed: true });
@@ -222,9 +256,11 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
       expect((await req('PUT', info, dev(), '[settings]\nos\n')).status).toBe(400);
       const json = { ...dev(), 'content-type': 'application/json' };
       expect((await req('POST', `${v1}/conans/pkg/1.0/_/_/upload_urls`, json, '["conanfile.py"]')).status).toBe(400);
-      expect((await req('POST', `${v1}/conans/pkg/1.0/_/_/upload_urls`, json, '{"conanfile.py": 10, "evil.txt": 3, "conaninfo.txt": 4}')).body.toString()).toMatch(
-        /^\{"conanfile.py":"http:\/\/[^"]+\/v1\/files\/pkg\/1.0\/_\/_\/0\/export\/conanfile.py"\}$/,
-      );
+      expect(
+        (
+          await req('POST', `${v1}/conans/pkg/1.0/_/_/upload_urls`, json, '{"conanfile.py": 10, "evil.txt": 3, "conaninfo.txt": 4}')
+        ).body.toString(),
+      ).toMatch(/^\{"conanfile.py":"http:\/\/[^"]+\/v1\/files\/pkg\/1.0\/_\/_\/0\/export\/conanfile.py"\}$/);
       const search = await req('GET', `${v1}/conans/search?q=${'a'.repeat(201)}`, dev());
       expect(search.status).toBe(400);
       expect((await req('GET', `${v1}/conans/search?q=a*b*c*d*e*f*`, dev())).status).toBe(400);

@@ -1,4 +1,14 @@
-import { buildTar, startTestServer, storedBlobKeys, type TarInput, testModes, type TestProject, type TestServer, zeroTarGz } from '@stowage/testkit';
+import {
+  buildTar,
+  startTestServer,
+  storedBlobKeys,
+  type TarInput,
+  testModes,
+  type TestProject,
+  type TestServer,
+  zeroTarGz,
+} from '@stowage/testkit';
+
 import { conanFormat } from '../src';
 import { send } from './conan.replay';
 import { conanPackages } from './support';
@@ -25,7 +35,12 @@ describe.each(testModes())('conan archives (%s)', (mode) => {
   };
 
   beforeAll(async () => {
-    s = await startTestServer({ formats: [conanFormat], mode, listen: true, config: { formats: { conan: { max_unpacked_size: UNPACKED } } } });
+    s = await startTestServer({
+      formats: [conanFormat],
+      mode,
+      listen: true,
+      config: { formats: { conan: { max_unpacked_size: UNPACKED } } },
+    });
     project = await s.api.createProject('conan-archives');
     const v2 = `/api/v4/projects/${project.id}/packages/conan/v2/conans/zlib/1.3/_/_/revisions/${RREV}`;
     files = {
@@ -36,16 +51,39 @@ describe.each(testModes())('conan archives (%s)', (mode) => {
   });
   afterAll(() => s?.close());
 
-  const lib: TarInput[] = [{ name: 'include/zlib.h', data: '/* zlib */' }, { name: 'lib/libz.so.1.3', data: 'ELF' }];
+  const lib: TarInput[] = [
+    { name: 'include/zlib.h', data: '/* zlib */' },
+    { name: 'lib/libz.so.1.3', data: 'ELF' },
+  ];
 
   it.each<[string, TarInput, string]>([
-    ['a ".." path', { name: 'lib/../../../.bashrc', data: 'x' }, 'the archive entry "lib/../../../.bashrc" points outside the package directory (a ".." segment)'],
-    ['an absolute path', { name: '/etc/cron.d/x', data: 'x' }, 'the archive entry "/etc/cron.d/x" points outside the package directory (an absolute path)'],
+    [
+      'a ".." path',
+      { name: 'lib/../../../.bashrc', data: 'x' },
+      'the archive entry "lib/../../../.bashrc" points outside the package directory (a ".." segment)',
+    ],
+    [
+      'an absolute path',
+      { name: '/etc/cron.d/x', data: 'x' },
+      'the archive entry "/etc/cron.d/x" points outside the package directory (an absolute path)',
+    ],
     ['a drive path', { name: 'C:/x', data: 'x' }, 'the archive entry "C:/x" points outside the package directory (a drive path)'],
     ['a backslash path', { name: 'lib\\..\\..\\x', data: 'x' }, 'the archive entry "lib\\\\..\\\\..\\\\x" has a backslash in its name'],
-    ['a symlink pointing out', { name: 'lib/libz.so', type: '2', link: '../../../etc/passwd' }, 'the symbolic link "lib/libz.so" points outside the package directory (to "../../../etc/passwd")'],
-    ['an absolute symlink', { name: 'lib/libz.so', type: '2', link: '/usr/lib/libz.so' }, 'the symbolic link "lib/libz.so" points outside the package directory (to "/usr/lib/libz.so")'],
-    ['a hard link pointing out', { name: 'lib/libz.a', type: '1', link: '../etc/shadow' }, 'the hard link "lib/libz.a" to "../etc/shadow": its target points outside the package directory (a ".." segment)'],
+    [
+      'a symlink pointing out',
+      { name: 'lib/libz.so', type: '2', link: '../../../etc/passwd' },
+      'the symbolic link "lib/libz.so" points outside the package directory (to "../../../etc/passwd")',
+    ],
+    [
+      'an absolute symlink',
+      { name: 'lib/libz.so', type: '2', link: '/usr/lib/libz.so' },
+      'the symbolic link "lib/libz.so" points outside the package directory (to "/usr/lib/libz.so")',
+    ],
+    [
+      'a hard link pointing out',
+      { name: 'lib/libz.a', type: '1', link: '../etc/shadow' },
+      'the hard link "lib/libz.a" to "../etc/shadow": its target points outside the package directory (a ".." segment)',
+    ],
     ['a FIFO', { name: 'lib/fifo', type: '6' }, 'the archive entry "lib/fifo" is a device, FIFO or other special file'],
     ['a file held twice', { name: 'include/zlib.h', data: 'other' }, 'the archive holds "include/zlib.h" more than once'],
   ])('refuses a conan_package.tgz with %s, naming the entry, and stores nothing', async (_, entry, problem) => {
@@ -53,9 +91,15 @@ describe.each(testModes())('conan archives (%s)', (mode) => {
   });
 
   it('refuses an entry written through a symlink, in conan_sources.tgz and conan_export.tgz alike', async () => {
-    const through = buildTar([{ name: 'src', type: '2', link: '.' }, { name: 'src/x.c', data: 'x' }]);
+    const through = buildTar([
+      { name: 'src', type: '2', link: '.' },
+      { name: 'src/x.c', data: 'x' },
+    ]);
     await refused(files.sources, through, 'Invalid conan_sources.tgz: the archive entry "src/x.c" lies under the symbolic link "src"');
-    const escape = buildTar([{ name: 'a/up', type: '2', link: '..' }, { name: 'a/out', type: '2', link: 'up/../x' }]);
+    const escape = buildTar([
+      { name: 'a/up', type: '2', link: '..' },
+      { name: 'a/out', type: '2', link: 'up/../x' },
+    ]);
     await refused(files.export, escape, 'Invalid conan_export.tgz: the symbolic link "a/out" points through the symbolic link "a/up"');
   });
 

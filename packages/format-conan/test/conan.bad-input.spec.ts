@@ -1,4 +1,5 @@
 import { startTestServer, testModes, type TestProject, type TestServer } from '@stowage/testkit';
+
 import { conanFormat } from '../src';
 import { send } from './conan.replay';
 import { blobFiles, conanPackages } from './support';
@@ -33,7 +34,10 @@ describe.each(testModes())('conan bad input (%s)', (mode) => {
       `${v2}/conans/pkg/1.0/_/_/revisions/${RREV}/packages/${PKGID}/revisions/${PREV}/files/conaninfo.txt`,
     ]) {
       const res = await req('PUT', path, info);
-      expect([res.status, JSON.parse(res.body.toString())]).toEqual([400, { message: '400 Bad request - conaninfo.txt contains a NUL character' }]);
+      expect([res.status, JSON.parse(res.body.toString())]).toEqual([
+        400,
+        { message: '400 Bad request - conaninfo.txt contains a NUL character' },
+      ]);
     }
     expect(await conanPackages(s, project.id)).toEqual([]);
     expect(await blobFiles(s)).toEqual(before);
@@ -42,7 +46,10 @@ describe.each(testModes())('conan bad input (%s)', (mode) => {
   it('an upload_urls body nested past the bound, or with a NUL in a file name, is a 400', async () => {
     const json = { 'content-type': 'application/json' };
     const deep = await req('POST', `${v1}/conans/pkg/1.0/_/_/upload_urls`, `{"conanfile.py":${'['.repeat(5000)}${']'.repeat(5000)}}`, json);
-    expect([deep.status, JSON.parse(deep.body.toString()).message]).toEqual([400, '400 Bad request - JSON nesting of 101 is too deep (at most 100)']);
+    expect([deep.status, JSON.parse(deep.body.toString()).message]).toEqual([
+      400,
+      '400 Bad request - JSON nesting of 101 is too deep (at most 100)',
+    ]);
     const nul = await req('POST', `${v1}/conans/pkg/1.0/_/_/upload_urls`, '{"conanfile.py\\u0000":10}', json);
     expect([nul.status, JSON.parse(nul.body.toString()).message]).toEqual([400, '400 Bad request - Null byte in request']);
     expect(await conanPackages(s, project.id)).toEqual([]);

@@ -1,4 +1,5 @@
-import { startTestServer, type TestProject, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { conanFormat } from '../src';
 
 const RREV = 'a'.repeat(32);
@@ -39,23 +40,35 @@ describe.each(testModes())('conan: a guest finds no recipe it may not list (%s)'
     });
     expect(res.status).toBe(200);
     // The v1 API serves revision 0.
-    expect((await s.api.inject({ method: 'PUT', url: `${v1()}/files/hidden/1.0/team+lib/stable/0/export/conanfile.py`, payload: 'x\n', headers: { authorization: basic('root', s.rootToken) } })).status).toBe(200);
+    expect(
+      (
+        await s.api.inject({
+          method: 'PUT',
+          url: `${v1()}/files/hidden/1.0/team+lib/stable/0/export/conanfile.py`,
+          payload: 'x\n',
+          headers: { authorization: basic('root', s.rootToken) },
+        })
+      ).status,
+    ).toBe(200);
   }, 120_000);
   afterAll(() => s?.close());
 
-  it.each(['guest', 'groupGuest'] as const)('a %s: 403 on the project search, nothing from the instance search, yet installs', async (who) => {
-    const user = { guest, groupGuest }[who];
-    for (const url of [`${v1()}/conans/search?q=hidden`, `${v2()}/conans/search?q=hidden`]) {
-      const res = await get(url, user);
-      expect([res.status, res.json()]).toEqual([403, { message: '403 Forbidden' }]);
-    }
-    expect(await results(`${instance}/conans/search?q=hidden`, user)).toEqual([]);
-    expect(await results(`${instance}/conans/search?q=${encodeURIComponent('hidden/*@team+lib/*')}`, user)).toEqual([]);
-    // What `conan install hidden/1.0@team+lib/stable` reads.
-    expect((await get(`${v1()}/conans/hidden/1.0/team+lib/stable`, user)).status).toBe(200);
-    expect((await get(`${instance}/conans/hidden/1.0/team+lib/stable`, user)).status).toBe(200);
-    expect((await get(`${v2()}/conans/hidden/1.0/team+lib/stable/latest`, user)).status).toBe(200);
-  });
+  it.each(['guest', 'groupGuest'] as const)(
+    'a %s: 403 on the project search, nothing from the instance search, yet installs',
+    async (who) => {
+      const user = { guest, groupGuest }[who];
+      for (const url of [`${v1()}/conans/search?q=hidden`, `${v2()}/conans/search?q=hidden`]) {
+        const res = await get(url, user);
+        expect([res.status, res.json()]).toEqual([403, { message: '403 Forbidden' }]);
+      }
+      expect(await results(`${instance}/conans/search?q=hidden`, user)).toEqual([]);
+      expect(await results(`${instance}/conans/search?q=${encodeURIComponent('hidden/*@team+lib/*')}`, user)).toEqual([]);
+      // What `conan install hidden/1.0@team+lib/stable` reads.
+      expect((await get(`${v1()}/conans/hidden/1.0/team+lib/stable`, user)).status).toBe(200);
+      expect((await get(`${instance}/conans/hidden/1.0/team+lib/stable`, user)).status).toBe(200);
+      expect((await get(`${v2()}/conans/hidden/1.0/team+lib/stable/latest`, user)).status).toBe(200);
+    },
+  );
 
   it('a Reporter finds it from the project and the instance remote', async () => {
     expect(await results(`${v1()}/conans/search?q=hidden`, reporter)).toEqual([ref]);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+
 import { type HttpResult, rawHttp } from '@stowage/testkit';
 
 // Replays the recorded Conan client flows (test/transcripts: real conan 1 and 2 sessions) against
@@ -161,14 +162,21 @@ export class Replay {
     const signedInRecording = /[?&]signature=/.test(ex.path);
     // Conan 1 sends its token to same-server URLs without a signature: all of ours.
     if (isFile && signedInRecording && !headers.authorization && this.bearer) headers.authorization = `Bearer ${this.bearer}`;
-    if (path.includes('/v1/files/') && !this.handedOut.has(path)) this.fail(ex, 'file URL was not handed out by upload_urls/download_urls/digest');
+    if (path.includes('/v1/files/') && !this.handedOut.has(path))
+      this.fail(ex, 'file URL was not handed out by upload_urls/download_urls/digest');
     headers['content-length'] = String(body.length);
 
     let res = await send(this.o.server, ex.method, path, headers, body);
     // With object storage a download redirects to a presigned URL, which Conan's requests
     // follows to the other host without the Authorization header.
     const location = res.headers.location;
-    if (ex.method === 'GET' && res.status === 302 && ex.status === 200 && location && new URL(location, this.o.server).origin !== new URL(this.o.server).origin) {
+    if (
+      ex.method === 'GET' &&
+      res.status === 302 &&
+      ex.status === 200 &&
+      location &&
+      new URL(location, this.o.server).origin !== new URL(this.o.server).origin
+    ) {
       const target = new URL(location);
       const { authorization: _auth, ...rest } = headers;
       res = await send(target.origin, 'GET', target.pathname + target.search, rest, Buffer.alloc(0));
@@ -187,8 +195,8 @@ export class Replay {
   private checkProbe(ex: Exchange, path: string, sha1: string | undefined, res: HttpResult): void {
     const present = sha1 !== undefined && this.stored.get(path) === sha1;
     if (present && res.status !== 201) this.fail(ex, `probe for a stored file answered ${res.status}, not 201`);
-    if (!present && res.status !== 200 && res.status !== 404) this.fail(ex, `probe for a new file answered ${res.status}: the client would not upload`);
-
+    if (!present && res.status !== 200 && res.status !== 404)
+      this.fail(ex, `probe for a new file answered ${res.status}: the client would not upload`);
   }
 
   private check(ex: Exchange, res: HttpResult): void {
@@ -200,7 +208,9 @@ export class Replay {
     if (ex.path.endsWith('/v1/ping')) {
       const caps = res.headers['x-conan-server-capabilities'];
       if (caps === undefined) this.fail(ex, 'no X-Conan-Server-Capabilities header');
-      const have = String(caps ?? '').split(',').map((c) => c.trim());
+      const have = String(caps ?? '')
+        .split(',')
+        .map((c) => c.trim());
       for (const c of this.o.capabilities ?? []) if (!have.includes(c)) this.fail(ex, `capabilities "${caps}" lack ${c}`);
       return;
     }
@@ -214,7 +224,8 @@ export class Replay {
       return;
     }
     if (expectedType === 'application/json') {
-      if (res.headers['content-type'] !== 'application/json') this.fail(ex, `content-type "${res.headers['content-type']}" is not exactly application/json`);
+      if (res.headers['content-type'] !== 'application/json')
+        this.fail(ex, `content-type "${res.headers['content-type']}" is not exactly application/json`);
       let actual: unknown;
       try {
         actual = JSON.parse(res.body.toString('utf8'));
@@ -258,12 +269,14 @@ export class Replay {
       return;
     }
     if (Array.isArray(expected)) {
-      if (!Array.isArray(actual) || actual.length !== expected.length) return this.fail(ex, `${at}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+      if (!Array.isArray(actual) || actual.length !== expected.length)
+        return this.fail(ex, `${at}: ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
       expected.forEach((e, i) => this.compare(ex, e, actual[i], `${at}[${i}]`));
       return;
     }
     if (expected && typeof expected === 'object') {
-      if (!actual || typeof actual !== 'object' || Array.isArray(actual)) return this.fail(ex, `${at}: expected an object, got ${JSON.stringify(actual)}`);
+      if (!actual || typeof actual !== 'object' || Array.isArray(actual))
+        return this.fail(ex, `${at}: expected an object, got ${JSON.stringify(actual)}`);
       const a = actual as Record<string, unknown>;
       for (const [k, v] of Object.entries(expected)) {
         if (!(k in a)) this.fail(ex, `${at}: missing key ${k}`);

@@ -1,4 +1,5 @@
 import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { conanFormat } from '../src';
 import { send } from './conan.replay';
 
@@ -13,7 +14,8 @@ describe.each(testModes())('conan logins (%s)', (mode) => {
   let project: TestProject;
   let v2: string;
 
-  const req = (method: string, path: string, authorization: string, body = '') => send(s.url, method, path, { authorization }, Buffer.from(body));
+  const req = (method: string, path: string, authorization: string, body = '') =>
+    send(s.url, method, path, { authorization }, Buffer.from(body));
   const login = async (authorization: string) => {
     const res = await req('GET', `${v2}/users/authenticate`, authorization);
     expect(res.status).toBe(200);
@@ -41,7 +43,13 @@ describe.each(testModes())('conan logins (%s)', (mode) => {
       expect({ path, status: res.status }).toEqual({ path, status: 403 });
     }
     // Nor can it mint a token that could.
-    const mint = await send(s.url, 'POST', `/api/v4/users/${dev.id}/personal_access_tokens`, { authorization: bearer, 'content-type': 'application/json' }, Buffer.from('{"name":"x","scopes":["api"]}'));
+    const mint = await send(
+      s.url,
+      'POST',
+      `/api/v4/users/${dev.id}/personal_access_tokens`,
+      { authorization: bearer, 'content-type': 'application/json' },
+      Buffer.from('{"name":"x","scopes":["api"]}'),
+    );
     expect(mint.status).toBe(403);
   });
 

@@ -1,4 +1,5 @@
 import { relative } from 'node:path';
+
 import { filesUnder, type TestServer } from '@stowage/testkit';
 
 export interface ListedPackage {
@@ -16,7 +17,10 @@ export async function conanPackages(s: TestServer, projectId: number): Promise<L
 }
 
 export async function conanFiles(s: TestServer, projectId: number, packageId: number): Promise<{ file_name: string; size: number }[]> {
-  const res = await s.api.inject({ url: `/api/v4/projects/${projectId}/packages/${packageId}/package_files?per_page=100`, token: s.rootToken });
+  const res = await s.api.inject({
+    url: `/api/v4/projects/${projectId}/packages/${packageId}/package_files?per_page=100`,
+    token: s.rootToken,
+  });
   if (res.status !== 200) throw new Error(`list files → ${res.status} ${res.body}`);
   return res.json();
 }
@@ -24,5 +28,8 @@ export async function conanFiles(s: TestServer, projectId: number, packageId: nu
 /** Blob files under the storage dir, temp files excluded. */
 export async function blobFiles(s: TestServer): Promise<string[]> {
   const root = s.config.packages.storage_path!;
-  return (await filesUnder(root)).map((p) => relative(root, p)).filter((p) => !p.startsWith('tmp/')).sort();
+  return (await filesUnder(root))
+    .map((p) => relative(root, p))
+    .filter((p) => !p.startsWith('tmp/'))
+    .sort();
 }

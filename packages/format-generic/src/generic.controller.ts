@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Param, Put, Query, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   CurrentProject,
   declaredLength,
@@ -13,6 +12,8 @@ import {
   requestStream,
   StreamBody,
 } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { genericTarget } from './generic.naming';
 import { genericFileJson } from './generic.representation';
 import { GENERIC, GenericUploads } from './generic.upload';
@@ -68,7 +69,12 @@ export class GenericController {
     @Res() reply: FastifyReply,
   ) {
     const target = genericTarget({ ...params, path: params['*'] });
-    const pkg = await this.packages.findPackage({ projectId: ctx.project.id, packageType: GENERIC, name: target.name, version: target.version });
+    const pkg = await this.packages.findPackage({
+      projectId: ctx.project.id,
+      packageType: GENERIC,
+      name: target.name,
+      version: target.version,
+    });
     if (!pkg) throw httpErrors.notFound('Package');
     const file = await this.packages.findFile(pkg.id, target.fileName);
     if (!file) throw httpErrors.notFound('Package file');

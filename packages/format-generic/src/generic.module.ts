@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { GenericController } from './generic.controller';
 import { ConfigurableModuleClass } from './generic.module-definition';
 import { GenericUploads } from './generic.upload';

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import {
   ApiParams,
@@ -14,6 +15,7 @@ import {
   SizeLimitExceededError,
   type StoredBlob,
 } from '@stowage/core';
+
 import type { GenericFormatConfig } from './generic.config';
 import { GENERIC_OPTIONS } from './generic.module-definition';
 import type { GenericTarget } from './generic.naming';
@@ -122,16 +124,18 @@ export class GenericUploads {
     try {
       for await (const part of parseMultipart(u.body, u.contentType, { maxFields: 20, maxFieldSize: 1024, maxFiles: 2 })) {
         if (part.kind === 'field') fields[part.name] = part.value;
-        else if (blob) throw httpErrors.badRequest(`a multipart/form-data upload must hold exactly one file part, this one has more; ${FORM_USAGE}`);
+        else if (blob)
+          throw httpErrors.badRequest(`a multipart/form-data upload must hold exactly one file part, this one has more; ${FORM_USAGE}`);
         else blob = await this.store(part.stream);
       }
     } catch (err) {
       if (blob) await this.storage.release(blob).catch(() => undefined);
-      if (err instanceof MultipartError) throw httpErrors.badRequest(`malformed multipart/form-data body: ${err.message}; or ${FORM_USAGE}`);
+      if (err instanceof MultipartError)
+        throw httpErrors.badRequest(`malformed multipart/form-data body: ${err.message}; or ${FORM_USAGE}`);
       throw err;
     }
-    if (!blob) throw httpErrors.badRequest(`a multipart/form-data upload must hold exactly one file part, this one has none; ${FORM_USAGE}`);
+    if (!blob)
+      throw httpErrors.badRequest(`a multipart/form-data upload must hold exactly one file part, this one has none; ${FORM_USAGE}`);
     return { blob, fields };
   }
 }
-

@@ -1,4 +1,5 @@
 import { defineFormatPlugin } from '@stowage/core';
+
 import { GenericFormatConfig } from './generic.config';
 import { GenericFormatModule } from './generic.module';
 

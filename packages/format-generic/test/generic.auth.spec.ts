@@ -1,5 +1,6 @@
 import { AccessLevel } from '@stowage/core';
-import { type InjectResult, startTestServer, type TestProject, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { type InjectResult, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { genericFormat } from '../src';
 
 // GitLab's generic-packages auth matrix (protocols/generic.md §1) through the simplest
@@ -98,52 +99,52 @@ type Caller = keyof typeof CALLERS;
 // caller                                        public        internal      private
 //                                               up    down    up    down    up    down
 const MATRIX: [Caller, number, number, number, number, number, number][] = [
-  ['anonymous',                                   401,  200,    401,  401,    401,  401],
-  ['invalid PRIVATE-TOKEN',                       401,  401,    401,  401,    401,  401],
-  ['invalid Basic password',                      401,  200,    401,  401,    401,  401],
-  ['invalid JOB-TOKEN',                           401,  401,    401,  401,    401,  401],
-  ['invalid DEPLOY-TOKEN',                        401,  401,    401,  401,    401,  401],
-  ['invalid Bearer',                              401,  401,    401,  401,    401,  401],
-  ['invalid ?private_token=',                     401,  401,    401,  401,    401,  401],
-  ['invalid ?job_token=',                         401,  401,    401,  401,    401,  401],
+  ['anonymous', 401, 200, 401, 401, 401, 401],
+  ['invalid PRIVATE-TOKEN', 401, 401, 401, 401, 401, 401],
+  ['invalid Basic password', 401, 200, 401, 401, 401, 401],
+  ['invalid JOB-TOKEN', 401, 401, 401, 401, 401, 401],
+  ['invalid DEPLOY-TOKEN', 401, 401, 401, 401, 401, 401],
+  ['invalid Bearer', 401, 401, 401, 401, 401, 401],
+  ['invalid ?private_token=', 401, 401, 401, 401, 401, 401],
+  ['invalid ?job_token=', 401, 401, 401, 401, 401, 401],
 
-  ['non-member (PRIVATE-TOKEN)',                  403,  200,    403,  200,    404,  404],
-  ['non-member (Basic)',                          403,  200,    403,  200,    404,  404],
-  ['guest member',                                403,  200,    403,  200,    403,  200],
-  ['reporter member',                             403,  200,    403,  200,    403,  200],
-  ['developer member (PRIVATE-TOKEN)',            201,  200,    201,  200,    201,  200],
-  ['developer member (Basic, any username)',      201,  200,    201,  200,    201,  200],
-  ['developer member (Bearer)',                   201,  200,    201,  200,    201,  200],
-  ['developer member (?private_token=)',          201,  200,    201,  200,    201,  200],
-  ['maintainer member',                           201,  200,    201,  200,    201,  200],
-  ['guest of the parent group',                   403,  200,    403,  200,    403,  200],
-  ['developer of the parent group',               201,  200,    201,  200,    201,  200],
-  ['admin, not a member',                         201,  200,    201,  200,    201,  200],
+  ['non-member (PRIVATE-TOKEN)', 403, 200, 403, 200, 404, 404],
+  ['non-member (Basic)', 403, 200, 403, 200, 404, 404],
+  ['guest member', 403, 200, 403, 200, 403, 200],
+  ['reporter member', 403, 200, 403, 200, 403, 200],
+  ['developer member (PRIVATE-TOKEN)', 201, 200, 201, 200, 201, 200],
+  ['developer member (Basic, any username)', 201, 200, 201, 200, 201, 200],
+  ['developer member (Bearer)', 201, 200, 201, 200, 201, 200],
+  ['developer member (?private_token=)', 201, 200, 201, 200, 201, 200],
+  ['maintainer member', 201, 200, 201, 200, 201, 200],
+  ['guest of the parent group', 403, 200, 403, 200, 403, 200],
+  ['developer of the parent group', 201, 200, 201, 200, 201, 200],
+  ['admin, not a member', 201, 200, 201, 200, 201, 200],
 
-  ['developer, read_api token',                   403,  200,    403,  200,    403,  200],
-  ['developer, read_package_registry token',      403,  200,    403,  200,    403,  200],
-  ['developer, write_package_registry token',     201,  200,    201,  200,    201,  200],
-  ['developer, expired token',                    401,  401,    401,  401,    401,  401],
-  ['developer, token revoked by its owner',       401,  401,    401,  401,    401,  401],
-  ['developer, token revoked by an admin (Basic)', 401, 200,    401,  401,    401,  401],
+  ['developer, read_api token', 403, 200, 403, 200, 403, 200],
+  ['developer, read_package_registry token', 403, 200, 403, 200, 403, 200],
+  ['developer, write_package_registry token', 201, 200, 201, 200, 201, 200],
+  ['developer, expired token', 401, 401, 401, 401, 401, 401],
+  ['developer, token revoked by its owner', 401, 401, 401, 401, 401, 401],
+  ['developer, token revoked by an admin (Basic)', 401, 200, 401, 401, 401, 401],
 
-  ['deploy token read-only',                      403,  200,    403,  200,    403,  200],
-  ['deploy token write-only',                     201,  200,    201,  200,    201,  200],
-  ['deploy token read-write',                     201,  200,    201,  200,    201,  200],
-  ['deploy token (Basic, its username)',          201,  200,    201,  200,    201,  200],
-  ['deploy token (Basic, any username)',          201,  200,    201,  200,    201,  200],
-  ['deploy token sent as PRIVATE-TOKEN',          401,  401,    401,  401,    401,  401],
-  ['deploy token, revoked',                       401,  401,    401,  401,    401,  401],
-  ["another project's deploy token",              403,  200,    404,  404,    404,  404],
-  ['group deploy token of the parent group',      201,  200,    201,  200,    201,  200],
-  ["another group's deploy token",                403,  200,    404,  404,    404,  404],
+  ['deploy token read-only', 403, 200, 403, 200, 403, 200],
+  ['deploy token write-only', 201, 200, 201, 200, 201, 200],
+  ['deploy token read-write', 201, 200, 201, 200, 201, 200],
+  ['deploy token (Basic, its username)', 201, 200, 201, 200, 201, 200],
+  ['deploy token (Basic, any username)', 201, 200, 201, 200, 201, 200],
+  ['deploy token sent as PRIVATE-TOKEN', 401, 401, 401, 401, 401, 401],
+  ['deploy token, revoked', 401, 401, 401, 401, 401, 401],
+  ["another project's deploy token", 403, 200, 404, 404, 404, 404],
+  ['group deploy token of the parent group', 201, 200, 201, 200, 201, 200],
+  ["another group's deploy token", 403, 200, 404, 404, 404, 404],
 
-  ['job token (JOB-TOKEN)',                       201,  200,    201,  200,    201,  200],
-  ['job token (Basic gitlab-ci-token)',           201,  200,    201,  200,    201,  200],
-  ['job token (?job_token=)',                     201,  200,    201,  200,    201,  200],
-  ['job token sent as PRIVATE-TOKEN',             401,  401,    401,  401,    401,  401],
-  ["another project's job token",                 403,  200,    404,  404,    404,  404],
-  ['job token, expired',                          401,  401,    401,  401,    401,  401],
+  ['job token (JOB-TOKEN)', 201, 200, 201, 200, 201, 200],
+  ['job token (Basic gitlab-ci-token)', 201, 200, 201, 200, 201, 200],
+  ['job token (?job_token=)', 201, 200, 201, 200, 201, 200],
+  ['job token sent as PRIVATE-TOKEN', 401, 401, 401, 401, 401, 401],
+  ["another project's job token", 403, 200, 404, 404, 404, 404],
+  ['job token, expired', 401, 401, 401, 401, 401, 401],
 ];
 
 /** The matrix as GitLab's spec reads it: one row per [visibility, caller, action, status]. */
@@ -267,7 +268,12 @@ describe.each(testModes())('generic packages: auth matrix (%s)', (mode) => {
     };
 
     for (const p of Object.values(projects)) {
-      const put = await s.api.inject({ method: 'PUT', url: url(p, 'readable/1.0.0/file.bin'), token: s.rootToken, payload: DOWNLOAD_BYTES });
+      const put = await s.api.inject({
+        method: 'PUT',
+        url: url(p, 'readable/1.0.0/file.bin'),
+        token: s.rootToken,
+        payload: DOWNLOAD_BYTES,
+      });
       expect(put.status).toBe(201);
     }
     // The one-second job token has run out by the time the matrix runs.
@@ -326,7 +332,13 @@ describe.each(testModes())('generic packages: auth matrix (%s)', (mode) => {
       expect(res.status).toBe(403);
       expect(res.json().error).toBe('insufficient_scope');
     }
-    const dt = await send(f.projects.private, 'upload', 'scoped/1.0.0/x.txt', { headers: { 'deploy-token': f.deploy.private.ro.token } }, Buffer.from('x'));
+    const dt = await send(
+      f.projects.private,
+      'upload',
+      'scoped/1.0.0/x.txt',
+      { headers: { 'deploy-token': f.deploy.private.ro.token } },
+      Buffer.from('x'),
+    );
     expect(dt.status).toBe(403);
   });
 
@@ -345,7 +357,10 @@ describe.each(testModes())('generic packages: auth matrix (%s)', (mode) => {
 
   it('addresses the project by URL-encoded full path with the same answers', async () => {
     const byPath = (cred: Credential) =>
-      s.api.inject({ url: `/api/v4/projects/${encodeURIComponent(f.projects.private.path_with_namespace)}/packages/generic/readable/1.0.0/file.bin`, headers: cred.headers });
+      s.api.inject({
+        url: `/api/v4/projects/${encodeURIComponent(f.projects.private.path_with_namespace)}/packages/generic/readable/1.0.0/file.bin`,
+        headers: cred.headers,
+      });
     expect((await byPath({ headers: { 'private-token': f.users.guest.token } })).status).toBe(200);
     expect((await byPath({ headers: { 'private-token': f.users.outsider.token } })).status).toBe(404);
     const anon = await byPath({});
@@ -354,15 +369,23 @@ describe.each(testModes())('generic packages: auth matrix (%s)', (mode) => {
   });
 
   it('answers an unknown project like a hidden one: 404 with a token, 401 anonymously', async () => {
-    const token = await s.api.inject({ url: '/api/v4/projects/999999/packages/generic/readable/1.0.0/file.bin', token: f.users.developer.token });
+    const token = await s.api.inject({
+      url: '/api/v4/projects/999999/packages/generic/readable/1.0.0/file.bin',
+      token: f.users.developer.token,
+    });
     expect(token.status).toBe(404);
     expect(token.json()).toEqual({ message: '404 Project Not Found' });
     const anon = await s.api.inject({ url: '/api/v4/projects/999999/packages/generic/readable/1.0.0/file.bin' });
     expect(anon.status).toBe(401);
   });
 
-  it('lets no guest mint a job token (a job token carries its user\'s role)', async () => {
-    const res = await s.api.inject({ method: 'POST', url: `/api/v4/projects/${f.projects.private.id}/job_tokens`, token: f.users.guest.token, payload: {} });
+  it("lets no guest mint a job token (a job token carries its user's role)", async () => {
+    const res = await s.api.inject({
+      method: 'POST',
+      url: `/api/v4/projects/${f.projects.private.id}/job_tokens`,
+      token: f.users.guest.token,
+      payload: {},
+    });
     expect(res.status).toBe(403);
   });
 });

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+
 import { http, type HttpResult, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { genericFormat } from '../src';
 import { blobFiles, genericPath, listPackages, projectState, tempFiles } from './support';
 
@@ -21,7 +23,12 @@ describe.each(testModes())('generic bad input (%s)', (mode) => {
     await s.api.addMember({ project: project.id }, dev.id, 30);
     await s.api.addMember({ project: accepting.id }, dev.id, 30);
     // One good package so "nothing new stored" is measured against a non-empty state.
-    const ok = await http(s.url, { method: 'PUT', path: genericPath(project.id, 'good/1.0.0/good.bin'), token: dev.token, body: randomBytes(100) });
+    const ok = await http(s.url, {
+      method: 'PUT',
+      path: genericPath(project.id, 'good/1.0.0/good.bin'),
+      token: dev.token,
+      body: randomBytes(100),
+    });
     expect(ok.status).toBe(201);
   });
   afterAll(() => s?.close());
@@ -108,14 +115,22 @@ describe.each(testModes())('generic bad input (%s)', (mode) => {
   });
 
   describe('package names', () => {
-    it.each(['my%20pkg', 'pkg!', '@scope', 'my~pkg', 'pkg@1', 'a%2Cb', 'x'.repeat(256), '%00pkg'])('%s → 400 package_name is invalid', async (name) => {
-      const res = await put(`${name}/1.0.0/file.txt`);
-      expect(res.status).toBe(400);
-      expect(res.json()).toEqual({ error: 'package_name is invalid' });
-    });
+    it.each(['my%20pkg', 'pkg!', '@scope', 'my~pkg', 'pkg@1', 'a%2Cb', 'x'.repeat(256), '%00pkg'])(
+      '%s → 400 package_name is invalid',
+      async (name) => {
+        const res = await put(`${name}/1.0.0/file.txt`);
+        expect(res.status).toBe(400);
+        expect(res.json()).toEqual({ error: 'package_name is invalid' });
+      },
+    );
 
     it.each(['my_pkg', 'My.Pkg-1', 'pkg+extra', '1'])('%s → 201', async (name) => {
-      const res = await http(s.url, { method: 'PUT', path: genericPath(accepting.id, `${name}/1.0.0/file.txt`), token: dev.token, body: name });
+      const res = await http(s.url, {
+        method: 'PUT',
+        path: genericPath(accepting.id, `${name}/1.0.0/file.txt`),
+        token: dev.token,
+        body: name,
+      });
       expect(res.status).toBe(201);
       const listed = (await listPackages(s, accepting.id)).filter((p) => p.name === name);
       expect(listed.map((p) => p.version)).toEqual(['1.0.0']);
@@ -135,7 +150,12 @@ describe.each(testModes())('generic bad input (%s)', (mode) => {
       '2024_01_01',
     ])('%s → 201 and one more package', async (version) => {
       const before = (await listPackages(s, accepting.id)).length;
-      const res = await http(s.url, { method: 'PUT', path: genericPath(accepting.id, `versions/${version}/v.txt`), token: dev.token, body: version });
+      const res = await http(s.url, {
+        method: 'PUT',
+        path: genericPath(accepting.id, `versions/${version}/v.txt`),
+        token: dev.token,
+        body: version,
+      });
       expect(res.status).toBe(201);
       const after = await listPackages(s, accepting.id);
       expect(after.length).toBe(before + 1);
@@ -170,13 +190,17 @@ describe.each(testModes())('generic bad input (%s)', (mode) => {
     });
 
     it('no body at all (no Content-Length, not chunked) → 400 file is missing', async () => {
-      const res = await refused(() => http(s.url, { method: 'PUT', path: genericPath(project.id, 'empty/1.0.0/none.bin'), token: dev.token }));
+      const res = await refused(() =>
+        http(s.url, { method: 'PUT', path: genericPath(project.id, 'empty/1.0.0/none.bin'), token: dev.token }),
+      );
       expect(res.status).toBe(400);
       expect(res.json()).toEqual({ error: 'file is missing' });
     });
 
     it('an empty chunked body → 400 file is missing', async () => {
-      const res = await refused(() => http(s.url, { method: 'PUT', path: genericPath(project.id, 'empty/1.0.0/chunked.bin'), token: dev.token, chunks: [] }));
+      const res = await refused(() =>
+        http(s.url, { method: 'PUT', path: genericPath(project.id, 'empty/1.0.0/chunked.bin'), token: dev.token, chunks: [] }),
+      );
       expect(res.status).toBe(400);
       expect(res.json()).toEqual({ error: 'file is missing' });
     });
@@ -196,7 +220,9 @@ describe.each(testModes())('generic bad input (%s)', (mode) => {
 
     it('over the limit, chunked without Content-Length → 400 File is too large', async () => {
       const chunks = Array.from({ length: 8 }, () => randomBytes(300));
-      const res = await refused(() => http(s.url, { method: 'PUT', path: genericPath(project.id, 'limit/1.0.0/chunked.bin'), token: dev.token, chunks }));
+      const res = await refused(() =>
+        http(s.url, { method: 'PUT', path: genericPath(project.id, 'limit/1.0.0/chunked.bin'), token: dev.token, chunks }),
+      );
       expect(res.status).toBe(400);
       expect(res.json()).toEqual({ message: '400 Bad request - File is too large' });
     });
@@ -211,14 +237,19 @@ describe.each(testModes())('generic bad input (%s)', (mode) => {
   });
 
   describe('projects', () => {
-    it.each(['999999', 'no-such%2Fproject', encodeURIComponent('root/does-not-exist')])('unknown project %s → 404 Project Not Found', async (id) => {
-      const res = await refused(() => http(s.url, { method: 'PUT', path: genericPath(id, 'pkg/1.0.0/f.txt'), token: dev.token, body: 'x' }));
-      expect(res.status).toBe(404);
-      expect(res.json()).toEqual({ message: '404 Project Not Found' });
-      const get = await http(s.url, { path: genericPath(id, 'pkg/1.0.0/f.txt'), token: dev.token });
-      expect(get.status).toBe(404);
-      expect(get.json()).toEqual({ message: '404 Project Not Found' });
-    });
+    it.each(['999999', 'no-such%2Fproject', encodeURIComponent('root/does-not-exist')])(
+      'unknown project %s → 404 Project Not Found',
+      async (id) => {
+        const res = await refused(() =>
+          http(s.url, { method: 'PUT', path: genericPath(id, 'pkg/1.0.0/f.txt'), token: dev.token, body: 'x' }),
+        );
+        expect(res.status).toBe(404);
+        expect(res.json()).toEqual({ message: '404 Project Not Found' });
+        const get = await http(s.url, { path: genericPath(id, 'pkg/1.0.0/f.txt'), token: dev.token });
+        expect(get.status).toBe(404);
+        expect(get.json()).toEqual({ message: '404 Project Not Found' });
+      },
+    );
 
     it('packages disabled on the project → 403 with a message, upload and download', async () => {
       const other = await s.api.createProject('disabled-proj');

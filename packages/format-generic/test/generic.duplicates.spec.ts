@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+
 import { http, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { genericFormat } from '../src';
 import { blobFiles, genericPath, listFiles, listPackages, projectState, sha256, tempFiles } from './support';
 
@@ -88,7 +90,10 @@ describe.each(testModes())('generic duplicates (%s)', (mode) => {
       [false, '', 'plain-app', '1.0.0', 400],
     ] as const)('allowed=%s regex=%j %s@%s → %i', async (allowed, regex, name, version, expected) => {
       const project = await newProject();
-      await s.api.setPackageSettings({ project: project.id }, { generic_duplicates_allowed: allowed, generic_duplicate_exception_regex: regex });
+      await s.api.setPackageSettings(
+        { project: project.id },
+        { generic_duplicates_allowed: allowed, generic_duplicate_exception_regex: regex },
+      );
       expect((await upload(project, `${name}/${version}/f.bin`, 'one')).status).toBe(201);
       const res = await upload(project, `${name}/${version}/f.bin`, 'two');
       expect(res.status).toBe(expected);
@@ -114,7 +119,10 @@ describe.each(testModes())('generic duplicates (%s)', (mode) => {
   it('group settings are inherited by projects in the group and its subgroups; a nearer setting wins', async () => {
     const group = await s.api.createGroup('dup-group');
     const sub = await s.api.createGroup('dup-sub', { parentId: group.id });
-    await s.api.setPackageSettings({ group: group.id }, { generic_duplicates_allowed: false, generic_duplicate_exception_regex: 'snap-.*' });
+    await s.api.setPackageSettings(
+      { group: group.id },
+      { generic_duplicates_allowed: false, generic_duplicate_exception_regex: 'snap-.*' },
+    );
     const inGroup = await newProject({ namespaceId: group.id });
     const inSub = await newProject({ namespaceId: sub.id });
     for (const project of [inGroup, inSub]) {

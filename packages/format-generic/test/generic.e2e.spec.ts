@@ -3,7 +3,9 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { http, objectStoreMode, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { genericFormat } from '../src';
 import {
   blobFiles,
@@ -43,7 +45,10 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
   // With object storage, downloads redirect to presigned URLs: curl follows them with --location.
   const curl = async (args: string[]) => {
     const follow = objectStoreMode() && !args.includes('--location') ? ['--location'] : [];
-    const { stdout } = await execFileAsync('curl', ['--silent', '--show-error', ...follow, ...args], { encoding: 'buffer', maxBuffer: 64 << 20 });
+    const { stdout } = await execFileAsync('curl', ['--silent', '--show-error', ...follow, ...args], {
+      encoding: 'buffer',
+      maxBuffer: 64 << 20,
+    });
     return stdout as Buffer;
   };
 
@@ -70,7 +75,14 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
       const bytes = randomBytes(4096);
       await writeFile(src, bytes);
       const url = `${s.url}${genericPath(project.id, 'basic_app/2.0.0/basic.bin')}`;
-      const put = await curl(['--fail', '--user', `anyname:${dev.token}`, '--upload-file', src, `${url}?status=hidden&select=package_file`]);
+      const put = await curl([
+        '--fail',
+        '--user',
+        `anyname:${dev.token}`,
+        '--upload-file',
+        src,
+        `${url}?status=hidden&select=package_file`,
+      ]);
       const record = JSON.parse(put.toString());
       expect(record).toMatchObject({ file_name: 'basic.bin', size: 4096, file_sha256: sha256(bytes) });
       const got = await curl(['--fail', '--user', `someone-else:${dev.token}`, url]);
@@ -85,7 +97,12 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
       const url = `${s.url}/api/v4/projects/${encodedPath()}/packages/generic/deploy_app/1.0.0/f`;
       const put = await curl(['--fail', '--header', `DEPLOY-TOKEN: ${deploy.token}`, '--upload-file', src, url]);
       expect(JSON.parse(put.toString())).toEqual({ message: '201 Created' });
-      const got = await curl(['--fail', '--user', `${deploy.username}:${deploy.token}`, `${s.url}${genericPath(project.id, 'deploy_app/1.0.0/f')}`]);
+      const got = await curl([
+        '--fail',
+        '--user',
+        `${deploy.username}:${deploy.token}`,
+        `${s.url}${genericPath(project.id, 'deploy_app/1.0.0/f')}`,
+      ]);
       expect(got.equals(bytes)).toBe(true);
     });
     it('stores the raw bytes of curl --data-binary (sent as a form content type) unparsed', async () => {
@@ -211,10 +228,21 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
   describe('select=package_file', () => {
     it('answers 200 with the stored file record (id, package_id, file_name, size, digests)', async () => {
       const bytes = randomBytes(2048);
-      const put = await http(s.url, { method: 'PUT', path: `${genericPath(project.id, 'select_app/1.0.0/sel.bin')}?select=package_file`, token: dev.token, body: bytes });
+      const put = await http(s.url, {
+        method: 'PUT',
+        path: `${genericPath(project.id, 'select_app/1.0.0/sel.bin')}?select=package_file`,
+        token: dev.token,
+        body: bytes,
+      });
       expect(put.status).toBe(200);
       const rec = put.json();
-      expect(rec).toMatchObject({ file_name: 'sel.bin', size: 2048, file_sha256: sha256(bytes), file_md5: md5(bytes), file_sha1: sha1(bytes) });
+      expect(rec).toMatchObject({
+        file_name: 'sel.bin',
+        size: 2048,
+        file_sha256: sha256(bytes),
+        file_md5: md5(bytes),
+        file_sha1: sha1(bytes),
+      });
       expect(typeof rec.id).toBe('number');
       expect(typeof rec.package_id).toBe('number');
       const [pkg] = await listPackages(s, project.id).then((l) => l.filter((p) => p.name === 'select_app'));
@@ -225,7 +253,12 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
 
     it('an unknown select value → 400 and nothing stored', async () => {
       const blobsBefore = await blobFiles(s);
-      const res = await http(s.url, { method: 'PUT', path: `${genericPath(project.id, 'select_bad/1.0.0/x.bin')}?select=package`, token: dev.token, body: randomBytes(10) });
+      const res = await http(s.url, {
+        method: 'PUT',
+        path: `${genericPath(project.id, 'select_bad/1.0.0/x.bin')}?select=package`,
+        token: dev.token,
+        body: randomBytes(10),
+      });
       expect(res.status).toBe(400);
       expect(res.json()).toEqual({ error: 'select does not have a valid value' });
       expect(await blobFiles(s)).toEqual(blobsBefore);
@@ -266,7 +299,12 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
     });
 
     it('status=processing → 400 and nothing stored', async () => {
-      const res = await http(s.url, { method: 'PUT', path: `${genericPath(project.id, 'proc_app/1.0.0/p.bin')}?status=processing`, token: dev.token, body: 'x' });
+      const res = await http(s.url, {
+        method: 'PUT',
+        path: `${genericPath(project.id, 'proc_app/1.0.0/p.bin')}?status=processing`,
+        token: dev.token,
+        body: 'x',
+      });
       expect(res.status).toBe(400);
       expect(res.json()).toEqual({ error: 'status does not have a valid value' });
       expect((await projectState(s, project.id)).packages.filter((p) => p.name === 'proc_app')).toEqual([]);
@@ -275,7 +313,12 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
 
   it('sub-directories: stored as path%2Fto%2Ffile.txt, downloaded by the slash URL, offered as the base name', async () => {
     const bytes = randomBytes(512);
-    const put = await http(s.url, { method: 'PUT', path: `${genericPath(project.id, 'dir_app/1.0.0/path/to/file.txt')}?select=package_file`, token: dev.token, body: bytes });
+    const put = await http(s.url, {
+      method: 'PUT',
+      path: `${genericPath(project.id, 'dir_app/1.0.0/path/to/file.txt')}?select=package_file`,
+      token: dev.token,
+      body: bytes,
+    });
     expect(put.status).toBe(200);
     expect(put.json().file_name).toBe('path%2Fto%2Ffile.txt');
     const res = await http(s.url, { path: genericPath(project.id, 'dir_app/1.0.0/path/to/file.txt'), token: dev.token });
@@ -303,7 +346,12 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
     it.each(['myfile1.1.tar.gz@', '@myfile1.1.tar.gz', 'myfile.tar.gz~', '~myfile.tar.gz', 'dir~/f.txt', '@dir/f.txt'])(
       '%s → 400 file_name is invalid, nothing stored',
       async (name) => {
-        const res = await http(s.url, { method: 'PUT', path: genericPath(project.id, `special_bad/1.0.0/${name}`), token: dev.token, body: 'x' });
+        const res = await http(s.url, {
+          method: 'PUT',
+          path: genericPath(project.id, `special_bad/1.0.0/${name}`),
+          token: dev.token,
+          body: 'x',
+        });
         expect(res.status).toBe(400);
         expect(res.json()).toEqual({ error: 'file_name is invalid' });
         expect((await projectState(s, project.id)).packages.filter((p) => p.name === 'special_bad')).toEqual([]);
@@ -314,8 +362,12 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
   it('addresses the project by numeric id and by URL-encoded full path, both ways round', async () => {
     const a = randomBytes(300);
     const b = randomBytes(301);
-    expect((await http(s.url, { method: 'PUT', path: genericPath(project.id, 'addr/1.0.0/a.bin'), token: dev.token, body: a })).status).toBe(201);
-    expect((await http(s.url, { method: 'PUT', path: genericPath(encodedPath(), 'addr/1.0.0/b.bin'), token: dev.token, body: b })).status).toBe(201);
+    expect(
+      (await http(s.url, { method: 'PUT', path: genericPath(project.id, 'addr/1.0.0/a.bin'), token: dev.token, body: a })).status,
+    ).toBe(201);
+    expect(
+      (await http(s.url, { method: 'PUT', path: genericPath(encodedPath(), 'addr/1.0.0/b.bin'), token: dev.token, body: b })).status,
+    ).toBe(201);
     const viaPath = await http(s.url, { path: genericPath(encodedPath(), 'addr/1.0.0/a.bin'), token: dev.token });
     const viaId = await http(s.url, { path: genericPath(project.id, 'addr/1.0.0/b.bin'), token: dev.token });
     expect(viaPath.body.equals(a)).toBe(true);
@@ -326,10 +378,14 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
   it('equal bytes uploaded twice (other name, other version) are stored once', async () => {
     const bytes = randomBytes(10_000);
     const before = await blobFiles(s);
-    expect((await http(s.url, { method: 'PUT', path: genericPath(project.id, 'dedup/1.0.0/one.bin'), token: dev.token, body: bytes })).status).toBe(201);
+    expect(
+      (await http(s.url, { method: 'PUT', path: genericPath(project.id, 'dedup/1.0.0/one.bin'), token: dev.token, body: bytes })).status,
+    ).toBe(201);
     const afterFirst = await blobFiles(s);
     expect(afterFirst.length).toBe(before.length + 1);
-    expect((await http(s.url, { method: 'PUT', path: genericPath(project.id, 'dedup/2.0.0/two.bin'), token: dev.token, body: bytes })).status).toBe(201);
+    expect(
+      (await http(s.url, { method: 'PUT', path: genericPath(project.id, 'dedup/2.0.0/two.bin'), token: dev.token, body: bytes })).status,
+    ).toBe(201);
     expect(await blobFiles(s)).toEqual(afterFirst);
     for (const p of ['dedup/1.0.0/one.bin', 'dedup/2.0.0/two.bin']) {
       const res = await http(s.url, { path: genericPath(project.id, p), token: dev.token });
@@ -363,7 +419,8 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
         const wait = async () => {
           // Object storage: the bytes stream into a multipart upload, not a temp file.
           if (objectStoreMode()) await new Promise((r) => setTimeout(r, 300));
-          else while (!(sawTemp = (await tempFiles(s)).length > 0) && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
+          else
+            while (!(sawTemp = (await tempFiles(s)).length > 0) && Date.now() - started < 5000) await new Promise((r) => setTimeout(r, 20));
           req.destroy();
           resolve();
         };
@@ -380,7 +437,10 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
     expect((await projectState(s, project.id)).packages.filter((p) => p.name === 'aborted')).toEqual([]);
     expect((await http(s.url, { path: genericPath(project.id, 'aborted/1.0.0/partial.bin'), token: dev.token })).status).toBe(404);
     // The server is still fine afterwards.
-    expect((await http(s.url, { method: 'PUT', path: genericPath(project.id, 'aborted/1.0.0/partial.bin'), token: dev.token, body: 'whole' })).status).toBe(201);
+    expect(
+      (await http(s.url, { method: 'PUT', path: genericPath(project.id, 'aborted/1.0.0/partial.bin'), token: dev.token, body: 'whole' }))
+        .status,
+    ).toBe(201);
   });
 
   it('an unknown package, version or file → 404', async () => {

@@ -1,4 +1,5 @@
 import { http, startTestServer, type TestProject, type TestServer } from '@stowage/testkit';
+
 import { genericFormat } from '../src';
 import { genericPath } from './support';
 
@@ -25,7 +26,12 @@ describe('duplicate exception regex on RE2', () => {
     ['a program too large to run in bounded time', '.*a.{0,200}b', 'pattern too large - compile failed'],
   ])('%s is a 400 when saved, in RE2’s words, and the setting stays as it was', async (_what, regex, problem) => {
     await s.api.setPackageSettings({ project: project.id }, { generic_duplicate_exception_regex: 'kept-.*' });
-    const res = await s.api.inject({ method: 'PUT', url: settingsUrl(), token: s.rootToken, payload: { generic_duplicate_exception_regex: regex } });
+    const res = await s.api.inject({
+      method: 'PUT',
+      url: settingsUrl(),
+      token: s.rootToken,
+      payload: { generic_duplicate_exception_regex: regex },
+    });
     expect(res.status).toBe(400);
     expect(res.json()).toEqual({ error: `generic_duplicate_exception_regex is not valid RE2 syntax: ${problem}` });
     const now = await s.api.inject({ url: settingsUrl(), token: s.rootToken });
@@ -59,13 +65,21 @@ describe('duplicate exception regex on RE2', () => {
 
   it('30 concurrent uploads whose names and versions meet (a+)+b leave /-/liveness answering as fast as without it', async () => {
     const baseline = await livenessDuringUploads(await s.api.createProject('regex-baseline'));
-    await s.api.setPackageSettings({ project: project.id }, { generic_duplicates_allowed: false, generic_duplicate_exception_regex: '(a+)+b' });
+    await s.api.setPackageSettings(
+      { project: project.id },
+      { generic_duplicates_allowed: false, generic_duplicate_exception_regex: '(a+)+b' },
+    );
     const withRegex = await livenessDuringUploads(project);
     // Before RE2 each of the 60 matches ran to its 100 ms limit: liveness waited seconds longer.
     expect(withRegex).toBeLessThan(baseline + 750);
     // The regex was evaluated and did not match: the duplicate is refused.
     const name = 'a'.repeat(40);
-    const again = await http(s.url, { method: 'PUT', path: genericPath(project.id, `${name}/${name}_0/f.txt`), token: s.rootToken, body: 'again' });
+    const again = await http(s.url, {
+      method: 'PUT',
+      path: genericPath(project.id, `${name}/${name}_0/f.txt`),
+      token: s.rootToken,
+      body: 'again',
+    });
     expect(again.status).toBe(400);
     expect(again.json()).toEqual({ message: '400 Bad request - Duplicate package is not allowed' });
   });

@@ -4,7 +4,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { http, multipart, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { genericFormat } from '../src';
 import { blobFiles, genericPath, listFiles, listPackages, md5, projectState, sha1, sha256, tempFiles } from './support';
 
@@ -49,20 +51,37 @@ describe.each(testModes())('generic uploads sent as a form (%s)', (mode) => {
 
   it("stores the file part of gitbeaker's form, with its own digests", async () => {
     const content = randomBytes(300_000);
-    const res = await gitbeakerPublish(`${s.url}${genericPath(project.id, 'gb/1.0.0/tool.tar.gz')}`, dev.token, 'tool.tar.gz', new Blob([content]));
+    const res = await gitbeakerPublish(
+      `${s.url}${genericPath(project.id, 'gb/1.0.0/tool.tar.gz')}`,
+      dev.token,
+      'tool.tar.gz',
+      new Blob([content]),
+    );
     expect([res.status, await res.json()]).toEqual([201, { message: '201 Created' }]);
     expect(sha256(await download('gb/1.0.0/tool.tar.gz'))).toBe(sha256(content));
     const [pkg] = (await listPackages(s, project.id)).filter((p) => p.name === 'gb');
     const [file] = await listFiles(s, project.id, pkg.id);
-    expect(file).toMatchObject({ file_name: 'tool.tar.gz', size: content.length, file_sha256: sha256(content), file_md5: md5(content), file_sha1: sha1(content) });
+    expect(file).toMatchObject({
+      file_name: 'tool.tar.gz',
+      size: content.length,
+      file_sha256: sha256(content),
+      file_md5: md5(content),
+      file_sha1: sha1(content),
+    });
   });
 
   it("takes gitbeaker's options (sent as form fields): status and select", async () => {
     const content = Buffer.from('hidden release notes\n');
-    const res = await gitbeakerPublish(`${s.url}${genericPath(project.id, 'gb-hidden/2.0.0/notes.txt')}`, dev.token, 'notes.txt', new Blob([content]), {
-      status: 'hidden',
-      select: 'package_file',
-    });
+    const res = await gitbeakerPublish(
+      `${s.url}${genericPath(project.id, 'gb-hidden/2.0.0/notes.txt')}`,
+      dev.token,
+      'notes.txt',
+      new Blob([content]),
+      {
+        status: 'hidden',
+        select: 'package_file',
+      },
+    );
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ file_name: 'notes.txt', size: content.length, file_sha256: sha256(content) });
     expect((await listPackages(s, project.id, 'hidden')).map((p) => p.name)).toContain('gb-hidden');
@@ -71,7 +90,9 @@ describe.each(testModes())('generic uploads sent as a form (%s)', (mode) => {
 
   it('refuses an invalid status field before anything is kept', async () => {
     const before = await blobFiles(s);
-    const res = await gitbeakerPublish(`${s.url}${genericPath(project.id, 'gb-bad/1.0.0/x.bin')}`, dev.token, 'x.bin', new Blob(['x']), { status: 'public' });
+    const res = await gitbeakerPublish(`${s.url}${genericPath(project.id, 'gb-bad/1.0.0/x.bin')}`, dev.token, 'x.bin', new Blob(['x']), {
+      status: 'public',
+    });
     expect([res.status, await res.json()]).toEqual([400, { error: 'status does not have a valid value' }]);
     expect(await blobFiles(s)).toEqual(before);
   });
@@ -100,7 +121,13 @@ describe.each(testModes())('generic uploads sent as a form (%s)', (mode) => {
 
   it('keeps a raw body that only looks like a form as it is', async () => {
     const { body } = multipart([{ name: 'file', value: 'inner', fileName: 'inner.txt' }]);
-    const res = await http(s.url, { method: 'PUT', path: genericPath(project.id, 'raw-form/1.0.0/body.txt'), token: dev.token, body, headers: { 'content-type': 'text/plain' } });
+    const res = await http(s.url, {
+      method: 'PUT',
+      path: genericPath(project.id, 'raw-form/1.0.0/body.txt'),
+      token: dev.token,
+      body,
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(res.status).toBe(201);
     expect(await download('raw-form/1.0.0/body.txt')).toEqual(body);
   });
@@ -108,7 +135,13 @@ describe.each(testModes())('generic uploads sent as a form (%s)', (mode) => {
   describe('any other form → 400 that says to send the file as the body, nothing stored', () => {
     async function refused(body: Buffer, contentType: string): Promise<{ status: number; message: string }> {
       const [before, blobs] = await Promise.all([projectState(s, project.id), blobFiles(s)]);
-      const res = await http(s.url, { method: 'PUT', path: genericPath(project.id, 'refused/1.0.0/file.bin'), token: dev.token, body, headers: { 'content-type': contentType } });
+      const res = await http(s.url, {
+        method: 'PUT',
+        path: genericPath(project.id, 'refused/1.0.0/file.bin'),
+        token: dev.token,
+        body,
+        headers: { 'content-type': contentType },
+      });
       const after = await projectState(s, project.id);
       expect(after.packages.map((p) => p.id)).toEqual(before.packages.map((p) => p.id));
       expect(after.files.map((f) => f.id)).toEqual(before.files.map((f) => f.id));
@@ -121,7 +154,8 @@ describe.each(testModes())('generic uploads sent as a form (%s)', (mode) => {
       const form = multipart([{ name: 'status', value: 'default' }]);
       expect(await refused(form.body, form.contentType)).toEqual({
         status: 400,
-        message: '400 Bad request - a multipart/form-data upload must hold exactly one file part, this one has none; send the file itself as the request body (curl --upload-file FILE)',
+        message:
+          '400 Bad request - a multipart/form-data upload must hold exactly one file part, this one has none; send the file itself as the request body (curl --upload-file FILE)',
       });
     });
 
@@ -132,7 +166,8 @@ describe.each(testModes())('generic uploads sent as a form (%s)', (mode) => {
       ]);
       expect(await refused(form.body, form.contentType)).toEqual({
         status: 400,
-        message: '400 Bad request - a multipart/form-data upload must hold exactly one file part, this one has more; send the file itself as the request body (curl --upload-file FILE)',
+        message:
+          '400 Bad request - a multipart/form-data upload must hold exactly one file part, this one has more; send the file itself as the request body (curl --upload-file FILE)',
       });
     });
 
@@ -140,13 +175,21 @@ describe.each(testModes())('generic uploads sent as a form (%s)', (mode) => {
       const form = multipart([{ name: 'file', value: randomBytes(5000), fileName: 'a.bin' }]);
       const res = await refused(form.body.subarray(0, 3000), form.contentType);
       expect(res.status).toBe(400);
-      expect(res.message).toMatch(/^400 Bad request - malformed multipart\/form-data body: unexpected end of multipart body; or send the file itself/);
+      expect(res.message).toMatch(
+        /^400 Bad request - malformed multipart\/form-data body: unexpected end of multipart body; or send the file itself/,
+      );
     });
 
     it('a form with an empty file', async () => {
       const form = multipart([{ name: 'file', value: '', fileName: 'a.bin' }]);
       const [before, blobs] = await Promise.all([projectState(s, project.id), blobFiles(s)]);
-      const res = await http(s.url, { method: 'PUT', path: genericPath(project.id, 'refused/1.0.0/file.bin'), token: dev.token, body: form.body, headers: { 'content-type': form.contentType } });
+      const res = await http(s.url, {
+        method: 'PUT',
+        path: genericPath(project.id, 'refused/1.0.0/file.bin'),
+        token: dev.token,
+        body: form.body,
+        headers: { 'content-type': form.contentType },
+      });
       expect([res.status, res.json()]).toEqual([400, { error: 'file is missing' }]);
       expect((await projectState(s, project.id)).files.length).toBe(before.files.length);
       expect(await blobFiles(s)).toEqual(blobs);

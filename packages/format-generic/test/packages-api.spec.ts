@@ -1,9 +1,11 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+
 import { Module } from '@nestjs/common';
 import { AccessLevel, BlobCollector, defineFormatPlugin, PackageService } from '@stowage/core';
-import { startTestServer, type TestProject, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { genericFormat } from '../src';
 
 // GitLab's shared Packages API (protocols/generic.md §2.4) over generic packages: lists with
@@ -172,7 +174,12 @@ describe.each(testModes())('Packages API (%s)', (mode) => {
             }),
         );
         expect(Object.keys(links).sort()).toEqual([...(page > 1 ? ['prev'] : []), ...(page < 3 ? ['next'] : []), 'first', 'last'].sort());
-        for (const [rel, n] of [['first', 1], ['last', 3], ['next', page + 1], ['prev', page - 1]] as const) {
+        for (const [rel, n] of [
+          ['first', 1],
+          ['last', 3],
+          ['next', page + 1],
+          ['prev', page - 1],
+        ] as const) {
           if (!links[rel]) continue;
           expect(links[rel].pathname).toBe(`/api/v4/projects/${a.id}/packages`);
           expect(links[rel].searchParams.get('page')).toBe(String(n));

@@ -1,5 +1,6 @@
 import { AccessLevel } from '@stowage/core';
 import { startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { genericFormat } from '../src';
 import { genericPath } from './support';
 
@@ -24,7 +25,7 @@ describe('request-path security', () => {
   });
   afterAll(() => s?.close());
 
-  it('a token without a package scope cannot list a group\'s packages (as it cannot a project\'s)', async () => {
+  it("a token without a package scope cannot list a group's packages (as it cannot a project's)", async () => {
     const projectList = await s.api.inject({ url: `/api/v4/projects/${project.id}/packages`, token: readUser.token });
     expect(projectList.status).toBe(403);
     const groupList = await s.api.inject({ url: `/api/v4/groups/${group.id}/packages`, token: readUser.token });
@@ -58,9 +59,19 @@ describe('request-path security', () => {
   });
 
   it('a NUL byte in a JSON body is a 400, not a 500', async () => {
-    const group = await s.api.inject({ method: 'POST', url: '/api/v4/groups', token: s.rootToken, payload: { name: 'n', path: 'n', description: 'a\u0000b' } });
+    const group = await s.api.inject({
+      method: 'POST',
+      url: '/api/v4/groups',
+      token: s.rootToken,
+      payload: { name: 'n', path: 'n', description: 'a\u0000b' },
+    });
     expect(group.status).toBe(400);
-    const token = await s.api.inject({ method: 'POST', url: `/api/v4/users/${readUser.id}/personal_access_tokens`, token: s.rootToken, payload: { name: 't\u0000', scopes: ['api'] } });
+    const token = await s.api.inject({
+      method: 'POST',
+      url: `/api/v4/users/${readUser.id}/personal_access_tokens`,
+      token: s.rootToken,
+      payload: { name: 't\u0000', scopes: ['api'] },
+    });
     expect(token.status).toBe(400);
     const settings = await s.api.inject({
       method: 'PUT',
@@ -72,7 +83,12 @@ describe('request-path security', () => {
   });
 
   it('NUL bytes inside an uploaded file are just bytes', async () => {
-    const res = await s.api.inject({ method: 'PUT', url: genericPath(project.id, 'bin/1.0/b.bin'), token: s.rootToken, payload: Buffer.from([0, 1, 0]) });
+    const res = await s.api.inject({
+      method: 'PUT',
+      url: genericPath(project.id, 'bin/1.0/b.bin'),
+      token: s.rootToken,
+      payload: Buffer.from([0, 1, 0]),
+    });
     expect(res.status).toBe(201);
   });
 
@@ -82,7 +98,12 @@ describe('request-path security', () => {
     ['DELETE', '/api/v4/personal_access_tokens/99999999999999999999'],
     ['DELETE', '/api/v4/groups/sec/deploy_tokens/99999999999999999999'],
   ] as const)('%s %s (an id past int4) is a 404, not a 500', async (method, url) => {
-    const res = await s.api.inject({ method, url, token: s.rootToken, payload: method === 'POST' ? { name: 'x', scopes: ['api'] } : undefined });
+    const res = await s.api.inject({
+      method,
+      url,
+      token: s.rootToken,
+      payload: method === 'POST' ? { name: 'x', scopes: ['api'] } : undefined,
+    });
     expect(res.status).toBe(404);
   });
 
@@ -109,9 +130,13 @@ describe('request-path security', () => {
     await s.api.setPackageSettings({ project: p.id }, { generic_duplicates_allowed: false, generic_duplicate_exception_regex: '(a+)+b' });
     const name = 'a'.repeat(40); // unbounded: 2^40 steps of backtracking
     const started = Date.now();
-    expect((await s.api.inject({ method: 'PUT', url: genericPath(p.id, `${name}/1.0/f.txt`), token: s.rootToken, payload: 'x' })).status).toBe(201);
+    expect(
+      (await s.api.inject({ method: 'PUT', url: genericPath(p.id, `${name}/1.0/f.txt`), token: s.rootToken, payload: 'x' })).status,
+    ).toBe(201);
     // No exception applies, so the duplicate is refused.
-    expect((await s.api.inject({ method: 'PUT', url: genericPath(p.id, `${name}/1.0/f.txt`), token: s.rootToken, payload: 'y' })).status).toBe(400);
+    expect(
+      (await s.api.inject({ method: 'PUT', url: genericPath(p.id, `${name}/1.0/f.txt`), token: s.rootToken, payload: 'y' })).status,
+    ).toBe(400);
     expect(Date.now() - started).toBeLessThan(5000);
   });
 
@@ -138,7 +163,9 @@ describe('pagination links', () => {
 
   it('never repeat a token sent as a query parameter', async () => {
     const p = await s.api.createProject('links');
-    const res = await s.api.inject({ url: `/api/v4/projects/${p.id}/packages?per_page=5&private_token=${encodeURIComponent(s.rootToken)}` });
+    const res = await s.api.inject({
+      url: `/api/v4/projects/${p.id}/packages?per_page=5&private_token=${encodeURIComponent(s.rootToken)}`,
+    });
     expect(res.status).toBe(200);
     expect(String(res.headers.link)).toContain('per_page=5');
     expect(String(res.headers.link)).not.toContain('private_token');

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+
 import { filesUnder, storedBlobKeys, type TestServer } from '@stowage/testkit';
 
 export const execFileAsync = promisify(execFile);
@@ -50,14 +51,21 @@ export interface ListedFile {
 }
 
 export async function listFiles(s: TestServer, projectId: number, packageId: number): Promise<ListedFile[]> {
-  const res = await s.api.inject({ url: `/api/v4/projects/${projectId}/packages/${packageId}/package_files?per_page=100`, token: s.rootToken });
+  const res = await s.api.inject({
+    url: `/api/v4/projects/${projectId}/packages/${packageId}/package_files?per_page=100`,
+    token: s.rootToken,
+  });
   if (res.status !== 200) throw new Error(`list files → ${res.status} ${res.body}`);
   return res.json();
 }
 
 /** Every generic package (all listable statuses plus hidden) and file of a project. */
 export async function projectState(s: TestServer, projectId: number): Promise<{ packages: ListedPackage[]; files: ListedFile[] }> {
-  const lists = await Promise.all([listPackages(s, projectId), listPackages(s, projectId, 'hidden'), listPackages(s, projectId, 'processing')]);
+  const lists = await Promise.all([
+    listPackages(s, projectId),
+    listPackages(s, projectId, 'hidden'),
+    listPackages(s, projectId, 'processing'),
+  ]);
   const packages = lists.flat();
   const files = (await Promise.all(packages.map((p) => listFiles(s, projectId, p.id)))).flat();
   return { packages, files };

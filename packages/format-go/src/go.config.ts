@@ -1,4 +1,5 @@
 import { FormatConfig, IntegerSetting } from '@stowage/core';
+
 import { DEFAULT_MAX_ZIP_ENTRIES, MAX_ZIP_FILE } from './go.module-zip';
 
 export class GoFormatConfig extends FormatConfig {

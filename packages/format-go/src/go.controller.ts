@@ -1,5 +1,4 @@
 import { Controller, Get, HttpCode, Param, Put, Req, Res, UseFilters } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   CurrentProject,
   declaredLength,
@@ -11,6 +10,8 @@ import {
   requestStream,
   StreamBody,
 } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { goError, GoErrorFilter, goNotFound } from './go.errors';
 import { GoModuleIndex, renderInfo } from './go.metadata';
 import { GoNameError, parseProxyPath, type ProxyRequest } from './go.naming';

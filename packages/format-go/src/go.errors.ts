@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, sendHttpError, toHttpError } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** A GOPROXY error: the go command prints a text/plain body as the "server response". */
 export function goError(status: number, message: string): HttpError {

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type Package, PackageService } from '@stowage/core';
+
 import { compareVersions, isPseudoVersion, parseSemver } from './go.naming';
 import { GO } from './go.upload';
 
@@ -69,7 +70,9 @@ export class GoModuleIndex {
       return hit.list === '' && hit.latest === '' ? null : hit;
     }
     const versions = await this.packages.listVersions(name);
-    const index = versions.length ? { revision, list: renderList(versions), latest: renderInfo(latest(versions)!) } : { revision, list: '', latest: '' };
+    const index = versions.length
+      ? { revision, list: renderList(versions), latest: renderInfo(latest(versions)!) }
+      : { revision, list: '', latest: '' };
     this.cache.set(key, index);
     if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
     return versions.length ? index : null;

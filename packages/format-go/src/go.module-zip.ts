@@ -1,4 +1,5 @@
 import { TimeSlice, type ZipEntry, ZipError, ZipReader, type ZipSource } from '@stowage/core';
+
 import { checkFilePath, GoNameError } from './go.naming';
 
 // The module zip rules of golang.org/x/mod/zip (CheckZip / Unzip), which `go mod download`

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { GoController } from './go.controller';
 import { GoModuleIndex } from './go.metadata';
 import { ConfigurableModuleClass } from './go.module-definition';

@@ -1,4 +1,12 @@
-import { canonicalVersion, checkModuleVersion, compareVersions, escapeCase, isPseudoVersion, parseProxyPath, unescapeCase } from './go.naming';
+import {
+  canonicalVersion,
+  checkModuleVersion,
+  compareVersions,
+  escapeCase,
+  isPseudoVersion,
+  parseProxyPath,
+  unescapeCase,
+} from './go.naming';
 
 describe('go naming', () => {
   it('case-encodes and decodes as module.EscapePath does', () => {
@@ -8,8 +16,28 @@ describe('go naming', () => {
   });
 
   it('orders versions by semver precedence', () => {
-    const sorted = ['v1.0.0', 'v1.0.0-rc.1', 'v1.0.0-alpha', 'v1.0.0-alpha.1', 'v1.0.0-beta.11', 'v1.0.0-beta.2', 'v0.9.0', 'v1.10.0', 'v1.2.0'].sort(compareVersions);
-    expect(sorted).toEqual(['v0.9.0', 'v1.0.0-alpha', 'v1.0.0-alpha.1', 'v1.0.0-beta.2', 'v1.0.0-beta.11', 'v1.0.0-rc.1', 'v1.0.0', 'v1.2.0', 'v1.10.0']);
+    const sorted = [
+      'v1.0.0',
+      'v1.0.0-rc.1',
+      'v1.0.0-alpha',
+      'v1.0.0-alpha.1',
+      'v1.0.0-beta.11',
+      'v1.0.0-beta.2',
+      'v0.9.0',
+      'v1.10.0',
+      'v1.2.0',
+    ].sort(compareVersions);
+    expect(sorted).toEqual([
+      'v0.9.0',
+      'v1.0.0-alpha',
+      'v1.0.0-alpha.1',
+      'v1.0.0-beta.2',
+      'v1.0.0-beta.11',
+      'v1.0.0-rc.1',
+      'v1.0.0',
+      'v1.2.0',
+      'v1.10.0',
+    ]);
   });
 
   it('knows canonical versions and pseudo-versions', () => {
@@ -26,7 +54,13 @@ describe('go naming', () => {
   it('parses proxy paths and refuses everything else', () => {
     expect(parseProxyPath('example.com/!m/@v/v1.0.0-!r.zip')).toEqual({ kind: 'zip', module: 'example.com/M', version: 'v1.0.0-R' });
     expect(parseProxyPath('example.com/m/sub/@latest')).toEqual({ kind: 'latest', module: 'example.com/m/sub' });
-    for (const bad of ['@v/list', 'example.com/m/@v/', 'example.com/m/@v/v1.0.0.tar', 'example.com/../m/@v/list', 'example.com/m/@v/x/v1.zip']) {
+    for (const bad of [
+      '@v/list',
+      'example.com/m/@v/',
+      'example.com/m/@v/v1.0.0.tar',
+      'example.com/../m/@v/list',
+      'example.com/m/@v/x/v1.zip',
+    ]) {
       expect(() => parseProxyPath(bad)).toThrow();
     }
   });

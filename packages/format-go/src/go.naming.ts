@@ -79,7 +79,10 @@ export function compareVersions(a: string, b: string): number {
   const x = parseSemver(a)!;
   const y = parseSemver(b)!;
   return (
-    compareNum(x.major, y.major) || compareNum(x.minor, y.minor) || compareNum(x.patch, y.patch) || comparePrerelease(x.prerelease, y.prerelease)
+    compareNum(x.major, y.major) ||
+    compareNum(x.minor, y.minor) ||
+    compareNum(x.patch, y.patch) ||
+    comparePrerelease(x.prerelease, y.prerelease)
   );
 }
 
@@ -169,7 +172,8 @@ export function checkModuleVersion(path: string, version: string): Semver {
   const v = s!;
   if (v.build === '+incompatible') {
     if (major !== '') fail(`invalid version: +incompatible suffix not allowed: module path has major version suffix ${major}`);
-    if (v.major === '0' || v.major === '1') fail(`invalid version: +incompatible suffix not allowed: major version v${v.major} is compatible`);
+    if (v.major === '0' || v.major === '1')
+      fail(`invalid version: +incompatible suffix not allowed: major version v${v.major} is compatible`);
     return v;
   }
   const want = major === '' ? 'v0 or v1' : major.slice(1);
@@ -182,9 +186,7 @@ export function checkModuleVersion(path: string, version: string): Semver {
 // ---- proxy URLs ----
 
 export type ProxyRequest =
-  | { kind: 'list'; module: string }
-  | { kind: 'latest'; module: string }
-  | { kind: 'info' | 'mod' | 'zip'; module: string; version: string };
+  { kind: 'list'; module: string } | { kind: 'latest'; module: string } | { kind: 'info' | 'mod' | 'zip'; module: string; version: string };
 
 /**
  * Parses what follows `/packages/go/`: `<module>/@v/list`, `<module>/@latest` or
@@ -199,7 +201,8 @@ export function parseProxyPath(rest: string): ProxyRequest {
   const tail = rest.slice(at + 1);
   if (tail === '@latest') return { kind: 'latest', module };
   if (tail === '@v/list') return { kind: 'list', module };
-  const m = /^@v\/([^/]+)\.(info|mod|zip)$/.exec(tail) ?? fail('not a module proxy path (want @v/list, @v/<version>.info|.mod|.zip or @latest)');
+  const m =
+    /^@v\/([^/]+)\.(info|mod|zip)$/.exec(tail) ?? fail('not a module proxy path (want @v/list, @v/<version>.info|.mod|.zip or @latest)');
   const version = unescapeCase(m[1]) ?? fail('malformed case-encoding in version');
   // Looked up before it is checked (a GET of any spelling is a miss): keep out what PostgreSQL cannot store.
   if (version.includes('\0')) fail('invalid version: it contains a NUL character');

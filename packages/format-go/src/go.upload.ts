@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FileStorage,
@@ -11,6 +12,7 @@ import {
   ZipError,
   type ZipSource,
 } from '@stowage/core';
+
 import type { GoFormatConfig } from './go.config';
 import { goError } from './go.errors';
 import { GO_OPTIONS } from './go.module-definition';

@@ -1,4 +1,5 @@
 import { defineFormatPlugin } from '@stowage/core';
+
 import { GoFormatConfig } from './go.config';
 import { GoFormatModule } from './go.module';
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+
 import { buildZip } from '@stowage/testkit';
 
 // Go module zips and their go.sum hashes (the zip builder itself, for broken zips too: @stowage/testkit).

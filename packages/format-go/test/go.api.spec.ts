@@ -1,7 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import { request } from 'node:http';
-import { aliasZipEntry, buildZip, filesUnder, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { join } from 'node:path';
+
+import {
+  aliasZipEntry,
+  buildZip,
+  filesUnder,
+  startTestServer,
+  testModes,
+  type TestProject,
+  type TestServer,
+  type TestUser,
+} from '@stowage/testkit';
+
 import { goFormat } from '../src';
 import { escapeCase } from '../src/go.naming';
 import { moduleZip } from './go-zip';
@@ -19,7 +30,10 @@ function chunkedPut(url: string, token: string, chunks: Buffer[]): Promise<{ sta
   return new Promise((resolve, reject) => {
     const req = request(url, { method: 'PUT', headers: { 'private-token': token, 'content-type': 'application/zip' } }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body }));
+      res
+        .setEncoding('utf8')
+        .on('data', (c: string) => (body += c))
+        .on('end', () => resolve({ status: res.statusCode!, body }));
     });
     req.on('error', (err) => (req.writableEnded ? undefined : reject(err)));
     (async () => {
@@ -55,7 +69,11 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [goFormat], mode, listen: true, config: { formats: { go: { max_file_size: MAX } } } });
-    [owner, reporter, outsider] = await Promise.all([s.api.createUser('owner'), s.api.createUser('reporter'), s.api.createUser('outsider')]);
+    [owner, reporter, outsider] = await Promise.all([
+      s.api.createUser('owner'),
+      s.api.createUser('reporter'),
+      s.api.createUser('outsider'),
+    ]);
     priv = await s.api.createProject('priv');
     pub = await s.api.createProject('pub', { visibility: 'public' });
     for (const p of [priv, pub]) {
@@ -104,7 +122,8 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
     expect((await get('example.com/versions/@v/v1.0.1-pre.info')).status).toBe(404);
 
     const pre = 'example.com/prerelease-only';
-    for (const v of ['v0.1.0-beta.2', 'v0.1.0-beta.10', 'v0.1.0-alpha']) expect((await put(pre, v, moduleZip(pre, v, files(pre)))).status).toBe(201);
+    for (const v of ['v0.1.0-beta.2', 'v0.1.0-beta.10', 'v0.1.0-alpha'])
+      expect((await put(pre, v, moduleZip(pre, v, files(pre)))).status).toBe(201);
     expect((await get(`${pre}/@latest`)).json().Version).toBe('v0.1.0-beta.10');
   });
 
@@ -146,7 +165,11 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
   const P = `${M}@v1.0.0/`;
   const ok = { name: `${P}go.mod`, data: goMod(M) };
   it.each([
-    ['a file outside the module prefix', [ok, { name: 'example.com/bad@v1.0.1/a.go', data: 'x' }], /does not have prefix "example\.com\/bad@v1\.0\.0\/"/],
+    [
+      'a file outside the module prefix',
+      [ok, { name: 'example.com/bad@v1.0.1/a.go', data: 'x' }],
+      /does not have prefix "example\.com\/bad@v1\.0\.0\/"/,
+    ],
     ['a zip for another version', [{ name: 'example.com/bad@v1.0.1/go.mod', data: goMod(M) }], /does not have prefix/],
     ['a .. path', [ok, { name: `${P}../evil.go`, data: 'x' }], /malformed file path/],
     ['an absolute path', [ok, { name: `${P}/etc/passwd`, data: 'x' }], /malformed file path/],
@@ -154,7 +177,11 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
     ['no go.mod', [{ name: `${P}a.go`, data: 'package a\n' }], /go\.mod is missing/],
     ['a nested go.mod', [ok, { name: `${P}vendor/x/go.mod`, data: goMod('x.org/x') }], /go\.mod file not in module root/],
     ['a GO.MOD', [ok, { name: `${P}GO.MOD`, data: goMod(M) }], /case-insensitive file name collision|spelled exactly/],
-    ['a case-fold collision', [ok, { name: `${P}Readme.md`, data: 'a' }, { name: `${P}README.md`, data: 'b' }], /case-insensitive file name collision/],
+    [
+      'a case-fold collision',
+      [ok, { name: `${P}Readme.md`, data: 'a' }, { name: `${P}README.md`, data: 'b' }],
+      /case-insensitive file name collision/,
+    ],
     ['a symlink', [ok, { name: `${P}link`, data: '/etc/passwd', mode: 0o120777 }], /symlinks/],
     ['a backslash path', [ok, { name: `${P}a\\..\\..\\x.go`, data: 'x' }], /malformed file path .*invalid char "\\\\"/],
     ['a drive path', [ok, { name: `${P}C:/x.go`, data: 'x' }], /malformed file path .*invalid char ":"/],
@@ -175,7 +202,15 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
   it('refuses a zip whose entries share one deflated stream, before inflating any', async () => {
     const before = await storedFiles();
     const one = buildZip([ok, { name: `${P}zeros.txt`, data: Buffer.alloc(32 << 20) }]);
-    const res = await put(M, 'v1.0.0', aliasZipEntry(one, `${P}zeros.txt`, Array.from({ length: 100 }, (_, i) => `${P}copy${i}.txt`)));
+    const res = await put(
+      M,
+      'v1.0.0',
+      aliasZipEntry(
+        one,
+        `${P}zeros.txt`,
+        Array.from({ length: 100 }, (_, i) => `${P}copy${i}.txt`),
+      ),
+    );
     expect([res.status, res.body]).toEqual([400, `invalid module zip: ${P}copy0.txt: overlaps another entry\n`]);
     expect(await storedFiles()).toEqual(before);
   });
@@ -257,7 +292,10 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
       headers: { authorization: `Basic ${Buffer.from(`reporter:${reporter.token}`).toString('base64')}` },
     });
     expect(basic.status).toBe(200);
-    const wrong = await s.api.inject({ url: `${base(priv)}/${list}`, headers: { authorization: `Basic ${Buffer.from('reporter:nope').toString('base64')}` } });
+    const wrong = await s.api.inject({
+      url: `${base(priv)}/${list}`,
+      headers: { authorization: `Basic ${Buffer.from('reporter:nope').toString('base64')}` },
+    });
     expect(wrong.status).toBe(401);
 
     const module = 'example.com/acl';

@@ -1,4 +1,5 @@
 import { http, startTestServer, testModes, type TestProject, type TestServer } from '@stowage/testkit';
+
 import { goFormat } from '../src';
 
 // A NUL in the version of a proxy URL is looked up before any version rule applies: it must
@@ -14,7 +15,10 @@ describe.each(testModes())('go bad input (%s)', (mode) => {
   afterAll(() => s?.close());
 
   it.each(['info', 'mod', 'zip'])('GET <module>/@v/<version with %%00>.%s is a 404', async (ext) => {
-    const res = await http(s.url, { path: `/api/v4/projects/${project.id}/packages/go/example.com/m/@v/v1.0.0%00.${ext}`, token: s.rootToken });
+    const res = await http(s.url, {
+      path: `/api/v4/projects/${project.id}/packages/go/example.com/m/@v/v1.0.0%00.${ext}`,
+      token: s.rootToken,
+    });
     expect(res.status).toBe(404);
     expect(res.text).toMatch(/^not found: example\.com\/m\/@v\/v1\.0\.0.\.(info|mod|zip): invalid version: it contains a NUL character\n$/);
   });

@@ -5,7 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { promisify } from 'node:util';
+
 import { objectStoreMode, startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { goFormat } from '../src';
 import { h1, h1GoMod } from './go-zip';
 
@@ -42,7 +44,7 @@ const MODULES: [string, string, Files][] = [
     {
       'go.mod': `module ${SHOUT}\n\ngo 1.19\n\nrequire ${GREET} v1.0.0\n`,
       'shout.go': `package shout\n\nimport (\n\t"strings"\n\n\t"${GREET}"\n)\n\nfunc Shout() string { return strings.ToUpper(greet.Hello()) + "!" }\n`,
-      'LICENSE': 'MIT\n',
+      LICENSE: 'MIT\n',
     },
   ],
 ];
@@ -143,11 +145,30 @@ describe('go command against Stowage (postgres)', () => {
       // With object storage (STOWAGE_TEST_OBJECT_STORE), downloads are proxied: go refuses a redirect
       // from this https front to the test's plain-http s3rver ("redirected from secure URL to
       // insecure URL"), as it would from any https proxy to an http bucket.
-      startTestServer({ formats: [goFormat], mode: 'postgres', listen: true, config: objectStoreMode() ? { packages: { object_store: { proxy_download: true } } } : {} }),
+      startTestServer({
+        formats: [goFormat],
+        mode: 'postgres',
+        listen: true,
+        config: objectStoreMode() ? { packages: { object_store: { proxy_download: true } } } : {},
+      }),
       run('openssl', [
-        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-        '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
-        '-keyout', join(tmp, 'key.pem'), '-out', join(tmp, 'cert.pem'),
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(tmp, 'key.pem'),
+        '-out',
+        join(tmp, 'cert.pem'),
       ]),
     ]);
     s = server;
@@ -228,7 +249,9 @@ describe('go command against Stowage (postgres)', () => {
   });
 
   it('without credentials the private project answers 401, and go says so', async () => {
-    await expect(go(['mod', 'download', '-json', `${GREET}@v1.0.0`], { netrc: join(tmp, 'empty-netrc') })).rejects.toThrow(/401 Unauthorized/);
+    await expect(go(['mod', 'download', '-json', `${GREET}@v1.0.0`], { netrc: join(tmp, 'empty-netrc') })).rejects.toThrow(
+      /401 Unauthorized/,
+    );
   });
 
   it('refuses to overwrite a published version', async () => {

@@ -1,5 +1,7 @@
 import { join } from 'node:path';
+
 import { buildZip, filesUnder, http, livenessDuring, startTestServer, type TestProject, type TestServer } from '@stowage/testkit';
+
 import { goFormat } from '../src';
 import { DEFAULT_MAX_ZIP_ENTRIES } from '../src/go.module-zip';
 

@@ -1,10 +1,14 @@
 import { defineFormatPlugin } from '@stowage/core';
+
 import { MavenFormatConfig } from './maven.config';
 import { MavenFormatModule } from './maven.module';
 
 export { MavenFormatConfig, MavenFormatModule };
 
-/** GitLab's Maven repository: project, group and instance endpoints. Duplicates allowed by default, as in GitLab; SNAPSHOTs always republishable. */
+/**
+ * GitLab's Maven repository: project, group and instance endpoints.
+ * Duplicates allowed by default, as in GitLab; SNAPSHOTs always republishable.
+ */
 export const mavenFormat = defineFormatPlugin({
   name: 'maven',
   module: MavenFormatModule,

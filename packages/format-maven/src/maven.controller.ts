@@ -1,5 +1,4 @@
 import { Controller, Get, Param, Put, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AccessService,
   CurrentGroup,
@@ -17,6 +16,8 @@ import {
   requestStream,
   StreamBody,
 } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { MavenDownloads } from './maven.download';
 import { mavenTarget } from './maven.naming';
 import { ProjectScope, ProjectsScope } from './maven.scope';
@@ -52,7 +53,12 @@ export class MavenProjectController {
 
   @Get('*')
   @PackageAccess('read')
-  async download(@CurrentProject() ctx: ProjectContext, @Param() params: LayoutParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async download(
+    @CurrentProject() ctx: ProjectContext,
+    @Param() params: LayoutParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     const target = mavenTarget(params['*']);
     return this.downloads.serve(new ProjectScope(this.packages, ctx.project.id), target, request, reply);
   }
@@ -93,7 +99,12 @@ export class MavenInstanceController {
 
   @Get('*')
   @PackageAccess('read', { scope: 'instance' })
-  async download(@CurrentPrincipal() principal: Principal, @Param() params: LayoutParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async download(
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: LayoutParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     const target = mavenTarget(params['*']);
     const scope = ProjectsScope.instance(this.packages, principal, this.access.readableProjects(principal));
     return this.downloads.serve(scope, target, request, reply);

@@ -1,11 +1,17 @@
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { FileStorage, type PackageFile, PackageService } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { MavenMetadata, type RenderedDocument } from './maven.metadata';
 import type { ChecksumKind, MavenTarget } from './maven.naming';
 import type { MavenScope } from './maven.scope';
 
-const FILE_DIGEST: Record<ChecksumKind, keyof PackageFile> = { md5: 'file_md5', sha1: 'file_sha1', sha256: 'file_sha256', sha512: 'file_sha512' };
+const FILE_DIGEST: Record<ChecksumKind, keyof PackageFile> = {
+  md5: 'file_md5',
+  sha1: 'file_sha1',
+  sha256: 'file_sha256',
+  sha512: 'file_sha512',
+};
 
 function etagMatches(header: string | undefined, etag: string): boolean {
   return !!header && header.split(',').some((t) => [etag, `W/${etag}`, '*'].includes(t.trim()));
@@ -41,7 +47,12 @@ export class MavenDownloads {
     return this.sendFile(request, reply, file, target.checksum);
   }
 
-  private sendFile(request: FastifyRequest, reply: FastifyReply, file: PackageFile, checksum?: ChecksumKind): Promise<FastifyReply> | FastifyReply {
+  private sendFile(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    file: PackageFile,
+    checksum?: ChecksumKind,
+  ): Promise<FastifyReply> | FastifyReply {
     if (checksum) return sendChecksum(reply, String(file[FILE_DIGEST[checksum]]));
     return this.storage.send(request, reply, file, { headers: { 'x-checksum-sha1': file.file_sha1, 'x-checksum-md5': file.file_md5 } });
   }

@@ -1,18 +1,20 @@
 import { createHash } from 'node:crypto';
+
 import { Injectable } from '@nestjs/common';
 import {
   childElement,
   childElements,
   childText,
+  ownedBytes,
   type Package,
   type PackageFile,
-  ownedBytes,
   PackageService,
   readXml,
   writeXml,
   type XmlElement,
   type XmlNode,
 } from '@stowage/core';
+
 import { isSnapshot, METADATA_FILE, parseSnapshotFile, type SnapshotFile, splitName } from './maven.naming';
 import type { MavenScope } from './maven.scope';
 
@@ -38,7 +40,15 @@ export function lastUpdated(d: Date): string {
 function rendered(xml: string, lastModified: Date): RenderedDocument {
   const body = ownedBytes(xml);
   const digest = (alg: string) => createHash(alg).update(body).digest('hex');
-  return { kind: 'rendered', body, md5: digest('md5'), sha1: digest('sha1'), sha256: digest('sha256'), sha512: digest('sha512'), lastModified };
+  return {
+    kind: 'rendered',
+    body,
+    md5: digest('md5'),
+    sha1: digest('sha1'),
+    sha256: digest('sha256'),
+    sha512: digest('sha512'),
+    lastModified,
+  };
 }
 
 /** Artifact level: every version in creation order; `latest` the newest, `release` the newest non-SNAPSHOT. */
@@ -57,7 +67,14 @@ export function renderArtifactMetadata(name: string, versions: Pick<Package, 've
   const versioning: XmlNode[] = [['latest', list[list.length - 1]]];
   if (release) versioning.push(['release', release]);
   versioning.push(['versions', list.map((v): XmlNode => ['version', v])], ['lastUpdated', lastUpdated(changed)]);
-  const xml = writeXml(['metadata', [['groupId', groupId], ['artifactId', artifactId], ['versioning', versioning]]]);
+  const xml = writeXml([
+    'metadata',
+    [
+      ['groupId', groupId],
+      ['artifactId', artifactId],
+      ['versioning', versioning],
+    ],
+  ]);
   return rendered(xml, changed);
 }
 
@@ -65,9 +82,14 @@ export function renderArtifactMetadata(name: string, versions: Pick<Package, 've
  * Version level of a SNAPSHOT, from its timestamped files: the newest build, and for each
  * classifier and extension the newest file's value. Undefined when no file is timestamped.
  */
-export function renderSnapshotMetadata(name: string, version: string, files: Pick<PackageFile, 'file_name'>[]): RenderedDocument | undefined {
+export function renderSnapshotMetadata(
+  name: string,
+  version: string,
+  files: Pick<PackageFile, 'file_name'>[],
+): RenderedDocument | undefined {
   const { groupId, artifactId } = splitName(name);
-  const newer = (a: SnapshotFile, b: SnapshotFile) => a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.buildNumber > b.buildNumber);
+  const newer = (a: SnapshotFile, b: SnapshotFile) =>
+    a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.buildNumber > b.buildNumber);
   let latest: SnapshotFile | undefined;
   const byKind = new Map<string, SnapshotFile>();
   for (const f of files) {
@@ -82,7 +104,12 @@ export function renderSnapshotMetadata(name: string, version: string, files: Pic
   const stamp = (s: SnapshotFile) => s.timestamp.replace('.', '');
   const snapshotVersions = [...byKind.values()].map((s): XmlNode => [
     'snapshotVersion',
-    [...(s.classifier ? [['classifier', s.classifier] as XmlNode] : []), ['extension', s.extension], ['value', s.value], ['updated', stamp(s)]],
+    [
+      ...(s.classifier ? [['classifier', s.classifier] as XmlNode] : []),
+      ['extension', s.extension],
+      ['value', s.value],
+      ['updated', stamp(s)],
+    ],
   ]);
   const xml = writeXml([
     'metadata',
@@ -93,7 +120,13 @@ export function renderSnapshotMetadata(name: string, version: string, files: Pic
       [
         'versioning',
         [
-          ['snapshot', [['timestamp', latest.timestamp], ['buildNumber', String(latest.buildNumber)]]],
+          [
+            'snapshot',
+            [
+              ['timestamp', latest.timestamp],
+              ['buildNumber', String(latest.buildNumber)],
+            ],
+          ],
           ['lastUpdated', stamp(latest)],
           ['snapshotVersions', snapshotVersions],
         ],
@@ -102,7 +135,10 @@ export function renderSnapshotMetadata(name: string, version: string, files: Pic
     { modelVersion: '1.1.0' },
   ]);
   const t = latest.timestamp;
-  return rendered(xml, new Date(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`));
+  return rendered(
+    xml,
+    new Date(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`),
+  );
 }
 
 /** Which document an uploaded maven-metadata.xml is; kept in its file row's metadata. */

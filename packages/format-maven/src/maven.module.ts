@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { MavenGroupController, MavenInstanceController, MavenProjectController } from './maven.controller';
 import { MavenDownloads } from './maven.download';
 import { MavenMetadata } from './maven.metadata';

@@ -1,4 +1,12 @@
-import { type HttpError, httpErrors, type Package, PackageService, type Principal, type SqlCondition, unauthorizedWithChallenge } from '@stowage/core';
+import {
+  type HttpError,
+  httpErrors,
+  type Package,
+  PackageService,
+  type Principal,
+  type SqlCondition,
+  unauthorizedWithChallenge,
+} from '@stowage/core';
 
 export const MAVEN = 'maven';
 
@@ -66,7 +74,10 @@ export class ProjectsScope implements MavenScope {
   ) {}
 
   static group(packages: PackageService, principal: Principal, readable: SqlCondition, groupId: number): ProjectsScope {
-    const condition = { where: `(${readable.where}) AND :mvnGroup = ANY(n.traversal_ids)`, params: { ...readable.params, mvnGroup: groupId } };
+    const condition = {
+      where: `(${readable.where}) AND :mvnGroup = ANY(n.traversal_ids)`,
+      params: { ...readable.params, mvnGroup: groupId },
+    };
     return new ProjectsScope(packages, principal, `g${groupId}`, () => condition);
   }
 

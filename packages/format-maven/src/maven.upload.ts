@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FileStorage,
@@ -13,6 +14,7 @@ import {
   SizeLimitExceededError,
   type StoredBlob,
 } from '@stowage/core';
+
 import type { MavenFormatConfig } from './maven.config';
 import { type MetadataLevel, readPomCoordinates, readUploadedMetadata } from './maven.metadata';
 import { MAVEN_OPTIONS } from './maven.module-definition';
@@ -101,7 +103,11 @@ export class MavenUploads {
         // Artifact files keep their history. Metadata documents are served rendered (or the newest),
         // but each client's own copy is kept for a while: its checksums follow it, and a deploy of
         // another version of the artifact may have uploaded a newer document in between.
-        if (isMetadata) await w.removeFiles(pkg, same.filter((f) => f.created_at.getTime() < Date.now() - METADATA_CHECKSUM_WINDOW_MS));
+        if (isMetadata)
+          await w.removeFiles(
+            pkg,
+            same.filter((f) => f.created_at.getTime() < Date.now() - METADATA_CHECKSUM_WINDOW_MS),
+          );
         return added;
       },
       { blobs: [blob] },
@@ -109,7 +115,10 @@ export class MavenUploads {
     return { status: 200, file };
   }
 
-  /** `.sha1`, `.md5`, `.sha256`, `.sha512`: compared with the named file's digest (case and whitespace ignored, `<hex>  <name>` accepted). */
+  /**
+   * `.sha1`, `.md5`, `.sha256`, `.sha512`: compared with the named file's digest
+   * (case and whitespace ignored, `<hex>  <name>` accepted).
+   */
   private async verifyChecksum(u: MavenUpload, kind: ChecksumKind): Promise<UploadResult> {
     const text = (await readSmallBody(u.body, { max: 1024, declared: u.length, tooLarge })).toString('utf8');
     const hex = /^\s*([0-9a-fA-F]+)(?:\s|$)/.exec(text)?.[1]?.toLowerCase();

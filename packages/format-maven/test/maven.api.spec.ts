@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { startTestServer, type TestProject, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+
+import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { mavenFormat } from '../src';
 import { MavenMetadata } from '../src/maven.metadata';
 
@@ -8,10 +10,15 @@ import { MavenMetadata } from '../src/maven.metadata';
 function rawRequest(url: string, method: string, path: string, token: string, body = ''): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const { hostname, port } = new URL(url);
-    const req = httpRequest({ hostname, port, path, method, headers: { 'private-token': token, 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c)).on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = httpRequest(
+      { hostname, port, path, method, headers: { 'private-token': token, 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res
+          .on('data', (c: Buffer) => chunks.push(c))
+          .on('end', () => resolve({ status: res.statusCode!, body: Buffer.concat(chunks).toString() }));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -43,9 +50,12 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
     s.api.inject({ method: 'PUT', url: `${base}/${path}`, payload, token: token ?? dev.token, headers });
   const get = (url: string, token?: string, headers: Record<string, string> = {}) => s.api.inject({ url, token, headers });
   const listMaven = async (p: TestProject) =>
-    (await s.api.root<{ id: number; name: string; version: string }[]>('GET', `/api/v4/projects/${p.id}/packages?package_type=maven&per_page=100`)).filter(
-      (x) => x.version !== '',
-    );
+    (
+      await s.api.root<{ id: number; name: string; version: string }[]>(
+        'GET',
+        `/api/v4/projects/${p.id}/packages?package_type=maven&per_page=100`,
+      )
+    ).filter((x) => x.version !== '');
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [mavenFormat], mode, listen: true, config: { formats: { maven: { max_file_size: MAX_FILE } } } });
@@ -117,7 +127,9 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
     const res = await get(`${base}/acme/libs/core/maven-metadata.xml`, dev.token);
     expect(res.status).toBe(200);
     expect(res.body).toContain('<groupId>acme.libs</groupId>');
-    expect(res.body).toMatch(/<latest>1\.1<\/latest>\s*<release>1\.1<\/release>\s*<versions>\s*<version>1\.0<\/version>\s*<version>1\.1<\/version>/);
+    expect(res.body).toMatch(
+      /<latest>1\.1<\/latest>\s*<release>1\.1<\/release>\s*<versions>\s*<version>1\.0<\/version>\s*<version>1\.1<\/version>/,
+    );
     expect(res.headers['x-checksum-sha1']).toBe(hash('sha1', res.rawPayload));
     expect((await get(`${base}/acme/libs/core/maven-metadata.xml.sha256`, dev.token)).body).toBe(hash('sha256', res.rawPayload));
     const again = await get(`${base}/acme/libs/core/maven-metadata.xml`, dev.token, { 'if-none-match': String(res.headers.etag) });
@@ -143,7 +155,8 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
     await s.api.root('DELETE', `/api/v4/projects/${project.id}/packages/${pkg.id}`);
     expect((await get(`${base}/acme/libs/gone/maven-metadata.xml`, dev.token)).status).toBe(404);
 
-    const plugins = '<metadata><plugins><plugin><name>Demo</name><prefix>demo</prefix><artifactId>demo-maven-plugin</artifactId></plugin></plugins></metadata>';
+    const plugins =
+      '<metadata><plugins><plugin><name>Demo</name><prefix>demo</prefix><artifactId>demo-maven-plugin</artifactId></plugin></plugins></metadata>';
     expect((await put('acme/tools/maven-metadata.xml', plugins)).status).toBe(200);
     const res = await get(`${base}/acme/tools/maven-metadata.xml`, dev.token);
     expect([res.status, res.body, res.headers['x-checksum-sha1']]).toEqual([200, plugins, hash('sha1', plugins)]);
@@ -167,7 +180,12 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
   });
 
   it('answers a miss with 404 Package Not Found', async () => {
-    for (const path of ['acme/libs/nope/1.0/nope-1.0.jar', 'acme/libs/nope/maven-metadata.xml', 'acme/libs/core/9.9/core-9.9.pom', 'acme/libs/core/1.0/core-1.0-tests.jar.sha1']) {
+    for (const path of [
+      'acme/libs/nope/1.0/nope-1.0.jar',
+      'acme/libs/nope/maven-metadata.xml',
+      'acme/libs/core/9.9/core-9.9.pom',
+      'acme/libs/core/1.0/core-1.0-tests.jar.sha1',
+    ]) {
       const res = await get(`${base}/${path}`, dev.token);
       expect([res.status, res.json().message]).toEqual([404, '404 Package Not Found']);
     }
@@ -185,7 +203,12 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
     for (const path of traversals) {
       for (const method of ['PUT', 'GET']) {
         const res = await rawRequest(s.url, method, `${base}/${path}`, dev.token, method === 'PUT' ? 'evil' : '');
-        expect([path, method, res.status, res.body]).toEqual([path, method, 400, JSON.stringify({ error: 'path should be a valid file path' })]);
+        expect([path, method, res.status, res.body]).toEqual([
+          path,
+          method,
+          400,
+          JSON.stringify({ error: 'path should be a valid file path' }),
+        ]);
       }
     }
     const raw = await s.api.inject({ method: 'PUT', url: `${base}/acme/libs/core/1.0/%0d%0ax.jar`, payload: 'x', token: dev.token });
@@ -215,7 +238,12 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
 
   it('refuses malformed maven-metadata.xml and keeps the previous document', async () => {
     const before = (await get(`${base}/acme/libs/core/maven-metadata.xml`, dev.token)).body;
-    for (const body of ['<metadata><groupId>acme.libs</groupId>', 'not xml at all', '<other/>', artifactMetadata('acme.evil', 'core', ['1.0'])]) {
+    for (const body of [
+      '<metadata><groupId>acme.libs</groupId>',
+      'not xml at all',
+      '<other/>',
+      artifactMetadata('acme.evil', 'core', ['1.0']),
+    ]) {
       const res = await put('acme/libs/core/maven-metadata.xml', body);
       expect(res.status).toBe(400);
       expect(res.json().error).toMatch(/^maven-metadata.xml is invalid: /);
@@ -228,7 +256,12 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
     const declared = await put('acme/libs/big/1.0/big-1.0.jar', big);
     expect([declared.status, declared.json().message]).toEqual([400, '400 Bad request - File is too large']);
     const { Readable } = await import('node:stream');
-    const chunked = await s.api.inject({ method: 'PUT', url: `${base}/acme/libs/big/1.0/big-1.0.jar`, payload: Readable.from([big.subarray(0, 40000), big.subarray(40000)]), token: dev.token });
+    const chunked = await s.api.inject({
+      method: 'PUT',
+      url: `${base}/acme/libs/big/1.0/big-1.0.jar`,
+      payload: Readable.from([big.subarray(0, 40000), big.subarray(40000)]),
+      token: dev.token,
+    });
     expect(chunked.status).toBe(400);
     expect((await get(`${base}/acme/libs/big/1.0/big-1.0.jar`, dev.token)).status).toBe(404);
     expect((await listMaven(project)).some((p) => p.name === 'acme/libs/big')).toBe(false);
@@ -269,13 +302,38 @@ describe.each(testModes())('maven HTTP API (%s)', (mode) => {
     const readToken = await s.api.createDeployToken({ project: project.id }, ['read_package_registry']);
     const writeToken = await s.api.createDeployToken({ group: group.id }, ['read_package_registry', 'write_package_registry']);
     expect((await get(url, undefined, { 'deploy-token': readToken.token })).status).toBe(200);
-    expect((await s.api.inject({ method: 'PUT', url: `${base}/${dir}/core-1.0-y.jar`, payload: 'y', headers: { 'deploy-token': readToken.token } })).status).toBe(403);
-    expect((await s.api.inject({ method: 'PUT', url: `${base}/${dir}/core-1.0-y.jar`, payload: 'y', headers: { 'deploy-token': writeToken.token } })).status).toBe(200);
-    expect((await get(`/api/v4/projects/${other.id}/packages/maven/${dir}/core-1.0.jar`, undefined, { 'deploy-token': readToken.token })).status).toBe(404);
+    expect(
+      (
+        await s.api.inject({
+          method: 'PUT',
+          url: `${base}/${dir}/core-1.0-y.jar`,
+          payload: 'y',
+          headers: { 'deploy-token': readToken.token },
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await s.api.inject({
+          method: 'PUT',
+          url: `${base}/${dir}/core-1.0-y.jar`,
+          payload: 'y',
+          headers: { 'deploy-token': writeToken.token },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (await get(`/api/v4/projects/${other.id}/packages/maven/${dir}/core-1.0.jar`, undefined, { 'deploy-token': readToken.token })).status,
+    ).toBe(404);
   });
 
   it('serves group and instance endpoints from readable projects only', async () => {
-    await s.api.inject({ method: 'PUT', url: `/api/v4/projects/${other.id}/packages/maven/acme/other/tool/3.0/tool-3.0.jar`, payload: 'tool', token: dev.token });
+    await s.api.inject({
+      method: 'PUT',
+      url: `/api/v4/projects/${other.id}/packages/maven/acme/other/tool/3.0/tool-3.0.jar`,
+      payload: 'tool',
+      token: dev.token,
+    });
     const g = `/api/v4/groups/${group.id}/-/packages/maven`;
     expect((await get(`${g}/${dir}/core-1.0.jar`, dev.token)).rawPayload.equals(jar)).toBe(true);
     expect((await get(`${g}/${dir}/core-1.0.jar`, reporter.token)).rawPayload.equals(jar)).toBe(true);

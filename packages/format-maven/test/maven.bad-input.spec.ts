@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { filesUnder, http, startTestServer, type TestProject, type TestServer, testModes } from '@stowage/testkit';
+
+import { filesUnder, http, startTestServer, testModes, type TestProject, type TestServer } from '@stowage/testkit';
+
 import { mavenFormat } from '../src';
 
 // Hostile or broken bodies through the real listening server: each is a 4xx in GitLab's

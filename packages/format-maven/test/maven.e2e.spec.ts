@@ -1,11 +1,20 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { downloadedBytes as payload, objectStoreMode, startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
+import {
+  downloadedBytes as payload,
+  objectStoreMode,
+  startTestServer,
+  type TestProject,
+  type TestServer,
+  type TestUser,
+} from '@stowage/testkit';
+
 import { mavenFormat } from '../src';
 
 // The real mvn (3.8.7, Debian) against a running server, fully offline: every plugin comes
@@ -74,7 +83,11 @@ describe('mvn against Stowage (postgres)', () => {
   const mvn = async (cwd: string, localRepo: string, args: string[]) => {
     const started = Date.now();
     try {
-      const out = await run('mvn', ['-B', '-q', '-s', join(work, 'settings.xml'), `-Dmaven.repo.local=${localRepo}`, ...args], { cwd, timeout: 80_000, env: JVM_ENV });
+      const out = await run('mvn', ['-B', '-q', '-s', join(work, 'settings.xml'), `-Dmaven.repo.local=${localRepo}`, ...args], {
+        cwd,
+        timeout: 80_000,
+        env: JVM_ENV,
+      });
       return { ...out, ms: Date.now() - started };
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };
@@ -85,7 +98,10 @@ describe('mvn against Stowage (postgres)', () => {
   async function writeLib(dir: string, artifactId: string, version: string, cls: string, body: string) {
     await mkdir(join(dir, 'src/main/java/acme/libs'), { recursive: true });
     await writeFile(join(dir, 'pom.xml'), libPom(artifactId, version, `${s.url}/api/v4/projects/${project.id}/packages/maven`));
-    await writeFile(join(dir, `src/main/java/acme/libs/${cls}.java`), `package acme.libs;\npublic class ${cls} { public static String run(String s) { ${body} } }\n`);
+    await writeFile(
+      join(dir, `src/main/java/acme/libs/${cls}.java`),
+      `package acme.libs;\npublic class ${cls} { public static String run(String s) { ${body} } }\n`,
+    );
   }
 
   beforeAll(async () => {
@@ -93,7 +109,14 @@ describe('mvn against Stowage (postgres)', () => {
     (s.app.getHttpServer() as Server).on('request', (req: IncomingMessage, res: ServerResponse) => {
       const t = Date.now();
       res.on('finish', () =>
-        seen.push({ method: req.method!, url: req.url!, status: res.statusCode, ms: Date.now() - t, expect: req.headers.expect, auth: req.headers['private-token'] ? 'token' : req.headers.authorization ? 'basic' : 'none' }),
+        seen.push({
+          method: req.method!,
+          url: req.url!,
+          status: res.statusCode,
+          ms: Date.now() - t,
+          expect: req.headers.expect,
+          auth: req.headers['private-token'] ? 'token' : req.headers.authorization ? 'basic' : 'none',
+        }),
       );
     });
     dev = await s.api.createUser('dev');
@@ -154,7 +177,9 @@ describe('mvn against Stowage (postgres)', () => {
     expect(meta.body).toMatch(/<buildNumber>2<\/buildNumber>/);
     const value = /<extension>jar<\/extension>\s*<value>([^<]+)<\/value>/.exec(meta.body)![1];
     expect(value).toMatch(/^1\.1-\d{8}\.\d{6}-2$/);
-    const jarPuts = seen.filter((r) => r.method === 'PUT' && /shout-1\.1-[\d.]+-\d+\.jar$/.test(r.url)).map((r) => r.url.replace(/.*\//, ''));
+    const jarPuts = seen
+      .filter((r) => r.method === 'PUT' && /shout-1\.1-[\d.]+-\d+\.jar$/.test(r.url))
+      .map((r) => r.url.replace(/.*\//, ''));
     expect(jarPuts).toHaveLength(2);
     expect(new Set(jarPuts).size).toBe(2);
     const latest = await s.api.inject({ url: `${base()}/acme/libs/shout/1.1-SNAPSHOT/shout-${value}.jar`, token: dev.token });

@@ -1,4 +1,5 @@
 import { filesUnder, http, livenessDuring, startTestServer, type TestProject, type TestServer } from '@stowage/testkit';
+
 import { mavenFormat } from '../src';
 
 // Issue 14: the POMs and maven-metadata.xml a client uploads are read back and parsed (up to

@@ -1,4 +1,5 @@
 import { defineFormatPlugin } from '@stowage/core';
+
 import { NpmFormatConfig } from './npm.config';
 import { NpmFormatModule } from './npm.module';
 

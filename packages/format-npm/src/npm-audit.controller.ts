@@ -1,5 +1,4 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import {
   CurrentPrincipal,
   declaredLength,
@@ -11,6 +10,8 @@ import {
   StreamBody,
   unauthorizedWithChallenge,
 } from '@stowage/core';
+import type { FastifyRequest } from 'fastify';
+
 import { npmError } from './npm.errors';
 import { NpmForwarding } from './npm.forwarding';
 

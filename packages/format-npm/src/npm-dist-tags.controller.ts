@@ -1,5 +1,14 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
-import { CurrentGroup, CurrentPrincipal, CurrentProject, type Namespace, PackageAccess, type Principal, type ProjectContext } from '@stowage/core';
+import {
+  CurrentGroup,
+  CurrentPrincipal,
+  CurrentProject,
+  type Namespace,
+  PackageAccess,
+  type Principal,
+  type ProjectContext,
+} from '@stowage/core';
+
 import { NpmDistTags } from './npm.dist-tags';
 
 type PathParams = { '*': string };
@@ -18,7 +27,12 @@ export class NpmDistTagsController {
   @Put('*')
   @PackageAccess('write')
   @HttpCode(204)
-  async add(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Param() params: PathParams, @Body() version: unknown) {
+  async add(
+    @CurrentProject() ctx: ProjectContext,
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: PathParams,
+    @Body() version: unknown,
+  ) {
     await this.distTags.add({ kind: 'project', projectId: ctx.project.id }, params['*'], version, principal, ctx);
   }
 
@@ -44,7 +58,12 @@ export class NpmGroupDistTagsController {
   @Put('*')
   @PackageAccess('write', { scope: 'group' })
   @HttpCode(204)
-  async add(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Param() params: PathParams, @Body() version: unknown) {
+  async add(
+    @CurrentGroup() group: Namespace,
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: PathParams,
+    @Body() version: unknown,
+  ) {
     await this.distTags.add({ kind: 'group', namespaceId: group.id }, params['*'], version, principal);
   }
 

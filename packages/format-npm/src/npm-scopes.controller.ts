@@ -1,6 +1,7 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CurrentGroup, CurrentPrincipal, type Namespace, PackageAccess, type Principal } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { npmErrors } from './npm.errors';
 import { npmPath } from './npm.naming';
 import { NpmPackuments } from './npm.packuments';

@@ -1,5 +1,4 @@
 import { Controller, Get, Query, Req } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import {
   AccessService,
   ApiParams,
@@ -14,6 +13,8 @@ import {
   type Principal,
   type ProjectContext,
 } from '@stowage/core';
+import type { FastifyRequest } from 'fastify';
+
 import { isObject } from './npm.body';
 import { npmErrors } from './npm.errors';
 import type { NpmManifest } from './npm.manifest';
@@ -69,7 +70,12 @@ export class NpmSearchController {
 
   @Get('api/v4/projects/:id/packages/npm/-/v1/search')
   @PackageAccess('read')
-  project(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Query() query: unknown, @Req() request: FastifyRequest) {
+  project(
+    @CurrentProject() ctx: ProjectContext,
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: unknown,
+    @Req() request: FastifyRequest,
+  ) {
     assertMayList(request, () => npmErrors.forbidden());
     return this.search(principal, query, { projectId: ctx.project.id });
   }

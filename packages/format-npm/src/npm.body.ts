@@ -1,5 +1,6 @@
-import type { FastifyRequest } from 'fastify';
 import { declaredLength, parseUntrustedJson, readSmallBody, requestStream, UntrustedJsonError } from '@stowage/core';
+import type { FastifyRequest } from 'fastify';
+
 import { npmError, npmErrors } from './npm.errors';
 
 const tooLarge = (limit: number) => npmError(413, `Request body is too large (the limit is ${limit} bytes)`);
@@ -10,7 +11,11 @@ const tooLarge = (limit: number) => npmError(413, `Request body is too large (th
  * Nesting past core's bound and NUL characters (PostgreSQL stores neither) are a 400.
  */
 export async function readJsonBody(request: FastifyRequest, limit: number): Promise<unknown> {
-  const body = await readSmallBody(requestStream(request), { max: limit, declared: declaredLength(request), tooLarge: () => tooLarge(limit) });
+  const body = await readSmallBody(requestStream(request), {
+    max: limit,
+    declared: declaredLength(request),
+    tooLarge: () => tooLarge(limit),
+  });
   if (!body.length) throw npmErrors.badRequest('Request body is empty');
   try {
     return parseUntrustedJson(body.toString('utf8'));

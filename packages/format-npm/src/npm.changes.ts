@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type Package, PackageService, type ProjectContext } from '@stowage/core';
+
 import { isObject } from './npm.body';
 import { npmErrors } from './npm.errors';
 import type { NpmManifest } from './npm.manifest';

@@ -1,6 +1,7 @@
 import { constants } from 'node:buffer';
-import { IsUrl } from 'class-validator';
+
 import { BooleanSetting, FormatConfig, IntegerSetting } from '@stowage/core';
+import { IsUrl } from 'class-validator';
 
 const MiB = 1024 ** 2;
 

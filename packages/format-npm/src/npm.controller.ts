@@ -1,5 +1,4 @@
 import { Controller, Delete, Get, Inject, Param, Put, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   CurrentPrincipal,
   CurrentProject,
@@ -13,10 +12,12 @@ import {
   requestContext,
   StreamBody,
 } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { isObject, readJsonBody } from './npm.body';
 import { NpmChanges } from './npm.changes';
-import { NpmDownloads } from './npm.downloads';
 import { type NpmFormatConfig, publishBodyLimit } from './npm.config';
+import { NpmDownloads } from './npm.downloads';
 import { npmErrors } from './npm.errors';
 import { NPM_OPTIONS } from './npm.module-definition';
 import { NPM, type NpmName, npmPath } from './npm.naming';
@@ -62,7 +63,12 @@ export class NpmController {
       return this.packuments.send({ kind: 'project', projectId: ctx.project.id }, path.pkg, principal, request, reply);
     }
     if (path.kind !== 'tarball') throw npmErrors.notFound();
-    const pkg = await this.packages.findPackage({ projectId: ctx.project.id, packageType: NPM, name: path.pkg.name, version: path.version });
+    const pkg = await this.packages.findPackage({
+      projectId: ctx.project.id,
+      packageType: NPM,
+      name: path.pkg.name,
+      version: path.version,
+    });
     const file = pkg && (await this.packages.findFile(pkg.id, path.fileName));
     if (!pkg || !file) throw npmErrors.notFound();
     if (request.method === 'GET') this.downloads.mark(pkg);
@@ -103,7 +109,8 @@ export class NpmController {
   async unpublish(@CurrentProject() ctx: ProjectContext, @Param() params: PathParams) {
     const path = npmPath(params['*']);
     if (path.kind === 'revision') await this.changes.unpublishAll(ctx, path.pkg.name);
-    else if (path.kind === 'tarball-revision' || path.kind === 'tarball') await this.changes.unpublishVersion(ctx, path.pkg.name, path.version);
+    else if (path.kind === 'tarball-revision' || path.kind === 'tarball')
+      await this.changes.unpublishVersion(ctx, path.pkg.name, path.version);
     else throw npmErrors.notFound();
     return { ok: 'deleted' };
   }

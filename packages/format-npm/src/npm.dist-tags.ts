@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { Principal, ProjectContext } from '@stowage/core';
+
 import { NpmChanges } from './npm.changes';
 import { npmErrors } from './npm.errors';
 import { NpmMetadata } from './npm.metadata';
@@ -33,7 +34,8 @@ export class NpmDistTags {
     if (tag === undefined) throw npmErrors.notFound();
     assertTagName(tag);
     if (typeof version !== 'string' || !version) throw npmErrors.badRequest('"Version" not given');
-    const ctx = project ?? (await this.scopes.projectFor(scope, pkg, principal, 'write', (id) => this.changes.hasVersion(id, pkg.name, version)));
+    const ctx =
+      project ?? (await this.scopes.projectFor(scope, pkg, principal, 'write', (id) => this.changes.hasVersion(id, pkg.name, version)));
     await this.changes.setTag(ctx, pkg.name, tag, version);
   }
 

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type FormatModuleOptions, HttpError } from '@stowage/core';
+
 import type { NpmFormatConfig } from './npm.config';
 import { NPM_OPTIONS } from './npm.module-definition';
 

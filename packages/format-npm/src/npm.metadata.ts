@@ -1,12 +1,14 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ownedBytes, type Package, type PackageFile, PackageService } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import type { NpmManifest } from './npm.manifest';
-import { highestVersion } from './npm.semver';
 import { NPM } from './npm.naming';
+import { highestVersion } from './npm.semver';
 
 const gzipAsync = promisify(gzip);
 
@@ -16,9 +18,26 @@ export type PackumentVariant = 'full' | 'abbreviated';
 const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json';
 // npm's allow-list for version objects in the abbreviated document.
 const ABBREVIATED_FIELDS = [
-  'name', 'version', 'deprecated', 'dependencies', 'optionalDependencies', 'devDependencies', 'bundleDependencies',
-  'peerDependencies', 'peerDependenciesMeta', 'acceptDependencies', 'bin', 'directories', 'engines', 'os', 'cpu',
-  'libc', 'funding', 'license', '_hasShrinkwrap', 'hasInstallScript',
+  'name',
+  'version',
+  'deprecated',
+  'dependencies',
+  'optionalDependencies',
+  'devDependencies',
+  'bundleDependencies',
+  'peerDependencies',
+  'peerDependenciesMeta',
+  'acceptDependencies',
+  'bin',
+  'directories',
+  'engines',
+  'os',
+  'cpu',
+  'libc',
+  'funding',
+  'license',
+  '_hasShrinkwrap',
+  'hasInstallScript',
 ];
 /** Rendered bytes kept per process; the least recently used documents go first. */
 const CACHE_BYTES = 64 * 1024 ** 2;

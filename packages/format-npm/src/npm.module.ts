@@ -1,9 +1,5 @@
 import { Module } from '@nestjs/common';
-import { NpmGroupAuditController, NpmInstanceAuditController, NpmProjectAuditController } from './npm-audit.controller';
-import { NpmDistTagsController, NpmGroupDistTagsController, NpmInstanceDistTagsController } from './npm-dist-tags.controller';
-import { NpmGroupController, NpmInstanceController } from './npm-scopes.controller';
-import { NpmSearchController } from './npm-search.controller';
-import { NpmSessionController } from './npm-session.controller';
+
 import { NpmChanges } from './npm.changes';
 import { NpmController } from './npm.controller';
 import { NpmDistTags } from './npm.dist-tags';
@@ -14,6 +10,11 @@ import { ConfigurableModuleClass } from './npm.module-definition';
 import { NpmPackuments } from './npm.packuments';
 import { NpmScopes } from './npm.scopes';
 import { NpmPublisher } from './npm.upload';
+import { NpmGroupAuditController, NpmInstanceAuditController, NpmProjectAuditController } from './npm-audit.controller';
+import { NpmDistTagsController, NpmGroupDistTagsController, NpmInstanceDistTagsController } from './npm-dist-tags.controller';
+import { NpmGroupController, NpmInstanceController } from './npm-scopes.controller';
+import { NpmSearchController } from './npm-search.controller';
+import { NpmSessionController } from './npm-session.controller';
 
 // Controllers with static prefixes (dist-tags, search, audit) come before the wildcard ones.
 @Module({

@@ -1,5 +1,5 @@
-import { isSemver } from './npm.semver';
 import { npmErrors } from './npm.errors';
+import { isSemver } from './npm.semver';
 
 /** The package_type of npm packages. */
 export const NPM = 'npm';
@@ -33,11 +33,7 @@ export function npmName(raw: string): NpmName {
   const m = NAME.exec(name);
   const scope = m?.[1];
   const base = m?.[2] ?? '';
-  const valid =
-    m !== null &&
-    name.length <= MAX_NAME_LENGTH &&
-    !/^[._]/.test(base) &&
-    !(scope && /(\.git|\.atom)$/.test(scope));
+  const valid = m !== null && name.length <= MAX_NAME_LENGTH && !/^[._]/.test(base) && !(scope && /(\.git|\.atom)$/.test(scope));
   if (!valid) throw npmErrors.badRequest(`Validation failed: Name is invalid, Name should be a valid NPM package name: ${name}`);
   return scope ? { name, scope } : { name };
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Principal } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { npmErrors } from './npm.errors';
 import { NpmForwarding } from './npm.forwarding';
 import { NpmMetadata } from './npm.metadata';

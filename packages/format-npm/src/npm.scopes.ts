@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { FastifyRequest } from 'fastify';
 import {
   AccessService,
   type PackageAction,
@@ -10,6 +9,8 @@ import {
   StowageConfig,
   unauthorizedWithChallenge,
 } from '@stowage/core';
+import type { FastifyRequest } from 'fastify';
+
 import { npmErrors } from './npm.errors';
 import type { PackumentSource } from './npm.metadata';
 import { NPM, type NpmName } from './npm.naming';

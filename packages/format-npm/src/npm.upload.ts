@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import { FileStorage, type FormatModuleOptions, type Package, PackageService, type ProjectContext, scanTar, TarError } from '@stowage/core';
+
 import { isObject } from './npm.body';
 import type { NpmFormatConfig } from './npm.config';
 import { npmErrors } from './npm.errors';
@@ -42,7 +44,11 @@ function checkDigests(dist: unknown, a: Attachment): void {
   }
   if (typeof dist.integrity === 'string') {
     const ours: Record<string, string> = { sha1: Buffer.from(a.sha1, 'hex').toString('base64'), sha512: a.sha512 };
-    const known = dist.integrity.split(/\s+/).filter(Boolean).map((sri) => sri.split('-', 2) as [string, string]).filter(([alg]) => alg in ours);
+    const known = dist.integrity
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((sri) => sri.split('-', 2) as [string, string])
+      .filter(([alg]) => alg in ours);
     if (known.some(([alg, digest]) => ours[alg] !== digest.split('?')[0])) {
       throw npmErrors.badRequest('integrity in the request does not match the tarball.');
     }
@@ -65,7 +71,8 @@ export class NpmPublisher {
 
   /** `publisher` is recorded as the version's `_npmUser`, as the public registry does. */
   async publish(ctx: ProjectContext, target: NpmName, body: Record<string, unknown>, publisher?: string): Promise<Package> {
-    if (body.name !== target.name) throw npmErrors.badRequest(`Package name in the body (${String(body.name)}) does not match the URL (${target.name}).`);
+    if (body.name !== target.name)
+      throw npmErrors.badRequest(`Package name in the body (${String(body.name)}) does not match the URL (${target.name}).`);
     const versions = isObject(body.versions) ? body.versions : {};
     const version = Object.keys(versions)[0];
     assertVersion(version);
@@ -82,7 +89,9 @@ export class NpmPublisher {
     const stored = storedManifest(manifest);
     if (publisher) stored._npmUser = { name: publisher };
     if (JSON.stringify(stored).length >= MAX_MANIFEST_CHARS) {
-      throw npmErrors.badRequest(`Validation failed: Package json structure is too large. Maximum size is ${MAX_MANIFEST_CHARS} characters`);
+      throw npmErrors.badRequest(
+        `Validation failed: Package json structure is too large. Maximum size is ${MAX_MANIFEST_CHARS} characters`,
+      );
     }
     const fileName = tarballFileName(target.name, version);
     const attachment = decodeAttachment(body, fileName);
@@ -112,7 +121,9 @@ export class NpmPublisher {
       throw err instanceof TarError ? npmErrors.badRequest(`Invalid tarball: ${err.message}.`) : err;
     });
     if (inner.name !== name || inner.version !== version) {
-      throw npmErrors.badRequest(`package.json in the tarball (${String(inner.name)}@${String(inner.version)}) does not match ${name}@${version}.`);
+      throw npmErrors.badRequest(
+        `package.json in the tarball (${String(inner.name)}@${String(inner.version)}) does not match ${name}@${version}.`,
+      );
     }
   }
 }

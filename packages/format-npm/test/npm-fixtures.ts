@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import { buildTar } from '@stowage/testkit';
 
 /** A gzipped ustar archive, laid out as npm packs one (`package/...`). */
 export const tarball = (files: Record<string, string | Buffer>): Buffer => buildTar(files);
 
 export function packageTarball(manifest: Record<string, unknown>, extra: Record<string, string | Buffer> = {}): Buffer {
-  return tarball({ 'package/package.json': JSON.stringify(manifest), 'package/index.js': `// ${manifest.name}@${manifest.version}\n`, ...extra });
+  return tarball({
+    'package/package.json': JSON.stringify(manifest),
+    'package/index.js': `// ${manifest.name}@${manifest.version}\n`,
+    ...extra,
+  });
 }
 
 export const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
@@ -17,7 +22,14 @@ export const sha512 = (b: Buffer) => `sha512-${createHash('sha512').update(b).di
 export function publishBody(
   name: string,
   version: string,
-  opts: { tgz?: Buffer; manifest?: Record<string, unknown>; tag?: string; dist?: Record<string, unknown>; attachmentName?: string; data?: string } = {},
+  opts: {
+    tgz?: Buffer;
+    manifest?: Record<string, unknown>;
+    tag?: string;
+    dist?: Record<string, unknown>;
+    attachmentName?: string;
+    data?: string;
+  } = {},
 ) {
   const manifest = { name, version, ...(opts.manifest ?? {}) };
   const tgz = opts.tgz ?? packageTarball(manifest);
@@ -27,9 +39,15 @@ export function publishBody(
     name,
     'dist-tags': { [opts.tag ?? 'latest']: version },
     versions: {
-      [version]: { ...manifest, _id: `${name}@${version}`, dist: { shasum: sha1(tgz), integrity: sha512(tgz), tarball: `http://x/${fileName}`, ...(opts.dist ?? {}) } },
+      [version]: {
+        ...manifest,
+        _id: `${name}@${version}`,
+        dist: { shasum: sha1(tgz), integrity: sha512(tgz), tarball: `http://x/${fileName}`, ...(opts.dist ?? {}) },
+      },
     },
-    _attachments: { [fileName]: { content_type: 'application/octet-stream', data: opts.data ?? tgz.toString('base64'), length: tgz.length } },
+    _attachments: {
+      [fileName]: { content_type: 'application/octet-stream', data: opts.data ?? tgz.toString('base64'), length: tgz.length },
+    },
   };
 }
 

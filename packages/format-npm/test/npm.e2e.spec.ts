@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { startTestServer, type TestServer, testModes } from '@stowage/testkit';
+
+import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
+
 import { npmFormat } from '../src';
 import { ClientSandbox, expectOk, writePackage, yarnClassic } from './npm-clients';
 
@@ -30,10 +32,7 @@ describe('npm client against Stowage', () => {
     hostKey = s.url.replace(/^https?:/, '');
     projectRegistry = `${s.url}/api/v4/projects/${projectId}/packages/npm/`;
     // GitLab's documented form: the scope points at the project, the token is keyed on its path.
-    await sb.writeNpmrc([
-      `@acme:registry=${projectRegistry}`,
-      `${projectRegistry.replace(/^https?:/, '')}:_authToken=${token}`,
-    ]);
+    await sb.writeNpmrc([`@acme:registry=${projectRegistry}`, `${projectRegistry.replace(/^https?:/, '')}:_authToken=${token}`]);
   });
   afterAll(async () => {
     await s?.close();
@@ -49,12 +48,18 @@ describe('npm client against Stowage', () => {
   it('publishes scoped and unscoped packages with a token from .npmrc', async () => {
     expectOk(await publish({ name: '@acme/widget', version: '1.0.0', main: 'index.js' }, { 'index.js': widgetIndex }), 'publish 1.0.0');
     expectOk(
-      await publish({ name: '@acme/widget', version: '1.1.0', main: 'index.js', dependencies: { 'plain-pkg': '^1.0.0' } }, { 'index.js': `${widgetIndex}// 1.1\n` }),
+      await publish(
+        { name: '@acme/widget', version: '1.1.0', main: 'index.js', dependencies: { 'plain-pkg': '^1.0.0' } },
+        { 'index.js': `${widgetIndex}// 1.1\n` },
+      ),
       'publish 1.1.0',
     );
     expectOk(await publish({ name: '@acme/widget', version: '2.0.0-beta.1' }, { 'index.js': 'beta' }, ['--tag', 'beta']), 'publish beta');
     // Unscoped: no scope mapping, so the registry comes from the command line.
-    expectOk(await publish({ name: 'plain-pkg', version: '1.0.0', description: 'a plain package' }, { 'index.js': 'plain' }), 'publish plain');
+    expectOk(
+      await publish({ name: 'plain-pkg', version: '1.0.0', description: 'a plain package' }, { 'index.js': 'plain' }),
+      'publish plain',
+    );
 
     const again = await publish({ name: '@acme/widget', version: '1.0.0' }, { 'index.js': 'other bytes' });
     expect(again.code).not.toBe(0);
@@ -139,7 +144,9 @@ describe('npm client against Stowage', () => {
     expect(doc['dist-tags']).toEqual({ latest: '1.1.0', beta: '2.0.0-beta.1' });
     const search = await sb.npm(['search', 'plain', '--json', '--registry', projectRegistry], cwd);
     expectOk(search, 'search');
-    expect(JSON.parse(search.stdout).map((p: { name: string; description: string }) => [p.name, p.description])).toEqual([['plain-pkg', 'a plain package']]);
+    expect(JSON.parse(search.stdout).map((p: { name: string; description: string }) => [p.name, p.description])).toEqual([
+      ['plain-pkg', 'a plain package'],
+    ]);
   });
 
   it('unpublishes one version, then a whole package', async () => {
@@ -181,13 +188,21 @@ describe('pnpm and yarn against Stowage', () => {
 
   async function consumer(name: string, dependency: string): Promise<string> {
     const app = await sb.dir(name);
-    await writePackage(app, { name, version: '1.0.0', private: true, dependencies: { [dependency]: '^1.0.0' } }, { '.npmrc': `${npmrc.join('\n')}\n` });
+    await writePackage(
+      app,
+      { name, version: '1.0.0', private: true, dependencies: { [dependency]: '^1.0.0' } },
+      { '.npmrc': `${npmrc.join('\n')}\n` },
+    );
     return app;
   }
 
   it('publishes and installs with pnpm', async () => {
     const src = await sb.dir('pnpm-src');
-    await writePackage(src, { name: '@tools/from-pnpm', version: '1.0.0', main: 'index.js' }, { 'index.js': 'pnpm bytes\n', '.npmrc': `${npmrc.join('\n')}\n` });
+    await writePackage(
+      src,
+      { name: '@tools/from-pnpm', version: '1.0.0', main: 'index.js' },
+      { 'index.js': 'pnpm bytes\n', '.npmrc': `${npmrc.join('\n')}\n` },
+    );
     const store = join(sb.root, 'pnpm-store');
     expectOk(await sb.exec('pnpm', ['publish', '--no-git-checks'], src), 'pnpm publish');
 
@@ -202,9 +217,20 @@ describe('pnpm and yarn against Stowage', () => {
     const yarn = await yarnClassic();
     if (!yarn) throw new Error('yarn@1 could not be installed from the npm registry');
     const src = await sb.dir('yarn-src');
-    await writePackage(src, { name: '@tools/from-yarn', version: '1.0.0', main: 'index.js' }, { 'index.js': 'yarn bytes\n', '.npmrc': `${npmrc.join('\n')}\n` });
+    await writePackage(
+      src,
+      { name: '@tools/from-yarn', version: '1.0.0', main: 'index.js' },
+      { 'index.js': 'yarn bytes\n', '.npmrc': `${npmrc.join('\n')}\n` },
+    );
     const cache = join(sb.root, 'yarn-cache');
-    expectOk(await sb.exec('node', [yarn, 'publish', '--non-interactive', '--new-version', '1.0.0', '--no-git-tag-version', '--cache-folder', cache], src), 'yarn publish');
+    expectOk(
+      await sb.exec(
+        'node',
+        [yarn, 'publish', '--non-interactive', '--new-version', '1.0.0', '--no-git-tag-version', '--cache-folder', cache],
+        src,
+      ),
+      'yarn publish',
+    );
 
     const app = await consumer('yarn-app', '@tools/from-yarn');
     expectOk(await sb.exec('node', [yarn, 'install', '--non-interactive', '--cache-folder', cache], app), 'yarn install');

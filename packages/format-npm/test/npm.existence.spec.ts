@@ -1,4 +1,5 @@
-import { http, type HttpResult, startTestServer, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { http, type HttpResult, startTestServer, testModes, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { npmFormat } from '../src';
 import { publishBody } from './npm-fixtures';
 
@@ -13,10 +14,23 @@ describe.each(testModes())('npm: private packages do not show through group and 
     let guest: TestUser;
     let groupId: number;
 
-    const answer = (res: HttpResult) => ({ status: res.status, challenge: res.headers['www-authenticate'], location: res.headers.location, body: res.text });
-    const get = async (path: string, token?: string) => answer(await http(s.url, { path, follow: false, headers: token ? { authorization: `Bearer ${token}` } : {} }));
+    const answer = (res: HttpResult) => ({
+      status: res.status,
+      challenge: res.headers['www-authenticate'],
+      location: res.headers.location,
+      body: res.text,
+    });
+    const get = async (path: string, token?: string) =>
+      answer(await http(s.url, { path, follow: false, headers: token ? { authorization: `Bearer ${token}` } : {} }));
     const put = async (path: string, token: string | undefined, body: string) =>
-      answer(await http(s.url, { method: 'PUT', path, body, headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) } }));
+      answer(
+        await http(s.url, {
+          method: 'PUT',
+          path,
+          body,
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        }),
+      );
 
     beforeAll(async () => {
       s = await startTestServer({
@@ -32,7 +46,10 @@ describe.each(testModes())('npm: private packages do not show through group and 
       outsider = await s.api.createUser('outsider');
       guest = await s.api.createUser('guest');
       await s.api.addMember({ project: pub.id }, guest.id, 10);
-      for (const [project, name] of [[secret, '@open/hidden'], [pub, '@open/visible']] as const) {
+      for (const [project, name] of [
+        [secret, '@open/hidden'],
+        [pub, '@open/visible'],
+      ] as const) {
         const res = await http(s.url, {
           method: 'PUT',
           path: `/api/v4/projects/${project.id}/packages/npm/${name.replace('/', '%2f')}`,
@@ -48,27 +65,30 @@ describe.each(testModes())('npm: private packages do not show through group and 
     const prefixes = () => ({ group: `/api/v4/groups/${groupId}/-/packages/npm`, instance: '/api/v4/packages/npm' });
     const callers = () => ({ anonymous: undefined, outsider: outsider.token, guest: guest.token });
 
-    it.each(['group', 'instance'] as const)('%s packument, dist-tags list and dist-tag change: hidden = absent, for each caller', async (scope) => {
-      const prefix = prefixes()[scope];
-      for (const [who, token] of Object.entries(callers())) {
-        const hidden = {
-          packument: await get(`${prefix}/@open%2fhidden`, token),
-          tags: await get(`${prefix}/-/package/@open%2fhidden/dist-tags`, token),
-          tag: await put(`${prefix}/-/package/@open%2fhidden/dist-tags/beta`, token, '"1.0.0"'),
-        };
-        const absent = {
-          packument: await get(`${prefix}/@open%2fabsent`, token),
-          tags: await get(`${prefix}/-/package/@open%2fabsent/dist-tags`, token),
-          tag: await put(`${prefix}/-/package/@open%2fabsent/dist-tags/beta`, token, '"1.0.0"'),
-        };
-        // The forward names the package it was asked for; nothing else may differ.
-        hidden.packument.location = hidden.packument.location?.replace('hidden', 'absent');
-        expect({ who, ...hidden }).toEqual({ who, ...absent });
-        const expected = token === undefined ? 401 : forwarding ? 302 : 404;
-        expect({ who, status: hidden.packument.status }).toEqual({ who, status: expected });
-        if (token === undefined) expect(hidden.packument.challenge).toBe('Basic realm="GitLab Packages Registry"');
-      }
-    });
+    it.each(['group', 'instance'] as const)(
+      '%s packument, dist-tags list and dist-tag change: hidden = absent, for each caller',
+      async (scope) => {
+        const prefix = prefixes()[scope];
+        for (const [who, token] of Object.entries(callers())) {
+          const hidden = {
+            packument: await get(`${prefix}/@open%2fhidden`, token),
+            tags: await get(`${prefix}/-/package/@open%2fhidden/dist-tags`, token),
+            tag: await put(`${prefix}/-/package/@open%2fhidden/dist-tags/beta`, token, '"1.0.0"'),
+          };
+          const absent = {
+            packument: await get(`${prefix}/@open%2fabsent`, token),
+            tags: await get(`${prefix}/-/package/@open%2fabsent/dist-tags`, token),
+            tag: await put(`${prefix}/-/package/@open%2fabsent/dist-tags/beta`, token, '"1.0.0"'),
+          };
+          // The forward names the package it was asked for; nothing else may differ.
+          hidden.packument.location = hidden.packument.location?.replace('hidden', 'absent');
+          expect({ who, ...hidden }).toEqual({ who, ...absent });
+          const expected = token === undefined ? 401 : forwarding ? 302 : 404;
+          expect({ who, status: hidden.packument.status }).toEqual({ who, status: expected });
+          if (token === undefined) expect(hidden.packument.challenge).toBe('Basic realm="GitLab Packages Registry"');
+        }
+      },
+    );
 
     it('what the caller may read is still served at both scopes', async () => {
       for (const prefix of Object.values(prefixes())) {

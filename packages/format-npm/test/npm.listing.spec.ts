@@ -1,4 +1,5 @@
-import { startTestServer, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { startTestServer, testModes, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { npmFormat } from '../src';
 import { publishBody } from './npm-fixtures';
 
@@ -34,18 +35,21 @@ describe.each(testModes())('npm: a guest finds no package it may not list (%s)',
   }, 120_000);
   afterAll(() => s?.close());
 
-  it.each(['guest', 'groupGuest'] as const)('a %s: 403 on the project search, absent from group and instance search, yet installs', async (who) => {
-    const token = { guest, groupGuest }[who].token;
-    const projectSearch = await get(`/api/v4/projects/${project.id}/packages/npm/-/v1/search?text=hidden`, token);
-    expect([projectSearch.status, projectSearch.json()]).toEqual([403, { error: '403 Forbidden' }]);
-    for (const url of Object.values(searches())) {
-      const res = await get(url, token);
-      expect(res.status).toBe(200);
-      expect(res.json()).toMatchObject({ objects: [], total: 0 });
-    }
-    // The packument of a name it knows is what `npm install` reads: still served.
-    expect((await get(`/api/v4/projects/${project.id}/packages/npm/@team%2fhidden`, token)).status).toBe(200);
-  });
+  it.each(['guest', 'groupGuest'] as const)(
+    'a %s: 403 on the project search, absent from group and instance search, yet installs',
+    async (who) => {
+      const token = { guest, groupGuest }[who].token;
+      const projectSearch = await get(`/api/v4/projects/${project.id}/packages/npm/-/v1/search?text=hidden`, token);
+      expect([projectSearch.status, projectSearch.json()]).toEqual([403, { error: '403 Forbidden' }]);
+      for (const url of Object.values(searches())) {
+        const res = await get(url, token);
+        expect(res.status).toBe(200);
+        expect(res.json()).toMatchObject({ objects: [], total: 0 });
+      }
+      // The packument of a name it knows is what `npm install` reads: still served.
+      expect((await get(`/api/v4/projects/${project.id}/packages/npm/@team%2fhidden`, token)).status).toBe(200);
+    },
+  );
 
   it('a Reporter finds it at all three scopes', async () => {
     const projectSearch = await get(`/api/v4/projects/${project.id}/packages/npm/-/v1/search?text=hidden`, reporter.token);

@@ -1,4 +1,5 @@
 import { defineFormatPlugin } from '@stowage/core';
+
 import { NugetFormatConfig } from './nuget.config';
 import { NugetFormatModule } from './nuget.module';
 import { normalizeName, normalizeVersion } from './nuget.naming';

@@ -1,26 +1,40 @@
 import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   assertMayList,
   CurrentProject,
   httpErrors,
   linkParams,
-  PackageAccess,
   type Package,
+  PackageAccess,
   PackageService,
   type ProjectContext,
   StowageConfig,
 } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { NugetPushRoutes } from './nuget.controller';
-import { NugetUploads } from './nuget.upload';
 import { NugetDocuments } from './nuget.documents';
-import { ATOM_FEED_TYPE, ATOM_TYPE, type EntryView, entryDocument, feedDocument, metadataDocument, serviceDocument, XML_TYPE } from './nuget-v2.feed';
-import { isValidName, NUGET, normalizeVersion, packageFileName, validVersion } from './nuget.naming';
+import { isValidName, normalizeVersion, NUGET, packageFileName, validVersion } from './nuget.naming';
+import { NugetUploads } from './nuget.upload';
 import { groupBase, origin, projectBase, projectUrls } from './nuget.urls';
+import {
+  ATOM_FEED_TYPE,
+  ATOM_TYPE,
+  entryDocument,
+  type EntryView,
+  feedDocument,
+  metadataDocument,
+  serviceDocument,
+  XML_TYPE,
+} from './nuget-v2.feed';
 
 type WildcardParams = { '*': string };
 
-const unquote = (s: string) => s.trim().replace(/^'(.*)'$/, '$1').replace(/''/g, "'");
+const unquote = (s: string) =>
+  s
+    .trim()
+    .replace(/^'(.*)'$/, '$1')
+    .replace(/''/g, "'");
 
 /** What a v2 path asks for: `Packages(Id='x',Version='y')`, `FindPackagesById()`, `Packages()` (one id or the whole feed). */
 export function parseV2Path(path: string, query: Record<string, unknown>): { id: string; version?: string } | { all: true } | null {
@@ -59,9 +73,18 @@ export function feedOptions(query: Record<string, unknown>): FeedOptions {
     return Number(v);
   };
   const filter = typeof query.$filter === 'string' ? query.$filter : '';
-  const latest = /\bIsAbsoluteLatestVersion\b/.test(filter) ? 'IsAbsoluteLatestVersion' : /\bIsLatestVersion\b/.test(filter) ? 'IsLatestVersion' : undefined;
+  const latest = /\bIsAbsoluteLatestVersion\b/.test(filter)
+    ? 'IsAbsoluteLatestVersion'
+    : /\bIsLatestVersion\b/.test(filter)
+      ? 'IsLatestVersion'
+      : undefined;
   const orderby = typeof query.$orderby === 'string' ? query.$orderby : '';
-  return { latest, descending: /\bVersion\s+desc\b/i.test(orderby), skip: int('$skip', 0), top: Math.min(int('$top', FEED_PAGE), FEED_PAGE) };
+  return {
+    latest,
+    descending: /\bVersion\s+desc\b/i.test(orderby),
+    skip: int('$skip', 0),
+    top: Math.min(int('$top', FEED_PAGE), FEED_PAGE),
+  };
 }
 
 /** Applies the options to entry views in feed order; `next` is the $skip of the following page, if any. */

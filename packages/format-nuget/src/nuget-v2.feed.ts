@@ -1,4 +1,5 @@
 import { escapeXml as x, type Package, type PackageFile } from '@stowage/core';
+
 import { contentUrl, type FeedUrls } from './nuget.metadata';
 import { normalizeVersion } from './nuget.naming';
 import type { NugetPackageMetadata } from './nuget.upload';
@@ -53,7 +54,9 @@ const PROPERTIES: [string, string][] = [
 ];
 
 export function metadataDocument(): string {
-  const props = PROPERTIES.map(([n, t]) => `<Property Name="${n}" Type="${t}" Nullable="${n === 'Id' || n === 'Version' ? 'false' : 'true'}"/>`).join('');
+  const props = PROPERTIES.map(
+    ([n, t]) => `<Property Name="${n}" Type="${t}" Nullable="${n === 'Id' || n === 'Version' ? 'false' : 'true'}"/>`,
+  ).join('');
   return (
     '<?xml version="1.0" encoding="utf-8"?>' +
     '<edmx:Edmx Version="1.0" xmlns:edmx="http://schemas.microsoft.com/ado/2007/06/edmx">' +
@@ -148,7 +151,14 @@ export function entryDocument(urls: FeedUrls, v2Base: string, e: EntryView): str
 }
 
 /** An Atom feed of entries; `nextHref` (relative to the v2 base) links the following page. */
-export function feedDocument(urls: FeedUrls, v2Base: string, title: string, selfHref: string, entries: EntryView[], nextHref?: string): string {
+export function feedDocument(
+  urls: FeedUrls,
+  v2Base: string,
+  title: string,
+  selfHref: string,
+  entries: EntryView[],
+  nextHref?: string,
+): string {
   const updated = new Date().toISOString();
   return (
     `<?xml version="1.0" encoding="utf-8"?><feed xml:base="${x(v2Base)}" ${NAMESPACES}>` +

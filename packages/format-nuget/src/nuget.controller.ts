@@ -1,12 +1,12 @@
 import { Readable } from 'node:stream';
+
 import { Controller, Delete, Get, HttpCode, Inject, Logger, Param, Put, Query, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   AccessService,
   assertMayList,
+  contentDisposition,
   CurrentGroup,
   CurrentPrincipal,
-  contentDisposition,
   CurrentProject,
   declaredLength,
   FileStorage,
@@ -29,13 +29,15 @@ import {
   ZipError,
   ZipReader,
 } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import type { NugetFormatConfig } from './nuget.config';
-import { NUGET_OPTIONS } from './nuget.module-definition';
-import { MAX_PDB, type SymbolFile } from './nuget.symbols';
 import { NugetDocuments, sendJson } from './nuget.documents';
 import { type FeedUrls, leaf, rendered } from './nuget.metadata';
-import { isValidName, NUGET, normalizeName, normalizeVersion, packageFileName, validName, validVersion } from './nuget.naming';
+import { NUGET_OPTIONS } from './nuget.module-definition';
+import { isValidName, normalizeName, normalizeVersion, NUGET, packageFileName, validName, validVersion } from './nuget.naming';
 import { NugetSearch, type SearchQuery } from './nuget.search';
+import { MAX_PDB, type SymbolFile } from './nuget.symbols';
 import { MAX_NUSPEC, NugetUploads } from './nuget.upload';
 import { groupBase, groupUrls, origin, projectBase, projectUrls, serviceIndex } from './nuget.urls';
 
@@ -90,7 +92,12 @@ const logger = new Logger('nuget');
  * entries): the client then hears the file is not there, as for a package without it, rather
  * than a 500, and the log names the stored file for the operator.
  */
-async function storedEntry(storage: FileStorage, file: PackageFile, pick: (e: ZipEntry) => boolean, maxSize: number): Promise<Buffer | null> {
+async function storedEntry(
+  storage: FileStorage,
+  file: PackageFile,
+  pick: (e: ZipEntry) => boolean,
+  maxSize: number,
+): Promise<Buffer | null> {
   try {
     const zip = await ZipReader.open({ size: file.size, read: (range) => storage.open(file.file_sha256, range) });
     const entry = zip.entries.find(pick);
@@ -127,12 +134,17 @@ async function symbolFile(
   for (const checksum of checksums) {
     const found = await packages.findFileByMetadata(scope, NUGET, { pdbs: [{ fileName, signature, checksum }] });
     if (!found) continue;
-    const pdb = ((found.file.metadata.pdbs ?? []) as SymbolFile[]).find((f) => f.fileName === fileName && f.signature === signature && f.checksum === checksum);
+    const pdb = ((found.file.metadata.pdbs ?? []) as SymbolFile[]).find(
+      (f) => f.fileName === fileName && f.signature === signature && f.checksum === checksum,
+    );
     if (!pdb) continue;
     const bytes = await storedEntry(storage, found.file, (e) => e.name === pdb.path, MAX_PDB);
     if (!bytes) continue;
     if (request.method === 'GET') packages.markDownloaded(found.pkg);
-    reply.header('content-type', 'application/octet-stream').header('content-disposition', contentDisposition(parts[0])).header('content-length', bytes.length);
+    reply
+      .header('content-type', 'application/octet-stream')
+      .header('content-disposition', contentDisposition(parts[0]))
+      .header('content-length', bytes.length);
     return reply.send(request.method === 'HEAD' ? Readable.from([]) : bytes);
   }
   throw httpErrors.notFound('Symbol file');
@@ -193,7 +205,12 @@ export class NugetController extends NugetPushRoutes {
 
   @Get('metadata/*')
   @PackageAccess('read')
-  async metadata(@CurrentProject() ctx: ProjectContext, @Param() params: WildcardParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async metadata(
+    @CurrentProject() ctx: ProjectContext,
+    @Param() params: WildcardParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     const urls = projectUrls(origin(this.config, request), ctx.project.id);
     return registration(this.documents, { projectId: ctx.project.id }, `p${ctx.project.id}`, urls, params['*'], request, reply);
   }
@@ -201,7 +218,12 @@ export class NugetController extends NugetPushRoutes {
   /** A search enumerates names: a Guest of a non-public project gets 403, though it may fetch a name it knows. */
   @Get('query')
   @PackageAccess('read')
-  query(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Query() query: SearchQuery, @Req() request: FastifyRequest) {
+  query(
+    @CurrentProject() ctx: ProjectContext,
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: SearchQuery,
+    @Req() request: FastifyRequest,
+  ) {
     assertMayList(request);
     const urls = projectUrls(origin(this.config, request), ctx.project.id);
     return this.search.search({ projectId: ctx.project.id }, this.access.readableProjects(principal, { listing: true }), urls, query);
@@ -210,7 +232,12 @@ export class NugetController extends NugetPushRoutes {
   /** The flat container: `<id>/index.json` and `<id>/<version>/<id>.<version>.nupkg|snupkg`. */
   @Get('download/*')
   @PackageAccess('read')
-  async download(@CurrentProject() ctx: ProjectContext, @Param() params: WildcardParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  async download(
+    @CurrentProject() ctx: ProjectContext,
+    @Param() params: WildcardParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     const parts = params['*'].split('/');
     const name = parts[0];
     if (!isValidName(name)) throw httpErrors.notFound();
@@ -252,8 +279,21 @@ export class NugetController extends NugetPushRoutes {
   // Debuggers send no credentials: public projects answer anonymously, private ones after the challenge.
   @Get('symbolfiles/*')
   @PackageAccess('read')
-  async symbols(@CurrentProject() ctx: ProjectContext, @Param() params: WildcardParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    return symbolFile(this.packages, this.storage, this.options.config.symbol_server_enabled, { projectId: ctx.project.id }, params['*'], request, reply);
+  async symbols(
+    @CurrentProject() ctx: ProjectContext,
+    @Param() params: WildcardParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return symbolFile(
+      this.packages,
+      this.storage,
+      this.options.config.symbol_server_enabled,
+      { projectId: ctx.project.id },
+      params['*'],
+      request,
+      reply,
+    );
   }
 
   @Put(['symbolpackage', 'symbolpackage/*'])
@@ -264,7 +304,6 @@ export class NugetController extends NugetPushRoutes {
     if (params['*']) throw httpErrors.notFound();
     return receivePush(this.uploads, ctx, request, true);
   }
-
 }
 
 /** A push (v3 or v2): the package part of the multipart body. */
@@ -349,9 +388,13 @@ export class NugetGroupController {
 
   @Get('query')
   @PackageAccess('read', { scope: 'group' })
-  query(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Query() query: SearchQuery, @Req() request: FastifyRequest) {
+  query(
+    @CurrentGroup() group: Namespace,
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: SearchQuery,
+    @Req() request: FastifyRequest,
+  ) {
     const scope = this.scope(group, principal, 'listing');
     return this.search.search({ groupId: group.id }, scope.readable, groupUrls(origin(this.config, request), group.id), query);
   }
-
 }

@@ -1,10 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { type FormatModuleOptions, type Package, type PackageScope, PackageService } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { type FormatModuleOptions, type Package, PackageService, type PackageScope } from '@stowage/core';
+
 import type { NugetFormatConfig } from './nuget.config';
-import { type FeedUrls, registrationIndex, registrationPage, type Rendered, rendered, sortedVersions, versionsIndex } from './nuget.metadata';
+import {
+  type FeedUrls,
+  registrationIndex,
+  registrationPage,
+  type Rendered,
+  rendered,
+  sortedVersions,
+  versionsIndex,
+} from './nuget.metadata';
 import { NUGET_OPTIONS } from './nuget.module-definition';
-import { NUGET, normalizeName } from './nuget.naming';
+import { normalizeName, NUGET } from './nuget.naming';
 
 const MAX_NAMES = 1000;
 const MAX_DOCS_PER_NAME = 64;

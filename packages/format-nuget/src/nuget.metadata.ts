@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+
 import { ownedBytes, type Package } from '@stowage/core';
+
 import { compareVersions, normalizeName, normalizeVersion, packageFileName } from './nuget.naming';
 import type { NugetPackageMetadata } from './nuget.upload';
 

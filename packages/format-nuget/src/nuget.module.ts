@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+
 import { NugetController, NugetGroupController } from './nuget.controller';
 import { NugetDocuments } from './nuget.documents';
 import { ConfigurableModuleClass } from './nuget.module-definition';

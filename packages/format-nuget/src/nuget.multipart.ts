@@ -21,7 +21,8 @@ export function lenientClosingDelimiter(boundary: string): Transform {
     },
     flush(done: TransformCallback) {
       const at = tail.lastIndexOf(closing);
-      if (at >= 0 && (at === 0 || tail[at - 1] !== 0x0d)) tail = Buffer.concat([tail.subarray(0, at), Buffer.from('\r'), tail.subarray(at)]);
+      if (at >= 0 && (at === 0 || tail[at - 1] !== 0x0d))
+        tail = Buffer.concat([tail.subarray(0, at), Buffer.from('\r'), tail.subarray(at)]);
       done(null, tail);
     },
   });

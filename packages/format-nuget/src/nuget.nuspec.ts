@@ -46,9 +46,13 @@ function dependencyGroups(deps: XmlElement | undefined): NugetDependencyGroup[] 
   if (!deps) return [];
   const groups = childElements(deps, 'group').map((g) => ({
     targetFramework: (g.attributes.targetFramework ?? '').trim(),
-    dependencies: childElements(g, 'dependency').map(dependency).filter((d): d is NugetDependency => d !== null),
+    dependencies: childElements(g, 'dependency')
+      .map(dependency)
+      .filter((d): d is NugetDependency => d !== null),
   }));
-  const flat = childElements(deps, 'dependency').map(dependency).filter((d): d is NugetDependency => d !== null);
+  const flat = childElements(deps, 'dependency')
+    .map(dependency)
+    .filter((d): d is NugetDependency => d !== null);
   if (flat.length) groups.unshift({ targetFramework: '', dependencies: flat });
   return groups;
 }
@@ -96,7 +100,10 @@ export async function parseNuspec(xml: string, opts: { symbols?: boolean } = {})
     description,
     summary: optional('summary'),
     title: optional('title'),
-    tags: text(childElement(meta, 'tags')).split(/[\s,;]+/).filter(Boolean).join(' '),
+    tags: text(childElement(meta, 'tags'))
+      .split(/[\s,;]+/)
+      .filter(Boolean)
+      .join(' '),
     projectUrl: url(meta, 'projectUrl'),
     licenseUrl: url(meta, 'licenseUrl'),
     iconUrl: url(meta, 'iconUrl'),

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { httpErrors, PackageService, type SqlCondition } from '@stowage/core';
+
 import { NugetDocuments } from './nuget.documents';
 import { type FeedUrls, searchResult } from './nuget.metadata';
 import { isPrerelease, NUGET } from './nuget.naming';
@@ -28,12 +29,7 @@ export class NugetSearch {
     private readonly documents: NugetDocuments,
   ) {}
 
-  async search(
-    where: { projectId: number } | { groupId: number },
-    readable: SqlCondition,
-    urls: FeedUrls,
-    query: SearchQuery,
-  ) {
+  async search(where: { projectId: number } | { groupId: number }, readable: SqlCondition, urls: FeedUrls, query: SearchQuery) {
     const skip = intParam(query.skip, 'skip', 0, 0);
     const take = Math.min(intParam(query.take, 'take', 20, 1), MAX_TAKE);
     const prerelease = query.prerelease !== 'false';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+
 import type { ZipReader } from '@stowage/core';
 
 // Portable PDBs inside a .snupkg, indexed the way symbol servers look them up:
@@ -45,7 +46,11 @@ export function symbolFileOf(path: string, buf: Buffer): SymbolFile | null {
   if (at < 0) return null;
   const g = buf.subarray(at, at + 16);
   const hex = (b: Buffer) => b.toString('hex');
-  const guid = hex(Buffer.from(g.subarray(0, 4)).reverse()) + hex(Buffer.from(g.subarray(4, 6)).reverse()) + hex(Buffer.from(g.subarray(6, 8)).reverse()) + hex(g.subarray(8, 16));
+  const guid =
+    hex(Buffer.from(g.subarray(0, 4)).reverse()) +
+    hex(Buffer.from(g.subarray(4, 6)).reverse()) +
+    hex(Buffer.from(g.subarray(6, 8)).reverse()) +
+    hex(g.subarray(8, 16));
   const zeroed = Buffer.from(buf);
   zeroed.fill(0, at, at + 20);
   return {

@@ -1,12 +1,13 @@
 import type { Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FileStorage,
   type FormatModuleOptions,
   HttpError,
   httpErrors,
-  MultipartError,
   multipartBoundary,
+  MultipartError,
   type Package,
   PackageService,
   PackageSettingsService,
@@ -17,11 +18,12 @@ import {
   ZipError,
   ZipReader,
 } from '@stowage/core';
+
 import type { NugetFormatConfig } from './nuget.config';
 import { NUGET_OPTIONS } from './nuget.module-definition';
+import { withLenientClosingDelimiter } from './nuget.multipart';
 import { isValidName, isValidVersion, NUGET, packageFileName } from './nuget.naming';
 import { type NuspecMetadata, parseNuspec } from './nuget.nuspec';
-import { withLenientClosingDelimiter } from './nuget.multipart';
 import { readPdbIds, type SymbolFile } from './nuget.symbols';
 
 /** GitLab reads at most this much of the .nuspec. */
@@ -128,11 +130,15 @@ export class NugetUploads {
       if (!isValidName(nuspec.id)) throw bad('Validation failed: Name is invalid');
       if (!isValidVersion(nuspec.version)) throw bad('Validation failed: Version is invalid');
       const isSymbols = nuspec.packageTypes.some((t) => t.toLowerCase() === 'symbolspackage');
-      if (symbols !== isSymbols) throw bad(symbols ? 'not a symbol package (no SymbolsPackage package type)' : 'symbol packages are pushed to the symbol package endpoint');
+      if (symbols !== isSymbols)
+        throw bad(
+          symbols ? 'not a symbol package (no SymbolsPackage package type)' : 'symbol packages are pushed to the symbol package endpoint',
+        );
       return { nuspec, zip };
     } catch (err) {
       if (err instanceof HttpError) throw err;
-      if (err instanceof ZipError) throw bad(/too large|larger than/.test(err.message) ? 'nuspec file too big' : `invalid package file: ${err.message}`);
+      if (err instanceof ZipError)
+        throw bad(/too large|larger than/.test(err.message) ? 'nuspec file too big' : `invalid package file: ${err.message}`);
       throw err;
     }
   }

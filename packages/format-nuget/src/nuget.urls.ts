@@ -1,5 +1,6 @@
-import type { FastifyRequest } from 'fastify';
 import type { StowageConfig } from '@stowage/core';
+import type { FastifyRequest } from 'fastify';
+
 import type { FeedUrls } from './nuget.metadata';
 
 /** The server's absolute origin (external_url, else the request's), without a trailing slash. */
@@ -30,12 +31,20 @@ export function serviceIndex(base: string, level: 'project' | 'group') {
   const search = 'Query endpoint of NuGet Search service (primary)';
   const registration = 'Base URL of Azure storage where NuGet package registration info is stored';
   const resources = [
-    ...['SearchQueryService', 'SearchQueryService/3.0.0-beta', 'SearchQueryService/3.0.0-rc'].map((t) => resource(`${base}/query`, t, search)),
-    ...['RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc'].map((t) => resource(`${base}/metadata`, t, registration)),
+    ...['SearchQueryService', 'SearchQueryService/3.0.0-beta', 'SearchQueryService/3.0.0-rc'].map((t) =>
+      resource(`${base}/query`, t, search),
+    ),
+    ...['RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc'].map((t) =>
+      resource(`${base}/metadata`, t, registration),
+    ),
   ];
   if (level === 'project') {
     resources.push(
-      resource(`${base}/download`, 'PackageBaseAddress/3.0.0', 'Base URL of where NuGet packages are stored, in the format https://api.nuget.org/v3-flatcontainer/{id-lower}/{version-lower}/{id-lower}.{version-lower}.nupkg'),
+      resource(
+        `${base}/download`,
+        'PackageBaseAddress/3.0.0',
+        'Base URL of where NuGet packages are stored, in the format https://api.nuget.org/v3-flatcontainer/{id-lower}/{version-lower}/{id-lower}.{version-lower}.nupkg',
+      ),
       resource(base, 'PackagePublish/2.0.0', 'Push and delete (or unlist) packages.'),
       resource(`${base}/symbolpackage`, 'SymbolPackagePublish/4.9.0', 'Push symbol packages.'),
     );

@@ -25,7 +25,7 @@ export interface RunResult {
 export function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<RunResult> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
@@ -101,13 +101,17 @@ export async function packWith(exe: string[], dir: string, env: NodeJS.ProcessEn
   const [cmd, ...pre] = exe;
   const r = await run(cmd, [...pre, 'pack', `${spec.id}.nuspec`, '-NonInteractive', '-OutputDirectory', dir], { cwd: src, env });
   if (r.code !== 0) throw new Error(`nuget pack failed: ${r.stdout}\n${r.stderr}`);
-  const name = (await readdir(dir)).find((f) => f.toLowerCase().startsWith(`${spec.id.toLowerCase()}.`) && f.endsWith('.nupkg') && f.includes(spec.version));
+  const name = (await readdir(dir)).find(
+    (f) => f.toLowerCase().startsWith(`${spec.id.toLowerCase()}.`) && f.endsWith('.nupkg') && f.includes(spec.version),
+  );
   if (!name) throw new Error(`no nupkg for ${spec.id} in ${dir}`);
   return join(dir, name);
 }
 
 export async function sha256File(path: string): Promise<string> {
-  return createHash('sha256').update(await readFile(path)).digest('hex');
+  return createHash('sha256')
+    .update(await readFile(path))
+    .digest('hex');
 }
 
 export async function tempDir(prefix: string): Promise<string> {

@@ -18,14 +18,24 @@ export function portablePdb(guid: string, stamp = 0x01020304): Buffer {
   streams.write('#Pdb\0\0\0\0', 12, 'latin1');
   const hex = guid.replace(/-/g, '');
   const g = Buffer.from(hex, 'hex');
-  const id = Buffer.concat([Buffer.from(g.subarray(0, 4)).reverse(), Buffer.from(g.subarray(4, 6)).reverse(), Buffer.from(g.subarray(6, 8)).reverse(), g.subarray(8, 16)]);
+  const id = Buffer.concat([
+    Buffer.from(g.subarray(0, 4)).reverse(),
+    Buffer.from(g.subarray(4, 6)).reverse(),
+    Buffer.from(g.subarray(6, 8)).reverse(),
+    g.subarray(8, 16),
+  ]);
   const pdbId = Buffer.alloc(32);
   id.copy(pdbId, 0);
   pdbId.writeUInt32LE(stamp, 16);
   return Buffer.concat([head, version, streams, pdbId]);
 }
 
-export function nuspecXml(id: string, version: string, extra = '', opts: { authors?: string | null; description?: string | null } = {}): string {
+export function nuspecXml(
+  id: string,
+  version: string,
+  extra = '',
+  opts: { authors?: string | null; description?: string | null } = {},
+): string {
   const authors = opts.authors === null ? '' : `<authors>${opts.authors ?? 'Tester'}</authors>`;
   const description = opts.description === null ? '' : `<description>${opts.description ?? 'A package'}</description>`;
   return `<?xml version="1.0" encoding="utf-8"?>

@@ -1,6 +1,8 @@
 import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import { startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { nugetFormat } from '../src';
 import { isolatedEnv, packWith, run, sha256File, tempDir, writeNugetConfig } from './nuget-clients';
 
@@ -39,7 +41,16 @@ describe('NuGet 2.8.7 against the v2 feed', () => {
   });
 
   it('pushes with an API key', async () => {
-    const r = await nuget(['push', 'Old.Tool.1.0.0.nupkg', '-Source', feed, '-ApiKey', dev.token, '-ConfigFile', join(work, 'nuget.config')]);
+    const r = await nuget([
+      'push',
+      'Old.Tool.1.0.0.nupkg',
+      '-Source',
+      feed,
+      '-ApiKey',
+      dev.token,
+      '-ConfigFile',
+      join(work, 'nuget.config'),
+    ]);
     expect({ code: r.code, out: r.code ? r.stdout + r.stderr : '' }).toEqual({ code: 0, out: '' });
     const listing = await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${project.id}/packages`);
     expect(listing.map((p) => `${p.name}@${p.version}`)).toEqual(['Old.Tool@1.0.0']);
@@ -47,7 +58,19 @@ describe('NuGet 2.8.7 against the v2 feed', () => {
 
   it('installs with -Version into a clean folder, bytes identical', async () => {
     const out = join(work, 'out');
-    const r = await nuget(['install', 'Old.Tool', '-Version', '1.0', '-Source', 'stowage', '-ConfigFile', join(work, 'nuget.config'), '-OutputDirectory', out, '-NoCache']);
+    const r = await nuget([
+      'install',
+      'Old.Tool',
+      '-Version',
+      '1.0',
+      '-Source',
+      'stowage',
+      '-ConfigFile',
+      join(work, 'nuget.config'),
+      '-OutputDirectory',
+      out,
+      '-NoCache',
+    ]);
     expect({ code: r.code, out: r.code ? r.stdout + r.stderr : '' }).toEqual({ code: 0, out: '' });
     expect(await readdir(out)).toEqual(['Old.Tool.1.0.0']);
     expect(await sha256File(join(out, 'Old.Tool.1.0.0', 'Old.Tool.1.0.0.nupkg'))).toBe(await sha256File(pkg));
@@ -58,10 +81,29 @@ describe('NuGet 2.8.7 against the v2 feed', () => {
     const seen: string[] = [];
     s.app.getHttpServer().on('request', (req: { url: string }) => seen.push(req.url));
     await packWith(['nuget'], work, env, { id: 'Old.Tool', version: '1.1.0', files: { 'tool.txt': 'newer tool\n' } });
-    const p = await nuget(['push', 'Old.Tool.1.1.0.nupkg', '-Source', feed, '-ApiKey', dev.token, '-ConfigFile', join(work, 'nuget.config')]);
+    const p = await nuget([
+      'push',
+      'Old.Tool.1.1.0.nupkg',
+      '-Source',
+      feed,
+      '-ApiKey',
+      dev.token,
+      '-ConfigFile',
+      join(work, 'nuget.config'),
+    ]);
     expect(p.code).toBe(0);
     const out = join(work, 'out-latest');
-    const r = await nuget(['install', 'Old.Tool', '-Source', 'stowage', '-ConfigFile', join(work, 'nuget.config'), '-OutputDirectory', out, '-NoCache']);
+    const r = await nuget([
+      'install',
+      'Old.Tool',
+      '-Source',
+      'stowage',
+      '-ConfigFile',
+      join(work, 'nuget.config'),
+      '-OutputDirectory',
+      out,
+      '-NoCache',
+    ]);
     expect({ code: r.code, out: r.code ? r.stdout + r.stderr : '' }).toEqual({ code: 0, out: '' });
     expect(await readdir(out)).toEqual(['Old.Tool.1.1.0']);
     // What the client asked: the latest version through FindPackagesById() with query options.
@@ -71,7 +113,19 @@ describe('NuGet 2.8.7 against the v2 feed', () => {
 
   it('fails cleanly for an unknown package', async () => {
     const out = join(work, 'out-missing');
-    const r = await nuget(['install', 'No.Such.Tool', '-Version', '1.0.0', '-Source', 'stowage', '-ConfigFile', join(work, 'nuget.config'), '-OutputDirectory', out, '-NoCache']);
+    const r = await nuget([
+      'install',
+      'No.Such.Tool',
+      '-Version',
+      '1.0.0',
+      '-Source',
+      'stowage',
+      '-ConfigFile',
+      join(work, 'nuget.config'),
+      '-OutputDirectory',
+      out,
+      '-NoCache',
+    ]);
     expect(r.code).not.toBe(0);
     expect(r.stdout + r.stderr).toMatch(/Unable to find version '1\.0\.0' of package 'No\.Such\.Tool'/);
     expect(await readdir(out).catch(() => [])).toEqual([]);

@@ -1,11 +1,25 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+
 import { type BlobStoreKind, FileStorage } from '@stowage/core';
-import { aliasZipEntry, buildZip, filesUnder, multipart, startTestServer, storedBlobKeys, testModes, type TestProject, type TestServer, type TestUser, type ZipInput } from '@stowage/testkit';
+import {
+  aliasZipEntry,
+  buildZip,
+  filesUnder,
+  multipart,
+  startTestServer,
+  storedBlobKeys,
+  testModes,
+  type TestProject,
+  type TestServer,
+  type TestUser,
+  type ZipInput,
+} from '@stowage/testkit';
+
 import { nugetFormat } from '../src';
-import { nuspecXml, portablePdb } from './nuget-fixtures';
 import { symbolFileOf } from '../src/nuget.symbols';
+import { nuspecXml, portablePdb } from './nuget-fixtures';
 
 // The NuGet feeds at the HTTP level, in both database modes: document shapes, caching
 // (ETag/304, invalidation, paging), auth as GitLab answers it, and every refused push
@@ -36,12 +50,19 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     });
   };
   const listing = async (p: TestProject = project) =>
-    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${p.id}/packages`)).map((x) => `${x.name}@${x.version}`).sort();
+    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${p.id}/packages`))
+      .map((x) => `${x.name}@${x.version}`)
+      .sort();
   const stored = () => filesUnder(join(s.dataDir, 'packages'));
   const get = (url: string, headers: Record<string, string> = {}) => s.api.inject({ url, headers });
 
   beforeAll(async () => {
-    s = await startTestServer({ formats: [nugetFormat], mode, listen: true, config: { formats: { nuget: { max_file_size: MAX, registration_page_size: 4 } } } });
+    s = await startTestServer({
+      formats: [nugetFormat],
+      mode,
+      listen: true,
+      config: { formats: { nuget: { max_file_size: MAX, registration_page_size: 4 } } },
+    });
     [dev, guest, outsider] = await Promise.all([s.api.createUser('dev'), s.api.createUser('guest'), s.api.createUser('outsider')]);
     group = await s.api.createGroup('acme');
     project = await s.api.createProject('lib', { namespaceId: group.id });
@@ -60,9 +81,15 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect(r.status).toBe(200);
     const types = r.json().resources.map((x: { '@type': string }) => x['@type']);
     expect(types).toEqual([
-      'SearchQueryService', 'SearchQueryService/3.0.0-beta', 'SearchQueryService/3.0.0-rc',
-      'RegistrationsBaseUrl', 'RegistrationsBaseUrl/3.0.0-beta', 'RegistrationsBaseUrl/3.0.0-rc',
-      'PackageBaseAddress/3.0.0', 'PackagePublish/2.0.0', 'SymbolPackagePublish/4.9.0',
+      'SearchQueryService',
+      'SearchQueryService/3.0.0-beta',
+      'SearchQueryService/3.0.0-rc',
+      'RegistrationsBaseUrl',
+      'RegistrationsBaseUrl/3.0.0-beta',
+      'RegistrationsBaseUrl/3.0.0-rc',
+      'PackageBaseAddress/3.0.0',
+      'PackagePublish/2.0.0',
+      'SymbolPackagePublish/4.9.0',
     ]);
     expect(r.json().resources[7]['@id']).toBe(`${s.url}${base()}`);
     expect((await get(`${base()}/index`)).status).toBe(200);
@@ -72,7 +99,11 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
   });
 
   it('pushes with X-NuGet-ApiKey or Basic, challenges anonymous pushes, and refuses guests and outsiders', async () => {
-    const bytes = await nupkg('Acme.Core', '1.0.0', '<dependencies><group targetFramework="net6.0"><dependency id="Acme.Base" version="[1.0,2.0)"/></group><group targetFramework="netstandard2.0"/></dependencies>');
+    const bytes = await nupkg(
+      'Acme.Core',
+      '1.0.0',
+      '<dependencies><group targetFramework="net6.0"><dependency id="Acme.Base" version="[1.0,2.0)"/></group><group targetFramework="netstandard2.0"/></dependencies>',
+    );
     const anon = await push(bytes, { headers: {} });
     expect(anon.status).toBe(401);
     expect(anon.headers['www-authenticate']).toBe('Basic realm="GitLab Packages Registry"');
@@ -98,9 +129,16 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
         '@id': `${leaf['@id']}#dependencyGroup/net6.0`,
         '@type': 'PackageDependencyGroup',
         targetFramework: 'net6.0',
-        dependencies: [{ '@id': `${leaf['@id']}#dependencyGroup/net6.0/acme.base`, '@type': 'PackageDependency', id: 'Acme.Base', range: '[1.0,2.0)' }],
+        dependencies: [
+          { '@id': `${leaf['@id']}#dependencyGroup/net6.0/acme.base`, '@type': 'PackageDependency', id: 'Acme.Base', range: '[1.0,2.0)' },
+        ],
       },
-      { '@id': `${leaf['@id']}#dependencyGroup/netstandard2.0`, '@type': 'PackageDependencyGroup', targetFramework: 'netstandard2.0', dependencies: [] },
+      {
+        '@id': `${leaf['@id']}#dependencyGroup/netstandard2.0`,
+        '@type': 'PackageDependencyGroup',
+        targetFramework: 'netstandard2.0',
+        dependencies: [],
+      },
     ]);
     const again = await get(`${base()}/metadata/Acme.Core/index`, { ...basic(dev), 'if-none-match': String(reg.headers.etag) });
     expect(again.status).toBe(304);
@@ -123,7 +161,9 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     for (const v of ['1.3.0', '1.4.0', '2.0.0']) expect((await push(await nupkg('Acme.Core', v))).status).toBe(201);
     const doc = (await get(`${base()}/metadata/acme.core/index.json`, basic(dev))).json();
     expect(doc.count).toBe(2);
-    expect(doc.items.map((p: { lower: string; upper: string; count: number; items?: unknown }) => [p.lower, p.upper, p.count, p.items])).toEqual([
+    expect(
+      doc.items.map((p: { lower: string; upper: string; count: number; items?: unknown }) => [p.lower, p.upper, p.count, p.items]),
+    ).toEqual([
       ['1.0.0', '1.3.0', 4, undefined],
       ['1.4.0', '2.0.0', 2, undefined],
     ]);
@@ -166,15 +206,36 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
       ['invalid name', await buildZip({ 'A.nuspec': nuspecXml('Acme Bad', '1.0.0') }), 400, /Name is invalid/],
       ['no authors', await buildZip({ 'A.nuspec': nuspecXml('Acme.Bad', '1.0.0', '', { authors: null }) }), 400, /authors/],
       ['broken xml', await buildZip({ 'A.nuspec': '<package><metadata><id>x</id>' }), 400, /not valid XML/],
-      ['oversize', await buildZip({ 'A.nuspec': nuspecXml('Acme.Big', '1.0.0'), 'big.bin': Buffer.from(Array.from({ length: MAX * 2 }, (_, i) => (i * 7919) % 251)) }, { method: 0 }), 400, /File is too large/],
-      ['zip bomb nuspec', await buildZip({ 'A.nuspec': nuspecXml('Acme.Bomb', '1.0.0', `<summary>${' '.repeat(5 * 1024 * 1024)}</summary>`) }), 400, /nuspec file too big/],
+      [
+        'oversize',
+        await buildZip(
+          {
+            'A.nuspec': nuspecXml('Acme.Big', '1.0.0'),
+            'big.bin': Buffer.from(Array.from({ length: MAX * 2 }, (_, i) => (i * 7919) % 251)),
+          },
+          { method: 0 },
+        ),
+        400,
+        /File is too large/,
+      ],
+      [
+        'zip bomb nuspec',
+        await buildZip({ 'A.nuspec': nuspecXml('Acme.Bomb', '1.0.0', `<summary>${' '.repeat(5 * 1024 * 1024)}</summary>`) }),
+        400,
+        /nuspec file too big/,
+      ],
     ];
     for (const [what, bytes, status, message] of cases) {
       const r = await push(bytes);
       expect({ what, status: r.status, message: message.test(r.body) ? 'ok' : r.body }).toEqual({ what, status, message: 'ok' });
     }
     const noFile = multipart([{ name: 'other', value: 'x' }]);
-    const r = await s.api.inject({ method: 'PUT', url: `${base()}/`, payload: noFile.body, headers: { 'content-type': noFile.contentType, 'x-nuget-apikey': dev.token } });
+    const r = await s.api.inject({
+      method: 'PUT',
+      url: `${base()}/`,
+      payload: noFile.body,
+      headers: { 'content-type': noFile.contentType, 'x-nuget-apikey': dev.token },
+    });
     expect(r.status).toBe(400);
     expect(await listing()).toEqual(packagesBefore);
     expect(await stored()).toEqual(before);
@@ -190,34 +251,80 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
       expect(await listing()).toEqual(packagesBefore);
       expect(await storedBlobKeys(s)).toEqual(blobsBefore);
     };
-    const withEntry = (entry: ZipInput) => buildZip([{ name: 'Acme.Evil.nuspec', data: nuspecXml('Acme.Evil', '1.0.0') }, { name: 'lib/net8.0/ok.dll', data: 'ok' }, entry]);
+    const withEntry = (entry: ZipInput) =>
+      buildZip([{ name: 'Acme.Evil.nuspec', data: nuspecXml('Acme.Evil', '1.0.0') }, { name: 'lib/net8.0/ok.dll', data: 'ok' }, entry]);
 
     it.each<[string, ZipInput, string]>([
-      ['a ".." path', { name: 'lib/../../x', data: 'x' }, 'invalid package file: the archive entry "lib/../../x" points outside the package directory (a ".." segment)'],
-      ['an absolute path', { name: '/x', data: 'x' }, 'invalid package file: the archive entry "/x" points outside the package directory (an absolute path)'],
-      ['a drive path', { name: 'C:/x', data: 'x' }, 'invalid package file: the archive entry "C:/x" points outside the package directory (a drive path)'],
-      ['a backslash drive path', { name: 'C:\\x', data: 'x' }, 'invalid package file: the archive entry "C:\\\\x" has a backslash in its name'],
-      ['a backslash path', { name: 'lib\\net8.0\\a.dll', data: 'x' }, 'invalid package file: the archive entry "lib\\\\net8.0\\\\a.dll" has a backslash in its name'],
-      ['a symlink', { name: 'lib/net8.0/a.dll', data: '/etc/passwd', mode: 0o120777 }, 'invalid package file: the archive entry "lib/net8.0/a.dll" is a symbolic link'],
-      ['a second .nuspec', { name: 'acme.evil.NUSPEC', data: nuspecXml('Acme.Other', '6.6.6') }, 'the package holds more than one .nuspec file ("Acme.Evil.nuspec", "acme.evil.NUSPEC")'],
-      ['a name held twice', { name: 'lib/net8.0/ok.dll', data: 'evil' }, 'invalid package file: the archive holds "lib/net8.0/ok.dll" more than once'],
+      [
+        'a ".." path',
+        { name: 'lib/../../x', data: 'x' },
+        'invalid package file: the archive entry "lib/../../x" points outside the package directory (a ".." segment)',
+      ],
+      [
+        'an absolute path',
+        { name: '/x', data: 'x' },
+        'invalid package file: the archive entry "/x" points outside the package directory (an absolute path)',
+      ],
+      [
+        'a drive path',
+        { name: 'C:/x', data: 'x' },
+        'invalid package file: the archive entry "C:/x" points outside the package directory (a drive path)',
+      ],
+      [
+        'a backslash drive path',
+        { name: 'C:\\x', data: 'x' },
+        'invalid package file: the archive entry "C:\\\\x" has a backslash in its name',
+      ],
+      [
+        'a backslash path',
+        { name: 'lib\\net8.0\\a.dll', data: 'x' },
+        'invalid package file: the archive entry "lib\\\\net8.0\\\\a.dll" has a backslash in its name',
+      ],
+      [
+        'a symlink',
+        { name: 'lib/net8.0/a.dll', data: '/etc/passwd', mode: 0o120777 },
+        'invalid package file: the archive entry "lib/net8.0/a.dll" is a symbolic link',
+      ],
+      [
+        'a second .nuspec',
+        { name: 'acme.evil.NUSPEC', data: nuspecXml('Acme.Other', '6.6.6') },
+        'the package holds more than one .nuspec file ("Acme.Evil.nuspec", "acme.evil.NUSPEC")',
+      ],
+      [
+        'a name held twice',
+        { name: 'lib/net8.0/ok.dll', data: 'evil' },
+        'invalid package file: the archive holds "lib/net8.0/ok.dll" more than once',
+      ],
     ])('refuses a package with %s, naming the entry, and stores nothing', async (_, entry, message) => {
       await refusedWithNothingStored(withEntry(entry), message);
     });
 
     it.each([
       ['an external entity', '<!DOCTYPE package [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>'],
-      ['billion laughs', `<!DOCTYPE package [<!ENTITY a "aaaaaaaaaa">${Array.from({ length: 8 }, (_, i) => `<!ENTITY ${'b'.repeat(i + 1)} "${`&${i ? 'b'.repeat(i) : 'a'};`.repeat(10)}">`).join('')}]>`],
+      [
+        'billion laughs',
+        `<!DOCTYPE package [<!ENTITY a "aaaaaaaaaa">${Array.from({ length: 8 }, (_, i) => `<!ENTITY ${'b'.repeat(i + 1)} "${`&${i ? 'b'.repeat(i) : 'a'};`.repeat(10)}">`).join('')}]>`,
+      ],
     ])('refuses a .nuspec carrying a DOCTYPE (%s)', async (_, doctype) => {
       const xml = nuspecXml('Acme.Evil', '1.0.0').replace('<package ', `${doctype}<package `);
       const at = xml.indexOf('<!DOCTYPE');
-      await refusedWithNothingStored(buildZip({ 'Acme.Evil.nuspec': xml }), `nuspec file is not valid XML: DOCTYPE and ENTITY declarations are not accepted at offset ${at}`);
+      await refusedWithNothingStored(
+        buildZip({ 'Acme.Evil.nuspec': xml }),
+        `nuspec file is not valid XML: DOCTYPE and ENTITY declarations are not accepted at offset ${at}`,
+      );
     });
 
     it('refuses, quickly, a symbol package listing hundreds of entries that share one deflated 32 MiB stream', async () => {
       expect((await push(await nupkg('Acme.Shared', '1.0.0'))).status).toBe(201);
-      const one = buildZip({ 'Acme.Shared.nuspec': nuspecXml('Acme.Shared', '1.0.0', symbolType), 'lib/net8.0/a.pdb': Buffer.alloc(32 << 20) });
-      const snupkg = aliasZipEntry(one, 'lib/net8.0/a.pdb', Array.from({ length: 400 }, (_, i) => `lib/net8.0/copy${i}.pdb`));
+      const one = buildZip({
+        'Acme.Shared.nuspec': nuspecXml('Acme.Shared', '1.0.0', symbolType),
+        'lib/net8.0/a.pdb': Buffer.alloc(32 << 20),
+      });
+      const snupkg = aliasZipEntry(
+        one,
+        'lib/net8.0/a.pdb',
+        Array.from({ length: 400 }, (_, i) => `lib/net8.0/copy${i}.pdb`),
+      );
       expect(snupkg.length).toBeLessThan(MAX);
       const before = process.cpuUsage();
       await refusedWithNothingStored(snupkg, 'invalid package file: lib/net8.0/copy0.pdb: overlaps another entry', '/symbolpackage');
@@ -227,7 +334,11 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
       // It took 156 s before the reader refused overlaps (~0.05 s now). Process CPU also counts the
       // collector's threads, which a loaded run's large Jest heap kept busy for 2 s: the bound is wide.
       expect(seconds).toBeLessThan(10);
-      const cleanup = await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Shared/1.0.0`, headers: { 'x-nuget-apikey': dev.token } });
+      const cleanup = await s.api.inject({
+        method: 'DELETE',
+        url: `${base()}/Acme.Shared/1.0.0`,
+        headers: { 'x-nuget-apikey': dev.token },
+      });
       expect(cleanup.status).toBe(204);
     });
 
@@ -256,15 +367,20 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
   });
 
   it('takes symbol packages only for an existing package, and deletes as maintainer only', async () => {
-    const sym = (id: string) => buildZip({ [`${id}.nuspec`]: nuspecXml(id, '1.0.0', '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>') });
+    const sym = (id: string) =>
+      buildZip({ [`${id}.nuspec`]: nuspecXml(id, '1.0.0', '<packageTypes><packageType name="SymbolsPackage"/></packageTypes>') });
     const missing = await push(await sym('Acme.Nothing'), { path: '/symbolpackage' });
     expect(missing.status).toBe(400);
     expect(missing.body).toMatch(/matching package does not exist/);
     expect((await push(await sym('Acme.Core'), { path: '/symbolpackage' })).status).toBe(201);
     expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/1.0.0`, headers: basic(guest) })).status).toBe(403);
     expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/1.0.0` })).status).toBe(401);
-    expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/9.9.9`, headers: { 'x-nuget-apikey': dev.token } })).status).toBe(404);
-    expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/1.0.0`, headers: { 'x-nuget-apikey': dev.token } })).status).toBe(204);
+    expect(
+      (await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/9.9.9`, headers: { 'x-nuget-apikey': dev.token } })).status,
+    ).toBe(404);
+    expect(
+      (await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Core/1.0.0`, headers: { 'x-nuget-apikey': dev.token } })).status,
+    ).toBe(204);
     expect(await listing()).not.toContain('Acme.Core@1.0.0');
   });
 
@@ -289,16 +405,25 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect(ok.headers['content-type']).toBe('application/octet-stream');
     expect(ok.rawPayload.equals(pdb)).toBe(true);
     // Case-insensitive file name and signature; several checksums may be listed.
-    const upper = await get(url('ACME.SYM.PDB', id.signature.toUpperCase()), { ...basic(guest), symbolchecksum: `SHA256:${'0'.repeat(64)};SHA256:${id.checksum.toUpperCase()}` });
+    const upper = await get(url('ACME.SYM.PDB', id.signature.toUpperCase()), {
+      ...basic(guest),
+      symbolchecksum: `SHA256:${'0'.repeat(64)};SHA256:${id.checksum.toUpperCase()}`,
+    });
     expect(upper.status).toBe(200);
     expect(upper.rawPayload.equals(pdb)).toBe(true);
     // The other PDB of the same package is served by its own id, not this one's.
     const otherId = symbolFileOf('Other.pdb', other)!;
     expect(otherId.checksum).not.toBe(id.checksum);
-    expect((await get(url('Other.pdb', otherId.signature), { ...basic(guest), symbolchecksum: `SHA256:${otherId.checksum}` })).rawPayload.equals(other)).toBe(true);
+    expect(
+      (await get(url('Other.pdb', otherId.signature), { ...basic(guest), symbolchecksum: `SHA256:${otherId.checksum}` })).rawPayload.equals(
+        other,
+      ),
+    ).toBe(true);
 
     expect((await get(url('Acme.Sym.pdb', otherId.signature), { ...basic(guest), ...checksum })).status).toBe(404);
-    expect((await get(url('Acme.Sym.pdb', id.signature), { ...basic(guest), symbolchecksum: `SHA256:${otherId.checksum}` })).status).toBe(404);
+    expect((await get(url('Acme.Sym.pdb', id.signature), { ...basic(guest), symbolchecksum: `SHA256:${otherId.checksum}` })).status).toBe(
+      404,
+    );
     expect((await get(url('Acme.Sym.pdb', id.signature), { ...basic(guest), symbolchecksum: 'MD5:abc' })).status).toBe(404);
     const missing = await get(url('Acme.Sym.pdb', id.signature), basic(guest));
     expect(missing.status).toBe(400);
@@ -314,13 +439,15 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect((await get(g, { ...basic(outsider), ...checksum })).status).toBe(404);
   });
 
-  it('serves the flat container\'s .nuspec from the stored package', async () => {
+  it("serves the flat container's .nuspec from the stored package", async () => {
     const r = await get(`${base()}/download/acme.sym/1.0.0/acme.sym.nuspec`, basic(dev));
     expect(r.status).toBe(200);
     expect(r.headers['content-type']).toMatch(/^application\/xml/);
     expect(r.body).toBe(nuspecXml('Acme.Sym', '1.0.0'));
     expect((await get(`${base()}/download/acme.sym/1.0/Acme.Sym.nuspec`, basic(dev))).body).toBe(nuspecXml('Acme.Sym', '1.0.0'));
-    expect((await get(`${base()}/download/acme.sym/1.0.0/acme.sym.nuspec`, { ...basic(dev), 'if-none-match': String(r.headers.etag) })).status).toBe(304);
+    expect(
+      (await get(`${base()}/download/acme.sym/1.0.0/acme.sym.nuspec`, { ...basic(dev), 'if-none-match': String(r.headers.etag) })).status,
+    ).toBe(304);
     expect((await get(`${base()}/download/acme.sym/1.0.0/other.nuspec`, basic(dev))).status).toBe(404);
     expect((await get(`${base()}/download/acme.sym/9.0.0/acme.sym.nuspec`, basic(dev))).status).toBe(404);
     expect((await get(`${base()}/download/acme.sym/1.0.0/acme.sym.nuspec`)).status).toBe(401);
@@ -342,7 +469,9 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
       const blob = (await storage.blob(createHash('sha256').update(bytes).digest('hex')))!;
       const damaged = Buffer.from(bytes);
       damaged.write('XXXX', damaged.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06])), 'latin1');
-      await storage.storeIfConfigured(blob.store as BlobStoreKind)!.put(blob.storage_key, Readable.from([damaged]), { size: damaged.length });
+      await storage
+        .storeIfConfigured(blob.store as BlobStoreKind)!
+        .put(blob.storage_key, Readable.from([damaged]), { size: damaged.length });
     };
     const id = symbolFileOf('Acme.Rot.pdb', pdb)!;
     const pdbUrl = `${base()}/symbolfiles/Acme.Rot.pdb/${id.signature}/Acme.Rot.pdb`;
@@ -359,7 +488,9 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     expect([symbols.status, symbols.json().message]).toEqual([404, '404 Symbol file Not Found']);
     const groupSymbols = `/api/v4/groups/${group.id}/-/packages/nuget/symbolfiles/Acme.Rot.pdb/${id.signature}/Acme.Rot.pdb`;
     expect((await get(groupSymbols, { ...basic(dev), symbolchecksum: `SHA256:${id.checksum}` })).status).toBe(404);
-    expect((await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Rot/1.0.0`, headers: { 'x-nuget-apikey': dev.token } })).status).toBe(204);
+    expect(
+      (await s.api.inject({ method: 'DELETE', url: `${base()}/Acme.Rot/1.0.0`, headers: { 'x-nuget-apikey': dev.token } })).status,
+    ).toBe(204);
   });
 
   it('serves the v2 service document, $metadata, real entries (unknown ones are 404) and feeds with query options', async () => {
@@ -372,21 +503,31 @@ describe.each(testModes())('NuGet API (%s)', (mode) => {
     const entry = await get(`${base()}/v2/Packages(Id='Acme.Core',Version='1.2')`, basic(dev));
     expect(entry.status).toBe(200);
     expect(entry.headers['content-type']).toMatch(/^application\/atom\+xml/);
-    expect(entry.body).toContain(`<content type="application/zip" src="${s.url}${base()}/download/acme.core/1.2.0/acme.core.1.2.0.nupkg"/>`);
+    expect(entry.body).toContain(
+      `<content type="application/zip" src="${s.url}${base()}/download/acme.core/1.2.0/acme.core.1.2.0.nupkg"/>`,
+    );
     expect(entry.body).toContain('<d:PackageHashAlgorithm>SHA512</d:PackageHashAlgorithm>');
     expect((await get(`${base()}/v2/Packages(Id='Acme.Core',Version='7.0')`, basic(dev))).status).toBe(404);
     const feed = await get(`${base()}/v2/FindPackagesById()?id='acme.core'`, basic(dev));
     expect(feed.body.match(/<entry>/g)?.length).toBe(5);
     // NuGet 2.x without -Version: the latest release only.
-    const latest = await get(`${base()}/v2/FindPackagesById()?$filter=IsLatestVersion&$orderby=Version%20desc&$top=1&id='Acme.Core'`, basic(dev));
+    const latest = await get(
+      `${base()}/v2/FindPackagesById()?$filter=IsLatestVersion&$orderby=Version%20desc&$top=1&id='Acme.Core'`,
+      basic(dev),
+    );
     expect(latest.body.match(/<d:Version>[^<]*<\/d:Version>/g)).toEqual(['<d:Version>2.0.0</d:Version>']);
     const versions = (body: string) => [...body.matchAll(/<d:Version>([^<]*)<\/d:Version>/g)].map((m) => m[1]);
-    expect(versions((await get(`${base()}/v2/FindPackagesById()?id='acme.core'&$orderby=Version desc&$skip=1&$top=2`, basic(dev))).body)).toEqual(['1.4.0', '1.3.0']);
+    expect(
+      versions((await get(`${base()}/v2/FindPackagesById()?id='acme.core'&$orderby=Version desc&$skip=1&$top=2`, basic(dev))).body),
+    ).toEqual(['1.4.0', '1.3.0']);
     expect((await get(`${base()}/v2/FindPackagesById()?id='acme.core'&$top=x`, basic(dev))).status).toBe(400);
     // The whole feed (`nuget list`), every name's versions by id.
     const all = await get(`${base()}/v2/Packages()`, basic(dev));
     expect(all.status).toBe(200);
-    expect([...all.body.matchAll(/<title type="text">([^<]*)<\/title><summary/g)].map((m) => m[1])).toEqual([...Array(5).fill('Acme.Core'), 'Acme.Sym']);
+    expect([...all.body.matchAll(/<title type="text">([^<]*)<\/title><summary/g)].map((m) => m[1])).toEqual([
+      ...Array(5).fill('Acme.Core'),
+      'Acme.Sym',
+    ]);
     expect(all.body).not.toContain('rel="next"');
     expect(versions((await get(`${base()}/v2/Packages?$filter=IsLatestVersion`, basic(dev))).body)).toEqual(['2.0.0', '1.0.0']);
   });

@@ -1,4 +1,5 @@
 import { buildZip, filesUnder, http, multipart, startTestServer, testModes, type TestProject, type TestServer } from '@stowage/testkit';
+
 import { nugetFormat } from '../src';
 import { FEED_PAGE } from '../src/nuget-v2.controller';
 import { nuspecXml } from './nuget-fixtures';
@@ -13,10 +14,17 @@ describe.each(testModes())('NuGet bad input (%s)', (mode) => {
     buildZip({ [`${id}.nuspec`]: nuspecXml(id, version, '', { description }), 'content/a.txt': `${id} ${version}\n` });
   const push = (bytes: Buffer) => {
     const { body, contentType } = multipart([{ name: 'package', value: bytes, fileName: 'package.nupkg' }]);
-    return http(s.url, { method: 'PUT', path: `${base()}/`, body, headers: { 'content-type': contentType, 'x-nuget-apikey': s.rootToken } });
+    return http(s.url, {
+      method: 'PUT',
+      path: `${base()}/`,
+      body,
+      headers: { 'content-type': contentType, 'x-nuget-apikey': s.rootToken },
+    });
   };
   const listing = async () =>
-    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${project.id}/packages?per_page=100`)).map((p) => `${p.name}@${p.version}`);
+    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${project.id}/packages?per_page=100`)).map(
+      (p) => `${p.name}@${p.version}`,
+    );
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [nugetFormat], mode, listen: true });
@@ -27,7 +35,10 @@ describe.each(testModes())('NuGet bad input (%s)', (mode) => {
   it('a .nuspec holding a NUL is a 400, nothing stored; a NUL character reference is kept as written', async () => {
     const before = await filesUnder(s.config.packages.storage_path!);
     const res = await push(await nupkg('Acme.Nul', '1.0.0', 'a\0b'));
-    expect([res.status, res.json()]).toEqual([400, { message: '400 Bad request - nuspec file is not valid XML: it contains a NUL character' }]);
+    expect([res.status, res.json()]).toEqual([
+      400,
+      { message: '400 Bad request - nuspec file is not valid XML: it contains a NUL character' },
+    ]);
     expect(await filesUnder(s.config.packages.storage_path!)).toEqual(before);
     expect(await listing()).toEqual([]);
     // The recovering read keeps an unusable reference as text, as Nokogiri does: no NUL reaches the database.
@@ -36,7 +47,7 @@ describe.each(testModes())('NuGet bad input (%s)', (mode) => {
     expect((await push(await nupkg('Acme.Nul', '1.0.2', 'a&#xD800;b'))).status).toBe(201);
   });
 
-  it('the v2 feed\'s next link carries the query but no credential, however the parameter is spelled', async () => {
+  it("the v2 feed's next link carries the query but no credential, however the parameter is spelled", async () => {
     for (let i = 0; i <= FEED_PAGE; i++) expect((await push(await nupkg('Acme.Many', `1.0.${i}`))).status).toBe(201);
     for (const param of ['private_token', 'private%5Ftoken', '%70rivate_token']) {
       const res = await http(s.url, { path: `${base()}/v2/FindPackagesById()?id='acme.many'&${param}=${s.rootToken}&x=1` });

@@ -1,6 +1,8 @@
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+
 import { buildZip, startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { nugetFormat } from '../src';
 import { isolatedEnv, nugetExe, packWith, run, sha256File, tempDir, writeNugetConfig } from './nuget-clients';
 import { portablePdb } from './nuget-fixtures';
@@ -22,8 +24,15 @@ describe('NuGet.exe 5.8 against the v3 feed', () => {
   const nupkgs: Record<string, string> = {};
 
   const nuget = (args: string[], cwd = work) =>
-    run(mono[0], [...mono.slice(1), ...args, '-NonInteractive', '-ConfigFile', join(work, 'nuget.config')], { cwd, env, timeoutMs: 60_000 });
-  const listing = async () => (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${project.id}/packages`)).map((p) => `${p.name}@${p.version}`).sort();
+    run(mono[0], [...mono.slice(1), ...args, '-NonInteractive', '-ConfigFile', join(work, 'nuget.config')], {
+      cwd,
+      env,
+      timeoutMs: 60_000,
+    });
+  const listing = async () =>
+    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${project.id}/packages`))
+      .map((p) => `${p.name}@${p.version}`)
+      .sort();
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [nugetFormat], mode: 'postgres', listen: true });
@@ -33,11 +42,21 @@ describe('NuGet.exe 5.8 against the v3 feed', () => {
     work = await tempDir('stowage-nuget-e2e-');
     env = await isolatedEnv(work);
     mono = ['mono', await nugetExe()];
-    await writeNugetConfig(join(work, 'nuget.config'), `${s.url}/api/v4/projects/${project.id}/packages/nuget/index.json`, dev.username, dev.token);
+    await writeNugetConfig(
+      join(work, 'nuget.config'),
+      `${s.url}/api/v4/projects/${project.id}/packages/nuget/index.json`,
+      dev.username,
+      dev.token,
+    );
     const pack = (spec: Parameters<typeof packWith>[3]) => packWith(mono, work, env, spec);
     nupkgs.lib1 = await pack({ id: 'Acme.Lib', version: '1.0.0', files: { 'lib.txt': 'lib one\n' } });
     nupkgs.lib2 = await pack({ id: 'Acme.Lib', version: '1.1.0', files: { 'lib.txt': 'lib two\n' } });
-    nupkgs.app = await pack({ id: 'Acme.App', version: '1.0.0', dependencies: [{ id: 'Acme.Lib', version: '1.0.0' }], files: { 'app.txt': 'app\n' } });
+    nupkgs.app = await pack({
+      id: 'Acme.App',
+      version: '1.0.0',
+      dependencies: [{ id: 'Acme.Lib', version: '1.0.0' }],
+      files: { 'app.txt': 'app\n' },
+    });
   });
 
   afterAll(async () => {
@@ -71,7 +90,18 @@ describe('NuGet.exe 5.8 against the v3 feed', () => {
 
   it('installs the dependent package and its dependency into a clean folder, bytes identical', async () => {
     const out = join(work, 'install-app');
-    const r = await nuget(['install', 'Acme.App', '-Version', '1.0.0', '-Source', 'stowage', '-OutputDirectory', out, '-NoCache', '-DirectDownload']);
+    const r = await nuget([
+      'install',
+      'Acme.App',
+      '-Version',
+      '1.0.0',
+      '-Source',
+      'stowage',
+      '-OutputDirectory',
+      out,
+      '-NoCache',
+      '-DirectDownload',
+    ]);
     expect({ code: r.code, out: r.code ? r.stdout + r.stderr : '' }).toEqual({ code: 0, out: '' });
     expect((await readdir(out)).sort()).toEqual(['Acme.App.1.0.0', 'Acme.Lib.1.0.0']);
     expect(await sha256File(join(out, 'Acme.App.1.0.0', 'Acme.App.1.0.0.nupkg'))).toBe(await sha256File(nupkgs.app));

@@ -1,6 +1,8 @@
 import { Readable } from 'node:stream';
+
 import { BlobNotFoundError, type BlobStore, defineStoragePlugin } from '@stowage/core';
 import { buildZip, multipart, startTestServer, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { nugetFormat } from '../src';
 import { nuspecXml } from './nuget-fixtures';
 
@@ -61,7 +63,12 @@ describe('NuGet downloads from object storage without proxy_download', () => {
     const base = `/api/v4/projects/${project.id}/packages/nuget`;
     const bytes = buildZip({ 'Os.Pkg.nuspec': nuspecXml('Os.Pkg', '1.0.0'), 'content/a.txt': 'a\n' });
     const { body, contentType } = multipart([{ name: 'package', value: bytes, fileName: 'package.nupkg' }]);
-    const put = await s.api.inject({ method: 'PUT', url: `${base}/`, payload: body, headers: { 'content-type': contentType, 'x-nuget-apikey': dev.token } });
+    const put = await s.api.inject({
+      method: 'PUT',
+      url: `${base}/`,
+      payload: body,
+      headers: { 'content-type': contentType, 'x-nuget-apikey': dev.token },
+    });
     expect(put.status).toBe(201);
 
     const r = await s.api.inject({ url: `${base}/download/os.pkg/1.0.0/os.pkg.1.0.0.nupkg`, token: dev.token });

@@ -1,5 +1,6 @@
-import { buildZip } from '@stowage/testkit';
 import { bufferZipSource, ZipReader } from '@stowage/core';
+import { buildZip } from '@stowage/testkit';
+
 import { MAX_PDB, MAX_PDB_TOTAL, readPdbIds } from '../src/nuget.symbols';
 import { portablePdb } from './nuget-fixtures';
 

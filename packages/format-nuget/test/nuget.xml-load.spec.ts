@@ -1,4 +1,5 @@
 import { buildZip, http, livenessDuring, multipart, startTestServer, type TestProject, type TestServer } from '@stowage/testkit';
+
 import { nugetFormat } from '../src';
 import { MAX_NUSPEC } from '../src/nuget.upload';
 import { nuspecXml } from './nuget-fixtures';

@@ -1,11 +1,12 @@
 import { defineFormatPlugin } from '@stowage/core';
+
 import { PypiFormatConfig } from './pypi.config';
+import { pypiPackageDetails } from './pypi.details';
 import { PypiFormatModule } from './pypi.module';
 import { canonicalVersion, normalizePypiName, PYPI } from './pypi.naming';
-import { pypiPackageDetails } from './pypi.details';
 
 export { PypiFormatConfig, PypiFormatModule };
-export { normalizePypiName, canonicalVersion, compareVersions, parseVersion, parseDistFilename } from './pypi.naming';
+export { canonicalVersion, compareVersions, normalizePypiName, parseDistFilename, parseVersion } from './pypi.naming';
 
 /**
  * GitLab's PyPI registry: twine uploads, the PEP 503 simple index (and PEP 691 JSON, PEP 658

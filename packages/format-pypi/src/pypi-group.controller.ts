@@ -1,6 +1,16 @@
 import { Controller, Get, Param, Req, Res, UseFilters } from '@nestjs/common';
+import {
+  AccessService,
+  CurrentGroup,
+  CurrentPrincipal,
+  FileStorage,
+  type Namespace,
+  PackageAccess,
+  PackageService,
+  type Principal,
+} from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AccessService, CurrentGroup, CurrentPrincipal, FileStorage, type Namespace, PackageAccess, PackageService, type Principal } from '@stowage/core';
+
 import { PypiReads } from './pypi.controller';
 import { PypiErrorFilter } from './pypi.errors';
 import { PypiIndex, type PypiScope } from './pypi.index';
@@ -30,7 +40,12 @@ export class PypiGroupController {
 
   @Get('simple')
   @PackageAccess('read', { scope: 'group' })
-  root(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+  root(
+    @CurrentGroup() group: Namespace,
+    @CurrentPrincipal() principal: Principal,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
     return this.reads.root(this.scope(group, principal, 'listing'), group.name, request, reply);
   }
 

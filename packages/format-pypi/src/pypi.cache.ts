@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
+
 import { ownedBytes } from '@stowage/core';
 
 const gzip = promisify(gzipCb);

@@ -1,18 +1,19 @@
 import { Controller, Get, HttpCode, Param, Post, Req, Res, UseFilters } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import {
   CurrentProject,
-  httpErrors,
-  requestContext,
   declaredLength,
   FileStorage,
+  httpErrors,
   ORIGINAL_CONTENT_TYPE,
   PackageAccess,
   PackageService,
   type ProjectContext,
+  requestContext,
   requestStream,
   StreamBody,
 } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { PypiErrorFilter } from './pypi.errors';
 import { PypiIndex, type PypiScope } from './pypi.index';
 import { isValidProjectName, METADATA_SUFFIX, normalizePypiName } from './pypi.naming';
@@ -42,7 +43,11 @@ export class PypiReads {
     if (!isValidProjectName(name)) throw packageNotFound();
     const normalized = normalizePypiName(name);
     // PEP 503: one canonical URL per project.
-    if (normalized !== name) return reply.status(301).header('location', `${this.index.base(scope)}/simple/${normalized}/`).send();
+    if (normalized !== name)
+      return reply
+        .status(301)
+        .header('location', `${this.index.base(scope)}/simple/${normalized}/`)
+        .send();
     const format = requestedFormat(request);
     const doc = await this.index.projectPage(scope, name, format);
     if (!doc) throw packageNotFound();

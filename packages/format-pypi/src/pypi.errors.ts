@@ -1,6 +1,6 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendHttpError, toHttpError } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
 /** What a reason phrase may hold (Node refuses control characters; keep it one line). */
 function reason(text: string): string {
@@ -24,7 +24,8 @@ export class PypiErrorFilter implements ExceptionFilter {
       this.logger.error({ err: exception, reqId: request.id, route: request.routeOptions?.url }, 'request failed');
     } else {
       const body = error.body as { message?: unknown; error?: unknown } | null;
-      const text = typeof body?.message === 'string' ? body.message.replace(/^\d{3} /, '') : typeof body?.error === 'string' ? body.error : '';
+      const text =
+        typeof body?.message === 'string' ? body.message.replace(/^\d{3} /, '') : typeof body?.error === 'string' ? body.error : '';
       if (text) reply.raw.statusMessage = reason(text);
     }
     sendHttpError(request, reply, error);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type Package, type PackageFile, type PackageScope, PackageService, StowageConfig, type FormatModuleOptions } from '@stowage/core';
+import { type FormatModuleOptions, type Package, type PackageFile, type PackageScope, PackageService, StowageConfig } from '@stowage/core';
+
 import { RenderCache, type RenderedDocument } from './pypi.cache';
 import type { PypiFormatConfig } from './pypi.config';
 import { type IndexFile, renderProjectPage, renderRootIndex, type SimpleFormat } from './pypi.metadata';
@@ -41,7 +42,9 @@ export class PypiIndex {
   /** The scope's API base: `.../projects/:id/packages/pypi` or `.../groups/:id/-/packages/pypi`. */
   base(s: PypiScope): string {
     const root = this.config.server.external_url!.replace(/\/+$/, '');
-    return s.kind === 'project' ? `${root}/api/v4/projects/${s.projectId}/packages/pypi` : `${root}/api/v4/groups/${s.groupId}/-/packages/pypi`;
+    return s.kind === 'project'
+      ? `${root}/api/v4/projects/${s.projectId}/packages/pypi`
+      : `${root}/api/v4/groups/${s.groupId}/-/packages/pypi`;
   }
 
   private scopeKey(s: PypiScope): string {

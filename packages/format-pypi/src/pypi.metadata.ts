@@ -82,7 +82,9 @@ function page(title: string, body: string[]): string {
 /** Files in install order: by PEP 440 version, then file name. */
 export function sortFiles(files: IndexFile[]): IndexFile[] {
   const ranks = versionRanks(files.map((f) => f.version));
-  return [...files].sort((a, b) => ranks.get(a.version)! - ranks.get(b.version)! || (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0));
+  return [...files].sort(
+    (a, b) => ranks.get(a.version)! - ranks.get(b.version)! || (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0),
+  );
 }
 
 /** PEP 503 root index: one anchor per project. */
@@ -90,7 +92,10 @@ export function renderRootIndex(title: string, projects: IndexProject[], format:
   if (format === 'json') {
     return JSON.stringify({ meta: { 'api-version': '1.0' }, projects: projects.map((p) => ({ name: p.normalizedName })) });
   }
-  return page(`Links for ${title}`, projects.map((p) => `    <a href="${escapeHtml(p.url)}">${escapeHtml(p.name)}</a><br>\n`));
+  return page(
+    `Links for ${title}`,
+    projects.map((p) => `    <a href="${escapeHtml(p.url)}">${escapeHtml(p.name)}</a><br>\n`),
+  );
 }
 
 /** PEP 503 project page / PEP 691 project JSON, with PEP 592 yanks and PEP 658/714 metadata. */

@@ -1,9 +1,10 @@
 import { Module } from '@nestjs/common';
-import { PypiGroupController } from './pypi-group.controller';
+
 import { PypiProjectController } from './pypi.controller';
 import { PypiIndex } from './pypi.index';
 import { ConfigurableModuleClass } from './pypi.module-definition';
 import { PypiUploads } from './pypi.upload';
+import { PypiGroupController } from './pypi-group.controller';
 
 @Module({ controllers: [PypiProjectController, PypiGroupController], providers: [PypiUploads, PypiIndex] })
 export class PypiFormatModule extends ConfigurableModuleClass {}

@@ -45,7 +45,11 @@ export function parseVersion(version: string): Pep440Version | null {
   if (g.pre_l) v.pre = { label: PRE_LABEL[g.pre_l.toLowerCase()], n: Number(g.pre_n ?? 0) };
   if (g.post) v.post = Number(g.post_n1 ?? g.post_n2 ?? 0);
   if (g.dev) v.dev = Number(g.dev_n ?? 0);
-  if (g.local) v.local = g.local.toLowerCase().split(/[-_.]/).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+  if (g.local)
+    v.local = g.local
+      .toLowerCase()
+      .split(/[-_.]/)
+      .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   return v;
 }
 

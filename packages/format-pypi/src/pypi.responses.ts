@@ -1,5 +1,6 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError, httpErrors } from '@stowage/core';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import type { RenderedDocument } from './pypi.cache';
 import { HTML_TYPE, JSON_TYPE, negotiate, type SimpleFormat } from './pypi.metadata';
 

@@ -1,4 +1,5 @@
 import { Readable } from 'node:stream';
+
 import { Inject, Injectable } from '@nestjs/common';
 import {
   FileStorage,
@@ -7,19 +8,29 @@ import {
   MultipartError,
   type PackageFile,
   PackageService,
+  parseMultipart,
   type ProjectContext,
+  scanTar,
   SizeLimitExceededError,
   type StoredBlob,
-  scanTar,
   TarError,
   ZipError,
   ZipReader,
-  parseMultipart,
 } from '@stowage/core';
+
 import type { PypiFormatConfig } from './pypi.config';
 import type { PypiFileMetadata } from './pypi.index';
 import { PYPI_OPTIONS } from './pypi.module-definition';
-import { canonicalVersion, type DistFilename, isValidProjectName, METADATA_SUFFIX, normalizePypiName, parseDistFilename, parseVersion, PYPI } from './pypi.naming';
+import {
+  canonicalVersion,
+  type DistFilename,
+  isValidProjectName,
+  METADATA_SUFFIX,
+  normalizePypiName,
+  parseDistFilename,
+  parseVersion,
+  PYPI,
+} from './pypi.naming';
 
 const tooLarge = () => httpErrors.badRequest('File is too large');
 // GitLab's wording, plus the phrase twine --skip-existing looks for.
@@ -145,7 +156,10 @@ export class PypiUploads {
     if (!isValidProjectName(name)) throw httpErrors.badRequest('Validation failed: Name is invalid');
     if (!parseVersion(version)) throw httpErrors.badRequest('Validation failed: Version is invalid (not a PEP 440 version)');
     const dist = parseDistFilename(fileName, name);
-    if (!dist) throw httpErrors.badRequest(`Validation failed: File name ${JSON.stringify(fileName)} is not a wheel (.whl) or sdist (.tar.gz, .zip, .tar.bz2) name`);
+    if (!dist)
+      throw httpErrors.badRequest(
+        `Validation failed: File name ${JSON.stringify(fileName)} is not a wheel (.whl) or sdist (.tar.gz, .zip, .tar.bz2) name`,
+      );
     if (normalizePypiName(dist.name) !== normalizePypiName(name) || canonicalVersion(dist.version) !== canonicalVersion(version)) {
       throw httpErrors.badRequest(`Validation failed: File name ${fileName} does not match name ${name} and version ${version}`);
     }
@@ -180,7 +194,10 @@ export class PypiUploads {
    * sdist's PKG-INFO, checked against the form. Reads with caps; null when there is none to
    * serve (zip sdists; PKG-INFO that PEP 643 does not vouch for).
    */
-  private async coreMetadata(blob: StoredBlob, form: { name: string; version: string; fileName: string; dist: DistFilename }): Promise<Buffer | null> {
+  private async coreMetadata(
+    blob: StoredBlob,
+    form: { name: string; version: string; fileName: string; dist: DistFilename },
+  ): Promise<Buffer | null> {
     if (form.dist.kind === 'wheel') return this.wheelMetadata(blob, form);
     if (form.fileName.endsWith('.tar.gz')) return this.sdistMetadata(blob, form);
     if (form.fileName.endsWith('.zip')) {
@@ -204,7 +221,12 @@ export class PypiUploads {
     }
   }
 
-  private checkNames(bytes: Buffer, form: { name: string; version: string }, invalid: (why: string) => unknown, file: string): Map<string, string[]> {
+  private checkNames(
+    bytes: Buffer,
+    form: { name: string; version: string },
+    invalid: (why: string) => unknown,
+    file: string,
+  ): Map<string, string[]> {
     const meta = parseCoreMetadata(bytes.toString('utf8'));
     const metaName = meta.get('name')?.[0] ?? '';
     const metaVersion = meta.get('version')?.[0] ?? '';
@@ -283,7 +305,11 @@ export class PypiUploads {
       if (!created) await w.update(pkg, { metadata: { ...pkg.metadata, ...packageMetadata } });
       const file = await w.addFile(pkg, { fileName: form.fileName, blob, metadata: fileMetadata as Record<string, unknown> });
       if (metadataBlob) {
-        await w.addFile(pkg, { fileName: form.fileName + METADATA_SUFFIX, blob: metadataBlob, metadata: { core_metadata_of: form.fileName } });
+        await w.addFile(pkg, {
+          fileName: form.fileName + METADATA_SUFFIX,
+          blob: metadataBlob,
+          metadata: { core_metadata_of: form.fileName },
+        });
       }
       return file;
     });

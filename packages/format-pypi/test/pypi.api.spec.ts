@@ -4,7 +4,20 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { buildTar, buildZip, startTestServer, storedBlobKeys, type TarInput, type TestProject, type TestServer, type TestUser, testModes, type ZipInput } from '@stowage/testkit';
+
+import {
+  buildTar,
+  buildZip,
+  startTestServer,
+  storedBlobKeys,
+  type TarInput,
+  testModes,
+  type TestProject,
+  type TestServer,
+  type TestUser,
+  type ZipInput,
+} from '@stowage/testkit';
+
 import { pypiFormat } from '../src';
 import { tempDir } from './python-clients';
 
@@ -13,9 +26,16 @@ const B = 'stowage-test-boundary';
 
 function form(fields: Record<string, string>, file?: { name: string; bytes: Buffer }): Buffer {
   const parts: Buffer[] = [];
-  for (const [k, v] of Object.entries(fields)) parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
+  for (const [k, v] of Object.entries(fields))
+    parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`));
   if (file) {
-    parts.push(Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="content"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`), file.bytes, Buffer.from('\r\n'));
+    parts.push(
+      Buffer.from(
+        `--${B}\r\nContent-Disposition: form-data; name="content"; filename="${file.name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+      ),
+      file.bytes,
+      Buffer.from('\r\n'),
+    );
   }
   parts.push(Buffer.from(`--${B}--\r\n`));
   return Buffer.concat(parts);
@@ -45,14 +65,20 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     const tree = join(dir.path, key);
     await mkdir(join(tree, `${name}-${version}.dist-info`), { recursive: true });
     await writeFile(join(tree, `${name}.py`), 'X = 1\n');
-    const meta = opts.metadata === undefined ? `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nRequires-Python: >=3.7\n\nbody\n` : opts.metadata;
+    const meta =
+      opts.metadata === undefined
+        ? `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\nRequires-Python: >=3.7\n\nbody\n`
+        : opts.metadata;
     if (meta !== null) await writeFile(join(tree, `${name}-${version}.dist-info`, 'METADATA'), meta);
     await run('zip', ['-q', '-r', '-9', join(dir.path, `${key}.whl`), '.'], { cwd: tree });
     return readFile(join(dir.path, `${key}.whl`));
   }
 
   /** An sdist made with tar: `<name>-<version>/` holding `before` files, then PKG-INFO (unless null). */
-  async function sdist(key: string, opts: { name?: string; version?: string; pkgInfo?: string | Buffer | null; before?: Record<string, Buffer> } = {}): Promise<Buffer> {
+  async function sdist(
+    key: string,
+    opts: { name?: string; version?: string; pkgInfo?: string | Buffer | null; before?: Record<string, Buffer> } = {},
+  ): Promise<Buffer> {
     const name = opts.name ?? 'sdist_demo';
     const version = opts.version ?? '1.0';
     const top = `${name}-${version}`;
@@ -63,7 +89,10 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       await writeFile(join(tree, top, file), bytes);
       entries.push(`${top}/${file}`);
     }
-    const info = opts.pkgInfo === undefined ? `Metadata-Version: 2.2\nName: ${name}\nVersion: ${version}\nRequires-Python: >=3.8\nRequires-Dist: six\n\nbody\n` : opts.pkgInfo;
+    const info =
+      opts.pkgInfo === undefined
+        ? `Metadata-Version: 2.2\nName: ${name}\nVersion: ${version}\nRequires-Python: >=3.8\nRequires-Dist: six\n\nbody\n`
+        : opts.pkgInfo;
     if (info !== null) {
       await writeFile(join(tree, top, 'PKG-INFO'), info);
       entries.push(`${top}/PKG-INFO`);
@@ -72,8 +101,16 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     return readFile(join(dir.path, `${key}.tar.gz`));
   }
 
-  async function upload(project: number | string, token: string | Record<string, string>, fields: Record<string, string>, file?: { name: string; bytes: Buffer }) {
-    const headers: Record<string, string> = { 'content-type': `multipart/form-data; boundary=${B}`, ...(typeof token === 'string' ? basic('__token__', token) : token) };
+  async function upload(
+    project: number | string,
+    token: string | Record<string, string>,
+    fields: Record<string, string>,
+    file?: { name: string; bytes: Buffer },
+  ) {
+    const headers: Record<string, string> = {
+      'content-type': `multipart/form-data; boundary=${B}`,
+      ...(typeof token === 'string' ? basic('__token__', token) : token),
+    };
     return s.api.inject({ method: 'POST', url: `/api/v4/projects/${project}/packages/pypi`, headers, payload: form(fields, file) });
   }
 
@@ -92,18 +129,33 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
   beforeAll(async () => {
     dir = await tempDir('pypi-api-');
     [s] = await Promise.all([
-      startTestServer({ formats: [pypiFormat], mode, listen: true, config: { formats: { pypi: { max_file_size: 200_000, max_metadata_size: 64 * 1024, max_sdist_scan_size: 1 << 20 } } } }),
+      startTestServer({
+        formats: [pypiFormat],
+        mode,
+        listen: true,
+        config: { formats: { pypi: { max_file_size: 200_000, max_metadata_size: 64 * 1024, max_sdist_scan_size: 1 << 20 } } },
+      }),
       (async () => {
         wheels.good = await wheel('good');
         wheels.v2 = await wheel('v2', { version: '2.0' });
         wheels.noMeta = await wheel('nometa', { metadata: null });
         wheels.bomb = await wheel('bomb', { metadata: Buffer.alloc(8 << 20, 0x41) });
         wheels.lying = await wheel('lying', { metadata: 'Metadata-Version: 2.1\nName: other\nVersion: 1.0\n\n' });
-        sdists.old = await sdist('old', { name: 'Demo.Pkg', version: '1.0.0', pkgInfo: 'Metadata-Version: 2.1\nName: Demo.Pkg\nVersion: 1.0.0\n\n' });
+        sdists.old = await sdist('old', {
+          name: 'Demo.Pkg',
+          version: '1.0.0',
+          pkgInfo: 'Metadata-Version: 2.1\nName: Demo.Pkg\nVersion: 1.0.0\n\n',
+        });
         sdists.good = await sdist('good');
-        sdists.dynamic = await sdist('dynamic', { version: '1.1', pkgInfo: 'Metadata-Version: 2.2\nName: sdist_demo\nVersion: 1.1\nDynamic: Requires-Dist\n\n' });
+        sdists.dynamic = await sdist('dynamic', {
+          version: '1.1',
+          pkgInfo: 'Metadata-Version: 2.2\nName: sdist_demo\nVersion: 1.1\nDynamic: Requires-Dist\n\n',
+        });
         sdists.noInfo = await sdist('noinfo', { version: '2.0', pkgInfo: null });
-        sdists.bigInfo = await sdist('biginfo', { version: '2.0', pkgInfo: `Metadata-Version: 2.2\nName: sdist_demo\nVersion: 2.0\n\n${'x'.repeat(100_000)}` });
+        sdists.bigInfo = await sdist('biginfo', {
+          version: '2.0',
+          pkgInfo: `Metadata-Version: 2.2\nName: sdist_demo\nVersion: 2.0\n\n${'x'.repeat(100_000)}`,
+        });
         // 8 MiB of zeros before PKG-INFO: an 8 KiB upload that expands past the 1 MiB scan cap.
         sdists.bomb = await sdist('bomb', { version: '2.0', before: { 'zeros.bin': Buffer.alloc(8 << 20) } });
         sdists.v3 = await sdist('v3', { version: '3.0' });
@@ -138,7 +190,10 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     const res = await upload(priv.id, dev.token, good(wheels.good), { name: 'demo_pkg-1.0-py3-none-any.whl', bytes: wheels.good });
     expect(res.status).toBe(201);
     expect(res.json()).toEqual({ message: '201 Created' });
-    const page = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: basic('__token__', dev.token) });
+    const page = await s.api.inject({
+      url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`,
+      headers: basic('__token__', dev.token),
+    });
     expect(page.status).toBe(200);
     expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
     const url = `${s.url}/api/v4/projects/${priv.id}/packages/pypi/files/${sha256(wheels.good)}/demo_pkg-1.0-py3-none-any.whl`;
@@ -159,15 +214,25 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     expect(page.headers.vary).toMatch(/Accept/);
     const json = page.json();
     expect(json.name).toBe('demo-pkg');
-    expect(json.files[0]).toMatchObject({ filename: 'demo_pkg-1.0-py3-none-any.whl', hashes: { sha256: sha256(wheels.good) }, 'requires-python': '>=3.7,<4' });
+    expect(json.files[0]).toMatchObject({
+      filename: 'demo_pkg-1.0-py3-none-any.whl',
+      hashes: { sha256: sha256(wheels.good) },
+      'requires-python': '>=3.7,<4',
+    });
     expect(json.files[0]['core-metadata']).toEqual({ sha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
-    const again = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: { ...headers, 'if-none-match': String(page.headers.etag) } });
+    const again = await s.api.inject({
+      url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`,
+      headers: { ...headers, 'if-none-match': String(page.headers.etag) },
+    });
     expect(again.status).toBe(304);
     const root = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/`, headers });
     expect(root.json()).toEqual({ meta: { 'api-version': '1.0' }, projects: [{ name: 'demo-pkg' }] });
     const html = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple`, headers: basic('x', dev.token) });
     expect(html.body).toContain(`<a href="${s.url}/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/">demo-pkg</a>`);
-    const none = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/`, headers: { ...basic('x', dev.token), accept: 'application/xml' } });
+    const none = await s.api.inject({
+      url: `/api/v4/projects/${priv.id}/packages/pypi/simple/`,
+      headers: { ...basic('x', dev.token), accept: 'application/xml' },
+    });
     expect(none.status).toBe(406);
   });
 
@@ -175,36 +240,125 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     const res = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/Demo_Pkg`, headers: basic('x', dev.token) });
     expect(res.status).toBe(301);
     expect(res.headers.location).toBe(`${s.url}/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`);
-    const missing = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/nothing-here/`, headers: basic('x', dev.token) });
+    const missing = await s.api.inject({
+      url: `/api/v4/projects/${priv.id}/packages/pypi/simple/nothing-here/`,
+      headers: basic('x', dev.token),
+    });
     expect(missing.status).toBe(404);
     expect(missing.json()).toEqual({ message: '404 Package Not Found' });
   });
 
   it('treats 1.0 and 1.0.0 as one release and adds the sdist to it', async () => {
     const sdist = sdists.old;
-    const res = await upload(priv.id, dev.token, { name: 'Demo.Pkg', version: '1.0.0', sha256_digest: sha256(sdist) }, { name: 'demo_pkg-1.0.0.tar.gz', bytes: sdist });
+    const res = await upload(
+      priv.id,
+      dev.token,
+      { name: 'Demo.Pkg', version: '1.0.0', sha256_digest: sha256(sdist) },
+      { name: 'demo_pkg-1.0.0.tar.gz', bytes: sdist },
+    );
     expect(res.status).toBe(201);
     const list = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages`, token: s.rootToken });
     expect(list.json()).toHaveLength(1);
   });
 
   it.each([
-    ['a sha256 mismatch', () => good(wheels.v2, { version: '2.0', sha256_digest: 'a'.repeat(64) }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /sha256_digest does not match the uploaded file/],
-    ['an md5 mismatch', () => good(wheels.v2, { version: '2.0', md5_digest: 'b'.repeat(32) }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /md5_digest does not match/],
-    ['a malformed sha256', () => good(wheels.v2, { version: '2.0', sha256_digest: `${'a'.repeat(63)}%` }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /sha256_digest is invalid/],
-    ['a file name not matching the version', () => good(wheels.v2, { version: '3.0' }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /does not match name demo-pkg and version 3\.0/],
-    ['a file name not matching the name', () => good(wheels.v2, { version: '2.0', name: 'other' }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /does not match name other/],
-    ['a file that is neither wheel nor sdist', () => good(wheels.v2, { version: '2.0' }), 'demo_pkg-2.0.exe', () => wheels.v2, /is not a wheel/],
-    ['an invalid version', () => good(wheels.v2, { version: 'banana' }), 'demo_pkg-banana-py3-none-any.whl', () => wheels.v2, /Version is invalid/],
+    [
+      'a sha256 mismatch',
+      () => good(wheels.v2, { version: '2.0', sha256_digest: 'a'.repeat(64) }),
+      'demo_pkg-2.0-py3-none-any.whl',
+      () => wheels.v2,
+      /sha256_digest does not match the uploaded file/,
+    ],
+    [
+      'an md5 mismatch',
+      () => good(wheels.v2, { version: '2.0', md5_digest: 'b'.repeat(32) }),
+      'demo_pkg-2.0-py3-none-any.whl',
+      () => wheels.v2,
+      /md5_digest does not match/,
+    ],
+    [
+      'a malformed sha256',
+      () => good(wheels.v2, { version: '2.0', sha256_digest: `${'a'.repeat(63)}%` }),
+      'demo_pkg-2.0-py3-none-any.whl',
+      () => wheels.v2,
+      /sha256_digest is invalid/,
+    ],
+    [
+      'a file name not matching the version',
+      () => good(wheels.v2, { version: '3.0' }),
+      'demo_pkg-2.0-py3-none-any.whl',
+      () => wheels.v2,
+      /does not match name demo-pkg and version 3\.0/,
+    ],
+    [
+      'a file name not matching the name',
+      () => good(wheels.v2, { version: '2.0', name: 'other' }),
+      'demo_pkg-2.0-py3-none-any.whl',
+      () => wheels.v2,
+      /does not match name other/,
+    ],
+    [
+      'a file that is neither wheel nor sdist',
+      () => good(wheels.v2, { version: '2.0' }),
+      'demo_pkg-2.0.exe',
+      () => wheels.v2,
+      /is not a wheel/,
+    ],
+    [
+      'an invalid version',
+      () => good(wheels.v2, { version: 'banana' }),
+      'demo_pkg-banana-py3-none-any.whl',
+      () => wheels.v2,
+      /Version is invalid/,
+    ],
     ['an invalid name', () => good(wheels.v2, { name: '.$/@!^*' }), 'demo_pkg-2.0-py3-none-any.whl', () => wheels.v2, /Name is invalid/],
-    ['a wheel that is not a zip', () => good(Buffer.from('plain text'), { version: '2.0' }), 'demo_pkg-2.0-py3-none-any.whl', () => Buffer.from('plain text'), /Invalid wheel: not a zip file/],
-    ['a wheel without METADATA', () => good(wheels.noMeta, { version: '1.0' }), 'demo_pkg-1.0-py2-none-any.whl', () => wheels.noMeta, /Invalid wheel: no demo_pkg-1\.0\.dist-info\/METADATA/],
-    ['a zip-bomb METADATA', () => good(wheels.bomb, { version: '1.0' }), 'demo_pkg-1.0-py2-none-any.whl', () => wheels.bomb, /Invalid wheel: .*METADATA is larger than 65536 bytes/],
-    ['METADATA naming another project', () => good(wheels.lying, { version: '1.0' }), 'demo_pkg-1.0-py2-none-any.whl', () => wheels.lying, /METADATA names other 1\.0/],
-    ['a duplicate file name', () => good(wheels.good), 'demo_pkg-1.0-py3-none-any.whl', () => wheels.good, /File name has already been taken/],
-    ['an oversize file', () => ({ name: 'demo-pkg', version: '2.0' }), 'demo_pkg-2.0-py3-none-any.whl', () => Buffer.alloc(300_000, 1), /File is too large/],
+    [
+      'a wheel that is not a zip',
+      () => good(Buffer.from('plain text'), { version: '2.0' }),
+      'demo_pkg-2.0-py3-none-any.whl',
+      () => Buffer.from('plain text'),
+      /Invalid wheel: not a zip file/,
+    ],
+    [
+      'a wheel without METADATA',
+      () => good(wheels.noMeta, { version: '1.0' }),
+      'demo_pkg-1.0-py2-none-any.whl',
+      () => wheels.noMeta,
+      /Invalid wheel: no demo_pkg-1\.0\.dist-info\/METADATA/,
+    ],
+    [
+      'a zip-bomb METADATA',
+      () => good(wheels.bomb, { version: '1.0' }),
+      'demo_pkg-1.0-py2-none-any.whl',
+      () => wheels.bomb,
+      /Invalid wheel: .*METADATA is larger than 65536 bytes/,
+    ],
+    [
+      'METADATA naming another project',
+      () => good(wheels.lying, { version: '1.0' }),
+      'demo_pkg-1.0-py2-none-any.whl',
+      () => wheels.lying,
+      /METADATA names other 1\.0/,
+    ],
+    [
+      'a duplicate file name',
+      () => good(wheels.good),
+      'demo_pkg-1.0-py3-none-any.whl',
+      () => wheels.good,
+      /File name has already been taken/,
+    ],
+    [
+      'an oversize file',
+      () => ({ name: 'demo-pkg', version: '2.0' }),
+      'demo_pkg-2.0-py3-none-any.whl',
+      () => Buffer.alloc(300_000, 1),
+      /File is too large/,
+    ],
   ])('refuses %s with a 400 twine can show, storing nothing', async (_what, fields, fileName, bytes, message) => {
-    const before = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: basic('x', dev.token) });
+    const before = await s.api.inject({
+      url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`,
+      headers: basic('x', dev.token),
+    });
     const res = await upload(priv.id, dev.token, fields(), { name: fileName, bytes: bytes() });
     expect(res.status).toBe(400);
     expect(res.body).toMatch(message);
@@ -293,9 +447,15 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       expect((asOutsider.body.match(/<a /g) ?? []).length).toBe(1);
       const root = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/simple/`, headers: basic('x', outsider.token) });
       expect(root.body).toContain('>demo-pkg</a>');
-      const groupFile = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(wheels.good)}/demo_pkg-1.0-py3-none-any.whl`, headers: basic('x', outsider.token) });
+      const groupFile = await s.api.inject({
+        url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(wheels.good)}/demo_pkg-1.0-py3-none-any.whl`,
+        headers: basic('x', outsider.token),
+      });
       expect(groupFile.status).toBe(200);
-      const hidden = await s.api.inject({ url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(sdists.old)}/demo_pkg-1.0.0.tar.gz`, headers: basic('x', outsider.token) });
+      const hidden = await s.api.inject({
+        url: `/api/v4/groups/${group.id}/-/packages/pypi/files/${sha256(sdists.old)}/demo_pkg-1.0.0.tar.gz`,
+        headers: basic('x', outsider.token),
+      });
       expect(hidden.status).toBe(404);
     });
   });
@@ -303,8 +463,17 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
   describe('sdists: PKG-INFO as PEP 658 metadata', () => {
     const page = () => `/api/v4/projects/${sdp.id}/packages/pypi/simple/sdist-demo/`;
     const as = () => basic('x', dev.token);
-    const sdistFields = (bytes: Buffer, version: string) => ({ name: 'sdist-demo', version, requires_python: '>=3.8', summary: 'An sdist', description: 'Long *text*', description_content_type: 'text/markdown', sha256_digest: sha256(bytes) });
-    const count = async () => (await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages`, token: s.rootToken })).json<unknown[]>().length;
+    const sdistFields = (bytes: Buffer, version: string) => ({
+      name: 'sdist-demo',
+      version,
+      requires_python: '>=3.8',
+      summary: 'An sdist',
+      description: 'Long *text*',
+      description_content_type: 'text/markdown',
+      sha256_digest: sha256(bytes),
+    });
+    const count = async () =>
+      (await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages`, token: s.rootToken })).json<unknown[]>().length;
 
     it('extracts PKG-INFO at upload, advertises it in HTML and JSON and serves it at <file>.metadata', async () => {
       const res = await upload(sdp.id, dev.token, sdistFields(sdists.good, '1.0'), { name: 'sdist_demo-1.0.tar.gz', bytes: sdists.good });
@@ -315,7 +484,10 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       expect(anchor).toContain(`data-dist-info-metadata="sha256=${metaSha}"`);
       const json = await s.api.inject({ url: page(), headers: { ...as(), accept: 'application/vnd.pypi.simple.v1+json' } });
       expect(json.json().files[0]['core-metadata']).toEqual({ sha256: metaSha });
-      const meta = await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages/pypi/files/${sha256(sdists.good)}/sdist_demo-1.0.tar.gz.metadata`, headers: as() });
+      const meta = await s.api.inject({
+        url: `/api/v4/projects/${sdp.id}/packages/pypi/files/${sha256(sdists.good)}/sdist_demo-1.0.tar.gz.metadata`,
+        headers: as(),
+      });
       expect(meta.status).toBe(200);
       expect(sha256(meta.rawPayload)).toBe(metaSha);
       expect(meta.body).toMatch(/^Metadata-Version: 2\.2\nName: sdist_demo\nVersion: 1\.0\n.*Requires-Dist: six\n/s);
@@ -331,16 +503,25 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       expect(gz.headers.etag).not.toBe(plain.headers.etag);
       const refused = await s.api.inject({ url: page(), headers: { ...as(), 'accept-encoding': 'gzip;q=0, br' } });
       expect(refused.headers['content-encoding']).toBeUndefined();
-      const again = await s.api.inject({ url: page(), headers: { ...as(), 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers.etag) } });
+      const again = await s.api.inject({
+        url: page(),
+        headers: { ...as(), 'accept-encoding': 'gzip', 'if-none-match': String(gz.headers.etag) },
+      });
       expect(again.status).toBe(304);
     });
 
     it('stores but does not advertise PKG-INFO that PEP 643 does not vouch for (before 2.2, or dynamic Requires-Dist)', async () => {
-      const res = await upload(sdp.id, dev.token, sdistFields(sdists.dynamic, '1.1'), { name: 'sdist_demo-1.1.tar.gz', bytes: sdists.dynamic });
+      const res = await upload(sdp.id, dev.token, sdistFields(sdists.dynamic, '1.1'), {
+        name: 'sdist_demo-1.1.tar.gz',
+        bytes: sdists.dynamic,
+      });
       expect(res.status).toBe(201);
       const html = await s.api.inject({ url: page(), headers: as() });
       expect(/<a [^>]*>sdist_demo-1\.1\.tar\.gz<\/a>/.exec(html.body)![0]).not.toContain('core-metadata');
-      const meta = await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages/pypi/files/${sha256(sdists.dynamic)}/sdist_demo-1.1.tar.gz.metadata`, headers: as() });
+      const meta = await s.api.inject({
+        url: `/api/v4/projects/${sdp.id}/packages/pypi/files/${sha256(sdists.dynamic)}/sdist_demo-1.1.tar.gz.metadata`,
+        headers: as(),
+      });
       expect(meta.status).toBe(404);
       const old = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: as() });
       expect(/<a [^>]*>demo_pkg-1\.0\.0\.tar\.gz<\/a>/.exec(old.body)![0]).not.toContain('core-metadata');
@@ -363,7 +544,7 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       expect(await count()).toBe(packagesBefore);
     });
 
-    it('shows the upload form\'s summary, description and requires-python in the Packages API', async () => {
+    it("shows the upload form's summary, description and requires-python in the Packages API", async () => {
       const list = await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages?package_version=1.0`, token: dev.token });
       const id = list.json<{ id: number }[]>()[0].id;
       const show = await s.api.inject({ url: `/api/v4/projects/${sdp.id}/packages/${id}`, token: dev.token });
@@ -384,8 +565,10 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
   describe('archives pip could not unpack safely', () => {
     let evil: TestProject;
     const meta = 'Metadata-Version: 2.2\nName: evil-pkg\nVersion: 1.0\n\n';
-    const wheelWith = (entry: ZipInput) => buildZip([{ name: 'evil_pkg-1.0.dist-info/METADATA', data: meta }, { name: 'evil_pkg/__init__.py', data: '' }, entry]);
-    const sdistWith = (entry: TarInput) => buildTar([{ name: 'evil_pkg-1.0/PKG-INFO', data: meta }, { name: 'evil_pkg-1.0/setup.py', data: '' }, entry]);
+    const wheelWith = (entry: ZipInput) =>
+      buildZip([{ name: 'evil_pkg-1.0.dist-info/METADATA', data: meta }, { name: 'evil_pkg/__init__.py', data: '' }, entry]);
+    const sdistWith = (entry: TarInput) =>
+      buildTar([{ name: 'evil_pkg-1.0/PKG-INFO', data: meta }, { name: 'evil_pkg-1.0/setup.py', data: '' }, entry]);
     const refused = async (fileName: string, bytes: Buffer, message: string) => {
       const blobsBefore = await storedBlobKeys(s);
       const fields = { name: 'evil-pkg', version: '1.0', sha256_digest: sha256(bytes) };
@@ -401,23 +584,59 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     });
 
     it.each<[string, ZipInput, string]>([
-      ['a ".." path', { name: '../../.bashrc', data: 'x' }, 'the archive entry "../../.bashrc" points outside the package directory (a ".." segment)'],
-      ['an absolute path', { name: '/etc/x', data: 'x' }, 'the archive entry "/etc/x" points outside the package directory (an absolute path)'],
+      [
+        'a ".." path',
+        { name: '../../.bashrc', data: 'x' },
+        'the archive entry "../../.bashrc" points outside the package directory (a ".." segment)',
+      ],
+      [
+        'an absolute path',
+        { name: '/etc/x', data: 'x' },
+        'the archive entry "/etc/x" points outside the package directory (an absolute path)',
+      ],
       ['a drive path', { name: 'C:/x', data: 'x' }, 'the archive entry "C:/x" points outside the package directory (a drive path)'],
-      ['a backslash path', { name: 'evil_pkg\\..\\..\\x', data: 'x' }, 'the archive entry "evil_pkg\\\\..\\\\..\\\\x" has a backslash in its name'],
-      ['a symlink', { name: 'evil_pkg/link.py', data: '/etc/passwd', mode: 0o120777 }, 'the archive entry "evil_pkg/link.py" is a symbolic link'],
-      ['a second METADATA', { name: 'evil_pkg-1.0.dist-info/METADATA', data: 'Metadata-Version: 2.2\nName: evil-pkg\nVersion: 1.0\nRequires-Dist: evil\n\n' }, 'the archive holds "evil_pkg-1.0.dist-info/METADATA" more than once'],
+      [
+        'a backslash path',
+        { name: 'evil_pkg\\..\\..\\x', data: 'x' },
+        'the archive entry "evil_pkg\\\\..\\\\..\\\\x" has a backslash in its name',
+      ],
+      [
+        'a symlink',
+        { name: 'evil_pkg/link.py', data: '/etc/passwd', mode: 0o120777 },
+        'the archive entry "evil_pkg/link.py" is a symbolic link',
+      ],
+      [
+        'a second METADATA',
+        { name: 'evil_pkg-1.0.dist-info/METADATA', data: 'Metadata-Version: 2.2\nName: evil-pkg\nVersion: 1.0\nRequires-Dist: evil\n\n' },
+        'the archive holds "evil_pkg-1.0.dist-info/METADATA" more than once',
+      ],
     ])('refuses a wheel with %s, naming the entry, storing nothing', async (_, entry, problem) => {
       await refused('evil_pkg-1.0-py3-none-any.whl', wheelWith(entry), `Invalid wheel: ${problem}`);
     });
 
     it.each<[string, TarInput, string]>([
-      ['a ".." path', { name: 'evil_pkg-1.0/../../x', data: 'x' }, 'the archive entry "evil_pkg-1.0/../../x" points outside the package directory (a ".." segment)'],
-      ['an absolute path', { name: '/etc/x', data: 'x' }, 'the archive entry "/etc/x" points outside the package directory (an absolute path)'],
+      [
+        'a ".." path',
+        { name: 'evil_pkg-1.0/../../x', data: 'x' },
+        'the archive entry "evil_pkg-1.0/../../x" points outside the package directory (a ".." segment)',
+      ],
+      [
+        'an absolute path',
+        { name: '/etc/x', data: 'x' },
+        'the archive entry "/etc/x" points outside the package directory (an absolute path)',
+      ],
       ['a drive path', { name: 'C:\\x', data: 'x' }, 'the archive entry "C:\\\\x" has a backslash in its name'],
       ['a symlink', { name: 'evil_pkg-1.0/link', type: '2', link: '/etc' }, 'the archive entry "evil_pkg-1.0/link" is a symbolic link'],
-      ['a hard link', { name: 'evil_pkg-1.0/link', type: '1', link: '/etc/passwd' }, 'the archive entry "evil_pkg-1.0/link" is a hard link'],
-      ['a ".." path in a pax header', { name: 'evil_pkg-1.0/ok', paxPath: '../x', data: 'x' }, 'the archive entry "../x" points outside the package directory (a ".." segment)'],
+      [
+        'a hard link',
+        { name: 'evil_pkg-1.0/link', type: '1', link: '/etc/passwd' },
+        'the archive entry "evil_pkg-1.0/link" is a hard link',
+      ],
+      [
+        'a ".." path in a pax header',
+        { name: 'evil_pkg-1.0/ok', paxPath: '../x', data: 'x' },
+        'the archive entry "../x" points outside the package directory (a ".." segment)',
+      ],
     ])('refuses a .tar.gz sdist with %s, naming the entry, storing nothing', async (_, entry, problem) => {
       await refused('evil_pkg-1.0.tar.gz', sdistWith(entry), `Invalid sdist: ${problem}`);
     });
@@ -428,11 +647,21 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       expect(first.status).toBe(201);
       const blobsBefore = await storedBlobKeys(s);
       // The same file name again, a tar bomb this time, its fields after the file (read only once it is stored).
-      const bomb = gzipSync(buildTar([{ name: 'evil_pkg-1.0/zeros', data: Buffer.alloc(4 << 20) }, { name: 'evil_pkg-1.0/PKG-INFO', data: meta }], { gzip: false }));
+      const bomb = gzipSync(
+        buildTar(
+          [
+            { name: 'evil_pkg-1.0/zeros', data: Buffer.alloc(4 << 20) },
+            { name: 'evil_pkg-1.0/PKG-INFO', data: meta },
+          ],
+          { gzip: false },
+        ),
+      );
       const body = Buffer.concat([
         Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="content"; filename="evil_pkg-1.0.tar.gz"\r\n\r\n`),
         bomb,
-        Buffer.from(`\r\n--${B}\r\nContent-Disposition: form-data; name="name"\r\n\r\nevil-pkg\r\n--${B}\r\nContent-Disposition: form-data; name="version"\r\n\r\n1.0\r\n--${B}--\r\n`),
+        Buffer.from(
+          `\r\n--${B}\r\nContent-Disposition: form-data; name="name"\r\n\r\nevil-pkg\r\n--${B}\r\nContent-Disposition: form-data; name="version"\r\n\r\n1.0\r\n--${B}--\r\n`,
+        ),
       ]);
       const res = await s.api.inject({
         method: 'POST',
@@ -440,17 +669,43 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
         headers: { 'content-type': `multipart/form-data; boundary=${B}`, ...basic('__token__', dev.token) },
         payload: body,
       });
-      expect([res.status, res.json().message]).toEqual([400, '400 Bad request - Validation failed: File name has already been taken (File already exists)']);
+      expect([res.status, res.json().message]).toEqual([
+        400,
+        '400 Bad request - Validation failed: File name has already been taken (File already exists)',
+      ]);
       expect(await storedBlobKeys(s)).toEqual(blobsBefore);
       const list = (await s.api.inject({ url: `/api/v4/projects/${evil.id}/packages`, token: s.rootToken })).json<{ id: number }[]>();
-      expect((await s.api.inject({ method: 'DELETE', url: `/api/v4/projects/${evil.id}/packages/${list[0].id}`, token: s.rootToken })).status).toBe(204);
+      expect(
+        (await s.api.inject({ method: 'DELETE', url: `/api/v4/projects/${evil.id}/packages/${list[0].id}`, token: s.rootToken })).status,
+      ).toBe(204);
     });
 
     it('refuses a .zip sdist with a path outside, a .tar.bz2 sdist, and a tar bomb behind PKG-INFO', async () => {
-      const zip = buildZip([{ name: 'evil_pkg-1.0/PKG-INFO', data: meta }, { name: 'evil_pkg-1.0/../../x', data: 'x' }]);
-      await refused('evil_pkg-1.0.zip', zip, 'Invalid sdist: the archive entry "evil_pkg-1.0/../../x" points outside the package directory (a ".." segment)');
-      await refused('evil_pkg-1.0.tar.bz2', Buffer.from('BZh91AY&SY'), 'Invalid sdist: .tar.bz2 sdists are not accepted (their entries cannot be checked); upload a .tar.gz');
-      const behind = gzipSync(Buffer.concat([buildTar([{ name: 'evil_pkg-1.0/PKG-INFO', data: meta }, { name: 'evil_pkg-1.0/zeros', data: Buffer.alloc(4 << 20) }], { gzip: false })]));
+      const zip = buildZip([
+        { name: 'evil_pkg-1.0/PKG-INFO', data: meta },
+        { name: 'evil_pkg-1.0/../../x', data: 'x' },
+      ]);
+      await refused(
+        'evil_pkg-1.0.zip',
+        zip,
+        'Invalid sdist: the archive entry "evil_pkg-1.0/../../x" points outside the package directory (a ".." segment)',
+      );
+      await refused(
+        'evil_pkg-1.0.tar.bz2',
+        Buffer.from('BZh91AY&SY'),
+        'Invalid sdist: .tar.bz2 sdists are not accepted (their entries cannot be checked); upload a .tar.gz',
+      );
+      const behind = gzipSync(
+        Buffer.concat([
+          buildTar(
+            [
+              { name: 'evil_pkg-1.0/PKG-INFO', data: meta },
+              { name: 'evil_pkg-1.0/zeros', data: Buffer.alloc(4 << 20) },
+            ],
+            { gzip: false },
+          ),
+        ]),
+      );
       await refused('evil_pkg-1.0.tar.gz', behind, 'Invalid sdist: the archive expands beyond 1048576 bytes');
     });
   });
@@ -463,7 +718,12 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       const minted = await s.api.inject({ method: 'POST', url: `/api/v4/projects/${sdp.id}/job_tokens`, token: dev.token, payload: {} });
       expect(minted.status).toBe(201);
       const job = basic('gitlab-ci-token', minted.json().token);
-      const up = await upload(sdp.id, job, { name: 'sdist-demo', version: '3.0', sha256_digest: sha256(sdists.v3) }, { name: 'sdist_demo-3.0.tar.gz', bytes: sdists.v3 });
+      const up = await upload(
+        sdp.id,
+        job,
+        { name: 'sdist-demo', version: '3.0', sha256_digest: sha256(sdists.v3) },
+        { name: 'sdist_demo-3.0.tar.gz', bytes: sdists.v3 },
+      );
       expect(up.status).toBe(201);
       const listing = await s.api.inject({ url: page(), headers: job });
       expect(listing.status).toBe(200);
@@ -471,7 +731,9 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
       expect((await s.api.inject({ url: fileUrl(sdists.v3, 'sdist_demo-3.0.tar.gz'), headers: job })).status).toBe(200);
       const wrong = basic('gitlab-ci-token', 'not-a-job-token');
       expect((await s.api.inject({ url: page(), headers: wrong })).status).toBe(401);
-      expect((await upload(sdp.id, wrong, { name: 'sdist-demo', version: '3.0' }, { name: 'sdist_demo-3.0.tar.gz', bytes: sdists.v3 })).status).toBe(401);
+      expect(
+        (await upload(sdp.id, wrong, { name: 'sdist-demo', version: '3.0' }, { name: 'sdist_demo-3.0.tar.gz', bytes: sdists.v3 })).status,
+      ).toBe(401);
       // A job token acts within its own project only.
       expect((await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers: job })).status).toBe(404);
     });

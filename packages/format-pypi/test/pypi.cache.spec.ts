@@ -1,4 +1,5 @@
 import { gunzipSync } from 'node:zlib';
+
 import { RenderCache } from '../src/pypi.cache';
 
 describe('pypi RenderCache', () => {

@@ -2,9 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { basename, join } from 'node:path';
+
 import { objectStoreMode, startTestServer, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { pypiFormat } from '../src';
-import { type BuiltProject, buildProject, cleanEnv, PYTHON, sh, tempDir } from './python-clients';
+import { buildProject, type BuiltProject, cleanEnv, PYTHON, sh, tempDir } from './python-clients';
 
 /** What a file download answers in the request log: bytes, or a redirect to object storage. */
 const served = objectStoreMode() ? 302 : 200;
@@ -34,7 +36,12 @@ describe('pypi with real twine and pip', () => {
     work = await tempDir('pypi-e2e-');
     const [server, built1, built2, venv] = await Promise.all([
       startTestServer({ formats: [pypiFormat], mode: 'postgres', listen: true }),
-      buildProject(work.path, { name: 'stowage-helper', module: 'stowage_helper', version: '1.0', body: 'def greet():\n    return "hello from helper"\n' }),
+      buildProject(work.path, {
+        name: 'stowage-helper',
+        module: 'stowage_helper',
+        version: '1.0',
+        body: 'def greet():\n    return "hello from helper"\n',
+      }),
       buildProject(work.path, {
         name: 'stowage_demo',
         module: 'stowage_demo',
@@ -72,7 +79,11 @@ describe('pypi with real twine and pip', () => {
       pypirc,
       `[distutils]\nindex-servers =\n    stowage\n\n[stowage]\nrepository = ${s.url}/api/v4/projects/${libs.id}/packages/pypi\nusername = __token__\npassword = ${user.token}\n`,
     );
-    const out = await sh('twine', ['upload', '--non-interactive', '--config-file', pypirc, '--repository', 'stowage', helper.wheel, helper.sdist], { env: env() });
+    const out = await sh(
+      'twine',
+      ['upload', '--non-interactive', '--config-file', pypirc, '--repository', 'stowage', helper.wheel, helper.sdist],
+      { env: env() },
+    );
     expect(out.stderr + out.stdout).not.toMatch(/error/i);
     expect(out.code).toBe(0);
     const list = await s.api.inject({ url: `/api/v4/projects/${libs.id}/packages`, token: user.token });
@@ -80,9 +91,20 @@ describe('pypi with real twine and pip', () => {
   });
 
   it('twine uploads with --repository-url and token environment variables', async () => {
-    const out = await sh('twine', ['upload', '--non-interactive', '--repository-url', `${s.url}/api/v4/projects/${encodeURIComponent(`pyteam/apps`)}/packages/pypi`, demo.wheel, demo.sdist], {
-      env: cleanEnv(work.path, { TWINE_USERNAME: '__token__', TWINE_PASSWORD: user.token }),
-    });
+    const out = await sh(
+      'twine',
+      [
+        'upload',
+        '--non-interactive',
+        '--repository-url',
+        `${s.url}/api/v4/projects/${encodeURIComponent(`pyteam/apps`)}/packages/pypi`,
+        demo.wheel,
+        demo.sdist,
+      ],
+      {
+        env: cleanEnv(work.path, { TWINE_USERNAME: '__token__', TWINE_PASSWORD: user.token }),
+      },
+    );
     expect(out.code).toBe(0);
   });
 
@@ -96,13 +118,19 @@ describe('pypi with real twine and pip', () => {
     expect(shown).toContain('Validation failed: File name has already been taken');
     const skip = await sh('twine', [...args, '--skip-existing', demo.wheel], { env: envWithToken });
     expect(skip.code).toBe(0);
-    expect((skip.stderr + skip.stdout).replace(/\s+/g, ' ')).toMatch(/Skipping stowage_demo-1\.0\.0-py3-none-any\.whl because it appears to already exist/);
+    expect((skip.stderr + skip.stdout).replace(/\s+/g, ' ')).toMatch(
+      /Skipping stowage_demo-1\.0\.0-py3-none-any\.whl because it appears to already exist/,
+    );
   });
 
   it('twine is refused with a wrong token', async () => {
-    const out = await sh('twine', ['upload', '--non-interactive', '--repository-url', `${s.url}/api/v4/projects/${apps.id}/packages/pypi`, demo.sdist], {
-      env: cleanEnv(work.path, { TWINE_USERNAME: '__token__', TWINE_PASSWORD: 'wrong' }),
-    });
+    const out = await sh(
+      'twine',
+      ['upload', '--non-interactive', '--repository-url', `${s.url}/api/v4/projects/${apps.id}/packages/pypi`, demo.sdist],
+      {
+        env: cleanEnv(work.path, { TWINE_USERNAME: '__token__', TWINE_PASSWORD: 'wrong' }),
+      },
+    );
     expect(out.code).not.toBe(0);
     expect(out.stderr + out.stdout).toMatch(/403|401/);
   });
@@ -111,7 +139,9 @@ describe('pypi with real twine and pip', () => {
     requests.length = 0;
     const out = await pip(['install', '--dry-run', '--index-url', index(`groups/${group.id}/-`), 'stowage-demo']);
     expect(out.stderr).not.toMatch(/error/i);
-    expect(out.stdout).toMatch(/Would install stowage-demo-1\.0\.0 stowage-helper-1\.0|Would install stowage_demo-1\.0\.0 stowage-helper-1\.0/);
+    expect(out.stdout).toMatch(
+      /Would install stowage-demo-1\.0\.0 stowage-helper-1\.0|Would install stowage_demo-1\.0\.0 stowage-helper-1\.0/,
+    );
     const metadata = requests.filter((r) => new RegExp(` \\S+\\.whl\\.metadata ${served}$`).test(r));
     expect(metadata).toHaveLength(2);
     // Resolving (both project pages and both metadata files) finished before any wheel was fetched.
@@ -125,38 +155,85 @@ describe('pypi with real twine and pip', () => {
     const target = join(work.path, 'group-install');
     const out = await pip(['install', '--target', target, '--index-url', index(`groups/${group.id}/-`), 'stowage-demo']);
     expect(out.code).toBe(0);
-    const runIt = await sh(venvPython, ['-c', 'import stowage_demo; print(stowage_demo.main())'], { env: cleanEnv(work.path, { PYTHONPATH: target }) });
+    const runIt = await sh(venvPython, ['-c', 'import stowage_demo; print(stowage_demo.main())'], {
+      env: cleanEnv(work.path, { PYTHONPATH: target }),
+    });
     expect(runIt.stdout.trim()).toBe('hello from helper via demo');
   });
 
   it('pip installs from a project index with --extra-index-url for the dependency', async () => {
     const target = join(work.path, 'project-install');
-    const out = await pip(['install', '--target', target, '--index-url', index(`projects/${apps.id}`), '--extra-index-url', index(`projects/${libs.id}`), 'stowage-demo==1.0']);
+    const out = await pip([
+      'install',
+      '--target',
+      target,
+      '--index-url',
+      index(`projects/${apps.id}`),
+      '--extra-index-url',
+      index(`projects/${libs.id}`),
+      'stowage-demo==1.0',
+    ]);
     expect(out.code).toBe(0);
-    const runIt = await sh(venvPython, ['-c', 'import stowage_demo; print(stowage_demo.main())'], { env: cleanEnv(work.path, { PYTHONPATH: target }) });
+    const runIt = await sh(venvPython, ['-c', 'import stowage_demo; print(stowage_demo.main())'], {
+      env: cleanEnv(work.path, { PYTHONPATH: target }),
+    });
     expect(runIt.stdout.trim()).toBe('hello from helper via demo');
   });
 
   it('pip installs the sdist (no build dependencies needed beyond the venv)', async () => {
     const target = join(work.path, 'sdist-install');
-    const out = await pip(['install', '--target', target, '--no-deps', '--no-binary', ':all:', '--no-build-isolation', '--index-url', index(`projects/${libs.id}`), 'stowage-helper']);
+    const out = await pip([
+      'install',
+      '--target',
+      target,
+      '--no-deps',
+      '--no-binary',
+      ':all:',
+      '--no-build-isolation',
+      '--index-url',
+      index(`projects/${libs.id}`),
+      'stowage-helper',
+    ]);
     expect(out.stderr).not.toMatch(/ERROR/);
     expect(requests.some((r) => new RegExp(` \\S+/stowage-helper-1\\.0\\.tar\\.gz ${served}$`).test(r))).toBe(true);
-    const runIt = await sh(venvPython, ['-c', 'import stowage_helper; print(stowage_helper.greet())'], { env: cleanEnv(work.path, { PYTHONPATH: target }) });
+    const runIt = await sh(venvPython, ['-c', 'import stowage_helper; print(stowage_helper.greet())'], {
+      env: cleanEnv(work.path, { PYTHONPATH: target }),
+    });
     expect(runIt.stdout.trim()).toBe('hello from helper');
   });
 
   it('pip download fetches the exact uploaded bytes', async () => {
     const dest = join(work.path, 'downloads');
-    const out = await pip(['download', '--no-deps', '--only-binary', ':all:', '-d', dest, '--index-url', index(`projects/${libs.id}`), 'stowage-helper']);
+    const out = await pip([
+      'download',
+      '--no-deps',
+      '--only-binary',
+      ':all:',
+      '-d',
+      dest,
+      '--index-url',
+      index(`projects/${libs.id}`),
+      'stowage-helper',
+    ]);
     expect(out.code).toBe(0);
-    const sha = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+    const sha = async (p: string) =>
+      createHash('sha256')
+        .update(await readFile(p))
+        .digest('hex');
     expect(await sha(join(dest, basename(helper.wheel)))).toBe(await sha(helper.wheel));
   });
 
   it('pip without credentials is challenged and fails clearly on a private index', async () => {
     requests.length = 0;
-    const out = await pip(['download', '--no-deps', '-d', join(work.path, 'anon'), '--index-url', `${s.url}/api/v4/projects/${libs.id}/packages/pypi/simple`, 'stowage-helper']);
+    const out = await pip([
+      'download',
+      '--no-deps',
+      '-d',
+      join(work.path, 'anon'),
+      '--index-url',
+      `${s.url}/api/v4/projects/${libs.id}/packages/pypi/simple`,
+      'stowage-helper',
+    ]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/No matching distribution found for stowage-helper/);
     expect(requests).toContain(`GET /api/v4/projects/${libs.id}/packages/pypi/simple/stowage-helper/ 401`);

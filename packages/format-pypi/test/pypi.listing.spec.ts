@@ -1,4 +1,5 @@
-import { buildZip, http, startTestServer, type TestProject, type TestServer, type TestUser, testModes } from '@stowage/testkit';
+import { buildZip, http, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+
 import { pypiFormat } from '../src';
 
 const B = 'stowage-listing';
@@ -9,8 +10,14 @@ const wheel = buildZip({
   'demo_pkg-1.0.dist-info/RECORD': '',
 });
 const form = Buffer.concat([
-  ...[[':action', 'file_upload'], ['name', 'demo-pkg'], ['version', '1.0']].map(([k, v]) => Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)),
-  Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="content"; filename="${FILE}"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+  ...[
+    [':action', 'file_upload'],
+    ['name', 'demo-pkg'],
+    ['version', '1.0'],
+  ].map(([k, v]) => Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="${k}"\r\n\r\n${v}\r\n`)),
+  Buffer.from(
+    `--${B}\r\nContent-Disposition: form-data; name="content"; filename="${FILE}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  ),
   wheel,
   Buffer.from(`\r\n--${B}--\r\n`),
 ]);
@@ -48,24 +55,27 @@ describe.each(testModes())('pypi: what a guest may not list, no other endpoint l
   });
   afterAll(() => s?.close());
 
-  it.each(['guest', 'groupGuest'] as const)('a %s: 403 on the project index and the Packages API, absent from the group index and group list', async (who) => {
-    const token = { guest, groupGuest }[who].token;
-    expect((await get(projectIndex(), token)).status).toBe(403);
-    const list = await get(`/api/v4/projects/${project.id}/packages`, token);
-    expect([list.status, list.json()]).toEqual([403, { message: '403 Forbidden' }]);
-    const [pkg] = (await get(`/api/v4/projects/${project.id}/packages`, s.rootToken)).json();
-    expect((await get(`/api/v4/projects/${project.id}/packages/${pkg.id}`, token)).status).toBe(403);
-    expect((await get(`/api/v4/projects/${project.id}/packages/${pkg.id}/package_files`, token)).status).toBe(403);
-    const groupList = await get(`/api/v4/groups/${group.id}/packages`, token);
-    expect([groupList.status, groupList.json()]).toEqual([200, []]);
-    expect((await get(groupIndex(), token)).status).toBe(404);
-    const root = await get(groupIndex(''), token);
-    expect(root.status).toBe(200);
-    expect(root.text).not.toContain('demo-pkg');
-    // A file it names still downloads, at project and group scope (GitLab's guest asymmetry).
-    expect((await get(fileUrl, token)).status).toBe(200);
-    expect((await get(fileUrl.replace(`/projects/${project.id}/packages`, `/groups/${group.id}/-/packages`), token)).status).toBe(200);
-  });
+  it.each(['guest', 'groupGuest'] as const)(
+    'a %s: 403 on the project index and the Packages API, absent from the group index and group list',
+    async (who) => {
+      const token = { guest, groupGuest }[who].token;
+      expect((await get(projectIndex(), token)).status).toBe(403);
+      const list = await get(`/api/v4/projects/${project.id}/packages`, token);
+      expect([list.status, list.json()]).toEqual([403, { message: '403 Forbidden' }]);
+      const [pkg] = (await get(`/api/v4/projects/${project.id}/packages`, s.rootToken)).json();
+      expect((await get(`/api/v4/projects/${project.id}/packages/${pkg.id}`, token)).status).toBe(403);
+      expect((await get(`/api/v4/projects/${project.id}/packages/${pkg.id}/package_files`, token)).status).toBe(403);
+      const groupList = await get(`/api/v4/groups/${group.id}/packages`, token);
+      expect([groupList.status, groupList.json()]).toEqual([200, []]);
+      expect((await get(groupIndex(), token)).status).toBe(404);
+      const root = await get(groupIndex(''), token);
+      expect(root.status).toBe(200);
+      expect(root.text).not.toContain('demo-pkg');
+      // A file it names still downloads, at project and group scope (GitLab's guest asymmetry).
+      expect((await get(fileUrl, token)).status).toBe(200);
+      expect((await get(fileUrl.replace(`/projects/${project.id}/packages`, `/groups/${group.id}/-/packages`), token)).status).toBe(200);
+    },
+  );
 
   it('a Reporter lists the same package through all of them', async () => {
     const token = reporter.token;
@@ -78,7 +88,10 @@ describe.each(testModes())('pypi: what a guest may not list, no other endpoint l
 
   it("the Packages API's Link header carries no credential, however the parameter is spelled", async () => {
     for (const param of ['private_token', 'private%5Ftoken', 'PRIVATE_TOKEN', 'job_token']) {
-      const res = await http(s.url, { path: `/api/v4/groups/${group.id}/packages?per_page=1&${param}=${s.rootToken}&sort=desc`, token: s.rootToken });
+      const res = await http(s.url, {
+        path: `/api/v4/groups/${group.id}/packages?per_page=1&${param}=${s.rootToken}&sort=desc`,
+        token: s.rootToken,
+      });
       expect(res.status).toBe(200);
       expect(String(res.headers.link)).not.toContain(s.rootToken);
       expect(String(res.headers.link)).toContain('sort=desc');

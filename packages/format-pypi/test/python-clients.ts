@@ -10,8 +10,17 @@ export const PYTHON = '/usr/bin/python3';
 /** An environment for Python clients with nothing of the machine's own configuration. */
 export function cleanEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PIP_') && !k.startsWith('TWINE_') && !k.startsWith('PYTHON')) env[k] = v;
-  return { ...env, HOME: home, TMPDIR: home, PIP_CONFIG_FILE: '/dev/null', PIP_NO_INPUT: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1', ...extra };
+  for (const [k, v] of Object.entries(process.env))
+    if (!k.startsWith('PIP_') && !k.startsWith('TWINE_') && !k.startsWith('PYTHON')) env[k] = v;
+  return {
+    ...env,
+    HOME: home,
+    TMPDIR: home,
+    PIP_CONFIG_FILE: '/dev/null',
+    PIP_NO_INPUT: '1',
+    PIP_DISABLE_PIP_VERSION_CHECK: '1',
+    ...extra,
+  };
 }
 
 export interface RunResult {
@@ -21,7 +30,11 @@ export interface RunResult {
 }
 
 /** Runs a command asynchronously (the server shares this process); never throws on exit codes. */
-export async function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<RunResult> {
+export async function sh(
+  cmd: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {},
+): Promise<RunResult> {
   try {
     const { stdout, stderr } = await run(cmd, args, { ...opts, timeout: opts.timeout ?? 120_000, maxBuffer: 16 << 20 });
     return { code: 0, stdout, stderr };
@@ -37,7 +50,10 @@ export interface BuiltProject {
 }
 
 /** Writes a small setuptools project and builds its wheel and sdist (offline, no isolation). */
-export async function buildProject(root: string, p: { name: string; module: string; version: string; deps?: string[]; requiresPython?: string; body: string }): Promise<BuiltProject> {
+export async function buildProject(
+  root: string,
+  p: { name: string; module: string; version: string; deps?: string[]; requiresPython?: string; body: string },
+): Promise<BuiltProject> {
   const dir = join(root, p.name);
   await mkdir(join(dir, p.module), { recursive: true });
   await writeFile(join(dir, p.module, '__init__.py'), p.body);

@@ -1,4 +1,5 @@
 import { defineStoragePlugin } from '@stowage/core';
+
 import { LocalBlobStore } from './local-blob-store';
 
 export { LocalBlobStore };

@@ -5,6 +5,7 @@ import { access, constants, mkdir, open, readdir, rename, stat, unlink } from 'n
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+
 import {
   BlobNotFoundError,
   type ByteRange,
@@ -29,7 +30,10 @@ const ifAbsent =
 /** The two-hex-digit directories of a level of the key tree (`ab`, then `cd`), sorted. */
 async function keyDirectories(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(ifAbsent([]));
-  return entries.filter((e) => e.isDirectory() && /^[0-9a-f]{2}$/.test(e.name)).map((e) => e.name).sort();
+  return entries
+    .filter((e) => e.isDirectory() && /^[0-9a-f]{2}$/.test(e.name))
+    .map((e) => e.name)
+    .sort();
 }
 
 /**
@@ -101,7 +105,10 @@ export class LocalBlobStore implements ListableBlobStore, UnfinishedWritesStore 
     for (const a of await keyDirectories(this.root)) {
       for (const b of await keyDirectories(join(this.root, a))) {
         const entries = await readdir(join(this.root, a, b), { withFileTypes: true }).catch(ifAbsent([]));
-        const keys = entries.filter((e) => e.isFile()).map((e) => `${a}/${b}/${e.name}`).filter((k) => STORAGE_KEY.test(k));
+        const keys = entries
+          .filter((e) => e.isFile())
+          .map((e) => `${a}/${b}/${e.name}`)
+          .filter((k) => STORAGE_KEY.test(k));
         const stats = await Promise.all(keys.map((k) => stat(join(this.root, k)).catch(ifAbsent(null))));
         for (const [i, s] of stats.entries()) if (s) yield { key: keys[i], size: s.size, lastModified: s.mtime };
       }

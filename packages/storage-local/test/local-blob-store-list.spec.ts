@@ -3,7 +3,9 @@ import { mkdir, mkdtemp, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+
 import { newStorageKey } from '@stowage/core';
+
 import { LocalBlobStore } from '../src/local-blob-store';
 
 // What the sweep reads from local storage: blob files with their mtimes, and temp files; and

@@ -3,7 +3,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+
 import { newStorageKey } from '@stowage/core';
+
 import { LocalBlobStore } from '../src/local-blob-store';
 
 // put() when the bytes never arrive whole (the client went away): it fails, and neither a

@@ -1,4 +1,5 @@
 import { defineStoragePlugin } from '@stowage/core';
+
 import { S3BlobStore, type S3BlobStoreOptions, s3OptionsFromConfig } from './s3-blob-store';
 
 export { S3BlobStore, type S3BlobStoreOptions, s3OptionsFromConfig };

@@ -1,4 +1,5 @@
 import { PassThrough, pipeline, Readable } from 'node:stream';
+
 import {
   CopyObjectCommand,
   DeleteObjectCommand,
@@ -157,7 +158,11 @@ export class S3BlobStore implements BlobStore {
   async get(key: string, range?: ByteRange): Promise<Readable> {
     try {
       const res = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key), Range: range ? `bytes=${range.start}-${range.end}` : undefined }),
+        new GetObjectCommand({
+          Bucket: this.bucket,
+          Key: this.objectKey(key),
+          Range: range ? `bytes=${range.start}-${range.end}` : undefined,
+        }),
       );
       const body = res.Body;
       if (!body) throw new Error(`object ${key} has no body`);
@@ -187,7 +192,10 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  async presignedGetUrl(key: string, opts: { expiresInSeconds: number; fileName: string; contentType: string; disposition?: string }): Promise<string> {
+  async presignedGetUrl(
+    key: string,
+    opts: { expiresInSeconds: number; fileName: string; contentType: string; disposition?: string },
+  ): Promise<string> {
     const command = new GetObjectCommand({
       Bucket: this.bucket,
       Key: this.objectKey(key),
@@ -205,7 +213,13 @@ export class S3BlobStore implements BlobStore {
     const Key = this.objectKey(key);
     try {
       await this.client.send(
-        new CopyObjectCommand({ Bucket: this.bucket, Key, CopySource: `${this.bucket}/${Key}`, MetadataDirective: 'REPLACE', ContentType: 'application/octet-stream' }),
+        new CopyObjectCommand({
+          Bucket: this.bucket,
+          Key,
+          CopySource: `${this.bucket}/${Key}`,
+          MetadataDirective: 'REPLACE',
+          ContentType: 'application/octet-stream',
+        }),
       );
     } catch (err) {
       if (isNotFound(err)) throw new BlobNotFoundError(key);
@@ -222,7 +236,9 @@ export class S3BlobStore implements BlobStore {
     for (;;) {
       let res;
       try {
-        res = await this.client.send(new ListObjectsCommand({ Bucket: this.bucket, Prefix: this.prefix || undefined, Marker: marker, MaxKeys: this.listPageSize }));
+        res = await this.client.send(
+          new ListObjectsCommand({ Bucket: this.bucket, Prefix: this.prefix || undefined, Marker: marker, MaxKeys: this.listPageSize }),
+        );
       } catch (err) {
         this.wrap(err);
       }

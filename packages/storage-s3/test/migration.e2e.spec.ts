@@ -1,13 +1,26 @@
 import { randomBytes } from 'node:crypto';
+
 import { BlobCollector, BlobMigration, BlobMover, FileStorage } from '@stowage/core';
 import { genericFormat } from '@stowage/format-generic';
 import { localStorage } from '@stowage/storage-local';
 import type { TestServer } from '@stowage/testkit';
+
 import { parseArgs } from '../../../apps/server/src/cli-args';
 import { formatBytes, packagesMigrate, packagesVerify } from '../../../apps/server/src/packages-commands';
 import { s3Storage } from '../src';
 import { startS3rver, type TestS3 } from './s3rver';
-import { download, genericPath, httpGet, localFiles, objectKeys, objectStore, sha256, startObjectStoreServer, upload, waitFor } from './support';
+import {
+  download,
+  genericPath,
+  httpGet,
+  localFiles,
+  objectKeys,
+  objectStore,
+  sha256,
+  startObjectStoreServer,
+  upload,
+  waitFor,
+} from './support';
 
 interface StoredFile {
   path: string;
@@ -52,7 +65,11 @@ function downloadLoop(server: TestServer, files: () => StoredFile[], clients = 3
 function capture() {
   let out = '';
   let err = '';
-  return { output: { out: (s: string) => void (out += s), err: (s: string) => void (err += s), tty: true }, out: () => out, err: () => err };
+  return {
+    output: { out: (s: string) => void (out += s), err: (s: string) => void (err += s), tty: true },
+    out: () => out,
+    err: () => err,
+  };
 }
 
 describe('stowage packages migrate (postgres)', () => {
@@ -100,13 +117,22 @@ describe('stowage packages migrate (postgres)', () => {
     const atStart = await waitFor('downloads beside the migration', async () => (loop.count() >= 5 ? loop.count() : null));
 
     const abort = new AbortController();
-    const first = await migration.migrate({ to: 'object', batch: 40, signal: abort.signal, onProgress: (p) => (p.done >= 80 ? abort.abort() : undefined) });
+    const first = await migration.migrate({
+      to: 'object',
+      batch: 40,
+      signal: abort.signal,
+      onProgress: (p) => (p.done >= 80 ? abort.abort() : undefined),
+    });
     expect(first).toMatchObject({ interrupted: true, total: N, done: 80, moved: 80, failed: 0, skipped: 0 });
 
     // Packages deleted and collected while the second run moves blobs: no move may resurrect them.
     const second = migration.migrate({ to: 'object', batch: 40 });
     for (const f of deleted) {
-      const res = await server.api.inject({ method: 'DELETE', url: `/api/v4/projects/${projectId}/packages/${f.packageId}`, token: server.rootToken });
+      const res = await server.api.inject({
+        method: 'DELETE',
+        url: `/api/v4/projects/${projectId}/packages/${f.packageId}`,
+        token: server.rootToken,
+      });
       expect(res.status).toBe(204);
     }
     const collector = server.app.get(BlobCollector);
@@ -146,7 +172,11 @@ describe('stowage packages migrate (postgres)', () => {
     await loop.stop();
     expect(loop.errors).toEqual([]);
     const bytes = files.reduce((n, f) => n + f.size, 0);
-    expect(cli.out()).toMatch(new RegExp(`^migration to local storage finished\nmoved: ${files.length}\nskipped: 0\nfailed: 0\nbytes: ${bytes} \\(\\d+\\.\\d MB\\)\n$`));
+    expect(cli.out()).toMatch(
+      new RegExp(
+        `^migration to local storage finished\nmoved: ${files.length}\nskipped: 0\nfailed: 0\nbytes: ${bytes} \\(\\d+\\.\\d MB\\)\n$`,
+      ),
+    );
     expect(cli.err()).toContain(`\r[${'#'.repeat(30)}] ${files.length}/${files.length} 100%`);
     expect(code).toBe(0);
 
@@ -207,10 +237,18 @@ describe('stowage packages migrate (postgres)', () => {
     expect(await mover.move(f.sha256, 'object')).toEqual({ outcome: 'skipped', reason: 'in-place' });
     const config = { ...server.config, packages: { ...server.config.packages, blob_grace_period_hours: 0 } } as typeof server.config;
     const cli = capture();
-    expect(await packagesVerify({ config, formats: [genericFormat], storages: [localStorage, s3Storage] }, parseArgs(['packages', 'verify', '--sweep']), cli.output)).toBe(0);
+    expect(
+      await packagesVerify(
+        { config, formats: [genericFormat], storages: [localStorage, s3Storage] },
+        parseArgs(['packages', 'verify', '--sweep']),
+        cli.output,
+      ),
+    ).toBe(0);
     expect(cli.out()).toContain('problems: 0\n');
     const copy = `1, ${f.size} bytes (${formatBytes(f.size)})`;
-    expect(cli.out()).toContain(`unreferenced objects in object storage: ${copy}; older than the 0 h grace period: ${copy}; removed: ${copy}\n`);
+    expect(cli.out()).toContain(
+      `unreferenced objects in object storage: ${copy}; older than the 0 h grace period: ${copy}; removed: ${copy}\n`,
+    );
     expect(await migration.unreferencedKeys('object')).toEqual([]);
     expect((await storage.blob(f.sha256))?.store).toBe('object');
     expect(sha256((await download(server, f.path)).body)).toBe(f.sha256);

@@ -1,7 +1,21 @@
 import { randomBytes } from 'node:crypto';
+
 import { FileStorage } from '@stowage/core';
 import type { TestServer } from '@stowage/testkit';
-import { download, genericPath, localFiles, objectKeys, objectStore, sha256, slowUpload, startObjectStoreServer, upload, waitFor, useS3rver } from './support';
+
+import {
+  download,
+  genericPath,
+  localFiles,
+  objectKeys,
+  objectStore,
+  sha256,
+  slowUpload,
+  startObjectStoreServer,
+  upload,
+  useS3rver,
+  waitFor,
+} from './support';
 
 const s3 = useS3rver();
 
@@ -15,7 +29,9 @@ describe('object storage faults (postgres)', () => {
     });
     afterAll(async () => {
       await server?.close();
-      await s3().start().catch(() => undefined);
+      await s3()
+        .start()
+        .catch(() => undefined);
     });
 
     it('answers 503 while S3 is down, stores nothing, and works again when it returns', async () => {
@@ -28,7 +44,10 @@ describe('object storage faults (postgres)', () => {
         expect(await res.json()).toEqual({ message: '503 Service Unavailable - object storage is unreachable' });
         const ready = await server.api.inject({ url: '/-/readiness' });
         expect(ready.status).toBe(503);
-        expect(ready.json().checks.storage_object).toEqual({ status: 'failed', message: expect.stringContaining('bucket packages is unreachable') });
+        expect(ready.json().checks.storage_object).toEqual({
+          status: 'failed',
+          message: expect.stringContaining('bucket packages is unreachable'),
+        });
         expect(ready.json().checks.storage_local).toEqual({ status: 'ok' });
       } finally {
         await s3().start();
@@ -74,7 +93,9 @@ describe('object storage faults (postgres)', () => {
     });
     afterAll(async () => {
       await server?.close();
-      await s3().start().catch(() => undefined);
+      await s3()
+        .start()
+        .catch(() => undefined);
     });
 
     it('moves a 20 MB file (multipart) in the background and serves the same bytes from S3', async () => {

@@ -1,7 +1,20 @@
 import { randomBytes } from 'node:crypto';
+
 import { BlobCollector, FileStorage } from '@stowage/core';
-import { type TestServer, testModes } from '@stowage/testkit';
-import { download, genericPath, localFiles, objectKeys, type ObjectStoreSettings, sha256, startObjectStoreServer, upload, waitFor, useS3rver } from './support';
+import { testModes, type TestServer } from '@stowage/testkit';
+
+import {
+  download,
+  genericPath,
+  localFiles,
+  objectKeys,
+  type ObjectStoreSettings,
+  sha256,
+  startObjectStoreServer,
+  upload,
+  useS3rver,
+  waitFor,
+} from './support';
 
 const s3 = useS3rver();
 
@@ -9,7 +22,11 @@ const COMBINATIONS: [string, ObjectStoreSettings, 'object' | 'local'][] = [
   ['direct upload, proxy download', { direct_upload: true, background_upload: false, proxy_download: true }, 'object'],
   ['direct upload, redirect download', { direct_upload: true, background_upload: false, proxy_download: false }, 'object'],
   ['background upload, redirect download', { direct_upload: false, background_upload: true, proxy_download: false }, 'object'],
-  ['local upload without background upload, proxy download', { direct_upload: false, background_upload: false, proxy_download: true }, 'local'],
+  [
+    'local upload without background upload, proxy download',
+    { direct_upload: false, background_upload: false, proxy_download: true },
+    'local',
+  ],
 ];
 
 describe.each(testModes())('object storage (%s)', (mode) => {
@@ -88,7 +105,11 @@ describe.each(testModes())('object storage (%s)', (mode) => {
         expect(head.headers.get('content-length')).toBe(String(bytes.length));
       }
 
-      const del = await server.api.inject({ method: 'DELETE', url: `/api/v4/projects/${projectId}/packages/${file.package_id}`, token: server.rootToken });
+      const del = await server.api.inject({
+        method: 'DELETE',
+        url: `/api/v4/projects/${projectId}/packages/${file.package_id}`,
+        token: server.rootToken,
+      });
       expect(del.status).toBe(204);
       expect((await download(server, path)).res.status).toBe(404);
       // Collected after the grace period, from whichever store holds it.

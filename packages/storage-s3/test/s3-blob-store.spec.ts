@@ -1,6 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
+
 import { BlobNotFoundError, BlobStoreUnavailableError, newStorageKey } from '@stowage/core';
+
 import { S3BlobStore } from '../src';
 import { startS3rver, type TestS3 } from './s3rver';
 
@@ -68,7 +70,15 @@ describe('S3BlobStore against s3rver', () => {
   });
 
   it('lists more than one page of keys', async () => {
-    const paged = new S3BlobStore({ remoteDirectory: `${s3.bucket}/paged`, region: 'us-east-1', endpoint: s3.endpoint, pathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', listPageSize: 10 });
+    const paged = new S3BlobStore({
+      remoteDirectory: `${s3.bucket}/paged`,
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      listPageSize: 10,
+    });
     const keys = Array.from({ length: 35 }, () => newStorageKey());
     let next = 0;
     await Promise.all(
@@ -144,13 +154,27 @@ describe('S3BlobStore against s3rver', () => {
 
   it('check() passes for the bucket and names a missing bucket', async () => {
     await expect(store.check()).resolves.toBeUndefined();
-    const other = new S3BlobStore({ remoteDirectory: 'nope', region: 'us-east-1', endpoint: s3.endpoint, pathStyle: true, accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    const other = new S3BlobStore({
+      remoteDirectory: 'nope',
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+    });
     await expect(other.check()).rejects.toThrow('bucket nope does not exist');
     other.destroy();
   });
 
   it('wrong credentials are refused, not mistaken for a missing key', async () => {
-    const other = new S3BlobStore({ remoteDirectory: s3.bucket, region: 'us-east-1', endpoint: s3.endpoint, pathStyle: true, accessKeyId: 'WRONG', secretAccessKey: 'WRONG' });
+    const other = new S3BlobStore({
+      remoteDirectory: s3.bucket,
+      region: 'us-east-1',
+      endpoint: s3.endpoint,
+      pathStyle: true,
+      accessKeyId: 'WRONG',
+      secretAccessKey: 'WRONG',
+    });
     await expect(other.stat(newStorageKey())).rejects.toThrow();
     other.destroy();
   });

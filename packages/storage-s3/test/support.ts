@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+
 import { FileStorage, type RawConfig } from '@stowage/core';
 import { genericFormat } from '@stowage/format-generic';
 import { startTestServer, type TestMode, type TestServer, uniqueName } from '@stowage/testkit';
 
 export { waitFor } from '@stowage/testkit';
-import { s3Storage, type S3BlobStore } from '../src';
+import { type S3BlobStore, s3Storage } from '../src';
 import { startS3rver, type TestS3 } from './s3rver';
 
 export const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
@@ -19,7 +20,12 @@ export interface ObjectStoreSettings {
 }
 
 /** A Stowage server with the generic format and object storage on `s3` (its own key prefix). */
-export async function startObjectStoreServer(s3: TestS3, mode: TestMode, os: ObjectStoreSettings, extra: RawConfig = {}): Promise<TestServer> {
+export async function startObjectStoreServer(
+  s3: TestS3,
+  mode: TestMode,
+  os: ObjectStoreSettings,
+  extra: RawConfig = {},
+): Promise<TestServer> {
   return startTestServer({
     mode,
     formats: [genericFormat],
@@ -48,7 +54,9 @@ export async function objectKeys(server: TestServer): Promise<string[]> {
 export async function localFiles(server: TestServer): Promise<string[]> {
   const root = server.config.packages.storage_path!;
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
-  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(root.length + 1));
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath ?? (e as unknown as { path: string }).path, e.name).slice(root.length + 1));
 }
 
 export function genericPath(projectId: number, pkg: string, version: string, file: string): string {
@@ -59,8 +67,15 @@ export async function upload(server: TestServer, path: string, body: Buffer): Pr
   return fetch(`${server.url}${path}?select=package_file`, { method: 'PUT', headers: { 'private-token': server.rootToken }, body });
 }
 
-export async function download(server: TestServer, path: string, init: { headers?: Record<string, string>; redirect?: 'follow' | 'manual' } = {}): Promise<{ res: Response; body: Buffer }> {
-  const res = await fetch(`${server.url}${path}`, { headers: { 'private-token': server.rootToken, ...(init.headers ?? {}) }, redirect: init.redirect ?? 'follow' });
+export async function download(
+  server: TestServer,
+  path: string,
+  init: { headers?: Record<string, string>; redirect?: 'follow' | 'manual' } = {},
+): Promise<{ res: Response; body: Buffer }> {
+  const res = await fetch(`${server.url}${path}`, {
+    headers: { 'private-token': server.rootToken, ...(init.headers ?? {}) },
+    redirect: init.redirect ?? 'follow',
+  });
   return { res, body: Buffer.from(await res.arrayBuffer()) };
 }
 
@@ -86,7 +101,8 @@ export function httpGet(
       req.end();
     });
   return get(`${server.url}${path}`, { 'private-token': server.rootToken }).then(async (r) => {
-    if (r.status !== 302 || !r.location || opts.follow === false) return { status: r.status, body: r.body, redirected: false, location: r.location };
+    if (r.status !== 302 || !r.location || opts.follow === false)
+      return { status: r.status, body: r.body, redirected: false, location: r.location };
     const next = await get(r.location, {});
     return { status: next.status, body: next.body, redirected: true };
   });
@@ -96,11 +112,24 @@ export function httpGet(
  * A PUT whose body is written in chunks with a pause after `pauseAfter` bytes, during which
  * `during()` runs (e.g. S3 goes down). Resolves with the status and body the server answered.
  */
-export function slowUpload(server: TestServer, path: string, chunks: Buffer[], pauseAfter: number, during: () => Promise<void>): Promise<{ status: number; text: string }> {
+export function slowUpload(
+  server: TestServer,
+  path: string,
+  chunks: Buffer[],
+  pauseAfter: number,
+  during: () => Promise<void>,
+): Promise<{ status: number; text: string }> {
   const url = new URL(server.url);
   return new Promise((resolve, reject) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, method: 'PUT', path, headers: { 'private-token': server.rootToken, 'transfer-encoding': 'chunked' }, agent: false },
+      {
+        host: url.hostname,
+        port: url.port,
+        method: 'PUT',
+        path,
+        headers: { 'private-token': server.rootToken, 'transfer-encoding': 'chunked' },
+        agent: false,
+      },
       (res) => {
         const parts: Buffer[] = [];
         res.on('data', (c: Buffer) => parts.push(c));

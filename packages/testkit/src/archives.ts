@@ -110,7 +110,7 @@ export function aliasZipEntry(zip: Buffer, entry: string, aliases: string[]): Bu
   const dirStart = zip.readUInt32LE(end + 16);
   const dir = zip.subarray(dirStart, end);
   let record: Buffer | undefined;
-  for (let p = 0; p < dir.length && !record; ) {
+  for (let p = 0; p < dir.length && !record;) {
     const length = 46 + dir.readUInt16LE(p + 28) + dir.readUInt16LE(p + 30) + dir.readUInt16LE(p + 32);
     if (dir.toString('utf8', p + 46, p + 46 + dir.readUInt16LE(p + 28)) === entry) record = dir.subarray(p, p + length);
     p += length;
@@ -227,7 +227,11 @@ export function multipart(parts: FormPart[], opts: { fileType?: string } = {}): 
   for (const p of parts) {
     const disposition = `form-data; name="${p.name}"${p.fileName !== undefined ? `; filename="${p.fileName}"` : ''}`;
     const type = p.fileName !== undefined ? `Content-Type: ${fileType}\r\n` : '';
-    chunks.push(Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`), Buffer.from(p.value), Buffer.from('\r\n'));
+    chunks.push(
+      Buffer.from(`--${boundary}\r\nContent-Disposition: ${disposition}\r\n${type}\r\n`),
+      Buffer.from(p.value),
+      Buffer.from('\r\n'),
+    );
   }
   chunks.push(Buffer.from(`--${boundary}--\r\n`));
   return { body: Buffer.concat(chunks), contentType: `multipart/form-data; boundary=${boundary}` };

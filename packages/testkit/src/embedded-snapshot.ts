@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { type EmbeddedDatabase, openEmbeddedDatabase } from '@stowage/core';
 
 // A fresh PGlite runs initdb (4–8 s here); loading a snapshot of a freshly initialised one

@@ -1,11 +1,11 @@
-export * from './services';
-export * from './test-api';
-export * from './test-server';
-export * from './embedded-snapshot';
-export { startTestObjectStore, type TestObjectStore } from './object-store';
 export * from './archives';
+export * from './embedded-snapshot';
 export * from './files';
 export * from './http';
 export * from './liveness';
+export { startTestObjectStore, type TestObjectStore } from './object-store';
 export * from './raw-socket';
+export * from './services';
+export * from './test-api';
+export * from './test-server';
 export * from './wait';

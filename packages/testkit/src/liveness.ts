@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import { http } from './http';
 
 export interface LivenessDuring<T> {

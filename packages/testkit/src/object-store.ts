@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import type { StoragePlugin } from '@stowage/core';
 
 // s3rver ships no types; this is the part of its API used here.
@@ -14,6 +15,7 @@ type S3rverCtor = new (opts: Record<string, unknown>) => S3rverInstance;
 
 /** Loaded only when a test server needs object storage. */
 function loadS3rver(): S3rverCtor {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('s3rver');
 }
 

@@ -4,7 +4,11 @@ import { connect, type Socket } from 'node:net';
 
 /** `127.0.0.2:9000` as /proc/net/tcp spells it (`0200007F:2328`). */
 function procTcpAddress(host: string, port: number): string {
-  const ip = host.split('.').map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0')).reverse().join('');
+  const ip = host
+    .split('.')
+    .map((o) => Number(o).toString(16).toUpperCase().padStart(2, '0'))
+    .reverse()
+    .join('');
   return `${ip}:${port.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Client } from 'pg';
+
 import Redis from 'ioredis';
+import { Client } from 'pg';
 
 /** The services the suite runs against; CI and the README's test command start them. */
 export const TEST_DATABASE_URL = process.env.STOWAGE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

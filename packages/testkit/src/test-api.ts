@@ -86,7 +86,12 @@ export class TestApi {
   }
 
   async createGroup(path: string, opts: { visibility?: string; parentId?: number } = {}): Promise<{ id: number; full_path: string }> {
-    return this.root('POST', '/api/v4/groups', { name: path, path, visibility: opts.visibility ?? 'private', ...(opts.parentId ? { parent_id: opts.parentId } : {}) });
+    return this.root('POST', '/api/v4/groups', {
+      name: path,
+      path,
+      visibility: opts.visibility ?? 'private',
+      ...(opts.parentId ? { parent_id: opts.parentId } : {}),
+    });
   }
 
   async createProject(path: string, opts: { visibility?: string; namespaceId?: number } = {}): Promise<TestProject> {
@@ -111,20 +116,28 @@ export class TestApi {
   async guestListingAudience(projectPath: string): Promise<GuestListingAudience> {
     const group = await this.createGroup('team', { visibility: 'public' });
     const project = await this.createProject(projectPath, { namespaceId: group.id });
-    const [guest, groupGuest, reporter] = await Promise.all([this.createUser('guest'), this.createUser('group-guest'), this.createUser('reporter')]);
+    const [guest, groupGuest, reporter] = await Promise.all([
+      this.createUser('guest'),
+      this.createUser('group-guest'),
+      this.createUser('reporter'),
+    ]);
     await this.addMember({ project: project.id }, guest.id, 10);
     await this.addMember({ group: group.id }, groupGuest.id, 10);
     await this.addMember({ project: project.id }, reporter.id, 20);
     return { group, project, guest, groupGuest, reporter };
   }
 
-  async createDeployToken(target: { project: number } | { group: number }, scopes: string[]): Promise<{ id: number; token: string; username: string }> {
+  async createDeployToken(
+    target: { project: number } | { group: number },
+    scopes: string[],
+  ): Promise<{ id: number; token: string; username: string }> {
     const url = 'project' in target ? `/api/v4/projects/${target.project}/deploy_tokens` : `/api/v4/groups/${target.group}/deploy_tokens`;
     return this.root('POST', url, { name: 'deploy', scopes });
   }
 
   async setPackageSettings(target: { project: number } | { group: number }, settings: Record<string, unknown>): Promise<void> {
-    const url = 'project' in target ? `/api/v4/projects/${target.project}/package_settings` : `/api/v4/groups/${target.group}/package_settings`;
+    const url =
+      'project' in target ? `/api/v4/projects/${target.project}/package_settings` : `/api/v4/groups/${target.group}/package_settings`;
     await this.root('PUT', url, settings);
   }
 }

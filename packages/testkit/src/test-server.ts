@@ -1,14 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import {
   type BlobStoreKind,
   createStowageApp,
   type EmbeddedDatabase,
   FileStorage,
-  isListable,
   type FormatPlugin,
+  isListable,
   JobQueue,
   type RawConfig,
   resolveConfig,
@@ -17,6 +18,7 @@ import {
   type StowageConfig,
 } from '@stowage/core';
 import { localStorage } from '@stowage/storage-local';
+
 import { openTestEmbeddedDatabase } from './embedded-snapshot';
 import { filesUnder } from './files';
 import { startTestObjectStore, type TestObjectStore } from './object-store';

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { MembersService } from '../auth/members.service';
@@ -45,7 +46,14 @@ export class GroupsController {
     if (visibilityProblem) throw httpErrors.validation({ visibility_level: [visibilityProblem] });
     const fullPath = parent ? `${parent.full_path}/${path}` : path;
     if (await this.projects.fullPathTaken(fullPath)) throw httpErrors.validation({ path: ['has already been taken'] });
-    const group = await this.projects.createNamespace({ kind: 'group', name, path, parent, visibility, description: p.string('description') });
+    const group = await this.projects.createNamespace({
+      kind: 'group',
+      name,
+      path,
+      parent,
+      visibility,
+      description: p.string('description'),
+    });
     const user = principalUser(principal)!;
     await this.members.add({ type: 'namespace', id: group.id }, user.id, AccessLevel.OWNER, null);
     return groupJson(group, this.config.server.external_url!);
@@ -66,7 +74,12 @@ export class GroupsController {
 
   @Post(':id/deploy_tokens')
   @ApiAccess({ write: true })
-  async createDeployToken(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
+  async createDeployToken(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     // GitLab: group deploy tokens are the Owner's (project ones need Maintainer).
     const group = await this.resources.group(principal, id, AccessLevel.OWNER);
     return this.memberships.createDeployToken({ namespaceId: group.id }, query, body);
@@ -89,7 +102,12 @@ export class GroupsController {
 
   @Put(':id/package_settings')
   @ApiAccess({ write: true })
-  async updatePackageSettings(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
+  async updatePackageSettings(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     const group = await this.resources.group(principal, id, AccessLevel.OWNER);
     return this.memberships.updatePackageSettings({ namespaceId: group.id, traversalIds: group.traversal_ids }, query, body);
   }

@@ -1,4 +1,5 @@
-import { Injectable, Inject } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+
 import { AccessLevel } from '../auth/access-level';
 import { type MemberSource, MembersService } from '../auth/members.service';
 import { TokensService } from '../auth/tokens.service';
@@ -62,7 +63,13 @@ export class Memberships {
 
   async packageSettings(owner: SettingsOwner) {
     const names = this.formats.names();
-    return settingsJson(await Promise.all(names.map(async (f) => [f, await this.settings.effective(owner, f)] as [string, Awaited<ReturnType<PackageSettingsService['effective']>>])));
+    return settingsJson(
+      await Promise.all(
+        names.map(
+          async (f) => [f, await this.settings.effective(owner, f)] as [string, Awaited<ReturnType<PackageSettingsService['effective']>>],
+        ),
+      ),
+    );
   }
 
   async updatePackageSettings(owner: SettingsOwner, query: unknown, body: unknown) {

@@ -1,4 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -104,7 +105,12 @@ export class ProjectsController {
 
   @Post(':id/deploy_tokens')
   @ApiAccess({ write: true })
-  async createDeployToken(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
+  async createDeployToken(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
     return this.memberships.createDeployToken({ projectId: ctx.project.id }, query, body);
   }
@@ -127,7 +133,8 @@ export class ProjectsController {
     const ctx = await this.resources.project(principal, id, AccessLevel.DEVELOPER);
     const p = new ApiParams(query, body);
     const seconds = p.integer('expires_in') ?? 3600;
-    if (seconds < 1 || seconds > JOB_TOKEN_MAX_SECONDS) throw httpErrors.invalidParam('expires_in', `must be between 1 and ${JOB_TOKEN_MAX_SECONDS}`);
+    if (seconds < 1 || seconds > JOB_TOKEN_MAX_SECONDS)
+      throw httpErrors.invalidParam('expires_in', `must be between 1 and ${JOB_TOKEN_MAX_SECONDS}`);
     const user = principalUser(principal)!;
     const { token, secret } = await this.tokens.create({
       kind: 'job',
@@ -149,7 +156,12 @@ export class ProjectsController {
 
   @Put(':id/package_settings')
   @ApiAccess({ write: true })
-  async updatePackageSettings(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
+  async updatePackageSettings(
+    @Param('id') id: string,
+    @Body() body: unknown,
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
     return this.memberships.updatePackageSettings({ projectId: ctx.project.id, traversalIds: ctx.namespace.traversal_ids }, query, body);
   }

@@ -22,7 +22,15 @@ export function userJson(u: User, baseUrl: string, opts: { admin?: boolean } = {
 }
 
 export function namespaceJson(n: Namespace, baseUrl: string) {
-  return { id: n.id, name: n.name, path: n.path, kind: n.kind, full_path: n.full_path, parent_id: n.parent_id, web_url: `${baseUrl}/${n.full_path}` };
+  return {
+    id: n.id,
+    name: n.name,
+    path: n.path,
+    kind: n.kind,
+    full_path: n.full_path,
+    parent_id: n.parent_id,
+    web_url: `${baseUrl}/${n.full_path}`,
+  };
 }
 
 export function groupJson(g: Namespace, baseUrl: string) {

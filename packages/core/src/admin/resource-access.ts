@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { AccessLevel } from '../auth/access-level';
+
 import { AccessService } from '../auth/access.service';
+import { AccessLevel } from '../auth/access-level';
 import { type Principal, principalUser } from '../auth/principal';
 import { httpErrors } from '../http/http-error';
 import type { Namespace } from '../projects/namespace.entity';

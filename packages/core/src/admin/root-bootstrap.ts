@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+
 import { TokensService } from '../auth/tokens.service';
 import { UsersService } from '../auth/users.service';
 

@@ -1,7 +1,7 @@
-import type { DuplicateSettings } from '../packages/package-settings.service';
-import { exceptionRegexProblem } from '../packages/package-settings.service';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
+import type { DuplicateSettings } from '../packages/package-settings.service';
+import { exceptionRegexProblem } from '../packages/package-settings.service';
 
 /**
  * `{"<format>_duplicates_allowed": false, "<format>_duplicate_exception_regex": "…"}`, the

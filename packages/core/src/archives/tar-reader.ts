@@ -1,7 +1,9 @@
 import { PassThrough, Readable, Transform, type TransformCallback, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
+
 import { extract, type Header } from 'tar-stream';
+
 import { ArchiveEntryCheck, type ArchiveEntryKind, type ArchiveEntryRules } from './entry-safety';
 
 /**

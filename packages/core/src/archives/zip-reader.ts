@@ -1,6 +1,7 @@
-import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { crc32, createInflateRaw, inflateRawSync } from 'node:zlib';
+
 import type { ByteRange } from '../storage/blob-store';
 import { TimeSlice } from '../time-slice';
 import { ArchiveEntryCheck, type ArchiveEntryKind, type ArchiveEntryRules } from './entry-safety';
@@ -204,7 +205,7 @@ class Cursor {
   }
 
   async skip(n: number): Promise<void> {
-    for (let left = n; left > 0; ) {
+    for (let left = n; left > 0;) {
       if (!this.available) await this.need(1);
       const step = Math.min(left, this.available);
       this.advance(step);
@@ -214,7 +215,7 @@ class Cursor {
 
   /** The next `n` bytes, as they arrive. */
   async *take(n: number): AsyncGenerator<Buffer> {
-    for (let left = n; left > 0; ) {
+    for (let left = n; left > 0;) {
       if (!this.available) await this.need(1);
       const c = this.consume(Math.min(left, this.available));
       left -= c.length;
@@ -416,7 +417,8 @@ export class ZipReader {
       if (locatorAt < 0 || tail.readUInt32LE(locatorAt) !== ZIP64_LOCATOR) throw new ZipError('zip64 archive without its locator');
       const z64Offset = Number(tail.readBigUInt64LE(locatorAt + 8));
       // Python's zipfile reads the zip64 record just before the locator, whatever the locator says.
-      if (z64Offset + ZIP64_EOCD_SIZE !== tailStart + locatorAt) throw new ZipError('zip64 end of central directory record is not where its locator is');
+      if (z64Offset + ZIP64_EOCD_SIZE !== tailStart + locatorAt)
+        throw new ZipError('zip64 end of central directory record is not where its locator is');
       const z64 = await readRange(source, z64Offset, ZIP64_EOCD_SIZE);
       if (z64.readUInt32LE(0) !== ZIP64_EOCD) throw new ZipError('bad zip64 end of central directory record');
       count = Number(z64.readBigUInt64LE(32));
@@ -473,7 +475,8 @@ export class ZipReader {
       const mode = dir.readUInt32LE(p + 38) >>> 16;
       const nameStart = p + 46;
       const end = nameStart + nameLength + extraLength + commentLength;
-      if (end > dir.length) throw new ZipError('corrupt zip central directory (its last record runs past the size its end record declares)');
+      if (end > dir.length)
+        throw new ZipError('corrupt zip central directory (its last record runs past the size its end record declares)');
       const name = ZipReader.decodeName(dir, nameStart, nameStart + nameLength, flags, utf8Names);
       const unixMode = madeBy === HOST_UNIX && mode !== 0 ? mode : undefined;
       const isDirectory = name.endsWith('/');

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import type { Namespace } from '../projects/namespace.entity';
 import type { ProjectContext } from '../projects/project-context';
 import { AccessLevel } from './access-level';
@@ -36,13 +37,15 @@ const MEMBERSHIPS = (userParam: string) => `members m
     AND ((m.source_type = 'project' AND m.source_id = p.id)
       OR (m.source_type = 'namespace' AND m.source_id = ANY(n.traversal_ids)))`;
 
-const ACTIVE_MEMBER = (userParam: string, minLevel: number) => `EXISTS (SELECT 1 FROM ${MEMBERSHIPS(userParam)} AND m.access_level >= ${minLevel})`;
+const ACTIVE_MEMBER = (userParam: string, minLevel: number) =>
+  `EXISTS (SELECT 1 FROM ${MEMBERSHIPS(userParam)} AND m.access_level >= ${minLevel})`;
 
 /** The caller's highest live membership (NULL when none). */
 const MEMBER_LEVEL = (userParam: string) => `(SELECT max(m.access_level) FROM ${MEMBERSHIPS(userParam)})`;
 
 /** `onlyGuest` negated, in SQL over projects `p` and namespaces `n`. */
-const NOT_ONLY_GUEST = (userParam: string) => `(p.visibility = 'public' OR coalesce(${MEMBER_LEVEL(userParam)}, 0) <> ${AccessLevel.GUEST})`;
+const NOT_ONLY_GUEST = (userParam: string) =>
+  `(p.visibility = 'public' OR coalesce(${MEMBER_LEVEL(userParam)}, 0) <> ${AccessLevel.GUEST})`;
 
 /** A Guest (and nothing more) of a non-public project: may fetch a package, may not list them. */
 function onlyGuest(visibility: string, level: number): boolean {
@@ -85,8 +88,7 @@ export class AccessService {
   async projectPermissions(principal: Principal, ctx: ProjectContext): Promise<ProjectPermissions> {
     const { project, namespace } = ctx;
     const isPublic = project.visibility === 'public';
-    const scopeAllows = (action: PackageAction) =>
-      principal.kind === 'anonymous' ? true : scopesAllow(principal.token.scopes, action);
+    const scopeAllows = (action: PackageAction) => (principal.kind === 'anonymous' ? true : scopesAllow(principal.token.scopes, action));
     const asAnonymous: ProjectPermissions = {
       visible: isPublic,
       accessLevel: 0,
@@ -159,7 +161,11 @@ export class AccessService {
     if (principal.kind === 'user' || principal.kind === 'job') {
       if ((await this.namespaceMemberLevel(principal.user.id, group)) >= AccessLevel.GUEST) return true;
     }
-    if (principal.kind === 'deploy' && principal.token.namespace_id !== null && group.traversal_ids.includes(principal.token.namespace_id)) {
+    if (
+      principal.kind === 'deploy' &&
+      principal.token.namespace_id !== null &&
+      group.traversal_ids.includes(principal.token.namespace_id)
+    ) {
       return true;
     }
     const readable = this.readableProjects(principal);

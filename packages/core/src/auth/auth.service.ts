@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
+
 import { addSecretNames } from '../http/log-redaction';
 import { FormatRegistry } from '../plugin/format-registry';
 import { type PresentedCredential, presentedCredential } from './credentials';
@@ -71,8 +72,6 @@ export class AuthService {
   private touch(token: Token, now: number): void {
     if (token.last_used_at && now - token.last_used_at.getTime() < TOUCH_INTERVAL_MS) return;
     // Fire and forget: a lost update of a usage timestamp is harmless.
-    this.ds
-      .query('UPDATE tokens SET last_used_at = now() WHERE id = $1', [token.id])
-      .catch(() => undefined);
+    this.ds.query('UPDATE tokens SET last_used_at = now() WHERE id = $1', [token.id]).catch(() => undefined);
   }
 }

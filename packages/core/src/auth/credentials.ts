@@ -1,5 +1,5 @@
-import type { TokenKind } from './token.entity';
 import type { CredentialSource } from './principal';
+import type { TokenKind } from './token.entity';
 
 export interface PresentedCredential {
   secret: string;
@@ -50,7 +50,10 @@ export function presentedCredential(
     if (value) return { secret: value, source: 'format-header' };
   }
 
-  for (const [param, kind] of [['private_token', 'personal'], ['job_token', 'job']] as const) {
+  for (const [param, kind] of [
+    ['private_token', 'personal'],
+    ['job_token', 'job'],
+  ] as const) {
     const v = query[param];
     if (typeof v === 'string' && v) return { secret: v, source: 'query', kind };
   }

@@ -1,4 +1,5 @@
 import type { FastifyRequest } from 'fastify';
+
 import { httpErrors } from '../http/http-error';
 import { requestContext } from './request-context';
 

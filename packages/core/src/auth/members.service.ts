@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import { Member } from './member.entity';
 
 export type MemberSource = { type: 'project' | 'namespace'; id: number };

@@ -1,6 +1,7 @@
 import { applyDecorators, type CanActivate, type ExecutionContext, Inject, Injectable, SetMetadata, UseGuards } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+
 import { StowageConfig } from '../config';
 import { HttpError, httpErrors } from '../http/http-error';
 import { ProjectsService } from '../projects/projects.service';

@@ -1,9 +1,10 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
+
 import type { Namespace } from '../projects/namespace.entity';
 import type { ProjectContext } from '../projects/project-context';
-import type { Authentication, Principal } from './principal';
 import type { ProjectPermissions } from './access.service';
+import type { Authentication, Principal } from './principal';
 
 /** What the access guards established about a request, for handlers to read. */
 export interface StowageRequestContext {

@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+
 import type { TokenKind } from './token.entity';
 
 const PREFIX: Record<TokenKind, string> = { personal: 'stwpat-', deploy: 'stwdt-', job: 'stwjt-' };

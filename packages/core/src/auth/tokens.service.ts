@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import { Token, type TokenKind } from './token.entity';
 import { digestTokenSecret, generateTokenSecret } from './token-secret';
 
@@ -73,7 +74,8 @@ export class TokensService {
         [digest],
       );
       if (row.kind !== 'personal' || row.user_id !== userId) throw new Error('STOWAGE_ROOT_TOKEN is already in use by another token');
-      if (row.from_root_token_env) await em.query('UPDATE tokens SET revoked_at = NULL WHERE digest = $1 AND revoked_at IS NOT NULL', [digest]);
+      if (row.from_root_token_env)
+        await em.query('UPDATE tokens SET revoked_at = NULL WHERE digest = $1 AND revoked_at IS NOT NULL', [digest]);
       await em.query(
         'UPDATE tokens SET revoked_at = now() WHERE from_root_token_env AND user_id = $1 AND digest <> $2 AND revoked_at IS NULL',
         [userId, digest],

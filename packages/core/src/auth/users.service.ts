@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import { ProjectsService } from '../projects/projects.service';
 import { AccessLevel } from './access-level';
 import { Member } from './member.entity';

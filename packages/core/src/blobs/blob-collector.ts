@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import { StowageConfig } from '../config';
 import { JobQueue } from '../jobs/job-queue';
 import type { BlobStoreKind } from '../storage/blob-store';

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
+
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import { StowageConfig } from '../config';
 import { JobQueue } from '../jobs/job-queue';
 import type { BlobStoreKind } from '../storage/blob-store';
@@ -95,7 +97,17 @@ export class BlobMigration {
     const run = randomUUID().slice(0, 8);
     const counts: { store: string; n: string }[] = await this.ds.query('SELECT store, count(*) AS n FROM blobs GROUP BY store');
     const count = (k: string) => Number(counts.find((c) => c.store === k)?.n ?? 0);
-    const s: MigrationSummary = { to, total: count(from), done: 0, moved: 0, skipped: count(to), failed: 0, bytes: 0, failures: [], interrupted: false };
+    const s: MigrationSummary = {
+      to,
+      total: count(from),
+      done: 0,
+      moved: 0,
+      skipped: count(to),
+      failed: 0,
+      bytes: 0,
+      failures: [],
+      interrupted: false,
+    };
     opts.onProgress?.({ ...s });
 
     let after = '';
@@ -111,10 +123,16 @@ export class BlobMigration {
       if (!rows.length) break;
       after = rows[rows.length - 1].sha256;
       for (const r of rows) {
-        await this.jobs.add<MoveBlobJob>(MOVE_BLOB_JOB, { sha256: r.sha256, to }, { jobId: `blob-migrate:${run}:${r.sha256}`, attempts: 3, backoffMs: 500 });
+        await this.jobs.add<MoveBlobJob>(
+          MOVE_BLOB_JOB,
+          { sha256: r.sha256, to },
+          { jobId: `blob-migrate:${run}:${r.sha256}`, attempts: 3, backoffMs: 500 },
+        );
       }
       await this.jobs.drain();
-      const now: { sha256: string; store: string }[] = await this.ds.query('SELECT sha256, store FROM blobs WHERE sha256 = ANY($1)', [rows.map((r) => r.sha256)]);
+      const now: { sha256: string; store: string }[] = await this.ds.query('SELECT sha256, store FROM blobs WHERE sha256 = ANY($1)', [
+        rows.map((r) => r.sha256),
+      ]);
       const stores = new Map(now.map((r) => [r.sha256, r.store]));
       for (const r of rows) {
         const store = stores.get(r.sha256);

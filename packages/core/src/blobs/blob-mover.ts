@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
 import { pipeline, type Readable, Transform, type TransformCallback } from 'node:stream';
+
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import { StowageConfig } from '../config';
 import { JobQueue } from '../jobs/job-queue';
 import type { BlobStore, BlobStoreKind } from '../storage/blob-store';
@@ -102,13 +104,19 @@ export class BlobMover implements OnModuleInit {
     try {
       const meter = new Sha256Meter();
       input = await source.get(row.storage_key);
-      await target.put(newKey, pipeline(input, meter, () => undefined), { size: row.size });
+      await target.put(
+        newKey,
+        pipeline(input, meter, () => undefined),
+        { size: row.size },
+      );
       if (meter.size !== row.size || meter.sha256 !== row.sha256) {
         throw new BlobIntegrityError(`blob ${sha256} in ${row.store} storage reads as ${meter.size} bytes with sha256 ${meter.sha256}`);
       }
       const copy = await digestStored(target, newKey);
       if (copy.size !== row.size || copy.sha256 !== row.sha256) {
-        throw new BlobIntegrityError(`the copy of blob ${sha256} in ${to} storage reads back as ${copy.size} bytes with sha256 ${copy.sha256}`);
+        throw new BlobIntegrityError(
+          `the copy of blob ${sha256} in ${to} storage reads back as ${copy.size} bytes with sha256 ${copy.sha256}`,
+        );
       }
       // Restamped before the flip, so that no sweep can ever find it unreferenced and already old.
       if (keepOld) await keepOld.touch(row.storage_key);
@@ -132,9 +140,9 @@ export class BlobMover implements OnModuleInit {
       return { outcome: 'skipped', reason: 'changed' };
     }
     if (!keepOld) {
-      await source.delete(row.storage_key).catch((err) =>
-        this.logger.warn({ err, store: row.store, key: row.storage_key }, 'moved blob, but could not remove the old copy'),
-      );
+      await source
+        .delete(row.storage_key)
+        .catch((err) => this.logger.warn({ err, store: row.store, key: row.storage_key }, 'moved blob, but could not remove the old copy'));
     }
     return { outcome: 'moved', bytes: row.size };
   }

@@ -1,8 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import { StowageConfig } from '../config';
-import { type BlobStore, type BlobStoreKind, hasUnfinishedWrites, isListable, type ListableBlobStore, type ListedKey } from '../storage/blob-store';
+import {
+  type BlobStore,
+  type BlobStoreKind,
+  hasUnfinishedWrites,
+  isListable,
+  type ListableBlobStore,
+  type ListedKey,
+} from '../storage/blob-store';
 import { FileStorage } from '../storage/file-storage.service';
 
 export interface Tally {
@@ -108,17 +116,18 @@ export class BlobSweeper {
     const store = this.storage.blobStore(kind);
     if (!isListable(store)) return [];
     const keys: string[] = [];
-    for await (const page of this.unreferencedPages(kind, store)) keys.push(...page.filter((o) => o.lastModified < olderThan).map((o) => o.key));
+    for await (const page of this.unreferencedPages(kind, store))
+      keys.push(...page.filter((o) => o.lastModified < olderThan).map((o) => o.key));
     return keys;
   }
 
   private async *unreferencedPages(kind: BlobStoreKind, store: ListableBlobStore): AsyncIterable<ListedKey[]> {
     let page: ListedKey[] = [];
     const unknown = async () => {
-      const known: { storage_key: string }[] = await this.ds.query('SELECT storage_key FROM blobs WHERE store = $1 AND storage_key = ANY($2)', [
-        kind,
-        page.map((o) => o.key),
-      ]);
+      const known: { storage_key: string }[] = await this.ds.query(
+        'SELECT storage_key FROM blobs WHERE store = $1 AND storage_key = ANY($2)',
+        [kind, page.map((o) => o.key)],
+      );
       const names = new Set(known.map((k) => k.storage_key));
       const out = page.filter((o) => !names.has(o.key));
       page = [];

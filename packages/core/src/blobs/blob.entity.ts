@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+
 import { bigintAsNumber } from '../database/column-types';
 
 /** Stored bytes, identified by their sha256; many package files may share one blob. */

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+
 import { Transform } from 'class-transformer';
 import { IsArray, ValidateBy, type ValidationArguments } from 'class-validator';
 
@@ -35,7 +36,10 @@ export function CidrListSetting(): PropertyDecorator {
       validator: {
         validate: (value: unknown) => Array.isArray(value) && !value.some(invalid),
         defaultMessage: (args?: ValidationArguments) =>
-          `must list IP addresses or CIDR ranges such as 10.0.0.0/8; not: ${(args?.value as unknown[]).filter(invalid).map((v) => JSON.stringify(v)).join(', ')}`,
+          `must list IP addresses or CIDR ranges such as 10.0.0.0/8; not: ${(args?.value as unknown[])
+            .filter(invalid)
+            .map((v) => JSON.stringify(v))
+            .join(', ')}`,
       },
     })(target, key);
   };

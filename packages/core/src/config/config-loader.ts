@@ -1,8 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
+
 import { FormatConfig, StowageConfig } from './stowage-config';
 
 export const ENV_PREFIX = 'STOWAGE_';

@@ -1,3 +1,3 @@
-export * from './stowage-config';
-export * from './settings';
 export * from './config-loader';
+export * from './settings';
+export * from './stowage-config';

@@ -1,17 +1,8 @@
 import { Type } from 'class-transformer';
-import {
-  Allow,
-  IsArray,
-  IsIn,
-  IsOptional,
-  IsString,
-  IsUrl,
-  Matches,
-  MinLength,
-  ValidateNested,
-} from 'class-validator';
-import { BooleanSetting, IntegerSetting, SecondsSetting } from './settings';
+import { Allow, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateNested } from 'class-validator';
+
 import { CidrListSetting } from './cidr-setting';
+import { BooleanSetting, IntegerSetting, SecondsSetting } from './settings';
 
 // Property names are the config keys (snake_case, as in GitLab's gitlab.yml), so that an
 // error's path is exactly the key an operator has to fix.
@@ -72,7 +63,8 @@ export class ObjectStoreConfig {
   @BooleanSetting() direct_upload = false;
   @BooleanSetting() background_upload = true;
   @BooleanSetting() proxy_download = false;
-  @ValidateNested() @Type(() => ObjectStoreConnectionConfig)
+  @ValidateNested()
+  @Type(() => ObjectStoreConnectionConfig)
   connection: ObjectStoreConnectionConfig = new ObjectStoreConnectionConfig();
 }
 
@@ -80,7 +72,8 @@ export class PackagesConfig {
   @BooleanSetting() enabled = true;
   /** Defaults to <data_dir>/packages. */
   @IsOptional() @IsString() @MinLength(1) storage_path?: string;
-  @ValidateNested() @Type(() => ObjectStoreConfig)
+  @ValidateNested()
+  @Type(() => ObjectStoreConfig)
   object_store: ObjectStoreConfig = new ObjectStoreConfig();
   /**
    * Hours an unreferenced blob is kept before its bytes are removed; at least one, because an

@@ -1,18 +1,20 @@
 import { join } from 'node:path';
+
 import { type DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource, type DataSourceOptions } from 'typeorm';
+
 import type { StowageConfig } from '../config';
-import { CORE_ENTITIES, CORE_MIGRATIONS } from './schema';
 import { type EmbeddedDatabase, openEmbeddedDatabase } from './embedded-database';
 import { pgliteNodePostgresShim } from './pglite-driver';
 import { runMigrations } from './run-migrations';
+import { CORE_ENTITIES, CORE_MIGRATIONS, type SchemaClass } from './schema';
 
 export interface DatabaseOptions {
   config: StowageConfig;
   /** Entities and migrations contributed by plugins. */
-  entities?: Function[];
-  migrations?: Function[];
+  entities?: SchemaClass[];
+  migrations?: SchemaClass[];
   /** An already open embedded database (tests pass one made from a snapshot). */
   embedded?: EmbeddedDatabase;
 }

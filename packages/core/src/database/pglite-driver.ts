@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+
 import type { EmbeddedDatabase } from './embedded-database';
 
 type Callback = (err: Error | null, result?: unknown) => void;
@@ -55,7 +56,11 @@ export function pgliteNodePostgresShim(db: EmbeddedDatabase, opts: { closeOnEnd:
       const values = typeof sql === 'string' ? (Array.isArray(params) ? params : undefined) : sql.values;
       const callback = typeof params === 'function' ? params : cb;
       const p = run(text, values);
-      if (callback) p.then((r) => callback(null, r), (e: Error) => callback(e));
+      if (callback)
+        p.then(
+          (r) => callback(null, r),
+          (e: Error) => callback(e),
+        );
       return p;
     },
   });
@@ -69,7 +74,11 @@ export function pgliteNodePostgresShim(db: EmbeddedDatabase, opts: { closeOnEnd:
         }
         return release;
       });
-      if (cb) p.then((release) => cb(null, client, release), (e: Error) => cb(e));
+      if (cb)
+        p.then(
+          (release) => cb(null, client, release),
+          (e: Error) => cb(e),
+        );
       return p.then(() => client);
     }
 
@@ -84,7 +93,10 @@ export function pgliteNodePostgresShim(db: EmbeddedDatabase, opts: { closeOnEnd:
 
     end(cb?: (err?: Error) => void) {
       const done = opts.closeOnEnd && !db.closed ? lock.acquire().then(() => db.close()) : Promise.resolve();
-      done.then(() => cb?.(), (e: Error) => cb?.(e));
+      done.then(
+        () => cb?.(),
+        (e: Error) => cb?.(e),
+      );
       return done;
     }
   }

@@ -13,5 +13,24 @@ import { TokenParent1764000000001 } from './migrations/1764000000001-token-paren
 import { DocumentClock1764000000100 } from './migrations/1764000000100-document-clock';
 import { RootTokenEnv1764000000200 } from './migrations/1764000000200-root-token-env';
 
-export const CORE_ENTITIES: Function[] = [Namespace, Project, User, Member, Token, Package, PackageFile, PackageTag, PackageSettings, Blob];
-export const CORE_MIGRATIONS: Function[] = [CoreSchema1764000000000, TokenParent1764000000001, DocumentClock1764000000100, RootTokenEnv1764000000200];
+/** An entity or migration class, as TypeORM takes them. */
+export type SchemaClass = abstract new (...args: never[]) => unknown;
+
+export const CORE_ENTITIES: SchemaClass[] = [
+  Namespace,
+  Project,
+  User,
+  Member,
+  Token,
+  Package,
+  PackageFile,
+  PackageTag,
+  PackageSettings,
+  Blob,
+];
+export const CORE_MIGRATIONS: SchemaClass[] = [
+  CoreSchema1764000000000,
+  TokenParent1764000000001,
+  DocumentClock1764000000100,
+  RootTokenEnv1764000000200,
+];

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res, UseGuards } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import type { DataSource } from 'typeorm';
+
 import { JobQueue } from '../jobs/job-queue';
 import { BLOB_STORES, type BlobStores } from '../storage/file-storage.service';
 import { MonitoringAllowList } from './monitoring-allowlist';

@@ -1,6 +1,8 @@
+import { BlockList, isIP } from 'node:net';
+
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { BlockList, isIP } from 'node:net';
+
 import { parseCidr } from '../config/cidr-setting';
 import { StowageConfig } from '../config/stowage-config';
 import { httpErrors } from '../http/http-error';

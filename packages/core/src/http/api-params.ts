@@ -31,7 +31,8 @@ export class ApiParams {
     }
     if (typeof v !== 'string' && typeof v !== 'number') throw httpErrors.invalidParam(key);
     const s = String(v);
-    if (opts.max !== undefined && s.length > opts.max) throw httpErrors.invalidParam(key, `is too long (maximum is ${opts.max} characters)`);
+    if (opts.max !== undefined && s.length > opts.max)
+      throw httpErrors.invalidParam(key, `is too long (maximum is ${opts.max} characters)`);
     return s;
   }
 
@@ -66,7 +67,12 @@ export class ApiParams {
       if (opts.required) throw httpErrors.missingParam(key);
       return undefined;
     }
-    const items = Array.isArray(v) ? v.map(String) : String(v).split(',').map((s) => s.trim()).filter(Boolean);
+    const items = Array.isArray(v)
+      ? v.map(String)
+      : String(v)
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
     if (opts.allowed && items.some((i) => !opts.allowed!.includes(i))) throw httpErrors.invalidParam(key, 'does not have a valid value');
     return [...new Set(items)];
   }

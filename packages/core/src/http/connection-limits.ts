@@ -1,6 +1,8 @@
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+
 import type { ServerConfig } from '../config';
 import { sendHttpError } from './error.filter';
 import { onContinue } from './expect-continue';

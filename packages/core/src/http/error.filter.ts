@@ -1,6 +1,7 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HttpError, gitlabMessage } from './http-error';
+
+import { gitlabMessage, HttpError } from './http-error';
 
 /** Turns any exception into a response a client understands; never leaks internals. */
 export function toHttpError(exception: unknown): HttpError {
@@ -34,10 +35,7 @@ export class HttpErrorFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const error = toHttpError(exception);
     if (error.status >= 500) {
-      this.logger.error(
-        { err: exception, reqId: request.id, method: request.method, route: request.routeOptions?.url },
-        'request failed',
-      );
+      this.logger.error({ err: exception, reqId: request.id, method: request.method, route: request.routeOptions?.url }, 'request failed');
     }
     sendHttpError(request, reply, error);
   }

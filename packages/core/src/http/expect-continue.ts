@@ -1,7 +1,9 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
 import type { FastifyInstance } from 'fastify';
+
 import { sendHttpError } from './error.filter';
-import { HttpError, gitlabMessage } from './http-error';
+import { gitlabMessage, HttpError } from './http-error';
 
 /** Requests whose client waits for 100 Continue that has not gone out yet: what to run when it does. */
 const continuePending = new WeakMap<IncomingMessage, (() => void)[]>();

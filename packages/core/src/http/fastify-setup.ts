@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+
+import { untrustedValueProblem } from '../text/json';
 import { sendHttpError } from './error.filter';
 import { httpErrors } from './http-error';
 import { ORIGINAL_CONTENT_TYPE } from './stream-body.decorator';
-import { untrustedValueProblem } from '../text/json';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/;
 

@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger as Pino } from 'pino';
+
 import { redactLogLine, redactUrl } from './log-redaction';
 
 export { redactUrl } from './log-redaction';

@@ -1,8 +1,10 @@
 import { Readable } from 'node:stream';
 import { MIMEType } from 'node:util';
+
 import busboy from 'busboy';
-import { isClientAbort } from './stream-body.decorator';
+
 import { UNSTORABLE_TEXT, unstorableText } from '../text/storable-text';
+import { isClientAbort } from './stream-body.decorator';
 
 /**
  * Streaming multipart/form-data (RFC 7578) on busboy. Text fields are collected (capped); a
@@ -98,7 +100,8 @@ function translate(err: Error): Error {
   if (err instanceof MultipartError) return err;
   if (isClientAbort(err)) return clientGone();
   if (/^Unexpected end of (form|file)$/.test(err.message)) return truncated();
-  if (err.message === 'Malformed part header') return new MultipartError('malformed part header line (or part headers over 16 KiB)', 'malformed');
+  if (err.message === 'Malformed part header')
+    return new MultipartError('malformed part header line (or part headers over 16 KiB)', 'malformed');
   return err;
 }
 

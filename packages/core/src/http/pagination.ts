@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+
 import { ApiParams } from './api-params';
 import { httpErrors } from './http-error';
 
@@ -50,11 +51,6 @@ export function setPaginationHeaders(request: FastifyRequest, reply: FastifyRepl
     params.set('per_page', String(page.perPage));
     return `<${baseUrl}${pathname}?${params}>; rel="${rel}"`;
   };
-  const links = [
-    ...(prev ? [link(prev, 'prev')] : []),
-    ...(next ? [link(next, 'next')] : []),
-    link(1, 'first'),
-    link(totalPages, 'last'),
-  ];
+  const links = [...(prev ? [link(prev, 'prev')] : []), ...(next ? [link(next, 'next')] : []), link(1, 'first'), link(totalPages, 'last')];
   reply.header('link', links.join(', '));
 }

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+
 import { httpErrors } from './http-error';
 import { isClientAbort } from './stream-body.decorator';
 

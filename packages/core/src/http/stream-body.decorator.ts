@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
-import type { FastifyRequest } from 'fastify';
+
 import { RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
 
 /**
  * The route reads its body as a raw stream whatever its Content-Type: a generic upload of a

@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
-import { DEFAULT_JOB_OPTIONS, type JobHandler, JobQueue, type JobOptions } from './job-queue';
+
+import { DEFAULT_JOB_OPTIONS, type JobHandler, type JobOptions, JobQueue } from './job-queue';
 
 export const QUEUE_NAME = 'stowage';
 
@@ -38,7 +39,9 @@ export class BullJobQueue extends JobQueue implements OnApplicationBootstrap {
     for (const [name, { handler, concurrency }] of this.definitions) {
       // Rejects when the queue closes while the processor is still starting (a short-lived
       // process such as `stowage packages migrate`): not a reason to crash on an unhandled rejection.
-      this.queue.process(name, concurrency, (job: Job) => handler(job.data)).catch((err: unknown) => this.logger.debug({ err, job: name }, 'job processor stopped'));
+      this.queue
+        .process(name, concurrency, (job: Job) => handler(job.data))
+        .catch((err: unknown) => this.logger.debug({ err, job: name }, 'job processor stopped'));
     }
     this.queue.on('failed', (job, err) => {
       if (job.attemptsMade >= (job.opts.attempts ?? 1)) this.logger.error({ err, job: job.name, id: job.id }, 'job failed');

@@ -1,5 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { DEFAULT_JOB_OPTIONS, type JobHandler, JobQueue, type JobOptions } from './job-queue';
+
+import { DEFAULT_JOB_OPTIONS, type JobHandler, type JobOptions, JobQueue } from './job-queue';
 
 interface Definition {
   handler: JobHandler;

@@ -1,6 +1,7 @@
-import { type DynamicModule, Module } from '@nestjs/common';
 import { BullModule, getQueueToken } from '@nestjs/bull';
+import { type DynamicModule, Module } from '@nestjs/common';
 import type { Queue } from 'bull';
+
 import type { StowageConfig } from '../config';
 import { BullJobQueue, QUEUE_NAME } from './bull-job-queue';
 import { InProcessJobQueue } from './in-process-job-queue';
@@ -22,10 +23,7 @@ export class JobsModule {
     return {
       module: JobsModule,
       global: true,
-      imports: [
-        BullModule.forRoot({ url, prefix: config.redis.prefix }),
-        BullModule.registerQueue({ name: QUEUE_NAME }),
-      ],
+      imports: [BullModule.forRoot({ url, prefix: config.redis.prefix }), BullModule.registerQueue({ name: QUEUE_NAME })],
       providers: [
         {
           provide: JobQueue,

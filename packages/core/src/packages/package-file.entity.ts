@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
 import { bigintAsNumber } from '../database/column-types';
 
 /** A file of a package version; its bytes are the blob named by its sha256. */

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
+
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
 import { UntrustedRegex, UntrustedRegexError } from '../text/untrusted-regex';

@@ -1,7 +1,8 @@
 import type { EntityManager } from 'typeorm';
+
 import type { PackageChange } from '../events/package-events';
-import type { Digests } from '../storage/hashing-meter';
 import type { FormatRegistry } from '../plugin/format-registry';
+import type { Digests } from '../storage/hashing-meter';
 import { Package } from './package.entity';
 import { PackageFile } from './package-file.entity';
 import type { PackageStatus } from './package-status';
@@ -45,7 +46,13 @@ export class PackageWriter {
   private note(kind: PackageChange['kind'], pkg: Pick<Package, 'project_id' | 'package_type' | 'normalized_name' | 'id'>): void {
     const key = `${pkg.project_id}\u0000${pkg.package_type}\u0000${pkg.normalized_name}`;
     this.touched.set(key, { projectId: pkg.project_id, packageType: pkg.package_type, normalizedName: pkg.normalized_name });
-    this.changes.push({ kind, projectId: pkg.project_id, packageType: pkg.package_type, normalizedName: pkg.normalized_name, packageId: pkg.id });
+    this.changes.push({
+      kind,
+      projectId: pkg.project_id,
+      packageType: pkg.package_type,
+      normalizedName: pkg.normalized_name,
+      packageId: pkg.id,
+    });
   }
 
   /**
@@ -121,7 +128,9 @@ export class PackageWriter {
   }
 
   async deletePackage(pkg: Package): Promise<void> {
-    const shas: { file_sha256: string }[] = await this.manager.query('SELECT file_sha256 FROM package_files WHERE package_id = $1', [pkg.id]);
+    const shas: { file_sha256: string }[] = await this.manager.query('SELECT file_sha256 FROM package_files WHERE package_id = $1', [
+      pkg.id,
+    ]);
     await this.manager.query('DELETE FROM packages WHERE id = $1', [pkg.id]);
     await this.markOrphans(shas.map((r) => r.file_sha256));
     this.note('package.deleted', pkg);
@@ -145,7 +154,8 @@ export class PackageWriter {
       'DELETE FROM package_tags WHERE project_id = $1 AND package_type = $2 AND normalized_name = $3 AND name = $4',
       [ref.projectId, ref.packageType, ref.normalizedName, tag],
     );
-    if (count) this.note('tag.changed', { project_id: ref.projectId, package_type: ref.packageType, normalized_name: ref.normalizedName, id: 0 });
+    if (count)
+      this.note('tag.changed', { project_id: ref.projectId, package_type: ref.packageType, normalized_name: ref.normalizedName, id: 0 });
     return count > 0;
   }
 

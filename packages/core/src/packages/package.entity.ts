@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
 import type { PackageStatus } from './package-status';
 
 /** One version of one package in one project, as in GitLab. */

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
+
+import type { SqlCondition } from '../auth/access.service';
 import { PackageEvents } from '../events/package-events';
 import { FormatRegistry } from '../plugin/format-registry';
-import type { SqlCondition } from '../auth/access.service';
 import { FileStorage, type StoredBlob } from '../storage/file-storage.service';
 import { Package } from './package.entity';
 import { PackageFile } from './package-file.entity';
@@ -136,7 +137,10 @@ export class PackageService {
       .from('package_names', 'pn')
       .innerJoin('projects', 'p', 'p.id = pn.project_id')
       .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
-      .where('pn.package_type = :rvType AND pn.normalized_name = :rvName', { rvType: ref.packageType, rvName: this.normalizeName(ref.packageType, ref.name) })
+      .where('pn.package_type = :rvType AND pn.normalized_name = :rvName', {
+        rvType: ref.packageType,
+        rvName: this.normalizeName(ref.packageType, ref.name),
+      })
       .andWhere(projects.where, projects.params)
       .getRawMany();
     return row?.stamp ?? null;
@@ -238,10 +242,16 @@ export class PackageService {
       .from('packages', 'pk')
       .innerJoin('projects', 'p', 'p.id = pk.project_id')
       .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
-      .where('pk.package_type = :skType AND pk.status IN (:...skStatuses)', { skType: ref.packageType, skStatuses: [...INSTALLABLE_STATUSES] })
+      .where('pk.package_type = :skType AND pk.status IN (:...skStatuses)', {
+        skType: ref.packageType,
+        skStatuses: [...INSTALLABLE_STATUSES],
+      })
       .andWhere(`(${ref.readable.where})`, ref.readable.params);
     const text = ref.text.trim();
-    if (text) base.andWhere("pk.normalized_name ILIKE :skText ESCAPE '\\'", { skText: `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%` });
+    if (text)
+      base.andWhere("pk.normalized_name ILIKE :skText ESCAPE '\\'", {
+        skText: `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      });
     if (ref.projectId !== undefined) base.andWhere('pk.project_id = :skProject', { skProject: ref.projectId });
     if (ref.namespaceId !== undefined) base.andWhere(':skNamespace = ANY(n.traversal_ids)', { skNamespace: ref.namespaceId });
     const latest = base.clone().select('max(pk.id)', 'id').groupBy('pk.project_id').addGroupBy('pk.normalized_name');
@@ -252,7 +262,9 @@ export class PackageService {
       .setParameters(latest.getParameters())
       .getRawMany();
     const ids: { id: number }[] = await latest.orderBy('max(pk.id)', 'DESC').limit(ref.limit).offset(ref.offset).getRawMany();
-    const packages = ids.length ? await this.ds.getRepository(Package).find({ where: { id: In(ids.map((r) => Number(r.id))) }, order: { id: 'DESC' } }) : [];
+    const packages = ids.length
+      ? await this.ds.getRepository(Package).find({ where: { id: In(ids.map((r) => Number(r.id))) }, order: { id: 'DESC' } })
+      : [];
     return { packages, total: Number(total) };
   }
 

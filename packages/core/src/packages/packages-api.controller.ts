@@ -2,10 +2,11 @@ import { Controller, Delete, Get, HttpCode, Inject, Param, Query, Req, Res } fro
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
+
 import { AccessService } from '../auth/access.service';
+import { assertMayList } from '../auth/listing';
 import { PackageAccess } from '../auth/package-access.guard';
 import type { Principal } from '../auth/principal';
-import { assertMayList } from '../auth/listing';
 import { CurrentGroup, CurrentPrincipal, CurrentProject } from '../auth/request-context';
 import { StowageConfig } from '../config';
 import { ApiParams } from '../http/api-params';
@@ -15,15 +16,28 @@ import { FormatRegistry } from '../plugin/format-registry';
 import type { Namespace } from '../projects/namespace.entity';
 import type { ProjectContext } from '../projects/project-context';
 import { Package } from './package.entity';
+import { PackageService } from './package.service';
 import { PackageFile } from './package-file.entity';
 import { DISPLAYABLE_STATUSES, PACKAGE_STATUSES } from './package-status';
-import { PackageService } from './package.service';
 import { packageFileJson, packageJson } from './representations';
 
 /** GitLab's package types: a filter on one whose format is not installed matches nothing (not a 400). */
 const GITLAB_PACKAGE_TYPES = [
-  'maven', 'npm', 'conan', 'nuget', 'pypi', 'composer', 'generic', 'golang', 'debian',
-  'rubygems', 'helm', 'terraform_module', 'rpm', 'ml_model', 'cargo',
+  'maven',
+  'npm',
+  'conan',
+  'nuget',
+  'pypi',
+  'composer',
+  'generic',
+  'golang',
+  'debian',
+  'rubygems',
+  'helm',
+  'terraform_module',
+  'rpm',
+  'ml_model',
+  'cargo',
 ];
 
 const ORDER_COLUMNS = { created_at: 'pkg.created_at', name: 'pkg.name', version: 'pkg.version', type: 'pkg.package_type' } as const;
@@ -45,7 +59,12 @@ export class PackagesApiController {
 
   @Get('projects/:id/packages')
   @PackageAccess('read', { challenge: false })
-  async listProject(@CurrentProject() ctx: ProjectContext, @Query() query: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+  async listProject(
+    @CurrentProject() ctx: ProjectContext,
+    @Query() query: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
     assertMayList(req);
     const qb = this.baseQuery().where('pkg.project_id = :projectId', { projectId: ctx.project.id });
     return this.list(qb, query, req, reply, false);
@@ -112,7 +131,9 @@ export class PackagesApiController {
   @HttpCode(204)
   async destroyFile(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string, @Param('file_id') fileId: string) {
     const pkg = await this.findPackage(ctx, id);
-    const file = /^\d{1,9}$/.test(fileId) ? await this.ds.getRepository(PackageFile).findOneBy({ id: Number(fileId), package_id: pkg.id }) : null;
+    const file = /^\d{1,9}$/.test(fileId)
+      ? await this.ds.getRepository(PackageFile).findOneBy({ id: Number(fileId), package_id: pkg.id })
+      : null;
     if (!file) throw httpErrors.notFound();
     await this.packages.deleteFile(pkg, file);
   }
@@ -137,7 +158,10 @@ export class PackagesApiController {
     const type = p.oneOf('package_type', [...new Set([...GITLAB_PACKAGE_TYPES, ...this.formats.names()])]);
     const name = p.string('package_name');
     const version = p.string('package_version');
-    const status = p.oneOf('status', PACKAGE_STATUSES.filter((s) => s !== 'pending_destruction'));
+    const status = p.oneOf(
+      'status',
+      PACKAGE_STATUSES.filter((s) => s !== 'pending_destruction'),
+    );
     const orderBy = p.oneOf('order_by', Object.keys(ORDER_COLUMNS) as (keyof typeof ORDER_COLUMNS)[]) ?? 'created_at';
     const sort = p.oneOf('sort', ['asc', 'desc'] as const) ?? 'asc';
     const page = pageParams(query);

@@ -1,7 +1,8 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { INestApplicationContext } from '@nestjs/common';
 import type { Logger as Pino } from 'pino';
+
 import { applyConnectionLimits, connectionLimits, timeoutOptions } from '../http/connection-limits';
 import { HttpErrorFilter } from '../http/error.filter';
 import { deferExpectContinue } from '../http/expect-continue';

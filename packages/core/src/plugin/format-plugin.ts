@@ -1,5 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
+
 import { FormatConfig } from '../config/stowage-config';
+import type { SchemaClass } from '../database/schema';
 import type { Package } from '../packages/package.entity';
 
 /** Options every format module's `register()` receives (its `formats.<name>` section). */
@@ -18,8 +20,8 @@ export interface FormatPluginDefinition<C extends FormatConfig = FormatConfig> {
   module: FormatModuleClass<C>;
   /** Class of its `formats.<name>` section; must extend FormatConfig. */
   config?: new () => C;
-  entities?: Function[];
-  migrations?: Function[];
+  entities?: SchemaClass[];
+  migrations?: SchemaClass[];
   /** The canonical spelling names are looked up and compared by (PEP 503, lower-case…). */
   normalizeName?: (name: string) => string;
   /** The canonical spelling versions are compared by (`1.0` = `1.0.0` for PEP 440…). */

@@ -1,4 +1,11 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
+
+import { GroupsController } from '../admin/groups.controller';
+import { Memberships } from '../admin/memberships';
+import { ProjectsController } from '../admin/projects.controller';
+import { ResourceAccess } from '../admin/resource-access';
+import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
+import { UsersController } from '../admin/users.controller';
 import { AccessService } from '../auth/access.service';
 import { ApiAccessGuard } from '../auth/api-access.guard';
 import { AuthService } from '../auth/auth.service';
@@ -6,12 +13,6 @@ import { MembersService } from '../auth/members.service';
 import { PackageAccessGuard } from '../auth/package-access.guard';
 import { TokensService } from '../auth/tokens.service';
 import { UsersService } from '../auth/users.service';
-import { GroupsController } from '../admin/groups.controller';
-import { Memberships } from '../admin/memberships';
-import { ProjectsController } from '../admin/projects.controller';
-import { ResourceAccess } from '../admin/resource-access';
-import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
-import { UsersController } from '../admin/users.controller';
 import { BlobCollector } from '../blobs/blob-collector';
 import { BlobMigration } from '../blobs/blob-migration';
 import { BlobMover } from '../blobs/blob-mover';
@@ -116,7 +117,17 @@ export class StowageModule {
         BlobMigration,
         BlobSweeper,
       ],
-      exports: [StowageConfig, FormatRegistry, PackageEvents, BLOB_STORES, ...coreServices, BlobCollector, BlobMover, BlobMigration, BlobSweeper],
+      exports: [
+        StowageConfig,
+        FormatRegistry,
+        PackageEvents,
+        BLOB_STORES,
+        ...coreServices,
+        BlobCollector,
+        BlobMover,
+        BlobMigration,
+        BlobSweeper,
+      ],
     };
   }
 }

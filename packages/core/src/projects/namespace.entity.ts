@@ -1,4 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
 import type { Visibility } from './visibility';
 
 /** A group or a user's personal namespace: what projects live in. */

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
+
 import { Namespace } from './namespace.entity';
 import { Project } from './project.entity';
 import type { ProjectContext } from './project-context';
@@ -24,10 +25,12 @@ export class ProjectsService {
     const key = byIdOrPath(idOrPath);
     if (!key) return null;
     // Every package request starts here: one query for the project and its namespace.
-    const qb = this.ds.getRepository(Project).createQueryBuilder('p').innerJoinAndMapOne('p.namespaceRow', Namespace, 'n', 'n.id = p.namespace_id');
-    const row = (await ('id' in key
-      ? qb.where('p.id = :id', { id: key.id })
-      : qb.where('lower(p.full_path) = lower(:path)', { path: key.path })
+    const qb = this.ds
+      .getRepository(Project)
+      .createQueryBuilder('p')
+      .innerJoinAndMapOne('p.namespaceRow', Namespace, 'n', 'n.id = p.namespace_id');
+    const row = (await (
+      'id' in key ? qb.where('p.id = :id', { id: key.id }) : qb.where('lower(p.full_path) = lower(:path)', { path: key.path })
     ).getOne()) as (Project & { namespaceRow?: Namespace }) | null;
     if (!row?.namespaceRow) return null;
     const namespace = row.namespaceRow;
@@ -44,9 +47,8 @@ export class ProjectsService {
     const key = byIdOrPath(idOrPath);
     if (!key) return null;
     const qb = this.ds.getRepository(Namespace).createQueryBuilder('n').where("n.kind = 'group'");
-    return ('id' in key
-      ? qb.andWhere('n.id = :id', { id: key.id })
-      : qb.andWhere('lower(n.full_path) = lower(:path)', { path: key.path })
+    return (
+      'id' in key ? qb.andWhere('n.id = :id', { id: key.id }) : qb.andWhere('lower(n.full_path) = lower(:path)', { path: key.path })
     ).getOne();
   }
 
@@ -100,7 +102,10 @@ export class ProjectsService {
     return { project, namespace: input.namespace };
   }
 
-  async updateProject(project: Project, patch: Partial<Pick<Project, 'name' | 'description' | 'visibility' | 'packages_enabled'>>): Promise<Project> {
+  async updateProject(
+    project: Project,
+    patch: Partial<Pick<Project, 'name' | 'description' | 'visibility' | 'packages_enabled'>>,
+  ): Promise<Project> {
     await this.ds.getRepository(Project).update({ id: project.id }, patch);
     return this.ds.getRepository(Project).findOneByOrFail({ id: project.id });
   }

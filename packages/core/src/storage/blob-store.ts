@@ -26,7 +26,10 @@ export interface BlobStore {
    * this Content-Type and Content-Disposition (`disposition`, the whole header; an attachment
    * named `fileName` when absent).
    */
-  presignedGetUrl?(key: string, opts: { expiresInSeconds: number; fileName: string; contentType: string; disposition?: string }): Promise<string>;
+  presignedGetUrl?(
+    key: string,
+    opts: { expiresInSeconds: number; fileName: string; contentType: string; disposition?: string },
+  ): Promise<string>;
   /** Resolves when the store is usable (readiness probe). */
   check(): Promise<void>;
 }

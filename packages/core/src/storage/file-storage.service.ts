@@ -1,15 +1,17 @@
 import { basename } from 'node:path';
 import { pipeline, Readable } from 'node:stream';
+
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
+
 import { Blob } from '../blobs/blob.entity';
+import { BACKGROUND_MOVE_OPTIONS, backgroundMoveJobId, MOVE_BLOB_JOB } from '../blobs/blob-move-job';
 import { StowageConfig } from '../config';
 import { gitlabMessage, HttpError, httpErrors } from '../http/http-error';
 import { isClientAbort } from '../http/stream-body.decorator';
 import { JobQueue } from '../jobs/job-queue';
-import { BACKGROUND_MOVE_OPTIONS, backgroundMoveJobId, MOVE_BLOB_JOB } from '../blobs/blob-move-job';
 import { BlobNotFoundError, type BlobStore, type BlobStoreKind, BlobStoreUnavailableError, type ByteRange } from './blob-store';
 import { contentDisposition } from './content-disposition';
 import { type Digests, HashingMeter } from './hashing-meter';
@@ -123,7 +125,8 @@ export class FileStorage {
        RETURNING storage_key, orphaned_at, orphaned_at::text AS orphaned_stamp, (xmax = 0) AS created`,
       [d.sha256, d.size, d.md5, d.sha1, d.sha512, store.kind, key],
     );
-    if (row.storage_key !== key) await store.delete(key).catch((err) => this.logger.warn({ err, key }, 'could not remove a duplicate copy'));
+    if (row.storage_key !== key)
+      await store.delete(key).catch((err) => this.logger.warn({ err, key }, 'could not remove a duplicate copy'));
     else if (store.kind === 'local') await this.queueBackgroundUpload(d.sha256, key);
     return { ...d, created: Boolean(row.created), orphanedAt: row.orphaned_at, orphanedStamp: row.orphaned_stamp };
   }
@@ -143,7 +146,10 @@ export class FileStorage {
     );
     // TypeORM's postgres driver answers DELETE … RETURNING with [rows, affectedCount].
     const rows = (Array.isArray(result[0]) ? result[0] : result) as { store: BlobStoreKind; storage_key: string }[];
-    for (const r of rows) await this.blobStore(r.store).delete(r.storage_key).catch(() => undefined);
+    for (const r of rows)
+      await this.blobStore(r.store)
+        .delete(r.storage_key)
+        .catch(() => undefined);
   }
 
   /** object_store.background_upload: a job moves each new local blob to object storage. */

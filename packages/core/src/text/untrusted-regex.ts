@@ -58,7 +58,13 @@ export class UntrustedRegex {
 
   /** A glob (`*` any run of characters, everything else literal) as an RE2 pattern. */
   static glob(glob: string, opts: { ignoreCase?: boolean } = {}): UntrustedRegex {
-    return UntrustedRegex.compile(glob.split('*').map((part) => RE2JS.quote(part)).join('.*'), opts);
+    return UntrustedRegex.compile(
+      glob
+        .split('*')
+        .map((part) => RE2JS.quote(part))
+        .join('.*'),
+      opts,
+    );
   }
 
   /** Whether the whole of `input` matches (the pattern is anchored at both ends). */

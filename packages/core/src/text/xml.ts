@@ -334,7 +334,7 @@ class XmlReader {
     let n = 0;
     for (let i = start; i < first; i++) out[n++] = s.charCodeAt(i);
     let replaced = false;
-    for (let i = first; i < end; ) {
+    for (let i = first; i < end;) {
       const c = s.charCodeAt(i);
       if (c !== AMP) {
         out[n++] = c;
@@ -433,7 +433,11 @@ export type XmlNode = [name: string, content: string | XmlNode[], attributes?: R
 export function writeXml(root: XmlNode): string {
   const out: string[] = ['<?xml version="1.0" encoding="UTF-8"?>\n'];
   const walk = ([name, content, attributes]: XmlNode, indent: string) => {
-    const a = attributes ? Object.entries(attributes).map(([k, v]) => ` ${k}="${escapeXml(v)}"`).join('') : '';
+    const a = attributes
+      ? Object.entries(attributes)
+          .map(([k, v]) => ` ${k}="${escapeXml(v)}"`)
+          .join('')
+      : '';
     if (typeof content === 'string') {
       out.push(`${indent}<${name}${a}>${escapeXml(content)}</${name}>\n`);
       return;

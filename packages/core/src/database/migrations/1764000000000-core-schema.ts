@@ -176,12 +176,28 @@ export class CoreSchema1764000000000 implements MigrationInterface {
         duplicate_exception_regex varchar(255) NOT NULL DEFAULT '',
         CHECK ((project_id IS NULL) <> (namespace_id IS NULL))
       )`);
-    await q.query(`CREATE UNIQUE INDEX package_settings_project ON package_settings (project_id, package_type) WHERE project_id IS NOT NULL`);
-    await q.query(`CREATE UNIQUE INDEX package_settings_namespace ON package_settings (namespace_id, package_type) WHERE namespace_id IS NOT NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX package_settings_project ON package_settings (project_id, package_type) WHERE project_id IS NOT NULL`,
+    );
+    await q.query(
+      `CREATE UNIQUE INDEX package_settings_namespace ON package_settings (namespace_id, package_type) WHERE namespace_id IS NOT NULL`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const t of ['package_settings', 'package_tags', 'package_files', 'blobs', 'package_names', 'packages', 'tokens', 'members', 'projects', 'users', 'namespaces']) {
+    for (const t of [
+      'package_settings',
+      'package_tags',
+      'package_files',
+      'blobs',
+      'package_names',
+      'packages',
+      'tokens',
+      'members',
+      'projects',
+      'users',
+      'namespaces',
+    ]) {
       await q.query(`DROP TABLE IF EXISTS ${t}`);
     }
   }
