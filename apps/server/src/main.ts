@@ -1,10 +1,9 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 
-import { parseArgs } from './cli-args';
-import { run } from './commands';
+import { runCli } from './cli';
 
-run(parseArgs(process.argv.slice(2))).then(
+runCli(process.argv.slice(2)).then(
   (code) => {
     if (code !== undefined) process.exit(code);
   },

@@ -9,7 +9,6 @@ import {
   type VerifySummary,
 } from '@stowage/core';
 
-import type { CliArgs } from './cli-args';
 import type { LoadedConfig } from './load-config';
 
 /** Where a command writes: the progress bar goes to stderr on a terminal only, the summary to stdout. */
@@ -95,24 +94,21 @@ async function withWorker<T>(loaded: LoadedConfig, fn: (migration: BlobMigration
   }
 }
 
+export interface MigrateOptions {
+  to: BlobStoreKind;
+  batch: number;
+}
+
 /** `stowage packages migrate [--to object|local] [--batch N]`: 0 when every blob is where it should be. */
-export async function packagesMigrate(loaded: LoadedConfig, args: CliArgs, output: CommandOutput = defaultOutput()): Promise<number> {
-  const toFlag = args.flags.get('to') ?? 'object';
-  if (toFlag !== 'object' && toFlag !== 'local') {
-    output.err('stowage: --to must be object or local\n');
-    return 2;
-  }
-  const batchFlag = args.flags.get('batch');
-  const batch = batchFlag === undefined ? 100 : Number(batchFlag);
-  if (!Number.isInteger(batch) || batch < 1) {
-    output.err('stowage: --batch must be a positive integer\n');
-    return 2;
-  }
+export async function packagesMigrate(
+  loaded: LoadedConfig,
+  { to, batch }: MigrateOptions,
+  output: CommandOutput = defaultOutput(),
+): Promise<number> {
   if (!loaded.config.packages.object_store.enabled) {
     output.err('stowage: packages.object_store.enabled is false: there is no object storage to migrate to or from\n');
     return 78;
   }
-  const to = toFlag as BlobStoreKind;
   const abort = new AbortController();
   const onSignal = () => {
     output.err('\nstopping after the current batch…\n');
@@ -146,10 +142,14 @@ export async function packagesMigrate(loaded: LoadedConfig, args: CliArgs, outpu
  * stored files and objects no blob refers to); --sweep removes those older than
  * packages.blob_grace_period_hours.
  */
-export async function packagesVerify(loaded: LoadedConfig, args: CliArgs, output: CommandOutput = defaultOutput()): Promise<number> {
+export async function packagesVerify(
+  loaded: LoadedConfig,
+  { sweep }: { sweep: boolean },
+  output: CommandOutput = defaultOutput(),
+): Promise<number> {
   const result = await withWorker(loaded, (m) =>
     m.verify({
-      sweep: args.flags.has('sweep'),
+      sweep,
       onProgress: (checked, total) => {
         if (output.tty) output.err(`\rverifying ${checked}/${total}`);
       },

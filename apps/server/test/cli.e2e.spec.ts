@@ -77,7 +77,7 @@ beforeAll(() => {
     throw new Error(`${MAIN} is missing: build the server first (cd ${resolve(SERVER_DIR, '../..')} && npx tsc -b apps/server)`);
   }
   const built = statSync(MAIN).mtimeMs;
-  const newer = ['main.ts', 'commands.ts', 'load-config.ts', 'plugins.ts', 'cli-args.ts'].filter(
+  const newer = ['main.ts', 'commands.ts', 'load-config.ts', 'plugins.ts', 'cli.ts', 'packages-commands.ts'].filter(
     (f) =>
       existsSync(join(SERVER_DIR, 'src', f)) &&
       statSync(join(SERVER_DIR, 'src', f)).mtimeMs > Math.max(built, statSync(join(SERVER_DIR, 'dist', f.replace(/\.ts$/, '.js'))).mtimeMs),
@@ -275,6 +275,20 @@ describe('the CLI refuses what it cannot run', () => {
     for (const c of ['serve', 'worker', 'migrate-db']) expect(bad.stderr()).toContain(`  ${c} `);
     expect(rn.code).toBe(0);
     expect(none.stdout()).toMatch(/^Usage: stowage/);
+  }, 40_000);
+
+  it('--help lists every command; bad flags exit 2 before any config is read', async () => {
+    const help = stowage(['--help'], dir);
+    const badTo = stowage(['packages', 'migrate', '--to', 'elsewhere'], dir);
+    const badBatch = stowage(['packages', 'migrate', '--batch=0'], dir);
+    const unknownFlag = stowage(['serve', '--prot', '80'], dir);
+    const [rh, rt, rb, ru] = await Promise.all([help, badTo, badBatch, unknownFlag].map((p) => finished(p)));
+    expect(rh.code).toBe(0);
+    for (const c of ['serve', 'worker', 'migrate-db', 'packages', 'help']) expect(help.stdout()).toContain(`  ${c} `);
+    expect([rt.code, rb.code, ru.code]).toEqual([2, 2, 2]);
+    expect(badTo.stderr()).toMatch(/^stowage: option '--to <store>' argument 'elsewhere' is invalid\. Allowed choices are object, local\./);
+    expect(badBatch.stderr()).toMatch(/^stowage: option '--batch <n>' argument '0' is invalid\. must be a positive integer\./);
+    expect(unknownFlag.stderr()).toMatch(/^stowage: unknown option '--prot'/);
   }, 40_000);
 });
 

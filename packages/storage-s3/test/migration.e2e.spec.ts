@@ -5,7 +5,6 @@ import { genericFormat } from '@stowage/format-generic';
 import { localStorage } from '@stowage/storage-local';
 import type { TestServer } from '@stowage/testkit';
 
-import { parseArgs } from '../../../apps/server/src/cli-args';
 import { formatBytes, packagesMigrate, packagesVerify } from '../../../apps/server/src/packages-commands';
 import { s3Storage } from '../src';
 import { startS3rver, type TestS3 } from './s3rver';
@@ -168,7 +167,7 @@ describe('stowage packages migrate (postgres)', () => {
     const loaded = { config: server.config, formats: [genericFormat], storages: [localStorage, s3Storage] };
     const loop = downloadLoop(server, () => files);
     const cli = capture();
-    const code = await packagesMigrate(loaded, parseArgs(['packages', 'migrate', '--to', 'local', '--batch', '50']), cli.output);
+    const code = await packagesMigrate(loaded, { to: 'local', batch: 50 }, cli.output);
     await loop.stop();
     expect(loop.errors).toEqual([]);
     const bytes = files.reduce((n, f) => n + f.size, 0);
@@ -187,11 +186,11 @@ describe('stowage packages migrate (postgres)', () => {
     expect((await localFiles(server)).sort()).toEqual(rows.map((r) => r!.storage_key).sort());
 
     const again = capture();
-    expect(await packagesMigrate(loaded, parseArgs(['packages', 'migrate', '--to', 'local']), again.output)).toBe(0);
+    expect(await packagesMigrate(loaded, { to: 'local', batch: 100 }, again.output)).toBe(0);
     expect(again.out()).toContain(`moved: 0\nskipped: ${files.length}\nfailed: 0\nbytes: 0 (0 B)\n`);
 
     const v = capture();
-    expect(await packagesVerify(loaded, parseArgs(['packages', 'verify']), v.output)).toBe(0);
+    expect(await packagesVerify(loaded, { sweep: false }, v.output)).toBe(0);
     expect(v.out()).toContain(`checked: ${files.length}\nok: ${files.length}\nproblems: 0\n`);
   }, 80_000);
 
@@ -238,11 +237,7 @@ describe('stowage packages migrate (postgres)', () => {
     const config = { ...server.config, packages: { ...server.config.packages, blob_grace_period_hours: 0 } } as typeof server.config;
     const cli = capture();
     expect(
-      await packagesVerify(
-        { config, formats: [genericFormat], storages: [localStorage, s3Storage] },
-        parseArgs(['packages', 'verify', '--sweep']),
-        cli.output,
-      ),
+      await packagesVerify({ config, formats: [genericFormat], storages: [localStorage, s3Storage] }, { sweep: true }, cli.output),
     ).toBe(0);
     expect(cli.out()).toContain('problems: 0\n');
     const copy = `1, ${f.size} bytes (${formatBytes(f.size)})`;
