@@ -137,6 +137,26 @@ describe('log redaction, unit', () => {
     expect(JSON.parse(lines[1]).req.url).toBe('/z?private_token=[redacted]');
   });
 
+  it('the human-readable lines written to a terminal are redacted the same way', () => {
+    const lines: string[] = [];
+    const logger = createLogger('info', { write: (line: string) => void lines.push(line) }, { pretty: true });
+    const secret = 'Pretty+Terminal/Secret=0123456789';
+    const err = Object.assign(new Error(`GET /api/v4/user?private%5Ftoken=${secret} failed`), {
+      headers: { 'private-token': secret, authorization: `Basic ${Buffer.from(`root:${secret}`).toString('base64')}` },
+    });
+    new PinoNestLogger(logger).error({ err, url: `/y?job_token=${secret}` }, 'request failed');
+    logger.info({ req: { id: 'r2', method: 'GET', url: `/z?private_token=${encodeURIComponent(secret)}` } }, 'request completed');
+    logger.warn(`token stwpat-0123456789abcdefABCDEF0123456789 and PRIVATE-TOKEN: ${secret}`);
+    const text = lines.join('');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).not.toMatch(/^\{/); // not JSON: pino-pretty's `[time] ERROR: message` and indented fields
+    expect(text).toContain('ERROR: GET /api/v4/user?private%5Ftoken=[redacted] failed');
+    expect(text).toContain('WARN: token [redacted] and PRIVATE-TOKEN: [redacted]');
+    expect(text).toContain('/z?private_token=[redacted]');
+    expect(text).toContain('Error: GET /api/v4/user?private%5Ftoken=[redacted] failed');
+    for (const form of [...forms(secret), 'stwpat-0123456789abcdefABCDEF0123456789']) expect(text).not.toContain(form);
+  });
+
   it('header lines in raw text lose their whole value (cookies hold several)', () => {
     expect(redactText('GET / HTTP/1.1\r\nHost: h\r\nCookie: a=1; s=S3cretValue99\r\nX-NuGet-ApiKey: S3cretValue99\r\n')).toBe(
       'GET / HTTP/1.1\r\nHost: h\r\nCookie: [redacted]\r\nX-NuGet-ApiKey: [redacted]\r\n',

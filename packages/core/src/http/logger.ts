@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import pino, { type DestinationStream, type Logger as Pino } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 import { redactLogLine, redactUrl } from './log-redaction';
 
@@ -18,11 +19,26 @@ function serializeError(err: Error): Record<string, unknown> {
 }
 
 /**
+ * pino-pretty's formatting, applied line by line to what pino writes: each line reaching it has
+ * passed `redactLogLine` already (pino's streamWrite hook runs before the destination).
+ */
+function prettyDestination(target: DestinationStream, colorize: boolean): DestinationStream {
+  const format = prettyFactory({ colorize, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' });
+  return { write: (line: string) => target.write(format(line)) };
+}
+
+export interface LoggerOptions {
+  /** Human-readable lines instead of JSON; by default, when stdout is a terminal. */
+  pretty?: boolean;
+}
+
+/**
  * The server's logger; `destination` defaults to stdout (tests pass a stream they read). Every
  * line passes `redactLogLine` on its way out, so no credential a request carries is written,
- * whatever logged it (request lines, 5xx errors with their causes, Nest's own messages).
+ * whatever logged it (request lines, 5xx errors with their causes, Nest's own messages). JSON
+ * lines, except on a terminal, where pino-pretty makes them readable (redacted all the same).
  */
-export function createLogger(level: string, destination?: DestinationStream): Pino {
+export function createLogger(level: string, destination?: DestinationStream, { pretty }: LoggerOptions = {}): Pino {
   const options: pino.LoggerOptions = {
     level,
     hooks: { streamWrite: redactLogLine },
@@ -37,6 +53,8 @@ export function createLogger(level: string, destination?: DestinationStream): Pi
       err: serializeError,
     },
   };
+  const toTerminal = !destination && process.stdout.isTTY === true;
+  if (pretty ?? toTerminal) return pino(options, prettyDestination(destination ?? pino.destination({ dest: 1, sync: true }), toTerminal));
   return destination ? pino(options, destination) : pino(options);
 }
 
