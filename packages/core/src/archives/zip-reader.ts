@@ -19,6 +19,15 @@ import { ArchiveEntryCheck, type ArchiveEntryKind, type ArchiveEntryRules } from
  * as it is read. Every loop over the entries (the directory, the checks, the verification)
  * pauses for the event loop every few milliseconds (`TimeSlice`): a directory of a million
  * entries costs its CPU time without stalling every other request.
+ *
+ * Kept rather than yauzl (measured with yauzl 3.4.0 through `fromRandomAccessReader`, on the
+ * hostile archives of test/zip-reader.spec.ts built with testkit's buildZip): yauzl opened and
+ * listed all of them. It accepted 401 directory records aliasing one 32 MiB deflated stream
+ * (20 of them extracted: 640 MiB inflated from a 57 KB file), an entry whose data runs into the
+ * next local header, a stored entry whose CRC-32 does not match (it does not check CRCs), and
+ * records past the count the end record declares (silently ignored, while unzip tools list
+ * them). A 200,000-entry directory took 400,002 reads from the source (two per record: one
+ * ranged GET each on S3) and 87 s, against 3 reads and 2.2 s here, on the same busy host.
  */
 
 /** Random access to the archive's bytes. */
