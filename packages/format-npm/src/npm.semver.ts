@@ -17,8 +17,11 @@ export function isSemver(version: string): boolean {
   return strict(version) !== null;
 }
 
-/** What `latest` means when no tag says: the highest release, else the highest prerelease. */
+/**
+ * What `latest` means when no tag says: the highest release, else the highest prerelease
+ * (else, were every version invalid, the last one).
+ */
 export function highestVersion(versions: string[]): string | undefined {
   const sorted = versions.filter(isSemver).sort(compare);
-  return sorted.filter((v) => !prerelease(v)).pop() ?? sorted.pop();
+  return sorted.filter((v) => !prerelease(v)).pop() ?? sorted.pop() ?? versions[versions.length - 1];
 }

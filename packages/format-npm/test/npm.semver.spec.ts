@@ -32,6 +32,7 @@ describe('npm versions', () => {
     expect(highestVersion(['1.0.0-rc.10', '1.0.0', '0.9.0', '1.1.0-rc.1', '1.0.0-rc.2'])).toBe('1.0.0');
     expect(highestVersion(['1.0.0-rc.2', '1.0.0-rc.10', '1.0.0-alpha'])).toBe('1.0.0-rc.10');
     expect(highestVersion(['2.0.0', '10.0.0', '9.9.9'])).toBe('10.0.0');
+    expect(highestVersion(['2.0.0-rc.1', '99999999999999999999.0.0', '1.0.0'])).toBe('1.0.0');
     expect(highestVersion([])).toBeUndefined();
   });
 });
