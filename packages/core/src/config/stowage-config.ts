@@ -80,6 +80,11 @@ export class PackagesConfig {
    * upload stores its blob before the file row that claims it is written.
    */
   @IntegerSetting({ min: 1 }) blob_grace_period_hours = 24;
+  /**
+   * Bytes of rendered metadata documents (packuments, index pages, maven-metadata.xml, their
+   * compressed variants) each server process keeps, all formats together; 0 keeps none.
+   */
+  @IntegerSetting({ min: 0 }) rendered_cache_size = 128 * 1024 ** 2;
 }
 
 export class JobsConfig {

@@ -28,6 +28,7 @@ import { PackageService } from '../packages/package.service';
 import { PackageSettingsService } from '../packages/package-settings.service';
 import { PackagesApiController } from '../packages/packages-api.controller';
 import { ProjectsService } from '../projects/projects.service';
+import { RenderedDocuments } from '../rendering';
 import type { BlobStore, BlobStoreKind } from '../storage/blob-store';
 import { BLOB_STORES, FileStorage } from '../storage/file-storage.service';
 import type { FormatPlugin } from './format-plugin';
@@ -108,6 +109,7 @@ export class StowageModule {
         { provide: PackageEvents, useValue: new PackageEvents() },
         { provide: BLOB_STORES, useFactory: () => createBlobStores(opts.config, opts.storages) },
         { provide: ROOT_BOOTSTRAP_OPTIONS, useValue: opts.rootBootstrap },
+        { provide: RenderedDocuments, useValue: new RenderedDocuments({ maxBytes: opts.config.packages.rendered_cache_size }) },
         ...coreServices,
         ResourceAccess,
         Memberships,
@@ -122,6 +124,7 @@ export class StowageModule {
         FormatRegistry,
         PackageEvents,
         BLOB_STORES,
+        RenderedDocuments,
         ...coreServices,
         BlobCollector,
         BlobMover,

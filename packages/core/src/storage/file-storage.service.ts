@@ -12,6 +12,7 @@ import { StowageConfig } from '../config';
 import { gitlabMessage, HttpError, httpErrors } from '../http/http-error';
 import { isClientAbort } from '../http/stream-body.decorator';
 import { JobQueue } from '../jobs/job-queue';
+import { etagMatches } from '../rendering/etag';
 import { BlobNotFoundError, type BlobStore, type BlobStoreKind, BlobStoreUnavailableError, type ByteRange } from './blob-store';
 import { contentDisposition } from './content-disposition';
 import { type Digests, HashingMeter } from './hashing-meter';
@@ -49,14 +50,6 @@ export interface SendOptions {
    * server even without proxy_download (for clients that do not follow redirects). Default true.
    */
   redirect?: boolean;
-}
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  if (!header) return false;
-  return header.split(',').some((t) => {
-    const v = t.trim();
-    return v === '*' || v === etag || v === `W/${etag}`;
-  });
 }
 
 /**

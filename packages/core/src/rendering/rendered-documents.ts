@@ -1,0 +1,90 @@
+import { LRUCache } from 'lru-cache';
+
+import { documentBytes, type RenderedDocument } from './rendered-document';
+
+/** Bytes counted for an entry beyond its value: the key, the revision, the bookkeeping. */
+const ENTRY_OVERHEAD = 128;
+export const DEFAULT_RENDERED_CACHE_BYTES = 128 * 1024 ** 2;
+
+interface Entry {
+  revision: string;
+  value: unknown;
+  bytes: number;
+}
+
+export interface RenderedDocumentsOptions {
+  /** Total bytes of the documents kept, the least recently used going first; 0 keeps none. Default 128 MiB. */
+  maxBytes?: number;
+}
+
+function isRendered(value: unknown): value is RenderedDocument {
+  return typeof value === 'object' && value !== null && Buffer.isBuffer((value as RenderedDocument).body) && 'encoded' in value;
+}
+
+/**
+ * The process's rendered documents (a packument, an index page, a maven-metadata.xml), one
+ * entry per document key holding the value and the revision it was rendered at. A read
+ * names the revision it just looked up (PackageService.revision / scopeRevision, read from
+ * the database on every request): an entry of another revision is a miss and its re-render
+ * replaces it, so no process serves a document after its revision moved, however many
+ * servers share the database. Bounded by bytes, not entries; concurrent misses of one key
+ * and revision share a single render, and a failed render is not kept.
+ *
+ * Keys are the caller's: begin them with the package type, and include everything besides
+ * the revision that changes the bytes (variant, base URL, the projects read).
+ */
+export class RenderedDocuments {
+  private readonly cache: LRUCache<string, Entry> | undefined;
+  private readonly inFlight = new Map<string, Promise<unknown>>();
+
+  constructor(options: RenderedDocumentsOptions = {}) {
+    const maxSize = options.maxBytes ?? DEFAULT_RENDERED_CACHE_BYTES;
+    // One document may not push out more than a quarter of the others.
+    if (maxSize <= 0) return;
+    this.cache = new LRUCache({ maxSize, maxEntrySize: Math.max(1, Math.floor(maxSize / 4)), sizeCalculation: (e) => e.bytes });
+  }
+
+  /**
+   * The value of `key` at `revision`: cached, or rendered once by `render` (null, a document
+   * that does not exist, is cached too). Values other than RenderedDocument need `sizeOf`, an
+   * estimate of the bytes they hold.
+   */
+  async get<V>(key: string, revision: string | number, render: () => Promise<V>, sizeOf?: (value: V) => number): Promise<V> {
+    const rev = String(revision);
+    const hit = this.cache?.get(key);
+    if (hit && hit.revision === rev) return hit.value as V;
+    const flightKey = `${key}\u0000${rev}`;
+    let flight = this.inFlight.get(flightKey) as Promise<V> | undefined;
+    if (!flight) {
+      flight = render()
+        .then((value) => {
+          this.remember(key, rev, value, sizeOf);
+          return value;
+        })
+        .finally(() => this.inFlight.delete(flightKey));
+      this.inFlight.set(flightKey, flight);
+    }
+    return flight;
+  }
+
+  /** Bytes held now (for tests and metrics). */
+  get size(): number {
+    return this.cache?.calculatedSize ?? 0;
+  }
+
+  private remember<V>(key: string, revision: string, value: V, sizeOf?: (value: V) => number): void {
+    const cache = this.cache;
+    if (!cache) return;
+    const measure = (): number => ENTRY_OVERHEAD + (isRendered(value) ? documentBytes(value) : value === null ? 0 : (sizeOf?.(value) ?? 0));
+    const entry: Entry = { revision, value, bytes: measure() };
+    cache.set(key, entry);
+    if (isRendered(value)) {
+      // A compressed variant made later adds to what the entry holds.
+      value.resized = () => {
+        if (cache.peek(key) !== entry) return;
+        entry.bytes = measure();
+        cache.set(key, entry);
+      };
+    }
+  }
+}
