@@ -1,16 +1,12 @@
 import { createHash } from 'node:crypto';
-import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 
 import { Injectable } from '@nestjs/common';
-import { ownedBytes, type Package, type PackageFile, PackageService } from '@stowage/core';
+import { type Package, type PackageFile, PackageService, renderedDocument, RenderedDocuments, sendRendered } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { NpmManifest } from './npm.manifest';
 import { NPM } from './npm.naming';
 import { highestVersion } from './npm.semver';
-
-const gzipAsync = promisify(gzip);
 
 /** Full packument (npm view, publish, deprecate) or npm's abbreviated install document (corgi). */
 export type PackumentVariant = 'full' | 'abbreviated';
@@ -39,20 +35,10 @@ const ABBREVIATED_FIELDS = [
   '_hasShrinkwrap',
   'hasInstallScript',
 ];
-/** Rendered bytes kept per process; the least recently used documents go first. */
-const CACHE_BYTES = 64 * 1024 ** 2;
-
 /** One project's contribution to a packument and the revision it was read at. */
 export interface PackumentSource {
   projectId: number;
   revision: number;
-}
-
-interface Rendered {
-  /** The revisions the document was rendered at. */
-  stamp: string;
-  body: Buffer;
-  gzipped?: Promise<Buffer>;
 }
 
 interface VersionEntry {
@@ -70,11 +56,6 @@ function integrity(sha512Hex: string): string {
   return `sha512-${Buffer.from(sha512Hex, 'hex').toString('base64')}`;
 }
 
-function ifNoneMatch(request: FastifyRequest, etag: string): boolean {
-  const header = request.headers['if-none-match'];
-  return !!header && header.split(',').some((t) => t.trim() === etag || t.trim() === `W/${etag}`);
-}
-
 /**
  * Renders packuments from a handful of queries per project (versions, files, tags), never
  * one per version, and keeps the rendered bytes keyed by the revisions they were read at:
@@ -83,12 +64,10 @@ function ifNoneMatch(request: FastifyRequest, etag: string): boolean {
  */
 @Injectable()
 export class NpmMetadata {
-  // One entry per document (variant, base URL, name, projects): a new revision replaces it.
-  private readonly cache = new Map<string, Rendered>();
-  private cachedBytes = 0;
-  private readonly inFlight = new Map<string, Promise<Rendered | undefined>>();
-
-  constructor(private readonly packages: PackageService) {}
+  constructor(
+    private readonly packages: PackageService,
+    private readonly documents: RenderedDocuments,
+  ) {}
 
   /** The live versions of a name (with their tarballs) across sources, and its dist-tags. */
   async load(name: string, sources: PackumentSource[]): Promise<{ versions: Map<string, VersionEntry>; tags: Record<string, string> }> {
@@ -118,75 +97,21 @@ export class NpmMetadata {
     doc: { name: string; sources: PackumentSource[]; baseUrl: string },
   ): Promise<boolean> {
     const variant = requestedVariant(request);
-    const key = `${variant}\u0000${doc.baseUrl}\u0000${doc.name}\u0000${doc.sources.map((s) => s.projectId).join(',')}`;
+    const key = `${NPM}\u0000${variant}\u0000${doc.baseUrl}\u0000${doc.name}\u0000${doc.sources.map((s) => s.projectId).join(',')}`;
     const stamp = doc.sources.map((s) => s.revision).join(',');
-    const etag = `"${createHash('sha1').update(`${key}\u0000${stamp}`).digest('base64url')}"`;
-    const withHeaders = () =>
-      reply
-        .header('etag', etag)
-        .header('vary', 'accept, accept-encoding')
-        .header('cache-control', 'no-cache')
-        .header('content-type', variant === 'abbreviated' ? `${ABBREVIATED_TYPE}; charset=utf-8` : 'application/json; charset=utf-8');
-    if (ifNoneMatch(request, etag)) {
-      withHeaders().status(304).send();
-      return true;
-    }
-
-    const rendered = this.recall(key, stamp) ?? (await this.renderOnce(key, stamp, doc, variant));
+    // A big packument is costly: concurrent misses share one render.
+    const rendered = await this.documents.get(key, stamp, async () => {
+      const { versions, tags } = await this.load(doc.name, doc.sources);
+      if (!versions.size) return null;
+      const etag = `"${createHash('sha1').update(`${key}\u0000${stamp}`).digest('base64url')}"`;
+      return renderedDocument(JSON.stringify(this.render(doc, variant, versions, tags)), etag);
+    });
     if (!rendered) return false;
-    withHeaders();
-    if (/\bgzip\b/.test(request.headers['accept-encoding'] ?? '') && rendered.body.length > 1024) {
-      rendered.gzipped ??= gzipAsync(rendered.body).then(ownedBytes);
-      reply.header('content-encoding', 'gzip').send(await rendered.gzipped);
-    } else {
-      reply.send(rendered.body);
-    }
+    await sendRendered(request, reply, rendered, {
+      contentType: variant === 'abbreviated' ? `${ABBREVIATED_TYPE}; charset=utf-8` : 'application/json; charset=utf-8',
+      vary: ['accept'],
+    });
     return true;
-  }
-
-  /** Concurrent misses of one document share a single render (a big packument is costly). */
-  private renderOnce(
-    key: string,
-    stamp: string,
-    doc: { name: string; sources: PackumentSource[]; baseUrl: string },
-    variant: PackumentVariant,
-  ): Promise<Rendered | undefined> {
-    const flightKey = `${key}\u0000${stamp}`;
-    let flight = this.inFlight.get(flightKey);
-    if (!flight) {
-      flight = (async () => {
-        const { versions, tags } = await this.load(doc.name, doc.sources);
-        if (!versions.size) return undefined;
-        const rendered = { stamp, body: ownedBytes(JSON.stringify(this.render(doc, variant, versions, tags))) };
-        this.remember(key, rendered);
-        return rendered;
-      })().finally(() => this.inFlight.delete(flightKey));
-      this.inFlight.set(flightKey, flight);
-    }
-    return flight;
-  }
-
-  private recall(key: string, stamp: string): Rendered | undefined {
-    const hit = this.cache.get(key);
-    if (!hit || hit.stamp !== stamp) return undefined;
-    this.cache.delete(key);
-    this.cache.set(key, hit);
-    return hit;
-  }
-
-  private remember(key: string, rendered: Rendered): void {
-    this.forget(key);
-    if (rendered.body.length > CACHE_BYTES / 4) return;
-    while (this.cachedBytes + rendered.body.length > CACHE_BYTES) this.forget(this.cache.keys().next().value!);
-    this.cache.set(key, rendered);
-    this.cachedBytes += rendered.body.length;
-  }
-
-  private forget(key: string): void {
-    const old = this.cache.get(key);
-    if (!old) return;
-    this.cache.delete(key);
-    this.cachedBytes -= old.body.length;
   }
 
   private render(
