@@ -1,3 +1,5 @@
+import { gunzipSync } from 'node:zlib';
+
 import { compressedBody, renderedDocument, RenderedDocuments } from '../src/rendering';
 
 const doc = (bytes: number, fill = 'x') => renderedDocument(fill.repeat(bytes));
@@ -111,5 +113,19 @@ describe('RenderedDocuments', () => {
     await cache.get('k', 1, render);
     expect(render).toHaveBeenCalledTimes(2);
     expect(cache.size).toBe(0);
+  });
+});
+
+describe('renderedDocument', () => {
+  it('gives a small body an allocation of its own, so the byte bound counts what it holds', () => {
+    const d = renderedDocument('<metadata><version>1.0</version></metadata>');
+    expect(d.body.buffer.byteLength).toBe(d.body.length);
+  });
+
+  it('gives each compressed variant an allocation of its own too', async () => {
+    const d = renderedDocument('<!DOCTYPE html><html><body><a href="x-1.0.tar.gz">x-1.0.tar.gz</a></body></html>');
+    const gz = await compressedBody(d, 'gzip');
+    expect(gunzipSync(gz).toString()).toBe(d.body.toString());
+    expect(gz.buffer.byteLength).toBe(gz.length);
   });
 });

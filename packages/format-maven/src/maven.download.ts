@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { FileStorage, type PackageFile, PackageService } from '@stowage/core';
+import { FileStorage, type PackageFile, PackageService, sendRendered } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { MavenMetadata, type RenderedDocument } from './maven.metadata';
+import { MavenMetadata, type RenderedMetadata } from './maven.metadata';
 import type { ChecksumKind, MavenTarget } from './maven.naming';
 import type { MavenScope } from './maven.scope';
 
@@ -12,10 +12,6 @@ const FILE_DIGEST: Record<ChecksumKind, keyof PackageFile> = {
   sha256: 'file_sha256',
   sha512: 'file_sha512',
 };
-
-function etagMatches(header: string | undefined, etag: string): boolean {
-  return !!header && header.split(',').some((t) => [etag, `W/${etag}`, '*'].includes(t.trim()));
-}
 
 /**
  * Answers GET/HEAD for any path of the repository layout in a scope: files with their
@@ -34,7 +30,7 @@ export class MavenDownloads {
     if (target.kind === 'metadata') {
       const doc = await this.metadata.document(scope, target.name, target.version);
       if (!doc) throw scope.miss();
-      if (doc.kind === 'rendered') return this.sendRendered(request, reply, doc, target.checksum);
+      if (doc.kind === 'rendered') return this.sendMetadata(request, reply, doc, target.checksum);
       return this.sendFile(request, reply, doc.file, target.checksum);
     }
     // Most requests are probes for names this repository never held: one indexed lookup answers them.
@@ -57,19 +53,18 @@ export class MavenDownloads {
     return this.storage.send(request, reply, file, { headers: { 'x-checksum-sha1': file.file_sha1, 'x-checksum-md5': file.file_md5 } });
   }
 
-  private sendRendered(request: FastifyRequest, reply: FastifyReply, doc: RenderedDocument, checksum?: ChecksumKind): FastifyReply {
+  private sendMetadata(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    doc: RenderedMetadata,
+    checksum?: ChecksumKind,
+  ): Promise<FastifyReply> | FastifyReply {
     if (checksum) return sendChecksum(reply, doc[checksum]);
-    const etag = `"${doc.sha256}"`;
-    reply
-      .header('etag', etag)
-      .header('last-modified', doc.lastModified.toUTCString())
-      .header('cache-control', 'no-cache')
-      .header('x-checksum-sha1', doc.sha1)
-      .header('x-checksum-md5', doc.md5);
-    if (etagMatches(request.headers['if-none-match'], etag)) return reply.status(304).send();
-    reply.header('content-type', 'application/xml').header('content-length', doc.body.length);
-    // Also for HEAD: Node sends no body then, and Fastify keeps the real Content-Length.
-    return reply.send(doc.body);
+    return sendRendered(request, reply, doc, {
+      contentType: 'application/xml',
+      lastModified: doc.lastModified,
+      headers: { 'x-checksum-sha1': doc.sha1, 'x-checksum-md5': doc.md5 },
+    });
   }
 }
 

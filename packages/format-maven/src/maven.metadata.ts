@@ -10,18 +10,20 @@ import {
   type PackageFile,
   PackageService,
   readXml,
+  type RenderedDocument,
+  renderedDocument,
+  RenderedDocuments,
   writeXml,
   type XmlElement,
   type XmlNode,
 } from '@stowage/core';
 
 import { isSnapshot, METADATA_FILE, parseSnapshotFile, type SnapshotFile, splitName } from './maven.naming';
-import type { MavenScope } from './maven.scope';
+import { MAVEN, type MavenScope } from './maven.scope';
 
 /** A maven-metadata.xml rendered from rows, with the digests its checksum files answer. */
-export interface RenderedDocument {
+export interface RenderedMetadata extends RenderedDocument {
   kind: 'rendered';
-  body: Buffer;
   md5: string;
   sha1: string;
   sha256: string;
@@ -30,29 +32,30 @@ export interface RenderedDocument {
 }
 
 /** What a metadata request is answered with: a rendered document, or a file a client stored (plugin-group metadata). */
-export type MetadataDocument = RenderedDocument | { kind: 'stored'; file: PackageFile };
+export type MetadataDocument = RenderedMetadata | { kind: 'stored'; file: PackageFile };
 
 /** `yyyyMMddHHmmss` in UTC, Maven's lastUpdated. */
 export function lastUpdated(d: Date): string {
   return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
-function rendered(xml: string, lastModified: Date): RenderedDocument {
+function rendered(xml: string, lastModified: Date): RenderedMetadata {
   const body = ownedBytes(xml);
   const digest = (alg: string) => createHash(alg).update(body).digest('hex');
+  const sha256 = digest('sha256');
   return {
+    ...renderedDocument(body, `"${sha256}"`),
     kind: 'rendered',
-    body,
     md5: digest('md5'),
     sha1: digest('sha1'),
-    sha256: digest('sha256'),
+    sha256,
     sha512: digest('sha512'),
     lastModified,
   };
 }
 
 /** Artifact level: every version in creation order; `latest` the newest, `release` the newest non-SNAPSHOT. */
-export function renderArtifactMetadata(name: string, versions: Pick<Package, 'version' | 'created_at' | 'updated_at'>[]): RenderedDocument {
+export function renderArtifactMetadata(name: string, versions: Pick<Package, 'version' | 'created_at' | 'updated_at'>[]): RenderedMetadata {
   const { groupId, artifactId } = splitName(name);
   const list: string[] = [];
   const seen = new Set<string>();
@@ -86,7 +89,7 @@ export function renderSnapshotMetadata(
   name: string,
   version: string,
   files: Pick<PackageFile, 'file_name'>[],
-): RenderedDocument | undefined {
+): RenderedMetadata | undefined {
   const { groupId, artifactId } = splitName(name);
   const newer = (a: SnapshotFile, b: SnapshotFile) =>
     a.timestamp > b.timestamp || (a.timestamp === b.timestamp && a.buildNumber > b.buildNumber);
@@ -179,74 +182,58 @@ export async function readPomCoordinates(xml: string): Promise<{ groupId?: strin
   };
 }
 
-/** Rendered bytes kept per process (least recently used evicted first). */
-const CACHE_BYTES = 32 * 1024 * 1024;
-
 /**
  * Renders maven-metadata.xml from package rows (one query for the versions, one for a
- * SNAPSHOT's files) and keeps the bytes with the scope's revision stamp they were rendered
- * at, so a hot read costs the one indexed revision lookup and no process ever serves a stale
- * document. One entry per document and set of projects, replaced when the stamp moves: a
- * stamp never comes back, so an entry kept under an old one would never be read again.
+ * SNAPSHOT's files) and keeps the bytes in core's RenderedDocuments under the scope's
+ * revision stamp they were rendered at, so a hot read costs the one indexed revision lookup
+ * and no process ever serves a stale document.
  */
 @Injectable()
 export class MavenMetadata {
-  private readonly cache = new Map<string, { stamp: string; doc: RenderedDocument }>();
-  private cachedBytes = 0;
-
-  constructor(private readonly packages: PackageService) {}
+  constructor(
+    private readonly packages: PackageService,
+    private readonly documents: RenderedDocuments,
+  ) {}
 
   /** The document for `<name>/maven-metadata.xml` (version '') or `<name>/<X-SNAPSHOT>/maven-metadata.xml`; null when there is none. */
   async document(scope: MavenScope, name: string, version: string): Promise<MetadataDocument | null> {
     const revision = await scope.revision(name);
     if (revision === null) return null;
-    const key = `${revision.sources}\u0000${name}\u0000${version}`;
-    const hit = this.cache.get(key);
-    if (hit?.stamp === revision.stamp) {
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit.doc;
-    }
-    const doc = version === '' ? await this.artifactLevel(scope, name) : await this.versionLevel(scope, name, version);
-    this.forget(key);
-    if (doc?.kind === 'rendered') this.remember(key, revision.stamp, doc);
-    return doc;
+    const key = `${MAVEN}\u0000${revision.sources}\u0000${name}\u0000${version}`;
+    // Only rendered documents are cached; a stored one (uploaded by a client) is looked up when none renders.
+    const doc = await this.documents.get(key, revision.stamp, () =>
+      version === '' ? this.artifactLevel(scope, name) : this.versionLevel(scope, name, version),
+    );
+    return doc ?? (version === '' ? this.storedArtifactLevel(scope, name) : this.storedVersionLevel(scope, name, version));
   }
 
-  private async artifactLevel(scope: MavenScope, name: string): Promise<MetadataDocument | null> {
+  private async artifactLevel(scope: MavenScope, name: string): Promise<RenderedMetadata | null> {
+    const versions = (await scope.listVersions(name)).filter((p) => p.version !== '');
+    return versions.length ? renderArtifactMetadata(name, versions) : null;
+  }
+
+  // No versions left: only plugin-group metadata (a list of plugins, no versions) is served
+  // as stored; an artifact's own stored copy would list what is gone.
+  private async storedArtifactLevel(scope: MavenScope, name: string): Promise<MetadataDocument | null> {
     const rows = await scope.listVersions(name);
-    const versions = rows.filter((p) => p.version !== '');
-    if (versions.length) return renderArtifactMetadata(name, versions);
-    // No versions left: only plugin-group metadata (a list of plugins, no versions) is served
-    // as stored; an artifact's own stored copy would list what is gone.
+    if (rows.some((p) => p.version !== '')) return null;
     const stored = await this.stored(rows.filter((p) => p.version === '').pop());
     return stored?.kind === 'stored' && stored.file.metadata?.level === 'group' ? stored : null;
   }
 
-  private async versionLevel(scope: MavenScope, name: string, version: string): Promise<MetadataDocument | null> {
+  private async versionLevel(scope: MavenScope, name: string, version: string): Promise<RenderedMetadata | null> {
     const pkg = await scope.findPackage(name, version);
     if (!pkg) return null;
-    const files = await this.packages.listFiles([pkg.id]);
-    return renderSnapshotMetadata(name, version, files) ?? this.stored(pkg, files);
+    return renderSnapshotMetadata(name, version, await this.packages.listFiles([pkg.id])) ?? null;
   }
 
-  private async stored(pkg: Package | undefined, files?: PackageFile[]): Promise<MetadataDocument | null> {
+  private async storedVersionLevel(scope: MavenScope, name: string, version: string): Promise<MetadataDocument | null> {
+    return this.stored(await scope.findPackage(name, version));
+  }
+
+  private async stored(pkg: Package | null | undefined): Promise<MetadataDocument | null> {
     if (!pkg) return null;
-    const file = files ? files.filter((f) => f.file_name === METADATA_FILE).pop() : await this.packages.findFile(pkg.id, METADATA_FILE);
+    const file = await this.packages.findFile(pkg.id, METADATA_FILE);
     return file ? { kind: 'stored', file } : null;
-  }
-
-  private remember(key: string, stamp: string, doc: RenderedDocument): void {
-    if (doc.body.length > CACHE_BYTES / 4) return;
-    while (this.cachedBytes + doc.body.length > CACHE_BYTES) this.forget(this.cache.keys().next().value!);
-    this.cache.set(key, { stamp, doc });
-    this.cachedBytes += doc.body.length;
-  }
-
-  private forget(key: string): void {
-    const old = this.cache.get(key);
-    if (!old) return;
-    this.cache.delete(key);
-    this.cachedBytes -= old.doc.body.length;
   }
 }
