@@ -10,6 +10,9 @@ export class PypiFormatConfig extends FormatConfig {
    * entry checked, PKG-INFO kept), and one that expands further is refused (tar-bomb guard).
    */
   @IntegerSetting({ min: 1024 }) max_sdist_scan_size = 512 * 1024 ** 2;
-  /** Rendered index pages kept in memory, keyed by revision. */
+  /**
+   * Ignored, still accepted so that existing configs load: index pages are kept in core's
+   * rendered-document cache, bounded in bytes by `packages.rendered_cache_size`.
+   */
   @IntegerSetting({ min: 0 }) index_cache_entries = 1000;
 }

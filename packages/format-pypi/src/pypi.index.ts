@@ -1,10 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { type FormatModuleOptions, type Package, type PackageFile, type PackageScope, PackageService, StowageConfig } from '@stowage/core';
+import {
+  type Package,
+  type PackageFile,
+  type PackageScope,
+  PackageService,
+  type RenderedDocument,
+  renderedDocument,
+  RenderedDocuments,
+  StowageConfig,
+} from '@stowage/core';
 
-import { RenderCache, type RenderedDocument } from './pypi.cache';
-import type { PypiFormatConfig } from './pypi.config';
 import { type IndexFile, renderProjectPage, renderRootIndex, type SimpleFormat } from './pypi.metadata';
-import { PYPI_OPTIONS } from './pypi.module-definition';
 import { canonicalVersion, distNameCandidates, METADATA_SUFFIX, normalizePypiName, PYPI } from './pypi.naming';
 
 /** A project's index, or a group's (the projects in it the caller may read). */
@@ -25,19 +31,16 @@ function packageScope(s: PypiScope): PackageScope {
 
 /**
  * Reads the simple index of a scope: renders each document once per revision (two queries
- * however many files: versions, then their files) and keeps the bytes for the next reader.
+ * however many files: versions, then their files) and keeps the bytes in core's
+ * RenderedDocuments for the next reader.
  */
 @Injectable()
 export class PypiIndex {
-  private readonly cache: RenderCache;
-
   constructor(
     private readonly packages: PackageService,
     @Inject(StowageConfig) private readonly config: StowageConfig,
-    @Inject(PYPI_OPTIONS) options: FormatModuleOptions<PypiFormatConfig>,
-  ) {
-    this.cache = new RenderCache(options.config.index_cache_entries);
-  }
+    private readonly documents: RenderedDocuments,
+  ) {}
 
   /** The scope's API base: `.../projects/:id/packages/pypi` or `.../groups/:id/-/packages/pypi`. */
   base(s: PypiScope): string {
@@ -53,12 +56,13 @@ export class PypiIndex {
 
   async rootIndex(s: PypiScope, title: string, format: SimpleFormat): Promise<RenderedDocument> {
     const revision = await this.packages.scopeRevision(packageScope(s), PYPI);
-    return this.cache.get(`root:${this.scopeKey(s)}:${revision}:${format}:${title}`, async () => {
+    const doc = await this.documents.get(`${PYPI}\u0000root\u0000${this.scopeKey(s)}\u0000${format}\u0000${title}`, revision, async () => {
       const names = revision ? await this.packages.scopeNames(packageScope(s), PYPI) : [];
       const base = this.base(s);
       const projects = names.map((n) => ({ name: n.name, normalizedName: n.normalized_name, url: `${base}/simple/${n.normalized_name}/` }));
-      return renderRootIndex(title, projects, format);
+      return renderedDocument(renderRootIndex(title, projects, format));
     });
+    return doc!;
   }
 
   /** The project page, or null when the scope has no live file of that name. */
@@ -69,13 +73,12 @@ export class PypiIndex {
         ? String(await this.packages.revision({ projectId: s.projectId, packageType: PYPI, name }))
         : await this.packages.scopeRevision(s.scope, PYPI, name);
     if (revision === '0' || revision === '') return null;
-    const doc = await this.cache.get(`page:${this.scopeKey(s)}:${normalized}:${revision}:${format}`, async () => {
+    return this.documents.get(`${PYPI}\u0000page\u0000${this.scopeKey(s)}\u0000${normalized}\u0000${format}`, revision, async () => {
       const versions = await this.packages.scopeVersions(packageScope(s), PYPI, name);
       const files = await this.packages.listFiles(versions.map((p) => p.id));
       const entries = this.indexFiles(s, versions, files);
-      return entries.length ? renderProjectPage(normalized, entries, format) : '';
+      return entries.length ? renderedDocument(renderProjectPage(normalized, entries, format)) : null;
     });
-    return doc.body.length ? doc : null;
   }
 
   private indexFiles(s: PypiScope, versions: Package[], files: PackageFile[]): IndexFile[] {
