@@ -1,22 +1,29 @@
 import { createHash } from 'node:crypto';
 
 import { Injectable } from '@nestjs/common';
-import { DocumentClock, ownedBytes, type Package, type PackageFile, PackageService, type SqlCondition } from '@stowage/core';
+import {
+  DocumentClock,
+  type Package,
+  type PackageFile,
+  PackageService,
+  type RenderedDocument,
+  renderedDocument,
+  RenderedDocuments,
+  sendRendered,
+  type SqlCondition,
+} from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { COMPOSER, SERVED_KEYS } from './composer.upload';
 
 // The Composer repository documents of a group, rendered from a few queries per project
 // (versions, files), never one per version, and cached as bytes keyed by the revisions of
-// the projects they were read from: a hot read costs the revision lookup.
+// the projects they were read from (core's RenderedDocuments): a hot read costs the revision lookup.
 
-const CACHE_ENTRIES = 1000;
 const NAMES_PAGE = 1000;
 
 /** A rendered document: the exact bytes served (and hashed, for Composer 1). */
-export interface Rendered {
-  body: Buffer;
-  etag: string;
+export interface Rendered extends RenderedDocument {
   sha256: string;
 }
 
@@ -39,9 +46,9 @@ interface Source {
 }
 
 function rendered(doc: unknown): Rendered {
-  const body = ownedBytes(JSON.stringify(doc));
+  const body = JSON.stringify(doc);
   const sha256 = createHash('sha256').update(body).digest('hex');
-  return { body, sha256, etag: `"${sha256.slice(0, 40)}"` };
+  return { ...renderedDocument(body, `"${sha256.slice(0, 40)}"`), sha256 };
 }
 
 /** Composer 2 says so in its User-Agent (`Composer/2.5.5 (Linux; …)`); it then needs no provider hashes. */
@@ -51,11 +58,10 @@ export function isComposer2(request: FastifyRequest): boolean {
 
 @Injectable()
 export class ComposerMetadata {
-  private readonly cache = new Map<string, Rendered>();
-
   constructor(
     private readonly packages: PackageService,
     private readonly clock: DocumentClock,
+    private readonly documents: RenderedDocuments,
   ) {}
 
   /**
@@ -65,20 +71,13 @@ export class ComposerMetadata {
    */
   async send(request: FastifyRequest, reply: FastifyReply, doc: string, r: Rendered): Promise<FastifyReply> {
     const at = await this.clock.changedAt(`composer\u0000${doc}`, r.etag);
-    reply
-      .header('content-type', 'application/json')
-      .header('etag', r.etag)
-      .header('cache-control', 'private, no-cache')
-      .header('vary', 'authorization, private-token, deploy-token, job-token, user-agent');
-    if (at) reply.header('last-modified', at.toUTCString());
-    const inm = request.headers['if-none-match'];
-    const ims = Date.parse(request.headers['if-modified-since'] ?? '');
-    const fresh =
-      inm !== undefined
-        ? inm.split(',').some((t) => t.trim() === r.etag || t.trim() === `W/${r.etag}`)
-        : !!at && !Number.isNaN(ims) && at.getTime() <= ims;
-    if (fresh) return reply.status(304).send();
-    return reply.send(r.body);
+    return sendRendered(request, reply, r, {
+      contentType: 'application/json',
+      cacheControl: 'private, no-cache',
+      vary: ['authorization', 'private-token', 'deploy-token', 'job-token', 'user-agent'],
+      lastModified: at,
+      ifModifiedSince: true,
+    });
   }
 
   /** Projects of the group that hold the name and the caller may read, with their revisions. */
@@ -144,20 +143,19 @@ export class ComposerMetadata {
   async packageDocument(view: GroupView, name: string, variant: 'p2' | 'v1'): Promise<Rendered | null> {
     const sources = await this.sources(view, name);
     if (!sources.length) return null;
-    const key = [variant, view.baseUrl, name, ...sources.map((s) => `${s.projectId}:${s.revision}`)].join('\u0000');
-    const hit = this.cache.get(key);
-    if (hit) return hit;
-    const versions = await this.load(name, sources);
-    if (!versions.length) return null;
-    const objects = versions.map(({ pkg, file }) => this.versionObject(view.baseUrl, pkg, file));
-    const packageName = versions[0].pkg.name;
-    const doc =
-      variant === 'p2'
-        ? { packages: { [packageName]: objects } }
-        : { packages: { [packageName]: Object.fromEntries(objects.map((o) => [o.version as string, o])) } };
-    const r = rendered(doc);
-    this.remember(key, r);
-    return r;
+    const key = [COMPOSER, variant, view.baseUrl, name, sources.map((s) => s.projectId).join(',')].join('\u0000');
+    const revision = sources.map((s) => s.revision).join(',');
+    return this.documents.get(key, revision, async () => {
+      const versions = await this.load(name, sources);
+      if (!versions.length) return null;
+      const objects = versions.map(({ pkg, file }) => this.versionObject(view.baseUrl, pkg, file));
+      const packageName = versions[0].pkg.name;
+      const doc =
+        variant === 'p2'
+          ? { packages: { [packageName]: objects } }
+          : { packages: { [packageName]: Object.fromEntries(objects.map((o) => [o.version as string, o])) } };
+      return rendered(doc);
+    });
   }
 
   /** Composer 1's `p/%hash%.json`: every listable name with the sha256 of its provider file (as served). */
@@ -184,10 +182,5 @@ export class ComposerMetadata {
       doc['providers-url'] = `${groupBase}/%package%$%hash%.json`;
     }
     return rendered(doc);
-  }
-
-  private remember(key: string, r: Rendered): void {
-    if (this.cache.size >= CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!);
-    this.cache.set(key, r);
   }
 }
