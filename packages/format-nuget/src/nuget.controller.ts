@@ -9,6 +9,7 @@ import {
   CurrentPrincipal,
   CurrentProject,
   declaredLength,
+  etagMatches,
   FileStorage,
   type FormatModuleOptions,
   httpErrors,
@@ -267,8 +268,7 @@ export class NugetController extends NugetPushRoutes {
   /** The flat container's `<id>.nuspec`: the manifest read from the stored .nupkg through its central directory. */
   private async sendNuspec(request: FastifyRequest, reply: FastifyReply, file: PackageFile) {
     const etag = `"${file.file_sha256}-nuspec"`;
-    const inm = request.headers['if-none-match'];
-    if (inm && inm.split(',').some((t) => t.trim().replace(/^W\//, '') === etag)) return reply.status(304).header('etag', etag).send();
+    if (etagMatches(request.headers['if-none-match'], etag)) return reply.status(304).header('etag', etag).send();
     const isNuspec = (e: ZipEntry) => !e.isDirectory && !e.name.includes('/') && e.name.toLowerCase().endsWith('.nuspec');
     const bytes = await storedEntry(this.storage, file, isNuspec, MAX_NUSPEC);
     if (!bytes) throw httpErrors.notFound('nuspec');

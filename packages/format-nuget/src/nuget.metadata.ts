@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { ownedBytes, type Package } from '@stowage/core';
+import { type Package, type RenderedDocument, renderedDocument } from '@stowage/core';
 
 import { compareVersions, normalizeName, normalizeVersion, packageFileName } from './nuget.naming';
 import type { NugetPackageMetadata } from './nuget.upload';
@@ -17,14 +17,9 @@ export interface FeedUrls {
   projectBase(projectId: number): string;
 }
 
-export interface Rendered {
-  body: Buffer;
-  etag: string;
-}
-
-export function rendered(doc: unknown): Rendered {
-  const body = ownedBytes(JSON.stringify(doc));
-  return { body, etag: `"${createHash('sha1').update(body).digest('hex')}"` };
+export function rendered(doc: unknown): RenderedDocument {
+  const body = JSON.stringify(doc);
+  return renderedDocument(body, `"${createHash('sha1').update(body).digest('hex')}"`);
 }
 
 const meta = (pkg: Package) => pkg.metadata as Partial<NugetPackageMetadata>;
