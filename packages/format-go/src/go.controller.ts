@@ -8,6 +8,7 @@ import {
   PackageService,
   type ProjectContext,
   requestStream,
+  sendRendered,
   StreamBody,
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -42,10 +43,9 @@ export class GoController {
     const name = { projectId: ctx.project.id, packageType: GO, name: req.module };
 
     if (req.kind === 'list' || req.kind === 'latest') {
-      const index = await this.index.get(ctx.project.id, req.module);
-      if (!index) throw goNotFound(`module ${req.module}: no versions published`);
-      if (req.kind === 'list') return reply.type(TEXT).send(index.list);
-      return reply.type('application/json').send(index.latest);
+      const doc = await this.index.document(ctx.project.id, req.module, req.kind);
+      if (!doc) throw goNotFound(`module ${req.module}: no versions published`);
+      return sendRendered(request, reply, doc, { contentType: req.kind === 'list' ? TEXT : 'application/json' });
     }
 
     const pkg = await this.packages.findPackage({ ...name, version: req.version });

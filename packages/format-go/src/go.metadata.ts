@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type Package, PackageService } from '@stowage/core';
+import { type Package, PackageService, type RenderedDocument, renderedDocument, RenderedDocuments } from '@stowage/core';
 
 import { compareVersions, isPseudoVersion, parseSemver } from './go.naming';
 import { GO } from './go.upload';
@@ -35,46 +35,32 @@ export function latest(pkgs: readonly Package[]): Package | undefined {
   return best;
 }
 
-export interface ModuleIndex {
-  revision: number;
-  /** The `@v/list` body. */
-  list: string;
-  /** The `@latest` body. */
-  latest: string;
-}
-
-const MAX_CACHED = 1000;
+/** The module documents that change with every publish: `@v/list` and `@latest`. */
+export type ModuleIndexKind = 'list' | 'latest';
 
 /**
- * `@v/list` and `@latest` of a module, cached by the name's revision: a hot read costs one
- * indexed lookup of the revision, a module never published costs the same and is a 404, and
- * any number of server processes may cache without serving a stale list.
+ * `@v/list` and `@latest` of a module, kept in core's RenderedDocuments under the name's
+ * revision: a hot read costs one indexed lookup of the revision, a module never published
+ * costs the same and is a 404, and any number of server processes may cache without serving
+ * a stale list.
  */
 @Injectable()
 export class GoModuleIndex {
-  private readonly cache = new Map<string, ModuleIndex>();
-
-  constructor(private readonly packages: PackageService) {}
+  constructor(
+    private readonly packages: PackageService,
+    private readonly documents: RenderedDocuments,
+  ) {}
 
   /** Null when the module has no versions here. */
-  async get(projectId: number, module: string): Promise<ModuleIndex | null> {
+  async document(projectId: number, module: string, kind: ModuleIndexKind): Promise<RenderedDocument | null> {
     const name = { projectId, packageType: GO, name: module };
     // Read before the rows: a publish in between is cached under the older revision and re-rendered next time.
     const revision = await this.packages.revision(name);
     if (revision === 0) return null;
-    const key = `${projectId}\u0000${module}`;
-    const hit = this.cache.get(key);
-    if (hit && hit.revision === revision) {
-      this.cache.delete(key);
-      this.cache.set(key, hit);
-      return hit.list === '' && hit.latest === '' ? null : hit;
-    }
-    const versions = await this.packages.listVersions(name);
-    const index = versions.length
-      ? { revision, list: renderList(versions), latest: renderInfo(latest(versions)!) }
-      : { revision, list: '', latest: '' };
-    this.cache.set(key, index);
-    if (this.cache.size > MAX_CACHED) this.cache.delete(this.cache.keys().next().value!);
-    return versions.length ? index : null;
+    return this.documents.get(`${GO}\u0000${kind}\u0000${projectId}\u0000${module}`, revision, async () => {
+      const versions = await this.packages.listVersions(name);
+      if (!versions.length) return null;
+      return renderedDocument(kind === 'list' ? renderList(versions) : renderInfo(latest(versions)!));
+    });
   }
 }
