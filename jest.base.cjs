@@ -10,7 +10,8 @@ module.exports = function jestConfig(packageDir) {
     displayName: path.relative(root, packageDir),
     rootDir: packageDir,
     testEnvironment: 'node',
-    testMatch: ['<rootDir>/src/**/*.spec.ts', '<rootDir>/test/**/*.spec.ts'],
+    // Unit and HTTP-level specs alike live in each package's test/, never beside the code.
+    testMatch: ['<rootDir>/test/**/*.spec.ts'],
     transform: {
       '^.+\\.(t|j|mj)s$': [
         '@swc/jest',

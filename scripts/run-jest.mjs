@@ -46,7 +46,7 @@ function runJest(name, args, env) {
   });
 }
 
-/** The real-client end-to-end files: every format's *.e2e.spec.ts, and Conan's recorded-client replays. */
+/** The real-client end-to-end files: every format's *.e2e.spec.ts (Conan's replay the recorded client sessions). */
 function endToEndFiles() {
   const files = [];
   const packages = join(root, 'packages');
@@ -56,8 +56,7 @@ function endToEndFiles() {
     const dir = join(packages, pkg, 'test');
     if (!existsSync(dir)) continue;
     for (const f of readdirSync(dir).sort()) {
-      if (f.endsWith('.e2e.spec.ts') || (pkg === 'format-conan' && f.endsWith('.replay.spec.ts')))
-        files.push(join('packages', pkg, 'test', f));
+      if (f.endsWith('.e2e.spec.ts')) files.push(join('packages', pkg, 'test', f));
     }
   }
   return files;

@@ -3,7 +3,7 @@ import { Agent } from 'node:http';
 import { startTestServer, type TestServer } from '@stowage/testkit';
 
 import { goFormat } from '../../packages/format-go/src';
-import { moduleZip } from '../../packages/format-go/test/go-zip';
+import { moduleZip } from '../../packages/format-go/test/go.fixtures';
 import { get, latencies } from '../lib/measure.cjs';
 
 // What the go command's reads cost against a module with many versions, next to the cost of

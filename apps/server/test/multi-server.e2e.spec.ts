@@ -22,12 +22,12 @@ import {
   uniqueName,
 } from '@stowage/testkit';
 
-import { packageZip } from '../../../packages/format-composer/test/composer-fixtures';
-import { moduleZip } from '../../../packages/format-go/test/go-zip';
-import { ClientSandbox, expectOk, writePackage } from '../../../packages/format-npm/test/npm-clients';
-import { packageTarball, publishBody } from '../../../packages/format-npm/test/npm-fixtures';
-import { nuspecXml } from '../../../packages/format-nuget/test/nuget-fixtures';
-import { buildProject, cleanEnv as pythonEnv, PYTHON, sh } from '../../../packages/format-pypi/test/python-clients';
+import { packageZip } from '../../../packages/format-composer/test/composer.fixtures';
+import { moduleZip } from '../../../packages/format-go/test/go.fixtures';
+import { ClientSandbox, expectOk, writePackage } from '../../../packages/format-npm/test/npm.clients';
+import { packageTarball, publishBody } from '../../../packages/format-npm/test/npm.fixtures';
+import { nuspecXml } from '../../../packages/format-nuget/test/nuget.fixtures';
+import { buildProject, cleanEnv as pythonEnv, PYTHON, sh } from '../../../packages/format-pypi/test/pypi.clients';
 import { type RoundRobin, startRoundRobin } from './round-robin';
 import { describeProc, freePort, MAIN, type Proc, ready, running, SERVER_DIR, stop, stowage } from './server-process';
 

@@ -15,7 +15,7 @@ import {
 } from '@stowage/testkit';
 
 import { composerFormat } from '../src';
-import { packageZip, sha1, sha256 } from './composer-fixtures';
+import { packageZip, sha1, sha256 } from './composer.fixtures';
 
 // The Composer repository and the archive upload at the HTTP level, in both database modes:
 // documents and their hashes, caching headers, auth, version sources, duplicates and every

@@ -10,7 +10,7 @@ import {
 } from '@stowage/testkit';
 
 import { composerFormat } from '../src';
-import { packageZip } from './composer-fixtures';
+import { packageZip } from './composer.fixtures';
 
 // Hostile composer.json and form fields through the listening server: a 4xx in GitLab's
 // words (422 for a manifest it cannot read, 400 for a field), and nothing stored.

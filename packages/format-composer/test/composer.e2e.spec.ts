@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { composerFormat } from '../src';
-import { packageZip } from './composer-fixtures';
+import { packageZip } from './composer.fixtures';
 
 // The real composer (Debian's 2.5.5 on PHP 8.2) against a running server, in one database
 // mode: composer.api.spec.ts covers both modes at the HTTP level. Archives are published

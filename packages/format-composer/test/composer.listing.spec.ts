@@ -1,7 +1,7 @@
 import { multipart, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { composerFormat } from '../src';
-import { packageZip, sha256 } from './composer-fixtures';
+import { packageZip, sha256 } from './composer.fixtures';
 
 const COMPOSER1 = 'Composer/1.10.26 (Linux; 6.1; PHP 8.2.7)';
 const COMPOSER2 = 'Composer/2.5.5 (Linux; 6.1; PHP 8.2.7; cURL 7.88.1)';

@@ -5,7 +5,7 @@ import { startTestServer, testModes, type TestProject, type TestServer, type Tes
 
 import { conanFormat } from '../src';
 import { send } from './conan.replay';
-import { blobFiles, conanPackages } from './support';
+import { blobFiles, conanPackages } from './conan.support';
 
 const RREV = 'a'.repeat(32);
 const PREV = 'b'.repeat(32);

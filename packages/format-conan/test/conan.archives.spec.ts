@@ -11,7 +11,7 @@ import {
 
 import { conanFormat } from '../src';
 import { send } from './conan.replay';
-import { conanPackages } from './support';
+import { conanPackages } from './conan.support';
 
 const RREV = 'a'.repeat(32);
 const PREV = 'b'.repeat(32);

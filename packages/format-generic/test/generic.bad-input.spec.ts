@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { http, type HttpResult, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { genericFormat } from '../src';
-import { blobFiles, genericPath, listPackages, projectState, tempFiles } from './support';
+import { blobFiles, genericPath, listPackages, projectState, tempFiles } from './generic.support';
 
 const LIMIT = 1024;
 

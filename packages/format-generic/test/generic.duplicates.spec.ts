@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { http, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { genericFormat } from '../src';
-import { blobFiles, genericPath, listFiles, listPackages, projectState, sha256, tempFiles } from './support';
+import { blobFiles, genericPath, listFiles, listPackages, projectState, sha256, tempFiles } from './generic.support';
 
 const DUPLICATE = { message: '400 Bad request - Duplicate package is not allowed' };
 

@@ -19,7 +19,7 @@ import {
   sha1,
   sha256,
   tempFiles,
-} from './support';
+} from './generic.support';
 
 describe.each(testModes())('generic packages end to end (%s)', (mode) => {
   let s: TestServer;

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { http, multipart, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { genericFormat } from '../src';
-import { blobFiles, genericPath, listFiles, listPackages, md5, projectState, sha1, sha256, tempFiles } from './support';
+import { blobFiles, genericPath, listFiles, listPackages, md5, projectState, sha1, sha256, tempFiles } from './generic.support';
 
 const run = promisify(execFile);
 

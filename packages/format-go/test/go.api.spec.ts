@@ -15,7 +15,7 @@ import {
 
 import { goFormat } from '../src';
 import { escapeCase } from '../src/go.naming';
-import { moduleZip } from './go-zip';
+import { moduleZip } from './go.fixtures';
 
 // The GOPROXY endpoints and the upload at the HTTP level, in both database modes: auth,
 // case encoding, version rules and every refused zip (each leaving nothing stored).

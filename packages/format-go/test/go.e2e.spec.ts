@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { objectStoreMode, startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { goFormat } from '../src';
-import { h1, h1GoMod } from './go-zip';
+import { h1, h1GoMod } from './go.fixtures';
 
 // The real go command (Debian's golang-go) against a running server, in one database mode:
 // go.api.spec.ts covers both modes at the HTTP level. go sends netrc credentials only over

@@ -1,7 +1,7 @@
 import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
 
 import { npmFormat } from '../src';
-import { filesUnder, packageTarball, publishBody, sha1, sha512, tarball } from './npm-fixtures';
+import { filesUnder, packageTarball, publishBody, sha1, sha512, tarball } from './npm.fixtures';
 
 const MAX_FILE = 64 * 1024;
 

@@ -1,7 +1,7 @@
 import { buildTar, startTestServer, storedBlobKeys, type TarInput, testModes, type TestServer, zeroTarGz } from '@stowage/testkit';
 
 import { npmFormat } from '../src';
-import { publishBody } from './npm-fixtures';
+import { publishBody } from './npm.fixtures';
 
 // Tarballs npm unpacks into node_modules: every entry is checked at publish, and the tarball is
 // read through with a cap on the bytes it expands to. Default limits (500 MiB files, 512 MiB

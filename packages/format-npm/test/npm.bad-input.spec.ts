@@ -3,7 +3,7 @@ import { constants } from 'node:buffer';
 import { http, rawConnection, requestHead, startTestServer, testModes, type TestServer } from '@stowage/testkit';
 
 import { npmFormat } from '../src';
-import { filesUnder, publishBody } from './npm-fixtures';
+import { filesUnder, publishBody } from './npm.fixtures';
 
 const MAX_FILE = 64 * 1024;
 

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
 
 import { npmFormat } from '../src';
-import { ClientSandbox, expectOk, writePackage, yarnClassic } from './npm-clients';
+import { ClientSandbox, expectOk, writePackage, yarnClassic } from './npm.clients';
 
 // Real clients against a running server, in the first configured mode: npm.api.spec.ts covers
 // both modes over HTTP.

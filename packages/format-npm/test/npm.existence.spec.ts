@@ -1,7 +1,7 @@
 import { http, type HttpResult, startTestServer, testModes, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { npmFormat } from '../src';
-import { publishBody } from './npm-fixtures';
+import { publishBody } from './npm.fixtures';
 
 const FORWARD = 'https://registry.example.test';
 

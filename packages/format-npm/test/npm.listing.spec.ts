@@ -1,7 +1,7 @@
 import { startTestServer, testModes, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { npmFormat } from '../src';
-import { publishBody } from './npm-fixtures';
+import { publishBody } from './npm.fixtures';
 
 // A Guest of a non-public project may install a package it names but not list the project's
 // packages (GitLab; the PyPI index and the Packages API answer it 403). `npm search` lists

@@ -19,7 +19,7 @@ import {
 
 import { nugetFormat } from '../src';
 import { symbolFileOf } from '../src/nuget.symbols';
-import { nuspecXml, portablePdb } from './nuget-fixtures';
+import { nuspecXml, portablePdb } from './nuget.fixtures';
 
 // The NuGet feeds at the HTTP level, in both database modes: document shapes, caching
 // (ETag/304, invalidation, paging), auth as GitLab answers it, and every refused push

@@ -2,7 +2,7 @@ import { buildZip, filesUnder, http, multipart, startTestServer, testModes, type
 
 import { nugetFormat } from '../src';
 import { FEED_PAGE } from '../src/nuget-v2.controller';
-import { nuspecXml } from './nuget-fixtures';
+import { nuspecXml } from './nuget.fixtures';
 
 // Hostile input and leaky links through the listening server.
 describe.each(testModes())('NuGet bad input (%s)', (mode) => {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { buildZip, startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { nugetFormat } from '../src';
-import { isolatedEnv, nugetExe, packWith, run, sha256File, tempDir, writeNugetConfig } from './nuget-clients';
-import { portablePdb } from './nuget-fixtures';
+import { isolatedEnv, nugetExe, packWith, run, sha256File, tempDir, writeNugetConfig } from './nuget.clients';
+import { portablePdb } from './nuget.fixtures';
 
 // The real NuGet.exe 5.8 on mono against a running server: pack, push (chunked, Basic only
 // after the 401 challenge; a sibling .snupkg goes to the symbol endpoint), install into a

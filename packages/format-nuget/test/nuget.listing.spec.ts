@@ -1,7 +1,7 @@
 import { buildZip, multipart, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { nugetFormat } from '../src';
-import { nuspecXml } from './nuget-fixtures';
+import { nuspecXml } from './nuget.fixtures';
 
 // A Guest of a non-public project may install a package it names but not list the project's
 // packages (GitLab; the PyPI index and the Packages API answer it 403). NuGet's search (v3

@@ -4,7 +4,7 @@ import { BlobNotFoundError, type BlobStore, defineStoragePlugin } from '@stowage
 import { buildZip, multipart, startTestServer, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { nugetFormat } from '../src';
-import { nuspecXml } from './nuget-fixtures';
+import { nuspecXml } from './nuget.fixtures';
 
 // Object storage without proxy_download: other formats answer downloads with a 302 to a
 // presigned URL, but NuGet clients do not follow it (GitLab turns direct downloads off for

@@ -2,7 +2,7 @@ import { bufferZipSource, ZipReader } from '@stowage/core';
 import { buildZip } from '@stowage/testkit';
 
 import { MAX_PDB, MAX_PDB_TOTAL, readPdbIds } from '../src/nuget.symbols';
-import { portablePdb } from './nuget-fixtures';
+import { portablePdb } from './nuget.fixtures';
 
 describe('readPdbIds', () => {
   it(`indexes PDBs up to ${MAX_PDB_TOTAL} bytes inflated in all, whatever their number`, async () => {

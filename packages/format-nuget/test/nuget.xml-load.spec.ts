@@ -2,7 +2,7 @@ import { buildZip, http, livenessDuring, multipart, startTestServer, type TestPr
 
 import { nugetFormat } from '../src';
 import { MAX_NUSPEC } from '../src/nuget.upload';
-import { nuspecXml } from './nuget-fixtures';
+import { nuspecXml } from './nuget.fixtures';
 
 // Issue 14: a .nuspec is read leniently (as GitLab's Nokogiri does), up to 4 MiB as GitLab. One
 // of 4 MiB full of bare `&` held the event loop for 2.2 s; the reader now keeps them in one

@@ -19,7 +19,7 @@ import {
 } from '@stowage/testkit';
 
 import { pypiFormat } from '../src';
-import { tempDir } from './python-clients';
+import { tempDir } from './pypi.clients';
 
 const run = promisify(execFile);
 const B = 'stowage-test-boundary';

@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { objectStoreMode, startTestServer, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { pypiFormat } from '../src';
-import { buildProject, type BuiltProject, cleanEnv, PYTHON, sh, tempDir } from './python-clients';
+import { buildProject, type BuiltProject, cleanEnv, PYTHON, sh, tempDir } from './pypi.clients';
 
 /** What a file download answers in the request log: bytes, or a redirect to object storage. */
 const served = objectStoreMode() ? 302 : 200;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
 import { nugetFormat } from '../src';
-import { isolatedEnv, packWith, run, sha256File, tempDir, writeNugetConfig } from './nuget-clients';
+import { isolatedEnv, packWith, run, sha256File, tempDir, writeNugetConfig } from './nuget.clients';
 
 // Debian's NuGet 2.8.7 (NuGet.Core 2.x on mono) against the v2 OData feed: pack, push with
 // an API key, install with -Version into a clean folder (bytes identical), and a clean

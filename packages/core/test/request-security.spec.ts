@@ -1,8 +1,7 @@
-import { AccessLevel } from '@stowage/core';
 import { startTestServer, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
-import { genericFormat } from '../src';
-import { genericPath } from './support';
+import { AccessLevel } from '../src';
+import { genericFormat, genericPath } from './generic-fixture';
 
 // Request-path hardening: scopes on group-level reads, and client input that used to reach
 // Postgres and come back as a 500 (NUL bytes, ids past int4, years Postgres cannot store).

@@ -1,11 +1,12 @@
-import { AccessLevel } from '@stowage/core';
 import { type InjectResult, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
-import { genericFormat } from '../src';
+import { AccessLevel } from '../src';
+import { genericFormat } from './generic-fixture';
 
-// GitLab's generic-packages auth matrix (protocols/generic.md §1) through the simplest
-// package routes: who may upload (PUT) and download (GET) a generic file, by project
-// visibility, caller and credential form.
+// Core's access matrix (credentials, AccessService, @PackageAccess) as GitLab answers it for
+// packages (https://docs.gitlab.com/user/packages/package_registry/#authenticate-with-the-registry),
+// through the simplest package routes, the generic format's: who may upload (PUT) and download
+// (GET) a file, by project visibility, caller and credential form.
 
 type Visibility = 'public' | 'internal' | 'private';
 type Action = 'upload' | 'download';
@@ -158,7 +159,7 @@ const ROWS: [Visibility, Caller, Action, number][] = MATRIX.flatMap(([caller, ..
 const DOWNLOAD_BYTES = Buffer.from('the file everyone tries to read\n');
 const yesterday = () => new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
 
-describe.each(testModes())('generic packages: auth matrix (%s)', (mode) => {
+describe.each(testModes())('access matrix through generic package routes (%s)', (mode) => {
   let s: TestServer;
   let f: Fixture;
 

@@ -3,10 +3,10 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 
 import { Module } from '@nestjs/common';
-import { AccessLevel, BlobCollector, defineFormatPlugin, PackageService } from '@stowage/core';
 import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
-import { genericFormat } from '../src';
+import { AccessLevel, BlobCollector, defineFormatPlugin, PackageService } from '../src';
+import { genericFormat } from './generic-fixture';
 
 // GitLab's shared Packages API (protocols/generic.md §2.4) over generic packages: lists with
 // filters, ordering and pagination headers, group lists, package and file deletion.

@@ -2,7 +2,7 @@ import { startTestServer, testModes, type TestProject, type TestServer, type Tes
 
 import { conanFormat } from '../src';
 import { loadTranscript, Replay } from './conan.replay';
-import { conanFiles, conanPackages } from './support';
+import { conanFiles, conanPackages } from './conan.support';
 
 // The revisions protocol (v2 routes) replayed from the recordings: Conan 2.8 and Conan 1.65
 // with `general.revisions_enabled=1`, at project scope (the only scope GitLab serves v2 at).

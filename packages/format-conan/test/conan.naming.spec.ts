@@ -1,5 +1,5 @@
-import { parseConanInfo } from './conan.metadata';
-import { packageVersion, recipeRef, refFromPackage, refString, searchPattern } from './conan.naming';
+import { parseConanInfo } from '../src/conan.metadata';
+import { packageVersion, recipeRef, refFromPackage, refString, searchPattern } from '../src/conan.naming';
 
 describe('conan naming', () => {
   const ref = (s: string) => {

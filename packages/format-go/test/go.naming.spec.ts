@@ -6,7 +6,7 @@ import {
   isPseudoVersion,
   parseProxyPath,
   unescapeCase,
-} from './go.naming';
+} from '../src/go.naming';
 
 describe('go naming', () => {
   it('case-encodes and decodes as module.EscapePath does', () => {

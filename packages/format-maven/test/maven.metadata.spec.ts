@@ -1,5 +1,4 @@
-import { readPomCoordinates, readUploadedMetadata, renderArtifactMetadata, renderSnapshotMetadata } from './maven.metadata';
-import { mavenTarget, parseSnapshotFile } from './maven.naming';
+import { readPomCoordinates, readUploadedMetadata, renderArtifactMetadata, renderSnapshotMetadata } from '../src/maven.metadata';
 
 describe('maven metadata', () => {
   it('renders a document that parses back', async () => {
@@ -23,36 +22,8 @@ describe('maven metadata', () => {
   });
 });
 
-describe('maven layout', () => {
-  it('parses files, checksums and the three metadata levels', () => {
-    expect(mavenTarget('com/acme/app/1.0/app-1.0-sources.jar.sha256')).toEqual({
-      kind: 'file',
-      name: 'com/acme/app',
-      groupId: 'com.acme',
-      artifactId: 'app',
-      version: '1.0',
-      fileName: 'app-1.0-sources.jar',
-      checksum: 'sha256',
-    });
-    expect(mavenTarget('com/acme/app/maven-metadata.xml')).toMatchObject({ kind: 'metadata', name: 'com/acme/app', version: '' });
-    expect(mavenTarget('com/acme/app/1.0-SNAPSHOT/maven-metadata.xml.md5')).toMatchObject({
-      kind: 'metadata',
-      name: 'com/acme/app',
-      version: '1.0-SNAPSHOT',
-      checksum: 'md5',
-    });
-    expect(mavenTarget('com/acme/maven-metadata.xml')).toMatchObject({ kind: 'metadata', name: 'com/acme', version: '' });
-  });
-
-  it('reads timestamped SNAPSHOT names and renders the newest build per classifier and extension', () => {
-    expect(parseSnapshotFile('app', '1.0-SNAPSHOT', 'app-1.0-20200128.120857-3-sources.jar')).toEqual({
-      value: '1.0-20200128.120857-3',
-      timestamp: '20200128.120857',
-      buildNumber: 3,
-      classifier: 'sources',
-      extension: 'jar',
-    });
-    expect(parseSnapshotFile('app', '1.0-SNAPSHOT', 'app-1.0-SNAPSHOT.jar')).toBeUndefined();
+describe('maven snapshot metadata', () => {
+  it('renders the newest timestamped SNAPSHOT build per classifier and extension', () => {
     const doc = renderSnapshotMetadata('com/acme/app', '1.0-SNAPSHOT', [
       { file_name: 'app-1.0-20200128.120857-3.jar' },
       { file_name: 'app-1.0-20200127.100000-2.jar' },

@@ -1,7 +1,6 @@
 import { http, startTestServer, type TestProject, type TestServer } from '@stowage/testkit';
 
-import { genericFormat } from '../src';
-import { genericPath } from './support';
+import { genericFormat, genericPath } from './generic-fixture';
 
 // Issue 14, item 8: a duplicate exception regex is a project owner's (any user owns a personal
 // project) and the names it is matched against are the uploader's. It runs on RE2, so no

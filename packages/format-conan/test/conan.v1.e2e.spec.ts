@@ -2,7 +2,7 @@ import { startTestServer, testModes, type TestProject, type TestServer, type Tes
 
 import { conanFormat } from '../src';
 import { loadTranscript, Replay } from './conan.replay';
-import { conanFiles, conanPackages } from './support';
+import { conanFiles, conanPackages } from './conan.support';
 
 // Conan 1.65 on the v1 API (no revisions), replayed from the recordings: the client's own
 // requests, each answer checked as the client needs it.
