@@ -1,4 +1,5 @@
 export * from './archives';
+export * from './blob-store-contract';
 export * from './embedded-snapshot';
 export * from './files';
 export * from './http';
