@@ -139,8 +139,7 @@ describe.each(['local', 'object'] as const)('uploads abandoned mid-body (%s stor
   let project: number;
   let token: string;
 
-  const tempFiles = async () =>
-    (await readdir(join(s.config.packages.storage_path!, 'tmp')).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
+  const tempFiles = async () => (await readdir(join(s.storagePath, 'tmp')).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
   const newTempFiles = async (before: string[]) => (await tempFiles()).filter((f) => !before.includes(f));
   const packagesOf = async () => {
     const found: unknown[] = [];

@@ -236,7 +236,7 @@ describe.each(testModes())('the periodic sweep job (%s)', (mode) => {
 
   beforeAll(async () => {
     server = await startTestServer({ mode, formats: [genericFormat], config: { packages: { blob_grace_period_hours: GRACE_HOURS } } });
-    storagePath = server.config.packages.storage_path!;
+    storagePath = server.storagePath;
     projectId = (await server.api.createProject('sweep')).id;
   });
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { isListable, resolveConfig } from '@stowage/core';
+import { createBlobStore, isListable, resolveConfig } from '@stowage/core';
 import {
   buildZip,
   clearRedisPrefix,
@@ -763,9 +763,12 @@ describe('two stowage servers and a worker on one database, behind a round-robin
   describe('50 concurrent publishes of one npm version, spread over both servers', () => {
     const localBlobs = async () => (await filesUnder(storagePath)).filter((f) => !f.startsWith(join(storagePath, 'tmp')));
     const bucketKeys = async () => {
-      const store = await s3.plugin.create(
-        resolveConfig({ packages: { object_store: { enabled: true, remote_directory: s3.bucket, connection: s3.connection } } }),
+      const config = resolveConfig(
+        { packages: { object_store: { enabled: true, remote_directory: s3.bucket, connection: s3.connection } } },
+        new Map(),
+        [s3.plugin],
       );
+      const store = await createBlobStore(s3.plugin, config);
       const keys: string[] = [];
       if (isListable(store)) for await (const o of store.list()) keys.push(o.key);
       return keys;

@@ -33,8 +33,7 @@ describe('slow and idle clients', () => {
   let project: number;
   let token: string;
   const upload = (name: string) => `/api/v4/projects/${project}/packages/generic/${name}/1.0.0/file.bin`;
-  const tempFiles = async () =>
-    (await readdir(join(s.config.packages.storage_path!, 'tmp')).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
+  const tempFiles = async () => (await readdir(join(s.storagePath, 'tmp')).catch(() => [] as string[])).filter((f) => f.endsWith('.part'));
 
   beforeAll(async () => {
     s = await startTestServer({

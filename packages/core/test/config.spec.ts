@@ -4,6 +4,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
+import { localStorage, localStoragePath } from '@stowage/storage-local';
+import { s3Storage, type S3StorageConfig } from '@stowage/storage-s3';
 import { IsIn } from 'class-validator';
 
 import {
@@ -26,6 +28,10 @@ const FORMATS: FormatConfigSchemas = new Map([
   ['demo', DemoFormatConfig],
   ['other', FormatConfig],
 ]);
+// The built-in storage plugins own the storage keys (storage_path; remote_directory, connection).
+const STORAGES = [localStorage, s3Storage];
+/** The object store's section with the S3 plugin's keys. */
+const objectStore = (c: StowageConfig) => c.packages.object_store as typeof c.packages.object_store & S3StorageConfig;
 
 /** The problems a ConfigError lists, or a failure if the config was accepted. */
 function problemsOf(fn: () => unknown): string[] {
@@ -52,22 +58,22 @@ async function yamlFile(name: string, text: string): Promise<string> {
 
 /** Reads file + env exactly as the server does, then validates. */
 function load(file: string | undefined, env: NodeJS.ProcessEnv = {}): StowageConfig {
-  return resolveConfig(readRawConfig({ file, env }), FORMATS);
+  return resolveConfig(readRawConfig({ file, env }), FORMATS, STORAGES);
 }
 
 describe('defaults', () => {
   it('with nothing configured: port 8080, ./data made absolute, storage under it, external_url derived', () => {
-    const c = resolveConfig({}, FORMATS);
+    const c = resolveConfig({}, FORMATS, STORAGES);
     expect(c.server.port).toBe(8080);
     expect(c.server.host).toBe('0.0.0.0');
     expect(c.data_dir).toBe(resolve('data'));
-    expect(c.packages.storage_path).toBe(join(resolve('data'), 'packages'));
+    expect(localStoragePath(c)).toBe(join(resolve('data'), 'packages'));
     expect(c.server.external_url).toBe('http://localhost:8080');
     expect(c.database.url).toBeUndefined();
     expect(c.redis.url).toBeUndefined();
     expect(c.packages.enabled).toBe(true);
     expect(c.packages.object_store.enabled).toBe(false);
-    expect(c.packages.object_store.connection.provider).toBe('AWS');
+    expect(objectStore(c).connection.provider).toBe('AWS');
     expect(c.plugins).toEqual([]);
     // every installed format gets its section with defaults, enabled unless disabled
     expect(c.formats.demo).toBeInstanceOf(DemoFormatConfig);
@@ -77,12 +83,16 @@ describe('defaults', () => {
   });
 
   it('derives storage_path and external_url from the values given; strips a trailing slash', () => {
-    const c = resolveConfig({ data_dir: '/srv/stowage', server: { port: 9999 } });
-    expect(c.packages.storage_path).toBe('/srv/stowage/packages');
+    const c = resolveConfig({ data_dir: '/srv/stowage', server: { port: 9999 } }, FORMATS, STORAGES);
+    expect(localStoragePath(c)).toBe('/srv/stowage/packages');
     expect(c.server.external_url).toBe('http://localhost:9999');
-    const d = resolveConfig({ data_dir: 'rel', packages: { storage_path: 'blobs' }, server: { external_url: 'https://pkg.example.com/' } });
+    const d = resolveConfig(
+      { data_dir: 'rel', packages: { storage_path: 'blobs' }, server: { external_url: 'https://pkg.example.com/' } },
+      FORMATS,
+      STORAGES,
+    );
     expect(d.data_dir).toBe(resolve('rel'));
-    expect(d.packages.storage_path).toBe(resolve('blobs'));
+    expect(localStoragePath(d)).toBe(resolve('blobs'));
     expect(d.server.external_url).toBe('https://pkg.example.com');
   });
 });
@@ -183,7 +193,7 @@ describe('validation: every invalid value is reported with its key path, all at 
 
   it('a section given as a scalar is reported, not crashed on', () => {
     const problems = problemsOf(() =>
-      resolveConfig({ server: 'big', formats: 'all', packages: { object_store: { connection: 5 } } }, FORMATS),
+      resolveConfig({ server: 'big', formats: 'all', packages: { object_store: { connection: 5 } } }, FORMATS, STORAGES),
     );
     expect(problems).toEqual(
       expect.arrayContaining([
@@ -198,9 +208,13 @@ describe('validation: every invalid value is reported with its key path, all at 
 
   it('wrong types inside nested object_store.connection are each named', () => {
     const problems = problemsOf(() =>
-      resolveConfig({
-        packages: { object_store: { enabled: 'sometimes', connection: { provider: 'GCS', path_style: 'kinda', endpoint: 'ftp:/x' } } },
-      }),
+      resolveConfig(
+        {
+          packages: { object_store: { enabled: 'sometimes', connection: { provider: 'GCS', path_style: 'kinda', endpoint: 'ftp:/x' } } },
+        },
+        FORMATS,
+        STORAGES,
+      ),
     );
     expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(
       [
@@ -212,34 +226,60 @@ describe('validation: every invalid value is reported with its key path, all at 
     );
   });
 
+  it('GitLab connection keys Stowage cannot honour are refused with the reason: another provider, Signature Version 2', () => {
+    const problems = problemsOf(() =>
+      resolveConfig({ packages: { object_store: { connection: { provider: 'AzureRM', aws_signature_version: '2' } } } }, FORMATS, STORAGES),
+    );
+    expect(problems).toEqual([
+      'packages.object_store.connection.provider: must be AWS: Stowage stores objects through the S3 API only (AWS S3 or an S3-compatible service)',
+      'packages.object_store.connection.aws_signature_version: must be 4: Stowage signs its requests with AWS Signature Version 4 only',
+    ]);
+  });
+
+  it('storage keys are validated by the plugin that owns them, under their paths; with no such plugin they are unknown', () => {
+    expect(
+      problemsOf(() => resolveConfig({ packages: { storage_path: '', object_store: { remote_directory: 7 } } }, FORMATS, STORAGES)),
+    ).toEqual([expect.stringMatching(/^packages\.storage_path: /), expect.stringMatching(/^packages\.object_store\.remote_directory: /)]);
+    const raw = { packages: { storage_path: '/x', object_store: { remote_directory: 'b', connection: {} } } };
+    expect(problemsOf(() => resolveConfig(raw, FORMATS, [localStorage]))).toEqual([
+      'packages.object_store.remote_directory: unknown key',
+      'packages.object_store.connection: unknown key',
+    ]);
+    expect(raw.packages.storage_path).toBe('/x'); // the caller's raw config is left as it was
+  });
+
   it('accepts a complete valid GitLab-style packages section', () => {
-    const c = resolveConfig({
-      packages: {
-        enabled: true,
-        storage_path: '/var/stowage/pkgs',
-        object_store: {
+    const c = resolveConfig(
+      {
+        packages: {
           enabled: true,
-          remote_directory: 'pkgs',
-          direct_upload: false,
-          background_upload: false,
-          proxy_download: true,
-          connection: {
-            provider: 'AWS',
-            region: 'eu-central-1',
-            aws_access_key_id: 'AKIA',
-            aws_secret_access_key: 'secret',
-            use_iam_profile: false,
-            endpoint: 'http://minio:9000',
-            host: 'minio',
-            path_style: true,
-            aws_signature_version: 4,
+          storage_path: '/var/stowage/pkgs',
+          object_store: {
+            enabled: true,
+            remote_directory: 'pkgs',
+            direct_upload: false,
+            background_upload: false,
+            proxy_download: true,
+            connection: {
+              provider: 'AWS',
+              region: 'eu-central-1',
+              aws_access_key_id: 'AKIA',
+              aws_secret_access_key: 'secret',
+              use_iam_profile: false,
+              endpoint: 'http://minio:9000',
+              host: 'minio',
+              path_style: true,
+              aws_signature_version: 4,
+            },
           },
         },
       },
-    });
-    expect(c.packages.object_store.connection.endpoint).toBe('http://minio:9000');
+      FORMATS,
+      STORAGES,
+    );
+    expect(objectStore(c).connection.endpoint).toBe('http://minio:9000');
     expect(c.packages.object_store.proxy_download).toBe(true);
-    expect(c.packages.storage_path).toBe('/var/stowage/pkgs');
+    expect(localStoragePath(c)).toBe('/var/stowage/pkgs');
   });
 });
 
@@ -287,7 +327,7 @@ describe('environment overrides', () => {
     expect(c.server.host).toBe('127.0.0.1');
     expect(c.server.external_url).toBe('http://localhost:9000');
     expect(c.packages.object_store.enabled).toBe(true);
-    expect(c.packages.object_store.remote_directory).toBe('from-file');
+    expect(objectStore(c).remote_directory).toBe('from-file');
     expect(c.plugins).toEqual(['x']);
     expect(c.formats.demo.enabled).toBe(false);
   });

@@ -47,7 +47,7 @@ describe('health checks behind monitoring.ip_whitelist', () => {
     );
 
     it('a failing dependency’s error text reaches loopback only', async () => {
-      const storage = s.config.packages.storage_path!;
+      const storage = s.storagePath;
       await rename(storage, `${storage}.aside`);
       await writeFile(storage, 'not a directory'); // the local store's check now fails, naming the path
       try {

@@ -8,8 +8,8 @@ import { startTestServer, testModes, type TestProject, type TestServer, type Tes
 import { AccessLevel, BlobCollector, defineFormatPlugin, PackageService } from '../src';
 import { genericFormat } from './generic-fixture';
 
-// GitLab's shared Packages API (protocols/generic.md §2.4) over generic packages: lists with
-// filters, ordering and pagination headers, group lists, package and file deletion.
+// GitLab's shared Packages API (https://docs.gitlab.com/api/packages/) over generic packages:
+// lists with filters, ordering and pagination headers, group lists, package and file deletion.
 
 /** A second, route-less format so that `package_type` filters and `order_by=type` mean something. */
 @Module({})
@@ -300,7 +300,7 @@ describe.each(testModes())('Packages API (%s)', (mode) => {
       const list = (await get(`/api/v4/projects/${a.id}/packages/${pkgId}/package_files`)).json();
       const two = list.find((f: { file_name: string }) => f.file_name === 'two.bin');
       const url = `/api/v4/projects/${a.id}/packages/${pkgId}/package_files/${two.id}`;
-      const blobFiles = async () => (await filesUnder(s.config.packages.storage_path!, ['tmp'])).length;
+      const blobFiles = async () => (await filesUnder(s.storagePath, ['tmp'])).length;
       const before = await blobFiles();
 
       const byDev = await s.api.inject({ method: 'DELETE', url, token: dev.token });
@@ -350,8 +350,8 @@ describe.each(testModes())('Packages API (%s)', (mode) => {
         }
       }
     }
-    expect((await filesUnder(s.config.packages.storage_path!, ['tmp'])).length).toBeGreaterThan(0);
+    expect((await filesUnder(s.storagePath, ['tmp'])).length).toBeGreaterThan(0);
     expect(await s.app.get(BlobCollector).collect(0)).toBeGreaterThan(0);
-    expect(await filesUnder(s.config.packages.storage_path!)).toEqual([]);
+    expect(await filesUnder(s.storagePath)).toEqual([]);
   });
 });

@@ -34,7 +34,7 @@ describe.each(testModes())('composer bad input (%s)', (mode) => {
       ...Object.entries(fields).map(([name, value]) => ({ name, value })),
       { name: 'file', value: packageZip(composerJson), fileName: 'pkg.zip' },
     ]);
-  const stored = () => filesUnder(s.config.packages.storage_path!);
+  const stored = () => filesUnder(s.storagePath);
   const versions = async () =>
     (await s.api.root<{ version: string }[]>('GET', `/api/v4/projects/${lib.id}/packages`)).map((p) => p.version);
 

@@ -27,7 +27,7 @@ export async function conanFiles(s: TestServer, projectId: number, packageId: nu
 
 /** Blob files under the storage dir, temp files excluded. */
 export async function blobFiles(s: TestServer): Promise<string[]> {
-  const root = s.config.packages.storage_path!;
+  const root = s.storagePath;
   return (await filesUnder(root))
     .map((p) => relative(root, p))
     .filter((p) => !p.startsWith('tmp/'))

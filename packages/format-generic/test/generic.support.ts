@@ -21,7 +21,7 @@ export async function blobFiles(s: TestServer): Promise<string[]> {
 
 /** Files in the store's temp directory (partial uploads). */
 export async function tempFiles(s: TestServer): Promise<string[]> {
-  return filesUnder(join(s.config.packages.storage_path!, 'tmp'));
+  return filesUnder(join(s.storagePath, 'tmp'));
 }
 
 export interface ListedPackage {

@@ -16,7 +16,7 @@ describe.each(testModes())('maven bad input (%s)', (mode) => {
 
   const put = (path: string, opts: { body?: Buffer | string; chunks?: Buffer[] }) =>
     http(s.url, { method: 'PUT', path: `${base}/${path}`, token: s.rootToken, ...opts });
-  const stored = () => filesUnder(s.config.packages.storage_path!);
+  const stored = () => filesUnder(s.storagePath);
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [mavenFormat], mode, listen: true });

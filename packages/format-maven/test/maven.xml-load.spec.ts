@@ -29,7 +29,7 @@ describe('maven XML at the size limit', () => {
     const error = 'pom is invalid: elements are nested more than 256 levels deep at offset 774';
     expect([res.status, res.json()]).toEqual([400, { error }]);
     expect(slowestMs).toBeLessThan(500);
-    expect(await filesUnder(s.config.packages.storage_path!)).toEqual([]);
+    expect(await filesUnder(s.storagePath)).toEqual([]);
   });
 
   it('a 10 MiB maven-metadata.xml of 450,000 versions is taken while /-/liveness keeps answering', async () => {

@@ -254,7 +254,7 @@ describe.each(testModes())('npm registry over HTTP (%s)', (mode) => {
   });
 
   it('refuses bad publishes with npm-style errors and stores nothing', async () => {
-    const storage = s.config.packages.storage_path!;
+    const storage = s.storagePath;
     const before = (await filesUnder(storage)).length;
     const name = 'bad-lib';
     const url = npmUrl(priv.id, name);
@@ -378,7 +378,7 @@ describe.each(testModes())('npm registry over HTTP (%s)', (mode) => {
     expect(again.json()).toEqual({ error: 'Package already exists.' });
 
     // Two publishes of one new version at once: one wins, the loser's tarball is not kept.
-    const storage = s.config.packages.storage_path!;
+    const storage = s.storagePath;
     const before = (await filesUnder(storage)).length;
     const racers = ['a', 'b'].map((v) => packageTarball({ name: 'race-lib', version: '1.0.0' }, { 'package/which.js': v }));
     const results = await Promise.all(racers.map((tgz) => publish(priv.id, 'race-lib', '1.0.0', users.developer, { tgz })));

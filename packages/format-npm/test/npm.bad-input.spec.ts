@@ -18,7 +18,7 @@ describe.each(testModes())('npm bad input (%s)', (mode) => {
   const path = (rest: string) => `/api/v4/projects/${projectId}/packages/npm/${rest}`;
   const put = (rest: string, body: string | Buffer, headers: Record<string, string> = {}) =>
     http(s.url, { method: 'PUT', path: path(rest), token: s.rootToken, body, headers: { 'content-type': 'application/json', ...headers } });
-  const stored = () => filesUnder(s.config.packages.storage_path!);
+  const stored = () => filesUnder(s.storagePath);
   const versions = async () =>
     (await s.api.root<{ version: string }[]>('GET', `/api/v4/projects/${projectId}/packages?package_type=npm`)).map((p) => p.version);
 

@@ -33,13 +33,13 @@ describe.each(testModes())('NuGet bad input (%s)', (mode) => {
   afterAll(() => s?.close());
 
   it('a .nuspec holding a NUL is a 400, nothing stored; a NUL character reference is kept as written', async () => {
-    const before = await filesUnder(s.config.packages.storage_path!);
+    const before = await filesUnder(s.storagePath);
     const res = await push(await nupkg('Acme.Nul', '1.0.0', 'a\0b'));
     expect([res.status, res.json()]).toEqual([
       400,
       { message: '400 Bad request - nuspec file is not valid XML: it contains a NUL character' },
     ]);
-    expect(await filesUnder(s.config.packages.storage_path!)).toEqual(before);
+    expect(await filesUnder(s.storagePath)).toEqual(before);
     expect(await listing()).toEqual([]);
     // The recovering read keeps an unusable reference as text, as Nokogiri does: no NUL reaches the database.
     expect((await push(await nupkg('Acme.Nul', '1.0.1', 'a&#0;b'))).status).toBe(201);

@@ -42,7 +42,7 @@ describe.each(testModes())('pypi bad input (%s)', (mode) => {
         bytes: wheel,
       }),
     });
-  const stored = () => filesUnder(s.config.packages.storage_path!);
+  const stored = () => filesUnder(s.storagePath);
   const versions = async () =>
     (await s.api.root<{ version: string }[]>('GET', `/api/v4/projects/${project.id}/packages`)).map((p) => p.version);
 

@@ -19,8 +19,9 @@ import {
   type ByteRange,
   contentDisposition,
   STORAGE_KEY,
-  type StowageConfig,
 } from '@stowage/core';
+
+import type { S3StorageConfig } from './s3-storage.config';
 
 export interface S3BlobStoreOptions {
   /** `remote_directory`: a bucket name, optionally followed by `/prefix`. */
@@ -42,13 +43,12 @@ export interface S3BlobStoreOptions {
 
 const MiB = 1024 * 1024;
 
-/** The connection part of `packages.object_store`, as GitLab spells it. */
-export function s3OptionsFromConfig(config: StowageConfig): S3BlobStoreOptions {
-  const os = config.packages.object_store;
-  const c = os.connection;
+/** The store's options from its `packages.object_store` keys, as GitLab spells them. */
+export function s3OptionsFromConfig(settings: S3StorageConfig): S3BlobStoreOptions {
+  const c = settings.connection;
   const endpoint = c.endpoint ?? (c.host ? `https://${c.host}` : undefined);
   return {
-    remoteDirectory: os.remote_directory,
+    remoteDirectory: settings.remote_directory,
     region: c.region,
     accessKeyId: c.aws_access_key_id,
     secretAccessKey: c.aws_secret_access_key,

@@ -52,7 +52,7 @@ export async function objectKeys(server: TestServer): Promise<string[]> {
 
 /** Files under the local store (the `tmp/` staging directory included, as `tmp/…`). */
 export async function localFiles(server: TestServer): Promise<string[]> {
-  const root = server.config.packages.storage_path!;
+  const root = server.storagePath;
   const entries = await readdir(root, { recursive: true, withFileTypes: true }).catch(() => []);
   return entries
     .filter((e) => e.isFile())

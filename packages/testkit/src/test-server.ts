@@ -17,7 +17,7 @@ import {
   type StowageAppOptions,
   type StowageConfig,
 } from '@stowage/core';
-import { localStorage } from '@stowage/storage-local';
+import { localStorage, localStoragePath } from '@stowage/storage-local';
 
 import { openTestEmbeddedDatabase } from './embedded-snapshot';
 import { filesUnder } from './files';
@@ -55,6 +55,8 @@ export interface TestServer {
   /** http://127.0.0.1:PORT when listening (also the server's external_url). */
   url: string;
   dataDir: string;
+  /** The local store's directory (`packages.storage_path`, `<data_dir>/packages` unless the test sets it). */
+  storagePath: string;
   /** The s3rver this server stores its blobs in (STOWAGE_TEST_OBJECT_STORE=direct only). */
   objectStore?: TestObjectStore;
   api: TestApi;
@@ -105,8 +107,8 @@ export async function storedBlobKeys(server: TestServer): Promise<string[]> {
     if (!store) continue;
     if (isListable(store)) {
       for await (const o of store.list()) keys.push(o.key);
-    } else if (kind === 'local' && server.config.packages.storage_path) {
-      const root = server.config.packages.storage_path;
+    } else if (kind === 'local') {
+      const root = server.storagePath;
       keys.push(...(await filesUnder(root)).map((p) => relative(root, p)).filter((p) => !p.startsWith('tmp/')));
     }
   }
@@ -173,7 +175,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
   }
 
   const formats = opts.formats ?? [];
-  const config = resolveConfig(deepMerge(raw, opts.config ?? {}), new Map(formats.map((f) => [f.name, f.config])));
+  const config = resolveConfig(deepMerge(raw, opts.config ?? {}), new Map(formats.map((f) => [f.name, f.config])), storages);
   const rootToken = opts.rootToken === null ? '' : (opts.rootToken ?? `stwpat-root-${uniqueName('t')}`);
   const boot = (o: Pick<TestServerOptions, 'rootToken' | 'announce' | 'logger'>) =>
     createStowageApp({
@@ -207,6 +209,7 @@ export async function startTestServer(opts: TestServerOptions = {}): Promise<Tes
     mode,
     url,
     dataDir,
+    storagePath: localStoragePath(config),
     objectStore,
     api: new TestApi(app, rootToken),
     rootToken,

@@ -2,9 +2,10 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
+import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import { parse as parseYaml } from 'yaml';
 
+import { sectionAt, STORAGE_SECTIONS, type StorageConfigSchema } from './storage-sections';
 import { FormatConfig, StowageConfig } from './stowage-config';
 
 export const ENV_PREFIX = 'STOWAGE_';
@@ -116,15 +117,71 @@ function validateSection<T extends object>(cls: new () => T, raw: unknown, path:
 /** The config section class of each installed format plugin, by format name. */
 export type FormatConfigSchemas = ReadonlyMap<string, new () => FormatConfig>;
 
+/** The keys a config class declares (every decorated property, its parents' included). */
+function declaredKeys(cls: new () => object): Set<string> {
+  return new Set(
+    getMetadataStorage()
+      .getTargetValidationMetadatas(cls, '', true, false)
+      .map((m) => m.propertyName),
+  );
+}
+
 /**
- * Validates a raw config against the core schema and each installed format's section and
- * fills in derived defaults. Every problem is collected before one ConfigError is thrown.
+ * Takes each storage plugin's own keys out of a copy of the raw config, so core's schema never
+ * sees them: the plugin's class validates them, under the same key paths.
  */
-export function resolveConfig(raw: RawConfig, formats: FormatConfigSchemas = new Map()): StowageConfig {
+function splitStorageKeys(
+  raw: RawConfig,
+  storages: readonly StorageConfigSchema[],
+): { core: RawConfig; own: Map<StorageConfigSchema, RawConfig> } {
+  const core: RawConfig = { ...raw };
+  const own = new Map<StorageConfigSchema, RawConfig>();
+  for (const storage of storages) {
+    if (!storage.config) continue;
+    const path = STORAGE_SECTIONS[storage.kind];
+    // Copy the path down to the section so that deleting keys leaves the caller's object alone.
+    let node = core;
+    for (const key of path) {
+      if (!isPlainObject(node[key])) break;
+      node = node[key] = { ...(node[key] as RawConfig) };
+    }
+    const section = sectionAt(core, path);
+    const picked: RawConfig = {};
+    if (section) {
+      for (const key of declaredKeys(storage.config)) {
+        if (key in section) {
+          picked[key] = section[key];
+          delete section[key];
+        }
+      }
+    }
+    own.set(storage, picked);
+  }
+  return { core, own };
+}
+
+/**
+ * Validates a raw config against the core schema, each installed format's section and each
+ * storage plugin's keys. Every problem is collected before one ConfigError is thrown.
+ */
+export function resolveConfig(
+  raw: RawConfig,
+  formats: FormatConfigSchemas = new Map(),
+  storages: readonly StorageConfigSchema[] = [],
+): StowageConfig {
   const problems: string[] = [];
-  const { formats: rawFormats, ...rest } = raw;
+  const { core: rawCore, own: storageKeys } = splitStorageKeys(raw, storages);
+  const { formats: rawFormats, ...rest } = rawCore;
   const config = plainToInstance(StowageConfig, rest, { exposeDefaultValues: true });
   flattenErrors(validateSync(config, { whitelist: true, forbidNonWhitelisted: true, stopAtFirstError: true }), '', problems);
+
+  // A storage plugin's keys join core's in the resolved section, where GitLab has them.
+  for (const [storage, given] of storageKeys) {
+    const path = STORAGE_SECTIONS[storage.kind];
+    const settings = validateSection(storage.config!, given, path.join('.'), problems);
+    const section = sectionAt(config, path);
+    if (section) Object.assign(section, settings);
+  }
 
   config.formats = {};
   if (rawFormats !== undefined && rawFormats !== null && !isPlainObject(rawFormats)) {
@@ -145,7 +202,6 @@ export function resolveConfig(raw: RawConfig, formats: FormatConfigSchemas = new
   if (problems.length) throw new ConfigError(problems);
 
   config.data_dir = resolve(config.data_dir);
-  config.packages.storage_path = resolve(config.packages.storage_path ?? `${config.data_dir}/packages`);
   config.server.external_url = (config.server.external_url ?? `http://localhost:${config.server.port}`).replace(/\/+$/, '');
   return config;
 }

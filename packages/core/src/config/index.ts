@@ -1,3 +1,4 @@
 export * from './config-loader';
 export * from './settings';
+export * from './storage-sections';
 export * from './stowage-config';

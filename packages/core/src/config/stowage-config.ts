@@ -45,33 +45,20 @@ export class RedisConfig {
   @IsString() @MinLength(1) prefix = 'stowage';
 }
 
-export class ObjectStoreConnectionConfig {
-  @IsIn(['AWS']) provider = 'AWS';
-  @IsString() region = 'us-east-1';
-  @IsOptional() @IsString() aws_access_key_id?: string;
-  @IsOptional() @IsString() aws_secret_access_key?: string;
-  @BooleanSetting() use_iam_profile = false;
-  @IsOptional() @IsUrl({ require_tld: false, require_protocol: true }) endpoint?: string;
-  @IsOptional() @IsString() host?: string;
-  @BooleanSetting() path_style = false;
-  @IntegerSetting({ min: 2, max: 4 }) aws_signature_version = 4;
-}
-
+/**
+ * The `packages.object_store` keys core reads. Where the bytes go (`remote_directory`,
+ * `connection`) belongs to the object-storage plugin (`StoragePluginDefinition.config`).
+ */
 export class ObjectStoreConfig {
   @BooleanSetting() enabled = false;
-  @IsString() @MinLength(1) remote_directory = 'packages';
   @BooleanSetting() direct_upload = false;
   @BooleanSetting() background_upload = true;
   @BooleanSetting() proxy_download = false;
-  @ValidateNested()
-  @Type(() => ObjectStoreConnectionConfig)
-  connection: ObjectStoreConnectionConfig = new ObjectStoreConnectionConfig();
 }
 
+/** The `packages` keys core reads; the local-storage plugin owns `storage_path`. */
 export class PackagesConfig {
   @BooleanSetting() enabled = true;
-  /** Defaults to <data_dir>/packages. */
-  @IsOptional() @IsString() @MinLength(1) storage_path?: string;
   @ValidateNested()
   @Type(() => ObjectStoreConfig)
   object_store: ObjectStoreConfig = new ObjectStoreConfig();

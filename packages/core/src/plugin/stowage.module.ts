@@ -20,7 +20,6 @@ import { BlobSweeper } from '../blobs/blob-sweeper';
 import { StowageConfig } from '../config';
 import { DatabaseModule } from '../database/database.module';
 import type { EmbeddedDatabase } from '../database/embedded-database';
-import { PackageEvents } from '../events/package-events';
 import { HealthController } from '../health/health.controller';
 import { JobsModule } from '../jobs/jobs.module';
 import { DocumentClock } from '../packages/document-clock';
@@ -33,7 +32,7 @@ import type { BlobStore, BlobStoreKind } from '../storage/blob-store';
 import { BLOB_STORES, FileStorage } from '../storage/file-storage.service';
 import type { FormatPlugin } from './format-plugin';
 import { FormatRegistry } from './format-registry';
-import type { StoragePlugin } from './storage-plugin';
+import { createBlobStore, type StoragePlugin } from './storage-plugin';
 
 export interface StowageModuleOptions {
   config: StowageConfig;
@@ -56,7 +55,7 @@ async function createBlobStores(config: StowageConfig, storages: readonly Storag
   for (const kind of needed) {
     const plugin = storages.find((s) => s.kind === kind);
     if (!plugin) throw new Error(`no storage plugin for ${kind} storage is installed`);
-    stores.set(kind, await plugin.create(config));
+    stores.set(kind, await createBlobStore(plugin, config));
   }
   return stores;
 }
@@ -106,7 +105,6 @@ export class StowageModule {
       providers: [
         { provide: StowageConfig, useValue: opts.config },
         { provide: FormatRegistry, useValue: new FormatRegistry(formats) },
-        { provide: PackageEvents, useValue: new PackageEvents() },
         { provide: BLOB_STORES, useFactory: () => createBlobStores(opts.config, opts.storages) },
         { provide: ROOT_BOOTSTRAP_OPTIONS, useValue: opts.rootBootstrap },
         { provide: RenderedDocuments, useValue: new RenderedDocuments({ maxBytes: opts.config.packages.rendered_cache_size }) },
@@ -122,7 +120,6 @@ export class StowageModule {
       exports: [
         StowageConfig,
         FormatRegistry,
-        PackageEvents,
         BLOB_STORES,
         RenderedDocuments,
         ...coreServices,
