@@ -40,7 +40,6 @@ export { BlobIntegrityError, BlobMover, type BlobRow, digestStored, type MoveRes
 export { BlobSweeper, type LeftoverReport, type Leftovers, type StoreLeftovers, type Tally } from './blobs/blob-sweeper';
 export * from './config';
 export * from './database';
-export { type PackageChange, PackageEvents } from './events/package-events';
 export { ApiParams } from './http/api-params';
 export { BodyLimit } from './http/body-limit.decorator';
 export { HttpErrorFilter, sendHttpError, toHttpError } from './http/error.filter';

@@ -1,6 +1,8 @@
 import { HttpError, httpErrors } from '@stowage/core';
 
-// Composer's and GitLab's rules for names and versions (protocols/composer.md §2.4, §2.5).
+// Composer's rules for names (https://getcomposer.org/doc/04-schema.md#name) and GitLab's for
+// versions: a tag is strict SemVer, a branch `dev-<branch>` or `<x[.y…]>.x-dev`
+// (https://docs.gitlab.com/user/packages/composer_repository/).
 
 /** composer/composer's package-name rule (lower case only, as the schema requires). */
 const NAME = /^[a-z0-9]([_.-]?[a-z0-9]+)*\/[a-z0-9](([_.]|-{1,2})?[a-z0-9]+)*$/;

@@ -138,7 +138,7 @@ describe('composer against Stowage (postgres)', () => {
         throw new Error(`composer ${args.join(' ')} failed:\n${e.stdout}\n${e.stderr}`);
       }
     };
-    // GitLab's documented setup (protocols/composer.md §4).
+    // GitLab's documented setup (https://docs.gitlab.com/user/packages/composer_repository/#install-a-composer-package).
     await composer('config', 'repo.packagist', 'false');
     await composer('config', 'secure-http', 'false');
     await composer('config', 'gitlab-domains', host);

@@ -1,6 +1,8 @@
 import { httpErrors, UntrustedRegex } from '@stowage/core';
 
-// GitLab's rules for Conan references (protocols/conan.md §3).
+// GitLab's rules for Conan references `name/version@user/channel`: each part 2 to 50 letters,
+// digits and `_+.-`, not starting with one of `+.-`
+// (https://docs.gitlab.com/user/packages/conan_repository/#package-recipe-naming-convention-for-instance-remotes).
 const MAX_PART = 50;
 const PART = /^[a-zA-Z0-9_][a-zA-Z0-9_+.-]{1,49}$/;
 const PACKAGE_ID = /^[A-Za-z0-9]{1,64}$/;

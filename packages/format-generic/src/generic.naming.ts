@@ -1,6 +1,8 @@
 import { httpErrors } from '@stowage/core';
 
-// GitLab's rules for generic packages (protocols/generic.md §3).
+// GitLab's rules for generic packages: names of letters, digits and `._+-`; versions of word
+// characters and `+.-` without `..`; file names may also hold `~` and `@`, not at either end
+// (https://docs.gitlab.com/user/packages/generic_packages/#publish-a-package).
 const PACKAGE_NAME = /^[A-Za-z0-9._+-]+$/;
 const VERSION = /^(?!.*\.\.)[\w+.-]+$/;
 /** Letters, digits and `. _ - + ~ @`, not starting or ending with `~` or `@`. */

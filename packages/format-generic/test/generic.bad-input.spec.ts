@@ -137,7 +137,7 @@ describe.each(testModes())('generic bad input (%s)', (mode) => {
     });
   });
 
-  describe('versions (§3 table)', () => {
+  describe('versions (GitLab’s version rule)', () => {
     it.each([
       '1.3.350-20201230123456',
       '1.2.3',

@@ -1,6 +1,8 @@
 import { httpErrors } from '@stowage/core';
 
-// Maven's repository layout (protocols/maven.md §0, §3.1, §3.5): `<group/path>/<artifactId>/<version>/<file>`.
+// Maven's repository layout (https://maven.apache.org/repository/layout.html):
+// `<group/path>/<artifactId>/<version>/<file>`, with `maven-metadata.xml` at the artifact level
+// (versions), the SNAPSHOT version level (timestamped builds) and the group level (plugins).
 
 export const CHECKSUMS = ['md5', 'sha1', 'sha256', 'sha512'] as const;
 export type ChecksumKind = (typeof CHECKSUMS)[number];

@@ -4,8 +4,10 @@ import { isSemver } from './npm.semver';
 /** The package_type of npm packages. */
 export const NPM = 'npm';
 
-// GitLab's npm name rule (protocols/npm.md §3), plus npm's own: at most 214 characters and
-// no leading dot or underscore (which also keeps `.` and `..` out of names).
+// GitLab's npm name rule (`@scope/name` or `name`; the name of letters, digits and `-+._`;
+// https://docs.gitlab.com/user/packages/npm_registry/#package-naming-convention), plus npm's
+// own: at most 214 characters and no leading dot or underscore (which also keeps `.` and `..`
+// out of names).
 const NAMESPACE = String.raw`(?:[a-zA-Z0-9_.][a-zA-Z0-9_.-]{0,254}[a-zA-Z0-9_-]|[a-zA-Z0-9_])`;
 const NAME = new RegExp(String.raw`^(?:@(${NAMESPACE})/)?([-+._a-zA-Z0-9]+)$`);
 const MAX_NAME_LENGTH = 214;

@@ -5,7 +5,8 @@ import { normalizeVersion } from './nuget.naming';
 import type { NugetPackageMetadata } from './nuget.upload';
 
 // The legacy v2 feed (OData v2 over Atom) that NuGet 2.x clients read: the service
-// document, $metadata, and V2FeedPackage entries and feeds (protocols/nuget.md §2.9).
+// document, $metadata, and V2FeedPackage entries and feeds, in the shapes NuGet.Core 2.x parses
+// (https://www.odata.org/documentation/odata-version-2-0/atom-format/).
 
 export const ATOM_TYPE = 'application/atom+xml;type=entry;charset=utf-8';
 export const ATOM_FEED_TYPE = 'application/atom+xml;type=feed;charset=utf-8';

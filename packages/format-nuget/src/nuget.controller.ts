@@ -113,7 +113,8 @@ async function storedEntry(
 /**
  * The symbol server: `<file.pdb>/<signature>/<file.pdb>` with `Symbolchecksum: SHA256:<hex>`
  * (several may be listed), answered with the PDB's bytes read from the .snupkg that indexed it
- * (protocols/nuget.md §2.7). Missing header 400; unknown file, signature or checksum 404.
+ * (https://github.com/dotnet/symstore/blob/main/docs/specs/SSQP_Key_Conventions.md). Missing
+ * header 400; unknown file, signature or checksum 404.
  */
 async function symbolFile(
   packages: PackageService,

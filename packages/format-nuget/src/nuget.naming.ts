@@ -1,6 +1,8 @@
 import { httpErrors } from '@stowage/core';
 
-// NuGet's id and version rules as GitLab applies them (protocols/nuget.md §2.8, §3).
+// NuGet's id and version rules as GitLab applies them: ids of letters, digits and `-+._`, at
+// most 255 characters; SemVer 2.0 versions with an optional fourth number
+// (https://learn.microsoft.com/nuget/concepts/package-versioning).
 
 export const NUGET = 'nuget';
 

@@ -3,7 +3,8 @@ import { createHash } from 'node:crypto';
 import type { ZipReader } from '@stowage/core';
 
 // Portable PDBs inside a .snupkg, indexed the way symbol servers look them up:
-// `<file>/<signature>/<file>` with `Symbolchecksum: SHA256:<hex>` (protocols/nuget.md §2.7).
+// `<file>/<signature>/<file>` with `Symbolchecksum: SHA256:<hex>`
+// (https://github.com/dotnet/symstore/blob/main/docs/specs/SSQP_Key_Conventions.md).
 
 export interface SymbolFile {
   /** The entry's path in the .snupkg. */

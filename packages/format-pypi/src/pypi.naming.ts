@@ -63,12 +63,6 @@ function render(v: Pep440Version, release: number[]): string {
   return s;
 }
 
-/** The normalized spelling (`1.0-Alpha1` → `1.0a1`); null if not PEP 440. */
-export function normalizeVersionString(version: string): string | null {
-  const v = parseVersion(version);
-  return v ? render(v, v.release) : null;
-}
-
 /**
  * The identity of a release: normalized with trailing zero release segments dropped, so
  * `1.0` and `1.0.0` are the same release. Not PEP 440: lower-cased as is.

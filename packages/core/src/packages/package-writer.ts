@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
 
-import type { PackageChange } from '../events/package-events';
 import type { FormatRegistry } from '../plugin/format-registry';
 import type { Digests } from '../storage/hashing-meter';
 import { Package } from './package.entity';
@@ -32,27 +31,19 @@ function toPackage(m: EntityManager, row: Row): Package {
 
 /**
  * The write side of PackageService, bound to one transaction. Every change goes through
- * here so that revisions of touched names are bumped and events emitted in one place.
+ * here so that the revisions of touched names are bumped in one place.
  */
 export class PackageWriter {
   private readonly touched = new Map<string, { projectId: number; packageType: string; normalizedName: string }>();
-  readonly changes: PackageChange[] = [];
 
   constructor(
     readonly manager: EntityManager,
     private readonly formats: FormatRegistry,
   ) {}
 
-  private note(kind: PackageChange['kind'], pkg: Pick<Package, 'project_id' | 'package_type' | 'normalized_name' | 'id'>): void {
+  private note(pkg: Pick<Package, 'project_id' | 'package_type' | 'normalized_name'>): void {
     const key = `${pkg.project_id}\u0000${pkg.package_type}\u0000${pkg.normalized_name}`;
     this.touched.set(key, { projectId: pkg.project_id, packageType: pkg.package_type, normalizedName: pkg.normalized_name });
-    this.changes.push({
-      kind,
-      projectId: pkg.project_id,
-      packageType: pkg.package_type,
-      normalizedName: pkg.normalized_name,
-      packageId: pkg.id,
-    });
   }
 
   /**
@@ -80,7 +71,7 @@ export class PackageWriter {
     );
     const { created, ...rest } = row as Row & { created: boolean };
     const pkg = toPackage(this.manager, rest);
-    this.note(created ? 'package.published' : 'package.updated', pkg);
+    this.note(pkg);
     return { pkg, created: Boolean(created) };
   }
 
@@ -91,7 +82,7 @@ export class PackageWriter {
     if (patch.metadata) sets.push(`metadata = $${params.push(patch.metadata)}`);
     const [rows] = await this.manager.query(`UPDATE packages SET ${sets.join(', ')} WHERE id = $1 RETURNING *`, params);
     const updated = toPackage(this.manager, (rows as Row[])[0]);
-    this.note('package.updated', updated);
+    this.note(updated);
     return updated;
   }
 
@@ -115,7 +106,7 @@ export class PackageWriter {
       }),
     );
     await this.manager.query('UPDATE blobs SET orphaned_at = NULL WHERE sha256 = $1', [file.blob.sha256]);
-    this.note('file.added', pkg);
+    this.note(pkg);
     return saved;
   }
 
@@ -124,7 +115,7 @@ export class PackageWriter {
     const ids = files.map((f) => f.id);
     await this.manager.query('DELETE FROM package_files WHERE id = ANY($1)', [ids]);
     await this.markOrphans(files.map((f) => f.file_sha256));
-    this.note('file.deleted', pkg);
+    this.note(pkg);
   }
 
   async deletePackage(pkg: Package): Promise<void> {
@@ -133,7 +124,7 @@ export class PackageWriter {
     ]);
     await this.manager.query('DELETE FROM packages WHERE id = $1', [pkg.id]);
     await this.markOrphans(shas.map((r) => r.file_sha256));
-    this.note('package.deleted', pkg);
+    this.note(pkg);
   }
 
   /** Points `tag` of the package's name at this package (moving it if it exists). */
@@ -145,7 +136,7 @@ export class PackageWriter {
        DO UPDATE SET package_id = EXCLUDED.package_id, updated_at = now()`,
       [pkg.id, pkg.project_id, pkg.package_type, pkg.normalized_name, tag],
     );
-    this.note('tag.changed', pkg);
+    this.note(pkg);
   }
 
   /** Returns whether the tag existed. */
@@ -154,8 +145,7 @@ export class PackageWriter {
       'DELETE FROM package_tags WHERE project_id = $1 AND package_type = $2 AND normalized_name = $3 AND name = $4',
       [ref.projectId, ref.packageType, ref.normalizedName, tag],
     );
-    if (count)
-      this.note('tag.changed', { project_id: ref.projectId, package_type: ref.packageType, normalized_name: ref.normalizedName, id: 0 });
+    if (count) this.note({ project_id: ref.projectId, package_type: ref.packageType, normalized_name: ref.normalizedName });
     return count > 0;
   }
 

@@ -3,7 +3,6 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
 
 import type { SqlCondition } from '../auth/access.service';
-import { PackageEvents } from '../events/package-events';
 import { FormatRegistry } from '../plugin/format-registry';
 import { FileStorage, type StoredBlob } from '../storage/file-storage.service';
 import { Package } from './package.entity';
@@ -26,7 +25,7 @@ export interface PackageName {
 /**
  * The one place packages and their files are found, created, changed and deleted. Formats
  * read through the query methods and write inside `write()`, which runs one transaction,
- * bumps the revision of every name it touched, and emits events once it has committed.
+ * and bumps the revision of every name it touched.
  */
 @Injectable()
 export class PackageService {
@@ -34,7 +33,6 @@ export class PackageService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly formats: FormatRegistry,
     private readonly storage: FileStorage,
-    private readonly events: PackageEvents,
   ) {}
 
   normalizeName(packageType: string, name: string): string {
@@ -50,16 +48,13 @@ export class PackageService {
    * given (uploads made for it) are released.
    */
   async write<T>(work: (writer: PackageWriter) => Promise<T>, opts: { blobs?: StoredBlob[] } = {}): Promise<T> {
-    let writer: PackageWriter | undefined;
     try {
-      const result = await this.ds.transaction(async (manager) => {
-        writer = new PackageWriter(manager, this.formats);
+      return await this.ds.transaction(async (manager) => {
+        const writer = new PackageWriter(manager, this.formats);
         const value = await work(writer);
         await writer.bumpRevisions();
         return value;
       });
-      for (const change of writer!.changes) this.events.emit(change);
-      return result;
     } catch (err) {
       for (const blob of opts.blobs ?? []) await this.storage.release(blob).catch(() => undefined);
       throw err;
