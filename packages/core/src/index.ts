@@ -52,6 +52,7 @@ export { declaredLength, hasBody, isClientAbort, ORIGINAL_CONTENT_TYPE, requestS
 export * from './jobs';
 export { ownedBytes } from './owned-bytes';
 export { DocumentClock } from './packages/document-clock';
+export { type DuplicateCheck, type DuplicateRule } from './packages/duplicate-policy';
 export { Package } from './packages/package.entity';
 export { type PackageName, type PackageScope, PackageService } from './packages/package.service';
 export { PackageFile } from './packages/package-file.entity';

@@ -9,7 +9,6 @@ import {
   MultipartError,
   type Package,
   PackageService,
-  PackageSettingsService,
   parseMultipart,
   parseUntrustedJson,
   type ProjectContext,
@@ -69,7 +68,6 @@ export interface Manifest {
 export class ComposerUploads {
   constructor(
     private readonly packages: PackageService,
-    private readonly settings: PackageSettingsService,
     private readonly storage: FileStorage,
     @Inject(COMPOSER_OPTIONS) private readonly options: FormatModuleOptions<ComposerFormatConfig>,
   ) {}
@@ -159,7 +157,7 @@ export class ComposerUploads {
 
   private async write(ctx: ProjectContext, manifest: Manifest, version: string, blob: StoredBlob): Promise<Package> {
     const ref = { projectId: ctx.project.id, packageType: COMPOSER, name: manifest.name, version };
-    const allowed = await this.settings.duplicatesAllowed(ctx, COMPOSER, manifest.name, version);
+    const duplicates = await this.packages.checkDuplicate(ctx, { ...ref, conflicts: (files) => files.length > 0, refuse: duplicate });
     return this.packages.write(async (w) => {
       // Names belong to one project instance-wide: serialise first publications of a name.
       await w.manager.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`stowage:composer:${manifest.name}`]);
@@ -168,12 +166,10 @@ export class ComposerUploads {
         [COMPOSER, manifest.name, ctx.project.id],
       );
       if (taken) throw bad(`Validation failed: Name ${manifest.name} is already taken by another project`);
-      const { pkg, created } = await w.upsertPackage({ ...ref, status: 'default', metadata: manifest.composerJson });
+      const { pkg, created } = await w.upsertPackage({ ...ref, status: 'default', metadata: manifest.composerJson, duplicates });
       let current = pkg;
       if (!created) {
-        const old = await w.files(pkg);
-        if (old.length && !allowed) throw duplicate();
-        await w.removeFiles(pkg, old);
+        await w.removeFiles(pkg, await w.files(pkg));
         current = await w.update(pkg, { metadata: manifest.composerJson });
       }
       await w.addFile(current, { fileName: archiveFileName(manifest.name, version), blob });

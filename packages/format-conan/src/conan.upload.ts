@@ -3,13 +3,13 @@ import { pipeline } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   declaredLength,
+  type DuplicateCheck,
   FileStorage,
   type FormatModuleOptions,
   hasBody,
   httpErrors,
   type PackageFile,
   PackageService,
-  PackageSettingsService,
   type ProjectContext,
   requestStream,
   SizeLimitExceededError,
@@ -51,7 +51,6 @@ export class ConanUploads {
     private readonly packages: PackageService,
     private readonly metadata: ConanMetadata,
     private readonly storage: FileStorage,
-    private readonly settings: PackageSettingsService,
     @Inject(CONAN_OPTIONS) private readonly options: FormatModuleOptions<ConanFormatConfig>,
   ) {}
 
@@ -63,9 +62,6 @@ export class ConanUploads {
     if (!hasBody(u.request)) return this.probe(u);
     const length = declaredLength(u.request);
     if (length !== undefined && length > this.maxSize) throw tooLarge();
-    // With duplicates refused (package settings), a file of a slot is never replaced by other bytes.
-    const allowed = await this.settings.duplicatesAllowed(u.ctx, CONAN, u.ref.name, u.ref.version);
-
     const scan = this.archiveScan(u.fileName);
     const body = scan ? pipeline(requestStream(u.request), scan.stage, () => undefined) : requestStream(u.request);
     const blob = await this.storage.store(body, { maxSize: this.maxSize }).catch((err) => {
@@ -74,8 +70,21 @@ export class ConanUploads {
       throw err instanceof SizeLimitExceededError ? tooLarge() : err;
     });
     let info: ConanInfo | undefined;
+    let duplicates: DuplicateCheck;
     try {
       if (u.slot.kind === 'package' && u.fileName === 'conaninfo.txt') info = parseConanInfo(await this.readSmall(blob));
+      // With duplicates refused (package settings), a file of a slot is never replaced by other bytes.
+      duplicates = await this.packages.checkDuplicate(u.ctx, {
+        packageType: CONAN,
+        name: u.ref.name,
+        version: packageVersion(u.ref),
+        regexVersion: u.ref.version,
+        conflicts: (files) => {
+          const older = files.filter((f) => f.file_name === u.fileName && inSlot(f, u.slot));
+          return older.length > 0 && !older.some((f) => f.file_sha256 === blob.sha256);
+        },
+        refuse: duplicate,
+      });
     } catch (err) {
       await this.storage.release(blob);
       throw err;
@@ -88,11 +97,11 @@ export class ConanUploads {
           name: u.ref.name,
           version: packageVersion(u.ref),
           metadata: { package_username: u.ref.user, package_channel: u.ref.channel, conan_version: u.ref.version },
+          duplicates,
         });
         const older = (await w.files(pkg, u.fileName)).filter((f) => inSlot(f, u.slot));
         const same = older.find((f) => f.file_sha256 === blob.sha256);
         if (same) return same;
-        if (older.length && !allowed) throw duplicate();
         await w.removeFiles(pkg, older);
         return w.addFile(pkg, { fileName: u.fileName, blob, metadata: { ...slotMetadata(u.slot), ...(info ? { conan_info: info } : {}) } });
       },

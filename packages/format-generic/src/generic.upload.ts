@@ -9,7 +9,6 @@ import {
   MultipartError,
   type PackageFile,
   PackageService,
-  PackageSettingsService,
   parseMultipart,
   type ProjectContext,
   SizeLimitExceededError,
@@ -64,7 +63,6 @@ function uploadParams(query: unknown, form: Record<string, string> = {}) {
 export class GenericUploads {
   constructor(
     private readonly packages: PackageService,
-    private readonly settings: PackageSettingsService,
     private readonly storage: FileStorage,
     @Inject(GENERIC_OPTIONS) private readonly options: FormatModuleOptions<GenericFormatConfig>,
   ) {}
@@ -80,11 +78,11 @@ export class GenericUploads {
     const form = /^multipart\/form-data\b/i.test(u.contentType ?? '');
     if (u.length !== undefined && u.length > this.maxSize + (form ? FORM_OVERHEAD : 0)) throw tooLarge();
     const ref = { projectId: ctx.project.id, packageType: GENERIC, name: target.name, version: target.version };
-    const allowed = await this.settings.duplicatesAllowed(ctx, GENERIC, target.name, target.version);
-    if (!allowed) {
-      const existing = await this.packages.findPackage(ref, ['default', 'hidden', 'processing', 'error']);
-      if (existing && (await this.packages.findFile(existing.id, target.fileName))) throw duplicate();
-    }
+    const duplicates = await this.packages.checkDuplicate(ctx, {
+      ...ref,
+      conflicts: (files) => files.some((f) => f.file_name === target.fileName),
+      refuse: duplicate,
+    });
 
     const { blob, fields } = form ? await this.receiveForm(u) : { blob: await this.store(u.body), fields: {} };
     let params: ReturnType<typeof uploadParams>;
@@ -98,8 +96,7 @@ export class GenericUploads {
 
     const file = await this.packages.write(
       async (w) => {
-        const { pkg } = await w.upsertPackage({ ...ref, status: params.status });
-        if (!allowed && (await w.files(pkg, target.fileName)).length) throw duplicate();
+        const { pkg } = await w.upsertPackage({ ...ref, status: params.status, duplicates });
         return w.addFile(pkg, { fileName: target.fileName, blob });
       },
       { blobs: [blob] },

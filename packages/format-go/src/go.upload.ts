@@ -70,7 +70,12 @@ export class GoUploads {
     }
     if (u.length !== undefined && u.length > this.maxSize) throw this.tooLarge();
     const ref = { projectId: ctx.project.id, packageType: GO, name: module, version };
-    if (await this.packages.findPackage(ref, ['default', 'hidden', 'processing', 'error', 'deprecated'])) throw duplicate(module, version);
+    const duplicates = await this.packages.checkDuplicate(ctx, {
+      ...ref,
+      conflicts: 'version',
+      allowedBy: 'never',
+      refuse: () => duplicate(module, version),
+    });
 
     const zip = await this.storage.store(u.body, { maxSize: this.maxSize }).catch((err) => {
       throw err instanceof SizeLimitExceededError ? this.tooLarge() : err;
@@ -82,8 +87,7 @@ export class GoUploads {
       blobs.push(mod);
       // The upsert locks the (module, version) row: of two racing uploads one creates it, the other is refused.
       return await this.packages.write(async (w) => {
-        const { pkg, created } = await w.upsertPackage({ ...ref, status: 'default' });
-        if (!created) throw duplicate(module, version);
+        const { pkg } = await w.upsertPackage({ ...ref, status: 'default', duplicates });
         await w.addFile(pkg, { fileName: zipFileName(version), blob: zip });
         await w.addFile(pkg, { fileName: modFileName(version), blob: mod });
         return pkg;

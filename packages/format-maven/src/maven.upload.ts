@@ -6,9 +6,9 @@ import {
   type FormatModuleOptions,
   HttpError,
   httpErrors,
+  LIVE_STATUSES,
   type PackageFile,
   PackageService,
-  PackageSettingsService,
   type ProjectContext,
   readSmallBody,
   SizeLimitExceededError,
@@ -54,7 +54,6 @@ export type UploadResult = { status: 200; file: PackageFile } | { status: 200 | 
 export class MavenUploads {
   constructor(
     private readonly packages: PackageService,
-    private readonly settings: PackageSettingsService,
     private readonly storage: FileStorage,
     @Inject(MAVEN_OPTIONS) private readonly options: FormatModuleOptions<MavenFormatConfig>,
   ) {}
@@ -73,11 +72,13 @@ export class MavenUploads {
     const ref = { projectId: u.ctx.project.id, packageType: MAVEN, name: target.name, version: target.version };
     // SNAPSHOTs are republished by design; metadata always is.
     const checkDuplicates = target.kind === 'file' && !isSnapshot(target.version);
-    const allowed = !checkDuplicates || (await this.settings.duplicatesAllowed(u.ctx, MAVEN, target.name, target.version));
-    if (!allowed) {
-      const existing = await this.packages.findPackage(ref, ['default', 'hidden', 'processing', 'error']);
-      if (existing && (await this.packages.findFile(existing.id, target.fileName))) throw duplicate();
-    }
+    const duplicates = checkDuplicates
+      ? await this.packages.checkDuplicate(u.ctx, {
+          ...ref,
+          conflicts: (files) => files.some((f) => f.file_name === target.fileName),
+          refuse: duplicate,
+        })
+      : undefined;
 
     const isMetadata = target.kind === 'metadata';
     const maxSize = isMetadata ? Math.min(this.maxSize, this.options.config.max_metadata_size) : this.maxSize;
@@ -96,9 +97,8 @@ export class MavenUploads {
 
     const file = await this.packages.write(
       async (w) => {
-        const { pkg } = await w.upsertPackage({ ...ref, status: 'default' });
+        const { pkg } = await w.upsertPackage({ ...ref, status: 'default', duplicates });
         const same = await w.files(pkg, target.fileName);
-        if (!allowed && same.length) throw duplicate();
         const added = await w.addFile(pkg, { fileName: target.fileName, blob, metadata: level ? { level } : undefined });
         // Artifact files keep their history. Metadata documents are served rendered (or the newest),
         // but each client's own copy is kept for a while: its checksums follow it, and a deploy of
@@ -125,7 +125,7 @@ export class MavenUploads {
     if (!hex || hex.length !== HEX_LENGTH[kind]) throw httpErrors.invalidParam('file', `is not a ${kind} checksum`);
     const pkg = await this.packages.findPackage(
       { projectId: u.ctx.project.id, packageType: MAVEN, name: u.target.name, version: u.target.version },
-      ['default', 'hidden', 'processing', 'error'],
+      LIVE_STATUSES,
     );
     const copies = pkg ? (await this.packages.listFiles([pkg.id])).filter((f) => f.file_name === u.target.fileName) : [];
     if (!copies.length) throw httpErrors.notFound('Package');

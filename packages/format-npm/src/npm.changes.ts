@@ -1,13 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { type Package, PackageService, type ProjectContext } from '@stowage/core';
+import { LIVE_STATUSES, type Package, PackageService, type ProjectContext } from '@stowage/core';
 
 import { isObject } from './npm.body';
 import { npmErrors } from './npm.errors';
 import type { NpmManifest } from './npm.manifest';
 import { assertTagName, NPM } from './npm.naming';
-
-// Unpublish sees every version that still exists, whatever its state.
-const ALL_LIVE = ['default', 'hidden', 'deprecated', 'processing', 'error'] as const;
 
 /** Everything npm changes on a published name besides publishing: deprecate, unpublish, dist-tags. */
 @Injectable()
@@ -19,7 +16,8 @@ export class NpmChanges {
   }
 
   private async versions(ctx: ProjectContext, name: string): Promise<Map<string, Package>> {
-    const pkgs = await this.packages.listVersions(this.ref(ctx, name), ALL_LIVE);
+    // Unpublish sees every version that still exists, whatever its state.
+    const pkgs = await this.packages.listVersions(this.ref(ctx, name), LIVE_STATUSES);
     if (!pkgs.length) throw npmErrors.notFound();
     return new Map(pkgs.map((p) => [p.version, p]));
   }

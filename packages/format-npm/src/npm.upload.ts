@@ -100,14 +100,13 @@ export class NpmPublisher {
     checkDigests(manifest.dist, attachment);
     // The cheap refusal first: a version already published costs no inflation.
     const ref = { projectId: ctx.project.id, packageType: NPM, name: target.name, version };
-    if (await this.packages.findPackage(ref, ['default', 'hidden', 'deprecated', 'processing', 'error'])) throw duplicate();
+    const duplicates = await this.packages.checkDuplicate(ctx, { ...ref, conflicts: 'version', allowedBy: 'never', refuse: duplicate });
     await this.checkTarball(attachment.bytes, target.name, version);
 
     const blob = await this.storage.store(Readable.from([attachment.bytes]), { maxSize, size: attachment.bytes.length });
     return this.packages.write(
       async (w) => {
-        const { pkg, created } = await w.upsertPackage({ ...ref, status: 'default', metadata: stored });
-        if (!created) throw duplicate();
+        const { pkg } = await w.upsertPackage({ ...ref, status: 'default', metadata: stored, duplicates });
         await w.addFile(pkg, { fileName, blob });
         await w.setTag(pkg, tag);
         return pkg;

@@ -10,7 +10,6 @@ import {
   MultipartError,
   type Package,
   PackageService,
-  PackageSettingsService,
   parseMultipart,
   type ProjectContext,
   SizeLimitExceededError,
@@ -54,7 +53,6 @@ export type NugetPackageMetadata = Omit<NuspecMetadata, 'id' | 'version'>;
 export class NugetUploads {
   constructor(
     private readonly packages: PackageService,
-    private readonly settings: PackageSettingsService,
     private readonly storage: FileStorage,
     @Inject(NUGET_OPTIONS) private readonly options: FormatModuleOptions<NugetFormatConfig>,
   ) {}
@@ -169,20 +167,21 @@ export class NugetUploads {
     const { id, version, ...metadata } = nuspec;
     const ref = this.refOf(p, nuspec);
     const fileName = packageFileName(id, version, p.symbols);
-    const allowed = await this.settings.duplicatesAllowed(p.ctx, NUGET, id, version);
+    const duplicates = existing
+      ? undefined
+      : await this.packages.checkDuplicate(p.ctx, {
+          ...ref,
+          conflicts: (files) => files.some((f) => f.file_name.endsWith('.nupkg')),
+          refuse: () => httpErrors.conflict('A package with the same name and version already exists'),
+        });
     return this.packages.write(
       async (w) => {
         if (existing) {
           await w.addFile(existing, { fileName, blob, metadata: { pdbs } });
           return existing;
         }
-        const { pkg, created } = await w.upsertPackage({ ...ref, metadata });
-        if (!created) {
-          if (!allowed && (await w.files(pkg)).some((f) => f.file_name.endsWith('.nupkg'))) {
-            throw httpErrors.conflict('A package with the same name and version already exists');
-          }
-          await w.update(pkg, { metadata });
-        }
+        const { pkg, created } = await w.upsertPackage({ ...ref, metadata, duplicates });
+        if (!created) await w.update(pkg, { metadata });
         await w.addFile(pkg, { fileName, blob });
         return pkg;
       },

@@ -2,6 +2,8 @@ import { Readable } from 'node:stream';
 
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  type DuplicateCheck,
+  type DuplicateRule,
   FileStorage,
   type FormatModuleOptions,
   httpErrors,
@@ -61,6 +63,18 @@ export interface PypiUpload {
 
 type Fields = Map<string, string[]>;
 
+/** A file name is published once, whatever the package settings say (PyPI's rule, and twine's --skip-existing relies on it). */
+function duplicateRule(form: { name: string; version: string; fileName: string }): DuplicateRule {
+  return {
+    packageType: PYPI,
+    name: form.name,
+    version: form.version,
+    conflicts: (files) => files.some((f) => f.file_name === form.fileName),
+    allowedBy: 'never',
+    refuse: duplicate,
+  };
+}
+
 /** RFC 822-style core metadata headers (METADATA / PKG-INFO) up to the body. */
 export function parseCoreMetadata(text: string): Map<string, string[]> {
   const headers = new Map<string, string[]>();
@@ -107,11 +121,11 @@ export class PypiUploads {
       const form = this.validate(fields, fileName);
       this.checkDigests(fields, blob);
       // The cheap refusal before any inflation (receive() made it already when the fields came first).
-      await this.refuseDuplicate(u.ctx, form);
+      const duplicates = await this.packages.checkDuplicate(u.ctx, duplicateRule(form));
       const coreMetadata = await this.coreMetadata(blob, form);
       let metadataBlob: StoredBlob | undefined;
       if (coreMetadata) blobs.push((metadataBlob = await this.storage.store(Readable.from([coreMetadata]))));
-      return await this.record(u.ctx, form, blob, metadataBlob);
+      return await this.record(u.ctx, form, blob, metadataBlob, duplicates);
     } catch (err) {
       for (const b of blobs) await this.storage.release(b).catch(() => undefined);
       throw this.clientError(err);
@@ -137,7 +151,7 @@ export class PypiUploads {
       // Refuse what is known to be wrong before reading the file.
       if (fields.has('name') && fields.has('version')) {
         const form = this.validate(fields, part.fileName);
-        await this.refuseDuplicate(u.ctx, form);
+        await this.packages.checkDuplicate(u.ctx, duplicateRule(form));
       }
       const blob = await this.storage.store(part.stream, { maxSize: this.config.max_file_size });
       blobs.push(blob);
@@ -169,11 +183,6 @@ export class PypiUploads {
       if (v !== undefined) kept[k] = v.slice(0, max);
     }
     return { name, version, fileName, dist, kept };
-  }
-
-  private async refuseDuplicate(ctx: ProjectContext, form: { name: string; version: string; fileName: string }): Promise<void> {
-    const pkg = await this.packages.findPackage({ projectId: ctx.project.id, packageType: PYPI, name: form.name, version: form.version });
-    if (pkg && (await this.packages.findFile(pkg.id, form.fileName))) throw duplicate();
   }
 
   private checkDigests(fields: Fields, blob: StoredBlob): void {
@@ -285,6 +294,7 @@ export class PypiUploads {
     form: ReturnType<PypiUploads['validate']>,
     blob: StoredBlob,
     metadataBlob: StoredBlob | undefined,
+    duplicates: DuplicateCheck,
   ): Promise<PackageFile> {
     const packageMetadata: Record<string, unknown> = { ...form.kept, requires_python: form.kept.requires_python ?? '' };
     const fileMetadata: PypiFileMetadata = {
@@ -300,8 +310,8 @@ export class PypiUploads {
         name: form.name,
         version: form.version,
         metadata: packageMetadata,
+        duplicates,
       });
-      if ((await w.files(pkg, form.fileName)).length) throw duplicate();
       if (!created) await w.update(pkg, { metadata: { ...pkg.metadata, ...packageMetadata } });
       const file = await w.addFile(pkg, { fileName: form.fileName, blob, metadata: fileMetadata as Record<string, unknown> });
       if (metadataBlob) {

@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 
 import type { FormatRegistry } from '../plugin/format-registry';
 import type { Digests } from '../storage/hashing-meter';
+import { type DuplicateCheck, refuseDuplicate } from './duplicate-policy';
 import { Package } from './package.entity';
 import { PackageFile } from './package-file.entity';
 import type { PackageStatus } from './package-status';
@@ -15,6 +16,8 @@ export interface UpsertPackage {
   status?: PackageStatus;
   /** Set on creation only; use update() to change an existing package's metadata. */
   metadata?: Record<string, unknown>;
+  /** From `PackageService.checkDuplicate`: refused here, under the row's lock, if it is a duplicate. */
+  duplicates?: DuplicateCheck;
 }
 
 export interface NewFile {
@@ -48,7 +51,8 @@ export class PackageWriter {
 
   /**
    * The live package for this name and version, created if missing. Concurrent callers get
-   * the same row, and the row stays locked until the transaction ends.
+   * the same row, and the row stays locked until the transaction ends. With `duplicates`, an
+   * upload the duplicate rule refuses throws its refusal (the transaction rolls back).
    */
   async upsertPackage(input: UpsertPackage): Promise<{ pkg: Package; created: boolean }> {
     const format = this.formats.get(input.packageType);
@@ -71,6 +75,7 @@ export class PackageWriter {
     );
     const { created, ...rest } = row as Row & { created: boolean };
     const pkg = toPackage(this.manager, rest);
+    if (input.duplicates) await refuseDuplicate(this.manager, input.duplicates, created ? null : pkg);
     this.note(pkg);
     return { pkg, created: Boolean(created) };
   }

@@ -4,10 +4,13 @@ import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
 
 import type { SqlCondition } from '../auth/access.service';
 import { FormatRegistry } from '../plugin/format-registry';
+import type { ProjectContext } from '../projects/project-context';
 import { FileStorage, type StoredBlob } from '../storage/file-storage.service';
+import { type DuplicateCheck, type DuplicateRule, refuseDuplicate } from './duplicate-policy';
 import { Package } from './package.entity';
 import { PackageFile } from './package-file.entity';
-import { INSTALLABLE_STATUSES, type PackageStatus } from './package-status';
+import { PackageSettingsService } from './package-settings.service';
+import { INSTALLABLE_STATUSES, LIVE_STATUSES, type PackageStatus } from './package-status';
 import { PackageWriter } from './package-writer';
 
 /**
@@ -33,6 +36,7 @@ export class PackageService {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly formats: FormatRegistry,
     private readonly storage: FileStorage,
+    private readonly settings: PackageSettingsService,
   ) {}
 
   normalizeName(packageType: string, name: string): string {
@@ -59,6 +63,25 @@ export class PackageService {
       for (const blob of opts.blobs ?? []) await this.storage.release(blob).catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * Resolves the duplicate rule for one upload in `ctx` (its package settings, read here because
+   * a query beside a transaction would wait for it on the embedded database) and refuses now an
+   * upload that is already a duplicate: call it before reading the body, so the refusal goes out
+   * before the client sends it (`Expect: 100-continue`). Pass the result to `upsertPackage`,
+   * which checks again under the package row's lock.
+   */
+  async checkDuplicate(ctx: ProjectContext, rule: DuplicateRule): Promise<DuplicateCheck> {
+    const allowed =
+      (rule.allowedBy ?? 'settings') === 'settings' &&
+      (await this.settings.duplicatesAllowed(ctx, rule.packageType, rule.name, rule.regexVersion ?? rule.version));
+    const check = { rule, allowed };
+    if (!allowed) {
+      const ref = { projectId: ctx.project.id, packageType: rule.packageType, name: rule.name, version: rule.version };
+      await refuseDuplicate(this.ds.manager, check, await this.findPackage(ref, LIVE_STATUSES));
+    }
+    return check;
   }
 
   /** The newest live package with this name and version (normalized comparison). */
