@@ -53,6 +53,7 @@ export * from './jobs';
 export { ownedBytes } from './owned-bytes';
 export { DocumentClock } from './packages/document-clock';
 export { type DuplicateCheck, type DuplicateRule } from './packages/duplicate-policy';
+export { fileSizeLimit, FormatUploads, FormatUploadService } from './packages/format-uploads';
 export { Package } from './packages/package.entity';
 export { type PackageName, type PackageScope, PackageService } from './packages/package.service';
 export { PackageFile } from './packages/package-file.entity';

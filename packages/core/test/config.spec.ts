@@ -13,7 +13,6 @@ import {
   envOverrides,
   FormatConfig,
   type FormatConfigSchemas,
-  IntegerSetting,
   readRawConfig,
   resolveConfig,
   type StowageConfig,
@@ -21,7 +20,7 @@ import {
 
 // A format plugin's own config section, as a plugin would declare it.
 class DemoFormatConfig extends FormatConfig {
-  @IntegerSetting({ min: 0 }) max_file_size = 1000;
+  override max_file_size = 1000;
   @IsIn(['strict', 'lenient']) mode = 'strict';
 }
 const FORMATS: FormatConfigSchemas = new Map([

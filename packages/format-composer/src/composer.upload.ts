@@ -1,18 +1,15 @@
 import type { Readable } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
-  FileStorage,
-  type FormatModuleOptions,
+  FormatUploads,
   HttpError,
   httpErrors,
   MultipartError,
   type Package,
-  PackageService,
   parseMultipart,
   parseUntrustedJson,
   type ProjectContext,
-  SizeLimitExceededError,
   type StoredBlob,
   type UntrustedJsonError,
   ZipError,
@@ -32,7 +29,6 @@ export const SERVED_KEYS = ['version', 'version_normalized', 'dist', 'source', '
 
 const bad = (detail: string) => httpErrors.badRequest(detail);
 const unprocessable = (message: string) => new HttpError(422, { message });
-const tooLarge = (max: number) => httpErrors.payloadTooLarge(`the archive is larger than the limit of ${max} bytes`);
 const duplicate = () => bad('Duplicate package is not allowed');
 const HOW_TO_PUBLISH =
   'Stowage hosts no git repositories: send the package archive as multipart/form-data, the zip in field "file" ' +
@@ -65,19 +61,13 @@ export interface Manifest {
  * On any refusal the stored bytes are released, so nothing stays behind.
  */
 @Injectable()
-export class ComposerUploads {
-  constructor(
-    private readonly packages: PackageService,
-    private readonly storage: FileStorage,
-    @Inject(COMPOSER_OPTIONS) private readonly options: FormatModuleOptions<ComposerFormatConfig>,
-  ) {}
-
-  private get maxSize(): number {
-    return this.options.config.max_file_size;
+export class ComposerUploads extends FormatUploads<ComposerFormatConfig>(COMPOSER_OPTIONS) {
+  protected override tooLarge() {
+    return httpErrors.payloadTooLarge(`the archive is larger than the limit of ${this.maxSize} bytes`);
   }
 
   async publish(u: ComposerUpload): Promise<Package> {
-    if (u.length !== undefined && u.length > this.maxSize + 64 * 1024) throw tooLarge(this.maxSize);
+    this.refuseDeclaredLength(u.length, 64 * 1024);
     const form = await this.readForm(u);
     const blob = form.blob;
     if (!blob) throw httpErrors.missingParam('file');
@@ -104,12 +94,11 @@ export class ComposerUploads {
         if (part.kind === 'field') form.fields.set(part.name, part.value);
         else if (part.name === 'file') {
           if (form.blob) throw bad('send one archive per request, in field "file"');
-          form.blob = await this.storage.store(part.stream, { maxSize: this.maxSize });
+          form.blob = await this.store(part.stream);
         }
       }
     } catch (err) {
       if (form.blob) await this.storage.release(form.blob).catch(() => undefined);
-      if (err instanceof SizeLimitExceededError) throw tooLarge(this.maxSize);
       if (err instanceof MultipartError) throw bad(`malformed multipart/form-data body: ${err.message}`);
       throw err;
     }
@@ -129,7 +118,7 @@ export class ComposerUploads {
       // Composer unzips it: no path outside the package directory, no link, no name held twice.
       await zip.checkEntries();
       const unpacked = zip.entries.reduce((sum, e) => sum + e.uncompressedSize, 0);
-      const max = this.options.config.max_unpacked_size;
+      const max = this.config.max_unpacked_size;
       if (unpacked > max) throw bad(`the archive unpacks to ${unpacked} bytes, more than the limit of ${max}`);
       const entry = zip.entry('composer.json') ?? zip.entry(`${singleTopDirectory(zip.entries.map((e) => e.name)) ?? '\0'}composer.json`);
       if (!entry) throw unprocessable('The file composer.json was not found in the archive root or its single top directory.');

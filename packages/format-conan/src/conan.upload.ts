@@ -6,13 +6,13 @@ import {
   type DuplicateCheck,
   FileStorage,
   type FormatModuleOptions,
+  FormatUploadService,
   hasBody,
   httpErrors,
   type PackageFile,
   PackageService,
   type ProjectContext,
   requestStream,
-  SizeLimitExceededError,
   type StoredBlob,
   tarScanStage,
 } from '@stowage/core';
@@ -23,7 +23,6 @@ import { CONAN, type ConanInfo, ConanMetadata, inSlot, MAX_INFO_SIZE, parseConan
 import { CONAN_OPTIONS } from './conan.module-definition';
 import { type FileSlot, packageVersion, type RecipeRef } from './conan.naming';
 
-const tooLarge = () => httpErrors.badRequest('File is too large');
 const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');
 
 export interface ConanUpload {
@@ -46,28 +45,24 @@ export interface UploadResult {
  * transaction that replaces the older file of the same name in the same slot.
  */
 @Injectable()
-export class ConanUploads {
+export class ConanUploads extends FormatUploadService<ConanFormatConfig> {
   constructor(
-    private readonly packages: PackageService,
+    packages: PackageService,
+    storage: FileStorage,
+    @Inject(CONAN_OPTIONS) options: FormatModuleOptions<ConanFormatConfig>,
     private readonly metadata: ConanMetadata,
-    private readonly storage: FileStorage,
-    @Inject(CONAN_OPTIONS) private readonly options: FormatModuleOptions<ConanFormatConfig>,
-  ) {}
-
-  private get maxSize(): number {
-    return this.options.config.max_file_size || Infinity;
+  ) {
+    super(packages, storage, options);
   }
 
   async upload(u: ConanUpload): Promise<UploadResult> {
     if (!hasBody(u.request)) return this.probe(u);
-    const length = declaredLength(u.request);
-    if (length !== undefined && length > this.maxSize) throw tooLarge();
+    this.refuseDeclaredLength(declaredLength(u.request));
     const scan = this.archiveScan(u.fileName);
     const body = scan ? pipeline(requestStream(u.request), scan.stage, () => undefined) : requestStream(u.request);
-    const blob = await this.storage.store(body, { maxSize: this.maxSize }).catch((err) => {
+    const blob = await this.store(body).catch((err) => {
       const refused = scan?.problem();
-      if (refused) throw httpErrors.badRequest(`Invalid ${u.fileName}: ${refused.message}`);
-      throw err instanceof SizeLimitExceededError ? tooLarge() : err;
+      throw refused ? httpErrors.badRequest(`Invalid ${u.fileName}: ${refused.message}`) : err;
     });
     let info: ConanInfo | undefined;
     let duplicates: DuplicateCheck;
@@ -117,7 +112,7 @@ export class ConanUploads {
    */
   private archiveScan(fileName: string): ReturnType<typeof tarScanStage> | undefined {
     if (!fileName.endsWith('.tgz')) return undefined;
-    return tarScanStage({ maxUnpackedSize: this.options.config.max_unpacked_size, links: 'inside' });
+    return tarScanStage({ maxUnpackedSize: this.config.max_unpacked_size, links: 'inside' });
   }
 
   /** 201 only when a file with exactly the announced SHA-1 is stored at this path. */

@@ -1,17 +1,14 @@
 import type { Readable } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   ApiParams,
-  FileStorage,
-  type FormatModuleOptions,
+  FormatUploads,
   httpErrors,
   MultipartError,
   type PackageFile,
-  PackageService,
   parseMultipart,
   type ProjectContext,
-  SizeLimitExceededError,
   type StoredBlob,
 } from '@stowage/core';
 
@@ -21,7 +18,6 @@ import type { GenericTarget } from './generic.naming';
 
 export const GENERIC = 'generic';
 
-const tooLarge = () => httpErrors.badRequest('File is too large');
 const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');
 
 const FORM_USAGE = 'send the file itself as the request body (curl --upload-file FILE)';
@@ -60,23 +56,13 @@ function uploadParams(query: unknown, form: Record<string, string> = {}) {
  * that re-checks the duplicate rule under the package row's lock.
  */
 @Injectable()
-export class GenericUploads {
-  constructor(
-    private readonly packages: PackageService,
-    private readonly storage: FileStorage,
-    @Inject(GENERIC_OPTIONS) private readonly options: FormatModuleOptions<GenericFormatConfig>,
-  ) {}
-
-  private get maxSize(): number {
-    return this.options.config.max_file_size || Infinity;
-  }
-
+export class GenericUploads extends FormatUploads<GenericFormatConfig>(GENERIC_OPTIONS) {
   async upload(u: GenericUpload): Promise<GenericUploaded> {
     const { ctx, target } = u;
     // Parameters that are wrong fail before the body is read.
     uploadParams(u.query);
     const form = /^multipart\/form-data\b/i.test(u.contentType ?? '');
-    if (u.length !== undefined && u.length > this.maxSize + (form ? FORM_OVERHEAD : 0)) throw tooLarge();
+    this.refuseDeclaredLength(u.length, form ? FORM_OVERHEAD : 0);
     const ref = { projectId: ctx.project.id, packageType: GENERIC, name: target.name, version: target.version };
     const duplicates = await this.packages.checkDuplicate(ctx, {
       ...ref,
@@ -102,12 +88,6 @@ export class GenericUploads {
       { blobs: [blob] },
     );
     return { file, select: params.select };
-  }
-
-  private store(body: Readable): Promise<StoredBlob> {
-    return this.storage.store(body, { maxSize: this.maxSize }).catch((err) => {
-      throw err instanceof SizeLimitExceededError ? tooLarge() : err;
-    });
   }
 
   /**

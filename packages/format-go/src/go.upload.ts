@@ -1,22 +1,12 @@
 import { Readable } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
-import {
-  FileStorage,
-  type FormatModuleOptions,
-  type Package,
-  PackageService,
-  type ProjectContext,
-  SizeLimitExceededError,
-  type StoredBlob,
-  ZipError,
-  type ZipSource,
-} from '@stowage/core';
+import { Injectable } from '@nestjs/common';
+import { FormatUploads, type Package, type ProjectContext, type StoredBlob, ZipError, type ZipSource } from '@stowage/core';
 
 import type { GoFormatConfig } from './go.config';
 import { goError } from './go.errors';
 import { GO_OPTIONS } from './go.module-definition';
-import { checkModuleZip, moduleDirective, ModuleZipError, openModuleZip } from './go.module-zip';
+import { checkModuleZip, MAX_ZIP_FILE, moduleDirective, ModuleZipError, openModuleZip } from './go.module-zip';
 import { checkModulePath, checkModuleVersion, GoNameError } from './go.naming';
 
 export const GO = 'go';
@@ -44,18 +34,13 @@ const duplicate = (module: string, version: string) =>
  * written in one transaction. A refused upload leaves nothing behind.
  */
 @Injectable()
-export class GoUploads {
-  constructor(
-    private readonly packages: PackageService,
-    private readonly storage: FileStorage,
-    @Inject(GO_OPTIONS) private readonly options: FormatModuleOptions<GoFormatConfig>,
-  ) {}
-
-  private get maxSize(): number {
-    return this.options.config.max_file_size;
+export class GoUploads extends FormatUploads<GoFormatConfig>(GO_OPTIONS) {
+  /** The go command refuses zips over 500 MiB, whatever the limit (and with none). */
+  protected override get maxSize(): number {
+    return Math.min(super.maxSize, MAX_ZIP_FILE);
   }
 
-  private tooLarge() {
+  protected override tooLarge() {
     return goError(413, `module zip is too large (max size is ${this.maxSize} bytes)`);
   }
 
@@ -68,7 +53,7 @@ export class GoUploads {
     } catch (err) {
       throw err instanceof GoNameError ? invalid(`${module}@${version}: ${err.message}`) : err;
     }
-    if (u.length !== undefined && u.length > this.maxSize) throw this.tooLarge();
+    this.refuseDeclaredLength(u.length);
     const ref = { projectId: ctx.project.id, packageType: GO, name: module, version };
     const duplicates = await this.packages.checkDuplicate(ctx, {
       ...ref,
@@ -77,9 +62,7 @@ export class GoUploads {
       refuse: () => duplicate(module, version),
     });
 
-    const zip = await this.storage.store(u.body, { maxSize: this.maxSize }).catch((err) => {
-      throw err instanceof SizeLimitExceededError ? this.tooLarge() : err;
-    });
+    const zip = await this.store(u.body);
     const blobs: StoredBlob[] = [zip];
     try {
       const goMod = await this.checkZip(zip, module, version, incompatible);
@@ -107,7 +90,7 @@ export class GoUploads {
     let goMod: Buffer | null;
     try {
       const source: ZipSource = { size: zip.size, read: (range) => store.get(row.storage_key, range) };
-      const reader = await openModuleZip(source, this.options.config.max_zip_entries);
+      const reader = await openModuleZip(source, this.config.max_zip_entries);
       goMod = await checkModuleZip(reader, module, version);
     } catch (err) {
       throw err instanceof ModuleZipError || err instanceof ZipError ? invalid(`invalid module zip: ${err.message}`) : err;

@@ -1,17 +1,14 @@
 import type { Readable } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
-  FileStorage,
-  type FormatModuleOptions,
+  FormatUploads,
   HttpError,
   httpErrors,
   LIVE_STATUSES,
   type PackageFile,
-  PackageService,
   type ProjectContext,
   readSmallBody,
-  SizeLimitExceededError,
   type StoredBlob,
 } from '@stowage/core';
 
@@ -24,7 +21,6 @@ import { MAVEN } from './maven.scope';
 /** How long a client's own copy of a maven-metadata.xml is kept for its checksum uploads. */
 const METADATA_CHECKSUM_WINDOW_MS = 10 * 60_000;
 
-const tooLarge = () => httpErrors.badRequest('File is too large');
 const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');
 const HEX_LENGTH: Record<ChecksumKind, number> = { md5: 32, sha1: 40, sha256: 64, sha512: 128 };
 const DIGEST: Record<ChecksumKind, 'file_md5' | 'file_sha1' | 'file_sha256' | 'file_sha512'> = {
@@ -51,21 +47,11 @@ export type UploadResult = { status: 200; file: PackageFile } | { status: 200 | 
  * coordinates; everything else is stored and attached in one transaction.
  */
 @Injectable()
-export class MavenUploads {
-  constructor(
-    private readonly packages: PackageService,
-    private readonly storage: FileStorage,
-    @Inject(MAVEN_OPTIONS) private readonly options: FormatModuleOptions<MavenFormatConfig>,
-  ) {}
-
-  private get maxSize(): number {
-    return this.options.config.max_file_size || Infinity;
-  }
-
+export class MavenUploads extends FormatUploads<MavenFormatConfig>(MAVEN_OPTIONS) {
   async upload(u: MavenUpload): Promise<UploadResult> {
     const { target } = u;
     if (target.checksum) return this.verifyChecksum(u, target.checksum);
-    if (u.length !== undefined && u.length > this.maxSize) throw tooLarge();
+    this.refuseDeclaredLength(u.length);
     if (target.kind === 'file' && !fileMatchesCoordinates(target)) {
       throw httpErrors.invalidParam('file_name', `is invalid: expected ${target.artifactId}-${target.version}[-classifier].<extension>`);
     }
@@ -81,10 +67,7 @@ export class MavenUploads {
       : undefined;
 
     const isMetadata = target.kind === 'metadata';
-    const maxSize = isMetadata ? Math.min(this.maxSize, this.options.config.max_metadata_size) : this.maxSize;
-    const blob = await this.storage.store(u.body, { maxSize }).catch((err) => {
-      throw err instanceof SizeLimitExceededError ? tooLarge() : err;
-    });
+    const blob = await this.store(u.body, isMetadata ? { maxSize: Math.min(this.maxSize, this.config.max_metadata_size) } : {});
     let level: MetadataLevel | undefined;
     try {
       if (blob.size === 0) throw httpErrors.invalidParam('file', 'is missing');
@@ -120,7 +103,7 @@ export class MavenUploads {
    * (case and whitespace ignored, `<hex>  <name>` accepted).
    */
   private async verifyChecksum(u: MavenUpload, kind: ChecksumKind): Promise<UploadResult> {
-    const text = (await readSmallBody(u.body, { max: 1024, declared: u.length, tooLarge })).toString('utf8');
+    const text = (await readSmallBody(u.body, { max: 1024, declared: u.length, tooLarge: () => this.tooLarge() })).toString('utf8');
     const hex = /^\s*([0-9a-fA-F]+)(?:\s|$)/.exec(text)?.[1]?.toLowerCase();
     if (!hex || hex.length !== HEX_LENGTH[kind]) throw httpErrors.invalidParam('file', `is not a ${kind} checksum`);
     const pkg = await this.packages.findPackage(
@@ -171,7 +154,7 @@ export class MavenUploads {
   }
 
   private async checkPom(target: MavenTarget & { kind: 'file' }, blob: StoredBlob): Promise<void> {
-    if (blob.size > this.options.config.max_metadata_size) return;
+    if (blob.size > this.config.max_metadata_size) return;
     let pom;
     try {
       pom = await readPomCoordinates(await this.readBack(blob));

@@ -1,13 +1,13 @@
 import { constants } from 'node:buffer';
 
-import { BooleanSetting, FormatConfig, IntegerSetting } from '@stowage/core';
+import { BooleanSetting, fileSizeLimit, FormatConfig, IntegerSetting } from '@stowage/core';
 import { IsUrl } from 'class-validator';
 
 const MiB = 1024 ** 2;
 
 export class NpmFormatConfig extends FormatConfig {
   /** GitLab's `npm_max_file_size`: bytes per tarball, 0 for no limit (default 500 MiB). */
-  @IntegerSetting({ min: 0 }) max_file_size = 500 * MiB;
+  override max_file_size = 500 * MiB;
   /**
    * Bytes a tarball may expand to when it is read through at publish (every entry's name is
    * checked, package.json read): a tar bomb stops here (default 512 MiB).
@@ -36,6 +36,6 @@ export class NpmFormatConfig extends FormatConfig {
 export const MAX_PARSABLE_BODY = constants.MAX_STRING_LENGTH;
 
 export function publishBodyLimit(config: NpmFormatConfig): number {
-  const configured = config.max_publish_body_size || (config.max_file_size ? Math.ceil((config.max_file_size * 4) / 3) + MiB : Infinity);
+  const configured = config.max_publish_body_size || Math.ceil((fileSizeLimit(config) * 4) / 3) + MiB;
   return Math.min(configured, MAX_PARSABLE_BODY);
 }

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
-import { FileStorage, type FormatModuleOptions, type Package, PackageService, type ProjectContext, scanTar, TarError } from '@stowage/core';
+import { Injectable } from '@nestjs/common';
+import { FormatUploads, type Package, type ProjectContext, scanTar, TarError } from '@stowage/core';
 
 import { isObject } from './npm.body';
 import type { NpmFormatConfig } from './npm.config';
@@ -62,12 +62,10 @@ function checkDigests(dist: unknown, a: Attachment): void {
  * in one transaction that refuses a version the project already has.
  */
 @Injectable()
-export class NpmPublisher {
-  constructor(
-    private readonly packages: PackageService,
-    private readonly storage: FileStorage,
-    @Inject(NPM_OPTIONS) private readonly options: FormatModuleOptions<NpmFormatConfig>,
-  ) {}
+export class NpmPublisher extends FormatUploads<NpmFormatConfig>(NPM_OPTIONS) {
+  protected override tooLarge() {
+    return npmErrors.badRequest('File is too large.');
+  }
 
   /** `publisher` is recorded as the version's `_npmUser`, as the public registry does. */
   async publish(ctx: ProjectContext, target: NpmName, body: Record<string, unknown>, publisher?: string): Promise<Package> {
@@ -95,15 +93,14 @@ export class NpmPublisher {
     }
     const fileName = tarballFileName(target.name, version);
     const attachment = decodeAttachment(body, fileName);
-    const maxSize = this.options.config.max_file_size || Infinity;
-    if (attachment.bytes.length > maxSize) throw npmErrors.badRequest('File is too large.');
+    if (attachment.bytes.length > this.maxSize) throw this.tooLarge();
     checkDigests(manifest.dist, attachment);
     // The cheap refusal first: a version already published costs no inflation.
     const ref = { projectId: ctx.project.id, packageType: NPM, name: target.name, version };
     const duplicates = await this.packages.checkDuplicate(ctx, { ...ref, conflicts: 'version', allowedBy: 'never', refuse: duplicate });
     await this.checkTarball(attachment.bytes, target.name, version);
 
-    const blob = await this.storage.store(Readable.from([attachment.bytes]), { maxSize, size: attachment.bytes.length });
+    const blob = await this.store(Readable.from([attachment.bytes]), { size: attachment.bytes.length });
     return this.packages.write(
       async (w) => {
         const { pkg } = await w.upsertPackage({ ...ref, status: 'default', metadata: stored, duplicates });
@@ -116,7 +113,7 @@ export class NpmPublisher {
   }
 
   private async checkTarball(bytes: Buffer, name: string, version: string): Promise<void> {
-    const inner = await readTarballManifest(bytes, this.options.config.max_unpacked_size).catch((err) => {
+    const inner = await readTarballManifest(bytes, this.config.max_unpacked_size).catch((err) => {
       throw err instanceof TarError ? npmErrors.badRequest(`Invalid tarball: ${err.message}.`) : err;
     });
     if (inner.name !== name || inner.version !== version) {

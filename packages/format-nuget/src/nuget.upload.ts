@@ -1,18 +1,15 @@
 import type { Readable } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
-  FileStorage,
-  type FormatModuleOptions,
+  FormatUploads,
   HttpError,
   httpErrors,
   multipartBoundary,
   MultipartError,
   type Package,
-  PackageService,
   parseMultipart,
   type ProjectContext,
-  SizeLimitExceededError,
   type StoredBlob,
   ZipError,
   ZipReader,
@@ -29,7 +26,6 @@ import { readPdbIds, type SymbolFile } from './nuget.symbols';
 export const MAX_NUSPEC = 4 * 1024 * 1024;
 
 const bad = (detail: string) => httpErrors.badRequest(detail);
-const tooLarge = () => bad('File is too large');
 
 export interface NugetPush {
   ctx: ProjectContext;
@@ -50,19 +46,9 @@ export type NugetPackageMetadata = Omit<NuspecMetadata, 'id' | 'version'>;
  * releases the stored bytes, so nothing of a bad push stays.
  */
 @Injectable()
-export class NugetUploads {
-  constructor(
-    private readonly packages: PackageService,
-    private readonly storage: FileStorage,
-    @Inject(NUGET_OPTIONS) private readonly options: FormatModuleOptions<NugetFormatConfig>,
-  ) {}
-
-  private get maxSize(): number {
-    return this.options.config.max_file_size;
-  }
-
+export class NugetUploads extends FormatUploads<NugetFormatConfig>(NUGET_OPTIONS) {
   async push(p: NugetPush): Promise<Package> {
-    if (p.length !== undefined && p.length > this.maxSize + 64 * 1024) throw tooLarge();
+    this.refuseDeclaredLength(p.length, 64 * 1024);
     const blob = await this.receive(p);
     try {
       if (blob.size === 0) throw bad('package file is empty');
@@ -81,10 +67,8 @@ export class NugetUploads {
   /** Stores the package bytes: the first file part of a form, or a raw body. */
   private async receive(p: NugetPush): Promise<StoredBlob> {
     const store = (body: Readable) =>
-      this.storage.store(body, { maxSize: this.maxSize }).catch((err) => {
-        if (err instanceof SizeLimitExceededError) throw tooLarge();
-        if (err instanceof MultipartError) throw bad(err.message);
-        throw err;
+      this.store(body).catch((err) => {
+        throw err instanceof MultipartError ? bad(err.message) : err;
       });
     if (!/^multipart\//i.test(p.contentType ?? '')) return store(p.body);
     let boundary: string;

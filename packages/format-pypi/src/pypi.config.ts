@@ -1,8 +1,8 @@
 import { FormatConfig, IntegerSetting } from '@stowage/core';
 
 export class PypiFormatConfig extends FormatConfig {
-  /** GitLab's `pypi_max_file_size`: bytes per distribution file (default 3 GiB). */
-  @IntegerSetting({ min: 1 }) max_file_size = 3 * 1024 ** 3;
+  /** GitLab's `pypi_max_file_size`: bytes per distribution file, 0 for no limit (default 3 GiB). */
+  override max_file_size = 3 * 1024 ** 3;
   /** Cap on a wheel's METADATA / an sdist's PKG-INFO when extracting it (zip-bomb guard). */
   @IntegerSetting({ min: 1024 }) max_metadata_size = 4 * 1024 ** 2;
   /**

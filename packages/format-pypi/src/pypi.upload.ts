@@ -1,19 +1,16 @@
 import { Readable } from 'node:stream';
 
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   type DuplicateCheck,
   type DuplicateRule,
-  FileStorage,
-  type FormatModuleOptions,
+  FormatUploads,
   httpErrors,
   MultipartError,
   type PackageFile,
-  PackageService,
   parseMultipart,
   type ProjectContext,
   scanTar,
-  SizeLimitExceededError,
   type StoredBlob,
   TarError,
   ZipError,
@@ -34,7 +31,6 @@ import {
   PYPI,
 } from './pypi.naming';
 
-const tooLarge = () => httpErrors.badRequest('File is too large');
 // GitLab's wording, plus the phrase twine --skip-existing looks for.
 const duplicate = () => httpErrors.badRequest('Validation failed: File name has already been taken (File already exists)');
 const invalidWheel = (why: string) => httpErrors.badRequest(`Invalid wheel: ${why}`);
@@ -101,19 +97,9 @@ export function parseCoreMetadata(text: string): Map<string, string[]> {
  * records it. Any failure leaves nothing behind.
  */
 @Injectable()
-export class PypiUploads {
-  constructor(
-    private readonly packages: PackageService,
-    private readonly storage: FileStorage,
-    @Inject(PYPI_OPTIONS) private readonly options: FormatModuleOptions<PypiFormatConfig>,
-  ) {}
-
-  private get config(): PypiFormatConfig {
-    return this.options.config;
-  }
-
+export class PypiUploads extends FormatUploads<PypiFormatConfig>(PYPI_OPTIONS) {
   async upload(u: PypiUpload): Promise<PackageFile> {
-    if (u.length !== undefined && u.length > this.config.max_file_size + MULTIPART_LIMITS.maxFieldsSize) throw tooLarge();
+    this.refuseDeclaredLength(u.length, MULTIPART_LIMITS.maxFieldsSize);
     const fields: Fields = new Map();
     const blobs: StoredBlob[] = [];
     try {
@@ -134,7 +120,6 @@ export class PypiUploads {
 
   private clientError(err: unknown): unknown {
     if (err instanceof MultipartError) return httpErrors.badRequest(`Invalid multipart body: ${err.message}`);
-    if (err instanceof SizeLimitExceededError) return tooLarge();
     return err;
   }
 
@@ -153,7 +138,7 @@ export class PypiUploads {
         const form = this.validate(fields, part.fileName);
         await this.packages.checkDuplicate(u.ctx, duplicateRule(form));
       }
-      const blob = await this.storage.store(part.stream, { maxSize: this.config.max_file_size });
+      const blob = await this.store(part.stream);
       blobs.push(blob);
       stored = { blob, fileName: part.fileName };
     }

@@ -92,6 +92,11 @@ export class LogConfig {
 /** What every `formats.<name>` section has; a format plugin may extend it. */
 export class FormatConfig {
   @BooleanSetting() enabled = true;
+  /**
+   * Bytes one uploaded file may have; 0 for no limit (as GitLab's plan limits). Each format
+   * sets its own default (GitLab's `<format>_max_file_size`).
+   */
+  @IntegerSetting({ min: 0 }) max_file_size = 1024 ** 3;
 }
 
 export class StowageConfig {
