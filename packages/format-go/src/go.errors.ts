@@ -1,6 +1,5 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
-import { HttpError, sendHttpError, toHttpError } from '@stowage/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import { Catch } from '@nestjs/common';
+import { HttpError, HttpErrorFilter } from '@stowage/core';
 
 /** A GOPROXY error: the go command prints a text/plain body as the "server response". */
 export function goError(status: number, message: string): HttpError {
@@ -21,15 +20,8 @@ function bodyText(body: unknown): string {
  * the same status and headers (the 401's Basic challenge stays, so go retries with netrc).
  */
 @Catch()
-export class GoErrorFilter implements ExceptionFilter {
-  private readonly logger = new Logger('go');
-
-  catch(exception: unknown, host: ArgumentsHost): void {
-    const http = host.switchToHttp();
-    const error = toHttpError(exception);
-    const text = new HttpError(error.status, bodyText(error.body), error.headers);
-    const request = http.getRequest<FastifyRequest>();
-    if (error.status >= 500) this.logger.error({ err: exception, reqId: request.id, method: request.method }, 'request failed');
-    sendHttpError(request, http.getResponse<FastifyReply>(), text);
+export class GoErrorFilter extends HttpErrorFilter {
+  protected override render(error: HttpError): HttpError {
+    return new HttpError(error.status, bodyText(error.body), error.headers);
   }
 }

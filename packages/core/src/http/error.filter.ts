@@ -25,6 +25,10 @@ export function toHttpError(exception: unknown): HttpError {
   return new HttpError(500, gitlabMessage(500));
 }
 
+/**
+ * Answers every exception (nothing leaks) and logs the 5xx with the request id. A format whose
+ * clients read errors their own way extends it and overrides `render()`; the logging stays here.
+ */
 @Catch()
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('http');
@@ -37,7 +41,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (error.status >= 500) {
       this.logger.error({ err: exception, reqId: request.id, method: request.method, route: request.routeOptions?.url }, 'request failed');
     }
-    sendHttpError(request, reply, error);
+    sendHttpError(request, reply, this.render(error, reply));
+  }
+
+  /** The error as this client reads it (GitLab's JSON shape here). */
+  protected render(error: HttpError, _reply: FastifyReply): HttpError {
+    return error;
   }
 }
 
