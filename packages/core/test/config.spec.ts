@@ -11,6 +11,7 @@ import { IsIn } from 'class-validator';
 import {
   ConfigError,
   envOverrides,
+  externalBaseUrl,
   FormatConfig,
   type FormatConfigSchemas,
   readRawConfig,
@@ -93,6 +94,8 @@ describe('defaults', () => {
     expect(d.data_dir).toBe(resolve('rel'));
     expect(localStoragePath(d)).toBe(resolve('blobs'));
     expect(d.server.external_url).toBe('https://pkg.example.com');
+    expect(externalBaseUrl(c)).toBe('http://localhost:9999');
+    expect(externalBaseUrl(d)).toBe('https://pkg.example.com');
   });
 });
 

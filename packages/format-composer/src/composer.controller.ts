@@ -5,6 +5,7 @@ import {
   CurrentPrincipal,
   CurrentProject,
   declaredLength,
+  externalBaseUrl,
   FileStorage,
   httpErrors,
   type Namespace,
@@ -24,11 +25,6 @@ import { groupDocument, isValidName } from './composer.naming';
 import { COMPOSER, ComposerUploads } from './composer.upload';
 
 type WildcardParams = { '*': string };
-
-/** The server's absolute base URL (external_url), without a trailing slash. */
-function baseUrl(config: StowageConfig, request: FastifyRequest): string {
-  return (config.server.external_url ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
-}
 
 /**
  * GitLab's Composer repository of a group: `packages.json`, the Composer 2 `p2/` files and
@@ -54,7 +50,7 @@ export class ComposerGroupController {
     @Res() reply: FastifyReply,
   ) {
     const doc = groupDocument(params['*']);
-    const base = baseUrl(this.config, request);
+    const base = externalBaseUrl(this.config);
     const view: GroupView = {
       groupId: group.id,
       readable: this.access.readableProjects(principal),

@@ -1,9 +1,18 @@
 import { Body, Controller, Delete, Get, Inject, Param, Post, Put, Query, Req, Res, type Type } from '@nestjs/common';
-import { assertMayList, FileStorage, httpErrors, PackageAccess, type PackageAction, StowageConfig, StreamBody } from '@stowage/core';
+import {
+  assertMayList,
+  externalBaseUrl,
+  FileStorage,
+  httpErrors,
+  PackageAccess,
+  type PackageAction,
+  StowageConfig,
+  StreamBody,
+} from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { ConanAuth, type ConanScope } from './conan.auth';
-import { baseUrl, sendEmpty, sendJson } from './conan.http';
+import { sendEmpty, sendJson } from './conan.http';
 import { binaries, ConanMetadata, searchResults, snapshot } from './conan.metadata';
 import { type FileKind, fileName, type FileSlot, isFileOf, packageId, recipeRef, refPath, v1Revision } from './conan.naming';
 import { ConanRemoval } from './conan.removal';
@@ -45,7 +54,7 @@ function conanV1Controller(scope: ConanScope): Type<unknown> {
       const path = request.url.split('?')[0];
       const base = path.slice(0, path.indexOf('/packages/conan/v1/') + '/packages/conan/v1'.length);
       const where = slot.kind === 'recipe' ? '0/export' : `0/package/${slot.packageId}/0`;
-      return `${baseUrl(this.config, request)}${base}/files/${refPath(recipeRef(params))}/${where}/${file}`;
+      return `${externalBaseUrl(this.config)}${base}/files/${refPath(recipeRef(params))}/${where}/${file}`;
     }
 
     private urls(request: FastifyRequest, params: RefParams, slot: FileSlot, names: Iterable<string>) {

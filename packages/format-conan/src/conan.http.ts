@@ -1,5 +1,4 @@
-import type { StowageConfig } from '@stowage/core';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyReply } from 'fastify';
 
 /**
  * Conan 1 compares Content-Type with `application/json` byte for byte, so JSON answers set
@@ -21,9 +20,4 @@ export function sendText(reply: FastifyReply, text: string): FastifyReply {
 /** What Conan's deletes need: 200 (204 makes both clients fail) with an empty body. */
 export function sendEmpty(reply: FastifyReply, status = 200): FastifyReply {
   return reply.status(status).header('content-length', 0).send();
-}
-
-/** The absolute URL of the server as the client reached it (external_url when configured). */
-export function baseUrl(config: StowageConfig, request: FastifyRequest): string {
-  return (config.server.external_url ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
 }

@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import type { Principal } from '@stowage/core';
+import { Inject, Injectable } from '@nestjs/common';
+import { externalBaseUrl, type Principal, StowageConfig } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { npmErrors } from './npm.errors';
@@ -15,11 +15,12 @@ export class NpmPackuments {
     private readonly metadata: NpmMetadata,
     private readonly scopes: NpmScopes,
     private readonly forwarding: NpmForwarding,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
   async send(scope: NpmScope, pkg: NpmName, principal: Principal, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const sources = await this.scopes.sources(scope, pkg, principal).catch((err) => this.forwarding.packumentOr(err, pkg.name));
-    const sent = await this.metadata.send(request, reply, { name: pkg.name, sources, baseUrl: this.scopes.baseUrl(request) });
+    const sent = await this.metadata.send(request, reply, { name: pkg.name, sources, baseUrl: externalBaseUrl(this.config) });
     if (!sent) this.forwarding.packumentOr(npmErrors.notFound(), pkg.name);
     return reply;
   }

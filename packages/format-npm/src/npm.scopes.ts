@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   AccessService,
   type PackageAction,
@@ -6,10 +6,8 @@ import {
   type Principal,
   type ProjectContext,
   ProjectsService,
-  StowageConfig,
   unauthorizedWithChallenge,
 } from '@stowage/core';
-import type { FastifyRequest } from 'fastify';
 
 import { npmErrors } from './npm.errors';
 import type { PackumentSource } from './npm.metadata';
@@ -18,19 +16,14 @@ import { NPM, type NpmName } from './npm.naming';
 /** Where a metadata request looks: one project, a group's tree, or the root namespace named by the scope. */
 export type NpmScope = { kind: 'project'; projectId: number } | { kind: 'group'; namespaceId: number } | { kind: 'instance' };
 
-/** Resolves which projects' versions a metadata request merges, and the absolute base for tarball URLs. */
+/** Resolves which projects' versions a metadata request merges, (tarball URLs start at externalBaseUrl). */
 @Injectable()
 export class NpmScopes {
   constructor(
     private readonly packages: PackageService,
     private readonly access: AccessService,
     private readonly projects: ProjectsService,
-    @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
-
-  baseUrl(request: FastifyRequest): string {
-    return (this.config.server.external_url ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
-  }
 
   /**
    * The projects in scope holding the name that the caller may read, with their revisions.

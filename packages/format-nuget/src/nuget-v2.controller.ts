@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common'
 import {
   assertMayList,
   CurrentProject,
+  externalBaseUrl,
   httpErrors,
   linkParams,
   type Package,
@@ -16,7 +17,7 @@ import { NugetPushRoutes } from './nuget.controller';
 import { NugetDocuments } from './nuget.documents';
 import { isValidName, normalizeVersion, NUGET, packageFileName, validVersion } from './nuget.naming';
 import { NugetUploads } from './nuget.upload';
-import { groupBase, origin, projectBase, projectUrls } from './nuget.urls';
+import { groupBase, projectBase, projectUrls } from './nuget.urls';
 import {
   ATOM_FEED_TYPE,
   ATOM_TYPE,
@@ -119,7 +120,7 @@ export class NugetV2Controller extends NugetPushRoutes {
   @Get()
   @PackageAccess('read')
   root(@CurrentProject() ctx: ProjectContext, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    return send(reply, XML_TYPE, serviceDocument(`${projectBase(origin(this.config, request), ctx.project.id)}/v2`));
+    return send(reply, XML_TYPE, serviceDocument(`${projectBase(externalBaseUrl(this.config), ctx.project.id)}/v2`));
   }
 
   @Get('$metadata')
@@ -139,7 +140,7 @@ export class NugetV2Controller extends NugetPushRoutes {
   ) {
     const target = parseV2Path(params['*'], query);
     if (!target) throw httpErrors.notFound();
-    const urls = projectUrls(origin(this.config, request), ctx.project.id);
+    const urls = projectUrls(externalBaseUrl(this.config), ctx.project.id);
     const v2Base = `${urls.scopeBase}/v2`;
     const scope = { projectId: ctx.project.id };
     const options = 'version' in target && target.version !== undefined ? null : feedOptions(query);
@@ -199,7 +200,7 @@ export class NugetGroupV2Controller {
   @PackageAccess('read', { scope: 'instance' })
   root(@Param('id') id: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     if (!/^[1-9]\d*$/.test(id)) throw httpErrors.badRequest('id is invalid');
-    return send(reply, XML_TYPE, serviceDocument(`${groupBase(origin(this.config, request), Number(id))}/v2`));
+    return send(reply, XML_TYPE, serviceDocument(`${groupBase(externalBaseUrl(this.config), Number(id))}/v2`));
   }
 
   @Get('$metadata')

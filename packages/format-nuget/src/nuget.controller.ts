@@ -10,6 +10,7 @@ import {
   CurrentProject,
   declaredLength,
   etagMatches,
+  externalBaseUrl,
   FileStorage,
   type FormatModuleOptions,
   httpErrors,
@@ -40,7 +41,7 @@ import { isValidName, normalizeName, normalizeVersion, NUGET, packageFileName, v
 import { NugetSearch, type SearchQuery } from './nuget.search';
 import { MAX_PDB, type SymbolFile } from './nuget.symbols';
 import { MAX_NUSPEC, NugetUploads } from './nuget.upload';
-import { groupBase, groupUrls, origin, projectBase, projectUrls, serviceIndex } from './nuget.urls';
+import { groupBase, groupUrls, projectBase, projectUrls, serviceIndex } from './nuget.urls';
 
 type WildcardParams = { '*': string };
 
@@ -176,9 +177,9 @@ export abstract class NugetPushRoutes {
 }
 
 /** The service index of a project (`kind` project) or group feed, for a valid numeric id. */
-function indexFor(config: StowageConfig, request: FastifyRequest, id: string, kind: 'project' | 'group') {
+function indexFor(config: StowageConfig, id: string, kind: 'project' | 'group') {
   if (!/^[1-9]\d*$/.test(id)) throw httpErrors.badRequest('id is invalid');
-  const base = kind === 'project' ? projectBase(origin(config, request), Number(id)) : groupBase(origin(config, request), Number(id));
+  const base = kind === 'project' ? projectBase(externalBaseUrl(config), Number(id)) : groupBase(externalBaseUrl(config), Number(id));
   return serviceIndex(base, kind);
 }
 
@@ -201,8 +202,8 @@ export class NugetController extends NugetPushRoutes {
   // Public since GitLab 16.1: clients read it before they know they need credentials.
   @Get(['index', 'index.json'])
   @PackageAccess('read', { scope: 'instance' })
-  index(@Param('id') id: string, @Req() request: FastifyRequest) {
-    return indexFor(this.config, request, id, 'project');
+  index(@Param('id') id: string) {
+    return indexFor(this.config, id, 'project');
   }
 
   @Get('metadata/*')
@@ -213,7 +214,7 @@ export class NugetController extends NugetPushRoutes {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    const urls = projectUrls(origin(this.config, request), ctx.project.id);
+    const urls = projectUrls(externalBaseUrl(this.config), ctx.project.id);
     return registration(this.documents, { projectId: ctx.project.id }, `p${ctx.project.id}`, urls, params['*'], request, reply);
   }
 
@@ -227,7 +228,7 @@ export class NugetController extends NugetPushRoutes {
     @Req() request: FastifyRequest,
   ) {
     assertMayList(request);
-    const urls = projectUrls(origin(this.config, request), ctx.project.id);
+    const urls = projectUrls(externalBaseUrl(this.config), ctx.project.id);
     return this.search.search({ projectId: ctx.project.id }, this.access.readableProjects(principal, { listing: true }), urls, query);
   }
 
@@ -346,8 +347,8 @@ export class NugetGroupController {
 
   @Get(['index', 'index.json'])
   @PackageAccess('read', { scope: 'instance' })
-  index(@Param('id') id: string, @Req() request: FastifyRequest) {
-    return indexFor(this.config, request, id, 'group');
+  index(@Param('id') id: string) {
+    return indexFor(this.config, id, 'group');
   }
 
   /**
@@ -369,7 +370,7 @@ export class NugetGroupController {
     @Res() reply: FastifyReply,
   ) {
     const scope = this.scope(group, principal, 'download');
-    const urls = groupUrls(origin(this.config, request), group.id);
+    const urls = groupUrls(externalBaseUrl(this.config), group.id);
     return registration(this.documents, scope, `g${group.id}`, urls, params['*'], request, reply);
   }
 
@@ -389,13 +390,8 @@ export class NugetGroupController {
 
   @Get('query')
   @PackageAccess('read', { scope: 'group' })
-  query(
-    @CurrentGroup() group: Namespace,
-    @CurrentPrincipal() principal: Principal,
-    @Query() query: SearchQuery,
-    @Req() request: FastifyRequest,
-  ) {
+  query(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Query() query: SearchQuery) {
     const scope = this.scope(group, principal, 'listing');
-    return this.search.search({ groupId: group.id }, scope.readable, groupUrls(origin(this.config, request), group.id), query);
+    return this.search.search({ groupId: group.id }, scope.readable, groupUrls(externalBaseUrl(this.config), group.id), query);
   }
 }

@@ -1,12 +1,4 @@
-import type { StowageConfig } from '@stowage/core';
-import type { FastifyRequest } from 'fastify';
-
 import type { FeedUrls } from './nuget.metadata';
-
-/** The server's absolute origin (external_url, else the request's), without a trailing slash. */
-export function origin(config: StowageConfig, request: FastifyRequest): string {
-  return (config.server.external_url ?? `${request.protocol}://${request.host}`).replace(/\/+$/, '');
-}
 
 export function projectBase(origin: string, projectId: number): string {
   return `${origin}/api/v4/projects/${projectId}/packages/nuget`;

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  externalBaseUrl,
   type Package,
   type PackageFile,
   type PackageScope,
@@ -44,7 +45,7 @@ export class PypiIndex {
 
   /** The scope's API base: `.../projects/:id/packages/pypi` or `.../groups/:id/-/packages/pypi`. */
   base(s: PypiScope): string {
-    const root = this.config.server.external_url!.replace(/\/+$/, '');
+    const root = externalBaseUrl(this.config);
     return s.kind === 'project'
       ? `${root}/api/v4/projects/${s.projectId}/packages/pypi`
       : `${root}/api/v4/groups/${s.groupId}/-/packages/pypi`;

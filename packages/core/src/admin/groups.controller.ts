@@ -6,6 +6,7 @@ import { MembersService } from '../auth/members.service';
 import { type Principal, principalUser } from '../auth/principal';
 import { CurrentPrincipal } from '../auth/request-context';
 import { StowageConfig } from '../config';
+import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
 import { nameProblem, pathFromName, pathProblem } from '../projects/paths';
@@ -56,13 +57,13 @@ export class GroupsController {
     });
     const user = principalUser(principal)!;
     await this.members.add({ type: 'namespace', id: group.id }, user.id, AccessLevel.OWNER, null);
-    return groupJson(group, this.config.server.external_url!);
+    return groupJson(group, externalBaseUrl(this.config));
   }
 
   @Get(':id')
   @ApiAccess({ anonymous: true })
   async show(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
-    return groupJson(await this.resources.group(principal, id), this.config.server.external_url!);
+    return groupJson(await this.resources.group(principal, id), externalBaseUrl(this.config));
   }
 
   @Post(':id/members')

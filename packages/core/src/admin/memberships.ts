@@ -5,6 +5,7 @@ import { type MemberSource, MembersService } from '../auth/members.service';
 import { TokensService } from '../auth/tokens.service';
 import { UsersService } from '../auth/users.service';
 import { StowageConfig } from '../config';
+import { externalBaseUrl } from '../config/external-url';
 import { HttpError, httpErrors } from '../http/http-error';
 import { PackageSettingsService, type SettingsOwner } from '../packages/package-settings.service';
 import { FormatRegistry } from '../plugin/format-registry';
@@ -32,7 +33,7 @@ export class Memberships {
     if (!user) throw httpErrors.notFound('User');
     const member = await this.members.add(source, userId, accessLevel, expiresAt);
     if (!member) throw new HttpError(409, { message: 'Member already exists' });
-    return memberJson(member, user, this.config.server.external_url!);
+    return memberJson(member, user, externalBaseUrl(this.config));
   }
 
   async createDeployToken(binding: { projectId: number } | { namespaceId: number }, query: unknown, body: unknown) {

@@ -6,6 +6,7 @@ import { type Principal, principalUser } from '../auth/principal';
 import { CurrentPrincipal } from '../auth/request-context';
 import { TokensService } from '../auth/tokens.service';
 import { StowageConfig } from '../config';
+import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
 import { nameProblem, pathFromName, pathProblem } from '../projects/paths';
@@ -29,7 +30,7 @@ export class ProjectsController {
   ) {}
 
   private get baseUrl() {
-    return this.config.server.external_url!;
+    return externalBaseUrl(this.config);
   }
 
   @Post()

@@ -7,6 +7,7 @@ import { TOKEN_SCOPES } from '../auth/scopes';
 import { TokensService } from '../auth/tokens.service';
 import { UsersService } from '../auth/users.service';
 import { StowageConfig } from '../config';
+import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { HttpError, httpErrors } from '../http/http-error';
 import { pathProblem } from '../projects/paths';
@@ -23,7 +24,7 @@ export class UsersController {
   ) {}
 
   private get baseUrl() {
-    return this.config.server.external_url!;
+    return externalBaseUrl(this.config);
   }
 
   @Get('user')

@@ -1,4 +1,5 @@
 export * from './config-loader';
+export * from './external-url';
 export * from './settings';
 export * from './storage-sections';
 export * from './stowage-config';

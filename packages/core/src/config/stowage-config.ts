@@ -12,10 +12,13 @@ const MiB = 1024 * 1024;
 export class ServerConfig {
   @IsString() @MinLength(1) host = '0.0.0.0';
   @IntegerSetting({ min: 0, max: 65535 }) port = 8080;
-  /** The URL clients reach the server at; used in every absolute URL the server renders. */
+  /**
+   * The URL clients reach the server at; used in every absolute URL the server renders (read it
+   * through `externalBaseUrl()`). Always set once loaded: `http://localhost:<port>` when absent.
+   */
   @IsOptional()
   @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] })
-  external_url?: string;
+  external_url!: string;
   @BooleanSetting() trust_proxy = false;
   /** Limit for JSON and form bodies; streamed package uploads have their own limits. */
   @IntegerSetting({ min: 1024 }) body_limit = 1 * MiB;

@@ -9,6 +9,7 @@ import { PackageAccess } from '../auth/package-access.guard';
 import type { Principal } from '../auth/principal';
 import { CurrentGroup, CurrentPrincipal, CurrentProject } from '../auth/request-context';
 import { StowageConfig } from '../config';
+import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
 import { pageParams, setPaginationHeaders } from '../http/pagination';
@@ -54,7 +55,7 @@ export class PackagesApiController {
   ) {}
 
   private get baseUrl() {
-    return this.config.server.external_url!;
+    return externalBaseUrl(this.config);
   }
 
   @Get('projects/:id/packages')
