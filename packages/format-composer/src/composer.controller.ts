@@ -125,7 +125,7 @@ export class ComposerProjectController {
     const file = files.find((f) => f.file_sha1 === sha.toLowerCase());
     const pkg = file && pkgs.find((p) => p.id === file.package_id);
     if (!file || !pkg) throw httpErrors.notFound();
-    if (request.method === 'GET') this.packages.markDownloaded(pkg);
+    this.packages.markDownloaded(pkg, request);
     return this.storage.send(request, reply, file, { fileName: file.file_name, contentType: 'application/zip' });
   }
 }

@@ -244,7 +244,7 @@ export class ConanMetadata {
   }
 
   /** Records the download of a package's binary (GitLab counts conan_package.tgz). */
-  markDownloaded(pkg: Package, kind: FileKind, fileName: string): void {
-    if (kind === 'package' && fileName === 'conan_package.tgz') this.packages.markDownloaded(pkg);
+  markDownloaded(pkg: Package, kind: FileKind, fileName: string, request: { method: string }): void {
+    if (kind === 'package' && fileName === 'conan_package.tgz') this.packages.markDownloaded(pkg, request);
   }
 }

@@ -29,7 +29,7 @@ export async function sendSlotFile(
   const { pkg, files } = await deps.metadata.slot(target.ctx, target.ref, target.slot);
   const file: PackageFile | undefined = files.get(target.fileName);
   if (!file) throw httpErrors.notFound('Package file');
-  if (request.method === 'GET') deps.metadata.markDownloaded(pkg, target.slot.kind, target.fileName);
+  deps.metadata.markDownloaded(pkg, target.slot.kind, target.fileName, request);
   return deps.storage.send(request, reply, file);
 }
 

@@ -78,7 +78,7 @@ export class GenericController {
     if (!pkg) throw httpErrors.notFound('Package');
     const file = await this.packages.findFile(pkg.id, target.fileName);
     if (!file) throw httpErrors.notFound('Package file');
-    if (request.method === 'GET') this.packages.markDownloaded(pkg);
+    this.packages.markDownloaded(pkg, request);
     return this.storage.send(request, reply, file, {
       fileName: target.baseName,
       headers: { 'x-checksum-sha256': file.file_sha256 },

@@ -67,6 +67,7 @@ export class GoController {
     const file = await this.packages.findFile(packageId, fileName);
     if (!file) throw goNotFound(`${req.module}@${req.version}: ${fileName}`);
     const base = req.module.slice(req.module.lastIndexOf('/') + 1);
+    if (req.kind === 'zip') this.packages.markDownloaded({ id: packageId }, request);
     return this.storage.send(request, reply, file, {
       fileName: `${base}@${fileName}`,
       contentType: req.kind === 'mod' ? TEXT : 'application/zip',

@@ -39,7 +39,7 @@ export class MavenDownloads {
     if (!pkg) throw scope.miss();
     const file = await this.packages.findFile(pkg.id, target.fileName);
     if (!file) throw scope.miss();
-    if (request.method === 'GET' && !target.checksum) this.packages.markDownloaded(pkg);
+    if (!target.checksum) this.packages.markDownloaded(pkg, request);
     return this.sendFile(request, reply, file, target.checksum);
   }
 

@@ -17,7 +17,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { isObject, readJsonBody } from './npm.body';
 import { NpmChanges } from './npm.changes';
 import { type NpmFormatConfig, publishBodyLimit } from './npm.config';
-import { NpmDownloads } from './npm.downloads';
 import { npmErrors } from './npm.errors';
 import { NPM_OPTIONS } from './npm.module-definition';
 import { NPM, type NpmName, npmPath } from './npm.naming';
@@ -43,7 +42,6 @@ export class NpmController {
     private readonly publisher: NpmPublisher,
     private readonly changes: NpmChanges,
     private readonly packuments: NpmPackuments,
-    private readonly downloads: NpmDownloads,
     private readonly packages: PackageService,
     private readonly storage: FileStorage,
     @Inject(NPM_OPTIONS) private readonly options: FormatModuleOptions<NpmFormatConfig>,
@@ -71,7 +69,7 @@ export class NpmController {
     });
     const file = pkg && (await this.packages.findFile(pkg.id, path.fileName));
     if (!pkg || !file) throw npmErrors.notFound();
-    if (request.method === 'GET') this.downloads.mark(pkg);
+    this.packages.markDownloaded(pkg, request);
     return this.storage.send(request, reply, file, { contentType: 'application/octet-stream' });
   }
 

@@ -3,7 +3,6 @@ import { Module } from '@nestjs/common';
 import { NpmChanges } from './npm.changes';
 import { NpmController } from './npm.controller';
 import { NpmDistTags } from './npm.dist-tags';
-import { NpmDownloads } from './npm.downloads';
 import { NpmForwarding } from './npm.forwarding';
 import { NpmMetadata } from './npm.metadata';
 import { ConfigurableModuleClass } from './npm.module-definition';
@@ -31,6 +30,6 @@ import { NpmSessionController } from './npm-session.controller';
     NpmGroupController,
     NpmInstanceController,
   ],
-  providers: [NpmPublisher, NpmChanges, NpmMetadata, NpmScopes, NpmDistTags, NpmDownloads, NpmForwarding, NpmPackuments],
+  providers: [NpmPublisher, NpmChanges, NpmMetadata, NpmScopes, NpmDistTags, NpmForwarding, NpmPackuments],
 })
 export class NpmFormatModule extends ConfigurableModuleClass {}

@@ -143,7 +143,7 @@ async function symbolFile(
     if (!pdb) continue;
     const bytes = await storedEntry(storage, found.file, (e) => e.name === pdb.path, MAX_PDB);
     if (!bytes) continue;
-    if (request.method === 'GET') packages.markDownloaded(found.pkg);
+    packages.markDownloaded(found.pkg, request);
     reply
       .header('content-type', 'application/octet-stream')
       .header('content-disposition', contentDisposition(parts[0]))
@@ -262,7 +262,7 @@ export class NugetController extends NugetPushRoutes {
     const file = await this.packages.findFile(pkg.id, fileName);
     if (!file) throw httpErrors.notFound('Package file');
     if (nuspec) return this.sendNuspec(request, reply, file);
-    if (request.method === 'GET') this.packages.markDownloaded(pkg);
+    this.packages.markDownloaded(pkg, request);
     // NuGet clients do not follow redirects (GitLab turns direct downloads off for NuGet).
     return this.storage.send(request, reply, file, { fileName, redirect: false });
   }

@@ -59,7 +59,7 @@ export class PypiReads {
     const found = /^[0-9a-f]{64}$/.test(params.sha256) ? await this.index.findDownload(scope, params.sha256, fileName) : null;
     if (!found) throw packageNotFound();
     const isMetadata = fileName.endsWith(METADATA_SUFFIX);
-    if (request.method === 'GET' && !isMetadata) this.packages.markDownloaded(found.pkg);
+    if (!isMetadata) this.packages.markDownloaded(found.pkg, request);
     return this.storage.send(request, reply, found.file, {
       fileName,
       contentType: isMetadata ? 'text/plain; charset=utf-8' : 'application/octet-stream',

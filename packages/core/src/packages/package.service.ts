@@ -6,6 +6,7 @@ import type { SqlCondition } from '../auth/access.service';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
 import { FileStorage, type StoredBlob } from '../storage/file-storage.service';
+import { DownloadMarks } from './download-marks';
 import { type DuplicateCheck, type DuplicateRule, refuseDuplicate } from './duplicate-policy';
 import { Package } from './package.entity';
 import { PackageFile } from './package-file.entity';
@@ -32,6 +33,8 @@ export interface PackageName {
  */
 @Injectable()
 export class PackageService {
+  private readonly downloads = new DownloadMarks();
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly formats: FormatRegistry,
@@ -368,8 +371,13 @@ export class PackageService {
     return pkg ? { pkg, file } : null;
   }
 
-  /** Records a download; best effort, never delays the response. */
-  markDownloaded(pkg: Package): void {
+  /**
+   * Records a download of the package (`last_downloaded_at`) when the request is a GET (a HEAD
+   * downloads nothing); at most once a minute per package and process, best effort, never
+   * delaying the response.
+   */
+  markDownloaded(pkg: Pick<Package, 'id'>, request: { method: string }): void {
+    if (request.method !== 'GET' || !this.downloads.take(pkg.id)) return;
     this.ds.query('UPDATE packages SET last_downloaded_at = now() WHERE id = $1', [pkg.id]).catch(() => undefined);
   }
 
