@@ -2,7 +2,7 @@ import { LRUCache } from 'lru-cache';
 
 import { documentBytes, type RenderedDocument } from './rendered-document';
 
-/** Bytes counted for an entry beyond its value: the key, the revision, the bookkeeping. */
+/** Bytes counted for an entry beyond its value and its key: the revision, the bookkeeping. */
 const ENTRY_OVERHEAD = 128;
 export const DEFAULT_RENDERED_CACHE_BYTES = 128 * 1024 ** 2;
 
@@ -75,7 +75,9 @@ export class RenderedDocuments {
   private remember<V>(key: string, revision: string, value: V, sizeOf?: (value: V) => number): void {
     const cache = this.cache;
     if (!cache) return;
-    const measure = (): number => ENTRY_OVERHEAD + (isRendered(value) ? documentBytes(value) : value === null ? 0 : (sizeOf?.(value) ?? 0));
+    // The key counts too: it comes from the URL, and a miss (null) holds little else.
+    const measure = (): number =>
+      ENTRY_OVERHEAD + key.length + (isRendered(value) ? documentBytes(value) : value === null ? 0 : (sizeOf?.(value) ?? 0));
     const entry: Entry = { revision, value, bytes: measure() };
     cache.set(key, entry);
     if (isRendered(value)) {
