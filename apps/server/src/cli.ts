@@ -41,7 +41,6 @@ export async function runCli(argv: readonly string[]): Promise<number | undefine
     .exitOverride()
     .configureOutput({ outputError: (message, write) => write(`stowage: ${message.replace(/^error: /, '')}`) })
     .showHelpAfterError("(run 'stowage --help' for usage)")
-    .allowExcessArguments()
     .helpCommand(true);
 
   /** Loads the config, then runs the command; a bad config exits 78 (EX_CONFIG). */
@@ -96,7 +95,9 @@ export async function runCli(argv: readonly string[]): Promise<number | undefine
       withConfig((loaded, options: { sweep?: boolean }) => packagesCommands().packagesVerify(loaded, { sweep: options.sweep === true })),
     );
 
-  // No command prints the usage; an unknown one prints it too, as an error.
+  // No command prints the usage; an unknown one prints it too, as an error. Set after the
+  // subcommands are added, which would inherit it: a stray word after a command is a usage error.
+  program.allowExcessArguments();
   program.action(() => {
     if (!program.args.length) {
       program.outputHelp();
