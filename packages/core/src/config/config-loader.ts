@@ -58,12 +58,20 @@ export function envOverrides(env: NodeJS.ProcessEnv): RawConfig {
     if (!name.startsWith(ENV_PREFIX) || NON_CONFIG_ENV.has(name) || value === undefined) continue;
     const path = name.slice(ENV_PREFIX.length).toLowerCase().split('__');
     if (path.some((p) => p === '')) continue;
-    // Lists and maps can be given inline: STOWAGE_PLUGINS='["@acme/format-helm"]'.
+    // Lists and maps can be given inline: STOWAGE_PLUGINS='["@acme/format-helm"]'. A value that
+    // does not parse as one is a string (a secret may begin with `{`); the parser's error would quote it.
     const trimmed = value.trim();
-    const parsed = trimmed.startsWith('[') || trimmed.startsWith('{') ? parseYaml(trimmed) : value;
-    setPath(out, path, parsed);
+    setPath(out, path, trimmed.startsWith('[') || trimmed.startsWith('{') ? inlineYaml(trimmed, value) : value);
   }
   return out;
+}
+
+function inlineYaml(text: string, value: string): unknown {
+  try {
+    return parseYaml(text);
+  } catch {
+    return value;
+  }
 }
 
 /** Reads the YAML file and the environment into one raw object (not yet validated). */
