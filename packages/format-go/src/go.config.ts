@@ -8,7 +8,7 @@ export class GoFormatConfig extends FormatConfig {
    * command refuses zips over 500 MiB, so that is the most this may be, and what 0 (no limit
    * of our own) means.
    */
-  @IntegerSetting({ max: MAX_ZIP_FILE }) override max_file_size = 100 * 1024 * 1024;
+  @IntegerSetting({ min: 0, max: MAX_ZIP_FILE }) override max_file_size = 100 * 1024 * 1024;
   /**
    * Entries (files and directories) per uploaded module zip (default 200,000). The go command
    * sets no count; this bounds the CPU and memory one upload may cost. Raise it for a module
