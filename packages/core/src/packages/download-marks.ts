@@ -10,7 +10,8 @@ export class DownloadMarks {
   constructor(
     private readonly intervalMs = 60_000,
     private readonly maxTracked = 10_000,
-    private readonly now: () => number = Date.now,
+    // A monotonic clock: a wall clock stepped back would stop the marks for as long.
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /** Whether this download of package `id` is to be recorded (and, if so, notes it). */

@@ -35,13 +35,19 @@ function isRendered(value: unknown): value is RenderedDocument {
  */
 export class RenderedDocuments {
   private readonly cache: LRUCache<string, Entry> | undefined;
+  /** The most one document (its body and key) may hold: a quarter of the bound. */
+  private readonly maxDocument: number = 0;
   private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(options: RenderedDocumentsOptions = {}) {
     const maxSize = options.maxBytes ?? DEFAULT_RENDERED_CACHE_BYTES;
-    // One document may not push out more than a quarter of the others.
     if (maxSize <= 0) return;
-    this.cache = new LRUCache({ maxSize, maxEntrySize: Math.max(1, Math.floor(maxSize / 4)), sizeCalculation: (e) => e.bytes });
+    // One document may not push out more than a quarter of the others. The quarter is checked on
+    // the body alone: its compressed variants, counted when made, must not evict the entry that
+    // holds them (every br reader of a large document would re-render it), and a variant is never
+    // much larger than its body, so an entry stays well under the whole bound.
+    this.maxDocument = Math.max(1, Math.floor(maxSize / 4));
+    this.cache = new LRUCache({ maxSize, sizeCalculation: (e) => e.bytes });
   }
 
   /**
@@ -79,6 +85,10 @@ export class RenderedDocuments {
     const measure = (): number =>
       ENTRY_OVERHEAD + key.length + (isRendered(value) ? documentBytes(value) : value === null ? 0 : (sizeOf?.(value) ?? 0));
     const entry: Entry = { revision, value, bytes: measure() };
+    if (entry.bytes - (isRendered(value) ? value.encodedBytes : 0) > this.maxDocument) {
+      cache.delete(key);
+      return;
+    }
     cache.set(key, entry);
     if (isRendered(value)) {
       // A compressed variant made later adds to what the entry holds.

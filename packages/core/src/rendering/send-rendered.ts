@@ -43,21 +43,24 @@ export async function sendRendered(
   const etag = coding ? `${doc.etag.slice(0, -1)}-${coding}"` : doc.etag;
   const vary = [...(options.vary ?? [])];
   if (offered.length && !vary.some((v) => v.toLowerCase() === 'accept-encoding')) vary.push('Accept-Encoding');
-  reply
-    .header('content-type', options.contentType)
-    .header('etag', etag)
-    .header('cache-control', options.cacheControl ?? 'no-cache');
-  if (vary.length) reply.header('vary', vary.join(', '));
-  if (options.lastModified) reply.header('last-modified', options.lastModified.toUTCString());
-  for (const [name, value] of Object.entries(options.headers ?? {})) reply.header(name, value);
+  const headers: Record<string, string> = {
+    'content-type': options.contentType,
+    etag,
+    'cache-control': options.cacheControl ?? 'no-cache',
+  };
+  if (vary.length) headers.vary = vary.join(', ');
+  if (options.lastModified) headers['last-modified'] = options.lastModified.toUTCString();
+  Object.assign(headers, options.headers);
 
   const inm = request.headers['if-none-match'];
   if (inm !== undefined ? etagMatches(inm, etag) : options.ifModifiedSince && notModifiedSince(request, options.lastModified)) {
-    return reply.status(304).send();
+    return reply.headers(headers).status(304).send();
   }
+  // The document's headers go out with its body only: an error while compressing is answered
+  // by the error filter without them.
   const body = coding ? await compressedBody(doc, coding) : doc.body;
-  if (coding) reply.header('content-encoding', coding);
-  return reply.header('content-length', body.length).send(body);
+  if (coding) headers['content-encoding'] = coding;
+  return reply.headers(headers).header('content-length', body.length).send(body);
 }
 
 function notModifiedSince(request: FastifyRequest, lastModified: Date | null | undefined): boolean {
