@@ -4,7 +4,7 @@ export type { RootBootstrapOptions } from './admin/root-bootstrap';
 export * from './archives/entry-safety';
 export * from './archives/tar-reader';
 export * from './archives/zip-reader';
-export { AccessService, type ProjectPermissions, type SqlCondition } from './auth/access.service';
+export { AccessService, type ProjectPermissions, readableProjects, type SqlCondition } from './auth/access.service';
 export { AccessLevel, MEMBER_ACCESS_LEVELS } from './auth/access-level';
 export { ApiAccess } from './auth/api-access.guard';
 export { AuthService } from './auth/auth.service';
@@ -14,8 +14,18 @@ export {
   PACKAGE_REGISTRY_CHALLENGE,
   PackageAccess,
   type PackageAccessOptions,
+  RouteScope,
   unauthorizedWithChallenge,
 } from './auth/package-access.guard';
+export {
+  CurrentScope,
+  narrowInstance,
+  type PackageScope,
+  packageScope,
+  scopeKey,
+  scopeMiss,
+  type ScopeOptions,
+} from './auth/package-scope';
 export type { Authentication, Principal } from './auth/principal';
 export { principalUser } from './auth/principal';
 export { CurrentGroup, CurrentPrincipal, CurrentProject, requestContext } from './auth/request-context';
@@ -55,7 +65,7 @@ export { DocumentClock } from './packages/document-clock';
 export { type DuplicateCheck, type DuplicateRule } from './packages/duplicate-policy';
 export { fileSizeLimit, FormatUploads, FormatUploadService } from './packages/format-uploads';
 export { Package } from './packages/package.entity';
-export { type PackageName, type PackageScope, PackageService } from './packages/package.service';
+export { type PackageName, PackageService } from './packages/package.service';
 export { PackageFile } from './packages/package-file.entity';
 export { duplicateAllowed, type DuplicateSettings, PackageSettingsService } from './packages/package-settings.service';
 export * from './packages/package-status';

@@ -1,17 +1,14 @@
 import { Controller, Get, Param, Put, Req, Res } from '@nestjs/common';
 import {
-  AccessService,
-  CurrentGroup,
-  CurrentPrincipal,
   CurrentProject,
+  CurrentScope,
   declaredLength,
   hasBody,
   httpErrors,
-  type Namespace,
+  narrowInstance,
   PackageAccess,
   packageFileJson,
-  PackageService,
-  type Principal,
+  type PackageScope,
   type ProjectContext,
   requestStream,
   StreamBody,
@@ -20,7 +17,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { MavenDownloads } from './maven.download';
 import { mavenTarget } from './maven.naming';
-import { ProjectScope, ProjectsScope } from './maven.scope';
 import { MavenUploads } from './maven.upload';
 
 // find-my-way's wildcard: `<group path>/<artifactId>[/<version>]/<file>` arrives as `*`.
@@ -32,7 +28,6 @@ export class MavenProjectController {
   constructor(
     private readonly uploads: MavenUploads,
     private readonly downloads: MavenDownloads,
-    private readonly packages: PackageService,
   ) {}
 
   @Put('*')
@@ -53,60 +48,35 @@ export class MavenProjectController {
 
   @Get('*')
   @PackageAccess('read')
-  async download(
-    @CurrentProject() ctx: ProjectContext,
-    @Param() params: LayoutParams,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    const target = mavenTarget(params['*']);
-    return this.downloads.serve(new ProjectScope(this.packages, ctx.project.id), target, request, reply);
+  download(@CurrentScope() scope: PackageScope, @Param() params: LayoutParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.downloads.serve(scope, mavenTarget(params['*']), request, reply);
   }
 }
 
 /** GitLab's group-level Maven repository: every project of the group's tree the caller may read. */
 @Controller('api/v4/groups/:id/-/packages/maven')
 export class MavenGroupController {
-  constructor(
-    private readonly downloads: MavenDownloads,
-    private readonly packages: PackageService,
-    private readonly access: AccessService,
-  ) {}
+  constructor(private readonly downloads: MavenDownloads) {}
 
   @Get('*')
   @PackageAccess('read', { scope: 'group' })
-  async download(
-    @CurrentGroup() group: Namespace,
-    @CurrentPrincipal() principal: Principal,
-    @Param() params: LayoutParams,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    const target = mavenTarget(params['*']);
-    const scope = ProjectsScope.group(this.packages, principal, this.access.readableProjects(principal), group.id);
-    return this.downloads.serve(scope, target, request, reply);
+  download(@CurrentScope() scope: PackageScope, @Param() params: LayoutParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.downloads.serve(scope, mavenTarget(params['*']), request, reply);
   }
 }
 
-/** GitLab's instance-level Maven repository: packages whose name starts with their (readable) project's path. */
+/**
+ * GitLab's instance-level Maven repository: packages whose name starts with their (readable)
+ * project's full path, GitLab's naming convention for this endpoint.
+ */
 @Controller('api/v4/packages/maven')
 export class MavenInstanceController {
-  constructor(
-    private readonly downloads: MavenDownloads,
-    private readonly packages: PackageService,
-    private readonly access: AccessService,
-  ) {}
+  constructor(private readonly downloads: MavenDownloads) {}
 
   @Get('*')
   @PackageAccess('read', { scope: 'instance' })
-  async download(
-    @CurrentPrincipal() principal: Principal,
-    @Param() params: LayoutParams,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ) {
-    const target = mavenTarget(params['*']);
-    const scope = ProjectsScope.instance(this.packages, principal, this.access.readableProjects(principal));
-    return this.downloads.serve(scope, target, request, reply);
+  download(@CurrentScope() scope: PackageScope, @Param() params: LayoutParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const named = narrowInstance(scope, { namePrefixedByProjectPath: true });
+    return this.downloads.serve(named, mavenTarget(params['*']), request, reply);
   }
 }

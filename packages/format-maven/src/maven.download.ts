@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import { FileStorage, type PackageFile, PackageService, sendRendered } from '@stowage/core';
+import { FileStorage, httpErrors, type PackageFile, type PackageScope, PackageService, requestContext, scopeMiss, sendRendered } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { MavenMetadata, type RenderedMetadata } from './maven.metadata';
-import type { ChecksumKind, MavenTarget } from './maven.naming';
-import type { MavenScope } from './maven.scope';
+import { type ChecksumKind, MAVEN, type MavenTarget } from './maven.naming';
 
 const FILE_DIGEST: Record<ChecksumKind, keyof PackageFile> = {
   md5: 'file_md5',
@@ -26,19 +25,20 @@ export class MavenDownloads {
     private readonly metadata: MavenMetadata,
   ) {}
 
-  async serve(scope: MavenScope, target: MavenTarget, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  async serve(scope: PackageScope, target: MavenTarget, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+    const miss = () => scopeMiss(scope, requestContext(request).auth.principal, () => httpErrors.notFound('Package'));
     if (target.kind === 'metadata') {
       const doc = await this.metadata.document(scope, target.name, target.version);
-      if (!doc) throw scope.miss();
+      if (!doc) throw miss();
       if (doc.kind === 'rendered') return this.sendMetadata(request, reply, doc, target.checksum);
       return this.sendFile(request, reply, doc.file, target.checksum);
     }
     // Most requests are probes for names this repository never held: one indexed lookup answers them.
-    if ((await scope.revision(target.name)) === null) throw scope.miss();
-    const pkg = await scope.findPackage(target.name, target.version);
-    if (!pkg) throw scope.miss();
+    if (!(await this.packages.scopeProjects(scope, MAVEN, target.name)).length) throw miss();
+    const pkg = await this.packages.scopePackage(scope, MAVEN, target.name, target.version);
+    if (!pkg) throw miss();
     const file = await this.packages.findFile(pkg.id, target.fileName);
-    if (!file) throw scope.miss();
+    if (!file) throw miss();
     if (!target.checksum) this.packages.markDownloaded(pkg, request);
     return this.sendFile(request, reply, file, target.checksum);
   }

@@ -8,18 +8,19 @@ import {
   ownedBytes,
   type Package,
   type PackageFile,
+  type PackageScope,
   PackageService,
   readXml,
   type RenderedDocument,
   renderedDocument,
   RenderedDocuments,
+  scopeKey,
   writeXml,
   type XmlElement,
   type XmlNode,
 } from '@stowage/core';
 
-import { isSnapshot, METADATA_FILE, parseSnapshotFile, type SnapshotFile, splitName } from './maven.naming';
-import { MAVEN, type MavenScope } from './maven.scope';
+import { isSnapshot, MAVEN, METADATA_FILE, parseSnapshotFile, type SnapshotFile, splitName } from './maven.naming';
 
 /** A maven-metadata.xml rendered from rows, with the digests its checksum files answer. */
 export interface RenderedMetadata extends RenderedDocument {
@@ -196,8 +197,8 @@ export class MavenMetadata {
   ) {}
 
   /** The document for `<name>/maven-metadata.xml` (version '') or `<name>/<X-SNAPSHOT>/maven-metadata.xml`; null when there is none. */
-  async document(scope: MavenScope, name: string, version: string): Promise<MetadataDocument | null> {
-    const revision = await scope.revision(name);
+  async document(scope: PackageScope, name: string, version: string): Promise<MetadataDocument | null> {
+    const revision = await this.revision(scope, name);
     if (revision === null) return null;
     const key = `${MAVEN}\u0000${revision.sources}\u0000${name}\u0000${version}`;
     // Only rendered documents are cached; a stored one (uploaded by a client) is looked up when none renders.
@@ -207,28 +208,42 @@ export class MavenMetadata {
     return doc ?? (version === '' ? this.storedArtifactLevel(scope, name) : this.storedVersionLevel(scope, name, version));
   }
 
-  private async artifactLevel(scope: MavenScope, name: string): Promise<RenderedMetadata | null> {
-    const versions = (await scope.listVersions(name)).filter((p) => p.version !== '');
+  /**
+   * Where the name's document comes from in the scope (`sources`: one cached document per set
+   * of projects, so callers who may read different projects get different documents) and a
+   * stamp that moves whenever anything of the name changes there; null when the name is unknown.
+   */
+  private async revision(scope: PackageScope, name: string): Promise<{ sources: string; stamp: string } | null> {
+    const projects = await this.packages.scopeProjects(scope, MAVEN, name);
+    if (!projects.length) return null;
+    return {
+      sources: `${scopeKey(scope)}:${projects.map((p) => p.projectId).join(',')}`,
+      stamp: projects.map((p) => `${p.projectId}.${p.revision}`).join(','),
+    };
+  }
+
+  private async artifactLevel(scope: PackageScope, name: string): Promise<RenderedMetadata | null> {
+    const versions = (await this.packages.scopeVersions(scope, MAVEN, name)).filter((p) => p.version !== '');
     return versions.length ? renderArtifactMetadata(name, versions) : null;
   }
 
   // No versions left: only plugin-group metadata (a list of plugins, no versions) is served
   // as stored; an artifact's own stored copy would list what is gone.
-  private async storedArtifactLevel(scope: MavenScope, name: string): Promise<MetadataDocument | null> {
-    const rows = await scope.listVersions(name);
+  private async storedArtifactLevel(scope: PackageScope, name: string): Promise<MetadataDocument | null> {
+    const rows = await this.packages.scopeVersions(scope, MAVEN, name);
     if (rows.some((p) => p.version !== '')) return null;
     const stored = await this.stored(rows.filter((p) => p.version === '').pop());
     return stored?.kind === 'stored' && stored.file.metadata?.level === 'group' ? stored : null;
   }
 
-  private async versionLevel(scope: MavenScope, name: string, version: string): Promise<RenderedMetadata | null> {
-    const pkg = await scope.findPackage(name, version);
+  private async versionLevel(scope: PackageScope, name: string, version: string): Promise<RenderedMetadata | null> {
+    const pkg = await this.packages.scopePackage(scope, MAVEN, name, version);
     if (!pkg) return null;
     return renderSnapshotMetadata(name, version, await this.packages.listFiles([pkg.id])) ?? null;
   }
 
-  private async storedVersionLevel(scope: MavenScope, name: string, version: string): Promise<MetadataDocument | null> {
-    return this.stored(await scope.findPackage(name, version));
+  private async storedVersionLevel(scope: PackageScope, name: string, version: string): Promise<MetadataDocument | null> {
+    return this.stored(await this.packages.scopePackage(scope, MAVEN, name, version));
   }
 
   private async stored(pkg: Package | null | undefined): Promise<MetadataDocument | null> {

@@ -4,6 +4,8 @@ import { httpErrors } from '@stowage/core';
 // `<group/path>/<artifactId>/<version>/<file>`, with `maven-metadata.xml` at the artifact level
 // (versions), the SNAPSHOT version level (timestamped builds) and the group level (plugins).
 
+export const MAVEN = 'maven';
+
 export const CHECKSUMS = ['md5', 'sha1', 'sha256', 'sha512'] as const;
 export type ChecksumKind = (typeof CHECKSUMS)[number];
 export const METADATA_FILE = 'maven-metadata.xml';

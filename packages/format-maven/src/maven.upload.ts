@@ -15,8 +15,7 @@ import {
 import type { MavenFormatConfig } from './maven.config';
 import { type MetadataLevel, readPomCoordinates, readUploadedMetadata } from './maven.metadata';
 import { MAVEN_OPTIONS } from './maven.module-definition';
-import { type ChecksumKind, fileMatchesCoordinates, isSnapshot, type MavenTarget, splitName } from './maven.naming';
-import { MAVEN } from './maven.scope';
+import { type ChecksumKind, fileMatchesCoordinates, isSnapshot, MAVEN, type MavenTarget, splitName } from './maven.naming';
 
 /** How long a client's own copy of a maven-metadata.xml is kept for its checksum uploads. */
 const METADATA_CHECKSUM_WINDOW_MS = 10 * 60_000;

@@ -123,35 +123,9 @@ export class AccessService {
     }
   }
 
-  /**
-   * Projects whose packages the caller may read, for group- and instance-level endpoints:
-   * the SQL twin of projectPermissions' `allows('read')`. With `listing`, only those it may
-   * also list (`mayList`): for indexes and listings that the project's own endpoint refuses
-   * a Guest, so that a group or instance endpoint does not list what the project does not.
-   */
+  /** Projects whose packages the caller may read: see `readableProjects` below. */
   readableProjects(principal: Principal, opts: { listing?: boolean } = {}): SqlCondition {
-    const enabled = 'p.packages_enabled';
-    const listable = opts.listing ? ` AND ${NOT_ONLY_GUEST('acUser')}` : '';
-    switch (principal.kind) {
-      case 'anonymous':
-        return { where: `(${enabled} AND p.visibility = 'public')`, params: {} };
-      case 'deploy':
-        return {
-          where: `(${enabled} AND (p.visibility = 'public' OR p.id = :acDeployProject OR :acDeployNamespace = ANY(n.traversal_ids)))`,
-          params: { acDeployProject: principal.token.project_id ?? -1, acDeployNamespace: principal.token.namespace_id ?? -1 },
-        };
-      case 'job':
-        return {
-          where: `(${enabled} AND (p.visibility = 'public' OR (p.id = :acJobProject AND ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)}${listable})))`,
-          params: { acJobProject: principal.token.project_id ?? -1, acUser: principal.user.id },
-        };
-      case 'user':
-        if (principal.user.is_admin) return { where: enabled, params: {} };
-        return {
-          where: `(${enabled} AND (p.visibility IN ('public', 'internal') OR ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)})${listable})`,
-          params: { acUser: principal.user.id },
-        };
-    }
+    return readableProjects(principal, opts);
   }
 
   /** Whether the caller may know a group exists: it is readable, or holds something readable. */
@@ -179,5 +153,36 @@ export class AccessService {
       .limit(1)
       .getRawMany();
     return Boolean(row);
+  }
+}
+
+/**
+ * Projects whose packages the caller may read, for group- and instance-level endpoints:
+ * the SQL twin of projectPermissions' `allows('read')`. With `listing`, only those it may
+ * also list (`mayList`): for indexes and listings that the project's own endpoint refuses
+ * a Guest, so that a group or instance endpoint does not list what the project does not.
+ */
+export function readableProjects(principal: Principal, opts: { listing?: boolean } = {}): SqlCondition {
+  const enabled = 'p.packages_enabled';
+  const listable = opts.listing ? ` AND ${NOT_ONLY_GUEST('acUser')}` : '';
+  switch (principal.kind) {
+    case 'anonymous':
+      return { where: `(${enabled} AND p.visibility = 'public')`, params: {} };
+    case 'deploy':
+      return {
+        where: `(${enabled} AND (p.visibility = 'public' OR p.id = :acDeployProject OR :acDeployNamespace = ANY(n.traversal_ids)))`,
+        params: { acDeployProject: principal.token.project_id ?? -1, acDeployNamespace: principal.token.namespace_id ?? -1 },
+      };
+    case 'job':
+      return {
+        where: `(${enabled} AND (p.visibility = 'public' OR (p.id = :acJobProject AND ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)}${listable})))`,
+        params: { acJobProject: principal.token.project_id ?? -1, acUser: principal.user.id },
+      };
+    case 'user':
+      if (principal.user.is_admin) return { where: enabled, params: {} };
+      return {
+        where: `(${enabled} AND (p.visibility IN ('public', 'internal') OR ${ACTIVE_MEMBER('acUser', AccessLevel.GUEST)})${listable})`,
+        params: { acUser: principal.user.id },
+      };
   }
 }

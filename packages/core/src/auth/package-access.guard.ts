@@ -25,11 +25,21 @@ export interface PackageAccessOptions {
   challenge?: boolean;
 }
 
-interface PackageAccessMetadata extends Required<PackageAccessOptions> {
+interface PackageAccessMetadata extends Required<Omit<PackageAccessOptions, 'scope'>> {
   action: PackageAction;
+  scope?: PackageAccessOptions['scope'];
 }
 
 const PACKAGE_ACCESS = 'stowage:package-access';
+const ROUTE_SCOPE = 'stowage:route-scope';
+
+/**
+ * What `:id` names on every `@PackageAccess` handler of this controller that names no scope
+ * itself. It lets one routes class serve two prefixes without a factory: Conan's v1 API is
+ * `class ConanV1ProjectController extends ConanV1Routes` under `projects/:id/…` and, with
+ * `@RouteScope('instance')`, `ConanV1InstanceController` under the instance prefix.
+ */
+export const RouteScope = (scope: 'project' | 'group' | 'instance') => SetMetadata(ROUTE_SCOPE, scope);
 
 /** GitLab's challenge on package endpoints; pip, Maven and NuGet only send credentials after it. */
 export const PACKAGE_REGISTRY_CHALLENGE = { 'www-authenticate': 'Basic realm="GitLab Packages Registry"' };
@@ -49,7 +59,7 @@ export const PackageAccess = (action: PackageAction, opts: PackageAccessOptions 
   applyDecorators(
     SetMetadata(PACKAGE_ACCESS, {
       action,
-      scope: opts.scope ?? 'project',
+      scope: opts.scope,
       param: opts.param ?? 'id',
       challenge: opts.challenge ?? true,
     } satisfies PackageAccessMetadata),
@@ -75,8 +85,9 @@ export class PackageAccessGuard implements CanActivate {
     // A bad token header is always refused; a bad Basic password still reads public data.
     if (auth.rejected && auth.source !== 'basic') throw unauthorizedWithChallenge();
     const idOrPath = (request.params as Record<string, string | undefined>)[meta.param] ?? '';
+    const scope = meta.scope ?? this.reflector.get<PackageAccessMetadata['scope']>(ROUTE_SCOPE, context.getClass()) ?? 'project';
 
-    switch (meta.scope) {
+    switch (scope) {
       // Group and instance routes read through AccessService.readableProjects, which knows
       // nothing of scopes: a token that may not read packages at all (read_user) stops here.
       // Each project a write acts on is checked by the handler as the project case below.

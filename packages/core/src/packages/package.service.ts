@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
 
-import type { SqlCondition } from '../auth/access.service';
+import type { PackageScope } from '../auth/package-scope';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
 import { FileStorage, type StoredBlob } from '../storage/file-storage.service';
@@ -13,12 +13,6 @@ import { PackageFile } from './package-file.entity';
 import { PackageSettingsService } from './package-settings.service';
 import { INSTALLABLE_STATUSES, LIVE_STATUSES, type PackageStatus } from './package-status';
 import { PackageWriter } from './package-writer';
-
-/**
- * Where a listing looks: one project, or every project in a group's subtree that the caller
- * may read (`readable` from AccessService.readableProjects).
- */
-export type PackageScope = { projectId: number } | { groupId: number; readable: SqlCondition };
 
 export interface PackageName {
   projectId: number;
@@ -121,66 +115,6 @@ export class PackageService {
     });
   }
 
-  /**
-   * The newest live package with this name and version in any project matching `projects`
-   * (a condition over projects `p`, namespaces `n` and the package `pkg`, e.g.
-   * AccessService.readableProjects plus a group filter): for group and instance endpoints.
-   */
-  async findPackageIn(
-    ref: Omit<PackageName, 'projectId'> & { version: string },
-    projects: SqlCondition,
-    statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
-  ): Promise<Package | null> {
-    const qb = this.packagesIn(ref, projects, statuses)
-      .andWhere('pkg.normalized_version = :scopeVersion', { scopeVersion: this.normalizeVersion(ref.packageType, ref.version) })
-      .orderBy('pkg.id', 'DESC');
-    return qb.getOne();
-  }
-
-  /** Every live version of a name in projects matching `projects` (see findPackageIn), oldest first. */
-  async listVersionsIn(
-    ref: Omit<PackageName, 'projectId'>,
-    projects: SqlCondition,
-    statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
-  ): Promise<Package[]> {
-    return this.packagesIn(ref, projects, statuses).orderBy('pkg.created_at', 'ASC').addOrderBy('pkg.id', 'ASC').getMany();
-  }
-
-  /**
-   * A stamp of the name across the projects matching `projects` (see findPackageIn; here
-   * the package alias `pkg` is not available): every matching project's id and revision of
-   * the name, or null when none ever held it. Cache merged documents under it.
-   */
-  async revisionIn(ref: Omit<PackageName, 'projectId'>, projects: SqlCondition): Promise<string | null> {
-    const [row] = await this.ds
-      .createQueryBuilder()
-      .select("string_agg(pn.project_id || '.' || pn.revision, ',' ORDER BY pn.project_id)", 'stamp')
-      .from('package_names', 'pn')
-      .innerJoin('projects', 'p', 'p.id = pn.project_id')
-      .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
-      .where('pn.package_type = :rvType AND pn.normalized_name = :rvName', {
-        rvType: ref.packageType,
-        rvName: this.normalizeName(ref.packageType, ref.name),
-      })
-      .andWhere(projects.where, projects.params)
-      .getRawMany();
-    return row?.stamp ?? null;
-  }
-
-  private packagesIn(ref: Omit<PackageName, 'projectId'>, projects: SqlCondition, statuses: readonly PackageStatus[]) {
-    return this.ds
-      .getRepository(Package)
-      .createQueryBuilder('pkg')
-      .innerJoin('projects', 'p', 'p.id = pkg.project_id')
-      .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
-      .where('pkg.package_type = :scopeType AND pkg.normalized_name = :scopeName AND pkg.status IN (:...scopeStatuses)', {
-        scopeType: ref.packageType,
-        scopeName: this.normalizeName(ref.packageType, ref.name),
-        scopeStatuses: [...statuses],
-      })
-      .andWhere(projects.where, projects.params);
-  }
-
   /** The newest file of a package with exactly this name. */
   async findFile(packageId: number, fileName: string): Promise<PackageFile | null> {
     return this.ds.getRepository(PackageFile).findOne({ where: { package_id: packageId, file_name: fileName }, order: { id: 'DESC' } });
@@ -213,68 +147,27 @@ export class PackageService {
   }
 
   /**
-   * Projects in a scope (a namespace's tree, or the tree of the root namespace with this
-   * path) that ever held this name, each with the name's revision and whether the caller
-   * may read it (`readable` from AccessService.readableProjects). For group and instance
-   * endpoints, which merge one name across projects.
+   * The newest live version of each name in the scope matching `text` (a case-insensitive
+   * substring), newest first; for searches (resolve the scope with `listing`).
    */
-  async projectsWithName(ref: {
-    packageType: string;
-    name: string;
-    readable: SqlCondition;
-    namespaceId?: number;
-    rootPath?: string;
-  }): Promise<{ projectId: number; revision: number; readable: boolean }[]> {
-    const qb = this.ds
-      .createQueryBuilder()
-      .select('pn.project_id', 'project_id')
-      .addSelect('pn.revision', 'revision')
-      .addSelect(`(${ref.readable.where})`, 'readable')
-      .from('package_names', 'pn')
-      .innerJoin('projects', 'p', 'p.id = pn.project_id')
-      .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
-      .where('pn.package_type = :pnType AND pn.normalized_name = :pnName', {
-        pnType: ref.packageType,
-        pnName: this.normalizeName(ref.packageType, ref.name),
-      })
-      .setParameters(ref.readable.params)
-      .orderBy('pn.project_id', 'ASC');
-    if (ref.namespaceId !== undefined) qb.andWhere(':pnNamespace = ANY(n.traversal_ids)', { pnNamespace: ref.namespaceId });
-    if (ref.rootPath !== undefined) qb.andWhere("lower(split_part(n.full_path, '/', 1)) = lower(:pnRoot)", { pnRoot: ref.rootPath });
-    const rows: { project_id: number; revision: string; readable: boolean }[] = await qb.getRawMany();
-    return rows.map((r) => ({ projectId: Number(r.project_id), revision: Number(r.revision), readable: Boolean(r.readable) }));
-  }
-
-  /**
-   * The newest live version of each name matching `text` (a case-insensitive substring) in
-   * projects the caller may read, optionally within one project or a namespace's tree.
-   */
-  async searchNames(ref: {
-    packageType: string;
-    text: string;
-    readable: SqlCondition;
-    projectId?: number;
-    namespaceId?: number;
-    limit: number;
-    offset: number;
-  }): Promise<{ packages: Package[]; total: number }> {
+  async searchNames(
+    scope: PackageScope,
+    packageType: string,
+    page: { text: string; limit: number; offset: number },
+  ): Promise<{ packages: Package[]; total: number }> {
     const base = this.ds
       .createQueryBuilder()
       .from('packages', 'pk')
-      .innerJoin('projects', 'p', 'p.id = pk.project_id')
-      .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
       .where('pk.package_type = :skType AND pk.status IN (:...skStatuses)', {
-        skType: ref.packageType,
+        skType: packageType,
         skStatuses: [...INSTALLABLE_STATUSES],
-      })
-      .andWhere(`(${ref.readable.where})`, ref.readable.params);
-    const text = ref.text.trim();
+      });
+    this.inScope(base, 'pk', scope);
+    const text = page.text.trim();
     if (text)
       base.andWhere("pk.normalized_name ILIKE :skText ESCAPE '\\'", {
         skText: `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
       });
-    if (ref.projectId !== undefined) base.andWhere('pk.project_id = :skProject', { skProject: ref.projectId });
-    if (ref.namespaceId !== undefined) base.andWhere(':skNamespace = ANY(n.traversal_ids)', { skNamespace: ref.namespaceId });
     const latest = base.clone().select('max(pk.id)', 'id').groupBy('pk.project_id').addGroupBy('pk.normalized_name');
     const [{ total }] = await this.ds
       .createQueryBuilder()
@@ -282,20 +175,73 @@ export class PackageService {
       .from(`(${latest.getQuery()})`, 'l')
       .setParameters(latest.getParameters())
       .getRawMany();
-    const ids: { id: number }[] = await latest.orderBy('max(pk.id)', 'DESC').limit(ref.limit).offset(ref.offset).getRawMany();
+    const ids: { id: number }[] = await latest.orderBy('max(pk.id)', 'DESC').limit(page.limit).offset(page.offset).getRawMany();
     const packages = ids.length
       ? await this.ds.getRepository(Package).find({ where: { id: In(ids.map((r) => Number(r.id))) }, order: { id: 'DESC' } })
       : [];
     return { packages, total: Number(total) };
   }
 
-  private inScope<T extends object>(qb: SelectQueryBuilder<T>, alias: string, scope: PackageScope): SelectQueryBuilder<T> {
-    if ('projectId' in scope) return qb.andWhere(`${alias}.project_id = :scopeProject`, { scopeProject: scope.projectId });
-    return qb
-      .innerJoin('projects', 'p', `p.id = ${alias}.project_id`)
+  /**
+   * Restricts `qb` (rows of `alias`, which has `project_id` and `normalized_name`) to the
+   * scope. `name` is the package name asked for, for an instance scope narrowed to projects
+   * whose path starts the name; without it each row's own name is compared.
+   */
+  private inScope<T extends object>(qb: SelectQueryBuilder<T>, alias: string, scope: PackageScope, name?: string): SelectQueryBuilder<T> {
+    if (scope.kind === 'project') return qb.andWhere(`${alias}.project_id = :scopeProject`, { scopeProject: scope.projectId });
+    qb.innerJoin('projects', 'p', `p.id = ${alias}.project_id`)
       .innerJoin('namespaces', 'n', 'n.id = p.namespace_id')
-      .andWhere(':scopeGroup = ANY(n.traversal_ids)', { scopeGroup: scope.groupId })
-      .andWhere(scope.readable.where, scope.readable.params);
+      .andWhere(`(${scope.readable.where})`, scope.readable.params);
+    if (scope.kind === 'group') return qb.andWhere(':scopeGroup = ANY(n.traversal_ids)', { scopeGroup: scope.groupId });
+    if (scope.rootNamespace !== undefined) {
+      qb.andWhere("lower(split_part(n.full_path, '/', 1)) = lower(:scopeRoot)", { scopeRoot: scope.rootNamespace });
+    }
+    if (scope.namePrefixedByProjectPath) {
+      const named = name === undefined ? `${alias}.normalized_name` : ':scopeNamed';
+      qb.andWhere(`starts_with(lower(${named}), lower(p.full_path) || '/')`, name === undefined ? {} : { scopeNamed: name });
+    }
+    return qb;
+  }
+
+  /**
+   * The projects in the scope that ever held the name, each with the name's revision there,
+   * by project id; none when the name is unknown in the scope. Formats that merge one name
+   * across projects cache each project's part under its revision.
+   */
+  async scopeProjects(scope: PackageScope, packageType: string, name: string): Promise<{ projectId: number; revision: number }[]> {
+    const qb = this.ds
+      .createQueryBuilder()
+      .select('pn.project_id', 'project_id')
+      .addSelect('pn.revision', 'revision')
+      .from('package_names', 'pn')
+      .where('pn.package_type = :pnType AND pn.normalized_name = :pnName', {
+        pnType: packageType,
+        pnName: this.normalizeName(packageType, name),
+      })
+      .orderBy('pn.project_id', 'ASC');
+    const rows: { project_id: number; revision: string }[] = await this.inScope(qb, 'pn', scope, name).getRawMany();
+    return rows.map((r) => ({ projectId: Number(r.project_id), revision: Number(r.revision) }));
+  }
+
+  /** The newest live package with this name and version (normalized comparison) in the scope. */
+  async scopePackage(
+    scope: PackageScope,
+    packageType: string,
+    name: string,
+    version: string,
+    statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
+  ): Promise<Package | null> {
+    const qb = this.ds
+      .getRepository(Package)
+      .createQueryBuilder('pk')
+      .where('pk.package_type = :packageType AND pk.normalized_name = :normalized AND pk.status IN (:...statuses)', {
+        packageType,
+        normalized: this.normalizeName(packageType, name),
+        statuses: [...statuses],
+      })
+      .andWhere('pk.normalized_version = :normalizedVersion', { normalizedVersion: this.normalizeVersion(packageType, version) })
+      .orderBy('pk.id', 'DESC');
+    return this.inScope(qb, 'pk', scope, name).getOne();
   }
 
   /** Live package names of a format in a scope, each once, with its newest spelling; sorted. */
@@ -313,18 +259,23 @@ export class PackageService {
   }
 
   /** Live versions of one name across a scope, oldest first. */
-  async scopeVersions(scope: PackageScope, packageType: string, name: string): Promise<Package[]> {
+  async scopeVersions(
+    scope: PackageScope,
+    packageType: string,
+    name: string,
+    statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
+  ): Promise<Package[]> {
     const qb = this.ds
       .getRepository(Package)
       .createQueryBuilder('pk')
       .where('pk.package_type = :packageType AND pk.normalized_name = :normalized AND pk.status IN (:...statuses)', {
         packageType,
         normalized: this.normalizeName(packageType, name),
-        statuses: [...INSTALLABLE_STATUSES],
+        statuses: [...statuses],
       })
       .orderBy('pk.created_at', 'ASC')
       .addOrderBy('pk.id', 'ASC');
-    return this.inScope(qb, 'pk', scope).getMany();
+    return this.inScope(qb, 'pk', scope, name).getMany();
   }
 
   /**
@@ -343,7 +294,7 @@ export class PackageService {
       .from('package_names', 'pn')
       .where('pn.package_type = :packageType', { packageType });
     if (name !== undefined) qb.andWhere('pn.normalized_name = :normalized', { normalized: this.normalizeName(packageType, name) });
-    const row = await this.inScope(qb, 'pn', scope).getRawOne<{ n: string; stamp: string }>();
+    const row = await this.inScope(qb, 'pn', scope, name).getRawOne<{ n: string; stamp: string }>();
     return row && Number(row.n) > 0 ? `${row.n}-${row.stamp}` : '';
   }
 
