@@ -1,10 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Put } from '@nestjs/common';
 import {
-  CurrentGroup,
   CurrentPrincipal,
   CurrentProject,
-  type Namespace,
+  CurrentScope,
   PackageAccess,
+  type PackageScope,
   type Principal,
   type ProjectContext,
 } from '@stowage/core';
@@ -20,8 +20,8 @@ export class NpmDistTagsController {
 
   @Get('*')
   @PackageAccess('read')
-  list(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
-    return this.distTags.list({ kind: 'project', projectId: ctx.project.id }, params['*'], principal);
+  list(@CurrentScope() scope: PackageScope, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
+    return this.distTags.list(scope, params['*'], principal);
   }
 
   @Put('*')
@@ -29,18 +29,24 @@ export class NpmDistTagsController {
   @HttpCode(204)
   async add(
     @CurrentProject() ctx: ProjectContext,
+    @CurrentScope() scope: PackageScope,
     @CurrentPrincipal() principal: Principal,
     @Param() params: PathParams,
     @Body() version: unknown,
   ) {
-    await this.distTags.add({ kind: 'project', projectId: ctx.project.id }, params['*'], version, principal, ctx);
+    await this.distTags.add(scope, params['*'], version, principal, ctx);
   }
 
   @Delete('*')
   @PackageAccess('delete')
   @HttpCode(204)
-  async remove(@CurrentProject() ctx: ProjectContext, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
-    await this.distTags.remove({ kind: 'project', projectId: ctx.project.id }, params['*'], principal, ctx);
+  async remove(
+    @CurrentProject() ctx: ProjectContext,
+    @CurrentScope() scope: PackageScope,
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: PathParams,
+  ) {
+    await this.distTags.remove(scope, params['*'], principal, ctx);
   }
 }
 
@@ -51,27 +57,27 @@ export class NpmGroupDistTagsController {
 
   @Get('*')
   @PackageAccess('read', { scope: 'group' })
-  list(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
-    return this.distTags.list({ kind: 'group', namespaceId: group.id }, params['*'], principal);
+  list(@CurrentScope() scope: PackageScope, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
+    return this.distTags.list(scope, params['*'], principal);
   }
 
   @Put('*')
   @PackageAccess('write', { scope: 'group' })
   @HttpCode(204)
   async add(
-    @CurrentGroup() group: Namespace,
+    @CurrentScope() scope: PackageScope,
     @CurrentPrincipal() principal: Principal,
     @Param() params: PathParams,
     @Body() version: unknown,
   ) {
-    await this.distTags.add({ kind: 'group', namespaceId: group.id }, params['*'], version, principal);
+    await this.distTags.add(scope, params['*'], version, principal);
   }
 
   @Delete('*')
   @PackageAccess('delete', { scope: 'group' })
   @HttpCode(204)
-  async remove(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
-    await this.distTags.remove({ kind: 'group', namespaceId: group.id }, params['*'], principal);
+  async remove(@CurrentScope() scope: PackageScope, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
+    await this.distTags.remove(scope, params['*'], principal);
   }
 }
 
@@ -81,21 +87,26 @@ export class NpmInstanceDistTagsController {
 
   @Get('*')
   @PackageAccess('read', { scope: 'instance' })
-  list(@CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
-    return this.distTags.list({ kind: 'instance' }, params['*'], principal);
+  list(@CurrentScope() scope: PackageScope, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
+    return this.distTags.list(scope, params['*'], principal);
   }
 
   @Put('*')
   @PackageAccess('write', { scope: 'instance' })
   @HttpCode(204)
-  async add(@CurrentPrincipal() principal: Principal, @Param() params: PathParams, @Body() version: unknown) {
-    await this.distTags.add({ kind: 'instance' }, params['*'], version, principal);
+  async add(
+    @CurrentScope() scope: PackageScope,
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: PathParams,
+    @Body() version: unknown,
+  ) {
+    await this.distTags.add(scope, params['*'], version, principal);
   }
 
   @Delete('*')
   @PackageAccess('delete', { scope: 'instance' })
   @HttpCode(204)
-  async remove(@CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
-    await this.distTags.remove({ kind: 'instance' }, params['*'], principal);
+  async remove(@CurrentScope() scope: PackageScope, @CurrentPrincipal() principal: Principal, @Param() params: PathParams) {
+    await this.distTags.remove(scope, params['*'], principal);
   }
 }

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Req, Res } from '@nestjs/common';
-import { CurrentGroup, CurrentPrincipal, type Namespace, PackageAccess, type Principal } from '@stowage/core';
+import { CurrentPrincipal, CurrentScope, PackageAccess, type PackageScope, type Principal } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { npmErrors } from './npm.errors';
@@ -23,13 +23,13 @@ export class NpmGroupController {
   @Get('*')
   @PackageAccess('read', { scope: 'group' })
   read(
-    @CurrentGroup() group: Namespace,
+    @CurrentScope() scope: PackageScope,
     @CurrentPrincipal() principal: Principal,
     @Param() params: PathParams,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
-    return this.packuments.send({ kind: 'group', namespaceId: group.id }, packumentName(params['*']), principal, request, reply);
+    return this.packuments.send(scope, packumentName(params['*']), principal, request, reply);
   }
 }
 
@@ -40,7 +40,13 @@ export class NpmInstanceController {
 
   @Get('*')
   @PackageAccess('read', { scope: 'instance' })
-  read(@CurrentPrincipal() principal: Principal, @Param() params: PathParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    return this.packuments.send({ kind: 'instance' }, packumentName(params['*']), principal, request, reply);
+  read(
+    @CurrentScope() scope: PackageScope,
+    @CurrentPrincipal() principal: Principal,
+    @Param() params: PathParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.packuments.send(scope, packumentName(params['*']), principal, request, reply);
   }
 }

@@ -1,19 +1,5 @@
-import { Controller, Get, Query, Req } from '@nestjs/common';
-import {
-  AccessService,
-  ApiParams,
-  assertMayList,
-  CurrentGroup,
-  CurrentPrincipal,
-  CurrentProject,
-  type Namespace,
-  type Package,
-  PackageAccess,
-  PackageService,
-  type Principal,
-  type ProjectContext,
-} from '@stowage/core';
-import type { FastifyRequest } from 'fastify';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiParams, CurrentScope, type Package, PackageAccess, type PackageScope, PackageService } from '@stowage/core';
 
 import { isObject } from './npm.body';
 import { npmErrors } from './npm.errors';
@@ -47,48 +33,32 @@ function searchObject(pkg: Package) {
  */
 @Controller()
 export class NpmSearchController {
-  constructor(
-    private readonly packages: PackageService,
-    private readonly access: AccessService,
-  ) {}
+  constructor(private readonly packages: PackageService) {}
 
-  private async search(principal: Principal, query: unknown, within: { projectId?: number; namespaceId?: number }) {
+  private async search(scope: PackageScope, query: unknown) {
     const q = new ApiParams(query, {});
     const text = q.string('text', { max: 256 }) ?? '';
     const size = Math.min(Math.max(q.integer('size') ?? 20, 1), MAX_SIZE);
     const from = Math.max(q.integer('from') ?? 0, 0);
-    const { packages, total } = await this.packages.searchNames({
-      packageType: NPM,
-      text,
-      readable: this.access.readableProjects(principal, { listing: true }),
-      ...within,
-      limit: size,
-      offset: from,
-    });
+    const { packages, total } = await this.packages.searchNames(scope, NPM, { text, limit: size, offset: from });
     return { objects: packages.map(searchObject), total, time: new Date().toUTCString() };
   }
 
   @Get('api/v4/projects/:id/packages/npm/-/v1/search')
   @PackageAccess('read')
-  project(
-    @CurrentProject() ctx: ProjectContext,
-    @CurrentPrincipal() principal: Principal,
-    @Query() query: unknown,
-    @Req() request: FastifyRequest,
-  ) {
-    assertMayList(request, () => npmErrors.forbidden());
-    return this.search(principal, query, { projectId: ctx.project.id });
+  project(@CurrentScope({ listing: true, refuse: () => npmErrors.forbidden() }) scope: PackageScope, @Query() query: unknown) {
+    return this.search(scope, query);
   }
 
   @Get('api/v4/groups/:id/-/packages/npm/-/v1/search')
   @PackageAccess('read', { scope: 'group' })
-  group(@CurrentGroup() group: Namespace, @CurrentPrincipal() principal: Principal, @Query() query: unknown) {
-    return this.search(principal, query, { namespaceId: group.id });
+  group(@CurrentScope({ listing: true }) scope: PackageScope, @Query() query: unknown) {
+    return this.search(scope, query);
   }
 
   @Get('api/v4/packages/npm/-/v1/search')
   @PackageAccess('read', { scope: 'instance' })
-  instance(@CurrentPrincipal() principal: Principal, @Query() query: unknown) {
-    return this.search(principal, query, {});
+  instance(@CurrentScope({ listing: true }) scope: PackageScope, @Query() query: unknown) {
+    return this.search(scope, query);
   }
 }

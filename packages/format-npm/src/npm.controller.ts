@@ -2,9 +2,11 @@ import { Controller, Delete, Get, Inject, Param, Put, Req, Res } from '@nestjs/c
 import {
   CurrentPrincipal,
   CurrentProject,
+  CurrentScope,
   FileStorage,
   type FormatModuleOptions,
   PackageAccess,
+  type PackageScope,
   PackageService,
   type Principal,
   principalUser,
@@ -51,6 +53,7 @@ export class NpmController {
   @PackageAccess('read')
   async read(
     @CurrentProject() ctx: ProjectContext,
+    @CurrentScope() scope: PackageScope,
     @CurrentPrincipal() principal: Principal,
     @Param() params: PathParams,
     @Req() request: FastifyRequest,
@@ -58,7 +61,7 @@ export class NpmController {
   ) {
     const path = npmPath(params['*']);
     if (path.kind === 'packument') {
-      return this.packuments.send({ kind: 'project', projectId: ctx.project.id }, path.pkg, principal, request, reply);
+      return this.packuments.send(scope, path.pkg, principal, request, reply);
     }
     if (path.kind !== 'tarball') throw npmErrors.notFound();
     const pkg = await this.packages.findPackage({

@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import type { Principal, ProjectContext } from '@stowage/core';
+import type { PackageScope, Principal, ProjectContext } from '@stowage/core';
 
 import { NpmChanges } from './npm.changes';
 import { npmErrors } from './npm.errors';
 import { NpmMetadata } from './npm.metadata';
 import { assertTagName, distTagPath } from './npm.naming';
-import { type NpmScope, NpmScopes } from './npm.scopes';
+import { NpmScopes } from './npm.scopes';
 
 /**
  * `npm dist-tag ls/add/rm` at any scope (`<prefix>/-/package/<name>/dist-tags[/<tag>]`).
@@ -20,7 +20,7 @@ export class NpmDistTags {
     private readonly scopes: NpmScopes,
   ) {}
 
-  async list(scope: NpmScope, raw: string, principal: Principal): Promise<Record<string, string>> {
+  async list(scope: PackageScope, raw: string, principal: Principal): Promise<Record<string, string>> {
     const { pkg, tag } = distTagPath(raw);
     if (tag !== undefined) throw npmErrors.notFound();
     const { versions, tags } = await this.metadata.load(pkg.name, await this.scopes.sources(scope, pkg, principal));
@@ -29,7 +29,7 @@ export class NpmDistTags {
   }
 
   /** `project` is the guard-checked project at project scope; elsewhere it is found here. */
-  async add(scope: NpmScope, raw: string, version: unknown, principal: Principal, project?: ProjectContext): Promise<void> {
+  async add(scope: PackageScope, raw: string, version: unknown, principal: Principal, project?: ProjectContext): Promise<void> {
     const { pkg, tag } = distTagPath(raw);
     if (tag === undefined) throw npmErrors.notFound();
     assertTagName(tag);
@@ -39,7 +39,7 @@ export class NpmDistTags {
     await this.changes.setTag(ctx, pkg.name, tag, version);
   }
 
-  async remove(scope: NpmScope, raw: string, principal: Principal, project?: ProjectContext): Promise<void> {
+  async remove(scope: PackageScope, raw: string, principal: Principal, project?: ProjectContext): Promise<void> {
     const { pkg, tag } = distTagPath(raw);
     if (tag === undefined) throw npmErrors.notFound();
     const holdsTag = (id: number) => this.changes.hasTag(id, pkg.name, tag);

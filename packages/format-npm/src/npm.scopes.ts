@@ -1,11 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import {
   AccessService,
+  narrowInstance,
   type PackageAction,
+  type PackageScope,
   PackageService,
   type Principal,
   type ProjectContext,
   ProjectsService,
+  scopeMiss,
   unauthorizedWithChallenge,
 } from '@stowage/core';
 
@@ -13,10 +16,7 @@ import { npmErrors } from './npm.errors';
 import type { PackumentSource } from './npm.metadata';
 import { NPM, type NpmName } from './npm.naming';
 
-/** Where a metadata request looks: one project, a group's tree, or the root namespace named by the scope. */
-export type NpmScope = { kind: 'project'; projectId: number } | { kind: 'group'; namespaceId: number } | { kind: 'instance' };
-
-/** Resolves which projects' versions a metadata request merges, (tarball URLs start at externalBaseUrl). */
+/** Resolves which projects' versions a metadata request merges (tarball URLs start at externalBaseUrl). */
 @Injectable()
 export class NpmScopes {
   constructor(
@@ -33,24 +33,13 @@ export class NpmScopes {
    * the public registry, which would hand a tokenless client someone else's package of a
    * private name), everyone else 404 (or the forward).
    */
-  async sources(scope: NpmScope, pkg: NpmName, principal: Principal): Promise<PackumentSource[]> {
-    if (scope.kind === 'project') {
-      const revision = await this.packages.revision({ projectId: scope.projectId, packageType: NPM, name: pkg.name });
-      if (!revision) throw npmErrors.notFound();
-      return [{ projectId: scope.projectId, revision }];
-    }
+  async sources(scope: PackageScope, pkg: NpmName, principal: Principal): Promise<PackumentSource[]> {
     // Instance scope follows GitLab's naming convention: `@<root namespace>/<name>`.
     // (No unscoped name can be private here, so its miss is 404 for everyone.)
     if (scope.kind === 'instance' && !pkg.scope) throw npmErrors.notFound();
-    const rows = await this.packages.projectsWithName({
-      packageType: NPM,
-      name: pkg.name,
-      readable: this.access.readableProjects(principal),
-      ...(scope.kind === 'group' ? { namespaceId: scope.namespaceId } : { rootPath: pkg.scope }),
-    });
-    const readable = rows.filter((r) => r.readable);
-    if (!readable.length) throw principal.kind === 'anonymous' ? unauthorizedWithChallenge() : npmErrors.notFound();
-    return readable.map(({ projectId, revision }) => ({ projectId, revision }));
+    const sources = await this.packages.scopeProjects(narrowInstance(scope, { rootNamespace: pkg.scope }), NPM, pkg.name);
+    if (!sources.length) throw scopeMiss(scope, principal, () => npmErrors.notFound());
+    return sources;
   }
 
   /**
@@ -59,7 +48,7 @@ export class NpmScopes {
    * the caller may do `action` there.
    */
   async projectFor(
-    scope: NpmScope,
+    scope: PackageScope,
     pkg: NpmName,
     principal: Principal,
     action: PackageAction,
