@@ -2,11 +2,13 @@ import { Controller, Get, Inject, Param, Query, Req, Res } from '@nestjs/common'
 import {
   assertMayList,
   CurrentProject,
+  CurrentScope,
   externalBaseUrl,
   httpErrors,
   linkParams,
   type Package,
   PackageAccess,
+  type PackageScope,
   PackageService,
   type ProjectContext,
   StowageConfig,
@@ -17,7 +19,7 @@ import { NugetPushRoutes } from './nuget.controller';
 import { NugetDocuments } from './nuget.documents';
 import { isValidName, normalizeVersion, NUGET, packageFileName, validVersion } from './nuget.naming';
 import { NugetUploads } from './nuget.upload';
-import { groupBase, projectBase, projectUrls } from './nuget.urls';
+import { groupBase, projectBase, scopeUrls } from './nuget.urls';
 import {
   ATOM_FEED_TYPE,
   ATOM_TYPE,
@@ -132,7 +134,7 @@ export class NugetV2Controller extends NugetPushRoutes {
   @Get('*')
   @PackageAccess('read')
   async entries(
-    @CurrentProject() ctx: ProjectContext,
+    @CurrentScope() scope: PackageScope,
     @Param() params: WildcardParams,
     @Query() query: Record<string, unknown>,
     @Req() request: FastifyRequest,
@@ -140,9 +142,8 @@ export class NugetV2Controller extends NugetPushRoutes {
   ) {
     const target = parseV2Path(params['*'], query);
     if (!target) throw httpErrors.notFound();
-    const urls = projectUrls(externalBaseUrl(this.config), ctx.project.id);
+    const urls = scopeUrls(externalBaseUrl(this.config), scope);
     const v2Base = `${urls.scopeBase}/v2`;
-    const scope = { projectId: ctx.project.id };
     const options = 'version' in target && target.version !== undefined ? null : feedOptions(query);
     let views: EntryView[] = [];
     if ('all' in target) {
@@ -151,12 +152,12 @@ export class NugetV2Controller extends NugetPushRoutes {
       // to a caller who may fetch a package but not list them.
       assertMayList(request);
       for (const { name } of await this.packages.scopeNames(scope, NUGET)) {
-        const { entry } = await this.documents.versions(scope, `p${ctx.project.id}`, name);
+        const { entry } = await this.documents.versions(scope, name);
         views.push(...(await this.views(entry?.sorted ?? [])));
       }
     } else {
       if (!isValidName(target.id)) throw httpErrors.invalidParam('package_name');
-      const { entry } = await this.documents.versions(scope, `p${ctx.project.id}`, target.id);
+      const { entry } = await this.documents.versions(scope, target.id);
       views = await this.views(entry?.sorted ?? []);
       if (target.version !== undefined) {
         const version = normalizeVersion(validVersion(target.version, 'package_version'));

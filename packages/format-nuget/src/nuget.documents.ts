@@ -6,6 +6,7 @@ import {
   PackageService,
   type RenderedDocument,
   RenderedDocuments,
+  scopeKey,
   sendRendered,
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -29,8 +30,8 @@ export type NugetDocument = { kind: 'registration' } | { kind: 'page'; lower: st
 
 /**
  * The per-name documents of a project or group feed, and the version list they are rendered
- * from, kept in core's RenderedDocuments under the name's revision (PackageService.revision,
- * or scopeRevision for a group with the caller's readable projects): a hot read costs one
+ * from, kept in core's RenderedDocuments under the name's revision in the scope
+ * (PackageService.scopeRevision: at group scope it also moves with the caller's readable projects): a hot read costs one
  * indexed lookup, a miss the same, and a change anywhere shows on the next read in every
  * server process.
  */
@@ -42,33 +43,21 @@ export class NugetDocuments {
     @Inject(NUGET_OPTIONS) private readonly options: FormatModuleOptions<NugetFormatConfig>,
   ) {}
 
-  private async stamp(scope: PackageScope, name: string): Promise<string> {
-    if ('projectId' in scope) {
-      const rev = await this.packages.revision({ projectId: scope.projectId, packageType: NUGET, name });
-      return rev === 0 ? '' : String(rev);
-    }
-    return this.packages.scopeRevision(scope, NUGET, name);
-  }
-
   /** Every live version of a name in the scope, in version order (cached); null if none. */
-  async versions(scope: PackageScope, scopeKey: string, name: string): Promise<{ entry: NameEntry | null }> {
-    const stamp = await this.stamp(scope, name);
+  async versions(scope: PackageScope, name: string): Promise<{ entry: NameEntry | null }> {
+    const stamp = await this.packages.scopeRevision(scope, NUGET, name);
     if (!stamp) return { entry: null };
-    const entry = await this.versionList(scope, scopeKey, name, stamp);
+    const entry = await this.versionList(scope, name, stamp);
     return { entry: entry.sorted.length ? entry : null };
   }
 
-  private versionList(scope: PackageScope, scopeKey: string, name: string, stamp: string): Promise<NameEntry> {
-    const key = `${NUGET}\u0000versions\u0000${scopeKey}\u0000${normalizeName(name)}`;
+  private versionList(scope: PackageScope, name: string, stamp: string): Promise<NameEntry> {
+    const key = `${NUGET}\u0000versions\u0000${scopeKey(scope)}\u0000${normalizeName(name)}`;
     return this.documents.get(
       key,
       stamp,
       async () => {
-        const pkgs =
-          'projectId' in scope
-            ? await this.packages.listVersions({ projectId: scope.projectId, packageType: NUGET, name })
-            : await this.packages.scopeVersions(scope, NUGET, name);
-        return { sorted: sortedVersions(pkgs) };
+        return { sorted: sortedVersions(await this.packages.scopeVersions(scope, NUGET, name)) };
       },
       listBytes,
     );
@@ -77,17 +66,16 @@ export class NugetDocuments {
   /** A rendered document, or null (404) when the name or page does not exist. */
   async document(
     scope: PackageScope,
-    scopeKey: string,
     urls: FeedUrls,
     name: string,
     doc: NugetDocument,
   ): Promise<RenderedDocument | null> {
-    const stamp = await this.stamp(scope, name);
+    const stamp = await this.packages.scopeRevision(scope, NUGET, name);
     if (!stamp) return null;
     const page = doc.kind === 'page' ? `${doc.lower}\u0000${doc.upper}` : '';
-    const key = `${NUGET}\u0000${doc.kind}\u0000${scopeKey}\u0000${normalizeName(name)}\u0000${urls.scopeBase}\u0000${page}`;
+    const key = `${NUGET}\u0000${doc.kind}\u0000${scopeKey(scope)}\u0000${normalizeName(name)}\u0000${urls.scopeBase}\u0000${page}`;
     return this.documents.get(key, stamp, async () => {
-      const { sorted } = await this.versionList(scope, scopeKey, name, stamp);
+      const { sorted } = await this.versionList(scope, name, stamp);
       if (!sorted.length) return null;
       const size = this.options.config.registration_page_size;
       let body: unknown;

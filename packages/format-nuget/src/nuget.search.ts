@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { httpErrors, PackageService, type SqlCondition } from '@stowage/core';
+import { httpErrors, type PackageScope, PackageService } from '@stowage/core';
 
 import { NugetDocuments } from './nuget.documents';
 import { type FeedUrls, searchResult } from './nuget.metadata';
@@ -29,23 +29,16 @@ export class NugetSearch {
     private readonly documents: NugetDocuments,
   ) {}
 
-  async search(where: { projectId: number } | { groupId: number }, readable: SqlCondition, urls: FeedUrls, query: SearchQuery) {
+  /** `scope` is resolved for a listing (`@CurrentScope({ listing: true })`). */
+  async search(scope: PackageScope, urls: FeedUrls, query: SearchQuery) {
     const skip = intParam(query.skip, 'skip', 0, 0);
     const take = Math.min(intParam(query.take, 'take', 20, 1), MAX_TAKE);
     const prerelease = query.prerelease !== 'false';
     const text = typeof query.q === 'string' ? query.q : '';
-    const found = await this.packages.searchNames({
-      packageType: NUGET,
-      text,
-      readable,
-      ...('projectId' in where ? { projectId: where.projectId } : { namespaceId: where.groupId }),
-      limit: take,
-      offset: skip,
-    });
+    const found = await this.packages.searchNames(scope, NUGET, { text, limit: take, offset: skip });
     const data = [];
     for (const latest of found.packages) {
-      const scope = { projectId: latest.project_id };
-      const { entry } = await this.documents.versions(scope, `p${latest.project_id}`, latest.name);
+      const { entry } = await this.documents.versions({ kind: 'project', projectId: latest.project_id }, latest.name);
       const versions = (entry?.sorted ?? []).filter((p) => prerelease || !isPrerelease(p.version));
       if (versions.length) data.push(searchResult(urls, versions));
     }

@@ -1,3 +1,5 @@
+import type { PackageScope } from '@stowage/core';
+
 import type { FeedUrls } from './nuget.metadata';
 
 export function projectBase(origin: string, projectId: number): string {
@@ -14,6 +16,12 @@ export function projectUrls(origin: string, projectId: number): FeedUrls {
 
 export function groupUrls(origin: string, groupId: number): FeedUrls {
   return { scopeBase: groupBase(origin, groupId), projectBase: (id) => projectBase(origin, id) };
+}
+
+/** The URLs of a project or group feed. */
+export function scopeUrls(origin: string, scope: PackageScope): FeedUrls {
+  if (scope.kind === 'instance') throw new Error('NuGet has no instance-level feed');
+  return scope.kind === 'project' ? projectUrls(origin, scope.projectId) : groupUrls(origin, scope.groupId);
 }
 
 const resource = (id: string, type: string, comment: string) => ({ '@id': id, '@type': type, comment });
