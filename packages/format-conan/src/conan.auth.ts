@@ -5,6 +5,7 @@ import {
   type FormatModuleOptions,
   httpErrors,
   type PackageAction,
+  type PackageScope,
   type ProjectContext,
   ProjectsService,
   requestContext,
@@ -16,9 +17,6 @@ import type { FastifyRequest } from 'fastify';
 import type { ConanFormatConfig } from './conan.config';
 import { CONAN_OPTIONS } from './conan.module-definition';
 import type { RecipeRef } from './conan.naming';
-
-/** Where a controller's routes live: under `projects/:id`, or instance-wide (project from the recipe user). */
-export type ConanScope = 'project' | 'instance';
 
 /** Each scope of the presented token, reduced to the package registry (GitLab's Conan tokens reach nothing else). */
 const REGISTRY_SCOPES: Record<string, readonly string[]> = {
@@ -93,20 +91,20 @@ export class ConanAuth {
   }
 
   /**
-   * The project a recipe lives in. Project routes: the one the guard resolved. Instance
-   * routes: the recipe user is the project's full path with `+` for `/` (GitLab), checked
+   * The project a recipe lives in. Project scope: the one the guard resolved. Instance
+   * scope: the recipe user is the project's full path with `+` for `/` (GitLab), checked
    * here as the guard checks `:id`. With `listing` (instance routes; a search), 403 to a caller
    * who may fetch the project's packages but not list them (a Guest of a non-public project).
    */
   async project(
     request: FastifyRequest,
-    scope: ConanScope,
+    scope: PackageScope,
     ref: RecipeRef,
     action: PackageAction,
     opts: { listing?: boolean } = {},
   ): Promise<ProjectContext> {
     const ctx = requestContext(request);
-    if (scope === 'project') return this.routeProject(request);
+    if (scope.kind === 'project') return this.routeProject(request);
     const anonymous = ctx.auth.principal.kind === 'anonymous';
     const hidden = () => (anonymous ? unauthorizedWithChallenge() : httpErrors.notFound('Project'));
     if (ref.user === '_') throw httpErrors.notFound('Package');

@@ -1,16 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import {
-  AccessService,
   HttpError,
   httpErrors,
   type Package,
   type PackageFile,
+  type PackageScope,
   PackageService,
   type ProjectContext,
   ProjectsService,
-  requestContext,
 } from '@stowage/core';
-import type { FastifyRequest } from 'fastify';
 
 import {
   type FileKind,
@@ -175,7 +173,6 @@ export const searchResults = (pkgs: Package[]) => ({ results: [...new Set(pkgs.m
 export class ConanMetadata {
   constructor(
     private readonly packages: PackageService,
-    private readonly access: AccessService,
     private readonly projects: ProjectsService,
   ) {}
 
@@ -200,7 +197,7 @@ export class ConanMetadata {
 
   /** The recipes in a project whose reference matches (one query for names, one per matching name). */
   async search(ctx: ProjectContext, pattern: SearchPattern, limit = 500): Promise<Package[]> {
-    const scope = { projectId: ctx.project.id };
+    const scope: PackageScope = { kind: 'project', projectId: ctx.project.id };
     const names = await this.packages.scopeNames(scope, CONAN);
     const out: Package[] = [];
     for (const { name } of names) {
@@ -215,7 +212,7 @@ export class ConanMetadata {
    * project the caller may list. Unlistable or unknown projects give no results.
    */
   async searchInstance(
-    request: FastifyRequest,
+    listing: PackageScope,
     pattern: SearchPattern,
     resolve: (ref: RecipeRef) => Promise<ProjectContext>,
     limit = 500,
@@ -227,8 +224,7 @@ export class ConanMetadata {
       });
       return ctx ? this.search(ctx, pattern, limit) : [];
     }
-    const readable = this.access.readableProjects(requestContext(request).auth.principal, { listing: true });
-    const { packages } = await this.packages.searchNames({ packageType: CONAN, text: '', readable, limit: 1000, offset: 0 });
+    const { packages } = await this.packages.searchNames(listing, CONAN, { text: '', limit: 1000, offset: 0 });
     const out: Package[] = [];
     const paths = new Map<number, string | undefined>();
     for (const latest of packages) {
