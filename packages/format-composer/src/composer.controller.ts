@@ -1,9 +1,8 @@
 import { Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import {
-  AccessService,
   CurrentGroup,
-  CurrentPrincipal,
   CurrentProject,
+  CurrentScope,
   declaredLength,
   externalBaseUrl,
   FileStorage,
@@ -11,8 +10,8 @@ import {
   type Namespace,
   ORIGINAL_CONTENT_TYPE,
   PackageAccess,
+  type PackageScope,
   PackageService,
-  type Principal,
   type ProjectContext,
   requestStream,
   StowageConfig,
@@ -36,7 +35,6 @@ type WildcardParams = { '*': string };
 export class ComposerGroupController {
   constructor(
     private readonly metadata: ComposerMetadata,
-    private readonly access: AccessService,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -44,19 +42,15 @@ export class ComposerGroupController {
   @PackageAccess('read', { scope: 'group' })
   async read(
     @CurrentGroup() group: Namespace,
-    @CurrentPrincipal() principal: Principal,
+    @CurrentScope() readable: PackageScope,
+    @CurrentScope({ listing: true }) listable: PackageScope,
     @Param() params: WildcardParams,
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ) {
     const doc = groupDocument(params['*']);
     const base = externalBaseUrl(this.config);
-    const view: GroupView = {
-      groupId: group.id,
-      readable: this.access.readableProjects(principal),
-      listable: this.access.readableProjects(principal, { listing: true }),
-      baseUrl: base,
-    };
+    const view: GroupView = { readable, listable, baseUrl: base };
     const groupBase = `${new URL(base).pathname.replace(/\/+$/, '')}/api/v4/group/${group.id}/-/packages/composer`;
     // Names the document for its Last-Modified clock: one clock per document, a v1 file's hash left out.
     const docId = `${group.id}\u0000${base}\u0000${doc.kind}\u0000${'name' in doc ? doc.name : ''}`;

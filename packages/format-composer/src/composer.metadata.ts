@@ -5,12 +5,12 @@ import {
   DocumentClock,
   type Package,
   type PackageFile,
+  type PackageScope,
   PackageService,
   type RenderedDocument,
   renderedDocument,
   RenderedDocuments,
   sendRendered,
-  type SqlCondition,
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -34,9 +34,8 @@ export interface Rendered extends RenderedDocument {
  * non-public project is in the first, not the second.
  */
 export interface GroupView {
-  groupId: number;
-  readable: SqlCondition;
-  listable: SqlCondition;
+  readable: PackageScope;
+  listable: PackageScope;
   baseUrl: string;
 }
 
@@ -82,22 +81,14 @@ export class ComposerMetadata {
 
   /** Projects of the group that hold the name and the caller may read, with their revisions. */
   private async sources(view: GroupView, name: string): Promise<Source[]> {
-    const rows = await this.packages.projectsWithName({ packageType: COMPOSER, name, readable: view.readable, namespaceId: view.groupId });
-    return rows.filter((r) => r.readable && r.revision > 0).map(({ projectId, revision }) => ({ projectId, revision }));
+    return (await this.packages.scopeProjects(view.readable, COMPOSER, name)).filter((r) => r.revision > 0);
   }
 
   /** Names of the group's packages the caller may list, sorted. */
   async names(view: GroupView): Promise<string[]> {
     const names = new Set<string>();
     for (let offset = 0; ; offset += NAMES_PAGE) {
-      const { packages, total } = await this.packages.searchNames({
-        packageType: COMPOSER,
-        text: '',
-        readable: view.listable,
-        namespaceId: view.groupId,
-        limit: NAMES_PAGE,
-        offset,
-      });
+      const { packages, total } = await this.packages.searchNames(view.listable, COMPOSER, { text: '', limit: NAMES_PAGE, offset });
       for (const p of packages) names.add(p.name);
       if (offset + NAMES_PAGE >= total || !packages.length) break;
     }
