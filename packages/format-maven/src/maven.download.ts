@@ -1,5 +1,14 @@
 import { Injectable } from '@nestjs/common';
-import { FileStorage, httpErrors, type PackageFile, type PackageScope, PackageService, requestContext, scopeMiss, sendRendered } from '@stowage/core';
+import {
+  FileStorage,
+  httpErrors,
+  type PackageFile,
+  type PackageScope,
+  PackageService,
+  requestContext,
+  scopeMiss,
+  sendRendered,
+} from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { MavenMetadata, type RenderedMetadata } from './maven.metadata';

@@ -56,20 +56,13 @@ export class NugetDocuments {
     return this.documents.get(
       key,
       stamp,
-      async () => {
-        return { sorted: sortedVersions(await this.packages.scopeVersions(scope, NUGET, name)) };
-      },
+      async () => ({ sorted: sortedVersions(await this.packages.scopeVersions(scope, NUGET, name)) }),
       listBytes,
     );
   }
 
   /** A rendered document, or null (404) when the name or page does not exist. */
-  async document(
-    scope: PackageScope,
-    urls: FeedUrls,
-    name: string,
-    doc: NugetDocument,
-  ): Promise<RenderedDocument | null> {
+  async document(scope: PackageScope, urls: FeedUrls, name: string, doc: NugetDocument): Promise<RenderedDocument | null> {
     const stamp = await this.packages.scopeRevision(scope, NUGET, name);
     if (!stamp) return null;
     const page = doc.kind === 'page' ? `${doc.lower}\u0000${doc.upper}` : '';
