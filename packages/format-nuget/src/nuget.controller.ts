@@ -90,8 +90,8 @@ export class NugetController extends NugetPushRoutes {
   /** A search enumerates names: a Guest of a non-public project gets 403, though it may fetch a name it knows. */
   @Get('query')
   @PackageAccess('read')
-  query(@CurrentScope({ listing: true }) scope: PackageScope, @Query() query: SearchQuery, @Req() request: FastifyRequest) {
-    return this.reads.query(scope, query, request);
+  query(@CurrentScope({ listing: true }) scope: PackageScope, @Query() query: SearchQuery) {
+    return this.reads.query(scope, query);
   }
 
   @Get('download/*')
@@ -193,14 +193,9 @@ export class NugetGroupController {
 
   @Get('query')
   @PackageAccess('read', { scope: 'group' })
-  query(
-    @CurrentScope({ listing: true }) scope: PackageScope,
-    @CurrentPrincipal() principal: Principal,
-    @Query() query: SearchQuery,
-    @Req() request: FastifyRequest,
-  ) {
+  query(@CurrentScope({ listing: true }) scope: PackageScope, @CurrentPrincipal() principal: Principal, @Query() query: SearchQuery) {
     challengeAnonymous(principal);
-    return this.reads.query(scope, query, request);
+    return this.reads.query(scope, query);
   }
 }
 

@@ -77,7 +77,7 @@ export class NugetReads {
   }
 
   /** The v3 search (`query`); `scope` is resolved for a listing. */
-  query(scope: PackageScope, query: SearchQuery, request: FastifyRequest) {
+  query(scope: PackageScope, query: SearchQuery) {
     return this.search.search(scope, scopeUrls(externalBaseUrl(this.config), scope), query);
   }
 
