@@ -13,6 +13,7 @@ export default tseslint.config(
       '**/node_modules/**',
       '**/dist/**',
       '**/coverage/**',
+      '.tools/**',
       'packages/*/test/**/fixtures/**',
       'packages/format-conan/test/transcripts/**',
     ],
