@@ -1,6 +1,6 @@
-// Shared Jest settings for every workspace package. @swc/jest compiles TypeScript (no type
-// check: `pnpm typecheck` does that) and also turns the ESM-only @nestjs 12 packages into
-// CommonJS, because Jest 30 on Node 20 cannot require() ES modules.
+// Shared Jest settings for every workspace package. @swc/jest compiles TypeScript to CommonJS
+// (no type check: `pnpm typecheck` does that). ESM-only dependencies (@nestjs 12, cookie,
+// file-type) load untransformed: Jest 30 on Node 24.9+ uses Node's own require() of ES modules.
 const path = require('node:path');
 
 const root = __dirname;
@@ -13,7 +13,7 @@ module.exports = function jestConfig(packageDir) {
     // Unit and HTTP-level specs alike live in each package's test/, never beside the code.
     testMatch: ['<rootDir>/test/**/*.spec.ts'],
     transform: {
-      '^.+\\.(t|j|mj)s$': [
+      '^.+\\.ts$': [
         '@swc/jest',
         {
           jsc: {
@@ -26,7 +26,6 @@ module.exports = function jestConfig(packageDir) {
         },
       ],
     },
-    transformIgnorePatterns: ['/node_modules/(?!\\.pnpm|@nestjs/|cookie/|file-type/)'],
     moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
     // Workspace packages resolve to their sources, so tests never need a build first.
     moduleNameMapper: {
