@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { multipart, startTestServer, type TestServer } from '@stowage/testkit';
 
 import { pypiFormat } from '../../packages/format-pypi/src';
-import { type IndexFile, renderProjectPage } from '../../packages/format-pypi/src/pypi.metadata';
+import { type IndexFile, renderProjectPage } from '../../packages/format-pypi/src/pypi.render';
 import { get, latencies, quantile, round, type RoundCase } from '../lib/measure.cjs';
 
 // What pip's and uv's index reads cost at 10 concurrent clients: (a) the simple page of a

@@ -211,7 +211,7 @@ export function formats({ http, project, group, token }) {
       },
       { op: 'maven.metadata-group', weight: 1, run: (op, e) => mavenMetadata(op, e, `/api/v4/groups/${group.id}/-/packages/maven`) },
       {
-        op: 'maven.download',
+        op: 'maven.reads',
         weight: 2,
         async run(op, e) {
           const jar = `${mavenDir(e.name)}/${e.version}/${e.name}-${e.version}.jar`;

@@ -21,7 +21,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { ComposerMetadata, type GroupView, isComposer2 } from './composer.metadata';
 import { groupDocument, isValidName } from './composer.naming';
-import { COMPOSER, ComposerUploads } from './composer.upload';
+import { COMPOSER } from './composer.naming';
+import { ComposerUploads } from './composer.upload';
 
 type WildcardParams = { '*': string };
 

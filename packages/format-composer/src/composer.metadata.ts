@@ -14,7 +14,8 @@ import {
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { COMPOSER, SERVED_KEYS } from './composer.upload';
+import { COMPOSER } from './composer.naming';
+import { SERVED_KEYS } from './composer.upload';
 
 // The Composer repository documents of a group, rendered from a few queries per project
 // (versions, files), never one per version, and cached as bytes keyed by the revisions of

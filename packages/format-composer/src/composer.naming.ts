@@ -1,5 +1,8 @@
 import { HttpError, httpErrors } from '@stowage/core';
 
+/** The package_type of this format's packages (and its `formats.<name>` config key). */
+export const COMPOSER = 'composer';
+
 // Composer's rules for names (https://getcomposer.org/doc/04-schema.md#name) and GitLab's for
 // versions: a tag is strict SemVer, a branch `dev-<branch>` or `<x[.y…]>.x-dev`
 // (https://docs.gitlab.com/user/packages/composer_repository/).

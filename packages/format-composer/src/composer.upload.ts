@@ -18,9 +18,7 @@ import {
 
 import type { ComposerFormatConfig } from './composer.config';
 import { COMPOSER_OPTIONS } from './composer.module-definition';
-import { archiveFileName, packageName, packageVersion, versionFromBranch, versionFromTag } from './composer.naming';
-
-export const COMPOSER = 'composer';
+import { archiveFileName, COMPOSER, packageName, packageVersion, versionFromBranch, versionFromTag } from './composer.naming';
 
 /** composer.json is read whole; anything bigger is not a real manifest (and may be a bomb). */
 const MAX_COMPOSER_JSON = 1024 * 1024;

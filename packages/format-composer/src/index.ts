@@ -2,6 +2,7 @@ import { defineFormatPlugin } from '@stowage/core';
 
 import { ComposerFormatConfig } from './composer.config';
 import { ComposerFormatModule } from './composer.module';
+import { COMPOSER } from './composer.naming';
 
 export { ComposerFormatConfig, ComposerFormatModule };
 
@@ -11,7 +12,7 @@ export { ComposerFormatConfig, ComposerFormatModule };
  * unless the project's duplicate setting forbids it.
  */
 export const composerFormat = defineFormatPlugin({
-  name: 'composer',
+  name: COMPOSER,
   module: ComposerFormatModule,
   config: ComposerFormatConfig,
   normalizeName: (n) => n.toLowerCase(),

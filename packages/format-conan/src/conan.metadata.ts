@@ -11,6 +11,7 @@ import {
 } from '@stowage/core';
 
 import {
+  CONAN,
   type FileKind,
   type FileSlot,
   packageVersion,
@@ -19,8 +20,6 @@ import {
   refString,
   type SearchPattern,
 } from './conan.naming';
-
-export const CONAN = 'conan';
 
 /** What each stored file records about itself (PackageFile.metadata). */
 export interface ConanFileMetadata {

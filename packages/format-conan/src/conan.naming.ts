@@ -1,5 +1,8 @@
 import { httpErrors, UntrustedRegex } from '@stowage/core';
 
+/** The package_type of this format's packages (and its `formats.<name>` config key). */
+export const CONAN = 'conan';
+
 // GitLab's rules for Conan references `name/version@user/channel`: each part 2 to 50 letters,
 // digits and `_+.-`, not starting with one of `+.-`
 // (https://docs.gitlab.com/user/packages/conan_repository/#package-recipe-naming-convention-for-instance-remotes).

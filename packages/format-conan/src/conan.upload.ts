@@ -19,8 +19,9 @@ import {
 import type { FastifyRequest } from 'fastify';
 
 import type { ConanFormatConfig } from './conan.config';
-import { CONAN, type ConanInfo, ConanMetadata, inSlot, MAX_INFO_SIZE, parseConanInfo, slotFiles, slotMetadata } from './conan.metadata';
+import { type ConanInfo, ConanMetadata, inSlot, MAX_INFO_SIZE, parseConanInfo, slotFiles, slotMetadata } from './conan.metadata';
 import { CONAN_OPTIONS } from './conan.module-definition';
+import { CONAN } from './conan.naming';
 import { type FileSlot, packageVersion, type RecipeRef } from './conan.naming';
 
 const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');

@@ -2,6 +2,7 @@ import { defineFormatPlugin } from '@stowage/core';
 
 import { ConanFormatConfig } from './conan.config';
 import { ConanFormatModule } from './conan.module';
+import { CONAN } from './conan.naming';
 
 export { ConanFormatConfig, ConanFormatModule };
 
@@ -11,7 +12,7 @@ export { ConanFormatConfig, ConanFormatModule };
  * `version@user/channel`); each file records its kind and revisions. Duplicates allowed, as in GitLab.
  */
 export const conanFormat = defineFormatPlugin({
-  name: 'conan',
+  name: CONAN,
   module: ConanFormatModule,
   config: ConanFormatConfig,
   duplicatesAllowedByDefault: true,

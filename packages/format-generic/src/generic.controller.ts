@@ -15,8 +15,9 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { genericTarget } from './generic.naming';
+import { GENERIC } from './generic.naming';
 import { genericFileJson } from './generic.representation';
-import { GENERIC, GenericUploads } from './generic.upload';
+import { GenericUploads } from './generic.upload';
 
 // find-my-way's wildcard: the rest of the path (sub-directories and the file name) arrives as `*`.
 type TargetParams = { package_name: string; package_version: string; '*': string };

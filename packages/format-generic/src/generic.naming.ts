@@ -1,5 +1,8 @@
 import { httpErrors } from '@stowage/core';
 
+/** The package_type of this format's packages (and its `formats.<name>` config key). */
+export const GENERIC = 'generic';
+
 // GitLab's rules for generic packages: names of letters, digits and `._+-`; versions of word
 // characters and `+.-` without `..`; file names may also hold `~` and `@`, not at either end
 // (https://docs.gitlab.com/user/packages/generic_packages/#publish-a-package).

@@ -15,8 +15,7 @@ import {
 import type { GenericFormatConfig } from './generic.config';
 import { GENERIC_OPTIONS } from './generic.module-definition';
 import type { GenericTarget } from './generic.naming';
-
-export const GENERIC = 'generic';
+import { GENERIC } from './generic.naming';
 
 const duplicate = () => httpErrors.badRequest('Duplicate package is not allowed');
 

@@ -2,12 +2,13 @@ import { defineFormatPlugin } from '@stowage/core';
 
 import { GenericFormatConfig } from './generic.config';
 import { GenericFormatModule } from './generic.module';
+import { GENERIC } from './generic.naming';
 
 export { GenericFormatConfig, GenericFormatModule };
 
 /** GitLab's generic packages: any file under a name and version. Duplicates allowed by default, as in GitLab. */
 export const genericFormat = defineFormatPlugin({
-  name: 'generic',
+  name: GENERIC,
   module: GenericFormatModule,
   config: GenericFormatConfig,
   duplicatesAllowedByDefault: true,

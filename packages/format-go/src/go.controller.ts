@@ -14,9 +14,10 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { goError, GoErrorFilter, goNotFound } from './go.errors';
-import { GoModuleIndex, renderInfo } from './go.metadata';
+import { GoMetadata, renderInfo } from './go.metadata';
 import { GoNameError, parseProxyPath, type ProxyRequest } from './go.naming';
-import { GO, GoUploads, modFileName, zipFileName } from './go.upload';
+import { GO } from './go.naming';
+import { GoUploads, modFileName, zipFileName } from './go.upload';
 
 const TEXT = 'text/plain; charset=utf-8';
 
@@ -30,7 +31,7 @@ const TEXT = 'text/plain; charset=utf-8';
 export class GoController {
   constructor(
     private readonly uploads: GoUploads,
-    private readonly index: GoModuleIndex,
+    private readonly index: GoMetadata,
     private readonly packages: PackageService,
     private readonly storage: FileStorage,
   ) {}

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { type Package, PackageService, type RenderedDocument, renderedDocument, RenderedDocuments } from '@stowage/core';
 
 import { compareVersions, isPseudoVersion, parseSemver } from './go.naming';
-import { GO } from './go.upload';
+import { GO } from './go.naming';
 
 // The GOPROXY documents, rendered from package rows alone (no per-version queries).
 
@@ -45,7 +45,7 @@ export type ModuleIndexKind = 'list' | 'latest';
  * a stale list.
  */
 @Injectable()
-export class GoModuleIndex {
+export class GoMetadata {
   constructor(
     private readonly packages: PackageService,
     private readonly documents: RenderedDocuments,

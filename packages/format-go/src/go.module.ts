@@ -1,9 +1,9 @@
 import { Module } from '@nestjs/common';
 
 import { GoController } from './go.controller';
-import { GoModuleIndex } from './go.metadata';
+import { GoMetadata } from './go.metadata';
 import { ConfigurableModuleClass } from './go.module-definition';
 import { GoUploads } from './go.upload';
 
-@Module({ controllers: [GoController], providers: [GoUploads, GoModuleIndex] })
+@Module({ controllers: [GoController], providers: [GoUploads, GoMetadata] })
 export class GoFormatModule extends ConfigurableModuleClass {}

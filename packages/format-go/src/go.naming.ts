@@ -1,3 +1,6 @@
+/** The package_type of this format's packages (and its `formats.<name>` config key). */
+export const GO = 'go';
+
 // Go module paths, versions and file paths, as golang.org/x/mod/module and /semver define them.
 
 /** A rule the go command enforces was broken; `message` says which, in go's own words where it has them. */

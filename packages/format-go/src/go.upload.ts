@@ -7,9 +7,7 @@ import type { GoFormatConfig } from './go.config';
 import { goError } from './go.errors';
 import { GO_OPTIONS } from './go.module-definition';
 import { checkModuleZip, MAX_ZIP_FILE, moduleDirective, ModuleZipError, openModuleZip } from './go.module-zip';
-import { checkModulePath, checkModuleVersion, GoNameError } from './go.naming';
-
-export const GO = 'go';
+import { checkModulePath, checkModuleVersion, GO, GoNameError } from './go.naming';
 
 export const zipFileName = (version: string) => `${version}.zip`;
 export const modFileName = (version: string) => `${version}.mod`;

@@ -2,6 +2,7 @@ import { defineFormatPlugin } from '@stowage/core';
 
 import { GoFormatConfig } from './go.config';
 import { GoFormatModule } from './go.module';
+import { GO } from './go.naming';
 
 export { GoFormatConfig, GoFormatModule };
 
@@ -11,7 +12,7 @@ export { GoFormatConfig, GoFormatModule };
  * a published version is never replaced (go.sum checksums are forever).
  */
 export const goFormat = defineFormatPlugin({
-  name: 'go',
+  name: GO,
   module: GoFormatModule,
   config: GoFormatConfig,
   duplicatesAllowedByDefault: false,

@@ -2,6 +2,7 @@ import { defineFormatPlugin } from '@stowage/core';
 
 import { MavenFormatConfig } from './maven.config';
 import { MavenFormatModule } from './maven.module';
+import { MAVEN } from './maven.naming';
 
 export { MavenFormatConfig, MavenFormatModule };
 
@@ -10,7 +11,7 @@ export { MavenFormatConfig, MavenFormatModule };
  * Duplicates allowed by default, as in GitLab; SNAPSHOTs always republishable.
  */
 export const mavenFormat = defineFormatPlugin({
-  name: 'maven',
+  name: MAVEN,
   module: MavenFormatModule,
   config: MavenFormatConfig,
   duplicatesAllowedByDefault: true,

@@ -15,8 +15,8 @@ import {
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { MavenDownloads } from './maven.download';
 import { mavenTarget } from './maven.naming';
+import { MavenReads } from './maven.reads';
 import { MavenUploads } from './maven.upload';
 
 // find-my-way's wildcard: `<group path>/<artifactId>[/<version>]/<file>` arrives as `*`.
@@ -27,7 +27,7 @@ type LayoutParams = { '*': string };
 export class MavenProjectController {
   constructor(
     private readonly uploads: MavenUploads,
-    private readonly downloads: MavenDownloads,
+    private readonly downloads: MavenReads,
   ) {}
 
   @Put('*')
@@ -56,7 +56,7 @@ export class MavenProjectController {
 /** GitLab's group-level Maven repository: every project of the group's tree the caller may read. */
 @Controller('api/v4/groups/:id/-/packages/maven')
 export class MavenGroupController {
-  constructor(private readonly downloads: MavenDownloads) {}
+  constructor(private readonly downloads: MavenReads) {}
 
   @Get('*')
   @PackageAccess('read', { scope: 'group' })
@@ -71,7 +71,7 @@ export class MavenGroupController {
  */
 @Controller('api/v4/packages/maven')
 export class MavenInstanceController {
-  constructor(private readonly downloads: MavenDownloads) {}
+  constructor(private readonly downloads: MavenReads) {}
 
   @Get('*')
   @PackageAccess('read', { scope: 'instance' })

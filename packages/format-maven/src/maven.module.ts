@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 
 import { MavenGroupController, MavenInstanceController, MavenProjectController } from './maven.controller';
-import { MavenDownloads } from './maven.download';
 import { MavenMetadata } from './maven.metadata';
 import { ConfigurableModuleClass } from './maven.module-definition';
+import { MavenReads } from './maven.reads';
 import { MavenUploads } from './maven.upload';
 
 @Module({
   controllers: [MavenProjectController, MavenGroupController, MavenInstanceController],
-  providers: [MavenUploads, MavenDownloads, MavenMetadata],
+  providers: [MavenUploads, MavenReads, MavenMetadata],
 })
 export class MavenFormatModule extends ConfigurableModuleClass {}

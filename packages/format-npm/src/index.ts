@@ -2,12 +2,13 @@ import { defineFormatPlugin } from '@stowage/core';
 
 import { NpmFormatConfig } from './npm.config';
 import { NpmFormatModule } from './npm.module';
+import { NPM } from './npm.naming';
 
 export { NpmFormatConfig, NpmFormatModule };
 
 /** GitLab's npm registry: publish and install with npm, pnpm and yarn. A version is never republished. */
 export const npmFormat = defineFormatPlugin({
-  name: 'npm',
+  name: NPM,
   module: NpmFormatModule,
   config: NpmFormatConfig,
   duplicatesAllowedByDefault: false,

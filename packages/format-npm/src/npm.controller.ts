@@ -22,8 +22,8 @@ import { type NpmFormatConfig, publishBodyLimit } from './npm.config';
 import { npmErrors } from './npm.errors';
 import { NPM_OPTIONS } from './npm.module-definition';
 import { NPM, type NpmName, npmPath } from './npm.naming';
-import { NpmPackuments } from './npm.packuments';
-import { NpmPublisher } from './npm.upload';
+import { NpmReads } from './npm.reads';
+import { NpmUploads } from './npm.upload';
 
 // find-my-way's wildcard: the escaped package name and whatever follows it arrive as `*`.
 type PathParams = { '*': string };
@@ -41,9 +41,9 @@ function assertMayDelete(request: FastifyRequest): void {
 @Controller('api/v4/projects/:id/packages/npm')
 export class NpmController {
   constructor(
-    private readonly publisher: NpmPublisher,
+    private readonly publisher: NpmUploads,
     private readonly changes: NpmChanges,
-    private readonly packuments: NpmPackuments,
+    private readonly packuments: NpmReads,
     private readonly packages: PackageService,
     private readonly storage: FileStorage,
     @Inject(NPM_OPTIONS) private readonly options: FormatModuleOptions<NpmFormatConfig>,

@@ -1,19 +1,19 @@
 import { Module } from '@nestjs/common';
 
+import { NpmGroupAuditController, NpmInstanceAuditController, NpmProjectAuditController } from './npm.audit.controller';
 import { NpmChanges } from './npm.changes';
 import { NpmController } from './npm.controller';
 import { NpmDistTags } from './npm.dist-tags';
+import { NpmDistTagsController, NpmGroupDistTagsController, NpmInstanceDistTagsController } from './npm.dist-tags.controller';
 import { NpmForwarding } from './npm.forwarding';
 import { NpmMetadata } from './npm.metadata';
 import { ConfigurableModuleClass } from './npm.module-definition';
-import { NpmPackuments } from './npm.packuments';
+import { NpmReads } from './npm.reads';
 import { NpmScopes } from './npm.scopes';
-import { NpmPublisher } from './npm.upload';
-import { NpmGroupAuditController, NpmInstanceAuditController, NpmProjectAuditController } from './npm-audit.controller';
-import { NpmDistTagsController, NpmGroupDistTagsController, NpmInstanceDistTagsController } from './npm-dist-tags.controller';
-import { NpmGroupController, NpmInstanceController } from './npm-scopes.controller';
-import { NpmSearchController } from './npm-search.controller';
-import { NpmSessionController } from './npm-session.controller';
+import { NpmGroupController, NpmInstanceController } from './npm.scopes.controller';
+import { NpmSearchController } from './npm.search.controller';
+import { NpmSessionController } from './npm.session.controller';
+import { NpmUploads } from './npm.upload';
 
 // Controllers with static prefixes (dist-tags, search, audit) come before the wildcard ones.
 @Module({
@@ -30,6 +30,6 @@ import { NpmSessionController } from './npm-session.controller';
     NpmGroupController,
     NpmInstanceController,
   ],
-  providers: [NpmPublisher, NpmChanges, NpmMetadata, NpmScopes, NpmDistTags, NpmForwarding, NpmPackuments],
+  providers: [NpmUploads, NpmChanges, NpmMetadata, NpmScopes, NpmDistTags, NpmForwarding, NpmReads],
 })
 export class NpmFormatModule extends ConfigurableModuleClass {}

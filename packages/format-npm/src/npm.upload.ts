@@ -62,7 +62,7 @@ function checkDigests(dist: unknown, a: Attachment): void {
  * in one transaction that refuses a version the project already has.
  */
 @Injectable()
-export class NpmPublisher extends FormatUploads<NpmFormatConfig>(NPM_OPTIONS) {
+export class NpmUploads extends FormatUploads<NpmFormatConfig>(NPM_OPTIONS) {
   protected override tooLarge() {
     return npmErrors.badRequest('File is too large.');
   }

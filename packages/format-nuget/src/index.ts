@@ -2,7 +2,7 @@ import { defineFormatPlugin } from '@stowage/core';
 
 import { NugetFormatConfig } from './nuget.config';
 import { NugetFormatModule } from './nuget.module';
-import { normalizeName, normalizeVersion } from './nuget.naming';
+import { normalizeName, normalizeVersion, NUGET } from './nuget.naming';
 
 export { NugetFormatConfig, NugetFormatModule };
 
@@ -13,7 +13,7 @@ export { NugetFormatConfig, NugetFormatModule };
  * are allowed by default, as in GitLab.
  */
 export const nugetFormat = defineFormatPlugin({
-  name: 'nuget',
+  name: NUGET,
   module: NugetFormatModule,
   config: NugetFormatConfig,
   normalizeName,

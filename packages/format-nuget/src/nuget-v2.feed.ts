@@ -1,7 +1,7 @@
 import { escapeXml as x, type Package, type PackageFile } from '@stowage/core';
 
-import { contentUrl, type FeedUrls } from './nuget.metadata';
 import { normalizeVersion } from './nuget.naming';
+import { contentUrl, type FeedUrls } from './nuget.render';
 import type { NugetPackageMetadata } from './nuget.upload';
 
 // The legacy v2 feed (OData v2 over Atom) that NuGet 2.x clients read: the service

@@ -130,7 +130,7 @@ export class NugetController extends NugetPushRoutes {
 /** A push (v3 or v2): the package part of the multipart body. */
 export async function receivePush(uploads: NugetUploads, ctx: ProjectContext, request: FastifyRequest, symbols: boolean) {
   const original = request.headers[ORIGINAL_CONTENT_TYPE];
-  await uploads.push({
+  await uploads.upload({
     ctx,
     contentType: typeof original === 'string' ? original : undefined,
     body: requestStream(request),

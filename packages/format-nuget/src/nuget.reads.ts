@@ -19,10 +19,10 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { NugetFormatConfig } from './nuget.config';
-import { NugetDocuments, sendJson } from './nuget.documents';
-import { leaf, rendered } from './nuget.metadata';
+import { NugetMetadata, sendJson } from './nuget.metadata';
 import { NUGET_OPTIONS } from './nuget.module-definition';
 import { isValidName, normalizeName, normalizeVersion, NUGET, packageFileName, validVersion } from './nuget.naming';
+import { leaf, rendered } from './nuget.render';
 import { NugetSearch, type SearchQuery } from './nuget.search';
 import { MAX_PDB, type SymbolFile } from './nuget.symbols';
 import { MAX_NUSPEC } from './nuget.upload';
@@ -42,7 +42,7 @@ const logger = new Logger('nuget');
 @Injectable()
 export class NugetReads {
   constructor(
-    private readonly documents: NugetDocuments,
+    private readonly documents: NugetMetadata,
     private readonly search: NugetSearch,
     private readonly packages: PackageService,
     private readonly storage: FileStorage,

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { httpErrors, type PackageScope, PackageService } from '@stowage/core';
 
-import { NugetDocuments } from './nuget.documents';
-import { type FeedUrls, searchResult } from './nuget.metadata';
+import { NugetMetadata } from './nuget.metadata';
 import { isPrerelease, NUGET } from './nuget.naming';
+import { type FeedUrls, searchResult } from './nuget.render';
 
 const MAX_TAKE = 30;
 
@@ -26,7 +26,7 @@ export interface SearchQuery {
 export class NugetSearch {
   constructor(
     private readonly packages: PackageService,
-    private readonly documents: NugetDocuments,
+    private readonly documents: NugetMetadata,
   ) {}
 
   /** `scope` is resolved for a listing (`@CurrentScope({ listing: true })`). */

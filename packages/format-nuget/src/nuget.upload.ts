@@ -47,7 +47,7 @@ export type NugetPackageMetadata = Omit<NuspecMetadata, 'id' | 'version'>;
  */
 @Injectable()
 export class NugetUploads extends FormatUploads<NugetFormatConfig>(NUGET_OPTIONS) {
-  async push(p: NugetPush): Promise<Package> {
+  async upload(p: NugetPush): Promise<Package> {
     this.refuseDeclaredLength(p.length, 64 * 1024);
     const blob = await this.receive(p);
     try {

@@ -1,6 +1,6 @@
 import type { PackageScope } from '@stowage/core';
 
-import type { FeedUrls } from './nuget.metadata';
+import type { FeedUrls } from './nuget.render';
 
 export function projectBase(origin: string, projectId: number): string {
   return `${origin}/api/v4/projects/${projectId}/packages/nuget`;

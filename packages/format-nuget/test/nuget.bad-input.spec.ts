@@ -1,7 +1,7 @@
 import { buildZip, filesUnder, http, multipart, startTestServer, testModes, type TestProject, type TestServer } from '@stowage/testkit';
 
 import { nugetFormat } from '../src';
-import { FEED_PAGE } from '../src/nuget-v2.controller';
+import { FEED_PAGE } from '../src/nuget.v2.controller';
 import { nuspecXml } from './nuget.fixtures';
 
 // Hostile input and leaky links through the listening server.

@@ -1,127 +1,116 @@
-import { versionRanks } from './pypi.naming';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  externalBaseUrl,
+  type Package,
+  type PackageFile,
+  type PackageScope,
+  PackageService,
+  type RenderedDocument,
+  renderedDocument,
+  RenderedDocuments,
+  scopeKey,
+  StowageConfig,
+} from '@stowage/core';
 
-/** One distribution file as the simple API shows it. */
-export interface IndexFile {
-  filename: string;
-  /** Absolute download URL, without the hash fragment. */
-  url: string;
-  version: string;
-  sha256: string;
-  size: number;
-  uploadTime: Date;
-  requiresPython: string;
-  /** sha256 of the PEP 658 metadata file, when one is served. */
-  coreMetadataSha256?: string;
-  /** PEP 592: true, or the reason. */
+import { canonicalVersion, distNameCandidates, METADATA_SUFFIX, normalizePypiName, PYPI } from './pypi.naming';
+import { type IndexFile, renderProjectPage, renderRootIndex, type SimpleFormat } from './pypi.render';
+
+/** What the upload stored on each distribution file row. */
+export interface PypiFileMetadata {
+  requires_python?: string;
+  filetype?: string;
+  pyversion?: string;
+  core_metadata_sha256?: string;
   yanked?: string | true;
 }
 
-export interface IndexProject {
-  name: string;
-  normalizedName: string;
-  /** Absolute URL of the project page, ending in `/`. */
-  url: string;
-}
-
-export type SimpleFormat = 'html' | 'json';
-
-export const JSON_TYPE = 'application/vnd.pypi.simple.v1+json';
-export const HTML_TYPE = 'text/html; charset=utf-8';
-
-const ACCEPTABLE: Record<string, SimpleFormat> = {
-  'application/vnd.pypi.simple.v1+json': 'json',
-  'application/vnd.pypi.simple.latest+json': 'json',
-  'application/vnd.pypi.simple.v1+html': 'html',
-  'application/vnd.pypi.simple.latest+html': 'html',
-  'text/html': 'html',
-  'text/*': 'html',
-  '*/*': 'html',
-};
-
 /**
- * PEP 691 content negotiation, honouring q-values: the acceptable type with the highest q
- * wins (JSON on a tie). No Accept header means HTML; nothing acceptable means null (406).
+ * Reads the simple index of a scope: renders each document once per revision (two queries
+ * however many files: versions, then their files) and keeps the bytes in core's
+ * RenderedDocuments for the next reader.
  */
-export function negotiate(accept: string | undefined, userAgent?: string): SimpleFormat | null {
-  if (!accept || !accept.trim()) return 'html';
-  const chosen = bestFormat(accept);
-  // pip before 23.3 reads only the pre-PEP 714 `dist-info-metadata` JSON key, as a string, and
-  // crashes on the dict PEP 691 defines; it accepts HTML too, where it does use the metadata.
-  if (chosen === 'json' && oldPip(userAgent) && bestFormat(accept.replace(/[^,]*\+json[^,]*/gi, '')) === 'html') return 'html';
-  return chosen;
-}
+@Injectable()
+export class PypiMetadata {
+  constructor(
+    private readonly packages: PackageService,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+    private readonly documents: RenderedDocuments,
+  ) {}
 
-function oldPip(userAgent: string | undefined): boolean {
-  const m = /^pip\/(\d+)\.(\d+)/.exec(userAgent ?? '');
-  return Boolean(m) && (Number(m![1]) < 23 || (Number(m![1]) === 23 && Number(m![2]) < 3));
-}
-
-function bestFormat(accept: string): SimpleFormat | null {
-  let best: { format: SimpleFormat; q: number } | null = null;
-  for (const item of accept.split(',')) {
-    const [type, ...params] = item.split(';').map((s) => s.trim().toLowerCase());
-    const format = ACCEPTABLE[type];
-    if (!format) continue;
-    const qParam = params.find((p) => p.startsWith('q='));
-    const q = qParam ? Number(qParam.slice(2)) : 1;
-    if (!(q > 0)) continue;
-    if (!best || q > best.q || (q === best.q && format === 'json' && best.format === 'html')) best = { format, q };
+  /** The scope's API base: `.../projects/:id/packages/pypi` or `.../groups/:id/-/packages/pypi`. */
+  base(s: PackageScope): string {
+    const root = externalBaseUrl(this.config);
+    if (s.kind === 'instance') throw new Error('PyPI has no instance-level API');
+    return s.kind === 'project'
+      ? `${root}/api/v4/projects/${s.projectId}/packages/pypi`
+      : `${root}/api/v4/groups/${s.groupId}/-/packages/pypi`;
   }
-  return best?.format ?? null;
-}
 
-export function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
-
-function page(title: string, body: string[]): string {
-  const t = escapeHtml(title);
-  return `<!DOCTYPE html>\n<html>\n  <head>\n    <meta name="pypi:repository-version" content="1.0">\n    <title>${t}</title>\n  </head>\n  <body>\n    <h1>${t}</h1>\n${body.join('')}  </body>\n</html>\n`;
-}
-
-/** Files in install order: by PEP 440 version, then file name. */
-export function sortFiles(files: IndexFile[]): IndexFile[] {
-  const ranks = versionRanks(files.map((f) => f.version));
-  return [...files].sort(
-    (a, b) => ranks.get(a.version)! - ranks.get(b.version)! || (a.filename < b.filename ? -1 : a.filename > b.filename ? 1 : 0),
-  );
-}
-
-/** PEP 503 root index: one anchor per project. */
-export function renderRootIndex(title: string, projects: IndexProject[], format: SimpleFormat): string {
-  if (format === 'json') {
-    return JSON.stringify({ meta: { 'api-version': '1.0' }, projects: projects.map((p) => ({ name: p.normalizedName })) });
+  async rootIndex(s: PackageScope, title: string, format: SimpleFormat): Promise<RenderedDocument> {
+    const revision = await this.packages.scopeRevision(s, PYPI);
+    const doc = await this.documents.get(`${PYPI}\u0000root\u0000${scopeKey(s)}\u0000${format}\u0000${title}`, revision, async () => {
+      const names = revision ? await this.packages.scopeNames(s, PYPI) : [];
+      const base = this.base(s);
+      const projects = names.map((n) => ({ name: n.name, normalizedName: n.normalized_name, url: `${base}/simple/${n.normalized_name}/` }));
+      return renderedDocument(renderRootIndex(title, projects, format));
+    });
+    return doc!;
   }
-  return page(
-    `Links for ${title}`,
-    projects.map((p) => `    <a href="${escapeHtml(p.url)}">${escapeHtml(p.name)}</a><br>\n`),
-  );
-}
 
-/** PEP 503 project page / PEP 691 project JSON, with PEP 592 yanks and PEP 658/714 metadata. */
-export function renderProjectPage(name: string, files: IndexFile[], format: SimpleFormat): string {
-  const sorted = sortFiles(files);
-  if (format === 'json') {
-    return JSON.stringify({
-      meta: { 'api-version': '1.0' },
-      name,
-      files: sorted.map((f) => {
-        const entry: Record<string, unknown> = { filename: f.filename, url: `${f.url}#sha256=${f.sha256}`, hashes: { sha256: f.sha256 } };
-        if (f.requiresPython) entry['requires-python'] = f.requiresPython;
-        if (f.coreMetadataSha256) entry['core-metadata'] = { sha256: f.coreMetadataSha256 };
-        if (f.yanked !== undefined) entry.yanked = f.yanked;
-        return entry;
-      }),
+  /** The project page, or null when the scope has no live file of that name. */
+  async projectPage(s: PackageScope, name: string, format: SimpleFormat): Promise<RenderedDocument | null> {
+    const normalized = normalizePypiName(name);
+    const revision = await this.packages.scopeRevision(s, PYPI, name);
+    if (revision === '') return null;
+    return this.documents.get(`${PYPI}\u0000page\u0000${scopeKey(s)}\u0000${normalized}\u0000${format}`, revision, async () => {
+      const versions = await this.packages.scopeVersions(s, PYPI, name);
+      const files = await this.packages.listFiles(versions.map((p) => p.id));
+      const entries = this.indexFiles(s, versions, files);
+      return entries.length ? renderedDocument(renderProjectPage(normalized, entries, format)) : null;
     });
   }
-  const anchors = sorted.map((f) => {
-    let attrs = `href="${escapeHtml(`${f.url}#sha256=${f.sha256}`)}" data-requires-python="${escapeHtml(f.requiresPython)}"`;
-    if (f.coreMetadataSha256) {
-      const m = `sha256=${f.coreMetadataSha256}`;
-      attrs += ` data-dist-info-metadata="${m}" data-core-metadata="${m}"`;
+
+  private indexFiles(s: PackageScope, versions: Package[], files: PackageFile[]): IndexFile[] {
+    const byId = new Map(versions.map((p) => [p.id, p]));
+    const base = this.base(s);
+    const out: IndexFile[] = [];
+    for (const f of files) {
+      if (f.file_name.endsWith(METADATA_SUFFIX)) continue;
+      const pkg = byId.get(f.package_id)!;
+      const meta = f.metadata as PypiFileMetadata;
+      out.push({
+        filename: f.file_name,
+        url: `${base}/files/${f.file_sha256}/${encodeURIComponent(f.file_name)}`,
+        version: pkg.version,
+        sha256: f.file_sha256,
+        size: f.size,
+        uploadTime: f.created_at,
+        requiresPython: meta.requires_python ?? String(pkg.metadata.requires_python ?? ''),
+        coreMetadataSha256: meta.core_metadata_sha256,
+        yanked: meta.yanked ?? (pkg.metadata.yanked as string | true | undefined),
+      });
     }
-    if (f.yanked !== undefined) attrs += ` data-yanked="${f.yanked === true ? '' : escapeHtml(f.yanked)}"`;
-    return `    <a ${attrs}>${escapeHtml(f.filename)}</a><br>\n`;
-  });
-  return page(`Links for ${name}`, anchors);
+    return out;
+  }
+
+  /**
+   * The file a download URL names: its name and sha256 must both match (GitLab's rule), and
+   * `<file>.metadata` names the PEP 658 file stored beside it.
+   */
+  async findDownload(s: PackageScope, sha256: string, fileName: string): Promise<{ pkg: Package; file: PackageFile } | null> {
+    const isMetadata = fileName.endsWith(METADATA_SUFFIX);
+    const dist = isMetadata ? fileName.slice(0, -METADATA_SUFFIX.length) : fileName;
+    for (const candidate of distNameCandidates(dist)) {
+      const wanted = canonicalVersion(candidate.version);
+      const versions = (await this.packages.scopeVersions(s, PYPI, candidate.name)).filter((p) => p.normalized_version === wanted);
+      for (const pkg of versions) {
+        const file = await this.packages.findFile(pkg.id, dist);
+        if (!file || file.file_sha256 !== sha256) continue;
+        if (!isMetadata) return { pkg, file };
+        const sidecar = await this.packages.findFile(pkg.id, fileName);
+        return sidecar ? { pkg, file: sidecar } : null;
+      }
+    }
+    return null;
+  }
 }

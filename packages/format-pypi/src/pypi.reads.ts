@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { FileStorage, type PackageScope, PackageService } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { PypiIndex } from './pypi.index';
+import { PypiMetadata } from './pypi.metadata';
 import { isValidProjectName, METADATA_SUFFIX, normalizePypiName } from './pypi.naming';
 import { packageNotFound, requestedFormat, sendDocument } from './pypi.responses';
 
@@ -13,7 +13,7 @@ type FileParams = { sha256: string; '*': string };
 @Injectable()
 export class PypiReads {
   constructor(
-    private readonly index: PypiIndex,
+    private readonly index: PypiMetadata,
     private readonly packages: PackageService,
     private readonly storage: FileStorage,
   ) {}

@@ -1,7 +1,7 @@
 import { HttpError, httpErrors, type RenderedDocument, sendRendered } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { HTML_TYPE, JSON_TYPE, negotiate, type SimpleFormat } from './pypi.metadata';
+import { HTML_TYPE, JSON_TYPE, negotiate, type SimpleFormat } from './pypi.render';
 
 /** The representation the client asked for (PEP 691), or 406. */
 export function requestedFormat(request: FastifyRequest): SimpleFormat {

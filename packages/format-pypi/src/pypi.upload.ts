@@ -18,7 +18,7 @@ import {
 } from '@stowage/core';
 
 import type { PypiFormatConfig } from './pypi.config';
-import type { PypiFileMetadata } from './pypi.index';
+import type { PypiFileMetadata } from './pypi.metadata';
 import { PYPI_OPTIONS } from './pypi.module-definition';
 import {
   canonicalVersion,

@@ -1,5 +1,5 @@
-import { type IndexFile, sortFiles } from '../src/pypi.metadata';
 import { compareVersions, versionRanks } from '../src/pypi.naming';
+import { type IndexFile, sortFiles } from '../src/pypi.render';
 
 describe('PEP 440 ordering', () => {
   const versions = ['1.0.post1', '1.0', '1.0a1', '1.0.dev0', '0.9', '1.0rc1', '1.0.0', '2!0.1', '1.0b2', 'not-a-version', '1.0+local.1'];

@@ -10,7 +10,7 @@ import { NpmScopes } from './npm.scopes';
 
 /** A packument request at any scope: which projects it merges, then the cached document, or a forward. */
 @Injectable()
-export class NpmPackuments {
+export class NpmReads {
   constructor(
     private readonly metadata: NpmMetadata,
     private readonly scopes: NpmScopes,

@@ -4,7 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { npmErrors } from './npm.errors';
 import { npmPath } from './npm.naming';
-import { NpmPackuments } from './npm.packuments';
+import { NpmReads } from './npm.reads';
 
 type PathParams = { '*': string };
 
@@ -18,7 +18,7 @@ function packumentName(raw: string) {
 /** Group-level install: `@scope:registry=<host>/api/v4/groups/<id>/-/packages/npm/`. */
 @Controller('api/v4/groups/:id/-/packages/npm')
 export class NpmGroupController {
-  constructor(private readonly packuments: NpmPackuments) {}
+  constructor(private readonly packuments: NpmReads) {}
 
   @Get('*')
   @PackageAccess('read', { scope: 'group' })
@@ -36,7 +36,7 @@ export class NpmGroupController {
 /** Instance-level install: names `@<root namespace>/<name>`, from `<host>/api/v4/packages/npm/`. */
 @Controller('api/v4/packages/npm')
 export class NpmInstanceController {
-  constructor(private readonly packuments: NpmPackuments) {}
+  constructor(private readonly packuments: NpmReads) {}
 
   @Get('*')
   @PackageAccess('read', { scope: 'instance' })

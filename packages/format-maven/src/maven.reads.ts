@@ -27,7 +27,7 @@ const FILE_DIGEST: Record<ChecksumKind, keyof PackageFile> = {
  * maven-metadata.xml rendered from rows. A miss is answered after one indexed lookup.
  */
 @Injectable()
-export class MavenDownloads {
+export class MavenReads {
   constructor(
     private readonly packages: PackageService,
     private readonly storage: FileStorage,

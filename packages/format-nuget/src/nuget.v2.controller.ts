@@ -16,7 +16,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { NugetPushRoutes } from './nuget.controller';
-import { NugetDocuments } from './nuget.documents';
+import { NugetMetadata } from './nuget.metadata';
 import { isValidName, normalizeVersion, NUGET, packageFileName, validVersion } from './nuget.naming';
 import { NugetUploads } from './nuget.upload';
 import { groupBase, projectBase, scopeUrls } from './nuget.urls';
@@ -110,7 +110,7 @@ function send(reply: FastifyReply, type: string, body: string): FastifyReply {
 @Controller('api/v4/projects/:id/packages/nuget/v2')
 export class NugetV2Controller extends NugetPushRoutes {
   constructor(
-    private readonly documents: NugetDocuments,
+    private readonly documents: NugetMetadata,
     protected readonly packages: PackageService,
     protected readonly uploads: NugetUploads,
     @Inject(StowageConfig) private readonly config: StowageConfig,
