@@ -1,6 +1,6 @@
 import { runCli } from '../src/cli';
 
-// Findings of the hostile review of issue 15's commander CLI. The config named does not exist,
+// The config named does not exist,
 // so a command that is accepted ends with 78 (EX_CONFIG) and nothing runs.
 describe('stowage CLI, surplus words', () => {
   let stderr: jest.SpyInstance;

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 
 import { compressedBody, renderedDocument, RenderedDocuments } from '../src/rendering';
 
-// Findings of the hostile review of issue 15's rendered-document cache.
+// A hostile client against the rendered-document cache's bounds.
 describe('RenderedDocuments under a hostile client', () => {
   it('counts the bytes of the keys it holds toward its bound (a miss per distinct URL is cached as null)', async () => {
     const maxBytes = 1024 ** 2;

@@ -4,8 +4,7 @@ import { s3Storage } from '@stowage/storage-s3';
 
 import { envOverrides, resolveConfig } from '../src/config';
 
-// Finding of the hostile review of issue 15 (older than it): a STOWAGE_* value beginning with
-// `{` or `[` that is not YAML threw the parser's error, which quotes the value, out of the CLI.
+// A STOWAGE_* value beginning with `{` or `[` that is not YAML used to throw the parser's error, which quotes the value, out of the CLI.
 describe('STOWAGE_* overrides of secrets', () => {
   const secret = '{wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
 
