@@ -40,33 +40,42 @@ function loopThreadCpuMs(): number {
  * times; a machine too busy to run the process only in the clock. The pauses are left out
  * because they measure the test process, not the server code: Jest keeps every test file's
  * modules, so a worker's heap grows to many times a server's, and on a loaded machine one full
- * collection of it held the loop for over half a second.
+ * collection of it held the loop for over half a second. Node reports a pause some time after
+ * it happened, so each pause is matched to the interval it started in once the work is over
+ * (`longestMs()`), not when the interval ends.
  */
 class LoopMeter {
   private clock = performance.now();
   private cpu = loopThreadCpuMs();
-  private gcPausedMs = 0;
+  private readonly intervals: { start: number; end: number; cpuMs: number; expectedMs: number }[] = [];
+  private readonly pauses: { start: number; durationMs: number }[] = [];
   private readonly observer = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) this.gcPausedMs += entry.duration;
+    for (const entry of list.getEntries()) this.pauses.push({ start: entry.startTime, durationMs: entry.duration });
   });
 
   constructor() {
     this.observer.observe({ entryTypes: ['gc'] });
   }
 
-  /** Milliseconds held since the previous reading (or the start), `expectedMs` of clock excused. */
-  heldSinceLast(expectedMs = 0): number {
+  /** Ends an interval here (and starts the next), `expectedMs` of its clock time excused. */
+  mark(expectedMs = 0): void {
     const clock = performance.now();
     const cpu = loopThreadCpuMs();
-    const held = Math.min(clock - this.clock - expectedMs, cpu - this.cpu) - this.gcPausedMs;
+    this.intervals.push({ start: this.clock, end: clock, cpuMs: cpu - this.cpu, expectedMs });
     this.clock = clock;
     this.cpu = cpu;
-    this.gcPausedMs = 0;
-    return Math.max(0, held);
   }
 
-  stop(): void {
+  /** The longest interval's hold, once the pauses reported late have arrived; stops the meter. */
+  async longestMs(): Promise<number> {
+    await sleep(50);
     this.observer.disconnect();
+    let longest = 0;
+    for (const i of this.intervals) {
+      const gcMs = this.pauses.filter((p) => p.start >= i.start && p.start < i.end).reduce((n, p) => n + p.durationMs, 0);
+      longest = Math.max(longest, Math.min(i.end - i.start - i.expectedMs, i.cpuMs) - gcMs);
+    }
+    return longest;
   }
 }
 
@@ -78,7 +87,6 @@ class LoopMeter {
  */
 export async function livenessDuring<T>(baseUrl: string, work: () => Promise<T>): Promise<LivenessDuring<T>> {
   let running = true;
-  let slowestMs = 0;
   let probes = 0;
   const meter = new LoopMeter();
   const probe = (async () => {
@@ -86,7 +94,7 @@ export async function livenessDuring<T>(baseUrl: string, work: () => Promise<T>)
       await sleep(10);
       const res = await http(baseUrl, { path: '/-/liveness' });
       if (res.status !== 200) throw new Error(`/-/liveness answered ${res.status}: ${res.text}`);
-      slowestMs = Math.max(slowestMs, meter.heldSinceLast(10));
+      meter.mark(10);
       probes++;
     }
   })();
@@ -96,9 +104,9 @@ export async function livenessDuring<T>(baseUrl: string, work: () => Promise<T>)
   } finally {
     // The probe in flight when the work ends counts too.
     running = false;
-    await probe.finally(() => meter.stop());
+    await probe;
   }
-  return { result, slowestMs, probes };
+  return { result, slowestMs: await meter.longestMs(), probes };
 }
 
 /**
@@ -106,18 +114,18 @@ export async function livenessDuring<T>(baseUrl: string, work: () => Promise<T>)
  * loop between two ticks (see LoopMeter; CPU time in 10 ms steps on Linux).
  */
 export async function longestHold<T>(work: () => Promise<T>): Promise<{ result: T; longestMs: number; ticks: number }> {
-  let longestMs = 0;
   let ticks = 0;
   const meter = new LoopMeter();
   const timer = setInterval(() => {
-    longestMs = Math.max(longestMs, meter.heldSinceLast());
+    meter.mark();
     ticks++;
   }, 1);
+  let result: T;
   try {
-    const result = await work();
-    return { result, longestMs: Math.max(longestMs, meter.heldSinceLast()), ticks };
+    result = await work();
+    meter.mark();
   } finally {
     clearInterval(timer);
-    meter.stop();
   }
+  return { result, longestMs: await meter.longestMs(), ticks };
 }

@@ -202,14 +202,24 @@ function stages(opts: TarScanOptions): { streams: NodeJS.ReadWriteStream[]; sink
  * of the source itself (storage) is passed on as it is.
  */
 export async function scanTar(source: Buffer | AsyncIterable<Buffer>, opts: TarScanOptions): Promise<TarEntry[]> {
-  const input = Readable.from(Buffer.isBuffer(source) ? [source] : source, { objectMode: false });
-  let inputError: Error | undefined;
-  input.on('error', (err) => (inputError = err));
+  // A failure of the source is told apart by where it was thrown, not by the input stream's
+  // 'error' event: Node 24's pipeline destroys every stage with the first error, so the input
+  // stream reports a gunzip failure as its own too.
+  let sourceError: unknown;
+  async function* fromSource(): AsyncIterable<Buffer> {
+    try {
+      yield* source as AsyncIterable<Buffer>;
+    } catch (err) {
+      sourceError = err;
+      throw err;
+    }
+  }
+  const input = Readable.from(Buffer.isBuffer(source) ? [source] : fromSource(), { objectMode: false });
   const { streams, sink, problem } = stages(opts);
   try {
     await pipeline([input, ...streams] as never);
   } catch (err) {
-    if (inputError && err === inputError) throw err;
+    if (sourceError !== undefined && err === sourceError) throw err;
     throw problem(err as Error);
   }
   return sink.kept;
