@@ -3,7 +3,7 @@ import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
-import { multipart, startTestServer, type TestServer } from '@stowage/testkit';
+import { buildZip, multipart, startTestServer, type TestServer } from '@stowage/testkit';
 
 import { pypiFormat } from '../../packages/format-pypi/src';
 import { type IndexFile, renderProjectPage } from '../../packages/format-pypi/src/pypi.render';
@@ -51,8 +51,8 @@ describe(`pypi simple index reads (${process.env.BENCH_MODE ?? 'postgres'})`, ()
     await s.api.addMember({ group: group.id }, user.id, 30);
     const headers = { authorization: `Basic ${Buffer.from(`__token__:${user.token}`).toString('base64')}` };
 
-    // One real upload (a .zip sdist: not opened), so the blob store and the paths behind it are the real ones.
-    const bytes = Buffer.from('bench');
+    // One real upload (a .zip sdist with its PKG-INFO), so the blob store and the paths behind it are the real ones.
+    const bytes = buildZip({ 'seed-1.0/PKG-INFO': 'Metadata-Version: 2.1\nName: seed\nVersion: 1.0\n' });
     const sha = createHash('sha256').update(bytes).digest('hex');
     const form = multipart([
       { name: 'name', value: 'seed' },
