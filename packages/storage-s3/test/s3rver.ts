@@ -5,6 +5,7 @@ import { join } from 'node:path';
 // s3rver ships no types; this is the part of its API the tests use.
 interface S3rverInstance {
   run(): Promise<{ port: number; address: string }>;
+  on(event: 'error', listener: (err: Error & { status?: number }) => void): void;
   close(): Promise<void>;
   httpServer?: import('node:http').Server;
 }
@@ -21,6 +22,8 @@ export interface TestS3 {
   directory: string;
   /** `packages.object_store.connection` for this server. */
   connection: Record<string, unknown>;
+  /** Every error s3rver answered with a 5xx (its answer says only "internal error"), with its stack. */
+  internalErrors: string[];
   /** Stops the server (S3 "goes down"); files stay in `directory`. */
   stop(): Promise<void>;
   /** Starts it again on the same port and directory. */
@@ -39,10 +42,14 @@ export async function startS3rver(opts: { bucket?: string } = {}): Promise<TestS
   let server: S3rverInstance | undefined;
   let port = 0;
   let stopping: Promise<void> | undefined;
+  const internalErrors: string[] = [];
   const start = async () => {
     await stopping;
     if (server) return;
     const s = new S3rver({ port, address: '127.0.0.1', silent: true, directory, configureBuckets: [{ name: bucket }] });
+    s.on('error', (err) => {
+      if ((err.status ?? 500) >= 500) internalErrors.push(err.stack ?? String(err));
+    });
     const info = await s.run();
     port = info.port;
     server = s;
@@ -65,6 +72,7 @@ export async function startS3rver(opts: { bucket?: string } = {}): Promise<TestS
     bucket,
     directory,
     connection: { endpoint, path_style: true, aws_access_key_id: S3RVER_KEY, aws_secret_access_key: S3RVER_KEY, region: 'us-east-1' },
+    internalErrors,
     stop,
     start,
     close: async () => {
