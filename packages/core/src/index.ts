@@ -28,7 +28,7 @@ export {
 } from './auth/package-scope';
 export type { Authentication, Principal } from './auth/principal';
 export { principalUser } from './auth/principal';
-export { CurrentGroup, CurrentPrincipal, CurrentProject, requestContext } from './auth/request-context';
+export { CurrentGroup, CurrentPrincipal, CurrentProject, requestContext, RouteProject } from './auth/request-context';
 export type { PackageAction } from './auth/scopes';
 export type { Token, TokenKind } from './auth/token.entity';
 export { TokensService } from './auth/tokens.service';

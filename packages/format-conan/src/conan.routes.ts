@@ -1,12 +1,21 @@
-import { Get, Req, Res } from '@nestjs/common';
-import { type FileStorage, httpErrors, PackageAccess, type PackageFile, packageFileJson, type ProjectContext } from '@stowage/core';
+import { Get, Inject, Injectable, Req, Res } from '@nestjs/common';
+import {
+  FileStorage,
+  httpErrors,
+  PackageAccess,
+  type PackageFile,
+  packageFileJson,
+  type ProjectContext,
+  StowageConfig,
+} from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { ConanAuth } from './conan.auth';
+import { ConanAuth } from './conan.auth';
 import { sendEmpty, sendJson, sendText } from './conan.http';
-import type { ConanMetadata } from './conan.metadata';
+import { ConanMetadata } from './conan.metadata';
 import { type FileSlot, type RecipeRef, searchPattern } from './conan.naming';
-import type { UploadResult } from './conan.upload';
+import { ConanRemoval } from './conan.removal';
+import { ConanUploads, type UploadResult } from './conan.upload';
 
 // Handler pieces both API versions share.
 
@@ -17,20 +26,6 @@ export type RefParams = { name: string; version: string; user: string; channel: 
 export function sendUpload(reply: FastifyReply, result: UploadResult): FastifyReply {
   if (result.status === 201) return sendEmpty(reply, 201);
   return result.file ? sendJson(reply, packageFileJson(result.file)) : sendEmpty(reply, 200);
-}
-
-/** Streams one file of a slot (404 when absent), as `application/octet-stream`. */
-export async function sendSlotFile(
-  deps: { metadata: ConanMetadata; storage: FileStorage },
-  request: FastifyRequest,
-  reply: FastifyReply,
-  target: { ctx: ProjectContext; ref: RecipeRef; slot: FileSlot; fileName: string },
-): Promise<FastifyReply> {
-  const { pkg, files } = await deps.metadata.slot(target.ctx, target.ref, target.slot);
-  const file: PackageFile | undefined = files.get(target.fileName);
-  if (!file) throw httpErrors.notFound('Package file');
-  deps.metadata.markDownloaded(pkg, target.slot.kind, target.fileName, request);
-  return deps.storage.send(request, reply, file);
 }
 
 /** The JSON body of `upload_urls`, `packages/delete`, `remove_files`: an object, or 400. */
@@ -45,8 +40,16 @@ export function queryPattern(query: Record<string, string>) {
 }
 
 /** The token routes both API versions serve: `users/authenticate`, `users/check_credentials`. */
+@Injectable()
 export abstract class ConanUserRoutes {
-  abstract readonly auth: ConanAuth;
+  constructor(
+    readonly auth: ConanAuth,
+    readonly metadata: ConanMetadata,
+    readonly uploads: ConanUploads,
+    readonly removal: ConanRemoval,
+    readonly storage: FileStorage,
+    @Inject(StowageConfig) readonly config: StowageConfig,
+  ) {}
 
   @Get('users/authenticate')
   @PackageAccess('read', { scope: 'instance' })
@@ -59,5 +62,18 @@ export abstract class ConanUserRoutes {
   async checkCredentials(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     await this.auth.requireCredentials(request);
     return sendText(reply, 'ok');
+  }
+
+  /** Streams one file of a slot (404 when absent), as `application/octet-stream`. */
+  protected async sendSlotFile(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    target: { ctx: ProjectContext; ref: RecipeRef; slot: FileSlot; fileName: string },
+  ): Promise<FastifyReply> {
+    const { pkg, files } = await this.metadata.slot(target.ctx, target.ref, target.slot);
+    const file: PackageFile | undefined = files.get(target.fileName);
+    if (!file) throw httpErrors.notFound('Package file');
+    this.metadata.markDownloaded(pkg, target.slot.kind, target.fileName, request);
+    return this.storage.send(request, reply, file);
   }
 }

@@ -1,26 +1,21 @@
-import { Body, Controller, Delete, Get, Inject, Injectable, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Injectable, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   assertMayList,
   CurrentScope,
   externalBaseUrl,
-  FileStorage,
   httpErrors,
   PackageAccess,
   type PackageScope,
   packageScope,
   RouteScope,
-  StowageConfig,
   StreamBody,
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { ConanAuth } from './conan.auth';
 import { sendEmpty, sendJson } from './conan.http';
-import { binaries, ConanMetadata, searchResults, snapshot } from './conan.metadata';
+import { binaries, searchResults, snapshot } from './conan.metadata';
 import { type FileKind, fileName, type FileSlot, isFileOf, packageId, recipeRef, refPath, v1Revision } from './conan.naming';
-import { ConanRemoval } from './conan.removal';
-import { ConanUserRoutes, jsonObject, queryPattern, type RefParams, sendSlotFile, sendUpload } from './conan.routes';
-import { ConanUploads } from './conan.upload';
+import { ConanUserRoutes, jsonObject, queryPattern, type RefParams, sendUpload } from './conan.routes';
 
 const REF = 'conans/:name/:version/:user/:channel';
 const FILES = 'files/:name/:version/:user/:channel/:rrev';
@@ -38,17 +33,6 @@ const packageSlot = (id: string): FileSlot => ({ kind: 'package', recipeRevision
 abstract class ConanV1Routes extends ConanUserRoutes {
   /** `x-conan-server-capabilities`: GitLab advertises `revisions` where the v2 API is served (project remotes only). */
   protected abstract readonly capabilities: string;
-
-  constructor(
-    readonly auth: ConanAuth,
-    readonly metadata: ConanMetadata,
-    readonly uploads: ConanUploads,
-    readonly removal: ConanRemoval,
-    readonly storage: FileStorage,
-    @Inject(StowageConfig) readonly config: StowageConfig,
-  ) {
-    super();
-  }
 
   /** The file URLs handed out keep the request's prefix (instance, or `projects/<id>` as given). */
   private fileUrl(request: FastifyRequest, params: RefParams, slot: FileSlot, file: string): string {
@@ -253,7 +237,7 @@ abstract class ConanV1Routes extends ConanUserRoutes {
     @Res() reply: FastifyReply,
   ) {
     const t = this.target(params, 'recipe');
-    return sendSlotFile(this, request, reply, { ...t, ctx: await this.auth.project(request, scope, t.ref, 'read') });
+    return this.sendSlotFile(request, reply, { ...t, ctx: await this.auth.project(request, scope, t.ref, 'read') });
   }
 
   @Put(`${FILES}/export/:file_name`)
@@ -279,7 +263,7 @@ abstract class ConanV1Routes extends ConanUserRoutes {
     @Res() reply: FastifyReply,
   ) {
     const t = this.target(params, 'package');
-    return sendSlotFile(this, request, reply, { ...t, ctx: await this.auth.project(request, scope, t.ref, 'read') });
+    return this.sendSlotFile(request, reply, { ...t, ctx: await this.auth.project(request, scope, t.ref, 'read') });
   }
 
   @Put(`${FILES}/package/:package_id/:prev/:file_name`)

@@ -1,23 +1,11 @@
-import { Controller, Delete, Get, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
-import { assertMayList, FileStorage, httpErrors, PackageAccess, StowageConfig, StreamBody } from '@stowage/core';
+import { Controller, Delete, Get, Param, Put, Query, Req, Res } from '@nestjs/common';
+import { assertMayList, httpErrors, PackageAccess, StreamBody } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { ConanAuth } from './conan.auth';
 import { sendEmpty, sendJson } from './conan.http';
-import {
-  binaries,
-  type ConanFileMetadata,
-  ConanMetadata,
-  fileList,
-  fileMeta,
-  packageRevisions,
-  recipeRevisions,
-  searchResults,
-} from './conan.metadata';
+import { binaries, type ConanFileMetadata, fileList, fileMeta, packageRevisions, recipeRevisions, searchResults } from './conan.metadata';
 import { type FileKind, fileName, type FileSlot, packageId, type RecipeRef, recipeRef, refString, revision } from './conan.naming';
-import { ConanRemoval } from './conan.removal';
-import { ConanUserRoutes, queryPattern, type RefParams, sendSlotFile, sendUpload } from './conan.routes';
-import { ConanUploads } from './conan.upload';
+import { ConanUserRoutes, queryPattern, type RefParams, sendUpload } from './conan.routes';
 
 const REF = 'conans/:name/:version/:user/:channel';
 const RREV = `${REF}/revisions/:rrev`;
@@ -35,17 +23,6 @@ type FileParams = RevParams & { package_id?: string; prev?: string; file_name: s
  */
 @Controller('api/v4/projects/:id/packages/conan/v2')
 export class ConanV2Controller extends ConanUserRoutes {
-  constructor(
-    readonly auth: ConanAuth,
-    readonly metadata: ConanMetadata,
-    readonly uploads: ConanUploads,
-    readonly removal: ConanRemoval,
-    readonly storage: FileStorage,
-    @Inject(StowageConfig) readonly config: StowageConfig,
-  ) {
-    super();
-  }
-
   @Get('ping')
   @PackageAccess('read', { scope: 'instance' })
   ping(@Res() reply: FastifyReply) {
@@ -118,7 +95,7 @@ export class ConanV2Controller extends ConanUserRoutes {
   @Get(`${RREV}/files/:file_name`)
   @PackageAccess('read')
   async downloadRecipeFile(@Req() request: FastifyRequest, @Param() params: FileParams, @Res() reply: FastifyReply) {
-    return sendSlotFile(this, request, reply, { ...this.target(params, 'recipe'), ctx: this.auth.routeProject(request) });
+    return this.sendSlotFile(request, reply, { ...this.target(params, 'recipe'), ctx: this.auth.routeProject(request) });
   }
 
   @Put(`${RREV}/files/:file_name`)
@@ -191,7 +168,7 @@ export class ConanV2Controller extends ConanUserRoutes {
   @Get(`${PREV}/files/:file_name`)
   @PackageAccess('read')
   async downloadPackageFile(@Req() request: FastifyRequest, @Param() params: FileParams, @Res() reply: FastifyReply) {
-    return sendSlotFile(this, request, reply, { ...this.target(params, 'package'), ctx: this.auth.routeProject(request) });
+    return this.sendSlotFile(request, reply, { ...this.target(params, 'package'), ctx: this.auth.routeProject(request) });
   }
 
   @Put(`${PREV}/files/:file_name`)

@@ -34,6 +34,11 @@ export const CurrentProject = fromRequest((ctx) => {
   if (!ctx.project) throw new Error('route has no project scope');
   return ctx.project;
 });
+/**
+ * The project named by the route's `:id` at project scope; undefined where the route names a
+ * group or the instance (one routes class serving several scopes, see `RouteScope`).
+ */
+export const RouteProject = fromRequest((ctx): ProjectContext | undefined => ctx.project);
 /** The group named by the route's `:id`, resolved and visibility-checked. */
 export const CurrentGroup = fromRequest((ctx) => {
   if (!ctx.group) throw new Error('route has no group scope');

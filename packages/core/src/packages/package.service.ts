@@ -223,6 +223,18 @@ export class PackageService {
     return rows.map((r) => ({ projectId: Number(r.project_id), revision: Number(r.revision) }));
   }
 
+  /** Packages of a format with this name (normalized comparison) in these statuses, as `pk`. */
+  private packagesNamed(packageType: string, name: string, statuses: readonly PackageStatus[]) {
+    return this.ds
+      .getRepository(Package)
+      .createQueryBuilder('pk')
+      .where('pk.package_type = :packageType AND pk.normalized_name = :normalized AND pk.status IN (:...statuses)', {
+        packageType,
+        normalized: this.normalizeName(packageType, name),
+        statuses: [...statuses],
+      });
+  }
+
   /** The newest live package with this name and version (normalized comparison) in the scope. */
   async scopePackage(
     scope: PackageScope,
@@ -231,14 +243,7 @@ export class PackageService {
     version: string,
     statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
   ): Promise<Package | null> {
-    const qb = this.ds
-      .getRepository(Package)
-      .createQueryBuilder('pk')
-      .where('pk.package_type = :packageType AND pk.normalized_name = :normalized AND pk.status IN (:...statuses)', {
-        packageType,
-        normalized: this.normalizeName(packageType, name),
-        statuses: [...statuses],
-      })
+    const qb = this.packagesNamed(packageType, name, statuses)
       .andWhere('pk.normalized_version = :normalizedVersion', { normalizedVersion: this.normalizeVersion(packageType, version) })
       .orderBy('pk.id', 'DESC');
     return this.inScope(qb, 'pk', scope, name).getOne();
@@ -265,16 +270,7 @@ export class PackageService {
     name: string,
     statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
   ): Promise<Package[]> {
-    const qb = this.ds
-      .getRepository(Package)
-      .createQueryBuilder('pk')
-      .where('pk.package_type = :packageType AND pk.normalized_name = :normalized AND pk.status IN (:...statuses)', {
-        packageType,
-        normalized: this.normalizeName(packageType, name),
-        statuses: [...statuses],
-      })
-      .orderBy('pk.created_at', 'ASC')
-      .addOrderBy('pk.id', 'ASC');
+    const qb = this.packagesNamed(packageType, name, statuses).orderBy('pk.created_at', 'ASC').addOrderBy('pk.id', 'ASC');
     return this.inScope(qb, 'pk', scope, name).getMany();
   }
 
