@@ -82,6 +82,7 @@ export type { Project } from './projects/project.entity';
 export type { ProjectContext } from './projects/project-context';
 export { ProjectsService } from './projects/projects.service';
 export type { Visibility } from './projects/visibility';
+export * from './remote';
 export * from './rendering';
 export * from './storage/blob-store';
 export { contentDisposition } from './storage/content-disposition';

@@ -9,6 +9,7 @@ import { externalBaseUrl } from '../config/external-url';
 import { HttpError, httpErrors } from '../http/http-error';
 import { PackageSettingsService, type SettingsOwner } from '../packages/package-settings.service';
 import { FormatRegistry } from '../plugin/format-registry';
+import { RequestForwarding } from '../remote/request-forwarding';
 import { deployTokenParams } from './deploy-token-params';
 import { memberParams } from './member-params';
 import { deployTokenJson, memberJson } from './representations';
@@ -23,6 +24,7 @@ export class Memberships {
     private readonly tokens: TokensService,
     private readonly settings: PackageSettingsService,
     private readonly formats: FormatRegistry,
+    private readonly forwarding: RequestForwarding,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -64,16 +66,21 @@ export class Memberships {
 
   async packageSettings(owner: SettingsOwner) {
     const names = this.formats.names();
-    return settingsJson(
-      await Promise.all(
-        names.map(
-          async (f) => [f, await this.settings.effective(owner, f)] as [string, Awaited<ReturnType<PackageSettingsService['effective']>>],
+    const forwarding = 'namespaceId' in owner ? await this.forwarding.json(owner.namespaceId) : {};
+    return {
+      ...forwarding,
+      ...settingsJson(
+        await Promise.all(
+          names.map(
+            async (f) => [f, await this.settings.effective(owner, f)] as [string, Awaited<ReturnType<PackageSettingsService['effective']>>],
+          ),
         ),
       ),
-    );
+    };
   }
 
   async updatePackageSettings(owner: SettingsOwner, query: unknown, body: unknown) {
+    if ('namespaceId' in owner) await this.forwarding.update(owner.namespaceId, query, body);
     for (const [format, patch] of settingsPatch(this.formats.names(), query, body)) {
       await this.settings.update(owner, format, patch);
     }

@@ -65,6 +65,7 @@ export class BlobCollector implements OnModuleInit, OnApplicationBootstrap {
           `SELECT sha256, store, storage_key FROM blobs b
            WHERE coalesce(b.orphaned_at, b.created_at) <= now() - make_interval(hours => $1)
              AND NOT EXISTS (SELECT 1 FROM package_files f WHERE f.file_sha256 = b.sha256)
+             AND NOT EXISTS (SELECT 1 FROM remote_files r WHERE r.file_sha256 = b.sha256)
            LIMIT ${BATCH} FOR UPDATE SKIP LOCKED`,
           [graceHours],
         );

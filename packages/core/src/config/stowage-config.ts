@@ -59,6 +59,20 @@ export class ObjectStoreConfig {
   @BooleanSetting() proxy_download = false;
 }
 
+/** `packages.remote_cache`: files fetched from upstream registries (`formats.<name>.upstream`). */
+export class RemoteCacheConfig {
+  /** Bytes of cached upstream files kept; past it the least recently used go first. 0: no limit. */
+  @IntegerSetting({ min: 0 }) max_size = 0;
+  /** Days a cached upstream file is kept after its last download; 0: no limit. */
+  @IntegerSetting({ min: 0 }) max_unused_days = 0;
+  /**
+   * Bytes below which a first fetch is stored and verified before the answer starts (a digest
+   * mismatch is then a clean 502). Larger files, or of unknown length, are streamed to the client
+   * while they are written, and their last bytes are held until verified.
+   */
+  @IntegerSetting({ min: 0 }) stream_threshold = 4 * MiB;
+}
+
 /** The `packages` keys core reads; the local-storage plugin owns `storage_path`. */
 export class PackagesConfig {
   @BooleanSetting() enabled = true;
@@ -75,6 +89,9 @@ export class PackagesConfig {
    * compressed variants) each server process keeps, all formats together; 0 keeps none.
    */
   @IntegerSetting({ min: 0 }) rendered_cache_size = 128 * 1024 ** 2;
+  @ValidateNested()
+  @Type(() => RemoteCacheConfig)
+  remote_cache: RemoteCacheConfig = new RemoteCacheConfig();
 }
 
 export class JobsConfig {

@@ -12,6 +12,7 @@ import { CoreSchema1764000000000 } from './migrations/1764000000000-core-schema'
 import { TokenParent1764000000001 } from './migrations/1764000000001-token-parent';
 import { DocumentClock1764000000100 } from './migrations/1764000000100-document-clock';
 import { RootTokenEnv1764000000200 } from './migrations/1764000000200-root-token-env';
+import { RemoteRegistries1764000000300 } from './migrations/1764000000300-remote-registries';
 
 /** An entity or migration class, as TypeORM takes them. */
 export type SchemaClass = abstract new (...args: never[]) => unknown;
@@ -33,4 +34,5 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   TokenParent1764000000001,
   DocumentClock1764000000100,
   RootTokenEnv1764000000200,
+  RemoteRegistries1764000000300,
 ];

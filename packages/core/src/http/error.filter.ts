@@ -1,11 +1,13 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { UpstreamError } from '../remote/upstream-http';
 import { gitlabMessage, HttpError } from './http-error';
 
 /** Turns any exception into a response a client understands; never leaks internals. */
 export function toHttpError(exception: unknown): HttpError {
   if (exception instanceof HttpError) return exception;
+  if (exception instanceof UpstreamError) return exception.toHttpError();
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const response = exception.getResponse();

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 
+import { markOrphans } from '../blobs/orphans';
 import type { FormatRegistry } from '../plugin/format-registry';
 import type { Digests } from '../storage/hashing-meter';
 import { type DuplicateCheck, refuseDuplicate } from './duplicate-policy';
@@ -154,13 +155,8 @@ export class PackageWriter {
     return count > 0;
   }
 
-  private async markOrphans(shas: string[]): Promise<void> {
-    if (!shas.length) return;
-    await this.manager.query(
-      `UPDATE blobs b SET orphaned_at = now() WHERE b.sha256 = ANY($1)
-         AND NOT EXISTS (SELECT 1 FROM package_files f WHERE f.file_sha256 = b.sha256)`,
-      [[...new Set(shas)]],
-    );
+  private markOrphans(shas: string[]): Promise<void> {
+    return markOrphans(this.manager, shas);
   }
 
   /** Bumps the revision of every name this transaction touched (called before commit). */

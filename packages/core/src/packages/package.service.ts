@@ -223,6 +223,29 @@ export class PackageService {
     return rows.map((r) => ({ projectId: Number(r.project_id), revision: Number(r.revision) }));
   }
 
+  /**
+   * Whether any project in the scope holds a live package of this name, whoever asks: what
+   * decides that a name is local and never goes to an upstream (dependency confusion).
+   */
+  async nameHeld(scope: PackageScope, packageType: string, name: string): Promise<boolean> {
+    const where =
+      scope.kind === 'project'
+        ? 'pk.project_id = $4'
+        : scope.kind === 'group'
+          ? 'EXISTS (SELECT 1 FROM projects p JOIN namespaces n ON n.id = p.namespace_id WHERE p.id = pk.project_id AND $4 = ANY(n.traversal_ids))'
+          : '$4::int IS NULL';
+    const rows: unknown[] = await this.ds.query(
+      `SELECT 1 FROM packages pk WHERE pk.package_type = $1 AND pk.normalized_name = $2 AND pk.status = ANY($3) AND ${where} LIMIT 1`,
+      [
+        packageType,
+        this.normalizeName(packageType, name),
+        [...LIVE_STATUSES],
+        scope.kind === 'project' ? scope.projectId : scope.kind === 'group' ? scope.groupId : null,
+      ],
+    );
+    return rows.length > 0;
+  }
+
   /** Packages of a format with this name (normalized comparison) in these statuses, as `pk`. */
   private packagesNamed(packageType: string, name: string, statuses: readonly PackageStatus[]) {
     return this.ds

@@ -27,6 +27,8 @@ import { PackageService } from '../packages/package.service';
 import { PackageSettingsService } from '../packages/package-settings.service';
 import { PackagesApiController } from '../packages/packages-api.controller';
 import { ProjectsService } from '../projects/projects.service';
+import { RemoteCache, RemoteDocuments, RemoteFiles, RequestForwarding, Upstreams } from '../remote';
+import { RemoteCacheController } from '../remote/remote-cache.controller';
 import { RenderedDocuments } from '../rendering';
 import type { BlobStore, BlobStoreKind } from '../storage/blob-store';
 import { BLOB_STORES, FileStorage } from '../storage/file-storage.service';
@@ -85,6 +87,11 @@ export class StowageModule {
       PackageSettingsService,
       DocumentClock,
       FileStorage,
+      RequestForwarding,
+      Upstreams,
+      RemoteDocuments,
+      RemoteFiles,
+      RemoteCache,
       PackageAccessGuard,
       ApiAccessGuard,
     ];
@@ -101,7 +108,9 @@ export class StowageModule {
         JobsModule.forRoot(opts.config, opts.processJobs),
         ...formats.map((f) => f.module.register({ config: opts.config.formats[f.name] })),
       ],
-      controllers: opts.http ? [HealthController, UsersController, GroupsController, ProjectsController, PackagesApiController] : [],
+      controllers: opts.http
+        ? [HealthController, UsersController, GroupsController, ProjectsController, PackagesApiController, RemoteCacheController]
+        : [],
       providers: [
         { provide: StowageConfig, useValue: opts.config },
         { provide: FormatRegistry, useValue: new FormatRegistry(formats) },

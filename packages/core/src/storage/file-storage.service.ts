@@ -133,6 +133,7 @@ export class FileStorage {
     const result: unknown[] = await this.ds.query(
       `DELETE FROM blobs b WHERE b.sha256 = $1 AND b.orphaned_at = $2::timestamptz
          AND NOT EXISTS (SELECT 1 FROM package_files f WHERE f.file_sha256 = b.sha256)
+             AND NOT EXISTS (SELECT 1 FROM remote_files r WHERE r.file_sha256 = b.sha256)
        RETURNING store, storage_key`,
       // Compared to the microsecond: the Date would never equal the stored stamp, and the blob would leak.
       [blob.sha256, blob.orphanedStamp],

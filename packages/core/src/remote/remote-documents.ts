@@ -1,0 +1,148 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+
+import { SingleFlight } from './single-flight';
+import { UpstreamError, UpstreamHttp } from './upstream-http';
+import type { Upstream } from './upstreams';
+
+/** A metadata document of an upstream, as last fetched (or its absence, `found: false`). */
+export interface RemoteDocument {
+  id: number;
+  /** Changes whenever the stored body or status changes: key rendered variants by `${id}.${revision}`. */
+  revision: number;
+  found: boolean;
+  /** The upstream failed and this is the last copy it gave; send `STALE_WARNING`. */
+  stale: boolean;
+  contentType: string | null;
+  /** When the upstream last gave this body. */
+  fetchedAt: Date;
+  /** The URL it was fetched from, to resolve relative links against. */
+  url: string;
+  body(): Promise<Buffer>;
+}
+
+/** RFC 9111's warning for a stored answer served because revalidation failed. */
+export const STALE_WARNING = { warning: '111 stowage "Revalidation Failed"' };
+
+interface Row {
+  id: string;
+  status: number;
+  revision: number;
+  content_type: string | null;
+  etag: string | null;
+  last_modified: string | null;
+  fetched_at: Date;
+  fresh: boolean;
+}
+
+/** After an upstream failed, stale copies are served without asking it again for this long. */
+const RETRY_AFTER_FAILURE_MS = 10_000;
+
+/**
+ * Upstream metadata documents, kept in the database so every server shares them: served while
+ * younger than the upstream's `metadata_ttl`, then revalidated with If-None-Match /
+ * If-Modified-Since (a 304 only refreshes the clock), and served stale, with a warning header
+ * and a log line, when the upstream fails. Concurrent refreshes of one document make one request.
+ */
+@Injectable()
+export class RemoteDocuments {
+  private readonly logger = new Logger('remote');
+  private readonly flights = new SingleFlight<RemoteDocument>();
+  private readonly failedAt = new Map<string, number>();
+
+  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** The document at `url` (an address on the upstream, never from a request), fetched or revalidated as needed. */
+  async get(upstream: Upstream, url: string, opts: { name: string; accept?: string }): Promise<RemoteDocument> {
+    const row = await this.row(upstream, url);
+    if (row?.fresh) return this.document(row, url, false);
+    const key = `${upstream.format} ${url}`;
+    const failed = this.failedAt.get(key);
+    if (row && failed !== undefined && Date.now() - failed < RETRY_AFTER_FAILURE_MS) return this.document(row, url, true);
+    return this.flights.run(key, () => this.refresh(upstream, url, row, opts));
+  }
+
+  private async row(upstream: Upstream, url: string): Promise<Row | undefined> {
+    const [row]: Row[] = await this.ds.query(
+      `SELECT id, status, revision, content_type, etag, last_modified, fetched_at,
+              checked_at > now() - make_interval(secs => $3) AS fresh
+       FROM remote_documents WHERE package_type = $1 AND url = $2`,
+      [upstream.format, url, upstream.config.metadata_ttl],
+    );
+    return row;
+  }
+
+  private async refresh(
+    upstream: Upstream,
+    url: string,
+    row: Row | undefined,
+    opts: { name: string; accept?: string },
+  ): Promise<RemoteDocument> {
+    const key = `${upstream.format} ${url}`;
+    const headers: Record<string, string> = {};
+    if (opts.accept) headers.accept = opts.accept;
+    if (row?.status === 200 && row.etag) headers['if-none-match'] = row.etag;
+    if (row?.status === 200 && row.last_modified) headers['if-modified-since'] = row.last_modified;
+    try {
+      const res = await upstream.http.get(url, headers);
+      let next: Row;
+      if (res.status === 304 && row) {
+        res.body.destroy();
+        await this.ds.query('UPDATE remote_documents SET checked_at = now() WHERE id = $1', [row.id]);
+        next = { ...row, fresh: true };
+      } else if (res.status === 200) {
+        const body = await upstream.http.read(res.body, upstream.config.max_metadata_size);
+        next = await this.save(upstream, url, opts.name, 200, body, res.headers);
+      } else if (res.status === 404 || res.status === 410) {
+        res.body.destroy();
+        next = await this.save(upstream, url, opts.name, 404, null, {});
+      } else {
+        throw UpstreamHttp.unexpected(res);
+      }
+      this.failedAt.delete(key);
+      return this.document(next, url, false);
+    } catch (err) {
+      if (!(err instanceof UpstreamError) || !row) throw err;
+      this.failedAt.set(key, Date.now());
+      this.logger.warn({ format: upstream.format, url, problem: err.message }, 'upstream failed; serving its last copy of the document');
+      return this.document(row, url, true);
+    }
+  }
+
+  private async save(
+    upstream: Upstream,
+    url: string,
+    name: string,
+    status: number,
+    body: Buffer | null,
+    headers: Record<string, string | undefined>,
+  ): Promise<Row> {
+    const [row]: Row[] = await this.ds.query(
+      `INSERT INTO remote_documents (package_type, package_name, url, status, body, content_type, etag, last_modified)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (package_type, url) DO UPDATE SET
+         status = EXCLUDED.status, body = EXCLUDED.body, content_type = EXCLUDED.content_type, etag = EXCLUDED.etag,
+         last_modified = EXCLUDED.last_modified, revision = remote_documents.revision + 1, fetched_at = now(), checked_at = now()
+       RETURNING id, status, revision, content_type, etag, last_modified, fetched_at, true AS fresh`,
+      [upstream.format, name, url, status, body, headers['content-type'] ?? null, headers.etag ?? null, headers['last-modified'] ?? null],
+    );
+    return row;
+  }
+
+  private document(row: Row, url: string, stale: boolean): RemoteDocument {
+    return {
+      id: Number(row.id),
+      revision: Number(row.revision),
+      found: row.status === 200,
+      stale,
+      contentType: row.content_type,
+      fetchedAt: new Date(row.fetched_at),
+      url,
+      body: async () => {
+        const [r]: { body: Buffer | null }[] = await this.ds.query('SELECT body FROM remote_documents WHERE id = $1', [row.id]);
+        return r?.body ?? Buffer.alloc(0);
+      },
+    };
+  }
+}

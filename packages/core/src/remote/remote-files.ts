@@ -1,0 +1,169 @@
+import { PassThrough, type Readable } from 'node:stream';
+
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DataSource } from 'typeorm';
+
+import { StowageConfig } from '../config';
+import { contentDisposition } from '../storage/content-disposition';
+import { type DownloadableFile, FileStorage, type SendOptions, type StoredBlob } from '../storage/file-storage.service';
+import { SizeLimitExceededError } from '../storage/hashing-meter';
+import { HoldLast } from './hold-last';
+import { SingleFlight } from './single-flight';
+import { UpstreamError, upstreamFailure, UpstreamHttp } from './upstream-http';
+import type { Upstream } from './upstreams';
+
+export type DigestAlgorithm = 'sha1' | 'sha256' | 'sha512';
+
+/** A file an upstream's metadata names, with the digest it declares for it. */
+export interface RemoteFile {
+  upstream: Upstream;
+  /** Its address at the upstream (from the config and the upstream's own metadata, never from a request). */
+  url: string;
+  digest: { algorithm: DigestAlgorithm; hex: string };
+  /** The package it belongs to, by the format's normalized name, and its version where known: for listings. */
+  name: string;
+  version?: string;
+  fileName: string;
+  /** The format's max_file_size (0: none). */
+  maxSize: number;
+}
+
+interface Tap {
+  stream: Readable;
+  length?: number;
+}
+
+interface CachedRow {
+  id: string;
+  file_sha256: string;
+  file_name: string;
+  created_at: Date;
+  used_recently: boolean;
+}
+
+/**
+ * Files fetched from upstreams: each is fetched once (concurrent misses share the fetch),
+ * stored as a blob like any package file, and counts as cached only once its digest matches
+ * what the upstream declared; a mismatch is a 502 and the bytes are released. Small files are
+ * verified before the answer starts; larger ones stream to the first client as they arrive,
+ * their last bytes held until the digest is checked (HoldLast).
+ */
+@Injectable()
+export class RemoteFiles {
+  private readonly logger = new Logger('remote');
+  private readonly flights = new SingleFlight<DownloadableFile>();
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly storage: FileStorage,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+  ) {}
+
+  /** The stored copy of an upstream file, if it was fetched and verified before. */
+  async cached(format: string, url: string): Promise<DownloadableFile | null> {
+    const [row]: CachedRow[] = await this.ds.query(
+      `SELECT id, file_sha256, file_name, created_at, last_used_at > now() - interval '1 minute' AS used_recently
+       FROM remote_files WHERE package_type = $1 AND url = $2`,
+      [format, url],
+    );
+    if (!row) return null;
+    if (!row.used_recently) {
+      this.ds
+        .query('UPDATE remote_files SET last_used_at = now() WHERE id = $1', [row.id])
+        .catch((err) => this.logger.warn({ err }, 'could not record the use of a cached file'));
+    }
+    return { file_sha256: row.file_sha256, file_name: row.file_name, created_at: new Date(row.created_at) };
+  }
+
+  /** Answers a download of an upstream file: from the cache, or fetched (once) now. */
+  async send(request: FastifyRequest, reply: FastifyReply, file: RemoteFile, opts: SendOptions = {}): Promise<FastifyReply> {
+    const hit = await this.cached(file.upstream.format, file.url);
+    if (hit) return this.storage.send(request, reply, hit, opts);
+    const key = `${file.upstream.format} ${file.url}`;
+    const running = this.flights.get(key);
+    if (running) return this.storage.send(request, reply, await running, opts);
+
+    let tap!: (t: Tap) => void;
+    const tapped = new Promise<Tap>((resolve) => (tap = resolve));
+    const done = this.flights.run(key, () => this.fetch(file, tap));
+    const first = await Promise.race([tapped, done.then(() => null)]);
+    if (!first) return this.storage.send(request, reply, await done, opts);
+    done.catch((err: Error) =>
+      this.logger.warn(
+        { format: file.upstream.format, url: file.url, problem: err.message },
+        'an upstream file streamed to a client failed',
+      ),
+    );
+    reply
+      .header('content-type', opts.contentType ?? 'application/octet-stream')
+      .header('content-disposition', contentDisposition(opts.fileName ?? file.fileName, opts.disposition));
+    for (const [k, v] of Object.entries(opts.headers ?? {})) reply.header(k, v);
+    if (first.length !== undefined) reply.header('content-length', first.length);
+    return reply.send(first.stream);
+  }
+
+  /** Fetches a file into the cache; a large one is also handed to `tap` to stream to the first client. */
+  private async fetch(file: RemoteFile, tap: (t: Tap) => void): Promise<DownloadableFile> {
+    const res = await file.upstream.http.get(file.url);
+    if (res.status !== 200) throw UpstreamHttp.unexpected(res);
+    const header = res.headers['content-length'];
+    const declared = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
+    const limit = file.maxSize || Infinity;
+    if (declared !== undefined && declared > limit) {
+      res.body.destroy();
+      throw new UpstreamError('too-large', `${file.fileName} is larger than max_file_size (${limit} bytes)`);
+    }
+    if (declared !== undefined && declared < this.config.packages.remote_cache.stream_threshold) return this.keep(file, res.body);
+
+    const toStore = new PassThrough();
+    let verdict!: { resolve: () => void; reject: (err: Error) => void };
+    const toClient = new HoldLast(new Promise<void>((resolve, reject) => (verdict = { resolve, reject })));
+    res.body.on('error', (err) => toStore.destroy(upstreamFailure(err)));
+    res.body.pipe(toStore);
+    res.body.pipe(toClient);
+    tap({ stream: toClient, length: declared });
+    try {
+      const kept = await this.keep(file, toStore);
+      verdict.resolve();
+      return kept;
+    } catch (err) {
+      verdict.reject(err as Error);
+      toClient.destroy(err as Error);
+      throw err;
+    }
+  }
+
+  /** Stores an upstream body, checks its digest and records it; on any failure nothing is kept. */
+  private async keep(file: RemoteFile, body: Readable): Promise<DownloadableFile> {
+    let blob: StoredBlob;
+    try {
+      blob = await this.storage.store(body, { maxSize: file.maxSize || undefined });
+    } catch (err) {
+      if (err instanceof SizeLimitExceededError)
+        throw new UpstreamError('too-large', `${file.fileName} is larger than max_file_size (${err.limit} bytes)`);
+      if (err instanceof UpstreamError) throw err;
+      throw upstreamFailure(err);
+    }
+    const { algorithm, hex } = file.digest;
+    if (blob[algorithm] !== hex.toLowerCase()) {
+      await this.storage.release(blob);
+      this.logger.warn(
+        { format: file.upstream.format, url: file.url, expected: hex, got: blob[algorithm] },
+        'upstream file failed its digest',
+      );
+      throw new UpstreamError('digest', `${file.fileName} does not match the ${algorithm} the upstream declared for it`);
+    }
+    const [row]: { created_at: Date }[] = await this.ds.query(
+      `INSERT INTO remote_files (package_type, package_name, version, file_name, url, file_sha256, size)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)
+       ON CONFLICT (package_type, url) DO UPDATE SET file_sha256 = EXCLUDED.file_sha256, size = EXCLUDED.size,
+         created_at = now(), last_used_at = now()
+       RETURNING created_at`,
+      [file.upstream.format, file.name, file.version ?? null, file.fileName, file.url, blob.sha256, blob.size],
+    );
+    await this.ds.query('UPDATE blobs SET orphaned_at = NULL WHERE sha256 = $1', [blob.sha256]);
+    return { file_sha256: blob.sha256, file_name: file.fileName, created_at: new Date(row.created_at) };
+  }
+}
