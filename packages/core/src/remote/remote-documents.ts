@@ -104,6 +104,7 @@ export class RemoteDocuments {
       return this.document(next, url, false);
     } catch (err) {
       if (!(err instanceof UpstreamError) || !row) throw err;
+      if (this.failedAt.size >= 10_000) this.failedAt.clear();
       this.failedAt.set(key, Date.now());
       this.logger.warn({ format: upstream.format, url, problem: err.message }, 'upstream failed; serving its last copy of the document');
       return this.document(row, url, true);
