@@ -10,5 +10,5 @@ export { type RemoteDocument, RemoteDocuments, STALE_WARNING } from './remote-do
 export { type DigestAlgorithm, type RemoteFile, RemoteFiles } from './remote-files';
 export { type ForwardingSetting, RequestForwarding } from './request-forwarding';
 export { ForwardingFormatConfig, isForwardingConfig, UpstreamConfig, type UpstreamMode, UpstreamSection } from './upstream-config';
-export { UpstreamError, UpstreamHttp, type UpstreamResponse } from './upstream-http';
+export { UpstreamError, type UpstreamFailure, UpstreamHttp, type UpstreamResponse } from './upstream-http';
 export { Upstream, Upstreams } from './upstreams';

@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
 import { SingleFlight } from './single-flight';
-import { UpstreamError, UpstreamHttp } from './upstream-http';
+import { discard, UpstreamError, UpstreamHttp } from './upstream-http';
 import type { Upstream } from './upstreams';
 
 /** A metadata document of an upstream, as last fetched (or its absence, `found: false`). */
@@ -88,14 +88,14 @@ export class RemoteDocuments {
       const res = await upstream.http.get(url, headers);
       let next: Row;
       if (res.status === 304 && row) {
-        res.body.destroy();
+        discard(res.body);
         await this.ds.query('UPDATE remote_documents SET checked_at = now() WHERE id = $1', [row.id]);
         next = { ...row, fresh: true };
       } else if (res.status === 200) {
         const body = await upstream.http.read(res.body, upstream.config.max_metadata_size);
         next = await this.save(upstream, url, opts.name, 200, body, res.headers);
       } else if (res.status === 404 || res.status === 410) {
-        res.body.destroy();
+        discard(res.body);
         next = await this.save(upstream, url, opts.name, 404, null, {});
       } else {
         throw UpstreamHttp.unexpected(res);

@@ -11,7 +11,7 @@ import { type DownloadableFile, FileStorage, type SendOptions, type StoredBlob }
 import { SizeLimitExceededError } from '../storage/hashing-meter';
 import { HoldLast } from './hold-last';
 import { SingleFlight } from './single-flight';
-import { UpstreamError, upstreamFailure, UpstreamHttp } from './upstream-http';
+import { discard, UpstreamError, upstreamFailure, UpstreamHttp } from './upstream-http';
 import type { Upstream } from './upstreams';
 
 export type DigestAlgorithm = 'sha1' | 'sha256' | 'sha512';
@@ -87,7 +87,8 @@ export class RemoteFiles {
 
     let tap!: (t: Tap) => void;
     const tapped = new Promise<Tap>((resolve) => (tap = resolve));
-    const done = this.flights.run(key, () => this.fetch(file, tap));
+    // A fetch that ended between our lookup and now has recorded its file: look again inside the flight.
+    const done = this.flights.run(key, async () => (await this.cached(file.upstream.format, file.url)) ?? this.fetch(file, tap));
     const first = await Promise.race([tapped, done.then(() => null)]);
     if (!first) return this.storage.send(request, reply, await done, opts);
     done.catch((err: Error) =>
@@ -112,7 +113,7 @@ export class RemoteFiles {
     const declared = header !== undefined && /^\d+$/.test(header) ? Number(header) : undefined;
     const limit = file.maxSize || Infinity;
     if (declared !== undefined && declared > limit) {
-      res.body.destroy();
+      discard(res.body);
       throw new UpstreamError('too-large', `${file.fileName} is larger than max_file_size (${limit} bytes)`);
     }
     if (declared !== undefined && declared < this.config.packages.remote_cache.stream_threshold) return this.keep(file, res.body);

@@ -5,7 +5,8 @@ import { Agent, request } from 'undici';
 import { gitlabMessage, HttpError } from '../http/http-error';
 import type { UpstreamConfig } from './upstream-config';
 
-export type UpstreamFailure = 'unreachable' | 'timeout' | 'status' | 'too-large' | 'redirect' | 'digest' | 'host';
+/** `invalid`: a format could not read what the upstream answered (a document that is not one). */
+export type UpstreamFailure = 'unreachable' | 'timeout' | 'status' | 'too-large' | 'redirect' | 'digest' | 'host' | 'invalid';
 
 /** An upstream that could not give what was asked; never a server error of ours (502, or 504 for a timeout). */
 export class UpstreamError extends Error {
@@ -36,6 +37,15 @@ export interface UpstreamResponse {
 
 const MAX_REDIRECTS = 5;
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * Drops an upstream body unread. undici reports a destroyed body as an 'error' (aborted) event:
+ * with no listener that is an uncaught exception, which would end the process.
+ */
+export function discard(body: Readable): void {
+  body.on('error', () => undefined);
+  body.destroy();
+}
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -113,7 +123,7 @@ export class UpstreamHttp {
       }
       const location = header(res.headers.location);
       if (REDIRECTS.has(res.statusCode) && location) {
-        res.body.destroy();
+        discard(res.body as unknown as Readable);
         if (hop === MAX_REDIRECTS) throw new UpstreamError('redirect', 'too many redirects');
         url = new URL(location, url);
         continue;
@@ -134,7 +144,7 @@ export class UpstreamHttp {
       for await (const chunk of body) {
         size += (chunk as Buffer).length;
         if (size > maxSize) {
-          body.destroy();
+          discard(body);
           throw new UpstreamError('too-large', `the document exceeds ${maxSize} bytes`);
         }
         chunks.push(chunk as Buffer);
@@ -148,7 +158,7 @@ export class UpstreamHttp {
 
   /** A status the caller did not expect, as the error a client sees. */
   static unexpected(res: UpstreamResponse): UpstreamError {
-    res.body.destroy();
+    discard(res.body);
     return new UpstreamError('status', `answered ${res.status}`, res.status);
   }
 
