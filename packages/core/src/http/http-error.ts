@@ -31,7 +31,9 @@ const REASONS: Record<number, string> = {
   417: 'Expectation Failed',
   422: 'Unprocessable Entity',
   500: 'Internal Server Error',
+  502: 'Bad Gateway',
   503: 'Service Unavailable',
+  504: 'Gateway Timeout',
 };
 
 export function reasonPhrase(status: number): string {

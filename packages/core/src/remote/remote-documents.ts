@@ -124,7 +124,11 @@ export class RemoteDocuments {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
        ON CONFLICT (package_type, url) DO UPDATE SET
          status = EXCLUDED.status, body = EXCLUDED.body, content_type = EXCLUDED.content_type, etag = EXCLUDED.etag,
-         last_modified = EXCLUDED.last_modified, revision = remote_documents.revision + 1, fetched_at = now(), checked_at = now()
+         last_modified = EXCLUDED.last_modified, fetched_at = now(), checked_at = now(),
+         -- The same answer again (an upstream that ignored the validators) keeps what was rendered from it.
+         revision = remote_documents.revision + CASE WHEN remote_documents.status = EXCLUDED.status
+           AND remote_documents.content_type IS NOT DISTINCT FROM EXCLUDED.content_type
+           AND remote_documents.body IS NOT DISTINCT FROM EXCLUDED.body THEN 0 ELSE 1 END
        RETURNING id, status, revision, content_type, etag, last_modified, fetched_at, true AS fresh`,
       [upstream.format, name, url, status, body, headers['content-type'] ?? null, headers.etag ?? null, headers['last-modified'] ?? null],
     );
@@ -141,8 +145,10 @@ export class RemoteDocuments {
       fetchedAt: new Date(row.fetched_at),
       url,
       body: async () => {
-        const [r]: { body: Buffer | null }[] = await this.ds.query('SELECT body FROM remote_documents WHERE id = $1', [row.id]);
-        return r?.body ?? Buffer.alloc(0);
+        const [r]: { body: Uint8Array | null }[] = await this.ds.query('SELECT body FROM remote_documents WHERE id = $1', [row.id]);
+        const body = r?.body ?? Buffer.alloc(0);
+        // node-postgres gives a Buffer, PGlite a plain Uint8Array (whose toString() is not the text).
+        return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
       },
     };
   }
