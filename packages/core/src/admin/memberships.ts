@@ -80,8 +80,10 @@ export class Memberships {
   }
 
   async updatePackageSettings(owner: SettingsOwner, query: unknown, body: unknown) {
+    // Every parameter is checked before anything is written: a refused request changes nothing.
+    const patches = settingsPatch(this.formats.names(), query, body);
     if ('namespaceId' in owner) await this.forwarding.update(owner.namespaceId, query, body);
-    for (const [format, patch] of settingsPatch(this.formats.names(), query, body)) {
+    for (const [format, patch] of patches) {
       await this.settings.update(owner, format, patch);
     }
     return this.packageSettings(owner);
