@@ -4,21 +4,18 @@
 // requests/s, and the wall time of a cold `npm install` of a project with 100 dependencies.
 //
 //   node bench/run.mjs npm [--postgres] [--versions=3000] [--small=200]
-//        [--deps=100] [--seconds=10] [--concurrency=10] [--verdaccio=<dir with node_modules/verdaccio>]
+//        [--deps=100] [--seconds=10] [--concurrency=10]
 //
 // Stowage runs from apps/server/dist/main.js (build first: `tsc -b`), on the embedded
 // default or, with --postgres, on a fresh database of the test PostgreSQL and Redis.
-// Verdaccio 6 is installed from the npm registry into a temp dir unless --verdaccio names one.
+// Verdaccio 6 is @stowage/testkit's devDependency.
 // Both get the same generated tarballs: Stowage through `npm publish`'s HTTP request,
 // Verdaccio written straight into its storage (publishing 3,000 versions one by one
 // would take it far longer than the measurement itself). Requests send
 // `Accept-Encoding: gzip` as npm does; the load generator shares the machine's cores.
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { Agent } from 'node:http';
-import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -38,8 +35,7 @@ import {
   waitReady,
 } from '../lib/harness.mjs';
 import { call as send, inParallel, quantile } from '../lib/measure.cjs';
-
-const { buildTar } = createRequire(join(root, 'packages/testkit/package.json'))('./dist/archives.js');
+import { npmFixture, startVerdaccio as startVerdaccioServer, writeVerdaccioStorage } from '../lib/npm-fixtures.mjs';
 
 const run = promisify(execFile);
 const args = process.argv.slice(2);
@@ -86,17 +82,7 @@ function manifest(name, version, i, withDependencies) {
 }
 
 function fixture(name, version, i, withDependencies = false) {
-  const m = manifest(name, version, i, withDependencies);
-  const bytes = buildTar({
-    'package/package.json': JSON.stringify(m, null, 2),
-    'package/index.js': `module.exports = ${JSON.stringify(`${name}@${version}`)};\n`,
-  });
-  return {
-    manifest: m,
-    bytes,
-    shasum: createHash('sha1').update(bytes).digest('hex'),
-    integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
-  };
+  return npmFixture(manifest(name, version, i, withDependencies));
 }
 
 function generate() {
@@ -189,75 +175,11 @@ async function startStowage(dir, fixtures) {
   };
 }
 
-async function verdaccioBin() {
-  const given = flag('verdaccio', undefined);
-  const prefix = given ?? join(tmpdir(), 'stowage-bench-verdaccio');
-  const bin = join(prefix, 'node_modules/verdaccio/bin/verdaccio');
-  if (!existsSync(bin)) {
-    console.log(`installing verdaccio@6 into ${prefix} …`);
-    await run('npm', ['install', '--prefix', prefix, '--no-audit', '--no-fund', 'verdaccio@6'], { timeout: 300_000 });
-  }
-  return bin;
-}
-
-/** Verdaccio's local storage: `<storage>/<name>/package.json` (the packument) beside its tarballs. */
-async function seedVerdaccio(storage, base, versions) {
-  const byName = new Map();
-  for (const f of versions) byName.set(f.manifest.name, [...(byName.get(f.manifest.name) ?? []), f]);
-  for (const [name, list] of byName) {
-    const dir = join(storage, name);
-    await mkdir(dir, { recursive: true });
-    const file = (f) => `${name.split('/').pop()}-${f.manifest.version}.tgz`;
-    const now = new Date().toISOString();
-    const doc = {
-      name,
-      versions: {},
-      time: { created: now, modified: now },
-      'dist-tags': { latest: list[list.length - 1].manifest.version },
-      _uplinks: {},
-      _distfiles: {},
-      _attachments: {},
-      _rev: `${list.length}-${randomBytes(8).toString('hex')}`,
-    };
-    for (const f of list) {
-      doc.versions[f.manifest.version] = {
-        ...f.manifest,
-        _id: `${name}@${f.manifest.version}`,
-        dist: { shasum: f.shasum, integrity: f.integrity, tarball: `${base}/${name}/-/${file(f)}` },
-      };
-      doc.time[f.manifest.version] = now;
-      doc._attachments[file(f)] = { shasum: f.shasum, version: f.manifest.version };
-      await writeFile(join(dir, file(f)), f.bytes);
-    }
-    await writeFile(join(dir, 'package.json'), JSON.stringify(doc, null, 2));
-  }
-}
-
 async function startVerdaccio(dir, fixtures) {
-  const bin = await verdaccioBin();
   const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
   const storage = join(dir, 'storage');
-  await seedVerdaccio(storage, base, [...fixtures.small, ...fixtures.big]);
-  const config = join(dir, 'verdaccio.yaml');
-  await writeFile(
-    config,
-    [
-      `storage: ${JSON.stringify(storage)}`,
-      'uplinks: {}',
-      'packages:',
-      "  '@*/*': { access: $all, publish: $all }",
-      "  '**': { access: $all, publish: $all }",
-      'log: { type: stdout, format: pretty, level: error }',
-      'max_body_size: 100mb',
-      '',
-    ].join('\n'),
-  );
-  const server = spawnChild(process.execPath, [bin, '--config', config, '--listen', `127.0.0.1:${port}`], {
-    cwd: dir,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitReady(server, `${base}/-/ping`);
+  await writeVerdaccioStorage(storage, `http://127.0.0.1:${port}`, [...fixtures.small, ...fixtures.big]);
+  const { server, base } = await startVerdaccioServer(dir, { port, storage });
   return {
     name: 'Verdaccio',
     server,
