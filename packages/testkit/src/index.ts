@@ -9,4 +9,5 @@ export * from './raw-socket';
 export * from './services';
 export * from './test-api';
 export * from './test-server';
+export * from './upstreams';
 export * from './wait';
