@@ -1,20 +1,21 @@
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 
 import {
   cachedTree,
+  createPipVenv,
   DEFAULT_NPM_UPSTREAM_PACKAGES,
   type FaultProxy,
+  installedNpmVersion,
   MAVEN_SAMPLE_DEPENDENCY,
   mavenProject,
   mavenUpstreamTree,
-  npmFreeEnv,
+  npmInstall,
+  type PipVenv,
   type PublishedNpmPackage,
   type PypiUpstreamTree,
   pypiUpstreamTree,
@@ -28,18 +29,8 @@ import {
   waitFor,
 } from '../src';
 
-const run = promisify(execFile);
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sha1 = (b: Buffer) => createHash('sha1').update(b).digest('hex');
-
-async function sh(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeout?: number } = {}) {
-  try {
-    return await run(cmd, args, { timeout: 120_000, maxBuffer: 16 * 1024 * 1024, ...opts });
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(' ')}: ${e.message}\n${e.stdout ?? ''}\n${e.stderr ?? ''}`);
-  }
-}
 
 /** The error code of a GET on a connection of its own (ECONNREFUSED, ECONNRESET, …), or 'ok'. */
 function connectError(url: string): Promise<string> {
@@ -116,21 +107,16 @@ describe('npm upstream: Verdaccio, seeded with npm publish, behind a FaultProxy'
     published = await seedVerdaccio(verdaccio.url);
     console.log(`verdaccio ready in ${t1 - t0} ms; ${published.length} versions published with npm in ${Date.now() - t1} ms`);
     proxy = await startFaultProxy(verdaccio.url);
-  });
+  }, 120_000);
   afterAll(async () => {
     await proxy?.close();
     await verdaccio?.dispose();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const npmInstall = async (dir: string, dependencies: Record<string, string>, extra: string[] = []) => {
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'app', version: '1.0.0', private: true, dependencies }));
-    const args = ['install', '--registry', `${proxy.url}/`, '--cache', join(dir, '.npm-cache'), '--no-audit', '--no-fund', ...extra];
-    return sh('npm', args, { cwd: dir, env: npmFreeEnv({ npm_config_userconfig: join(dir, '.npmrc-none') }) });
-  };
-  const installed = async (dir: string, name: string) =>
-    JSON.parse(await readFile(join(dir, 'node_modules', name, 'package.json'), 'utf8')) as { version: string };
+  const install = (dir: string, dependencies: Record<string, string>, args: string[] = []) =>
+    npmInstall(join(work, dir), { registry: proxy.url, dependencies, args });
+  const installed = (dir: string, name: string) => installedNpmVersion(join(work, dir), name);
 
   it('publishes every spec as a real tarball whose integrity the registry records', async () => {
     expect(published.map((p) => `${p.name}@${p.version}`)).toEqual(DEFAULT_NPM_UPSTREAM_PACKAGES.map((p) => `${p.name}@${p.version}`));
@@ -145,14 +131,13 @@ describe('npm upstream: Verdaccio, seeded with npm publish, behind a FaultProxy'
   });
 
   it('npm install resolves the graph through the proxy, which counts one request per packument and tarball', async () => {
-    const dir = join(work, 'app');
-    await npmInstall(dir, { 'up-d': '^3.0.0', '@acme/private-thing': '9.9.9' });
-    expect((await installed(dir, 'up-d')).version).toBe('3.0.0');
-    expect((await installed(dir, 'up-a')).version).toBe('1.0.0');
-    expect((await installed(dir, 'up-b')).version).toBe('1.1.0');
-    expect((await installed(dir, 'up-c')).version).toBe('1.0.0');
-    expect((await installed(dir, '@acme/util')).version).toBe('2.0.0');
-    expect(await readFile(join(dir, 'node_modules/@acme/private-thing/index.js'), 'utf8')).toContain('the public impostor');
+    await install('app', { 'up-d': '^3.0.0', '@acme/private-thing': '9.9.9' });
+    expect(await installed('app', 'up-d')).toBe('3.0.0');
+    expect(await installed('app', 'up-a')).toBe('1.0.0');
+    expect(await installed('app', 'up-b')).toBe('1.1.0');
+    expect(await installed('app', 'up-c')).toBe('1.0.0');
+    expect(await installed('app', '@acme/util')).toBe('2.0.0');
+    expect(await readFile(join(work, 'app/node_modules/@acme/private-thing/index.js'), 'utf8')).toContain('the public impostor');
     // Verdaccio wrote its tarball URLs from the Host header the proxy passed on, so tarballs came through it too.
     expect(proxy.count('/up-b', 'GET')).toBe(1);
     expect(proxy.count(/^\/@acme%2futil$/i, 'GET')).toBe(1);
@@ -167,7 +152,7 @@ describe('npm upstream: Verdaccio, seeded with npm publish, behind a FaultProxy'
     proxy.corrupt('/up-c/-/up-c-1.0.0.tgz');
     try {
       // npm retries a bad tarball with a backoff of 10 s and more: once is enough here.
-      await expect(npmInstall(join(work, 'corrupt'), { 'up-c': '1.0.0' }, ['--fetch-retries=0'])).rejects.toThrow(/EINTEGRITY/);
+      await expect(install('corrupt', { 'up-c': '1.0.0' }, ['--fetch-retries=0'])).rejects.toThrow(/EINTEGRITY/);
     } finally {
       await proxy.reset();
     }
@@ -266,6 +251,7 @@ describe('FaultProxy in front of python3 -m http.server', () => {
     proxy.stallBody('/big.bin', 65_536);
     const d = await startDownload(`${proxy.url}/big.bin`);
     expect(d.headers['content-length']).toBe(String(big.length));
+    await waitFor('the first 65,536 bytes at the client', () => d.received === 65_536);
     await d.idle(300);
     expect(d.received).toBe(65_536);
     await proxy.reset();
@@ -298,6 +284,7 @@ describe('FaultProxy in front of python3 -m http.server', () => {
 
 describe('PyPI upstream: a PEP 503 tree of python3 -m build output', () => {
   let tree: PypiUpstreamTree;
+  let v: PipVenv;
   let files: StaticHttp;
   let proxy: FaultProxy;
   let work: string;
@@ -309,31 +296,16 @@ describe('PyPI upstream: a PEP 503 tree of python3 -m build output', () => {
     files = await startStaticHttp(tree.root);
     proxy = await startFaultProxy(files.url);
     work = await mkdtemp(join(tmpdir(), 'stowage-upstream-pypi-'));
-  });
+    // One fresh venv for the file: the hash-checking install reinstalls everything anyway.
+    v = await createPipVenv(join(work, 'venv'));
+  }, 180_000);
   afterAll(async () => {
     await proxy?.close();
     await files?.stop();
     if (work) await rm(work, { recursive: true, force: true });
   });
 
-  const venv = async (name: string) => {
-    const dir = join(work, name);
-    await sh('/usr/bin/python3', ['-m', 'venv', dir]);
-    return dir;
-  };
-  // Only the index under test: no PIP_FIND_LINKS or other pip settings from the machine.
-  const pipEnv = {
-    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^PIP_/i.test(k))),
-    PIP_CONFIG_FILE: '/dev/null',
-    PIP_DISABLE_PIP_VERSION_CHECK: '1',
-    PIP_NO_INPUT: '1',
-  };
-  const pip = (venvDir: string, args: string[]) =>
-    sh(join(venvDir, 'bin/pip'), [...args, '--no-cache-dir', '--index-url', `${proxy.url}/simple/`], { env: pipEnv });
-  const pipList = async (venvDir: string) => {
-    const { stdout } = await sh(join(venvDir, 'bin/pip'), ['list', '--format', 'json'], { env: pipEnv });
-    return Object.fromEntries((JSON.parse(stdout) as { name: string; version: string }[]).map((p) => [p.name.toLowerCase(), p.version]));
-  };
+  const pip = (args: string[]) => v.pip([...args, '--no-cache-dir', '--index-url', `${proxy.url}/simple/`]);
 
   it('lists a wheel and an sdist per version, with digests and PEP 658 metadata that match the files', async () => {
     expect(tree.files.map((f) => `${f.project} ${f.version} ${f.kind}`).sort()).toEqual(
@@ -361,10 +333,9 @@ describe('PyPI upstream: a PEP 503 tree of python3 -m build output', () => {
   });
 
   it('pip installs from it in a fresh venv, skipping what Requires-Python rules out and reading PEP 658 metadata', async () => {
-    const v = await venv('plain');
     proxy.clearLog();
-    await pip(v, ['install', 'up-alpha']);
-    const have = await pipList(v);
+    await pip(['install', 'up-alpha']);
+    const have = await v.installed();
     expect(have['up-alpha']).toBe('1.1');
     expect(have['up-beta']).toBe('1.0');
     const alpha = tree.file('up-alpha', '1.1', 'wheel');
@@ -376,17 +347,16 @@ describe('PyPI upstream: a PEP 503 tree of python3 -m build output', () => {
   });
 
   it('pip --require-hashes passes with the listed digests, and fails on a corrupted wheel', async () => {
-    const v = await venv('hashes');
     const line = (project: string, version: string) =>
       `${project}==${version} ${(['wheel', 'sdist'] as const).map((k) => `--hash=sha256:${tree.file(project, version, k).sha256}`).join(' ')}`;
     const reqs = join(work, 'requirements.txt');
     await writeFile(reqs, `${line('up-alpha', '1.0')}\n${line('up-beta', '1.0')}\n`);
-    await pip(v, ['install', '--require-hashes', '-r', reqs]);
-    expect(await pipList(v)).toMatchObject({ 'up-alpha': '1.0', 'up-beta': '1.0' });
+    await pip(['install', '--force-reinstall', '--require-hashes', '-r', reqs]);
+    expect(await v.installed()).toMatchObject({ 'up-alpha': '1.0', 'up-beta': '1.0' });
 
     proxy.corrupt(`/${tree.file('up-beta', '1.0', 'wheel').path}`);
     try {
-      await expect(pip(v, ['install', '--force-reinstall', '--require-hashes', '-r', reqs])).rejects.toThrow(/DO NOT MATCH THE HASHES/);
+      await expect(pip(['install', '--force-reinstall', '--require-hashes', '-r', reqs])).rejects.toThrow(/DO NOT MATCH THE HASHES/);
     } finally {
       await proxy.reset();
     }
@@ -406,7 +376,7 @@ describe('Maven upstream: Debian maven-repo with .sha1 files, served by python3 
     files = await startStaticHttp(tree);
     proxy = await startFaultProxy(files.url);
     work = await mkdtemp(join(tmpdir(), 'stowage-upstream-maven-'));
-  });
+  }, 120_000);
   afterAll(async () => {
     await proxy?.close();
     await files?.stop();
@@ -443,7 +413,7 @@ describe('Maven upstream: Debian maven-repo with .sha1 files, served by python3 
     const jars = gets.filter((r) => r.path.endsWith('.jar')).length;
     expect(jars).toBeGreaterThan(20);
     expect(gets.filter((r) => r.path.endsWith('.jar.sha1')).length).toBe(jars);
-  });
+  }, 180_000);
 });
 
 describe('upstream cache', () => {

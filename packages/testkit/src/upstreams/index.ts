@@ -5,6 +5,8 @@ export { cachedTree, cacheKey, upstreamCacheDir } from './cache';
 export { type ChildServer, freePort } from './child-server';
 export * from './fault-proxy';
 export * from './maven';
+export * from './npm-client';
+export * from './pip-venv';
 export * from './pypi';
 export * from './static-http';
 export * from './verdaccio';

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 
 import { type ChildServer, startChildServer } from './child-server';
+import { npmFreeEnv } from './npm-client';
 
 const run = promisify(execFile);
 
@@ -66,13 +67,6 @@ export async function startVerdaccio(opts: VerdaccioOptions = {}): Promise<Verda
       if (!opts.dir) await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** process.env without the npm_config_* a pnpm or npm script run passes down (a registry, a cache, a user config). */
-export function npmFreeEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^npm_/i.test(k)) env[k] = v;
-  return { ...env, NO_UPDATE_NOTIFIER: '1', npm_config_update_notifier: 'false', npm_config_fund: 'false', ...extra };
 }
 
 export interface NpmPackageSpec {
