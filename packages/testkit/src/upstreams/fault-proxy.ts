@@ -73,7 +73,8 @@ export interface FaultProxy {
 }
 
 // Connection-level headers are not forwarded (RFC 9110 §7.6.1); Node frames each hop itself.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade']);
+// Expect too: Node's server has already answered a client's 100-continue.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'expect']);
 
 function forwardable(headers: IncomingHttpHeaders): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
