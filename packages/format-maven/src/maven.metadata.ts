@@ -40,7 +40,8 @@ export function lastUpdated(d: Date): string {
   return d.toISOString().replace(/[-:T]/g, '').slice(0, 14);
 }
 
-function rendered(xml: string, lastModified: Date): RenderedMetadata {
+/** A maven-metadata.xml's bytes as served, with the digests its checksum files answer. */
+export function renderedMetadata(xml: string | Buffer, lastModified: Date): RenderedMetadata {
   const body = ownedBytes(xml);
   const digest = (alg: string) => createHash(alg).update(body).digest('hex');
   const sha256 = digest('sha256');
@@ -79,7 +80,7 @@ export function renderArtifactMetadata(name: string, versions: Pick<Package, 've
       ['versioning', versioning],
     ],
   ]);
-  return rendered(xml, changed);
+  return renderedMetadata(xml, changed);
 }
 
 /**
@@ -139,7 +140,7 @@ export function renderSnapshotMetadata(
     { modelVersion: '1.1.0' },
   ]);
   const t = latest.timestamp;
-  return rendered(
+  return renderedMetadata(
     xml,
     new Date(`${t.slice(0, 4)}-${t.slice(4, 6)}-${t.slice(6, 8)}T${t.slice(9, 11)}:${t.slice(11, 13)}:${t.slice(13, 15)}Z`),
   );

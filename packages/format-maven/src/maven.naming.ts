@@ -98,6 +98,12 @@ function coordinates(segments: string[]): { name: string; groupId: string; artif
   return { name: segments.join('/'), groupId: group.join('.'), artifactId };
 }
 
+/** The layout path of a target, as mavenTarget read it (`<name>[/<version>]/<file>[.<checksum>]`). */
+export function mavenPath(t: MavenTarget): string {
+  const dir = t.version ? `${t.name}/${t.version}` : t.name;
+  return `${dir}/${t.fileName}${t.checksum ? `.${t.checksum}` : ''}`;
+}
+
 /** groupId and artifactId of an artifact-level name (`com/acme/app` → `com.acme`, `app`). */
 export function splitName(name: string): { groupId: string; artifactId: string } {
   const i = name.lastIndexOf('/');

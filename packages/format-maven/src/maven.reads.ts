@@ -8,11 +8,14 @@ import {
   requestContext,
   scopeMiss,
   sendRendered,
+  Upstreams,
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { MavenMetadata, type RenderedMetadata } from './maven.metadata';
 import { type ChecksumKind, MAVEN, type MavenTarget } from './maven.naming';
+import { MavenRemote } from './maven.remote';
+import { sendChecksum } from './maven.responses';
 
 const FILE_DIGEST: Record<ChecksumKind, keyof PackageFile> = {
   md5: 'file_md5',
@@ -24,7 +27,9 @@ const FILE_DIGEST: Record<ChecksumKind, keyof PackageFile> = {
 /**
  * Answers GET/HEAD for any path of the repository layout in a scope: files with their
  * Maven Resolver checksum headers, checksum files from the stored digests, and
- * maven-metadata.xml rendered from rows. A miss is answered after one indexed lookup.
+ * maven-metadata.xml rendered from rows. A miss is answered after one indexed lookup, or,
+ * when nobody in scope holds the name and forwarding is on, from the upstream (path by path:
+ * a name held locally never goes there, even for a version or file it lacks).
  */
 @Injectable()
 export class MavenReads {
@@ -32,18 +37,25 @@ export class MavenReads {
     private readonly packages: PackageService,
     private readonly storage: FileStorage,
     private readonly metadata: MavenMetadata,
+    private readonly upstreams: Upstreams,
+    private readonly remote: MavenRemote,
   ) {}
 
   async serve(scope: PackageScope, target: MavenTarget, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const miss = () => scopeMiss(scope, requestContext(request).auth.principal, () => httpErrors.notFound('Package'));
+    const upstream = async () => {
+      const to = await this.upstreams.forName(scope, MAVEN, target.name);
+      if (!to) throw miss();
+      return this.remote.serve(to, target, request, reply, miss);
+    };
     if (target.kind === 'metadata') {
       const doc = await this.metadata.document(scope, target.name, target.version);
-      if (!doc) throw miss();
+      if (!doc) return upstream();
       if (doc.kind === 'rendered') return this.sendMetadata(request, reply, doc, target.checksum);
       return this.sendFile(request, reply, doc.file, target.checksum);
     }
     // Most requests are probes for names this repository never held: one indexed lookup answers them.
-    if (!(await this.packages.scopeProjects(scope, MAVEN, target.name)).length) throw miss();
+    if (!(await this.packages.scopeProjects(scope, MAVEN, target.name)).length) return upstream();
     const pkg = await this.packages.scopePackage(scope, MAVEN, target.name, target.version);
     if (!pkg) throw miss();
     const file = await this.packages.findFile(pkg.id, target.fileName);
@@ -75,8 +87,4 @@ export class MavenReads {
       headers: { 'x-checksum-sha1': doc.sha1, 'x-checksum-md5': doc.md5 },
     });
   }
-}
-
-function sendChecksum(reply: FastifyReply, hex: string): FastifyReply {
-  return reply.header('content-type', 'text/plain').send(hex.trim());
 }
