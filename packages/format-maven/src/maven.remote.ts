@@ -79,20 +79,25 @@ export class MavenRemote {
     // Central publishes a .sha1 beside every file: without one the file cannot be verified, so it
     // is not served, and its 404 (kept for metadata_ttl) answers Maven's many probes of absent paths.
     const declared = await this.upstreamChecksum(upstream, target, url, 'sha1', notFound);
-    return this.files.send(
-      request,
-      reply,
-      {
-        upstream,
-        url,
-        digest: { algorithm: 'sha1', hex: declared.hex },
-        name: target.name,
-        version: target.version,
-        fileName: target.fileName,
-        maxSize: fileSizeLimit(this.options.config),
-      },
-      { headers: { 'x-checksum-sha1': declared.hex } },
-    );
+    const absent = (err: unknown) => {
+      throw err instanceof UpstreamError && (err.upstreamStatus === 404 || err.upstreamStatus === 410) ? notFound() : err;
+    };
+    return this.files
+      .send(
+        request,
+        reply,
+        {
+          upstream,
+          url,
+          digest: { algorithm: 'sha1', hex: declared.hex },
+          name: target.name,
+          version: target.version,
+          fileName: target.fileName,
+          maxSize: fileSizeLimit(this.options.config),
+        },
+        { headers: { 'x-checksum-sha1': declared.hex } },
+      )
+      .catch(absent);
   }
 
   /** A checksum of a file: the digest of the bytes Stowage serves once it holds them, else the upstream's checksum file. */
@@ -122,7 +127,7 @@ export class MavenRemote {
     const doc = await this.documents.get(upstream, `${url}.${kind}`, { name: target.name });
     if (!doc.found) throw notFound();
     const hex = readChecksum(await doc.body(), kind);
-    if (!hex) throw new UpstreamError('digest', `${target.fileName}.${kind} is not a ${kind} checksum`);
+    if (!hex) throw new UpstreamError('invalid', `${target.fileName}.${kind} is not a ${kind} checksum`);
     return { hex, stale: doc.stale };
   }
 

@@ -12,6 +12,7 @@ import {
   startTestServer,
   type StaticHttp,
   storedBlobKeys,
+  testModes,
   type TestProject,
   type TestServer,
   type TestUser,
@@ -68,12 +69,13 @@ async function upstreamRoot(): Promise<{ root: string; tree: string; files: Map<
     false,
   );
   await put('demo/remote/nosha/1.0/nosha-1.0.jar', randomBytes(1024), false);
+  await put('demo/remote/orphan/1.0/orphan-1.0.jar.sha1', hash('sha1', 'gone'), false);
   await put('demo/remote/badsha/1.0/badsha-1.0.jar', randomBytes(1024), false);
   await writeFile(join(root, 'demo/remote/badsha/1.0/badsha-1.0.jar.sha1'), '<html>not found</html>\n');
   return { root, tree, files };
 }
 
-describe('maven remote registry (postgres)', () => {
+describe.each(testModes())('maven remote registry (%s)', (mode) => {
   let upstream: StaticHttp;
   let proxy: FaultProxy;
   let root: string;
@@ -103,7 +105,7 @@ describe('maven remote registry (postgres)', () => {
     proxy = await startFaultProxy(upstream.url);
     s = await startTestServer({
       formats: [mavenFormat],
-      mode: 'postgres',
+      mode,
       listen: true,
       config: {
         packages: { remote_cache: { stream_threshold: STREAM_THRESHOLD } },
@@ -267,6 +269,15 @@ describe('maven remote registry (postgres)', () => {
     expect([upstreamGets('demo/remote/nosha/1.0/nosha-1.0.jar'), upstreamGets('demo/remote/badsha/1.0/badsha-1.0.jar')]).toEqual([0, 0]);
   });
 
+  it('answers a file the upstream lacks beside its .sha1 as a local miss: 404, 401 with the challenge to anonymous at instance scope', async () => {
+    const path = 'demo/remote/orphan/1.0/orphan-1.0.jar';
+    expect((await get(path)).status).toBe(404);
+    const anonymous = await http(s.url, { path: `/api/v4/packages/maven/${path}` });
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers['www-authenticate']).toMatch(/^Basic/);
+    expect(upstreamGets(path)).toBe(2);
+  });
+
   it('refuses an upstream file larger than max_file_size with a 502, keeping nothing', async () => {
     const res = await get('demo/remote/huge/1.0/huge-1.0.jar');
     expect(res.status).toBe(502);
@@ -356,7 +367,7 @@ describe('maven remote registry (postgres)', () => {
   });
 });
 
-describe('maven remote registry: stale metadata (postgres)', () => {
+describe.each(testModes())('maven remote registry: stale metadata (%s)', (mode) => {
   // metadata_ttl 0: every read revalidates, so an upstream failure shows at once.
   let upstream: StaticHttp;
   let proxy: FaultProxy;
@@ -370,7 +381,7 @@ describe('maven remote registry: stale metadata (postgres)', () => {
     proxy = await startFaultProxy(upstream.url);
     s = await startTestServer({
       formats: [mavenFormat],
-      mode: 'postgres',
+      mode,
       config: { formats: { maven: { package_requests_forwarding: true, upstream: { url: `${proxy.url}/`, metadata_ttl: 0 } } } },
     });
   });
