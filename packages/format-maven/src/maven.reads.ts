@@ -54,7 +54,8 @@ export class MavenReads {
       if (doc.kind === 'rendered') return this.sendMetadata(request, reply, doc, target.checksum);
       return this.sendFile(request, reply, doc.file, target.checksum);
     }
-    // Most requests are probes for names this repository never held: one indexed lookup answers them.
+    // Most requests are probes for names this repository never held: one indexed lookup tells them
+    // from local names, then the forwarding decision sends them upstream or answers the miss.
     if (!(await this.packages.scopeProjects(scope, MAVEN, target.name)).length) return upstream();
     const pkg = await this.packages.scopePackage(scope, MAVEN, target.name, target.version);
     if (!pkg) throw miss();
