@@ -224,16 +224,21 @@ export class PackageService {
   }
 
   /**
-   * Whether any project in the scope holds a live package of this name, whoever asks: what
-   * decides that a name is local and never goes to an upstream (dependency confusion).
+   * Whether a live package of this name is held in the scope's organization, whoever asks:
+   * what decides that a name is local and never goes to an upstream (dependency confusion).
+   * A project or group scope covers every project under its top-level group, so a name one
+   * project of an organization holds is never fetched from, nor sent to, an upstream by
+   * another project's endpoint; the instance scope covers every project.
    */
   async nameHeld(scope: PackageScope, packageType: string, name: string): Promise<boolean> {
-    const where =
+    const root =
       scope.kind === 'project'
-        ? 'pk.project_id = $4'
-        : scope.kind === 'group'
-          ? 'EXISTS (SELECT 1 FROM projects p JOIN namespaces n ON n.id = p.namespace_id WHERE p.id = pk.project_id AND $4 = ANY(n.traversal_ids))'
-          : '$4::int IS NULL';
+        ? '(SELECT n.traversal_ids[1] FROM projects p JOIN namespaces n ON n.id = p.namespace_id WHERE p.id = $4)'
+        : '(SELECT n.traversal_ids[1] FROM namespaces n WHERE n.id = $4)';
+    const where =
+      scope.kind === 'instance'
+        ? '$4::int IS NULL'
+        : `EXISTS (SELECT 1 FROM projects p JOIN namespaces n ON n.id = p.namespace_id WHERE p.id = pk.project_id AND n.traversal_ids[1] = ${root})`;
     const rows: unknown[] = await this.ds.query(
       `SELECT 1 FROM packages pk WHERE pk.package_type = $1 AND pk.normalized_name = $2 AND pk.status = ANY($3) AND ${where} LIMIT 1`,
       [
