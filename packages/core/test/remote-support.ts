@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { get as httpGet } from 'node:http';
+import { createServer, get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -183,4 +183,35 @@ export function streamedGet(url: string, token?: string): StreamedDownload {
     req.on('error', reject);
   });
   return { headers, received: () => size, done, abort };
+}
+
+export interface Redirector {
+  url: string;
+  /** Requests it received, with their headers. */
+  requests: { path: string; headers: Record<string, string | string[] | undefined> }[];
+  close(): Promise<void>;
+}
+
+/**
+ * A host that answers every GET with a 302 to `to(path)`, as a mirror or CDN front does
+ * (python3's http.server only redirects a directory to itself with a slash).
+ */
+export async function startRedirector(to: (path: string, self: string) => string): Promise<Redirector> {
+  const requests: Redirector['requests'] = [];
+  const server = createServer((req, res) => {
+    requests.push({ path: req.url ?? '/', headers: req.headers });
+    res.writeHead(302, { location: to(req.url ?? '/', url), 'content-length': 0 });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return {
+    url,
+    requests,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
 }
