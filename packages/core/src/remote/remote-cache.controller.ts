@@ -76,8 +76,11 @@ export class RemoteCacheController {
   async prune(@Query() query: unknown, @Req() request: FastifyRequest) {
     const p = new ApiParams(query, request.body);
     const policy = this.cache.policy();
+    const maxSize = p.string('max_size');
+    // Bytes: past ApiParams.integer's nine digits (a cache is often tens of gigabytes).
+    if (maxSize !== undefined && !/^\d{1,15}$/.test(maxSize)) throw httpErrors.invalidParam('max_size');
     const removed = await this.cache.evict({
-      maxSize: p.integer('max_size') ?? policy.maxSize,
+      maxSize: maxSize === undefined ? policy.maxSize : Number(maxSize),
       maxUnusedDays: p.integer('max_unused_days') ?? policy.maxUnusedDays,
     });
     return { removed_files: removed.files, removed_bytes: removed.bytes };
