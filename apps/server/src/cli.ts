@@ -7,6 +7,7 @@ import type { LoadedConfig } from './load-config';
 /* eslint-disable @typescript-eslint/no-require-imports */
 const commands = () => require('./commands') as typeof import('./commands');
 const packagesCommands = () => require('./packages-commands') as typeof import('./packages-commands');
+const remoteCommands = () => require('./remote-commands') as typeof import('./remote-commands');
 const configLoading = () => ({
   ...(require('./load-config') as typeof import('./load-config')),
   ...(require('./plugins') as typeof import('./plugins')),
@@ -21,6 +22,11 @@ const CONFIG_HELP = `
 The config is read from --config, STOWAGE_CONFIG or ./stowage.yml, with STOWAGE_* overrides
 (STOWAGE_SERVER__PORT=9000). See docs/configuration.md.
 `;
+
+function byteCount(value: string): number {
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidArgumentError('must be a number of bytes.');
+  return Number(value);
+}
 
 function positiveInteger(value: string): number {
   const n = Number(value);
@@ -94,6 +100,30 @@ export async function runCli(argv: readonly string[]): Promise<number | undefine
     .action(
       withConfig((loaded, options: { sweep?: boolean }) => packagesCommands().packagesVerify(loaded, { sweep: options.sweep === true })),
     );
+
+  const remote = program
+    .command('remote')
+    .usage('<command> [options]')
+    .summary('list [--package-type T]: the files cached from upstreams; prune [--max-size BYTES] [--max-unused-days N]')
+    .description('show or prune the files cached from upstream registries');
+  remote
+    .command('list')
+    .description('list every file cached from an upstream: where it came from, its size, its last download')
+    .option('--package-type <type>', 'only this format (npm, pypi, maven, …)')
+    .action(withConfig((loaded, options: { packageType?: string }) => remoteCommands().remoteList(loaded, options)));
+  remote
+    .command('prune')
+    .description('remove cached upstream files now: the least recently downloaded past a total size, and those unused for days')
+    .addOption(
+      new Option('--max-size <bytes>', 'keep at most this many bytes (default: packages.remote_cache.max_size)').argParser(byteCount),
+    )
+    .addOption(
+      new Option(
+        '--max-unused-days <n>',
+        'remove files not downloaded for this many days (default: packages.remote_cache.max_unused_days)',
+      ).argParser(positiveInteger),
+    )
+    .action(withConfig((loaded, options: { maxSize?: number; maxUnusedDays?: number }) => remoteCommands().remotePrune(loaded, options)));
 
   // No command prints the usage; an unknown one prints it too, as an error. Set after the
   // subcommands are added, which would inherit it: a stray word after a command is a usage error.

@@ -1,3 +1,4 @@
+import type { INestApplicationContext } from '@nestjs/common';
 import {
   BlobMigration,
   type BlobStoreKind,
@@ -75,7 +76,8 @@ export function verifyReport(v: VerifySummary): string {
   return `${lines.join('\n')}\n`;
 }
 
-async function withWorker<T>(loaded: LoadedConfig, fn: (migration: BlobMigration) => Promise<T>): Promise<T> {
+/** Runs `fn` in a worker context of the configured server (database, stores, queues), closed after. */
+export async function withWorkerContext<T>(loaded: LoadedConfig, fn: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
   const { config } = loaded;
   const level = ['debug', 'trace'].includes(config.log.level) ? config.log.level : 'warn';
   // A worker for the duration: it runs the move jobs it enqueues (any `stowage worker` helps).
@@ -88,10 +90,14 @@ async function withWorker<T>(loaded: LoadedConfig, fn: (migration: BlobMigration
     logger: createLogger(level),
   });
   try {
-    return await fn(ctx.get(BlobMigration));
+    return await fn(ctx);
   } finally {
     await ctx.close();
   }
+}
+
+function withWorker<T>(loaded: LoadedConfig, fn: (migration: BlobMigration) => Promise<T>): Promise<T> {
+  return withWorkerContext(loaded, (ctx) => fn(ctx.get(BlobMigration)));
 }
 
 export interface MigrateOptions {
