@@ -33,7 +33,7 @@ describe.each(testModes())('remote files (%s)', (mode) => {
       listen: true,
       config: {
         formats: {
-          fixture: { package_requests_forwarding: true, max_file_size: MAX_FILE, upstream: { url: up.proxy.url, timeout: 1 } },
+          fixture: { package_requests_forwarding: true, max_file_size: MAX_FILE, upstream: { url: up.proxy.url, timeout: 2 } },
         },
         packages: { remote_cache: { stream_threshold: THRESHOLD } },
       },
@@ -187,7 +187,7 @@ describe.each(testModes())('remote files (%s)', (mode) => {
     // The index is fetched (and fresh for metadata_ttl) before the file requests fail.
     expect((await s.api.inject({ url: fixturePath('instance', `${name}/index.json`), token: s.rootToken })).status).toBe(200);
 
-    up.proxy.delay(3_000, `/${name}/a.bin`);
+    up.proxy.delay(6_000, `/${name}/a.bin`);
     const slow = await get(name, 'a.bin');
     expect(slow.status).toBe(504);
     expect(slow.json().message).toMatch(/timeout/);
