@@ -22,6 +22,8 @@ export interface ProxiedRequest {
   method: string;
   /** The request target as the client sent it (path and query). */
   path: string;
+  /** The request's headers as the client sent them (what credentials reached this host). */
+  headers: IncomingHttpHeaders;
   /** When it arrived (Date.now()). */
   at: number;
   /** The status sent to the client; 0 until then, and when the upstream could not be reached. */
@@ -180,7 +182,7 @@ export async function startFaultProxy(targetUrl: string): Promise<FaultProxy> {
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
-    const entry: ProxiedRequest = { method, path, at: Date.now(), status: 0, bytes: 0, faults: [] };
+    const entry: ProxiedRequest = { method, path, headers: req.headers, at: Date.now(), status: 0, bytes: 0, faults: [] };
     log.push(entry);
     const fail = (err: Error) => {
       entry.error ??= err.message;
