@@ -136,7 +136,7 @@ describe.each(testModes())('package requests forwarding (%s)', (mode) => {
   });
 });
 
-describe('package requests forwarding in redirect mode', () => {
+describe('package requests forwarding in redirect mode, locked by the instance', () => {
   let s: TestServer;
   let up: TestUpstream;
 
@@ -145,7 +145,15 @@ describe('package requests forwarding in redirect mode', () => {
     s = await startTestServer({
       formats: [fixtureFormat],
       mode: testModes()[0],
-      config: { formats: { fixture: { package_requests_forwarding: true, upstream: { url: `${up.proxy.url}/base/`, mode: 'redirect' } } } },
+      config: {
+        formats: {
+          fixture: {
+            package_requests_forwarding: true,
+            lock_package_requests_forwarding: true,
+            upstream: { url: `${up.proxy.url}/base/`, mode: 'redirect' },
+          },
+        },
+      },
     });
   });
   afterAll(async () => {
@@ -161,5 +169,18 @@ describe('package requests forwarding in redirect mode', () => {
     const index = await s.api.inject({ url: fixturePath('instance', 'common/index.json'), token: s.rootToken });
     expect(index.headers.location).toBe(`${up.proxy.url}/base/common/index.json`);
     expect(up.proxy.requests).toEqual([]);
+  });
+
+  it('no group may change a switch the instance locked', async () => {
+    const group = await s.api.createGroup('team');
+    const put = await s.api.inject({
+      method: 'PUT',
+      url: `/api/v4/groups/${group.id}/package_settings`,
+      payload: { [SETTING]: false },
+      token: s.rootToken,
+    });
+    expect(put.status).toBe(400);
+    const settings = await s.api.inject({ url: `/api/v4/groups/${group.id}/package_settings`, token: s.rootToken });
+    expect(settings.json()).toMatchObject({ [SETTING]: true, [LOCKED]: true });
   });
 });
