@@ -120,7 +120,8 @@ describe.each(testModes())('package requests forwarding (%s)', (mode) => {
   });
 
   it('a name a private project in scope holds is never forwarded, even for a caller who cannot read it', async () => {
-    for (const at of ['instance', { group: open.id }] as const) {
+    // The sibling project's endpoint too: the name belongs to the organization (the top-level group).
+    for (const at of ['instance', { group: open.id }, { project: pub.id }] as const) {
       const res = await index(at, 'secret', outsider.token);
       expect({ at, status: res.status }).toEqual({ at, status: 404 });
       const file = await s.api.inject({ url: fixturePath(at, 'secret/files/secret.bin'), token: outsider.token });
