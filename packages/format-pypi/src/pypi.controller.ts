@@ -14,6 +14,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { PypiErrorFilter } from './pypi.errors';
 import { PypiReads } from './pypi.reads';
+import { PypiRemote, type RemoteFileParams } from './pypi.remote';
 import { PypiUploads } from './pypi.upload';
 
 type FileParams = { sha256: string; '*': string };
@@ -25,6 +26,7 @@ export class PypiProjectController {
   constructor(
     private readonly uploads: PypiUploads,
     private readonly reads: PypiReads,
+    private readonly remote: PypiRemote,
   ) {}
 
   @Post()
@@ -77,5 +79,17 @@ export class PypiProjectController {
   @PackageAccess('read')
   file(@CurrentScope() scope: PackageScope, @Param() params: FileParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     return this.reads.file(scope, params, request, reply);
+  }
+
+  /** A file of the upstream's page (`<file>` or its `<file>.metadata`), cached on first download. */
+  @Get('remote/:name/:sha256/*')
+  @PackageAccess('read')
+  remoteFile(
+    @CurrentScope() scope: PackageScope,
+    @Param() params: RemoteFileParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.remote.file(scope, params, request, reply);
   }
 }

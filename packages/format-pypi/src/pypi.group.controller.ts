@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { PypiErrorFilter } from './pypi.errors';
 import { PypiReads } from './pypi.reads';
+import { PypiRemote, type RemoteFileParams } from './pypi.remote';
 
 type FileParams = { sha256: string; '*': string };
 
@@ -14,7 +15,10 @@ type FileParams = { sha256: string; '*': string };
 @Controller('api/v4/groups/:id/-/packages/pypi')
 @UseFilters(PypiErrorFilter)
 export class PypiGroupController {
-  constructor(private readonly reads: PypiReads) {}
+  constructor(
+    private readonly reads: PypiReads,
+    private readonly remote: PypiRemote,
+  ) {}
 
   @Get('simple')
   @PackageAccess('read', { scope: 'group' })
@@ -43,5 +47,17 @@ export class PypiGroupController {
   @PackageAccess('read', { scope: 'group' })
   file(@CurrentScope() scope: PackageScope, @Param() params: FileParams, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     return this.reads.file(scope, params, request, reply);
+  }
+
+  /** A file of the upstream's page (`<file>` or its `<file>.metadata`), cached on first download. */
+  @Get('remote/:name/:sha256/*')
+  @PackageAccess('read', { scope: 'group' })
+  remoteFile(
+    @CurrentScope() scope: PackageScope,
+    @Param() params: RemoteFileParams,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ) {
+    return this.remote.file(scope, params, request, reply);
   }
 }

@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { FileStorage, type PackageScope, PackageService } from '@stowage/core';
+import { FileStorage, type PackageScope, PackageService, STALE_WARNING } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { PypiMetadata } from './pypi.metadata';
 import { isValidProjectName, METADATA_SUFFIX, normalizePypiName } from './pypi.naming';
+import { PypiRemote } from './pypi.remote';
 import { packageNotFound, requestedFormat, sendDocument } from './pypi.responses';
 
 // find-my-way's wildcard: the file name arrives as `*`.
@@ -16,6 +17,7 @@ export class PypiReads {
     private readonly index: PypiMetadata,
     private readonly packages: PackageService,
     private readonly storage: FileStorage,
+    private readonly remote: PypiRemote,
   ) {}
 
   async root(scope: PackageScope, title: string, request: FastifyRequest, reply: FastifyReply) {
@@ -23,7 +25,10 @@ export class PypiReads {
     return sendDocument(request, reply, await this.index.rootIndex(scope, title, format), format);
   }
 
-  /** `simple/<rest>`: `` is the root index (`simple/`), `name` or `name/` a project page. */
+  /**
+   * `simple/<rest>`: `` is the root index (`simple/`), `name` or `name/` a project page: the
+   * scope's own, else (a name nobody in scope holds) the upstream's, when forwarding is on.
+   */
   async page(scope: PackageScope, title: string, rest: string, request: FastifyRequest, reply: FastifyReply) {
     if (rest === '') return this.root(scope, title, request, reply);
     const name = rest.endsWith('/') ? rest.slice(0, -1) : rest;
@@ -37,8 +42,10 @@ export class PypiReads {
         .send();
     const format = requestedFormat(request);
     const doc = await this.index.projectPage(scope, name, format);
-    if (!doc) throw packageNotFound();
-    return sendDocument(request, reply, doc, format);
+    if (doc) return sendDocument(request, reply, doc, format);
+    const remote = await this.remote.page(scope, name, format);
+    if (!remote) throw packageNotFound();
+    return sendDocument(request, reply, remote.doc, format, remote.stale ? STALE_WARNING : undefined);
   }
 
   async file(scope: PackageScope, params: FileParams, request: FastifyRequest, reply: FastifyReply) {

@@ -7,8 +7,9 @@ export interface IndexFile {
   url: string;
   version: string;
   sha256: string;
-  size: number;
-  uploadTime: Date;
+  /** Not shown (PEP 691 v1.0 has neither): kept for a v1.1 page. */
+  size?: number;
+  uploadTime?: Date;
   requiresPython: string;
   /** sha256 of the PEP 658 metadata file, when one is served. */
   coreMetadataSha256?: string;

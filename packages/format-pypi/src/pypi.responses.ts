@@ -18,8 +18,10 @@ export function sendDocument(
   reply: FastifyReply,
   doc: RenderedDocument,
   format: SimpleFormat,
+  headers?: Record<string, string>,
 ): Promise<FastifyReply> {
   return sendRendered(request, reply, doc, {
+    headers,
     contentType: format === 'json' ? JSON_TYPE : HTML_TYPE,
     vary: ['Accept', 'User-Agent'],
     cacheControl: 'private, no-cache',
