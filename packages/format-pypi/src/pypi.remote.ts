@@ -2,8 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   fileSizeLimit,
   type FormatModuleOptions,
-  gitlabMessage,
-  HttpError,
   type PackageScope,
   type RemoteDocument,
   RemoteDocuments,
@@ -13,6 +11,7 @@ import {
   RenderedDocuments,
   scopeKey,
   type Upstream,
+  UpstreamError,
   Upstreams,
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -145,7 +144,7 @@ export class PypiRemote {
           const files = parseUpstreamPage(await doc.body(), doc.contentType, doc.url, (href, from) => upstream.http.link(href, from));
           return new Map(files.map((f) => [f.filename, f]));
         } catch (err) {
-          if (err instanceof UpstreamPageError) throw new HttpError(502, gitlabMessage(502, `upstream: ${err.message}`));
+          if (err instanceof UpstreamPageError) throw new UpstreamError('invalid', err.message);
           throw err;
         }
       },

@@ -262,9 +262,9 @@ describe('pypi remote registry: upstream faults', () => {
     s = await startTestServer({
       formats: [pypiFormat],
       mode: 'postgres',
-      // Every page read revalidates (metadata_ttl 0); a wait of more than half a second is a timeout.
+      // Every page read revalidates (metadata_ttl 0); a wait of more than a second is a timeout.
       config: {
-        formats: { pypi: { package_requests_forwarding: true, upstream: { url: `${proxy.url}/simple/`, timeout: 0.5, metadata_ttl: 0 } } },
+        formats: { pypi: { package_requests_forwarding: true, upstream: { url: `${proxy.url}/simple/`, timeout: 1, metadata_ttl: 0 } } },
       },
     });
     project = await s.api.createProject('open', { visibility: 'public' });
@@ -287,7 +287,7 @@ describe('pypi remote registry: upstream faults', () => {
   });
 
   it('upstream slower than the timeout: 504', async () => {
-    proxy.delay(2_000, '/simple/up-alpha/');
+    proxy.delay(3_000, '/simple/up-alpha/');
     const res = await get('/simple/up-alpha/');
     expect(res.status).toBe(504);
   });
