@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 
 import {
+  createPipVenv,
   type FaultProxy,
   type PypiUpstreamTree,
   pypiUpstreamTree,
@@ -15,7 +16,7 @@ import {
 } from '@stowage/testkit';
 
 import { pypiFormat } from '../src';
-import { buildProject, type BuiltProject, cleanEnv, PYTHON, sh, tempDir } from './pypi.clients';
+import { buildProject, type BuiltProject, cleanEnv, sh, tempDir } from './pypi.clients';
 
 // Real pip and twine against Stowage whose only upstream is a PEP 503 tree of real wheels and
 // sdists (python3 -m http.server) behind a fault proxy that counts what reaches it.
@@ -78,10 +79,9 @@ describe('pypi remote registry with real pip', () => {
       // A private package that happens to share its name with one on the upstream.
       buildProject(work.path, { name: 'up-beta', module: 'up_beta', version: '5.0', body: 'VERSION = "5.0, ours"\n' }),
       // A fresh venv without the system's packages: everything it gets comes through Stowage.
-      sh(PYTHON, ['-m', 'venv', join(work.path, 'venv')], { env: cleanEnv(work.path) }),
+      createPipVenv(join(work.path, 'venv')),
     ]);
-    if (venv.code !== 0) throw new Error(venv.stderr);
-    venvPython = join(work.path, 'venv', 'bin', 'python');
+    venvPython = venv.python;
     s.app.getHttpServer().on('request', (req: IncomingMessage, res: ServerResponse) => {
       res.on('finish', () => requests.push(`${req.method} ${req.url} ${res.statusCode}`));
     });

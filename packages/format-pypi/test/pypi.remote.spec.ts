@@ -262,9 +262,10 @@ describe('pypi remote registry: upstream faults', () => {
     s = await startTestServer({
       formats: [pypiFormat],
       mode: 'postgres',
-      // Every page read revalidates (metadata_ttl 0); a wait of more than a second is a timeout.
+      // Every page read revalidates (metadata_ttl 0); two seconds without a byte is a timeout
+      // (a loaded machine's http.server may take one to answer).
       config: {
-        formats: { pypi: { package_requests_forwarding: true, upstream: { url: `${proxy.url}/simple/`, timeout: 1, metadata_ttl: 0 } } },
+        formats: { pypi: { package_requests_forwarding: true, upstream: { url: `${proxy.url}/simple/`, timeout: 2, metadata_ttl: 0 } } },
       },
     });
     project = await s.api.createProject('open', { visibility: 'public' });
@@ -287,7 +288,7 @@ describe('pypi remote registry: upstream faults', () => {
   });
 
   it('upstream slower than the timeout: 504', async () => {
-    proxy.delay(3_000, '/simple/up-alpha/');
+    proxy.delay(6_000, '/simple/up-alpha/');
     const res = await get('/simple/up-alpha/');
     expect(res.status).toBe(504);
   });
