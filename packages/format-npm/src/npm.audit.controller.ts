@@ -1,9 +1,11 @@
 import { Controller, HttpCode, Post, Req } from '@nestjs/common';
 import {
   CurrentPrincipal,
+  CurrentScope,
   declaredLength,
   HttpError,
   PackageAccess,
+  type PackageScope,
   type Principal,
   readSmallBody,
   requestStream,
@@ -20,12 +22,20 @@ const AUDIT_BODY_LIMIT = 16 * 1024 * 1024;
 
 /**
  * `npm audit` posts a gzipped dependency list, from signed-in callers only (as GitLab).
- * With forwarding on it is sent to the public registry (307 re-POSTs the body); otherwise
- * Stowage knows no advisories and answers none.
+ * With forwarding on in redirect mode it is sent to the upstream (307 re-POSTs the body);
+ * otherwise Stowage knows no advisories and answers none.
  */
-async function audit(principal: Principal, request: FastifyRequest, forwarding: NpmForwarding): Promise<Record<string, never>> {
+async function audit(
+  scope: PackageScope,
+  principal: Principal,
+  request: FastifyRequest,
+  forwarding: NpmForwarding,
+): Promise<Record<string, never>> {
   if (principal.kind === 'anonymous') throw unauthorizedWithChallenge();
-  const location = forwarding.audit(AUDITS.find((a) => request.url.includes(a))!);
+  const location = await forwarding.audit(
+    scope,
+    AUDITS.find((a) => request.url.includes(a))!,
+  );
   if (location) throw new HttpError(307, '', { location });
   // Unread, but not unbounded: a dependency list this big is no audit.
   const tooLarge = () => npmError(413, `Request body is too large (the limit is ${AUDIT_BODY_LIMIT} bytes)`);
@@ -41,8 +51,8 @@ export class NpmProjectAuditController {
   @PackageAccess('read')
   @StreamBody()
   @HttpCode(200)
-  audit(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
-    return audit(principal, request, this.forwarding);
+  audit(@CurrentScope() scope: PackageScope, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
+    return audit(scope, principal, request, this.forwarding);
   }
 }
 
@@ -54,8 +64,8 @@ export class NpmGroupAuditController {
   @PackageAccess('read', { scope: 'group' })
   @StreamBody()
   @HttpCode(200)
-  audit(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
-    return audit(principal, request, this.forwarding);
+  audit(@CurrentScope() scope: PackageScope, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
+    return audit(scope, principal, request, this.forwarding);
   }
 }
 
@@ -67,7 +77,7 @@ export class NpmInstanceAuditController {
   @PackageAccess('read', { scope: 'instance' })
   @StreamBody()
   @HttpCode(200)
-  audit(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
-    return audit(principal, request, this.forwarding);
+  audit(@CurrentScope() scope: PackageScope, @CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest) {
+    return audit(scope, principal, request, this.forwarding);
   }
 }

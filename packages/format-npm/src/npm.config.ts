@@ -1,11 +1,15 @@
 import { constants } from 'node:buffer';
 
-import { BooleanSetting, fileSizeLimit, FormatConfig, IntegerSetting } from '@stowage/core';
-import { IsUrl } from 'class-validator';
+import { fileSizeLimit, ForwardingFormatConfig, IntegerSetting, UpstreamConfig, UpstreamSection } from '@stowage/core';
 
 const MiB = 1024 ** 2;
 
-export class NpmFormatConfig extends FormatConfig {
+/** `formats.npm.upstream`: the public npm registry unless configured otherwise. */
+export class NpmUpstreamConfig extends UpstreamConfig {
+  override url = 'https://registry.npmjs.org';
+}
+
+export class NpmFormatConfig extends ForwardingFormatConfig {
   /** GitLab's `npm_max_file_size`: bytes per tarball, 0 for no limit (default 500 MiB). */
   override max_file_size = 500 * MiB;
   /**
@@ -19,12 +23,12 @@ export class NpmFormatConfig extends FormatConfig {
    */
   @IntegerSetting({ min: 0 }) max_publish_body_size = 0;
   /**
-   * GitLab's `npm_package_requests_forwarding`: a packument nobody in scope publishes is
-   * answered with a redirect to `forward_url` (and audits with a 307 there). Off by default
-   * here, unlike GitLab, so that a private registry never sends names outside unasked.
+   * Where `package_requests_forwarding` (GitLab's `npm_package_requests_forwarding`, off by
+   * default here) sends names nobody in scope publishes: `mode: redirect` answers packuments
+   * with a 302 and audits with a 307 there, `mode: cache` serves the upstream's packuments
+   * (tarball URLs rewritten to Stowage) and tarballs from Stowage's own cache.
    */
-  @BooleanSetting() package_requests_forwarding = false;
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) forward_url = 'https://registry.npmjs.org';
+  @UpstreamSection(() => NpmUpstreamConfig) upstream = new NpmUpstreamConfig();
 }
 
 /**

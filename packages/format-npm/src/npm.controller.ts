@@ -3,11 +3,9 @@ import {
   CurrentPrincipal,
   CurrentProject,
   CurrentScope,
-  FileStorage,
   type FormatModuleOptions,
   PackageAccess,
   type PackageScope,
-  PackageService,
   type Principal,
   principalUser,
   type ProjectContext,
@@ -21,7 +19,7 @@ import { NpmChanges } from './npm.changes';
 import { type NpmFormatConfig, publishBodyLimit } from './npm.config';
 import { npmErrors } from './npm.errors';
 import { NPM_OPTIONS } from './npm.module-definition';
-import { NPM, type NpmName, npmPath } from './npm.naming';
+import { type NpmName, npmPath } from './npm.naming';
 import { NpmReads } from './npm.reads';
 import { NpmUploads } from './npm.upload';
 
@@ -44,15 +42,12 @@ export class NpmController {
     private readonly publisher: NpmUploads,
     private readonly changes: NpmChanges,
     private readonly packuments: NpmReads,
-    private readonly packages: PackageService,
-    private readonly storage: FileStorage,
     @Inject(NPM_OPTIONS) private readonly options: FormatModuleOptions<NpmFormatConfig>,
   ) {}
 
   @Get('*')
   @PackageAccess('read')
   async read(
-    @CurrentProject() ctx: ProjectContext,
     @CurrentScope() scope: PackageScope,
     @CurrentPrincipal() principal: Principal,
     @Param() params: PathParams,
@@ -64,16 +59,7 @@ export class NpmController {
       return this.packuments.send(scope, path.pkg, principal, request, reply);
     }
     if (path.kind !== 'tarball') throw npmErrors.notFound();
-    const pkg = await this.packages.findPackage({
-      projectId: ctx.project.id,
-      packageType: NPM,
-      name: path.pkg.name,
-      version: path.version,
-    });
-    const file = pkg && (await this.packages.findFile(pkg.id, path.fileName));
-    if (!pkg || !file) throw npmErrors.notFound();
-    this.packages.markDownloaded(pkg, request);
-    return this.storage.send(request, reply, file, { contentType: 'application/octet-stream' });
+    return this.packuments.sendTarball(scope, path, principal, request, reply);
   }
 
   /** Publish, deprecate (npm says so in `Npm-Command`, as GitLab expects), or the PUT of a one-version unpublish (`/-rev/`). */

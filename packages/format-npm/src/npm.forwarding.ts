@@ -1,27 +1,36 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { type FormatModuleOptions, HttpError } from '@stowage/core';
+import { Injectable } from '@nestjs/common';
+import { type PackageScope, RequestForwarding, type Upstream, Upstreams } from '@stowage/core';
 
-import type { NpmFormatConfig } from './npm.config';
-import { NPM_OPTIONS } from './npm.module-definition';
+import { NPM, type NpmName } from './npm.naming';
 
-/** GitLab's request forwarding to the public registry, when `package_requests_forwarding` is on. */
+/**
+ * GitLab's request forwarding (`package_requests_forwarding`, per instance and group) to
+ * `formats.npm.upstream`: which upstream, if any, a miss may go to.
+ */
 @Injectable()
 export class NpmForwarding {
-  constructor(@Inject(NPM_OPTIONS) private readonly options: FormatModuleOptions<NpmFormatConfig>) {}
+  constructor(
+    private readonly upstreams: Upstreams,
+    private readonly forwarding: RequestForwarding,
+  ) {}
 
-  private target(path: string): string | undefined {
-    const { package_requests_forwarding: enabled, forward_url: base } = this.options.config;
-    return enabled ? `${base.replace(/\/+$/, '')}/${path}` : undefined;
+  /**
+   * The upstream a packument or tarball of `pkg` may come from at this scope, or null (the
+   * miss stands). Ask only once nothing the caller may read answered locally: a name held by
+   * any project in scope never goes upstream, whoever asks.
+   */
+  forName(scope: PackageScope, pkg: NpmName): Promise<Upstream | null> {
+    return this.upstreams.forName(scope, NPM, pkg.name);
   }
 
-  /** A packument lookup failed with `err`: a 404 becomes a 302 to the public registry, if enabled. */
-  packumentOr(err: unknown, name: string): never {
-    const location = err instanceof HttpError && err.status === 404 ? this.target(name.replace('/', '%2f')) : undefined;
-    throw location ? new HttpError(302, '', { location }) : err;
-  }
-
-  /** Where an audit request is re-POSTed (307 keeps the method and body), if enabled. */
-  audit(path: string): string | undefined {
-    return this.target(path);
+  /**
+   * Where an audit is re-POSTed (307 keeps the method and body): the upstream in redirect
+   * mode, when forwarding is on at this scope. In cache mode the dependency list, private
+   * names included, is never sent out.
+   */
+  async audit(scope: PackageScope, path: string): Promise<string | undefined> {
+    const upstream = this.upstreams.get(NPM);
+    if (!upstream || upstream.caches || !(await this.forwarding.inScope(scope, NPM))) return undefined;
+    return upstream.http.url(path);
   }
 }

@@ -5,15 +5,15 @@ import { type Package, type PackageFile, PackageService, renderedDocument, Rende
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { NpmManifest } from './npm.manifest';
-import { NPM } from './npm.naming';
+import { NPM, registryUrl } from './npm.naming';
 import { highestVersion } from './npm.semver';
 
 /** Full packument (npm view, publish, deprecate) or npm's abbreviated install document (corgi). */
 export type PackumentVariant = 'full' | 'abbreviated';
 
-const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json';
+export const ABBREVIATED_TYPE = 'application/vnd.npm.install-v1+json';
 // npm's allow-list for version objects in the abbreviated document.
-const ABBREVIATED_FIELDS = [
+export const ABBREVIATED_FIELDS = [
   'name',
   'version',
   'deprecated',
@@ -50,6 +50,10 @@ interface VersionEntry {
 export function requestedVariant(request: FastifyRequest): PackumentVariant {
   const accept = request.headers.accept ?? '';
   return accept.includes(ABBREVIATED_TYPE) ? 'abbreviated' : 'full';
+}
+
+export function packumentContentType(variant: PackumentVariant): string {
+  return variant === 'abbreviated' ? `${ABBREVIATED_TYPE}; charset=utf-8` : 'application/json; charset=utf-8';
 }
 
 function integrity(sha512Hex: string): string {
@@ -108,7 +112,7 @@ export class NpmMetadata {
     });
     if (!rendered) return false;
     await sendRendered(request, reply, rendered, {
-      contentType: variant === 'abbreviated' ? `${ABBREVIATED_TYPE}; charset=utf-8` : 'application/json; charset=utf-8',
+      contentType: packumentContentType(variant),
       vary: ['accept'],
     });
     return true;
@@ -129,7 +133,7 @@ export class NpmMetadata {
       const dist = {
         shasum: file.file_sha1,
         integrity: integrity(file.file_sha512),
-        tarball: `${doc.baseUrl}/api/v4/projects/${pkg.project_id}/packages/npm/${doc.name}/-/${file.file_name}`,
+        tarball: `${registryUrl(doc.baseUrl, { kind: 'project', projectId: pkg.project_id })}/${doc.name}/-/${file.file_name}`,
       };
       versions[version] =
         variant === 'full'
@@ -155,7 +159,7 @@ export class NpmMetadata {
   }
 }
 
-function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+export function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const k of keys) if (source[k] !== undefined) out[k] = source[k];
   return out;

@@ -9,6 +9,7 @@ import { NpmForwarding } from './npm.forwarding';
 import { NpmMetadata } from './npm.metadata';
 import { ConfigurableModuleClass } from './npm.module-definition';
 import { NpmReads } from './npm.reads';
+import { NpmRemote } from './npm.remote';
 import { NpmScopes } from './npm.scopes';
 import { NpmGroupController, NpmInstanceController } from './npm.scopes.controller';
 import { NpmSearchController } from './npm.search.controller';
@@ -30,6 +31,6 @@ import { NpmUploads } from './npm.upload';
     NpmGroupController,
     NpmInstanceController,
   ],
-  providers: [NpmUploads, NpmChanges, NpmMetadata, NpmScopes, NpmDistTags, NpmForwarding, NpmReads],
+  providers: [NpmUploads, NpmChanges, NpmMetadata, NpmScopes, NpmDistTags, NpmForwarding, NpmReads, NpmRemote],
 })
 export class NpmFormatModule extends ConfigurableModuleClass {}

@@ -1,3 +1,5 @@
+import type { PackageScope } from '@stowage/core';
+
 import { npmErrors } from './npm.errors';
 import { isSemver } from './npm.semver';
 
@@ -55,6 +57,28 @@ export function assertTagName(tag: string): void {
 /** The file name a version's tarball is published and served under (GitLab's: scope included). */
 export function tarballFileName(name: string, version: string): string {
   return `${name}-${version}.tgz`;
+}
+
+/** A name as one path segment, as registries spell it in URLs (`@scope%2fname`). */
+export function encodedName(name: string): string {
+  return name.replace('/', '%2f');
+}
+
+/** The npm registry URL of a scope, without a trailing slash: what tarball URLs in its packuments start with. */
+export function registryUrl(baseUrl: string, scope: PackageScope): string {
+  switch (scope.kind) {
+    case 'project':
+      return `${baseUrl}/api/v4/projects/${scope.projectId}/packages/npm`;
+    case 'group':
+      return `${baseUrl}/api/v4/groups/${scope.groupId}/-/packages/npm`;
+    case 'instance':
+      return `${baseUrl}/api/v4/packages/npm`;
+  }
+}
+
+/** The URL a registry serves a version's tarball at (GitLab's shape: `<registry>/@scope/name/-/@scope/name-1.0.0.tgz`). */
+export function tarballUrl(registry: string, name: string, version: string): string {
+  return `${registry}/${name}/-/${tarballFileName(name, version)}`;
 }
 
 /** What a wildcard path under the npm prefix asks for. */

@@ -1,27 +1,90 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { externalBaseUrl, type PackageScope, type Principal, StowageConfig } from '@stowage/core';
+import {
+  externalBaseUrl,
+  FileStorage,
+  HttpError,
+  type PackageScope,
+  PackageService,
+  type Principal,
+  StowageConfig,
+  type Upstream,
+} from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { npmErrors } from './npm.errors';
 import { NpmForwarding } from './npm.forwarding';
 import { NpmMetadata } from './npm.metadata';
-import type { NpmName } from './npm.naming';
+import { encodedName, NPM, type NpmName, type NpmPath, registryUrl } from './npm.naming';
+import { NpmRemote } from './npm.remote';
 import { NpmScopes } from './npm.scopes';
 
-/** A packument request at any scope: which projects it merges, then the cached document, or a forward. */
+type TarballPath = Extract<NpmPath, { kind: 'tarball' }>;
+
+const isNotFound = (err: unknown) => err instanceof HttpError && err.status === 404;
+
+/**
+ * Packument and tarball requests at any scope: what the caller may read locally first, then,
+ * for a name nobody in scope holds, the upstream (a redirect, or its cached documents and files).
+ */
 @Injectable()
 export class NpmReads {
   constructor(
     private readonly metadata: NpmMetadata,
     private readonly scopes: NpmScopes,
     private readonly forwarding: NpmForwarding,
+    private readonly remote: NpmRemote,
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
   async send(scope: PackageScope, pkg: NpmName, principal: Principal, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
-    const sources = await this.scopes.sources(scope, pkg, principal).catch((err) => this.forwarding.packumentOr(err, pkg.name));
-    const sent = await this.metadata.send(request, reply, { name: pkg.name, sources, baseUrl: externalBaseUrl(this.config) });
-    if (!sent) this.forwarding.packumentOr(npmErrors.notFound(), pkg.name);
-    return reply;
+    const baseUrl = externalBaseUrl(this.config);
+    const local = await this.scopes.sources(scope, pkg, principal).then(
+      (sources) => this.metadata.send(request, reply, { name: pkg.name, sources, baseUrl }),
+      (err: unknown) => err,
+    );
+    if (local === true) return reply;
+    const miss = local === false ? npmErrors.notFound() : local;
+    const upstream = await this.upstreamFor(miss, scope, pkg);
+    if (!upstream.caches) throw upstream.redirect(encodedName(pkg.name));
+    return this.remote.sendPackument(upstream, pkg, registryUrl(baseUrl, scope), request, reply);
+  }
+
+  /**
+   * A tarball: a local one at project scope (group and instance packuments name project-level
+   * tarball URLs), else one the upstream's packument names, at any scope, in cache mode.
+   */
+  async sendTarball(scope: PackageScope, path: TarballPath, principal: Principal, request: FastifyRequest, reply: FastifyReply) {
+    let miss: unknown = npmErrors.notFound();
+    if (scope.kind === 'project') {
+      const pkg = await this.packages.findPackage({
+        projectId: scope.projectId,
+        packageType: NPM,
+        name: path.pkg.name,
+        version: path.version,
+      });
+      const file = pkg && (await this.packages.findFile(pkg.id, path.fileName));
+      if (pkg && file) {
+        this.packages.markDownloaded(pkg, request);
+        return this.storage.send(request, reply, file, { contentType: 'application/octet-stream' });
+      }
+    } else {
+      // The miss a packument request would get: an anonymous caller's 401 stays a 401.
+      miss = await this.scopes.sources(scope, path.pkg, principal).then(
+        () => miss,
+        (err: unknown) => err,
+      );
+    }
+    const upstream = await this.upstreamFor(miss, scope, path.pkg);
+    if (!upstream.caches) throw miss;
+    return this.remote.sendTarball(upstream, path.pkg, path.version, request, reply);
+  }
+
+  /** The upstream a local miss may go to; throws the miss when there is none. */
+  private async upstreamFor(miss: unknown, scope: PackageScope, pkg: NpmName): Promise<Upstream> {
+    const upstream = isNotFound(miss) ? await this.forwarding.forName(scope, pkg) : null;
+    if (!upstream) throw miss;
+    return upstream;
   }
 }

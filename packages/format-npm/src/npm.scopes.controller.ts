@@ -8,7 +8,10 @@ import { NpmReads } from './npm.reads';
 
 type PathParams = { '*': string };
 
-/** Group and instance scope serve packuments only: tarballs are project-level, as in GitLab. */
+/**
+ * Group and instance scope serve packuments; tarballs of local names are project-level, as in
+ * GitLab, and those of upstream names are served at the scope that named them.
+ */
 @Injectable()
 abstract class NpmPackumentRoutes {
   constructor(private readonly packuments: NpmReads) {}
@@ -23,8 +26,9 @@ abstract class NpmPackumentRoutes {
     @Res() reply: FastifyReply,
   ) {
     const path = npmPath(params['*']);
-    if (path.kind !== 'packument') throw npmErrors.notFound();
-    return this.packuments.send(scope, path.pkg, principal, request, reply);
+    if (path.kind === 'packument') return this.packuments.send(scope, path.pkg, principal, request, reply);
+    if (path.kind === 'tarball') return this.packuments.sendTarball(scope, path, principal, request, reply);
+    throw npmErrors.notFound();
   }
 }
 

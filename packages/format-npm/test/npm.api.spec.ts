@@ -468,7 +468,7 @@ describe.each(testModes())('npm registry over HTTP (%s)', (mode) => {
   });
 });
 
-// GitLab's forwarding, in one mode: nothing in it touches the database differently.
+// GitLab's forwarding (upstream mode: redirect), in one mode: nothing in it touches the database differently.
 describe('npm request forwarding', () => {
   let s: TestServer;
   let projectId: number;
@@ -480,7 +480,7 @@ describe('npm request forwarding', () => {
       formats: [npmFormat],
       mode: testModes()[0],
       listen: false,
-      config: { formats: { npm: { package_requests_forwarding: true, forward_url: FORWARD } } },
+      config: { formats: { npm: { package_requests_forwarding: true, upstream: { url: FORWARD, mode: 'redirect' } } } },
     });
     const user = await s.api.createUser('carol');
     token = user.token;

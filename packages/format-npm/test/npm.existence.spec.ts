@@ -37,7 +37,7 @@ describe.each(testModes())('npm: private packages do not show through group and 
         formats: [npmFormat],
         mode,
         listen: true,
-        config: { formats: { npm: { package_requests_forwarding: forwarding, forward_url: FORWARD } } },
+        config: { formats: { npm: { package_requests_forwarding: forwarding, upstream: { url: FORWARD, mode: 'redirect' } } } },
       });
       const group = await s.api.createGroup('open', { visibility: 'public' });
       groupId = group.id;
@@ -80,15 +80,31 @@ describe.each(testModes())('npm: private packages do not show through group and 
             tags: await get(`${prefix}/-/package/@open%2fabsent/dist-tags`, token),
             tag: await put(`${prefix}/-/package/@open%2fabsent/dist-tags/beta`, token, '"1.0.0"'),
           };
-          // The forward names the package it was asked for; nothing else may differ.
-          hidden.packument.location = hidden.packument.location?.replace('hidden', 'absent');
-          expect({ who, ...hidden }).toEqual({ who, ...absent });
-          const expected = token === undefined ? 401 : forwarding ? 302 : 404;
-          expect({ who, status: hidden.packument.status }).toEqual({ who, status: expected });
+          expect({ who, tags: hidden.tags, tag: hidden.tag }).toEqual({ who, tags: absent.tags, tag: absent.tag });
+          if (forwarding && token !== undefined) {
+            // A name held in scope is never forwarded, whoever asks (dependency confusion), so
+            // here a signed-in caller tells a hidden name (404) from an absent one (302).
+            const answers = [hidden.packument.status, absent.packument.status, absent.packument.location];
+            expect({ who, answers }).toEqual({ who, answers: [404, 302, `${FORWARD}/@open%2fabsent`] });
+          } else {
+            expect({ who, ...hidden.packument }).toEqual({ who, ...absent.packument });
+            expect({ who, status: hidden.packument.status }).toEqual({ who, status: token === undefined ? 401 : 404 });
+          }
           if (token === undefined) expect(hidden.packument.challenge).toBe('Basic realm="GitLab Packages Registry"');
         }
       },
     );
+
+    it('tarballs at group and instance scope: hidden = absent, and never forwarded in redirect mode', async () => {
+      for (const prefix of Object.values(prefixes())) {
+        for (const [who, token] of Object.entries(callers())) {
+          const hidden = await get(`${prefix}/@open%2fhidden/-/@open/hidden-1.0.0.tgz`, token);
+          const absent = await get(`${prefix}/@open%2fabsent/-/@open/absent-1.0.0.tgz`, token);
+          expect({ who, ...hidden, body: hidden.body.replace('hidden', 'absent') }).toEqual({ who, ...absent });
+          expect({ who, status: hidden.status }).toEqual({ who, status: token === undefined ? 401 : 404 });
+        }
+      }
+    });
 
     it('what the caller may read is still served at both scopes', async () => {
       for (const prefix of Object.values(prefixes())) {
