@@ -42,7 +42,7 @@ function serialize(json: unknown, pkg: NpmName): string {
   try {
     return JSON.stringify(json);
   } catch {
-    throw new UpstreamError('status', `the packument of ${pkg.name} is nested too deeply`);
+    throw new UpstreamError('invalid', `the packument of ${pkg.name} is nested too deeply`);
   }
 }
 
@@ -129,7 +129,7 @@ export class NpmRemote {
     try {
       if (!url)
         throw new UpstreamError('host', `the tarball of ${pkg.name}@${version} is on a host that is not configured (upstream.hosts)`);
-      if (!tarball.digest) throw new UpstreamError('digest', `the packument of ${pkg.name} declares no digest for ${version}`);
+      if (!tarball.digest) throw new UpstreamError('invalid', `the packument of ${pkg.name} declares no digest for ${version}`);
       return await this.files.send(
         request,
         reply,

@@ -16,7 +16,7 @@ export interface UpstreamTarball {
 }
 
 function malformed(name: string, why: string): UpstreamError {
-  return new UpstreamError('status', `the packument of ${name} ${why}`);
+  return new UpstreamError('invalid', `the packument of ${name} ${why}`);
 }
 
 /** Parses an upstream packument; versions that are not objects with a `dist` object are left out (nothing could install them). */
