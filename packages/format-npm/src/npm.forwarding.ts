@@ -1,7 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { type PackageScope, RequestForwarding, type Upstream, Upstreams } from '@stowage/core';
+import type { FastifyRequest } from 'fastify';
 
 import { NPM, type NpmName } from './npm.naming';
+
+/**
+ * npm commands (its `Npm-Command` header) whose packument reads are about this registry's own
+ * copy: `npm publish` reads it to check the version against those it holds, unpublish and
+ * deprecate to change it. They are never forwarded, so the first publish of a private name
+ * does not send that name to the upstream (nor fail on the upstream's versions of it).
+ */
+const LOCAL_COMMANDS = new Set(['publish', 'unpublish', 'deprecate', 'dist-tag', 'owner', 'access']);
 
 /**
  * GitLab's request forwarding (`package_requests_forwarding`, per instance and group) to
@@ -19,7 +28,9 @@ export class NpmForwarding {
    * miss stands). Ask only once nothing the caller may read answered locally: a name held by
    * any project in scope never goes upstream, whoever asks.
    */
-  forName(scope: PackageScope, pkg: NpmName): Promise<Upstream | null> {
+  async forName(scope: PackageScope, pkg: NpmName, request: FastifyRequest): Promise<Upstream | null> {
+    const command = request.headers['npm-command'];
+    if (typeof command === 'string' && LOCAL_COMMANDS.has(command)) return null;
     return this.upstreams.forName(scope, NPM, pkg.name);
   }
 

@@ -46,7 +46,7 @@ export class NpmReads {
     );
     if (local === true) return reply;
     const miss = local === false ? npmErrors.notFound() : local;
-    const upstream = await this.upstreamFor(miss, scope, pkg);
+    const upstream = await this.upstreamFor(miss, scope, pkg, request);
     if (!upstream.caches) throw upstream.redirect(encodedName(pkg.name));
     return this.remote.sendPackument(upstream, pkg, registryUrl(baseUrl, scope), request, reply);
   }
@@ -76,14 +76,14 @@ export class NpmReads {
         (err: unknown) => err,
       );
     }
-    const upstream = await this.upstreamFor(miss, scope, path.pkg);
+    const upstream = await this.upstreamFor(miss, scope, path.pkg, request);
     if (!upstream.caches) throw miss;
     return this.remote.sendTarball(upstream, path.pkg, path.version, request, reply);
   }
 
   /** The upstream a local miss may go to; throws the miss when there is none. */
-  private async upstreamFor(miss: unknown, scope: PackageScope, pkg: NpmName): Promise<Upstream> {
-    const upstream = isNotFound(miss) ? await this.forwarding.forName(scope, pkg) : null;
+  private async upstreamFor(miss: unknown, scope: PackageScope, pkg: NpmName, request: FastifyRequest): Promise<Upstream> {
+    const upstream = isNotFound(miss) ? await this.forwarding.forName(scope, pkg, request) : null;
     if (!upstream) throw miss;
     return upstream;
   }

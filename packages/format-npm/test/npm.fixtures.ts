@@ -63,3 +63,23 @@ export async function filesUnder(dir: string): Promise<string[]> {
   await walk(dir);
   return out;
 }
+
+/**
+ * Publishes a small package to a registry that takes anonymous publishes (Verdaccio in the
+ * tests), with the body npm sends; returns its tarball and integrity.
+ */
+export async function publishTo(
+  registry: string,
+  name: string,
+  version: string,
+  extra: Record<string, string | Buffer> = {},
+): Promise<{ tgz: Buffer; integrity: string }> {
+  const tgz = packageTarball({ name, version }, extra);
+  const res = await fetch(`${registry.replace(/\/$/, '')}/${name.replace('/', '%2f')}`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: 'Bearer anonymous' },
+    body: JSON.stringify(publishBody(name, version, { tgz })),
+  });
+  if (!res.ok) throw new Error(`publishing ${name}@${version} to ${registry}: ${res.status} ${await res.text()}`);
+  return { tgz, integrity: sha512(tgz) };
+}
