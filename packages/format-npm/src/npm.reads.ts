@@ -56,7 +56,7 @@ export class NpmReads {
    * tarball URLs), else one the upstream's packument names, at any scope, in cache mode.
    */
   async sendTarball(scope: PackageScope, path: TarballPath, principal: Principal, request: FastifyRequest, reply: FastifyReply) {
-    let miss: unknown = npmErrors.notFound();
+    let miss: unknown;
     if (scope.kind === 'project') {
       const pkg = await this.packages.findPackage({
         projectId: scope.projectId,
@@ -69,10 +69,11 @@ export class NpmReads {
         this.packages.markDownloaded(pkg, request);
         return this.storage.send(request, reply, file, { contentType: 'application/octet-stream' });
       }
+      miss = npmErrors.notFound();
     } else {
       // The miss a packument request would get: an anonymous caller's 401 stays a 401.
       miss = await this.scopes.sources(scope, path.pkg, principal).then(
-        () => miss,
+        () => npmErrors.notFound(),
         (err: unknown) => err,
       );
     }
