@@ -1,3 +1,5 @@
+import { randomBytes } from 'node:crypto';
+
 import {
   type FaultProxy,
   type PublishedNpmPackage,
@@ -20,7 +22,7 @@ import { publishBody, publishTo, sha512 } from './npm.fixtures';
 
 const ABBREVIATED = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
 /** Names each fault test owns, so that none depends on what another fetched. */
-const OWN = ['fx-cold', 'fx-slow', 'fx-corrupt', 'fx-flaky', 'fx-crowd', 'fx-evict', 'fx-switch', 'fx-stale'] as const;
+const OWN = ['fx-cold', 'fx-slow', 'fx-corrupt', 'fx-flaky', 'fx-crowd', 'fx-evict', 'fx-switch', 'fx-stale', 'fx-big'] as const;
 
 let verdaccio: Verdaccio;
 const upstreamDist = new Map<string, { integrity: string; shasum?: string }>();
@@ -31,7 +33,13 @@ beforeAll(async () => {
   const published: PublishedNpmPackage[] = await seedVerdaccio(verdaccio.url);
   for (const p of published) upstreamDist.set(`${p.name}@${p.version}`, p);
   for (const name of OWN) {
-    const { tgz, integrity } = await publishTo(verdaccio.url, name, '1.0.0');
+    // fx-big: random bytes do not compress, so its tarball is over the 8 KiB max_file_size set below.
+    const { tgz, integrity } = await publishTo(
+      verdaccio.url,
+      name,
+      '1.0.0',
+      name === 'fx-big' ? { 'package/big.bin': randomBytes(16_384) } : {},
+    );
     upstreamDist.set(`${name}@1.0.0`, { integrity });
     upstreamTgz.set(name, tgz);
   }
@@ -344,7 +352,7 @@ describe('npm remote packuments past their TTL', () => {
     f.s.api.inject({ url, headers: { authorization: `Bearer ${f.developer.token}`, ...headers } });
 
   beforeAll(async () => {
-    f = await start(testModes()[0], { package_requests_forwarding: false, upstream: { metadata_ttl: ttl } });
+    f = await start(testModes()[0], { package_requests_forwarding: false, max_file_size: 8192, upstream: { metadata_ttl: ttl } });
   }, 120_000);
   afterAll(async () => {
     await f?.s.close();
@@ -388,5 +396,23 @@ describe('npm remote packuments past their TTL', () => {
     expect(sha512((await get(`${prefix}/fx-stale/-/fx-stale-1.0.0.tgz`)).rawPayload)).toBe(integrityOf('fx-stale', '1.0.0'));
     expect((await get(`${prefix}/up-a`)).status).toBe(502);
     await f.proxy.up();
+  });
+
+  it('an upstream tarball over max_file_size: 502, nothing kept', async () => {
+    const prefix = `/api/v4/projects/${f.pub.id}/packages/npm`;
+    expect(upstreamTgz.get('fx-big')!.length).toBeGreaterThan(8192);
+    const res = await get(`${prefix}/fx-big/-/fx-big-1.0.0.tgz`);
+    expect([res.status, res.json().error]).toEqual([
+      502,
+      '502 Bad Gateway - upstream: fx-big-1.0.0.tgz is larger than max_file_size (8192 bytes)',
+    ]);
+    expect(
+      (
+        await f.s.api.inject({
+          url: '/api/v4/packages/remote_files?package_type=npm&package_name=fx-big',
+          headers: { authorization: `Bearer ${f.s.rootToken}` },
+        })
+      ).json(),
+    ).toEqual([]);
   });
 });
