@@ -192,6 +192,10 @@ describe.each(testModes())('npm remote registry over HTTP (%s)', (mode) => {
       expect(doc.versions['1.0.0'].dist.tarball).toBe(`${f.s.url}${privPrefix}/${name}/-/${name}-1.0.0.tgz`);
       expect((await get(`${prefix}/${name}/-/${name}-9.9.9.tgz`, f.developer.token)).status).toBe(404);
     }
+    // A sibling project's endpoint (its top-level group holds the name) does not forward it either.
+    for (const path of ['@acme%2fprivate-thing', `${name}/-/${name}-9.9.9.tgz`]) {
+      expect((await get(`${scopes[0][1]}/${path}`, f.developer.token)).json()).toEqual({ error: '404 Package Not Found' });
+    }
     // Those who may not read it get a miss that is not forwarded.
     for (const [, prefix] of scopes.slice(1)) {
       expect((await get(`${prefix}/@acme%2fprivate-thing`, f.outsider.token)).status).toBe(404);
