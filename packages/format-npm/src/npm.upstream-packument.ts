@@ -4,6 +4,7 @@ import { isObject } from './npm.body';
 import { storedManifest } from './npm.manifest';
 import { ABBREVIATED_FIELDS, type PackumentVariant, pick } from './npm.metadata';
 import { tarballUrl } from './npm.naming';
+import { isSemver } from './npm.semver';
 
 /** A packument as an upstream registry sent it: `versions` keyed by version, each with its `dist`. */
 export type UpstreamPackument = Record<string, unknown> & { versions: Record<string, Record<string, unknown>> };
@@ -19,7 +20,11 @@ function malformed(name: string, why: string): UpstreamError {
   return new UpstreamError('invalid', `the packument of ${name} ${why}`);
 }
 
-/** Parses an upstream packument; versions that are not objects with a `dist` object are left out (nothing could install them). */
+/**
+ * Parses an upstream packument. Versions that are not objects with a `dist` object, or whose
+ * key is not a version the tarball route serves (strict SemVer; a key like `1.0.0/../..` would
+ * make the rewritten URL point elsewhere on Stowage), are left out: nothing could install them.
+ */
 export function parseUpstreamPackument(body: Buffer, name: string): UpstreamPackument {
   let doc: unknown;
   try {
@@ -30,7 +35,8 @@ export function parseUpstreamPackument(body: Buffer, name: string): UpstreamPack
   if (!isObject(doc)) throw malformed(name, 'is not a JSON object');
   const versions: Record<string, Record<string, unknown>> = {};
   if (isObject(doc.versions)) {
-    for (const [version, v] of Object.entries(doc.versions)) if (isObject(v) && isObject(v.dist)) versions[version] = v;
+    for (const [version, v] of Object.entries(doc.versions))
+      if (isSemver(version) && isObject(v) && isObject(v.dist)) versions[version] = v;
   }
   return { ...doc, versions };
 }
@@ -75,7 +81,9 @@ export function rewritePackument(
     versions[version] =
       opts.variant === 'full' ? { ...v, dist } : { ...pick(storedManifest({ ...v, name: opts.name, version }), ABBREVIATED_FIELDS), dist };
   }
-  const tags = isObject(doc['dist-tags']) ? doc['dist-tags'] : {};
+  const tags: Record<string, unknown> = {};
+  if (isObject(doc['dist-tags']))
+    for (const [tag, v] of Object.entries(doc['dist-tags'])) if (typeof v === 'string' && v in versions) tags[tag] = v;
   if (opts.variant === 'full') return { ...doc, 'dist-tags': tags, versions };
   const time = isObject(doc.time) ? doc.time : {};
   const modified = typeof doc.modified === 'string' ? doc.modified : typeof time.modified === 'string' ? time.modified : undefined;

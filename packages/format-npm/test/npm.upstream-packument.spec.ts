@@ -26,7 +26,7 @@ describe('npm packuments from an upstream', () => {
     expect(declaredDigest({})).toBeNull();
   });
 
-  it('refuses what is not a JSON object as the upstream failing (502), and drops versions nothing could install', () => {
+  it('refuses what is not a JSON object as the upstream failing (502), and drops versions (and their tags) nothing could install', () => {
     const failure = (body: string): unknown => {
       try {
         parseUpstreamPackument(Buffer.from(body), 'x');
@@ -40,8 +40,21 @@ describe('npm packuments from an upstream', () => {
       expect(err).toBeInstanceOf(UpstreamError);
       expect((err as UpstreamError).toHttpError().status).toBe(502);
     }
-    const doc = parseUpstreamPackument(upstream({ '1.0.0': { dist: { tarball: 'a.tgz' } }, '2.0.0': 'x', '3.0.0': { dist: null } }), 'x');
+    const doc = parseUpstreamPackument(
+      upstream(
+        {
+          '1.0.0': { dist: { tarball: 'a.tgz' } },
+          '2.0.0': 'x',
+          '3.0.0': { dist: null },
+          '1.0.0/../../../../user': { dist: { tarball: 'b.tgz' } },
+          v4: { dist: { tarball: 'c.tgz' } },
+        },
+        { 'dist-tags': { latest: 'v4', stable: '1.0.0', gone: '2.0.0' } },
+      ),
+      'x',
+    );
     expect(Object.keys(doc.versions)).toEqual(['1.0.0']);
+    expect(rewritePackument(doc, { name: 'x', registry: REGISTRY, variant: 'abbreviated' })['dist-tags']).toEqual({ stable: '1.0.0' });
     expect(parseUpstreamPackument(Buffer.from('{"name":"gone","time":{"unpublished":{}}}'), 'gone').versions).toEqual({});
   });
 
