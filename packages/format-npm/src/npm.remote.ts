@@ -111,6 +111,10 @@ export class NpmRemote {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<FastifyReply> {
+    const fileName = tarballFileName(pkg.name, version);
+    const sendOptions = { contentType: 'application/octet-stream' };
+    const cached = await this.files.sendCached(request, reply, { format: NPM, name: pkg.name, version, fileName }, sendOptions);
+    if (cached) return cached;
     const doc = await this.packument(upstream, pkg);
     const tarballs = await this.rendered
       .get(
@@ -125,7 +129,6 @@ export class NpmRemote {
     const tarball = tarballs.get(version);
     if (!tarball) throw npmErrors.notFound();
     const url = upstream.http.link(tarball.href, doc.url);
-    const fileName = tarballFileName(pkg.name, version);
     try {
       if (!url)
         throw new UpstreamError('host', `the tarball of ${pkg.name}@${version} is on a host that is not configured (upstream.hosts)`);
@@ -134,7 +137,7 @@ export class NpmRemote {
         request,
         reply,
         { upstream, url, digest: tarball.digest, name: pkg.name, version, fileName, maxSize: fileSizeLimit(this.options.config) },
-        { contentType: 'application/octet-stream' },
+        sendOptions,
       );
     } catch (err) {
       throw npmUpstreamError(err);

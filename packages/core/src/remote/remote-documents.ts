@@ -87,13 +87,14 @@ export class RemoteDocuments {
     try {
       const res = await upstream.http.get(url, headers);
       let next: Row;
+      let fetched: Buffer | undefined;
       if (res.status === 304 && row) {
         discard(res.body);
         await this.ds.query('UPDATE remote_documents SET checked_at = now() WHERE id = $1', [row.id]);
         next = { ...row, fresh: true };
       } else if (res.status === 200) {
-        const body = await upstream.http.read(res.body, upstream.config.max_metadata_size);
-        next = await this.save(upstream, url, opts.name, 200, body, res.headers);
+        fetched = await upstream.http.read(res.body, upstream.config.max_metadata_size);
+        next = await this.save(upstream, url, opts.name, 200, fetched, res.headers);
       } else if (res.status === 404 || res.status === 410) {
         discard(res.body);
         next = await this.save(upstream, url, opts.name, 404, null, {});
@@ -101,7 +102,7 @@ export class RemoteDocuments {
         throw UpstreamHttp.unexpected(res);
       }
       this.failedAt.delete(key);
-      return this.document(next, url, false);
+      return this.document(next, url, false, fetched);
     } catch (err) {
       if (!(err instanceof UpstreamError) || !row) throw err;
       if (this.failedAt.size >= 10_000) this.failedAt.clear();
@@ -135,7 +136,8 @@ export class RemoteDocuments {
     return row;
   }
 
-  private document(row: Row, url: string, stale: boolean): RemoteDocument {
+  /** `fetched`: the body just read from the upstream, so a first render does not read it back from the database. */
+  private document(row: Row, url: string, stale: boolean, fetched?: Buffer): RemoteDocument {
     return {
       id: Number(row.id),
       revision: Number(row.revision),
@@ -145,6 +147,7 @@ export class RemoteDocuments {
       fetchedAt: new Date(row.fetched_at),
       url,
       body: async () => {
+        if (fetched) return fetched;
         const [r]: { body: Uint8Array | null }[] = await this.ds.query('SELECT body FROM remote_documents WHERE id = $1', [row.id]);
         const body = r?.body ?? Buffer.alloc(0);
         // node-postgres gives a Buffer, PGlite a plain Uint8Array (whose toString() is not the text).

@@ -68,7 +68,30 @@ export class RemoteFiles {
        FROM remote_files WHERE package_type = $1 AND url = $2`,
       [format, url],
     );
-    if (!row) return null;
+    return row ? this.used(row) : null;
+  }
+
+  /**
+   * Answers from the cache a file recorded under this package, version and file name, without
+   * reading the upstream's metadata; null when none is cached (then `send()` it). For formats
+   * whose file names are fixed per version (an npm tarball), so a warm download is one lookup.
+   */
+  async sendCached(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    file: { format: string; name: string; version: string; fileName: string },
+    opts: SendOptions = {},
+  ): Promise<FastifyReply | null> {
+    const [row]: CachedRow[] = await this.ds.query(
+      `SELECT id, file_sha256, file_name, created_at, last_used_at > now() - interval '1 minute' AS used_recently
+       FROM remote_files WHERE package_type = $1 AND package_name = $2 AND version = $3 AND file_name = $4
+       ORDER BY id DESC LIMIT 1`,
+      [file.format, file.name, file.version, file.fileName],
+    );
+    return row ? this.storage.send(request, reply, this.used(row), opts) : null;
+  }
+
+  private used(row: CachedRow): DownloadableFile {
     if (!row.used_recently) {
       this.ds
         .query('UPDATE remote_files SET last_used_at = now() WHERE id = $1', [row.id])
