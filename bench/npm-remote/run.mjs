@@ -8,7 +8,7 @@
 // Every install has a fresh project directory and a fresh npm cache; the median of the rounds
 // is reported.
 //
-//   node bench/run.mjs npm-remote [--postgres] [--deps=100] [--rounds=3]
+//   node bench/run.mjs npm-remote [--postgres] [--deps=100] [--rounds=3] [--cpu-prof=<dir>]
 //
 // Stowage runs from apps/server/dist/main.js (build first: `tsc -b`).
 import { execFile } from 'node:child_process';
@@ -27,6 +27,7 @@ import {
   runBench,
   serverEnv,
   spawnChild,
+  stopChild,
   testServicesEnv,
   waitReady,
 } from '../lib/harness.mjs';
@@ -69,7 +70,10 @@ async function startStowage(dir, upstream) {
       '',
     ].join('\n'),
   );
-  const server = spawnChild(process.execPath, [MAIN, '--config', config, 'serve'], {
+  // --cpu-prof=<dir>: the server writes a CPU profile there when it stops.
+  const profile = flag('cpu-prof', undefined);
+  const node = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const server = spawnChild(process.execPath, [...node, MAIN, '--config', config, 'serve'], {
     cwd: dir,
     env,
     stdio: ['ignore', 'ignore', 'inherit'],
@@ -90,6 +94,7 @@ async function startStowage(dir, upstream) {
     ).body,
   );
   return {
+    server,
     registry: `${base}/api/v4/projects/${project.id}/packages/npm/`,
     /** Empties the upstream cache (files and packuments): the next install is cold. */
     empty: async () => {
@@ -161,6 +166,7 @@ async function main() {
   console.log(
     `| warm cache vs Verdaccio with its uplink cache warm | ${s(med(t.warm))} | ${s(med(t.verdaccio))} | ${(med(t.warm) / med(t.verdaccio)).toFixed(2)}× | ≤ 1.0× |`,
   );
+  await stopChild(stowage.server); // before the run's cleanup kills it, so a --cpu-prof profile is written
   console.log(
     `\nall rounds (s): ${JSON.stringify(Object.fromEntries(Object.entries(t).map(([k, v]) => [k, v.map((x) => +x.toFixed(2))])))}`,
   );
