@@ -107,8 +107,9 @@ describe.each(testModes())('npm publish of hostile tarballs (%s)', (mode) => {
     const used = workCpuMs() - before;
     const seconds = used / 1000;
     process.stdout.write(`npm 4 GiB tarball bomb refused after ${seconds.toFixed(2)} s of CPU\n`);
-    // About 1 s here (512 MiB inflated); it took 19 s, and was accepted, before the cap. Generous for loaded machines.
-    expect(seconds).toBeLessThan(4);
+    // About 1 s here (512 MiB inflated); it took 19 s, and was accepted, before the cap. A machine
+    // loaded four times over made it 4.0 s of CPU (a CI failure), so the bound is 8 s: still far from 19.
+    expect(seconds).toBeLessThan(8);
   });
 
   it('refuses a tarball of more than 100,000 entries (each costs CPU, empty ones gzip to almost nothing)', async () => {
