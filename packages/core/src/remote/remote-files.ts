@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 
 import { StowageConfig } from '../config';
+import type { BlobStoreKind } from '../storage/blob-store';
 import { contentDisposition } from '../storage/content-disposition';
 import { type DownloadableFile, FileStorage, type SendOptions, type StoredBlob } from '../storage/file-storage.service';
 import { SizeLimitExceededError } from '../storage/hashing-meter';
@@ -82,13 +83,17 @@ export class RemoteFiles {
     file: { format: string; name: string; version: string; fileName: string },
     opts: SendOptions = {},
   ): Promise<FastifyReply | null> {
-    const [row]: CachedRow[] = await this.ds.query(
-      `SELECT id, file_sha256, file_name, created_at, last_used_at > now() - interval '1 minute' AS used_recently
-       FROM remote_files WHERE package_type = $1 AND package_name = $2 AND version = $3 AND file_name = $4
-       ORDER BY id DESC LIMIT 1`,
+    const [row]: (CachedRow & { size: string; store: BlobStoreKind; storage_key: string })[] = await this.ds.query(
+      `SELECT r.id, r.file_sha256, r.file_name, r.created_at, r.last_used_at > now() - interval '1 minute' AS used_recently,
+              b.size, b.store, b.storage_key
+       FROM remote_files r JOIN blobs b ON b.sha256 = r.file_sha256
+       WHERE r.package_type = $1 AND r.package_name = $2 AND r.version = $3 AND r.file_name = $4
+       ORDER BY r.id DESC LIMIT 1`,
       [file.format, file.name, file.version, file.fileName],
     );
-    return row ? this.storage.send(request, reply, this.used(row), opts) : null;
+    if (!row) return null;
+    const blob = { sha256: row.file_sha256, size: Number(row.size), store: row.store, storage_key: row.storage_key };
+    return this.storage.send(request, reply, { ...this.used(row), blob }, opts);
   }
 
   private used(row: CachedRow): DownloadableFile {

@@ -37,6 +37,8 @@ export interface DownloadableFile {
   file_sha256: string;
   file_name: string;
   created_at: Date;
+  /** Its blob row, when the caller read it with the file (saves send() a query). */
+  blob?: Pick<Blob, 'sha256' | 'size' | 'store' | 'storage_key'>;
 }
 
 export interface SendOptions {
@@ -188,7 +190,7 @@ export class FileStorage {
    * without proxy_download, a redirect to a short-lived presigned URL.
    */
   async send(request: FastifyRequest, reply: FastifyReply, file: DownloadableFile, opts: SendOptions = {}): Promise<FastifyReply> {
-    const blob = await this.blob(file.file_sha256);
+    const blob = file.blob ?? (await this.blob(file.file_sha256));
     if (!blob) throw httpErrors.notFound('File');
     const store = this.blobStore(blob.store as BlobStoreKind);
     const fileName = opts.fileName ?? basename(file.file_name);
