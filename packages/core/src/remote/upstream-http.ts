@@ -57,6 +57,15 @@ function failureOf(err: unknown): UpstreamError {
   return new UpstreamError('unreachable', `cannot be reached (${code || (err as Error).message})`);
 }
 
+/** Where a redirect leads; a Location no URL parser accepts is the upstream's fault, never a 500 of ours. */
+function redirectTarget(location: string, from: URL): URL {
+  try {
+    return new URL(location, from);
+  } catch {
+    throw new UpstreamError('redirect', 'redirected to an address that is not a URL');
+  }
+}
+
 /**
  * HTTP to one configured upstream. Only its own host and the hosts its config declares are
  * ever fetched, redirects included; credentials go to its own origin only; every wait (connect,
@@ -110,7 +119,7 @@ export class UpstreamHttp {
   async get(target: string, headers: Record<string, string> = {}): Promise<UpstreamResponse> {
     let url = new URL(target);
     for (let hop = 0; ; hop++) {
-      if (!this.allowed(url)) throw new UpstreamError('host', `${url.host} is not a configured upstream host`);
+      if (!this.allowed(url)) throw new UpstreamError('host', `${url.host || url.protocol} is not a configured upstream host`);
       let res;
       try {
         res = await request(url, {
@@ -125,7 +134,7 @@ export class UpstreamHttp {
       if (REDIRECTS.has(res.statusCode) && location) {
         discard(res.body as unknown as Readable);
         if (hop === MAX_REDIRECTS) throw new UpstreamError('redirect', 'too many redirects');
-        url = new URL(location, url);
+        url = redirectTarget(location, url);
         continue;
       }
       const flat: Record<string, string | undefined> = {};
