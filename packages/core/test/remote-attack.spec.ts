@@ -1,10 +1,11 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { createServer, get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
 import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
 
 import { fixtureFormat, fixturePath } from './remote-fixture';
-import { sha256 } from './remote-support';
+import { remoteState, sha256 } from './remote-support';
 
 // A hostile upstream and hostile clients against core's remote machinery (through the fixture
 // format): what either does must end in a clear answer, never a 500, a hang that holds other
@@ -12,7 +13,9 @@ import { sha256 } from './remote-support';
 
 const KiB = 1024;
 const THRESHOLD = 64 * KiB;
-const MAX_FILE = 1024 * KiB;
+const MiB = 1024 * KiB;
+/** Past what the kernel's socket buffers absorb for a client that stopped reading. */
+const MAX_FILE = 32 * MiB;
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -48,12 +51,48 @@ async function startHostileUpstream() {
   };
 }
 
+/**
+ * A GET whose client reads the status and headers, then nothing (its connection stays open)
+ * until `readRest()`, which reads on to the end or the cut.
+ */
+function stalledGet(url: string, token: string): Promise<{ status: number; readRest(): Promise<{ complete: boolean; size: number }> }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, headers: { 'private-token': token } }, (res) => {
+      res.pause();
+      const readRest = () =>
+        new Promise<{ complete: boolean; size: number }>((done) => {
+          let size = 0;
+          res.on('data', (c: Buffer) => (size += c.length));
+          res.on('error', () => undefined);
+          res.once('close', () => done({ complete: res.complete, size }));
+          res.resume();
+        });
+      resolve({ status: res.statusCode!, readRest });
+    });
+    req.on('error', reject);
+  });
+}
+
+/** A GET read to its end, or to its cut. */
+function fullGet(url: string, token: string): Promise<{ status: number; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpGet(url, { agent: false, headers: { 'private-token': token } }, (res) => {
+      res.resume();
+      res.on('error', () => undefined);
+      res.once('close', () => resolve({ status: res.statusCode!, complete: res.complete }));
+    });
+    req.on('error', reject);
+  });
+}
+
 describe.each(testModes())('remote registries under attack (%s)', (mode) => {
   let s: TestServer;
   let up: Awaited<ReturnType<typeof startHostileUpstream>>;
   let n = 0;
   const fresh = () => `hostile${++n}`;
   const get = (name: string, rest: string) => s.api.inject({ url: fixturePath('instance', `${name}/${rest}`), token: s.rootToken });
+
+  const fileUrl = (name: string, file: string) => `${s.url}${fixturePath('instance', `${name}/files/${file}`)}`;
 
   beforeAll(async () => {
     up = await startHostileUpstream();
@@ -79,4 +118,41 @@ describe.each(testModes())('remote registries under attack (%s)', (mode) => {
     expect(res.status).toBe(502);
     expect(res.json().message).toMatch(/redirected to an address that is not a URL/);
   });
+
+  it('a client that stops reading a large file streamed to it holds neither the fetch nor the clients waiting for it', async () => {
+    const name = fresh();
+    const bytes = randomBytes(24 * MiB);
+    up.publish(name, 'big.bin', bytes, (_req, res) => res.writeHead(200, { 'content-length': bytes.length }).end(bytes));
+    const stuck = await stalledGet(fileUrl(name, 'big.bin'), s.rootToken);
+    expect(stuck.status).toBe(200);
+    // Waits on the first client's fetch; it used to wait as long as that client kept its connection.
+    const waiting = await get(name, 'files/big.bin');
+    expect(waiting.status).toBe(200);
+    expect(waiting.rawPayload.equals(bytes)).toBe(true);
+    expect((await remoteState(s)).files.filter((f) => f.package_name === name)).toHaveLength(1);
+    // The stuck client was let go: its answer was cut short of the whole file.
+    const rest = await stuck.readRest();
+    expect(rest.complete).toBe(false);
+    expect(rest.size).toBeLessThan(bytes.length);
+  }, 15_000);
+
+  it('a streamed fetch that fails (a body past max_file_size that never ends) closes its upstream connection', async () => {
+    const name = fresh();
+    let closed!: () => void;
+    const upstreamClosed = new Promise<void>((resolve) => (closed = resolve));
+    up.publish(name, 'endless.bin', Buffer.from('x'), (_req, res) => {
+      res.once('close', closed);
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * KiB);
+      const pump = () => {
+        while (!res.destroyed && res.write(chunk));
+      };
+      res.on('drain', pump);
+      pump();
+    });
+    const client = await fullGet(fileUrl(name, 'endless.bin'), s.rootToken);
+    expect([client.status, client.complete]).toEqual([200, false]);
+    await upstreamClosed;
+    expect((await remoteState(s)).files.filter((f) => f.package_name === name)).toEqual([]);
+  }, 15_000);
 });

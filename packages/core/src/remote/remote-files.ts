@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -42,6 +42,30 @@ interface CachedRow {
   file_name: string;
   created_at: Date;
   used_recently: boolean;
+}
+
+/**
+ * The first client of a large file is fed by the fetch itself, so one that stopped reading would
+ * hold the fetch, and every client waiting for it, for as long as it kept its connection open
+ * (a paused body is no idle upstream to undici). After `ms` without taking a byte it is let go
+ * (its answer is cut short) and the fetch goes on at the upstream's pace.
+ */
+function letGoWhenStalled(source: Readable, client: Writable, ms: number): void {
+  let timer: NodeJS.Timeout | undefined;
+  const stop = () => {
+    clearTimeout(timer);
+    timer = undefined;
+  };
+  source.on('data', () => {
+    if (timer || !client.writableNeedDrain) return;
+    timer = setTimeout(() => {
+      source.unpipe(client);
+      client.destroy(new Error('the client took no bytes within the upstream timeout'));
+    }, ms);
+  });
+  client.on('drain', stop);
+  client.once('close', stop);
+  source.once('close', stop);
 }
 
 /**
@@ -152,6 +176,7 @@ export class RemoteFiles {
     res.body.on('error', (err) => toStore.destroy(upstreamFailure(err)));
     res.body.pipe(toStore);
     res.body.pipe(toClient);
+    letGoWhenStalled(res.body, toClient, file.upstream.config.timeout * 1000);
     tap({ stream: toClient, length: declared });
     try {
       const kept = await this.keep(file, toStore);
@@ -160,6 +185,8 @@ export class RemoteFiles {
     } catch (err) {
       verdict.reject(err as Error);
       toClient.destroy(err as Error);
+      // The store gave up before the body ended (too large, a store failure): nothing reads it any more.
+      discard(res.body);
       throw err;
     }
   }
