@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
+import { localStorage } from '@stowage/storage-local';
 import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
 
-import { fixtureFormat, fixturePath } from './remote-fixture';
+import { ConfigError, resolveConfig } from '../src/config';
+import { FIXTURE, fixtureFormat, fixturePath } from './remote-fixture';
 import { remoteState, sha256 } from './remote-support';
 
 // A hostile upstream and hostile clients against core's remote machinery (through the fixture
@@ -155,4 +157,24 @@ describe.each(testModes())('remote registries under attack (%s)', (mode) => {
     await upstreamClosed;
     expect((await remoteState(s)).files.filter((f) => f.package_name === name)).toEqual([]);
   }, 15_000);
+});
+
+describe('upstream config', () => {
+  const problems = (url: string, mode = 'redirect') => {
+    try {
+      resolveConfig({ formats: { fixture: { upstream: { url, mode } } } }, new Map([[FIXTURE, fixtureFormat.config]]), [localStorage]);
+      return [];
+    } catch (err) {
+      if (err instanceof ConfigError) return err.problems;
+      throw err;
+    }
+  };
+
+  it('refuses credentials in the upstream URL: a redirect would hand them to every client, and none reach the upstream', () => {
+    expect(problems('https://robot:s3cret@repo.example.org/maven2/')).toEqual([
+      expect.stringMatching(/^formats\.fixture\.upstream\.url: .*without user:password@/),
+    ]);
+    expect(problems('https://robot@repo.example.org/', 'cache')).toHaveLength(1);
+    expect(problems('https://repo.example.org/maven2/')).toEqual([]);
+  });
 });

@@ -13,7 +13,15 @@ export type UpstreamMode = 'redirect' | 'cache';
  * Each format that proxies subclasses it to set its ecosystem's public registry as `url`.
  */
 export class UpstreamConfig {
-  @IsUrl({ require_tld: false, require_protocol: true, protocols: ['http', 'https'] }) url!: string;
+  /**
+   * Without `user:password@`: credentials in it would reach clients (a redirect mode's Location,
+   * the cache listing's upstream_url) and never the upstream; `username`/`password` are for that.
+   */
+  @IsUrl(
+    { require_tld: false, require_protocol: true, protocols: ['http', 'https'], disallow_auth: true },
+    { message: '$property must be an http(s) URL without user:password@ (set username and password instead)' },
+  )
+  url!: string;
   /** `redirect`: GitLab's behaviour, a 302 to the upstream. `cache`: fetch once, verify, store and serve. */
   @IsIn(['redirect', 'cache']) mode: UpstreamMode = 'cache';
   /** Basic credentials sent to the upstream's own host only (never to a CDN it redirects to). */
