@@ -121,6 +121,14 @@ describe.each(testModes())('remote registries under attack (%s)', (mode) => {
     expect(res.json().message).toMatch(/redirected to an address that is not a URL/);
   });
 
+  it('a prune by a number of days past what the database can date is a 400, not a 500', async () => {
+    const prune = (days: string) =>
+      s.api.inject({ method: 'POST', url: `/api/v4/packages/remote_files/prune?max_unused_days=${days}`, token: s.rootToken });
+    const res = await prune('999999999');
+    expect([res.status, res.json()]).toEqual([400, { error: 'max_unused_days is invalid' }]);
+    expect((await prune('36500')).status).toBe(200);
+  });
+
   it('a client that stops reading a large file streamed to it holds neither the fetch nor the clients waiting for it', async () => {
     const name = fresh();
     const bytes = randomBytes(24 * MiB);

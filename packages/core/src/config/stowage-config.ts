@@ -59,12 +59,15 @@ export class ObjectStoreConfig {
   @BooleanSetting() proxy_download = false;
 }
 
+/** A century: further back than PostgreSQL's dates reach is an error, not "keep forever" (that is 0). */
+export const MAX_UNUSED_DAYS = 36_500;
+
 /** `packages.remote_cache`: files fetched from upstream registries (`formats.<name>.upstream`). */
 export class RemoteCacheConfig {
   /** Bytes of cached upstream files kept; past it the least recently used go first. 0: no limit. */
   @IntegerSetting({ min: 0 }) max_size = 0;
   /** Days a cached upstream file is kept after its last download; 0: no limit. */
-  @IntegerSetting({ min: 0 }) max_unused_days = 0;
+  @IntegerSetting({ min: 0, max: MAX_UNUSED_DAYS }) max_unused_days = 0;
   /**
    * Bytes below which a first fetch is stored and verified before the answer starts (a digest
    * mismatch is then a clean 502). Larger files, or of unknown length, are streamed to the client

@@ -4,6 +4,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiAccess } from '../auth/api-access.guard';
 import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
+import { MAX_UNUSED_DAYS } from '../config/stowage-config';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
 import { pageParams, setPaginationHeaders } from '../http/pagination';
@@ -79,9 +80,11 @@ export class RemoteCacheController {
     const maxSize = p.string('max_size');
     // Bytes: past ApiParams.integer's nine digits (a cache is often tens of gigabytes).
     if (maxSize !== undefined && !/^\d{1,15}$/.test(maxSize)) throw httpErrors.invalidParam('max_size');
+    const maxUnusedDays = p.integer('max_unused_days');
+    if (maxUnusedDays !== undefined && maxUnusedDays > MAX_UNUSED_DAYS) throw httpErrors.invalidParam('max_unused_days');
     const removed = await this.cache.evict({
       maxSize: maxSize === undefined ? policy.maxSize : Number(maxSize),
-      maxUnusedDays: p.integer('max_unused_days') ?? policy.maxUnusedDays,
+      maxUnusedDays: maxUnusedDays ?? policy.maxUnusedDays,
     });
     return { removed_files: removed.files, removed_bytes: removed.bytes };
   }
