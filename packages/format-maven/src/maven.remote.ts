@@ -3,6 +3,7 @@ import {
   fileSizeLimit,
   FileStorage,
   type FormatModuleOptions,
+  readXml,
   RemoteDocuments,
   RemoteFiles,
   RenderedDocuments,
@@ -27,6 +28,19 @@ import {
   parseSnapshotFile,
 } from './maven.naming';
 import { readChecksum, sendChecksum } from './maven.responses';
+
+/**
+ * Refuses an upstream's maven-metadata.xml that Maven could not read as one (an HTML login page
+ * answered with a 200, a DOCTYPE), so it never replaces the last good copy. Read leniently, as
+ * Maven's own parser does, so real repositories' untidy metadata still passes.
+ */
+async function checkMetadata(body: Buffer): Promise<void> {
+  const root = await readXml(body.toString('utf8'), { lenient: true }).catch((err: Error) => {
+    throw new UpstreamError('invalid', `maven-metadata.xml is not XML Maven can read (${err.message})`);
+  });
+  if (root.localName !== 'metadata')
+    throw new UpstreamError('invalid', `maven-metadata.xml has <${root.name}> at its root, not <metadata>`);
+}
 
 /**
  * Answers paths of names nobody in scope holds from the upstream repository (mode `cache`):
@@ -124,10 +138,16 @@ export class MavenRemote {
     kind: ChecksumKind,
     notFound: () => Error,
   ): Promise<{ hex: string; stale: boolean }> {
-    const doc = await this.documents.get(upstream, `${url}.${kind}`, { name: target.name });
+    const invalid = () => new UpstreamError('invalid', `${target.fileName}.${kind} is not a ${kind} checksum`);
+    const doc = await this.documents.get(upstream, `${url}.${kind}`, {
+      name: target.name,
+      check: (body) => {
+        if (!readChecksum(body, kind)) throw invalid();
+      },
+    });
     if (!doc.found) throw notFound();
     const hex = readChecksum(await doc.body(), kind);
-    if (!hex) throw new UpstreamError('invalid', `${target.fileName}.${kind} is not a ${kind} checksum`);
+    if (!hex) throw invalid();
     return { hex, stale: doc.stale };
   }
 
@@ -139,7 +159,7 @@ export class MavenRemote {
     notFound: () => Error,
   ): Promise<FastifyReply> {
     const url = upstream.http.url(mavenPath({ ...target, checksum: undefined }));
-    const doc = await this.documents.get(upstream, url, { name: target.name });
+    const doc = await this.documents.get(upstream, url, { name: target.name, check: checkMetadata });
     if (!doc.found) throw notFound();
     // Served as the upstream wrote it (it holds no URLs), so one entry per upstream document serves every scope.
     const served = await this.rendered.get(`${MAVEN}\u0000remote\u0000${url}`, `${doc.id}.${doc.revision}`, async () =>

@@ -6,7 +6,7 @@ export {
   type RemoteFilter,
   type Removed,
 } from './remote-cache';
-export { type RemoteDocument, RemoteDocuments, STALE_WARNING } from './remote-documents';
+export { type RemoteDocument, type RemoteDocumentOptions, RemoteDocuments, STALE_WARNING } from './remote-documents';
 export { type DigestAlgorithm, type RemoteFile, RemoteFiles } from './remote-files';
 export { type ForwardingSetting, RequestForwarding } from './request-forwarding';
 export { ForwardingFormatConfig, isForwardingConfig, UpstreamConfig, type UpstreamMode, UpstreamSection } from './upstream-config';

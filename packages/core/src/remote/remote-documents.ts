@@ -22,6 +22,18 @@ export interface RemoteDocument {
   body(): Promise<Buffer>;
 }
 
+export interface RemoteDocumentOptions {
+  /** The format's normalized name of the package it belongs to, for listings and removal. */
+  name: string;
+  accept?: string;
+  /**
+   * Throws when an upstream's 200 is not a document of its kind (an HTML login page, a
+   * DOCTYPE): it is then not stored, the last good copy stays and is served stale, or the
+   * client gets a 502 (UpstreamError 'invalid') when there is none.
+   */
+  check?: (body: Buffer) => void | Promise<void>;
+}
+
 /** RFC 9111's warning for a stored answer served because revalidation failed. */
 export const STALE_WARNING = { warning: '111 stowage "Revalidation Failed"' };
 
@@ -34,6 +46,16 @@ interface Row {
   last_modified: string | null;
   fetched_at: Date;
   fresh: boolean;
+}
+
+async function checked(body: Buffer, check: RemoteDocumentOptions['check']): Promise<void> {
+  try {
+    await check?.(body);
+  } catch (err) {
+    throw err instanceof UpstreamError
+      ? err
+      : new UpstreamError('invalid', `answered a document that is not one (${(err as Error).message})`);
+  }
 }
 
 /** After an upstream failed, stale copies are served without asking it again for this long. */
@@ -54,7 +76,7 @@ export class RemoteDocuments {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
 
   /** The document at `url` (an address on the upstream, never from a request), fetched or revalidated as needed. */
-  async get(upstream: Upstream, url: string, opts: { name: string; accept?: string }): Promise<RemoteDocument> {
+  async get(upstream: Upstream, url: string, opts: RemoteDocumentOptions): Promise<RemoteDocument> {
     const row = await this.row(upstream, url);
     if (row?.fresh) return this.document(row, url, false);
     const key = `${upstream.format} ${url}`;
@@ -73,12 +95,7 @@ export class RemoteDocuments {
     return row;
   }
 
-  private async refresh(
-    upstream: Upstream,
-    url: string,
-    row: Row | undefined,
-    opts: { name: string; accept?: string },
-  ): Promise<RemoteDocument> {
+  private async refresh(upstream: Upstream, url: string, row: Row | undefined, opts: RemoteDocumentOptions): Promise<RemoteDocument> {
     const key = `${upstream.format} ${url}`;
     const headers: Record<string, string> = {};
     if (opts.accept) headers.accept = opts.accept;
@@ -94,6 +111,7 @@ export class RemoteDocuments {
         next = { ...row, fresh: true };
       } else if (res.status === 200) {
         fetched = await upstream.http.read(res.body, upstream.config.max_metadata_size);
+        await checked(fetched, opts.check);
         next = await this.save(upstream, url, opts.name, 200, fetched, res.headers);
       } else if (res.status === 404 || res.status === 410) {
         discard(res.body);
