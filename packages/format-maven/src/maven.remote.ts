@@ -29,6 +29,9 @@ import {
 } from './maven.naming';
 import { readChecksum, sendChecksum } from './maven.responses';
 
+/** A checksum file is a line (`<hex>` or `<hex>  <file name>`): more is not one, and is never held in memory or stored. */
+const MAX_CHECKSUM_FILE = 64 * 1024;
+
 /**
  * Refuses an upstream's maven-metadata.xml that Maven could not read as one (an HTML login page
  * answered with a 200, a DOCTYPE), so it never replaces the last good copy. Read leniently, as
@@ -141,6 +144,7 @@ export class MavenRemote {
     const invalid = () => new UpstreamError('invalid', `${target.fileName}.${kind} is not a ${kind} checksum`);
     const doc = await this.documents.get(upstream, `${url}.${kind}`, {
       name: target.name,
+      maxSize: MAX_CHECKSUM_FILE,
       check: (body) => {
         if (!readChecksum(body, kind)) throw invalid();
       },

@@ -135,6 +135,16 @@ describe.each(testModes())('maven remote registry under attack (%s)', (mode) => 
     expect((await get(`${path}.sha1`)).text).toBe(sha1(good));
   });
 
+  it('answers 502 for a checksum file past 64 KiB, as a metadata document of max_metadata_size would be held in memory and stored', async () => {
+    const path = 'hostile/fat/1.0/fat-1.0.jar';
+    up.serve(`/${path}`, 'PK');
+    up.serve(`/${path}.sha1`, Buffer.concat([Buffer.from(`${sha1('PK')}\n`), Buffer.alloc(1024 * 1024, 'a')]));
+    for (const res of [await get(`${path}.sha1`), await get(path)]) {
+      expect(res.status).toBe(502);
+      expect(res.json().message).toMatch(/exceeds 65536 bytes/);
+    }
+  });
+
   it('verifies a file against the last good .sha1 when the upstream turns to answering an HTML page for it', async () => {
     const path = 'hostile/sum/1.0/sum-1.0.jar';
     const jar = Buffer.from('PK jar bytes');

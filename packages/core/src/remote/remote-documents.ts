@@ -26,6 +26,8 @@ export interface RemoteDocumentOptions {
   /** The format's normalized name of the package it belongs to, for listings and removal. */
   name: string;
   accept?: string;
+  /** Bytes it may have, when its kind needs fewer than the upstream's max_metadata_size (a checksum file: one line). */
+  maxSize?: number;
   /**
    * Throws when an upstream's 200 is not a document of its kind (an HTML login page, a
    * DOCTYPE): it is then not stored, the last good copy stays and is served stale, or the
@@ -110,7 +112,7 @@ export class RemoteDocuments {
         await this.ds.query('UPDATE remote_documents SET checked_at = now() WHERE id = $1', [row.id]);
         next = { ...row, fresh: true };
       } else if (res.status === 200) {
-        fetched = await upstream.http.read(res.body, upstream.config.max_metadata_size);
+        fetched = await upstream.http.read(res.body, Math.min(opts.maxSize ?? Infinity, upstream.config.max_metadata_size));
         await checked(fetched, opts.check);
         next = await this.save(upstream, url, opts.name, 200, fetched, res.headers);
       } else if (res.status === 404 || res.status === 410) {
