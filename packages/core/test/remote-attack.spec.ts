@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
 import { createServer, get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { join } from 'node:path';
 
 import { localStorage } from '@stowage/storage-local';
 import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
@@ -160,10 +162,13 @@ describe.each(testModes())('remote registries under attack (%s)', (mode) => {
       res.on('drain', pump);
       pump();
     });
+    const before = await remoteState(s);
     const client = await fullGet(fileUrl(name, 'endless.bin'), s.rootToken);
     expect([client.status, client.complete]).toEqual([200, false]);
     await upstreamClosed;
-    expect((await remoteState(s)).files.filter((f) => f.package_name === name)).toEqual([]);
+    const after = await remoteState(s);
+    expect([after.files, after.blobs, after.keys]).toEqual([before.files, before.blobs, before.keys]);
+    expect(await readdir(join(s.storagePath, 'tmp')).catch(() => [])).toEqual([]);
   }, 15_000);
 });
 
