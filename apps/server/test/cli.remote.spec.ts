@@ -16,22 +16,27 @@ import { runCli } from '../src/cli';
 describe('stowage remote list and prune', () => {
   let s: TestServer;
   let yml: string;
+  let ymlNoLimits: string;
   let out: string;
   let err: string;
   let spies: jest.SpyInstance[];
   const sql = (q: string, params: unknown[] = []) => s.app.get(DataSource).query(q, params);
-  const cli = async (...args: string[]) => {
+  const cliWith = async (config: string, ...args: string[]) => {
     out = '';
     err = '';
-    return runCli(['--config', yml, ...args]);
+    return runCli(['--config', config, ...args]);
   };
+  const cli = (...args: string[]) => cliWith(yml, ...args);
   const cached = async () =>
     (await sql('SELECT file_name FROM remote_files ORDER BY file_name')).map((r: { file_name: string }) => r.file_name);
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [genericFormat], mode: 'postgres', listen: false });
     yml = join(s.dataDir, 'stowage.yml');
-    await writeFile(yml, `data_dir: ${s.dataDir}\ndatabase:\n  url: ${s.config.database.url}\nlog:\n  level: silent\n`);
+    const base = `data_dir: ${s.dataDir}\ndatabase:\n  url: ${s.config.database.url}\nlog:\n  level: silent\n`;
+    await writeFile(yml, base);
+    ymlNoLimits = join(s.dataDir, 'stowage-no-limits.yml');
+    await writeFile(ymlNoLimits, `${base}packages:\n  remote_cache:\n    max_size: 0\n`);
     const seed: [string, string, string, number, number][] = [
       ['npm', 'left-pad', 'left-pad-1.3.0.tgz', 1000, 1],
       ['npm', 'chalk', 'chalk-5.3.0.tgz', 2000, 30],
@@ -84,8 +89,11 @@ describe('stowage remote list and prune', () => {
   it('refuses what it cannot do as usage errors, and changes nothing', async () => {
     expect(await cli('remote', 'list', '--package-type', 'nonesuch')).toBe(2);
     expect(err).toContain('nonesuch is not an installed format');
-    expect(await cli('remote', 'prune')).toBe(2);
+    expect(await cliWith(ymlNoLimits, 'remote', 'prune')).toBe(2);
     expect(err).toContain('nothing to prune by');
+    // The configured limits by default: 20 GiB holds all three.
+    expect(await cli('remote', 'prune')).toBe(0);
+    expect(out).toContain('removed: 0 cached file(s)');
     expect(await cli('remote', 'prune', '--max-size', 'ten')).toBe(2);
     expect(await cli('remote', 'prune', '--max-unused-days', '0')).toBe(2);
     expect(await cli('remote', 'prune', 'now')).toBe(2);

@@ -192,8 +192,28 @@ describe.each(testModes())('remote files admin API (%s)', (mode) => {
     // Sizes past a billion bytes are sizes too.
     expect((await api('POST', '/prune?max_size=50000000000')).json()).toEqual({ removed_files: 0, removed_bytes: 0 });
     expect((await api('POST', '/prune?max_size=-1')).status).toBe(400);
-    // No limit given and none configured: nothing to do.
+    // No limit given: the configured one (20 GiB by default) holds all.
     expect((await api('POST', '/prune')).json()).toEqual({ removed_files: 0, removed_bytes: 0 });
     expect(await s.app.get(BlobCollector).collect(0)).toBe(2);
+  });
+
+  it("prunes metadata documents: the upstream's 'not found' after a day, any after max_unused_days unrevalidated", async () => {
+    expect((await download('nobody-has-this', 'x.bin')).status).toBe(404);
+    const before = (await remoteState(s)).documents;
+    const missing = before.filter((d) => d.status !== 200);
+    const found = before.filter((d) => d.status === 200);
+    expect(missing.length).toBeGreaterThan(0);
+    expect(found.length).toBeGreaterThan(0);
+
+    await sql(`UPDATE remote_documents SET checked_at = now() - interval '2 days'`);
+    await api('POST', '/prune');
+    expect((await remoteState(s)).documents).toEqual(found);
+    await api('POST', '/prune', s.rootToken, { max_unused_days: 3 });
+    expect((await remoteState(s)).documents).toEqual(found);
+    await api('POST', '/prune', s.rootToken, { max_unused_days: 1 });
+    expect((await remoteState(s)).documents).toEqual([]);
+    // Fetched again when next asked for.
+    expect((await download('alpha', 'a1.bin')).status).toBe(200);
+    expect((await remoteState(s)).documents.length).toBeGreaterThan(0);
   });
 });

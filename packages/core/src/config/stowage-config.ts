@@ -64,8 +64,11 @@ export const MAX_UNUSED_DAYS = 36_500;
 
 /** `packages.remote_cache`: files fetched from upstream registries (`formats.<name>.upstream`). */
 export class RemoteCacheConfig {
-  /** Bytes of cached upstream files kept; past it the least recently used go first. 0: no limit. */
-  @IntegerSetting({ min: 0 }) max_size = 0;
+  /**
+   * Bytes of cached upstream files kept; past it the least recently downloaded go first (hourly).
+   * 0: no limit. Bounded by default: a public endpoint lets anonymous callers fill the cache.
+   */
+  @IntegerSetting({ min: 0 }) max_size = 20 * 1024 ** 3;
   /** Days a cached upstream file is kept after its last download; 0: no limit. */
   @IntegerSetting({ min: 0, max: MAX_UNUSED_DAYS }) max_unused_days = 0;
   /**

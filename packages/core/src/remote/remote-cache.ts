@@ -59,8 +59,7 @@ export class RemoteCache implements OnModuleInit, OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const p = this.policy();
-    if (p.maxSize || p.maxUnusedDays) await this.jobs.repeat(EVICT_REMOTE_FILES_JOB, EVICT_EVERY_MS);
+    await this.jobs.repeat(EVICT_REMOTE_FILES_JOB, EVICT_EVERY_MS);
   }
 
   policy(): EvictionPolicy {
@@ -133,7 +132,21 @@ export class RemoteCache implements OnModuleInit, OnApplicationBootstrap {
       );
     }
     if (total.files) this.logger.log(total, `evicted ${total.files} cached upstream file(s), ${total.bytes} bytes`);
+    await this.evictDocuments(policy);
     return total;
+  }
+
+  /**
+   * Metadata documents nobody asked for lately (a document asked for is revalidated every
+   * metadata_ttl, so `checked_at` stands for its last use): every probe of a name or path the
+   * upstream lacks stores its 404, so those go after a day; with `maxUnusedDays`, any document
+   * that old. A removed document is fetched again when next asked for.
+   */
+  private async evictDocuments(policy: EvictionPolicy): Promise<void> {
+    await this.ds.query(
+      `DELETE FROM remote_documents WHERE checked_at < now() - make_interval(days => $1) OR (status <> 200 AND checked_at < now() - interval '1 day')`,
+      [policy.maxUnusedDays || 36_500],
+    );
   }
 
   private async deleteFiles(m: EntityManager, sql: string, params: unknown[]): Promise<Removed> {
