@@ -45,7 +45,7 @@ export class MavenReads {
     const miss = () => scopeMiss(scope, requestContext(request).auth.principal, () => httpErrors.notFound('Package'));
     const upstream = async () => {
       const to = await this.upstreams.forName(scope, MAVEN, target.name);
-      if (!to) throw miss();
+      if (!to || (await this.versionOfHeldName(scope, target))) throw miss();
       return this.remote.serve(to, target, request, reply, miss);
     };
     if (target.kind === 'metadata') {
@@ -63,6 +63,16 @@ export class MavenReads {
     if (!file) throw miss();
     if (!target.checksum) this.packages.markDownloaded(pkg, request);
     return this.sendFile(request, reply, file, target.checksum);
+  }
+
+  /**
+   * `g/a/1.0/maven-metadata.xml` parses as the artifact-level document of `g/a/1.0`, but is also
+   * the version-level one of `g/a`: a name held in scope must not reach the upstream that way.
+   */
+  private async versionOfHeldName(scope: PackageScope, target: MavenTarget): Promise<boolean> {
+    if (target.kind !== 'metadata' || target.version !== '') return false;
+    const parent = target.name.slice(0, Math.max(0, target.name.lastIndexOf('/')));
+    return parent.includes('/') && this.packages.nameHeld(scope, MAVEN, parent);
   }
 
   private sendFile(

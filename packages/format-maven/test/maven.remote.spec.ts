@@ -208,6 +208,11 @@ describe.each(testModes())('maven remote registry (%s)', (mode) => {
       'commons-io/commons-io/2.11.0/commons-io-2.11.0.jar',
       'commons-io/commons-io/2.11.0/commons-io-2.11.0.jar.sha1',
       'commons-io/commons-io/2.11.0/commons-io-2.11.0.pom',
+      // Version-level metadata of a release reads like artifact-level metadata of a name one
+      // segment longer (commons-io:commons-io/2.11.0 or commons-io.commons-io:2.11.0).
+      'commons-io/commons-io/2.11.0/maven-metadata.xml',
+      'commons-io/commons-io/2.11.0/maven-metadata.xml.sha1',
+      'commons-io/commons-io/9.9-SNAPSHOT/maven-metadata.xml',
     ])
       expect((await get(path)).status).toBe(404);
     const meta = await get('commons-io/commons-io/maven-metadata.xml');
