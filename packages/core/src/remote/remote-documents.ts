@@ -84,7 +84,11 @@ export class RemoteDocuments {
     const key = `${upstream.format} ${url}`;
     const failed = this.failedAt.get(key);
     if (row && failed !== undefined && Date.now() - failed < RETRY_AFTER_FAILURE_MS) return this.document(row, url, true);
-    return this.flights.run(key, () => this.refresh(upstream, url, row, opts));
+    // A refresh that ended between our read and now has saved the document: read again inside the flight.
+    return this.flights.run(key, async () => {
+      const now = await this.row(upstream, url);
+      return now?.fresh ? this.document(now, url, false) : this.refresh(upstream, url, now, opts);
+    });
   }
 
   private async row(upstream: Upstream, url: string): Promise<Row | undefined> {
