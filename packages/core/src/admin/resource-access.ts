@@ -30,7 +30,8 @@ export class ResourceAccess {
     if (!group || !(await this.access.groupVisible(principal, group))) throw httpErrors.notFound('Group');
     const level = await this.namespaceLevel(principal, group);
     if (level < minLevel) throw httpErrors.forbidden();
-    return Object.assign(group, { level });
+    // A copy: the group row is shared with other requests (ProjectsService caches it).
+    return { ...group, level };
   }
 
   async namespaceLevel(principal: Principal, namespace: Namespace): Promise<number> {

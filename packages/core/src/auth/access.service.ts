@@ -2,6 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
+import { AccessCache } from '../database/access-cache';
+import { AccessEpoch } from '../database/access-epoch';
+
 import type { Namespace } from '../projects/namespace.entity';
 import type { ProjectContext } from '../projects/project-context';
 import { AccessLevel } from './access-level';
@@ -58,31 +61,66 @@ const MIN_LEVEL: Record<PackageAction, number> = {
   delete: AccessLevel.MAINTAINER,
 };
 
+/** A member level, and whether a membership with an end date counted (it lapses with the date: not kept). */
+interface Level {
+  level: number;
+  dated: boolean;
+}
+
+/** (user, project or namespace) pairs kept per process. */
+const CACHED_LEVELS = 50_000;
+
 @Injectable()
 export class AccessService {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  /**
+   * Member levels, kept until members (or a project's or namespace's place) change. A level a
+   * membership with an end date contributes to is read again each time, as it ends with a date.
+   */
+  private readonly levels: AccessCache<Level>;
+
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    epoch: AccessEpoch,
+  ) {
+    this.levels = new AccessCache(epoch, ['members', 'projects', 'namespaces'], CACHED_LEVELS);
+  }
 
   /** The highest live membership of a user on a project or any namespace above it. */
   async memberLevel(userId: number, ctx: ProjectContext): Promise<number> {
-    const [row] = await this.ds.query(
-      `SELECT coalesce(max(access_level), 0) AS level FROM members
-       WHERE user_id = $1 AND (expires_at IS NULL OR expires_at >= current_date)
-         AND ((source_type = 'project' AND source_id = $2)
-           OR (source_type = 'namespace' AND source_id = ANY($3::int[])))`,
-      [userId, ctx.project.id, ctx.namespace.traversal_ids],
+    const { level } = await this.levels.get(
+      `${userId}:p${ctx.project.id}`,
+      () =>
+        this.level(
+          `SELECT coalesce(max(access_level), 0) AS level, coalesce(bool_or(expires_at IS NOT NULL), false) AS dated FROM members
+           WHERE user_id = $1 AND (expires_at IS NULL OR expires_at >= current_date)
+             AND ((source_type = 'project' AND source_id = $2)
+               OR (source_type = 'namespace' AND source_id = ANY($3::int[])))`,
+          [userId, ctx.project.id, ctx.namespace.traversal_ids],
+        ),
+      (l) => !l.dated,
     );
-    return Number(row.level);
+    return level;
   }
 
   /** The highest live membership of a user on a namespace or any namespace above it. */
   async namespaceMemberLevel(userId: number, namespace: Namespace): Promise<number> {
-    const [row] = await this.ds.query(
-      `SELECT coalesce(max(access_level), 0) AS level FROM members
-       WHERE user_id = $1 AND source_type = 'namespace' AND source_id = ANY($2::int[])
-         AND (expires_at IS NULL OR expires_at >= current_date)`,
-      [userId, namespace.traversal_ids],
+    const { level } = await this.levels.get(
+      `${userId}:n${namespace.id}`,
+      () =>
+        this.level(
+          `SELECT coalesce(max(access_level), 0) AS level, coalesce(bool_or(expires_at IS NOT NULL), false) AS dated FROM members
+           WHERE user_id = $1 AND source_type = 'namespace' AND source_id = ANY($2::int[])
+             AND (expires_at IS NULL OR expires_at >= current_date)`,
+          [userId, namespace.traversal_ids],
+        ),
+      (l) => !l.dated,
     );
-    return Number(row.level);
+    return level;
+  }
+
+  private async level(sql: string, params: unknown[]): Promise<Level> {
+    const [row] = await this.ds.query(sql, params);
+    return { level: Number(row.level), dated: row.dated === true || row.dated === 't' };
   }
 
   async projectPermissions(principal: Principal, ctx: ProjectContext): Promise<ProjectPermissions> {

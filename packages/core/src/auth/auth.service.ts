@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 
+import { AccessCache } from '../database/access-cache';
+import { AccessEpoch } from '../database/access-epoch';
 import { addSecretNames } from '../http/log-redaction';
 import { FormatRegistry } from '../plugin/format-registry';
 import { type PresentedCredential, presentedCredential } from './credentials';
@@ -15,6 +17,16 @@ const AUTHENTICATION = Symbol('stowage.authentication');
 /** last_used_at is refreshed at most this often per token, to keep reads free of writes. */
 const TOUCH_INTERVAL_MS = 60_000;
 
+/** A token row with its user and, for a derived token, its parent: what a credential stands for. */
+interface TokenRecord {
+  token: Token;
+  user: User | null;
+  parent: Token | null;
+}
+
+/** Tokens kept in memory per process; each is a few hundred bytes. */
+const CACHED_TOKENS = 10_000;
+
 function live(token: Token, now: number): boolean {
   return !token.revoked_at && !(token.expires_at && token.expires_at.getTime() <= now);
 }
@@ -23,20 +35,32 @@ function live(token: Token, now: number): boolean {
 export class AuthService {
   private readonly formatHeaders: readonly string[];
 
+  /** By the secret's digest; only tokens that exist (a flood of made-up secrets evicts nothing useful). */
+  private readonly tokens: AccessCache<TokenRecord | null>;
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     formats: FormatRegistry,
+    private readonly epoch: AccessEpoch,
   ) {
+    this.tokens = new AccessCache(epoch, ['tokens', 'users'], CACHED_TOKENS);
     this.formatHeaders = formats.credentialHeaders();
     addSecretNames(this.formatHeaders); // whatever a format reads a credential from, the log never shows
   }
 
-  /** Who the request acts as; computed once per request. */
+  /**
+   * Who the request acts as; computed once per request. It first brings the access caches up
+   * to date (AccessEpoch), so everything the request reads through them is current.
+   */
   async authenticate(request: FastifyRequest): Promise<Authentication> {
     const holder = request as unknown as Record<symbol, Promise<Authentication> | undefined>;
-    holder[AUTHENTICATION] ??= this.authenticateCredential(
-      presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>, this.formatHeaders),
-    );
+    holder[AUTHENTICATION] ??= this.epoch
+      .sync()
+      .then(() =>
+        this.authenticateCredential(
+          presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>, this.formatHeaders),
+        ),
+      );
     return holder[AUTHENTICATION];
   }
 
@@ -45,22 +69,17 @@ export class AuthService {
     const rejected: Authentication = { principal: ANONYMOUS, rejected: true, source: credential.source };
     if (!credential.secret || credential.secret.length > 512) return rejected;
 
-    // The token and its user in one query: this runs on every authenticated request.
-    const token = (await this.ds
-      .getRepository(Token)
-      .createQueryBuilder('t')
-      .leftJoinAndMapOne('t.userRow', User, 'u', 'u.id = t.user_id')
-      .where('t.digest = :digest', { digest: digestTokenSecret(credential.secret) })
-      .getOne()) as (Token & { userRow?: User | null }) | null;
-    const user = token?.userRow ?? null;
-    if (token) delete token.userRow;
-    if (!token || (credential.kind && credential.kind !== token.kind)) return rejected;
+    const digest = digestTokenSecret(credential.secret);
+    const record = await this.tokens.get(
+      digest,
+      () => this.loadToken(digest),
+      (r) => r !== null,
+    );
+    if (!record || (credential.kind && credential.kind !== record.token.kind)) return rejected;
+    const { token, user, parent } = record;
     const now = Date.now();
     if (!live(token, now)) return rejected;
-    if (token.parent_id !== null) {
-      const parent = await this.ds.getRepository(Token).findOneBy({ id: token.parent_id });
-      if (!parent || !live(parent, now)) return rejected;
-    }
+    if (token.parent_id !== null && (!parent || !live(parent, now))) return rejected;
     this.touch(token, now);
 
     if (token.kind === 'deploy') return { principal: { kind: 'deploy', token }, rejected: false, source: credential.source };
@@ -69,8 +88,25 @@ export class AuthService {
     return { principal: { kind, user, token }, rejected: false, source: credential.source };
   }
 
+  /** The token and its user in one query, and its parent if it has one. */
+  private async loadToken(digest: string): Promise<TokenRecord | null> {
+    const token = (await this.ds
+      .getRepository(Token)
+      .createQueryBuilder('t')
+      .leftJoinAndMapOne('t.userRow', User, 'u', 'u.id = t.user_id')
+      .where('t.digest = :digest', { digest })
+      .getOne()) as (Token & { userRow?: User | null }) | null;
+    if (!token) return null;
+    const user = token.userRow ?? null;
+    delete token.userRow;
+    const parent = token.parent_id === null ? null : await this.ds.getRepository(Token).findOneBy({ id: token.parent_id });
+    return { token, user, parent };
+  }
+
   private touch(token: Token, now: number): void {
     if (token.last_used_at && now - token.last_used_at.getTime() < TOUCH_INTERVAL_MS) return;
+    // The cached row too, so the next request does not write again (last_used_at changes announce nothing).
+    token.last_used_at = new Date(now);
     // Fire and forget: a lost update of a usage timestamp is harmless.
     this.ds.query('UPDATE tokens SET last_used_at = now() WHERE id = $1', [token.id]).catch(() => undefined);
   }

@@ -1,3 +1,5 @@
+export * from './access-cache';
+export * from './access-epoch';
 export * from './column-types';
 export * from './database.module';
 export * from './embedded-database';

@@ -91,6 +91,25 @@ export function pgliteNodePostgresShim(db: EmbeddedDatabase, opts: { closeOnEnd:
       }
     }
 
+    /** LISTEN on the embedded database: its own session's NOTIFYs, delivered as they commit. */
+    async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
+      const release = await lock.acquire();
+      let unlisten: () => Promise<void>;
+      try {
+        unlisten = await db.listen(channel, onMessage);
+      } finally {
+        release();
+      }
+      return async () => {
+        const again = await lock.acquire();
+        try {
+          if (!db.closed) await unlisten();
+        } finally {
+          again();
+        }
+      };
+    }
+
     end(cb?: (err?: Error) => void) {
       const done = opts.closeOnEnd && !db.closed ? lock.acquire().then(() => db.close()) : Promise.resolve();
       done.then(

@@ -13,6 +13,7 @@ import { TokenParent1764000000001 } from './migrations/1764000000001-token-paren
 import { DocumentClock1764000000100 } from './migrations/1764000000100-document-clock';
 import { RootTokenEnv1764000000200 } from './migrations/1764000000200-root-token-env';
 import { RemoteRegistries1764000000300 } from './migrations/1764000000300-remote-registries';
+import { AccessNotifications1764000000400 } from './migrations/1764000000400-access-notifications';
 
 /** An entity or migration class, as TypeORM takes them. */
 export type SchemaClass = abstract new (...args: never[]) => unknown;
@@ -35,4 +36,5 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   DocumentClock1764000000100,
   RootTokenEnv1764000000200,
   RemoteRegistries1764000000300,
+  AccessNotifications1764000000400,
 ];

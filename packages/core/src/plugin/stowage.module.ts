@@ -19,6 +19,7 @@ import { BlobMover } from '../blobs/blob-mover';
 import { BlobSweeper } from '../blobs/blob-sweeper';
 import { StowageConfig } from '../config';
 import { DatabaseModule } from '../database/database.module';
+import { AccessEpoch } from '../database/access-epoch';
 import type { EmbeddedDatabase } from '../database/embedded-database';
 import { HealthController } from '../health/health.controller';
 import { JobsModule } from '../jobs/jobs.module';
@@ -77,6 +78,7 @@ export class StowageModule {
   static forRoot(opts: StowageModuleOptions): DynamicModule {
     const formats = enabledFormats(opts.config, opts.formats);
     const coreServices = [
+      AccessEpoch,
       AuthService,
       AccessService,
       UsersService,

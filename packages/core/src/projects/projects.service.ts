@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 
+import { AccessCache } from '../database/access-cache';
+import { AccessEpoch } from '../database/access-epoch';
 import { Namespace } from './namespace.entity';
 import { Project } from './project.entity';
 import type { ProjectContext } from './project-context';
@@ -17,14 +19,31 @@ function byIdOrPath(idOrPath: string): { id: number } | { path: string } | null 
   return idOrPath.length > 0 && idOrPath.length <= 2048 && !idOrPath.includes('\0') ? { path: idOrPath } : null;
 }
 
+/** Projects and groups kept per process, found or not (a miss costs one entry of a bounded LRU). */
+const CACHED_RESOURCES = 10_000;
+
 @Injectable()
 export class ProjectsService {
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  /** Every package request starts with one of these lookups: kept until a project or namespace changes. */
+  private readonly projectCache: AccessCache<ProjectContext | null>;
+  private readonly groupCache: AccessCache<Namespace | null>;
 
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    epoch: AccessEpoch,
+  ) {
+    this.projectCache = new AccessCache(epoch, ['projects', 'namespaces'], CACHED_RESOURCES);
+    this.groupCache = new AccessCache(epoch, ['namespaces'], CACHED_RESOURCES);
+  }
+
+  /** A project with its namespace, by id or full path (case-insensitive). Shared: do not change it. */
   async findProject(idOrPath: string): Promise<ProjectContext | null> {
     const key = byIdOrPath(idOrPath);
     if (!key) return null;
-    // Every package request starts here: one query for the project and its namespace.
+    return this.projectCache.get('id' in key ? `#${key.id}` : key.path, () => this.loadProject(key));
+  }
+
+  private async loadProject(key: { id: number } | { path: string }): Promise<ProjectContext | null> {
     const qb = this.ds
       .getRepository(Project)
       .createQueryBuilder('p')
@@ -42,10 +61,14 @@ export class ProjectsService {
     return this.findProject(String(id));
   }
 
-  /** A group (not a user namespace) by id or full path. */
+  /** A group (not a user namespace) by id or full path. Shared: do not change it. */
   async findGroup(idOrPath: string): Promise<Namespace | null> {
     const key = byIdOrPath(idOrPath);
     if (!key) return null;
+    return this.groupCache.get('id' in key ? `#${key.id}` : key.path, () => this.loadGroup(key));
+  }
+
+  private async loadGroup(key: { id: number } | { path: string }): Promise<Namespace | null> {
     const qb = this.ds.getRepository(Namespace).createQueryBuilder('n').where("n.kind = 'group'");
     return (
       'id' in key ? qb.andWhere('n.id = :id', { id: key.id }) : qb.andWhere('lower(n.full_path) = lower(:path)', { path: key.path })
