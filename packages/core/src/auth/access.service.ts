@@ -4,7 +4,6 @@ import type { DataSource } from 'typeorm';
 
 import { AccessCache } from '../database/access-cache';
 import { AccessEpoch } from '../database/access-epoch';
-
 import type { Namespace } from '../projects/namespace.entity';
 import type { ProjectContext } from '../projects/project-context';
 import { AccessLevel } from './access-level';
