@@ -13,8 +13,8 @@ interface EmbeddedListener {
 }
 
 /**
- * Tells the caches of access rows (tokens, users, members, projects, namespaces: see the
- * AccessNotifications migration) when what they hold is out of date.
+ * Tells the caches of access rows (tokens, users, members, projects, namespaces, groups'
+ * forwarding switches: see the AccessNotifications migration) when what they hold is out of date.
  *
  * With a shared PostgreSQL, every change to those tables moves `access_epoch` in its own
  * transaction, and each request reads it once (`sync`, from AuthService.authenticate) before

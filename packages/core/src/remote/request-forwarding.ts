@@ -4,6 +4,8 @@ import type { DataSource } from 'typeorm';
 
 import type { PackageScope } from '../auth/package-scope';
 import { StowageConfig } from '../config';
+import { AccessCache } from '../database/access-cache';
+import { AccessEpoch } from '../database/access-epoch';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
 import { FormatRegistry } from '../plugin/format-registry';
@@ -32,11 +34,17 @@ interface Row {
  */
 @Injectable()
 export class RequestForwarding {
+  /** The switch in force per project or group and format: every local miss asks it. */
+  private readonly inForce: AccessCache<boolean>;
+
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     @Inject(StowageConfig) private readonly config: StowageConfig,
     private readonly registry: FormatRegistry,
-  ) {}
+    epoch: AccessEpoch,
+  ) {
+    this.inForce = new AccessCache(epoch, ['namespace_forwarding', 'projects', 'namespaces'], 10_000);
+  }
 
   /** The enabled formats that have the switch. */
   formats(): string[] {
@@ -56,7 +64,10 @@ export class RequestForwarding {
       scope.kind === 'project'
         ? { sql: '(SELECT namespace_id FROM projects WHERE id = $1)', id: scope.projectId }
         : { sql: '$1', id: scope.groupId };
-    return (await this.resolve(namespace.sql, namespace.id, format)).forwarding;
+    return this.inForce.get(
+      `${scope.kind}:${namespace.id}:${format}`,
+      async () => (await this.resolve(namespace.sql, namespace.id, format)).forwarding,
+    );
   }
 
   /** The setting of one group, as its package settings show it. */

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** The tables whose rows decide who a request is and what it may read or write. */
-export const ACCESS_TABLES = ['tokens', 'users', 'members', 'projects', 'namespaces'] as const;
+/** The tables whose rows decide who a request is, what it may read or write, and where a miss goes. */
+export const ACCESS_TABLES = ['tokens', 'users', 'members', 'projects', 'namespaces', 'namespace_forwarding'] as const;
 export const ACCESS_CHANNEL = 'stowage_access';
 
 /**
