@@ -1,6 +1,12 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
 import { DataSource } from 'typeorm';
 
 import { openEmbeddedDatabase } from '../src/database/embedded-database';
+import { makeInitdbSnapshot, usableInitdbSnapshot } from '../src/database/initdb-snapshot';
 import { pgliteNodePostgresShim } from '../src/database/pglite-driver';
 
 describe('embedded database (PGlite behind a serialized node-postgres shim)', () => {
@@ -36,5 +42,69 @@ describe('embedded database (PGlite behind a serialized node-postgres shim)', ()
     const [row] = await ds.query('SELECT flag, tags, big FROM t WHERE n = 0');
     expect(row).toEqual({ flag: true, tags: ['a', 'b'], big: '5000000000' });
     await expect(ds.query('INSERT INTO t (n) VALUES (0)')).rejects.toMatchObject({ driverError: { code: '23505' } });
+  });
+
+  it('answers the next query after one fails inside a transaction, and rolls that transaction back', async () => {
+    await expect(
+      ds.transaction(async (m) => {
+        await m.query('INSERT INTO t (n) VALUES ($1)', [100]);
+        await m.query('SELECT no_such_column FROM t');
+      }),
+    ).rejects.toMatchObject({ driverError: { code: '42703' } });
+    expect(await ds.query('SELECT count(*)::int AS c FROM t WHERE n = 100')).toEqual([{ c: 0 }]);
+    expect(await ds.query('SELECT $1::jsonb AS j, $2::timestamptz AS d', [{ a: [1] }, new Date('2026-01-02T03:04:05Z')])).toEqual([
+      { j: { a: [1] }, d: new Date('2026-01-02T03:04:05Z') },
+    ]);
+  });
+
+  it('delivers its own NOTIFYs to a listener as the transaction commits', async () => {
+    const got: string[] = [];
+    const pool = (ds.driver as unknown as { master: { listen(c: string, f: (p: string) => void): Promise<() => Promise<void>> } }).master;
+    const unlisten = await pool.listen('chan', (p) => got.push(p));
+    await ds.transaction(async (m) => {
+      await m.query("SELECT pg_notify('chan', 'one')");
+      expect(got).toEqual([]);
+    });
+    expect(got).toEqual(['one']);
+    await unlisten();
+    await ds.query("SELECT pg_notify('chan', 'two')");
+    expect(got).toEqual(['one']);
+  });
+});
+
+describe('first start of an embedded data directory from an initdb snapshot', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'stowage-initdb-'));
+  const snapshot = join(dir, 'initdb.tar.gz');
+
+  beforeAll(() => makeInitdbSnapshot(snapshot), 120_000);
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('unpacks the snapshot into a new data directory and opens it, which then keeps its data', async () => {
+    const dataDir = join(dir, 'db');
+    const systemId = async (db: Awaited<ReturnType<typeof openEmbeddedDatabase>>) =>
+      (await db.query<{ id: string }>('SELECT system_identifier::text AS id FROM pg_control_system()')).rows[0].id;
+    const fromSnapshot = await openEmbeddedDatabase({ snapshot: new Blob([readFileSync(snapshot)]) });
+    const snapshotId = await systemId(fromSnapshot);
+    await fromSnapshot.close();
+
+    let db = await openEmbeddedDatabase({ dataDir, initdbSnapshot: snapshot });
+    expect(existsSync(join(dataDir, 'PG_VERSION'))).toBe(true);
+    // initdb would have given the cluster a new identifier.
+    expect(await systemId(db)).toBe(snapshotId);
+    expect(readdirSync(dir).filter((f) => f.includes('.initdb-'))).toEqual([]);
+    await db.exec('CREATE TABLE kept (v text); INSERT INTO kept VALUES ($$x$$)');
+    await db.close();
+    db = await openEmbeddedDatabase({ dataDir, initdbSnapshot: snapshot });
+    expect((await db.query('SELECT v FROM kept')).rows).toEqual([{ v: 'x' }]);
+    await db.close();
+  }, 60_000);
+
+  it('is not used when another PGlite version made it', async () => {
+    expect(await usableInitdbSnapshot(snapshot)).toBe(true);
+    const other = join(dir, 'other.tar.gz');
+    writeFileSync(other, 'not a snapshot');
+    writeFileSync(`${other}.version`, '0.0.1');
+    expect(await usableInitdbSnapshot(other)).toBe(false);
+    expect(await usableInitdbSnapshot(join(dir, 'missing.tar.gz'))).toBe(false);
   });
 });

@@ -40,6 +40,12 @@ export class DatabaseConfig {
   /** postgres://…; when absent, the embedded database under data_dir is used. */
   @IsOptional() @Matches(/^postgres(ql)?:\/\//, { message: 'must be a postgres:// URL' }) url?: string;
   @IntegerSetting({ min: 1, max: 1000 }) pool_size = 10;
+  /**
+   * Bytes of PostgreSQL's page cache (shared_buffers) in the embedded database. It lives in
+   * the process (PGlite's memory is written through when it starts), so it is resident from
+   * the start; pages past it are read from the OS's file cache.
+   */
+  @IntegerSetting({ min: 1 * MiB, max: 8192 * MiB }) embedded_shared_buffers = 16 * MiB;
 }
 
 export class RedisConfig {

@@ -35,7 +35,12 @@ export async function buildDataSourceOptions(opts: DatabaseOptions): Promise<Dat
   };
   const url = opts.config.database.url;
   if (url) return { ...common, url, poolSize: opts.config.database.pool_size };
-  const db = opts.embedded ?? (await openEmbeddedDatabase({ dataDir: join(opts.config.data_dir, 'db') }));
+  const db =
+    opts.embedded ??
+    (await openEmbeddedDatabase({
+      dataDir: join(opts.config.data_dir, 'db'),
+      sharedBuffers: opts.config.database.embedded_shared_buffers,
+    }));
   return { ...common, driver: pgliteNodePostgresShim(db, { closeOnEnd: !opts.embedded }) } as DataSourceOptions;
 }
 

@@ -1,122 +1,151 @@
 import { EventEmitter } from 'node:events';
 
+import pg from 'pg';
+import { serialize } from 'pg-protocol';
+
 import type { EmbeddedDatabase } from './embedded-database';
 
-type Callback = (err: Error | null, result?: unknown) => void;
+/**
+ * node-postgres' connection (the wire it writes frontend messages to and reads backend
+ * messages from) over PGlite. Messages are held until the Sync, Flush or simple Query that
+ * ends them and then run in one PGlite call: node-postgres writes five messages per
+ * parameterised query, and PGlite's own `query()` makes six calls into PostgreSQL for one,
+ * each with its fixed cost. Results, errors and notices are node-postgres' own handling of
+ * the messages, so values come back exactly as in PostgreSQL mode.
+ */
+class PgliteConnection extends EventEmitter {
+  // Read by pg's Client.end(): it only ends a connection that was connected.
+  _connecting = false;
+  readonly stream = { destroy: () => this.end() };
+  readonly parsedStatements: Record<string, string> = {};
+  readonly submittedNamedStatements: Record<string, string> = {};
+  private pending: Uint8Array[] = [];
 
-/** A FIFO lock: PGlite is one session, so only one pool "connection" may be out at a time. */
-class SessionLock {
-  private tail: Promise<void> = Promise.resolve();
-
-  acquire(): Promise<() => void> {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    const ready = this.tail.then(() => {
-      let done = false;
-      return () => {
-        if (!done) {
-          done = true;
-          release();
-        }
-      };
-    });
-    this.tail = this.tail.then(() => held);
-    return ready;
+  constructor(
+    private readonly db: EmbeddedDatabase,
+    private readonly session: { queue: Promise<void> },
+  ) {
+    super();
   }
+
+  connect() {
+    this._connecting = true;
+    process.nextTick(() => this.emit('readyForQuery', { name: 'readyForQuery', length: 5, status: 'I' }));
+  }
+
+  private send() {
+    const batch = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending);
+    this.pending = [];
+    this.session.queue = this.session.queue.then(async () => {
+      try {
+        const messages = await this.db.execProtocolStream(batch, { throwOnError: false });
+        for (const m of messages) this.emit(m.name === 'error' ? 'errorMessage' : m.name, m);
+      } catch (err) {
+        this.emit('error', err);
+      }
+    });
+  }
+
+  query(text: string) {
+    this.pending.push(serialize.query(text));
+    this.send();
+  }
+  parse(q: Parameters<typeof serialize.parse>[0]) {
+    this.pending.push(serialize.parse(q));
+  }
+  bind(config: Parameters<typeof serialize.bind>[0]) {
+    this.pending.push(serialize.bind(config));
+  }
+  execute(config: Parameters<typeof serialize.execute>[0]) {
+    this.pending.push(serialize.execute(config));
+  }
+  describe(msg: Parameters<typeof serialize.describe>[0]) {
+    this.pending.push(serialize.describe(msg));
+  }
+  close(msg: Parameters<typeof serialize.close>[0]) {
+    this.pending.push(serialize.close(msg));
+  }
+  flush() {
+    this.pending.push(serialize.flush());
+    this.send();
+  }
+  sync() {
+    this.pending.push(serialize.sync());
+    this.send();
+  }
+  sendCopyFromChunk(chunk: Buffer) {
+    this.pending.push(serialize.copyData(chunk));
+  }
+  endCopyFrom() {
+    this.pending.push(serialize.copyDone());
+    this.send();
+  }
+  sendCopyFail(msg: string) {
+    this.pending.push(serialize.copyFail(msg));
+    this.send();
+  }
+
+  /** Like a socket closing; the PGlite session itself stays open (the pool closes it). */
+  end() {
+    this.pending = [];
+    this.session.queue = this.session.queue.then(() => void this.emit('end'));
+  }
+
+  // Nothing to negotiate: PGlite is in-process and already started.
+  requestSsl() {}
+  startup() {}
+  cancel() {}
+  password() {}
+  ref() {}
+  unref() {}
 }
 
-const COMMAND = /^\s*(?:--[^\n]*\n\s*|\/\*[\s\S]*?\*\/\s*)*(\w+)/;
-
 /**
- * The subset of node-postgres' `Pool` that TypeORM's postgres driver uses, over one PGlite
- * instance. Every `connect()` holds the session until released, so transactions from
- * concurrent requests queue instead of interleaving (typeorm-pglite shares one connection
- * and lets them interleave). As with a pool of size one, a query issued outside an open
- * transaction's own query runner waits for that transaction.
+ * The node-postgres module TypeORM's postgres driver is given in embedded mode: pg's own Pool
+ * and Client over one PGlite instance. PGlite is one session, so the pool has one client:
+ * transactions from concurrent requests queue instead of interleaving, and (as with any pool
+ * of size one) a query issued outside an open transaction's own query runner waits for it.
  */
-export function pgliteNodePostgresShim(db: EmbeddedDatabase, opts: { closeOnEnd: boolean }): { Pool: new () => object } {
-  const lock = new SessionLock();
+export function pgliteNodePostgresShim(db: EmbeddedDatabase, opts: { closeOnEnd: boolean }): { Pool: new (o?: pg.PoolConfig) => object } {
+  const session = { queue: Promise.resolve() };
 
-  async function run(sql: string, params?: unknown[]) {
-    const command = COMMAND.exec(sql)?.[1]?.toUpperCase() ?? '';
-    if (params && params.length > 0) {
-      const r = await db.query(sql, params);
-      return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length, command, fields: r.fields };
+  class Client extends pg.Client {
+    constructor(config?: pg.ClientConfig) {
+      super({ ...config, connection: new PgliteConnection(db, session) } as pg.ClientConfig);
     }
-    // exec runs multi-statement scripts (migrations); node-postgres answers with the last.
-    const results = await db.exec(sql);
-    const last = results[results.length - 1];
-    return { rows: last?.rows ?? [], rowCount: last?.affectedRows ?? last?.rows.length ?? 0, command, fields: last?.fields ?? [] };
   }
 
-  // TypeORM attaches and removes error listeners on the connection it is handed.
-  const client = Object.assign(new EventEmitter(), {
-    query(sql: string | { text: string; values?: unknown[] }, params?: unknown[] | Callback, cb?: Callback) {
-      const text = typeof sql === 'string' ? sql : sql.text;
-      const values = typeof sql === 'string' ? (Array.isArray(params) ? params : undefined) : sql.values;
-      const callback = typeof params === 'function' ? params : cb;
-      const p = run(text, values);
-      if (callback)
-        p.then(
-          (r) => callback(null, r),
-          (e: Error) => callback(e),
-        );
-      return p;
-    },
-  });
-
-  class Pool extends EventEmitter {
-    connect(cb?: (err: Error | null, c?: typeof client, release?: () => void) => void) {
-      const p = lock.acquire().then((release) => {
-        if (db.closed) {
-          release();
-          throw new Error('the embedded database is closed');
-        }
-        return release;
-      });
-      if (cb)
-        p.then(
-          (release) => cb(null, client, release),
-          (e: Error) => cb(e),
-        );
-      return p.then(() => client);
-    }
-
-    async query(sql: string, params?: unknown[]) {
-      const release = await lock.acquire();
-      try {
-        return await run(sql, params);
-      } finally {
-        release();
-      }
+  class Pool extends pg.Pool {
+    constructor(config?: pg.PoolConfig) {
+      // One client, kept: closing an idle one would only make the next request open another.
+      super({ ...config, max: 1, idleTimeoutMillis: 0, Client } as pg.PoolConfig);
     }
 
     /** LISTEN on the embedded database: its own session's NOTIFYs, delivered as they commit. */
     async listen(channel: string, onMessage: (payload: string) => void): Promise<() => Promise<void>> {
-      const release = await lock.acquire();
+      const client = await this.connect();
       let unlisten: () => Promise<void>;
       try {
         unlisten = await db.listen(channel, onMessage);
       } finally {
-        release();
+        client.release();
       }
       return async () => {
-        const again = await lock.acquire();
+        const again = await this.connect();
         try {
           if (!db.closed) await unlisten();
         } finally {
-          again();
+          again.release();
         }
       };
     }
 
-    end(cb?: (err?: Error) => void) {
-      const done = opts.closeOnEnd && !db.closed ? lock.acquire().then(() => db.close()) : Promise.resolve();
-      done.then(
-        () => cb?.(),
-        (e: Error) => cb?.(e),
-      );
-      return done;
+    override end(): Promise<void>;
+    override end(cb: () => void): void;
+    override end(cb?: () => void): Promise<void> | void {
+      const done = super.end().then(() => (opts.closeOnEnd && !db.closed ? session.queue.then(() => db.close()) : undefined));
+      if (!cb) return done;
+      done.then(cb, cb);
     }
   }
 
