@@ -228,7 +228,7 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     expect(seen.map((r) => r.upstream)).toEqual([first, 1 - first, first, 1 - first]);
   });
 
-  it('a token revoked, a member added, a visibility and a setting changed through one server hold on the other at once', async () => {
+  it('a token revoked, a member added, packages turned off and a setting changed through one server hold on the other at once', async () => {
     const [a, b] = both();
     const pat: { id: number; token: string } = await admin('POST', `/api/v4/users/${dev.id}/personal_access_tokens`, {
       name: 'short',
@@ -250,17 +250,18 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     ).toBe(201);
     expect((await call(b, 'GET', packages, { token: visitor.token })).status).toBe(200);
 
-    // Each server keeps tokens, projects and member levels in memory: a project made public
-    // through one is readable anonymously through the other at once, and private again is not.
-    expect((await call(b, 'GET', packages, { token: null })).status).toBe(404);
-    const visibility = (v: string) => call(a, 'PUT', `/api/v4/projects/${lib}`, { token: rootToken, json: { visibility: v } });
-    expect((await visibility('public')).status).toBe(200);
-    expect((await call(b, 'GET', packages, { token: null })).status).toBe(200);
-    expect((await visibility('private')).status).toBe(200);
-    expect((await call(b, 'GET', packages, { token: null })).status).toBe(404);
-
     const file = `/api/v4/projects/${lib}/packages/generic/settings/1.0.0/file.txt`;
     expect((await call(b, 'PUT', file, { body: Buffer.from('one') })).status).toBe(201);
+
+    // Each server keeps tokens, projects and member levels in memory: packages turned off
+    // through one server are off on the other at once, and back on, on.
+    const packagesEnabled = (on: boolean) =>
+      call(a, 'PUT', `/api/v4/projects/${lib}`, { token: rootToken, json: { packages_enabled: on } });
+    expect((await call(b, 'GET', file)).status).toBe(200);
+    expect((await packagesEnabled(false)).status).toBe(200);
+    expect((await call(b, 'GET', file)).status).toBe(403);
+    expect((await packagesEnabled(true)).status).toBe(200);
+    expect((await call(b, 'GET', file)).status).toBe(200);
     expect(
       (await call(a, 'PUT', `/api/v4/projects/${lib}/package_settings`, { token: rootToken, json: { generic_duplicates_allowed: false } }))
         .status,
