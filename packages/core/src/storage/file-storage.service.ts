@@ -15,6 +15,7 @@ import { JobQueue } from '../jobs/job-queue';
 import { etagMatches } from '../rendering/etag';
 import { BlobNotFoundError, type BlobStore, type BlobStoreKind, BlobStoreUnavailableError, type ByteRange } from './blob-store';
 import { contentDisposition } from './content-disposition';
+import { sendFileBody } from './file-body';
 import { type Digests, HashingMeter } from './hashing-meter';
 import { parseRange } from './http-range';
 import { newStorageKey } from './storage-key';
@@ -162,14 +163,17 @@ export class FileStorage {
    * Opens a blob's bytes from the store its row names. A move may flip the row and remove
    * the old copy between the row read and the open: then the row is read again, once.
    */
-  private async openRow(blob: Pick<Blob, 'sha256' | 'store' | 'storage_key'>, range?: ByteRange): Promise<Readable> {
+  private async openRow<T>(
+    blob: Pick<Blob, 'sha256' | 'store' | 'storage_key'>,
+    open: (store: BlobStore, key: string) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await this.blobStore(blob.store as BlobStoreKind).get(blob.storage_key, range);
+      return await open(this.blobStore(blob.store as BlobStoreKind), blob.storage_key);
     } catch (err) {
       if (!(err instanceof BlobNotFoundError)) throw err;
       const fresh = await this.blob(blob.sha256);
       if (!fresh || (fresh.store === blob.store && fresh.storage_key === blob.storage_key)) throw err;
-      return this.blobStore(fresh.store as BlobStoreKind).get(fresh.storage_key, range);
+      return open(this.blobStore(fresh.store as BlobStoreKind), fresh.storage_key);
     }
   }
 
@@ -181,7 +185,7 @@ export class FileStorage {
   async open(sha256: string, range?: ByteRange): Promise<Readable> {
     const blob = await this.blob(sha256);
     if (!blob) throw new Error(`blob ${sha256} does not exist`);
-    return this.openRow(blob, range);
+    return this.openRow(blob, (store, key) => store.get(key, range));
   }
 
   /**
@@ -239,6 +243,8 @@ export class FileStorage {
     // Fastify's HEAD route replaces Content-Length with 0 when the payload is empty; an empty
     // stream keeps the length set above (and no bytes are read from the store).
     if (request.method === 'HEAD') return reply.send(Readable.from([]));
-    return reply.send(await this.openRow(blob, r));
+    const body = await this.openRow(blob, async (s, key) => (s.openFile ? s.openFile(key) : s.get(key, r)));
+    if (body instanceof Readable) return reply.send(body);
+    return sendFileBody(reply, body, r ?? { start: 0, end: blob.size - 1 });
   }
 }
