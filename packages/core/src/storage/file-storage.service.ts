@@ -189,9 +189,33 @@ export class FileStorage {
   }
 
   /**
+   * local_download_offload: the headers set, an empty body, and the proxy's header naming the
+   * blob's file; the proxy applies the request's Range to the file itself (so this answer is a
+   * 200 either way). A file a move has just taken away is looked up again, as openRow does.
+   */
+  private async offload(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    file: DownloadableFile,
+    blob: Pick<Blob, 'sha256' | 'size' | 'store' | 'storage_key'>,
+    opts: SendOptions,
+  ): Promise<FastifyReply> {
+    if (!(await this.blobStore('local').stat(blob.storage_key))) {
+      const fresh = await this.blob(blob.sha256);
+      if (!fresh || (fresh.store === blob.store && fresh.storage_key === blob.storage_key)) throw new BlobNotFoundError(blob.storage_key);
+      return this.send(request, reply, { ...file, blob: fresh }, opts);
+    }
+    const { header, prefix } = this.config.packages.local_download_offload;
+    // The proxy says Accept-Ranges itself when it serves the file (twice, with this one).
+    reply.removeHeader('accept-ranges');
+    return reply.status(200).header(header, `${prefix}${blob.storage_key}`).header('content-length', 0).send();
+  }
+
+  /**
    * Answers a GET or HEAD for a file: ETag (its sha256), Last-Modified, Range (206/416),
    * If-None-Match (304), Content-Disposition, and either the bytes or, for object storage
-   * without proxy_download, a redirect to a short-lived presigned URL.
+   * without proxy_download, a redirect to a short-lived presigned URL, or for a local file with
+   * local_download_offload, the proxy's header naming it.
    */
   async send(request: FastifyRequest, reply: FastifyReply, file: DownloadableFile, opts: SendOptions = {}): Promise<FastifyReply> {
     const blob = file.blob ?? (await this.blob(file.file_sha256));
@@ -219,6 +243,9 @@ export class FileStorage {
       reply.removeHeader('content-disposition');
       return reply.status(416).header('content-range', `bytes */${blob.size}`).header('content-length', 0).send();
     }
+
+    const offload = this.config.packages.local_download_offload;
+    if (offload.enabled && request.method === 'GET' && blob.store === 'local') return this.offload(request, reply, file, blob, opts);
 
     // HEAD reads no bytes, so it is answered here too: a presigned URL is signed for GET, and a
     // client sending HEAD to it (curl -I -L) would get 403. A GET (with its Range) goes to S3.
