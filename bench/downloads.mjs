@@ -1,9 +1,12 @@
 #!/usr/bin/env node
-// Download throughput: Stowage's generic-package GET against plain Node serving the same
-// stored file (fs.createReadStream(file).pipe(res)), one stream and four at once, in the
-// same run, interleaved, medians of the rounds (see lib/downloads.mjs).
+// Download throughput, in the same run, interleaved, medians of the rounds (lib/downloads.mjs):
+// - Stowage's generic-package GET against plain Node serving the same stored file
+//   (fs.createReadStream(file).pipe(res)), one stream and four at once, with each server's
+//   CPU seconds per GiB;
+// - then, Stowage restarted with packages.local_download_offload, the same files through
+//   nginx configured as docs/configuration.md says, against that nginx serving them itself.
 //
-//   node bench/downloads.mjs [--postgres] [--sizes-mb=100,1024] [--rounds=5]
+//   node bench/downloads.mjs [--postgres] [--sizes-mb=100,1024] [--rounds=5] [--no-nginx]
 //
 // Starts apps/server/dist/main.js (build first: `tsc -b`) in a temp dir, on the embedded
 // default or with --postgres on a fresh database of the test PostgreSQL and Redis.
@@ -11,7 +14,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { measureDownloads, printRows } from './lib/downloads.mjs';
+import { measureDownloads, measureNginxOffload, printRows, publishFiles } from './lib/downloads.mjs';
 import {
   atExit,
   benchToken,
@@ -34,9 +37,13 @@ const sizes = arg('sizes-mb', '100,1024')
   .split(',')
   .map((s) => Number(s) * MiB);
 const rounds = Number(arg('rounds', 5));
-const cpuProf = args.includes('--cpu-prof');
+const withNginx = !args.includes('--no-nginx');
 
-requireBuild();
+requireBuild([MAIN, join(MAIN, '../../../../packages/testkit/dist/nginx.js')]);
+if (sizes.some((s) => !Number.isInteger(s) || s < 1) || !(rounds >= 1)) {
+  console.error('--sizes-mb takes positive integers, --rounds a positive number');
+  process.exit(2);
+}
 
 async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'stowage-bench-'));
@@ -44,24 +51,32 @@ async function main() {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const token = benchToken();
+  const headers = { 'private-token': token };
+  const storageDir = join(dir, 'data/packages');
   const env = serverEnv(port, token, postgres ? await testServicesEnv() : {});
-  const nodeArgs = cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${process.cwd()}`] : [];
-  const server = spawnChild(process.execPath, [...nodeArgs, MAIN, 'serve'], { cwd: dir, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitReady(server, `${url}/-/readiness`);
+  const start = async (extra = {}) => {
+    const server = spawnChild(process.execPath, [MAIN, 'serve'], {
+      cwd: dir,
+      env: { ...env, ...extra },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    await waitReady(server, `${url}/-/readiness`);
+    return server;
+  };
+  const where = `${postgres ? 'PostgreSQL + Redis' : 'embedded'}, median of ${rounds} interleaved rounds, curl, node ${process.version}`;
 
-  const rows = await measureDownloads({
-    url,
-    headers: { 'private-token': token },
-    storageDir: join(dir, 'data/packages'),
-    pid: server.pid,
-    sizes,
-    rounds,
-  });
-  const exit = await stopChild(server);
-  printRows(
-    `generic package downloads, ${postgres ? 'PostgreSQL + Redis' : 'embedded'}, median of ${rounds} interleaved rounds, curl, node ${process.version}`,
-    rows,
-  );
+  let server = await start();
+  const files = await publishFiles({ url, headers, storageDir, sizes });
+  const rows = await measureDownloads({ url, headers, storageDir, pid: server.pid, files, rounds });
+  let exit = await stopChild(server);
+  printRows(`generic package downloads against plain Node, ${where}`, rows);
+  if (exit.code !== 0) return 1;
+  if (!withNginx) return 0;
+
+  server = await start({ STOWAGE_PACKAGES__LOCAL_DOWNLOAD_OFFLOAD__ENABLED: 'true' });
+  const offload = await measureNginxOffload({ url, headers, storageDir, files, rounds });
+  exit = await stopChild(server);
+  printRows(`through nginx with local_download_offload against nginx serving the file, ${where}`, offload, 'offload', 'nginx');
   return exit.code === 0 ? 0 : 1;
 }
 

@@ -2,15 +2,16 @@
 // stored file: plain Node (fs.createReadStream(file).pipe(res)) and nginx. Each measurement
 // is curl (one process per stream, its output to /dev/null), cases interleaved A, B, B, A …
 // within a round, medians over the rounds. Used by bench/downloads.mjs; bench/hot-path calls
-// measureDownloads with its own server.
+// measureDownloads with its own server. measureNginxOffload needs nginx (nginx-light).
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 
-import { generatedBody, MiB, spawnChild, stopChild } from './harness.mjs';
+import { generatedBody, MiB, root, spawnChild, stopChild } from './harness.mjs';
 import { call, quantile } from './measure.cjs';
 
 const PLAIN_SERVER = join(import.meta.dirname, 'plain-file-server.mjs');
@@ -130,12 +131,28 @@ export async function interleaved(cases, { size, streams = 1, rounds = 5 }) {
 }
 
 /**
+ * Publishes a generic package file of each of `sizes` (bytes) to `project` (a new one when
+ * absent) and finds it under `storageDir`: [{ size, path (the download URL's path), key (its
+ * file under storageDir) }].
+ */
+export async function publishFiles({ url, headers, storageDir, sizes, project }) {
+  project ??= await createProject(url, headers, `bench-downloads-${Date.now()}`);
+  const files = [];
+  for (const size of sizes) {
+    const published = await publishGeneric(url, headers, { project, file: `file-${size}.bin`, size });
+    files.push({ size, path: published.path, key: await findStoredFile(storageDir, { size, sha256: published.sha256 }) });
+  }
+  return files;
+}
+
+/**
  * Stowage's generic-package download against plain Node serving the same stored file, for
  * each of `sizes` (bytes) with each of `streams` concurrent streams. `url` is the running
  * server's base URL, `headers` authenticate (a PRIVATE-TOKEN that may create a project and
  * publish), `storageDir` is its local blob directory, `pid` (optional) its process, for CPU
- * time. Resolves with rows { size, streams, stowage, plain, ratio } (median MiB/s), with
- * `pid` also { stowageCpu, plainCpu } (median CPU seconds per GiB).
+ * time; `files` (from publishFiles) instead of publishing anew. Resolves with rows { size,
+ * streams, stowage, plain, ratio } (median MiB/s), with `pid` also { stowageCpu, plainCpu }
+ * (median CPU seconds per GiB).
  */
 export async function measureDownloads({
   url,
@@ -146,16 +163,15 @@ export async function measureDownloads({
   streams = [1, 4],
   rounds = 5,
   project,
+  files,
 }) {
-  project ??= await createProject(url, headers, `bench-downloads-${Date.now()}`);
+  files ??= await publishFiles({ url, headers, storageDir, sizes, project });
   const plain = await startPlainFileServer(storageDir);
   const rows = [];
   try {
-    for (const size of sizes) {
-      const published = await publishGeneric(url, headers, { project, file: `file-${size}.bin`, size });
-      const key = await findStoredFile(storageDir, { size, sha256: published.sha256 });
+    for (const { size, path, key } of files) {
       const cases = [
-        { label: 'stowage', url: `${url}${published.path}`, headers, pid },
+        { label: 'stowage', url: `${url}${path}`, headers, pid },
         { label: 'plain', url: `${plain.base}/${key}`, pid: plain.pid },
       ];
       // Warm-up: the page cache and both servers' code paths.
@@ -168,6 +184,36 @@ export async function measureDownloads({
     }
   } finally {
     await plain.stop();
+  }
+  return rows;
+}
+
+/**
+ * The same files through nginx configured as docs/configuration.md says, Stowage (at `url`)
+ * running with packages.local_download_offload on, against the same nginx serving the
+ * files itself from a plain location. Both with sendfile, as Debian's nginx.conf has it.
+ * Resolves with rows { size, streams, offload, nginx, ratio } (median MiB/s).
+ */
+export async function measureNginxOffload({ url, headers, storageDir, files, streams = [1, 4], rounds = 5 }) {
+  const testkit = createRequire(join(root, 'packages/testkit/package.json'))('./dist/nginx.js');
+  const server = `${await testkit.documentedOffloadServerBlock(url, storageDir)}
+    location /_direct/ { alias ${storageDir}/; }`;
+  const nginx = await testkit.startTestNginx({ server, http: 'sendfile on; tcp_nopush on;' });
+  const rows = [];
+  try {
+    for (const { size, path, key } of files) {
+      const cases = [
+        { label: 'offload', url: `${nginx.url}${path}`, headers },
+        { label: 'nginx', url: `${nginx.url}/_direct/${key}` },
+      ];
+      await interleaved(cases, { size, rounds: 1 });
+      for (const n of streams) {
+        const [offload, direct] = await interleaved(cases, { size, streams: n, rounds });
+        rows.push({ size, streams: n, offload: offload.mibs, nginx: direct.mibs, ratio: offload.mibs / direct.mibs });
+      }
+    }
+  } finally {
+    await nginx.close();
   }
   return rows;
 }

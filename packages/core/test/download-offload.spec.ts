@@ -1,29 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 
-import { http, startTestNginx, startTestServer, storedBlobKeys, testModes, type TestNginx, type TestServer } from '@stowage/testkit';
+import {
+  documentedOffloadServerBlock,
+  http,
+  startTestNginx,
+  startTestServer,
+  storedBlobKeys,
+  testModes,
+  type TestNginx,
+  type TestServer,
+} from '@stowage/testkit';
 
 import { genericFormat, genericPath } from './generic-fixture';
-
-const CONFIGURATION_MD = join(__dirname, '../../../docs/configuration.md');
-
-/**
- * The inside of docs/configuration.md's nginx `server {}` block, pointed at this server and
- * its storage directory (the helper says `listen` itself).
- */
-async function documentedServerBlock(upstream: string, storagePath: string): Promise<string> {
-  const text = await readFile(CONFIGURATION_MD, 'utf8');
-  const m = /<!-- nginx-offload -->\s*```nginx\nserver \{\n([\s\S]*?)\n\}\n```\s*<!-- \/nginx-offload -->/.exec(text);
-  if (!m) throw new Error('docs/configuration.md has no nginx-offload block');
-  const body = m[1]
-    .replace(/^\s*(listen|server_name) .*;\n/gm, '')
-    .replace('http://127.0.0.1:8080', upstream)
-    .replace('/var/lib/stowage/data/packages/', `${storagePath}/`);
-  expect(body).toContain(`alias ${storagePath}/;`);
-  expect(body).toContain(`proxy_pass ${upstream};`);
-  return body;
-}
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 
@@ -44,7 +32,9 @@ describe.each(testModes())('local_download_offload through nginx (%s)', (mode) =
       // Local storage whatever STOWAGE_TEST_OBJECT_STORE says: offload is about local files.
       config: { packages: { local_download_offload: { enabled: true }, object_store: { enabled: false } } },
     });
-    nginx = await startTestNginx({ server: await documentedServerBlock(s.url, s.storagePath) });
+    const server = await documentedOffloadServerBlock(s.url, s.storagePath);
+    expect(server).toContain(`alias ${s.storagePath}/;`);
+    nginx = await startTestNginx({ server });
     const project = await s.api.createProject('offload', { visibility: 'private' });
     token = s.rootToken;
     path = genericPath(project.id, 'app/1.0.0/app.tar.gz');

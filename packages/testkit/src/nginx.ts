@@ -6,6 +6,25 @@ import { join } from 'node:path';
 
 import { waitFor } from './wait';
 
+/** docs/configuration.md, which holds the nginx block operators copy for local_download_offload. */
+const CONFIGURATION_MD = join(__dirname, '../../../docs/configuration.md');
+
+/**
+ * The inside of docs/configuration.md's nginx `server {}` block for local_download_offload
+ * (between `<!-- nginx-offload -->` markers), pointed at `upstream` (a Stowage base URL) and
+ * `storagePath`, without `listen` and `server_name` (startTestNginx says those): what the
+ * tests and the benchmark run is exactly what the documentation tells operators to write.
+ */
+export async function documentedOffloadServerBlock(upstream: string, storagePath: string): Promise<string> {
+  const text = await readFile(CONFIGURATION_MD, 'utf8');
+  const m = /<!-- nginx-offload -->\s*```nginx\nserver \{\n([\s\S]*?)\n\}\n```\s*<!-- \/nginx-offload -->/.exec(text);
+  if (!m) throw new Error('docs/configuration.md has no nginx-offload block');
+  const body = m[1].replace(/^\s*(listen|server_name) .*;\n/gm, '');
+  for (const placeholder of ['http://127.0.0.1:8080;', 'alias /var/lib/stowage/data/packages/;'])
+    if (!body.includes(placeholder)) throw new Error(`the nginx-offload block no longer says ${placeholder}`);
+  return body.replace('http://127.0.0.1:8080;', `${upstream};`).replace('alias /var/lib/stowage/data/packages/;', `alias ${storagePath}/;`);
+}
+
 /** Debian's nginx (`nginx-light`), installed by scripts/install-clients.sh. */
 export const NGINX = process.env.STOWAGE_TEST_NGINX ?? '/usr/sbin/nginx';
 
