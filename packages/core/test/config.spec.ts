@@ -193,6 +193,27 @@ describe('validation: every invalid value is reported with its key path, all at 
     ]);
   });
 
+  it('local_download_offload: off by default; from the environment; a prefix must start and end with /, a header be a name', () => {
+    expect({ ...load(undefined).packages.local_download_offload }).toEqual({
+      enabled: false,
+      header: 'X-Accel-Redirect',
+      prefix: '/_stowage_blobs/',
+    });
+    const on = load(undefined, {
+      STOWAGE_PACKAGES__LOCAL_DOWNLOAD_OFFLOAD__ENABLED: 'true',
+      STOWAGE_PACKAGES__LOCAL_DOWNLOAD_OFFLOAD__HEADER: 'X-Sendfile',
+      STOWAGE_PACKAGES__LOCAL_DOWNLOAD_OFFLOAD__PREFIX: '/srv/stowage/packages/',
+    });
+    expect({ ...on.packages.local_download_offload }).toEqual({ enabled: true, header: 'X-Sendfile', prefix: '/srv/stowage/packages/' });
+    const problems = problemsOf(() =>
+      resolveConfig({ packages: { local_download_offload: { header: 'X-Accel: evil', prefix: '/blobs' } } }, FORMATS, STORAGES),
+    );
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'packages.local_download_offload.header',
+      'packages.local_download_offload.prefix',
+    ]);
+  });
+
   it('a section given as a scalar is reported, not crashed on', () => {
     const problems = problemsOf(() =>
       resolveConfig({ server: 'big', formats: 'all', packages: { object_store: { connection: 5 } } }, FORMATS, STORAGES),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -441,6 +441,45 @@ describe.each(testModes())('generic packages end to end (%s)', (mode) => {
       (await http(s.url, { method: 'PUT', path: genericPath(project.id, 'aborted/1.0.0/partial.bin'), token: dev.token, body: 'whole' }))
         .status,
     ).toBe(201);
+  });
+
+  // The server runs in this process: its open files are ours in /proc/self/fd.
+  const openBlobFiles = async () => {
+    const fds = await readdir('/proc/self/fd');
+    const targets = await Promise.all(fds.map((fd) => readlink(`/proc/self/fd/${fd}`).catch(() => '')));
+    return targets.filter((t) => t.startsWith(s.storagePath));
+  };
+
+  (objectStoreMode() ? it.skip : it)('a client that goes away mid-download leaves no file open; the next download is whole', async () => {
+    const body = randomBytes(32 * 1024 * 1024);
+    const path = genericPath(project.id, 'abandoned/1.0.0/big.bin');
+    expect((await http(s.url, { method: 'PUT', path, token: dev.token, body })).status).toBe(201);
+    const url = new URL(s.url);
+    const received = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path, headers: { 'private-token': dev.token }, agent: false },
+        (res) => {
+          let n = 0;
+          res.on('data', (c: Buffer) => {
+            n += c.length;
+            // A first megabyte, then the client vanishes with the rest unread.
+            if (n >= 1024 * 1024 && !req.destroyed) {
+              req.destroy();
+              resolve(n);
+            }
+          });
+          res.on('end', () => reject(new Error('the whole body arrived before the client went away')));
+        },
+      );
+      req.on('error', () => undefined);
+      req.end();
+    });
+    expect(received).toBeLessThan(body.length);
+    await eventually(async () => expect(await openBlobFiles()).toEqual([]));
+    const again = await http(s.url, { path, token: dev.token });
+    expect(again.status).toBe(200);
+    expect(sha256(again.body)).toBe(sha256(body));
+    expect(await openBlobFiles()).toEqual([]);
   });
 
   it('an unknown package, version or file → 404', async () => {

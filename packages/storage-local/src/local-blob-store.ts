@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { access, constants, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { access, constants, type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -73,10 +73,14 @@ export class LocalBlobStore implements ListableBlobStore, UnfinishedWritesStore 
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
-    const file = await open(this.path(key), 'r').catch((err: NodeJS.ErrnoException) => {
+    const file = await this.openFile(key);
+    return file.createReadStream(range ? { start: range.start, end: range.end } : {});
+  }
+
+  async openFile(key: string): Promise<FileHandle> {
+    return open(this.path(key), 'r').catch((err: NodeJS.ErrnoException) => {
       throw err.code === 'ENOENT' ? new BlobNotFoundError(key) : err;
     });
-    return file.createReadStream(range ? { start: range.start, end: range.end } : {});
   }
 
   async stat(key: string): Promise<{ size: number; lastModified: Date } | null> {

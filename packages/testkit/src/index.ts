@@ -4,6 +4,7 @@ export * from './embedded-snapshot';
 export * from './files';
 export * from './http';
 export * from './liveness';
+export * from './nginx';
 export { startTestObjectStore, type TestObjectStore } from './object-store';
 export * from './raw-socket';
 export * from './services';

@@ -85,6 +85,18 @@ export class RemoteCacheConfig {
   @IntegerSetting({ min: 0 }) stream_threshold = 4 * MiB;
 }
 
+/**
+ * `packages.local_download_offload`: a GET of a locally stored file is answered with the file's
+ * headers, no body and `header` naming the blob's storage key under `prefix`, for a proxy in
+ * front (nginx's X-Accel-Redirect) to send the bytes from the storage directory itself.
+ */
+export class LocalDownloadOffloadConfig {
+  @BooleanSetting() enabled = false;
+  @Matches(/^[A-Za-z0-9-]+$/, { message: 'must be an HTTP header name' }) header = 'X-Accel-Redirect';
+  /** The proxy's internal location (or, for X-Sendfile, the storage directory's path) the key is appended to. */
+  @Matches(/^\/(.*\/)?$/, { message: 'must start and end with /' }) prefix = '/_stowage_blobs/';
+}
+
 /** The `packages` keys core reads; the local-storage plugin owns `storage_path`. */
 export class PackagesConfig {
   @BooleanSetting() enabled = true;
@@ -104,6 +116,9 @@ export class PackagesConfig {
   @ValidateNested()
   @Type(() => RemoteCacheConfig)
   remote_cache: RemoteCacheConfig = new RemoteCacheConfig();
+  @ValidateNested()
+  @Type(() => LocalDownloadOffloadConfig)
+  local_download_offload: LocalDownloadOffloadConfig = new LocalDownloadOffloadConfig();
 }
 
 export class JobsConfig {

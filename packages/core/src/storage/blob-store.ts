@@ -1,3 +1,4 @@
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 
 /** Inclusive byte range, as in HTTP. */
@@ -17,6 +18,11 @@ export interface BlobStore {
   put(key: string, body: Readable, opts?: { size?: number }): Promise<void>;
   /** Opens the bytes for reading; rejects with `BlobNotFoundError` when the key is absent. */
   get(key: string, range?: ByteRange): Promise<Readable>;
+  /**
+   * Stores whose blobs are files on this machine: the blob's file, open for reading (downloads
+   * send it without a stream); rejects with `BlobNotFoundError` when the key is absent.
+   */
+  openFile?(key: string): Promise<FileHandle>;
   /** `lastModified` (when the bytes were last written or restamped) where the store knows it. */
   stat(key: string): Promise<{ size: number; lastModified?: Date } | null>;
   /** Removes the key; absent keys are not an error. */

@@ -15,6 +15,7 @@ import { JobQueue } from '../jobs/job-queue';
 import { etagMatches } from '../rendering/etag';
 import { BlobNotFoundError, type BlobStore, type BlobStoreKind, BlobStoreUnavailableError, type ByteRange } from './blob-store';
 import { contentDisposition } from './content-disposition';
+import { sendFileBody } from './file-body';
 import { type Digests, HashingMeter } from './hashing-meter';
 import { parseRange } from './http-range';
 import { newStorageKey } from './storage-key';
@@ -162,14 +163,17 @@ export class FileStorage {
    * Opens a blob's bytes from the store its row names. A move may flip the row and remove
    * the old copy between the row read and the open: then the row is read again, once.
    */
-  private async openRow(blob: Pick<Blob, 'sha256' | 'store' | 'storage_key'>, range?: ByteRange): Promise<Readable> {
+  private async openRow<T>(
+    blob: Pick<Blob, 'sha256' | 'store' | 'storage_key'>,
+    open: (store: BlobStore, key: string) => Promise<T>,
+  ): Promise<T> {
     try {
-      return await this.blobStore(blob.store as BlobStoreKind).get(blob.storage_key, range);
+      return await open(this.blobStore(blob.store as BlobStoreKind), blob.storage_key);
     } catch (err) {
       if (!(err instanceof BlobNotFoundError)) throw err;
       const fresh = await this.blob(blob.sha256);
       if (!fresh || (fresh.store === blob.store && fresh.storage_key === blob.storage_key)) throw err;
-      return this.blobStore(fresh.store as BlobStoreKind).get(fresh.storage_key, range);
+      return open(this.blobStore(fresh.store as BlobStoreKind), fresh.storage_key);
     }
   }
 
@@ -181,13 +185,37 @@ export class FileStorage {
   async open(sha256: string, range?: ByteRange): Promise<Readable> {
     const blob = await this.blob(sha256);
     if (!blob) throw new Error(`blob ${sha256} does not exist`);
-    return this.openRow(blob, range);
+    return this.openRow(blob, (store, key) => store.get(key, range));
+  }
+
+  /**
+   * local_download_offload: the headers set, an empty body, and the proxy's header naming the
+   * blob's file; the proxy applies the request's Range to the file itself (so this answer is a
+   * 200 either way). A file a move has just taken away is looked up again, as openRow does.
+   */
+  private async offload(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    file: DownloadableFile,
+    blob: Pick<Blob, 'sha256' | 'size' | 'store' | 'storage_key'>,
+    opts: SendOptions,
+  ): Promise<FastifyReply> {
+    if (!(await this.blobStore('local').stat(blob.storage_key))) {
+      const fresh = await this.blob(blob.sha256);
+      if (!fresh || (fresh.store === blob.store && fresh.storage_key === blob.storage_key)) throw new BlobNotFoundError(blob.storage_key);
+      return this.send(request, reply, { ...file, blob: fresh }, opts);
+    }
+    const { header, prefix } = this.config.packages.local_download_offload;
+    // The proxy says Accept-Ranges itself when it serves the file (twice, with this one).
+    reply.removeHeader('accept-ranges');
+    return reply.status(200).header(header, `${prefix}${blob.storage_key}`).header('content-length', 0).send();
   }
 
   /**
    * Answers a GET or HEAD for a file: ETag (its sha256), Last-Modified, Range (206/416),
    * If-None-Match (304), Content-Disposition, and either the bytes or, for object storage
-   * without proxy_download, a redirect to a short-lived presigned URL.
+   * without proxy_download, a redirect to a short-lived presigned URL, or for a local file with
+   * local_download_offload, the proxy's header naming it.
    */
   async send(request: FastifyRequest, reply: FastifyReply, file: DownloadableFile, opts: SendOptions = {}): Promise<FastifyReply> {
     const blob = file.blob ?? (await this.blob(file.file_sha256));
@@ -216,6 +244,9 @@ export class FileStorage {
       return reply.status(416).header('content-range', `bytes */${blob.size}`).header('content-length', 0).send();
     }
 
+    const offload = this.config.packages.local_download_offload;
+    if (offload.enabled && request.method === 'GET' && blob.store === 'local') return this.offload(request, reply, file, blob, opts);
+
     // HEAD reads no bytes, so it is answered here too: a presigned URL is signed for GET, and a
     // client sending HEAD to it (curl -I -L) would get 403. A GET (with its Range) goes to S3.
     if (
@@ -239,6 +270,8 @@ export class FileStorage {
     // Fastify's HEAD route replaces Content-Length with 0 when the payload is empty; an empty
     // stream keeps the length set above (and no bytes are read from the store).
     if (request.method === 'HEAD') return reply.send(Readable.from([]));
-    return reply.send(await this.openRow(blob, r));
+    const body = await this.openRow(blob, async (s, key) => (s.openFile ? s.openFile(key) : s.get(key, r)));
+    if (body instanceof Readable) return reply.send(body);
+    return sendFileBody(reply, body, r ?? { start: 0, end: blob.size - 1 });
   }
 }
