@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-import { BlobCollector, BlobMigration, BlobMover, FileStorage } from '@stowage/core';
+import { BlobCollector, BlobMigration, BlobMover, FileStorage, PackageService } from '@stowage/core';
 import { genericFormat } from '@stowage/format-generic';
 import { localStorage } from '@stowage/storage-local';
 import type { TestServer } from '@stowage/testkit';
@@ -227,10 +227,19 @@ describe('stowage packages migrate (postgres)', () => {
     const chunks: Buffer[] = [];
     for await (const c of opened) chunks.push(c as Buffer);
     expect(sha256(Buffer.concat(chunks))).toBe(f.sha256);
-    const getRow = jest.spyOn(storage, 'blob').mockResolvedValueOnce(stale);
+    // The download's file row (read with its blob) is the one read before the flip.
+    const packages = server.app.get(PackageService);
+    const findFile = packages.findFile.bind(packages);
+    const staleFile = jest.spyOn(packages, 'findFile').mockImplementationOnce(async (...args) => {
+      const file = await findFile(...args);
+      return file && { ...file, blob: stale };
+    });
+    const freshRow = jest.spyOn(storage, 'blob');
     const { res, body } = await download(server, f.path);
-    expect(getRow).toHaveBeenCalledTimes(2); // the stale read, then the fresh one
-    getRow.mockRestore();
+    expect(staleFile).toHaveBeenCalledTimes(1);
+    expect(freshRow).toHaveBeenCalledTimes(1); // the open of the stale row failed; the row was read again
+    staleFile.mockRestore();
+    freshRow.mockRestore();
     expect(res.status).toBe(200);
     expect(sha256(body)).toBe(f.sha256);
 
