@@ -113,8 +113,7 @@ export class NpmRemote {
   ): Promise<FastifyReply> {
     const fileName = tarballFileName(pkg.name, version);
     const sendOptions = { contentType: 'application/octet-stream' };
-    const cached = await this.files.sendCached(request, reply, { format: NPM, name: pkg.name, version, fileName }, sendOptions);
-    if (cached) return cached;
+    if (await this.files.sendCached(request, reply, { format: NPM, name: pkg.name, version, fileName }, sendOptions)) return reply;
     const doc = await this.packument(upstream, pkg);
     const tarballs = await this.rendered
       .get(

@@ -22,7 +22,7 @@ import { publishBody, publishTo, sha512 } from './npm.fixtures';
 
 const ABBREVIATED = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
 /** Names each fault test owns, so that none depends on what another fetched. */
-const OWN = ['fx-cold', 'fx-slow', 'fx-corrupt', 'fx-flaky', 'fx-crowd', 'fx-evict', 'fx-switch', 'fx-stale', 'fx-big'] as const;
+const OWN = ['fx-cold', 'fx-slow', 'fx-corrupt', 'fx-flaky', 'fx-crowd', 'fx-evict', 'fx-switch', 'fx-stale', 'fx-big', 'fx-warm'] as const;
 
 let verdaccio: Verdaccio;
 const upstreamDist = new Map<string, { integrity: string; shasum?: string }>();
@@ -400,6 +400,20 @@ describe('npm remote packuments past their TTL', () => {
     expect(sha512((await get(`${prefix}/fx-stale/-/fx-stale-1.0.0.tgz`)).rawPayload)).toBe(integrityOf('fx-stale', '1.0.0'));
     expect((await get(`${prefix}/up-a`)).status).toBe(502);
     await f.proxy.up();
+  });
+
+  it('a cached tarball is answered from its row alone: past the TTL, nothing is asked of the upstream', async () => {
+    const tarball = `/api/v4/projects/${f.pub.id}/packages/npm/fx-warm/-/fx-warm-1.0.0.tgz`;
+    expect(sha512((await get(tarball)).rawPayload)).toBe(integrityOf('fx-warm', '1.0.0'));
+    expect([f.proxy.count('/fx-warm'), f.proxy.count(tarballPath('fx-warm'))]).toEqual([1, 1]);
+    await passTtl();
+    const before = f.proxy.requests.length;
+    const warm = await get(tarball);
+    expect([warm.status, sha512(warm.rawPayload)]).toEqual([200, integrityOf('fx-warm', '1.0.0')]);
+    // A handler that went on after answering (it once read a sent reply as "not cached" and
+    // revalidated the packument) would ask the upstream within milliseconds; give it a second.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    expect(f.proxy.requests.slice(before).map((r) => r.path)).toEqual([]);
   });
 
   it('an upstream tarball over max_file_size: 502, nothing kept', async () => {

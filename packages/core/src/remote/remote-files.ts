@@ -98,15 +98,17 @@ export class RemoteFiles {
 
   /**
    * Answers from the cache a file recorded under this package, version and file name, without
-   * reading the upstream's metadata; null when none is cached (then `send()` it). For formats
-   * whose file names are fixed per version (an npm tarball), so a warm download is one lookup.
+   * reading the upstream's metadata: true when it answered, false when none is cached (then
+   * `send()` it). For formats whose file names are fixed per version (an npm tarball), so a warm
+   * download is one lookup. A boolean, not the reply: a FastifyReply is thenable, and awaiting it
+   * waits for the response to finish and gives undefined.
    */
   async sendCached(
     request: FastifyRequest,
     reply: FastifyReply,
     file: { format: string; name: string; version: string; fileName: string },
     opts: SendOptions = {},
-  ): Promise<FastifyReply | null> {
+  ): Promise<boolean> {
     const [row]: (CachedRow & { size: string; store: BlobStoreKind; storage_key: string })[] = await this.ds.query(
       `SELECT r.id, r.file_sha256, r.file_name, r.created_at, r.last_used_at > now() - interval '1 minute' AS used_recently,
               b.size, b.store, b.storage_key
@@ -115,9 +117,10 @@ export class RemoteFiles {
        ORDER BY r.id DESC LIMIT 1`,
       [file.format, file.name, file.version, file.fileName],
     );
-    if (!row) return null;
+    if (!row) return false;
     const blob = { sha256: row.file_sha256, size: Number(row.size), store: row.store, storage_key: row.storage_key };
-    return this.storage.send(request, reply, { ...this.used(row), blob }, opts);
+    await this.storage.send(request, reply, { ...this.used(row), blob }, opts);
+    return true;
   }
 
   private used(row: CachedRow): DownloadableFile {
