@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { type PackageScope, RequestForwarding, type Upstream, Upstreams } from '@stowage/core';
+import { type PackageScope, type Principal, RequestForwarding, type Upstream, Upstreams } from '@stowage/core';
 import type { FastifyRequest } from 'fastify';
 
 import { NPM, type NpmName } from './npm.naming';
@@ -11,6 +11,11 @@ import { NPM, type NpmName } from './npm.naming';
  * does not send that name to the upstream (nor fail on the upstream's versions of it).
  */
 const LOCAL_COMMANDS = new Set(['publish', 'unpublish', 'deprecate', 'dist-tag', 'owner', 'access']);
+
+function isLocalCommand(request: FastifyRequest): boolean {
+  const command = request.headers['npm-command'];
+  return typeof command === 'string' && LOCAL_COMMANDS.has(command);
+}
 
 /**
  * GitLab's request forwarding (`package_requests_forwarding`, per instance and group) to
@@ -29,9 +34,20 @@ export class NpmForwarding {
    * any project in scope never goes upstream, whoever asks.
    */
   async forName(scope: PackageScope, pkg: NpmName, request: FastifyRequest): Promise<Upstream | null> {
-    const command = request.headers['npm-command'];
-    if (typeof command === 'string' && LOCAL_COMMANDS.has(command)) return null;
+    if (isLocalCommand(request)) return null;
     return this.upstreams.forName(scope, NPM, pkg.name);
+  }
+
+  /**
+   * The upstream whose cache is asked before the local lookup (`Upstreams.caching`): in a
+   * build most names come from it, and asking it first saves that lookup and the separate
+   * held check. Only where a local miss would be a 404 for this caller, so never for an
+   * anonymous caller at group or instance scope (whose miss is a 401), nor for npm's own
+   * commands. A name someone in scope holds is then looked up locally, as before.
+   */
+  async cachingFirst(scope: PackageScope, request: FastifyRequest, principal: Principal): Promise<Upstream | null> {
+    if (isLocalCommand(request) || (scope.kind !== 'project' && principal.kind === 'anonymous')) return null;
+    return this.upstreams.caching(scope, NPM);
   }
 
   /**

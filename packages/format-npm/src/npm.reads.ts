@@ -40,6 +40,8 @@ export class NpmReads {
 
   async send(scope: PackageScope, pkg: NpmName, principal: Principal, request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
     const baseUrl = externalBaseUrl(this.config);
+    const first = await this.forwarding.cachingFirst(scope, request, principal);
+    if (first && (await this.remote.sendPackument(first, pkg, registryUrl(baseUrl, scope), request, reply, scope))) return reply;
     const local = await this.scopes.sources(scope, pkg, principal).then(
       (sources) => this.metadata.send(request, reply, { name: pkg.name, sources, baseUrl }),
       (err: unknown) => err,
@@ -48,7 +50,8 @@ export class NpmReads {
     const miss = local === false ? npmErrors.notFound() : local;
     const upstream = await this.upstreamFor(miss, scope, pkg, request);
     if (!upstream.caches) throw upstream.redirect(encodedName(pkg.name));
-    return this.remote.sendPackument(upstream, pkg, registryUrl(baseUrl, scope), request, reply);
+    await this.remote.sendPackument(upstream, pkg, registryUrl(baseUrl, scope), request, reply);
+    return reply;
   }
 
   /**
@@ -56,6 +59,8 @@ export class NpmReads {
    * tarball URLs), else one the upstream's packument names, at any scope, in cache mode.
    */
   async sendTarball(scope: PackageScope, path: TarballPath, principal: Principal, request: FastifyRequest, reply: FastifyReply) {
+    const first = await this.forwarding.cachingFirst(scope, request, principal);
+    if (first && (await this.remote.sendTarball(first, path.pkg, path.version, request, reply, scope))) return reply;
     let miss: unknown;
     if (scope.kind === 'project') {
       const pkg = await this.packages.findPackage({
@@ -79,7 +84,8 @@ export class NpmReads {
     }
     const upstream = await this.upstreamFor(miss, scope, path.pkg, request);
     if (!upstream.caches) throw miss;
-    return this.remote.sendTarball(upstream, path.pkg, path.version, request, reply);
+    await this.remote.sendTarball(upstream, path.pkg, path.version, request, reply);
+    return reply;
   }
 
   /** The upstream a local miss may go to; throws the miss when there is none. */

@@ -4,6 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import {
   fileSizeLimit,
   type FormatModuleOptions,
+  type PackageScope,
   type RemoteDocument,
   RemoteDocuments,
   RemoteFiles,
@@ -61,25 +62,37 @@ export class NpmRemote {
     @Inject(NPM_OPTIONS) private readonly options: FormatModuleOptions<NpmFormatConfig>,
   ) {}
 
-  /** The upstream's packument as stored (fetched or revalidated as its TTL says); 404 when the upstream has no such name. */
-  private async packument(upstream: Upstream, pkg: NpmName): Promise<RemoteDocument> {
+  /**
+   * The upstream's packument as stored (fetched or revalidated as its TTL says); 404 when the
+   * upstream has no such name. With `unlessHeldIn`: null when someone in that scope holds the name.
+   */
+  private async packument(upstream: Upstream, pkg: NpmName, unlessHeldIn?: PackageScope): Promise<RemoteDocument | null> {
     const url = upstream.http.url(encodedName(pkg.name));
-    const doc = await this.documents.get(upstream, url, { name: pkg.name, accept: 'application/json' }).catch((err) => {
+    const opts = { name: pkg.name, accept: 'application/json' };
+    const doc = await (
+      unlessHeldIn ? this.documents.getUnlessHeld(upstream, url, opts, unlessHeldIn) : this.documents.get(upstream, url, opts)
+    ).catch((err) => {
       throw npmUpstreamError(err);
     });
-    if (!doc.found) throw npmErrors.notFound();
+    if (doc && !doc.found) throw npmErrors.notFound();
     return doc;
   }
 
-  /** Answers a packument request with the upstream's document; `registry` is the request scope's registry URL. */
+  /**
+   * Answers a packument request with the upstream's document; `registry` is the request
+   * scope's registry URL. With `unlessHeldIn`, false (nothing sent) when someone in that scope
+   * holds the name.
+   */
   async sendPackument(
     upstream: Upstream,
     pkg: NpmName,
     registry: string,
     request: FastifyRequest,
     reply: FastifyReply,
-  ): Promise<FastifyReply> {
-    const doc = await this.packument(upstream, pkg);
+    unlessHeldIn?: PackageScope,
+  ): Promise<boolean> {
+    const doc = await this.packument(upstream, pkg, unlessHeldIn);
+    if (!doc) return false;
     const variant = requestedVariant(request);
     const key = `${NPM}\u0000upstream\u0000${variant}\u0000${registry}\u0000${pkg.name}`;
     const revision = `${doc.id}.${doc.revision}`;
@@ -92,29 +105,42 @@ export class NpmRemote {
       .catch((err) => {
         throw npmUpstreamError(err);
       });
-    return sendRendered(request, reply, rendered, {
+    await sendRendered(request, reply, rendered, {
       contentType: packumentContentType(variant),
       vary: ['accept'],
       headers: doc.stale ? STALE_WARNING : undefined,
     });
+    return true;
   }
 
   private async parse(doc: RemoteDocument, pkg: NpmName): Promise<UpstreamPackument> {
     return parseUpstreamPackument(await doc.body(), pkg.name);
   }
 
-  /** Answers a tarball request for a version the upstream's packument names, from the cache or fetched once now. */
+  /**
+   * Answers a tarball request for a version the upstream's packument names, from the cache or
+   * fetched once now. With `unlessHeldIn`, false (nothing sent) when someone in that scope
+   * holds the name.
+   */
   async sendTarball(
     upstream: Upstream,
     pkg: NpmName,
     version: string,
     request: FastifyRequest,
     reply: FastifyReply,
-  ): Promise<FastifyReply> {
+    unlessHeldIn?: PackageScope,
+  ): Promise<boolean> {
     const fileName = tarballFileName(pkg.name, version);
     const sendOptions = { contentType: 'application/octet-stream' };
-    if (await this.files.sendCached(request, reply, { format: NPM, name: pkg.name, version, fileName }, sendOptions)) return reply;
-    const doc = await this.packument(upstream, pkg);
+    const cached = await this.files.sendCached(
+      request,
+      reply,
+      { format: NPM, name: pkg.name, version, fileName },
+      sendOptions,
+      unlessHeldIn,
+    );
+    if (cached !== 'absent') return cached === 'sent';
+    const doc = (await this.packument(upstream, pkg))!;
     const tarballs = await this.rendered
       .get(
         `${NPM}\u0000upstream-tarballs\u0000${doc.id}`,
@@ -132,12 +158,13 @@ export class NpmRemote {
       if (!url)
         throw new UpstreamError('host', `the tarball of ${pkg.name}@${version} is on a host that is not configured (upstream.hosts)`);
       if (!tarball.digest) throw new UpstreamError('invalid', `the packument of ${pkg.name} declares no digest for ${version}`);
-      return await this.files.send(
+      await this.files.send(
         request,
         reply,
         { upstream, url, digest: tarball.digest, name: pkg.name, version, fileName, maxSize: fileSizeLimit(this.options.config) },
         sendOptions,
       );
+      return true;
     } catch (err) {
       throw npmUpstreamError(err);
     }

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
 
 import type { PackageScope } from '../auth/package-scope';
+import { preparedRows } from '../database/prepared';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
 import { type DownloadableFile, FileStorage, type StoredBlob } from '../storage/file-storage.service';
@@ -251,24 +252,34 @@ export class PackageService {
    * another project's endpoint; the instance scope covers every project.
    */
   async nameHeld(scope: PackageScope, packageType: string, name: string): Promise<boolean> {
+    const held = this.heldCondition(scope, packageType, name, 1);
+    const [row] = await preparedRows<{ held: boolean }>(this.ds, `name-held-${scope.kind}`, `SELECT ${held.sql} AS held`, held.params);
+    return row.held;
+  }
+
+  /**
+   * `nameHeld` as an SQL condition with its parameters, numbered from `$first`, for a query
+   * that reads what an upstream answer needs in the same round trip as this check.
+   */
+  heldCondition(scope: PackageScope, packageType: string, name: string, first: number): { sql: string; params: unknown[] } {
+    const [type, normalized, statuses, id] = [0, 1, 2, 3].map((i) => `$${first + i}`);
     const root =
       scope.kind === 'project'
-        ? '(SELECT n.traversal_ids[1] FROM projects p JOIN namespaces n ON n.id = p.namespace_id WHERE p.id = $4)'
-        : '(SELECT n.traversal_ids[1] FROM namespaces n WHERE n.id = $4)';
+        ? `(SELECT n.traversal_ids[1] FROM projects p JOIN namespaces n ON n.id = p.namespace_id WHERE p.id = ${id})`
+        : `(SELECT n.traversal_ids[1] FROM namespaces n WHERE n.id = ${id})`;
     const where =
       scope.kind === 'instance'
-        ? '$4::int IS NULL'
+        ? `${id}::int IS NULL`
         : `EXISTS (SELECT 1 FROM projects p JOIN namespaces n ON n.id = p.namespace_id WHERE p.id = pk.project_id AND n.traversal_ids[1] = ${root})`;
-    const rows: unknown[] = await this.ds.query(
-      `SELECT 1 FROM packages pk WHERE pk.package_type = $1 AND pk.normalized_name = $2 AND pk.status = ANY($3) AND ${where} LIMIT 1`,
-      [
+    return {
+      sql: `EXISTS (SELECT 1 FROM packages pk WHERE pk.package_type = ${type} AND pk.normalized_name = ${normalized} AND pk.status = ANY(${statuses}) AND ${where})`,
+      params: [
         packageType,
         this.normalizeName(packageType, name),
         [...LIVE_STATUSES],
         scope.kind === 'project' ? scope.projectId : scope.kind === 'group' ? scope.groupId : null,
       ],
-    );
-    return rows.length > 0;
+    };
   }
 
   /** Packages of a format with this name (normalized comparison) in these statuses, as `pk`. */

@@ -2,6 +2,9 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
+import type { PackageScope } from '../auth/package-scope';
+import { preparedRows } from '../database/prepared';
+import { PackageService } from '../packages/package.service';
 import { SingleFlight } from './single-flight';
 import { discard, UpstreamError, UpstreamHttp } from './upstream-http';
 import type { Upstream } from './upstreams';
@@ -60,6 +63,11 @@ async function checked(body: Buffer, check: RemoteDocumentOptions['check']): Pro
   }
 }
 
+/** A stored document's row by format ($1) and URL ($2), fresh when checked within the TTL ($3 seconds). */
+const ROW_QUERY = `SELECT id, status, revision, content_type, etag, last_modified, fetched_at,
+    checked_at > now() - make_interval(secs => $3) AS fresh
+  FROM remote_documents WHERE package_type = $1 AND url = $2`;
+
 /** After an upstream failed, stale copies are served without asking it again for this long. */
 const RETRY_AFTER_FAILURE_MS = 10_000;
 
@@ -75,11 +83,34 @@ export class RemoteDocuments {
   private readonly flights = new SingleFlight<RemoteDocument>();
   private readonly failedAt = new Map<string, number>();
 
-  constructor(@InjectDataSource() private readonly ds: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly packages: PackageService,
+  ) {}
 
   /** The document at `url` (an address on the upstream, never from a request), fetched or revalidated as needed. */
   async get(upstream: Upstream, url: string, opts: RemoteDocumentOptions): Promise<RemoteDocument> {
-    const row = await this.row(upstream, url);
+    return this.answer(upstream, url, await this.row(upstream, url), opts);
+  }
+
+  /**
+   * `get()` for a name that goes upstream only when nobody in `scope` holds it
+   * (`PackageService.nameHeld`), checked in the query that reads the stored copy: null when
+   * it is held. A fresh copy is then one round trip to the database.
+   */
+  async getUnlessHeld(upstream: Upstream, url: string, opts: RemoteDocumentOptions, scope: PackageScope): Promise<RemoteDocument | null> {
+    const held = this.packages.heldCondition(scope, upstream.format, opts.name, 4);
+    const [row] = await preparedRows<Row & { held: boolean }>(
+      this.ds,
+      `remote-document-unless-held-${scope.kind}`,
+      `SELECT h.held, d.* FROM (SELECT ${held.sql} AS held) h LEFT JOIN LATERAL (${ROW_QUERY}) d ON NOT h.held`,
+      [upstream.format, url, upstream.config.metadata_ttl, ...held.params],
+    );
+    if (row.held) return null;
+    return this.answer(upstream, url, row.id === null ? undefined : row, opts);
+  }
+
+  private async answer(upstream: Upstream, url: string, row: Row | undefined, opts: RemoteDocumentOptions): Promise<RemoteDocument> {
     if (row?.fresh) return this.document(row, url, false);
     const key = `${upstream.format} ${url}`;
     const failed = this.failedAt.get(key);
@@ -92,12 +123,7 @@ export class RemoteDocuments {
   }
 
   private async row(upstream: Upstream, url: string): Promise<Row | undefined> {
-    const [row]: Row[] = await this.ds.query(
-      `SELECT id, status, revision, content_type, etag, last_modified, fetched_at,
-              checked_at > now() - make_interval(secs => $3) AS fresh
-       FROM remote_documents WHERE package_type = $1 AND url = $2`,
-      [upstream.format, url, upstream.config.metadata_ttl],
-    );
+    const [row] = await preparedRows<Row>(this.ds, 'remote-document', ROW_QUERY, [upstream.format, url, upstream.config.metadata_ttl]);
     return row;
   }
 

@@ -5,7 +5,10 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 
+import type { PackageScope } from '../auth/package-scope';
 import { StowageConfig } from '../config';
+import { preparedRows } from '../database/prepared';
+import { PackageService } from '../packages/package.service';
 import type { BlobStoreKind } from '../storage/blob-store';
 import { contentDisposition } from '../storage/content-disposition';
 import { type DownloadableFile, FileStorage, type SendOptions, type StoredBlob } from '../storage/file-storage.service';
@@ -83,12 +86,15 @@ export class RemoteFiles {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly storage: FileStorage,
+    private readonly packages: PackageService,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
   /** The stored copy of an upstream file, if it was fetched and verified before. */
   async cached(format: string, url: string): Promise<DownloadableFile | null> {
-    const [row]: CachedRow[] = await this.ds.query(
+    const [row] = await preparedRows<CachedRow>(
+      this.ds,
+      'remote-file-by-url',
       `SELECT id, file_sha256, file_name, created_at, last_used_at > now() - interval '1 minute' AS used_recently
        FROM remote_files WHERE package_type = $1 AND url = $2`,
       [format, url],
@@ -98,29 +104,44 @@ export class RemoteFiles {
 
   /**
    * Answers from the cache a file recorded under this package, version and file name, without
-   * reading the upstream's metadata: true when it answered, false when none is cached (then
+   * reading the upstream's metadata: 'sent' when it answered, 'absent' when none is cached (then
    * `send()` it). For formats whose file names are fixed per version (an npm tarball), so a warm
-   * download is one lookup. A boolean, not the reply: a FastifyReply is thenable, and awaiting it
-   * waits for the response to finish and gives undefined.
+   * download is one lookup. With `unlessHeldIn`, the name goes upstream only when nobody in that
+   * scope holds it (`PackageService.nameHeld`), checked in the same query: 'held' when it is.
+   * (Not the reply: a FastifyReply is thenable, and awaiting it waits for the response to
+   * finish and gives undefined.)
    */
   async sendCached(
     request: FastifyRequest,
     reply: FastifyReply,
     file: { format: string; name: string; version: string; fileName: string },
     opts: SendOptions = {},
-  ): Promise<boolean> {
-    const [row]: (CachedRow & { size: string; store: BlobStoreKind; storage_key: string })[] = await this.ds.query(
-      `SELECT r.id, r.file_sha256, r.file_name, r.created_at, r.last_used_at > now() - interval '1 minute' AS used_recently,
+    unlessHeldIn?: PackageScope,
+  ): Promise<'sent' | 'absent' | 'held'> {
+    const lookup = `SELECT r.id, r.file_sha256, r.file_name, r.created_at, r.last_used_at > now() - interval '1 minute' AS used_recently,
               b.size, b.store, b.storage_key
        FROM remote_files r JOIN blobs b ON b.sha256 = r.file_sha256
        WHERE r.package_type = $1 AND r.package_name = $2 AND r.version = $3 AND r.file_name = $4
-       ORDER BY r.id DESC LIMIT 1`,
-      [file.format, file.name, file.version, file.fileName],
+       ORDER BY r.id DESC LIMIT 1`;
+    const params: unknown[] = [file.format, file.name, file.version, file.fileName];
+    let [name, query] = ['remote-file-by-version', lookup];
+    if (unlessHeldIn) {
+      const held = this.packages.heldCondition(unlessHeldIn, file.format, file.name, 5);
+      name = `remote-file-by-version-unless-held-${unlessHeldIn.kind}`;
+      query = `SELECT h.held, c.* FROM (SELECT ${held.sql} AS held) h LEFT JOIN LATERAL (${lookup}) c ON NOT h.held`;
+      params.push(...held.params);
+    }
+    const [row] = await preparedRows<CachedRow & { held?: boolean; size: string; store: BlobStoreKind; storage_key: string }>(
+      this.ds,
+      name,
+      query,
+      params,
     );
-    if (!row) return false;
+    if (row?.held) return 'held';
+    if (!row || row.id === null) return 'absent';
     const blob = { sha256: row.file_sha256, size: Number(row.size), store: row.store, storage_key: row.storage_key };
     await this.storage.send(request, reply, { ...this.used(row), blob }, opts);
-    return true;
+    return 'sent';
   }
 
   private used(row: CachedRow): DownloadableFile {

@@ -52,6 +52,16 @@ export class Upstreams implements OnApplicationShutdown {
     return this.byFormat.get(format) ?? null;
   }
 
+  /**
+   * The upstream in cache mode when forwarding is on at this scope, or null: a format may ask
+   * its cache first, checking in the same query that nobody in scope holds the name
+   * (`RemoteDocuments.getUnlessHeld`, `RemoteFiles.sendCached`), and look locally when someone does.
+   */
+  async caching(scope: PackageScope, format: string): Promise<Upstream | null> {
+    const upstream = this.byFormat.get(format);
+    return upstream?.caches && (await this.forwarding.inScope(scope, format)) ? upstream : null;
+  }
+
   /** The upstream a request for `name` at this scope may go to, or null (answer locally). */
   async forName(scope: PackageScope, format: string, name: string): Promise<Upstream | null> {
     const upstream = this.byFormat.get(format);
