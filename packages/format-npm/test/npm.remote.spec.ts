@@ -22,7 +22,19 @@ import { publishBody, publishTo, sha512 } from './npm.fixtures';
 
 const ABBREVIATED = 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*';
 /** Names each fault test owns, so that none depends on what another fetched. */
-const OWN = ['fx-cold', 'fx-slow', 'fx-corrupt', 'fx-flaky', 'fx-crowd', 'fx-evict', 'fx-switch', 'fx-stale', 'fx-big', 'fx-warm'] as const;
+const OWN = [
+  'fx-cold',
+  'fx-slow',
+  'fx-corrupt',
+  'fx-flaky',
+  'fx-crowd',
+  'fx-evict',
+  'fx-switch',
+  'fx-stale',
+  'fx-big',
+  'fx-warm',
+  'fx-shadow',
+] as const;
 
 let verdaccio: Verdaccio;
 const upstreamDist = new Map<string, { integrity: string; shasum?: string }>();
@@ -203,6 +215,28 @@ describe.each(testModes())('npm remote registry over HTTP (%s)', (mode) => {
       expect((await get(`${prefix}/${name}/-/${name}-9.9.9.tgz`, f.outsider.token)).status).toBe(404);
     }
     expect(f.proxy.count((path) => path.includes('private-thing'))).toBe(0);
+  });
+
+  it('a name cached from the upstream, then published in scope, is answered locally only: the cached copies are not served', async () => {
+    const [[, pub], [, group]] = scopes;
+    expect(Object.keys((await get(`${pub}/fx-shadow`, f.developer.token)).json().versions)).toEqual(['1.0.0']);
+    expect(sha512((await get(`${pub}/fx-shadow/-/fx-shadow-1.0.0.tgz`, f.developer.token)).rawPayload)).toBe(
+      integrityOf('fx-shadow', '1.0.0'),
+    );
+    const put = await f.s.api.inject({
+      method: 'PUT',
+      url: `/api/v4/projects/${f.priv.id}/packages/npm/fx-shadow`,
+      payload: JSON.stringify(publishBody('fx-shadow', '2.0.0')),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${f.s.rootToken}` },
+    });
+    expect(put.status).toBe(200);
+    const before = f.proxy.requests.length;
+    // The sibling project holds it now: its endpoint has no such package, cached or not.
+    expect((await get(`${pub}/fx-shadow`, f.developer.token)).json()).toEqual({ error: '404 Package Not Found' });
+    expect((await get(`${pub}/fx-shadow/-/fx-shadow-1.0.0.tgz`, f.developer.token)).status).toBe(404);
+    expect(Object.keys((await get(`${group}/fx-shadow`, f.developer.token)).json().versions)).toEqual(['2.0.0']);
+    expect((await get(`${group}/fx-shadow/-/fx-shadow-1.0.0.tgz`, f.developer.token)).status).toBe(404);
+    expect(f.proxy.requests.length).toBe(before);
   });
 
   it('anonymous callers: upstream names through a public project and unscoped at instance scope; a 401 at group scope', async () => {
