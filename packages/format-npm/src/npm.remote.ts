@@ -98,7 +98,10 @@ export class NpmRemote {
     const revision = `${doc.id}.${doc.revision}`;
     const rendered = await this.rendered
       .get(key, revision, async () => {
-        const json = rewritePackument(await this.parse(doc, pkg), { name: pkg.name, registry, variant });
+        const parsed = await this.parse(doc, pkg);
+        // Its tarballs are asked for next: index them now, while the document is parsed.
+        await this.tarballs(doc, pkg, parsed);
+        const json = rewritePackument(parsed, { name: pkg.name, registry, variant });
         const etag = `"${createHash('sha1').update(`${key}\u0000${revision}`).digest('base64url')}"`;
         return renderedDocument(serialize(json, pkg), etag);
       })
@@ -111,6 +114,16 @@ export class NpmRemote {
       headers: doc.stale ? STALE_WARNING : undefined,
     });
     return true;
+  }
+
+  /** The tarballs a stored packument names, by version: once per revision of the document. */
+  private tarballs(doc: RemoteDocument, pkg: NpmName, parsed?: UpstreamPackument): Promise<Map<string, UpstreamTarball>> {
+    return this.rendered.get(
+      `${NPM}\u0000upstream-tarballs\u0000${doc.id}`,
+      doc.revision,
+      async () => upstreamTarballs(parsed ?? (await this.parse(doc, pkg))),
+      (index: Map<string, UpstreamTarball>) => index.size * 400,
+    );
   }
 
   private async parse(doc: RemoteDocument, pkg: NpmName): Promise<UpstreamPackument> {
@@ -141,17 +154,11 @@ export class NpmRemote {
     );
     if (cached !== 'absent') return cached === 'sent';
     const doc = (await this.packument(upstream, pkg))!;
-    const tarballs = await this.rendered
-      .get(
-        `${NPM}\u0000upstream-tarballs\u0000${doc.id}`,
-        doc.revision,
-        async () => upstreamTarballs(await this.parse(doc, pkg)),
-        (index: Map<string, UpstreamTarball>) => index.size * 400,
-      )
-      .catch((err) => {
+    const tarball = (
+      await this.tarballs(doc, pkg).catch((err) => {
         throw npmUpstreamError(err);
-      });
-    const tarball = tarballs.get(version);
+      })
+    ).get(version);
     if (!tarball) throw npmErrors.notFound();
     const url = upstream.http.link(tarball.href, doc.url);
     try {
@@ -161,7 +168,16 @@ export class NpmRemote {
       await this.files.send(
         request,
         reply,
-        { upstream, url, digest: tarball.digest, name: pkg.name, version, fileName, maxSize: fileSizeLimit(this.options.config) },
+        {
+          upstream,
+          url,
+          digest: tarball.digest,
+          name: pkg.name,
+          version,
+          fileName,
+          maxSize: fileSizeLimit(this.options.config),
+          lookedUp: true,
+        },
         sendOptions,
       );
       return true;

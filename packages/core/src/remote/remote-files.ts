@@ -32,6 +32,8 @@ export interface RemoteFile {
   fileName: string;
   /** The format's max_file_size (0: none). */
   maxSize: number;
+  /** The caller has just found no cached copy (`sendCached`): the lookup before the fetch is skipped. */
+  lookedUp?: boolean;
 }
 
 interface Tap {
@@ -155,7 +157,7 @@ export class RemoteFiles {
 
   /** Answers a download of an upstream file: from the cache, or fetched (once) now. */
   async send(request: FastifyRequest, reply: FastifyReply, file: RemoteFile, opts: SendOptions = {}): Promise<FastifyReply> {
-    const hit = await this.cached(file.upstream.format, file.url);
+    const hit = file.lookedUp ? null : await this.cached(file.upstream.format, file.url);
     if (hit) return this.storage.send(request, reply, hit, opts);
     const key = `${file.upstream.format} ${file.url}`;
     const running = this.flights.get(key);
@@ -235,15 +237,24 @@ export class RemoteFiles {
       );
       throw new UpstreamError('digest', `${file.fileName} does not match the ${algorithm} the upstream declared for it`);
     }
-    const [row]: { created_at: Date }[] = await this.ds.query(
-      `INSERT INTO remote_files (package_type, package_name, version, file_name, url, file_sha256, size)
-       VALUES ($1, $2, $3, $4, $5, $6, $7)
-       ON CONFLICT (package_type, url) DO UPDATE SET file_sha256 = EXCLUDED.file_sha256, size = EXCLUDED.size,
-         created_at = now(), last_used_at = now()
-       RETURNING created_at`,
+    const [row] = await preparedRows<{ created_at: Date }>(
+      this.ds,
+      'remote-file-keep',
+      `WITH f AS (
+         INSERT INTO remote_files (package_type, package_name, version, file_name, url, file_sha256, size)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (package_type, url) DO UPDATE SET file_sha256 = EXCLUDED.file_sha256, size = EXCLUDED.size,
+           created_at = now(), last_used_at = now()
+         RETURNING created_at
+       ), claimed AS (UPDATE blobs SET orphaned_at = NULL WHERE sha256 = $6)
+       SELECT created_at FROM f`,
       [file.upstream.format, file.name, file.version ?? null, file.fileName, file.url, blob.sha256, blob.size],
     );
-    await this.ds.query('UPDATE blobs SET orphaned_at = NULL WHERE sha256 = $1', [blob.sha256]);
-    return { file_sha256: blob.sha256, file_name: file.fileName, created_at: new Date(row.created_at) };
+    return {
+      file_sha256: blob.sha256,
+      file_name: file.fileName,
+      created_at: new Date(row.created_at),
+      blob: { sha256: blob.sha256, size: blob.size, store: blob.store, storage_key: blob.storage_key },
+    };
   }
 }

@@ -31,6 +31,9 @@ export interface StoredBlob extends Digests {
   orphanedAt: Date;
   /** The same stamp to the microsecond, as Postgres prints it (a JS Date keeps only milliseconds). */
   orphanedStamp: string;
+  /** Where the blob's bytes are: this upload's copy, or the copy stored before it. */
+  store: BlobStoreKind;
+  storage_key: string;
 }
 
 /** What a download needs to know about a package file. */
@@ -118,13 +121,20 @@ export class FileStorage {
       `INSERT INTO blobs (sha256, size, md5, sha1, sha512, store, storage_key, orphaned_at)
        VALUES ($1, $2, $3, $4, $5, $6, $7, now())
        ON CONFLICT (sha256) DO UPDATE SET orphaned_at = now()
-       RETURNING storage_key, orphaned_at, orphaned_at::text AS orphaned_stamp, (xmax = 0) AS created`,
+       RETURNING store, storage_key, orphaned_at, orphaned_at::text AS orphaned_stamp, (xmax = 0) AS created`,
       [d.sha256, d.size, d.md5, d.sha1, d.sha512, store.kind, key],
     );
     if (row.storage_key !== key)
       await store.delete(key).catch((err) => this.logger.warn({ err, key }, 'could not remove a duplicate copy'));
     else if (store.kind === 'local') await this.queueBackgroundUpload(d.sha256, key);
-    return { ...d, created: Boolean(row.created), orphanedAt: row.orphaned_at, orphanedStamp: row.orphaned_stamp };
+    return {
+      ...d,
+      created: Boolean(row.created),
+      orphanedAt: row.orphaned_at,
+      orphanedStamp: row.orphaned_stamp,
+      store: row.store,
+      storage_key: row.storage_key,
+    };
   }
 
   /**
