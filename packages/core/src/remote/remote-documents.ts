@@ -90,7 +90,8 @@ export class RemoteDocuments {
 
   /** The document at `url` (an address on the upstream, never from a request), fetched or revalidated as needed. */
   async get(upstream: Upstream, url: string, opts: RemoteDocumentOptions): Promise<RemoteDocument> {
-    return this.answer(upstream, url, await this.row(upstream, url), opts);
+    const mark = this.flights.mark();
+    return this.answer(upstream, url, await this.row(upstream, url), opts, mark);
   }
 
   /**
@@ -100,6 +101,7 @@ export class RemoteDocuments {
    */
   async getUnlessHeld(upstream: Upstream, url: string, opts: RemoteDocumentOptions, scope: PackageScope): Promise<RemoteDocument | null> {
     const held = this.packages.heldCondition(scope, upstream.format, opts.name, 4);
+    const mark = this.flights.mark();
     const [row] = await preparedRows<Row & { held: boolean }>(
       this.ds,
       `remote-document-unless-held-${scope.kind}`,
@@ -107,17 +109,24 @@ export class RemoteDocuments {
       [upstream.format, url, upstream.config.metadata_ttl, ...held.params],
     );
     if (row.held) return null;
-    return this.answer(upstream, url, row.id === null ? undefined : row, opts);
+    return this.answer(upstream, url, row.id === null ? undefined : row, opts, mark);
   }
 
-  private async answer(upstream: Upstream, url: string, row: Row | undefined, opts: RemoteDocumentOptions): Promise<RemoteDocument> {
+  /** `row`: as read after `mark` was taken. */
+  private async answer(
+    upstream: Upstream,
+    url: string,
+    row: Row | undefined,
+    opts: RemoteDocumentOptions,
+    mark: number,
+  ): Promise<RemoteDocument> {
     if (row?.fresh) return this.document(row, url, false);
     const key = `${upstream.format} ${url}`;
     const failed = this.failedAt.get(key);
     if (row && failed !== undefined && Date.now() - failed < RETRY_AFTER_FAILURE_MS) return this.document(row, url, true);
-    // A refresh that ended between our read and now has saved the document: read again inside the flight.
+    // A refresh in this process that ended between our read and now has saved the document: then read again inside the flight.
     return this.flights.run(key, async () => {
-      const now = await this.row(upstream, url);
+      const now = this.flights.settledSince(key, mark) ? await this.row(upstream, url) : row;
       return now?.fresh ? this.document(now, url, false) : this.refresh(upstream, url, now, opts);
     });
   }
