@@ -4,7 +4,8 @@
 //   - straight from the upstream (a Verdaccio with no uplinks: the reference for a cold cache),
 //   - through Stowage with its cache emptied first (cold), and again (warm),
 //   - through a second Verdaccio whose uplink is the upstream, its cache warm (the reference
-//     for a warm cache).
+//     for a warm cache), and through a new one each round, its cache cold (how far the usual
+//     proxy is from the upstream itself).
 // Every install has a fresh project directory and a fresh npm cache; the median of the rounds
 // is reported.
 //
@@ -140,9 +141,17 @@ async function main() {
   const stowage = await startStowage(await mkdtemp(join(dir, 'stowage-')), origin.registry);
 
   await install(dir, proxy.registry, fixtures); // warms Verdaccio's uplink cache
-  const t = { direct: [], cold: [], warm: [], verdaccio: [] };
+  const t = { direct: [], cold: [], warm: [], verdaccio: [], verdaccioCold: [] };
   for (let round = 0; round < ROUNDS; round++) {
     t.direct.push(await install(dir, origin.registry, fixtures));
+    // Verdaccio's own cold cache: a new one over an empty storage each round.
+    const fresh = await startVerdaccio(await mkdtemp(join(dir, 'fresh-')), {
+      port: await freePort(),
+      storage: join(dir, `fresh-storage-${round}`),
+      uplink: origin.registry,
+    });
+    t.verdaccioCold.push(await install(dir, fresh.registry, fixtures));
+    await stopChild(fresh.server);
     await stowage.empty();
     t.cold.push(await install(dir, stowage.registry, fixtures));
     t.warm.push(await install(dir, stowage.registry, fixtures));
@@ -162,6 +171,9 @@ async function main() {
   console.log('|---|---|---|---|---|');
   console.log(
     `| cold cache vs straight from the upstream | ${s(med(t.cold))} | ${s(med(t.direct))} | ${(med(t.cold) / med(t.direct)).toFixed(2)}× | ≤ 1.3× |`,
+  );
+  console.log(
+    `| (Verdaccio's cold cache vs straight from the upstream) | ${s(med(t.verdaccioCold))} | ${s(med(t.direct))} | ${(med(t.verdaccioCold) / med(t.direct)).toFixed(2)}× | |`,
   );
   console.log(
     `| warm cache vs Verdaccio with its uplink cache warm | ${s(med(t.warm))} | ${s(med(t.verdaccio))} | ${(med(t.warm) / med(t.verdaccio)).toFixed(2)}× | ≤ 1.0× |`,
