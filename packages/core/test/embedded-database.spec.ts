@@ -5,15 +5,17 @@ import { join } from 'node:path';
 
 import { DataSource } from 'typeorm';
 
-import { openEmbeddedDatabase } from '../src/database/embedded-database';
+import { type EmbeddedDatabase, openEmbeddedDatabase } from '../src/database/embedded-database';
 import { makeInitdbSnapshot, usableInitdbSnapshot } from '../src/database/initdb-snapshot';
 import { pgliteNodePostgresShim } from '../src/database/pglite-driver';
+import { preparedRows } from '../src/database/prepared';
 
 describe('embedded database (PGlite behind a serialized node-postgres shim)', () => {
   let ds: DataSource;
+  let db: EmbeddedDatabase;
 
   beforeAll(async () => {
-    const db = await openEmbeddedDatabase({});
+    db = await openEmbeddedDatabase({});
     ds = new DataSource({ type: 'postgres', driver: pgliteNodePostgresShim(db, { closeOnEnd: true }), installExtensions: false } as never);
     await ds.initialize();
     await ds.query('CREATE TABLE t (id serial PRIMARY KEY, n int NOT NULL UNIQUE, flag boolean, tags text[], big bigint)');
@@ -55,6 +57,26 @@ describe('embedded database (PGlite behind a serialized node-postgres shim)', ()
     expect(await ds.query('SELECT $1::jsonb AS j, $2::timestamptz AS d', [{ a: [1] }, new Date('2026-01-02T03:04:05Z')])).toEqual([
       { j: { a: [1] }, d: new Date('2026-01-02T03:04:05Z') },
     ]);
+  });
+
+  it('keeps prepared statements usable when the pool replaces its client, and through a second pool on the same database', async () => {
+    const double = () => preparedRows<{ c: number }>(ds, 'double', 'SELECT $1::int * 2 AS c', [21]);
+    expect(await double()).toEqual([{ c: 42 }]);
+    // A failed pool.query makes pg-pool discard its client; the PGlite session, and what it prepared, stays.
+    await expect(preparedRows(ds, 'fails', 'SELECT 1 / $1::int', [0])).rejects.toMatchObject({ code: '22012' });
+    expect(await double()).toEqual([{ c: 42 }]);
+    // The server's restart opens a new DataSource over the same database (closeOnEnd: false).
+    const again = new DataSource({
+      type: 'postgres',
+      driver: pgliteNodePostgresShim(db, { closeOnEnd: false }),
+      installExtensions: false,
+    } as never);
+    await again.initialize();
+    try {
+      expect(await preparedRows(again, 'double', 'SELECT $1::int * 2 AS c', [21])).toEqual([{ c: 42 }]);
+    } finally {
+      await again.destroy();
+    }
   });
 
   it('delivers its own NOTIFYs to a listener as the transaction commits', async () => {

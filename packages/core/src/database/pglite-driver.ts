@@ -5,6 +5,14 @@ import { serialize } from 'pg-protocol';
 
 import type { EmbeddedDatabase } from './embedded-database';
 
+/** Statement names prepared in each PGlite session (by node-postgres' bookkeeping), kept with the session. */
+const prepared = new WeakMap<EmbeddedDatabase, { parsed: Record<string, string>; submitted: Record<string, string> }>();
+function preparedIn(db: EmbeddedDatabase) {
+  let names = prepared.get(db);
+  if (!names) prepared.set(db, (names = { parsed: {}, submitted: {} }));
+  return names;
+}
+
 /**
  * node-postgres' connection (the wire it writes frontend messages to and reads backend
  * messages from) over PGlite. Messages are held until the Sync, Flush or simple Query that
@@ -17,8 +25,6 @@ class PgliteConnection extends EventEmitter {
   // Read by pg's Client.end(): it only ends a connection that was connected.
   _connecting = false;
   readonly stream = { destroy: () => this.end() };
-  readonly parsedStatements: Record<string, string> = {};
-  readonly submittedNamedStatements: Record<string, string> = {};
   private pending: Uint8Array[] = [];
 
   constructor(
@@ -26,6 +32,16 @@ class PgliteConnection extends EventEmitter {
     private readonly session: { queue: Promise<void> },
   ) {
     super();
+  }
+
+  // node-postgres keeps the names it has prepared on the connection, as a server's session
+  // keeps the statements: here every connection is the one PGlite session, which outlives a
+  // client that pg-pool discards after an error and a second pool over the same database.
+  get parsedStatements(): Record<string, string> {
+    return preparedIn(this.db).parsed;
+  }
+  get submittedNamedStatements(): Record<string, string> {
+    return preparedIn(this.db).submitted;
   }
 
   connect() {

@@ -148,7 +148,13 @@ export class RemoteDocuments {
       let fetched: Buffer | undefined;
       if (res.status === 304 && row) {
         discard(res.body);
-        await this.ds.query('UPDATE remote_documents SET checked_at = now() WHERE id = $1', [row.id]);
+        // TypeORM's postgres driver answers UPDATE … RETURNING with [rows, affectedCount].
+        const [touched]: [unknown[], number] = await this.ds.query(
+          'UPDATE remote_documents SET checked_at = now() WHERE id = $1 RETURNING id',
+          [row.id],
+        );
+        // Removed meanwhile (evicted, or by an admin): its body is gone, so fetch it whole.
+        if (!touched.length) return this.refresh(upstream, url, undefined, opts);
         next = { ...row, fresh: true };
       } else if (res.status === 200) {
         fetched = await upstream.http.read(res.body, Math.min(opts.maxSize ?? Infinity, upstream.config.max_metadata_size));
