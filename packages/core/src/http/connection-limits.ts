@@ -71,6 +71,12 @@ export function applyConnectionLimits(app: FastifyInstance, limits: ConnectionLi
       socket.once('data', () => socket.setTimeout(0));
     }
   });
+  // Node's own headersTimeout check also counts from the connection, on its own interval, and
+  // can come first: then Fastify would answer 408 to a client that never sent a request. Such a
+  // connection is closed without an answer, whichever deadline fires first.
+  server.prependListener('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT' && socket.bytesRead === 0) socket.destroy();
+  });
   app.addHook('onRequest', async (request, reply) => {
     if (!hasBody(request)) return;
     endUnreadBody(request, reply);
