@@ -258,10 +258,26 @@ export class PackageService {
   }
 
   /**
-   * `nameHeld` as an SQL condition with its parameters, numbered from `$first`, for a query
-   * that reads what an upstream answer needs in the same round trip as this check.
+   * `lookup` (a query on `lookupParams` as $1…$n) and `nameHeld` in one round trip: one row,
+   * with `held` and the lookup's columns (all null when the name is held or the lookup found
+   * nothing). For reads of what an upstream answer needs, which must not happen for a held name.
    */
-  heldCondition(scope: PackageScope, packageType: string, name: string, first: number): { sql: string; params: unknown[] } {
+  unlessHeld(
+    scope: PackageScope,
+    packageType: string,
+    name: string,
+    lookup: string,
+    lookupParams: unknown[],
+  ): { sql: string; params: unknown[] } {
+    const held = this.heldCondition(scope, packageType, name, lookupParams.length + 1);
+    return {
+      sql: `SELECT h.held, l.* FROM (SELECT ${held.sql} AS held) h LEFT JOIN LATERAL (${lookup}) l ON NOT h.held`,
+      params: [...lookupParams, ...held.params],
+    };
+  }
+
+  /** `nameHeld` as an SQL condition with its parameters, numbered from `$first`. */
+  private heldCondition(scope: PackageScope, packageType: string, name: string, first: number): { sql: string; params: unknown[] } {
     const [type, normalized, statuses, id] = [0, 1, 2, 3].map((i) => `$${first + i}`);
     const root =
       scope.kind === 'project'

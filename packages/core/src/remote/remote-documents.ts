@@ -100,13 +100,17 @@ export class RemoteDocuments {
    * it is held. A fresh copy is then one round trip to the database.
    */
   async getUnlessHeld(upstream: Upstream, url: string, opts: RemoteDocumentOptions, scope: PackageScope): Promise<RemoteDocument | null> {
-    const held = this.packages.heldCondition(scope, upstream.format, opts.name, 4);
+    const query = this.packages.unlessHeld(scope, upstream.format, opts.name, ROW_QUERY, [
+      upstream.format,
+      url,
+      upstream.config.metadata_ttl,
+    ]);
     const mark = this.flights.mark();
     const [row] = await preparedRows<Row & { held: boolean }>(
       this.ds,
       `remote-document-unless-held-${scope.kind}`,
-      `SELECT h.held, d.* FROM (SELECT ${held.sql} AS held) h LEFT JOIN LATERAL (${ROW_QUERY}) d ON NOT h.held`,
-      [upstream.format, url, upstream.config.metadata_ttl, ...held.params],
+      query.sql,
+      query.params,
     );
     if (row.held) return null;
     return this.answer(upstream, url, row.id === null ? undefined : row, opts, mark);

@@ -125,19 +125,13 @@ export class RemoteFiles {
        FROM remote_files r JOIN blobs b ON b.sha256 = r.file_sha256
        WHERE r.package_type = $1 AND r.package_name = $2 AND r.version = $3 AND r.file_name = $4
        ORDER BY r.id DESC LIMIT 1`;
-    const params: unknown[] = [file.format, file.name, file.version, file.fileName];
-    let [name, query] = ['remote-file-by-version', lookup];
-    if (unlessHeldIn) {
-      const held = this.packages.heldCondition(unlessHeldIn, file.format, file.name, 5);
-      name = `remote-file-by-version-unless-held-${unlessHeldIn.kind}`;
-      query = `SELECT h.held, c.* FROM (SELECT ${held.sql} AS held) h LEFT JOIN LATERAL (${lookup}) c ON NOT h.held`;
-      params.push(...held.params);
-    }
+    const params = [file.format, file.name, file.version, file.fileName];
+    const query = unlessHeldIn ? this.packages.unlessHeld(unlessHeldIn, file.format, file.name, lookup, params) : { sql: lookup, params };
     const [row] = await preparedRows<CachedRow & { held?: boolean; size: string; store: BlobStoreKind; storage_key: string }>(
       this.ds,
-      name,
-      query,
-      params,
+      unlessHeldIn ? `remote-file-by-version-unless-held-${unlessHeldIn.kind}` : 'remote-file-by-version',
+      query.sql,
+      query.params,
     );
     if (row?.held) return 'held';
     if (!row || row.id === null) return 'absent';
