@@ -201,6 +201,9 @@ async function startVerdaccio(dir) {
       'packages:',
       "  '@anon/*': { access: $all, publish: $authenticated }",
       "  '**': { access: $authenticated, publish: $authenticated }",
+      // JWT tokens: each request verifies a signature. Verdaccio's default (legacy) token
+      // carries the password, checked against htpasswd's bcrypt on every request (~13 req/s).
+      'security: { api: { jwt: { sign: { expiresIn: 7d } } } }',
       'web: { enable: false }',
       'log: { type: stdout, format: pretty, level: error }',
       '',

@@ -70,14 +70,12 @@ export class GenericController {
     @Res() reply: FastifyReply,
   ) {
     const target = genericTarget({ ...params, path: params['*'] });
-    const pkg = await this.packages.findPackage({
-      projectId: ctx.project.id,
-      packageType: GENERIC,
-      name: target.name,
-      version: target.version,
-    });
-    if (!pkg) throw httpErrors.notFound('Package');
-    const file = await this.packages.findFile(pkg.id, target.fileName);
+    const found = await this.packages.findPackageFile(
+      { projectId: ctx.project.id, packageType: GENERIC, name: target.name, version: target.version },
+      target.fileName,
+    );
+    if (!found) throw httpErrors.notFound('Package');
+    const { pkg, file } = found;
     if (!file) throw httpErrors.notFound('Package file');
     this.packages.markDownloaded(pkg, request);
     return this.storage.send(request, reply, file, {

@@ -49,10 +49,23 @@ export class GoController {
       return sendRendered(request, reply, doc, { contentType: req.kind === 'list' ? TEXT : 'application/json' });
     }
 
-    const pkg = await this.packages.findPackage({ ...name, version: req.version });
-    if (!pkg) throw goNotFound(`${req.module}@${req.version}`);
-    if (req.kind === 'info') return reply.type('application/json').send(renderInfo(pkg));
-    return this.sendFile(req, pkg.id, request, reply);
+    const missing = () => goNotFound(`${req.module}@${req.version}`);
+    if (req.kind === 'info') {
+      const pkg = await this.packages.findPackage({ ...name, version: req.version });
+      if (!pkg) throw missing();
+      return reply.type('application/json').send(renderInfo(pkg));
+    }
+    const fileName = req.kind === 'mod' ? modFileName(req.version) : zipFileName(req.version);
+    const found = await this.packages.findPackageFile({ ...name, version: req.version }, fileName);
+    if (!found) throw missing();
+    if (!found.file) throw goNotFound(`${req.module}@${req.version}: ${fileName}`);
+    const base = req.module.slice(req.module.lastIndexOf('/') + 1);
+    if (req.kind === 'zip') this.packages.markDownloaded(found.pkg, request);
+    return this.storage.send(request, reply, found.file, {
+      fileName: `${base}@${fileName}`,
+      contentType: req.kind === 'mod' ? TEXT : 'application/zip',
+      headers: { 'x-checksum-sha256': found.file.file_sha256 },
+    });
   }
 
   private parse(rest: string, refuse: (message: string) => Error): ProxyRequest {
@@ -61,19 +74,6 @@ export class GoController {
     } catch (err) {
       throw err instanceof GoNameError ? refuse(err.message) : err;
     }
-  }
-
-  private async sendFile(req: ProxyRequest & { version: string }, packageId: number, request: FastifyRequest, reply: FastifyReply) {
-    const fileName = req.kind === 'mod' ? modFileName(req.version) : zipFileName(req.version);
-    const file = await this.packages.findFile(packageId, fileName);
-    if (!file) throw goNotFound(`${req.module}@${req.version}: ${fileName}`);
-    const base = req.module.slice(req.module.lastIndexOf('/') + 1);
-    if (req.kind === 'zip') this.packages.markDownloaded({ id: packageId }, request);
-    return this.storage.send(request, reply, file, {
-      fileName: `${base}@${fileName}`,
-      contentType: req.kind === 'mod' ? TEXT : 'application/zip',
-      headers: { 'x-checksum-sha256': file.file_sha256 },
-    });
   }
 
   @Put('*')

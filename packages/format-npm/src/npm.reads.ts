@@ -63,16 +63,13 @@ export class NpmReads {
     if (first && (await this.remote.sendTarball(first, path.pkg, path.version, request, reply, scope))) return reply;
     let miss: unknown;
     if (scope.kind === 'project') {
-      const pkg = await this.packages.findPackage({
-        projectId: scope.projectId,
-        packageType: NPM,
-        name: path.pkg.name,
-        version: path.version,
-      });
-      const file = pkg && (await this.packages.findFile(pkg.id, path.fileName));
-      if (pkg && file) {
-        this.packages.markDownloaded(pkg, request);
-        return this.storage.send(request, reply, file, { contentType: 'application/octet-stream' });
+      const found = await this.packages.findPackageFile(
+        { projectId: scope.projectId, packageType: NPM, name: path.pkg.name, version: path.version },
+        path.fileName,
+      );
+      if (found?.file) {
+        this.packages.markDownloaded(found.pkg, request);
+        return this.storage.send(request, reply, found.file, { contentType: 'application/octet-stream' });
       }
       miss = npmErrors.notFound();
     } else {

@@ -113,6 +113,11 @@ export class PackagesConfig {
    * compressed variants) each server process keeps, all formats together; 0 keeps none.
    */
   @IntegerSetting({ min: 0 }) rendered_cache_size = 128 * 1024 ** 2;
+  /**
+   * Bytes of small package files (128 KiB or less each) each server process keeps in memory for
+   * downloads, by digest; 0 keeps none.
+   */
+  @IntegerSetting({ min: 0 }) small_file_cache_size = 64 * 1024 ** 2;
   @ValidateNested()
   @Type(() => RemoteCacheConfig)
   remote_cache: RemoteCacheConfig = new RemoteCacheConfig();

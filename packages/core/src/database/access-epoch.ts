@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 
 import { StowageConfig } from '../config';
 import { ACCESS_CHANNEL, ACCESS_TABLES } from './migrations/1764000000400-access-notifications';
+import { preparedRows } from './prepared';
 
 export type AccessTable = (typeof ACCESS_TABLES)[number];
 
@@ -54,7 +55,7 @@ export class AccessEpoch implements OnModuleInit, OnApplicationShutdown {
   /** Brings the caches up to date with every change committed before this call. */
   async sync(): Promise<void> {
     if (!this.config.database.url) return;
-    const [row]: { epoch: string }[] = await this.ds.query('SELECT epoch FROM access_epoch');
+    const [row] = await preparedRows<{ epoch: string }>(this.ds, 'access-epoch', 'SELECT epoch FROM access_epoch', []);
     if (row.epoch === this.seen) return;
     this.seen = row.epoch;
     this.changed('');

@@ -26,6 +26,51 @@ export interface PackageName {
  * read through the query methods and write inside `write()`, which runs one transaction,
  * and bumps the revision of every name it touched.
  */
+type Row = Record<string, unknown>;
+
+/** A package file read for a download: its row and its blob's. */
+export type DownloadFile = PackageFile & Required<Pick<DownloadableFile, 'blob'>>;
+
+/** `p`: the newest package with name and version $3, $4 in project $1, type $2, status in $5. */
+const NEWEST_PACKAGE = `WITH p AS (
+  SELECT * FROM packages WHERE project_id = $1 AND package_type = $2 AND normalized_name = $3
+    AND normalized_version = $4 AND status = ANY($5) ORDER BY id DESC LIMIT 1)`;
+
+const FILE_COLUMNS = [
+  'id',
+  'package_id',
+  'file_name',
+  'size',
+  'file_sha256',
+  'file_md5',
+  'file_sha1',
+  'file_sha512',
+  'metadata',
+  'created_at',
+  'updated_at',
+];
+
+/** Package files (`f`) with their blob's size, store and key; the caller adds WHERE and ORDER BY. */
+const FILE_WITH_BLOB = `SELECT ${FILE_COLUMNS.map((c) => `f.${c}`).join(', ')}, b.size AS blob_size, b.store AS blob_store, b.storage_key AS blob_key
+  FROM package_files f JOIN blobs b ON b.sha256 = f.file_sha256`;
+
+function toDownloadFile(row: Row): DownloadFile {
+  const { blob_size, blob_store, blob_key, ...columns } = row;
+  return Object.assign(new PackageFile(), columns, {
+    id: Number(columns.id),
+    package_id: Number(columns.package_id),
+    size: Number(columns.size),
+    created_at: new Date(columns.created_at as string | Date),
+    updated_at: new Date(columns.updated_at as string | Date),
+    blob: {
+      sha256: columns.file_sha256 as string,
+      size: Number(blob_size),
+      store: blob_store as DownloadFile['blob']['store'],
+      storage_key: blob_key as string,
+    },
+  });
+}
+
 @Injectable()
 export class PackageService {
   private readonly downloads = new DownloadMarks();
@@ -87,16 +132,47 @@ export class PackageService {
     ref: PackageName & { version: string },
     statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
   ): Promise<Package | null> {
-    return this.ds.getRepository(Package).findOne({
-      where: {
-        project_id: ref.projectId,
-        package_type: ref.packageType,
-        normalized_name: this.normalizeName(ref.packageType, ref.name),
-        normalized_version: this.normalizeVersion(ref.packageType, ref.version),
-        status: In([...statuses]),
-      },
-      order: { id: 'DESC' },
-    });
+    const [row] = await preparedRows<Row>(this.ds, 'find-package', `${NEWEST_PACKAGE} SELECT * FROM p`, this.packageParams(ref, statuses));
+    return row ? this.toPackage(row) : null;
+  }
+
+  /**
+   * The newest live package with this name and version and its newest file named `fileName`
+   * (with its blob row, as findFile), in one round trip: what a download by name and version
+   * reads. Null when there is no such package; `file` null when it has no such file.
+   */
+  async findPackageFile(
+    ref: PackageName & { version: string },
+    fileName: string,
+    statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
+  ): Promise<{ pkg: Package; file: DownloadFile | null } | null> {
+    const [row] = await preparedRows<Row>(
+      this.ds,
+      'find-package-file',
+      `${NEWEST_PACKAGE} SELECT p.*, ${FILE_COLUMNS.map((c) => `f.${c} AS f_${c}`).join(', ')}, f.blob_size, f.blob_store, f.blob_key
+       FROM p LEFT JOIN LATERAL (${FILE_WITH_BLOB} WHERE f.package_id = p.id AND f.file_name = $6 ORDER BY f.id DESC LIMIT 1) f ON true`,
+      [...this.packageParams(ref, statuses), fileName],
+    );
+    if (!row) return null;
+    const pkg = this.toPackage(Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith('f_') && !k.startsWith('blob_'))));
+    if (row.f_id === null) return { pkg, file: null };
+    const fileRow: Row = { blob_size: row.blob_size, blob_store: row.blob_store, blob_key: row.blob_key };
+    for (const c of FILE_COLUMNS) fileRow[c] = row[`f_${c}`];
+    return { pkg, file: toDownloadFile(fileRow) };
+  }
+
+  private packageParams(ref: PackageName & { version: string }, statuses: readonly PackageStatus[]): unknown[] {
+    return [
+      ref.projectId,
+      ref.packageType,
+      this.normalizeName(ref.packageType, ref.name),
+      this.normalizeVersion(ref.packageType, ref.version),
+      [...statuses],
+    ];
+  }
+
+  private toPackage(row: Row): Package {
+    return this.ds.getRepository(Package).create(row as Partial<Package>);
   }
 
   async findPackageById(projectId: number, id: number): Promise<Package | null> {
@@ -116,29 +192,18 @@ export class PackageService {
     });
   }
 
-  /** The newest file of a package with exactly this name. */
   /**
    * A file of a package by name (the newest, if a version holds several of one name), with its
    * blob row, so FileStorage.send needs no query of its own: one round trip per download.
    */
-  async findFile(packageId: number, fileName: string): Promise<(PackageFile & Required<Pick<DownloadableFile, 'blob'>>) | null> {
-    const [row]: (PackageFile & { blob_size: string; blob_store: string; blob_key: string })[] = await this.ds.query(
-      `SELECT f.id, f.package_id, f.file_name, f.size, f.file_sha256, f.file_md5, f.file_sha1, f.file_sha512, f.metadata,
-              f.created_at, f.updated_at, b.size AS blob_size, b.store AS blob_store, b.storage_key AS blob_key
-       FROM package_files f JOIN blobs b ON b.sha256 = f.file_sha256
-       WHERE f.package_id = $1 AND f.file_name = $2 ORDER BY f.id DESC LIMIT 1`,
+  async findFile(packageId: number, fileName: string): Promise<DownloadFile | null> {
+    const [row] = await preparedRows<Row>(
+      this.ds,
+      'find-file',
+      `${FILE_WITH_BLOB} WHERE f.package_id = $1 AND f.file_name = $2 ORDER BY f.id DESC LIMIT 1`,
       [packageId, fileName],
     );
-    if (!row) return null;
-    const { blob_size, blob_store, blob_key, ...columns } = row;
-    return Object.assign(new PackageFile(), columns, {
-      id: Number(columns.id),
-      package_id: Number(columns.package_id),
-      size: Number(columns.size),
-      created_at: new Date(columns.created_at),
-      updated_at: new Date(columns.updated_at),
-      blob: { sha256: columns.file_sha256, size: Number(blob_size), store: blob_store, storage_key: blob_key },
-    });
+    return row ? toDownloadFile(row) : null;
   }
 
   async listFiles(packageIds: number[]): Promise<PackageFile[]> {

@@ -18,6 +18,7 @@ import { contentDisposition } from './content-disposition';
 import { sendFileBody } from './file-body';
 import { type Digests, HashingMeter } from './hashing-meter';
 import { parseRange } from './http-range';
+import { SmallFileCache } from './small-file-cache';
 import { newStorageKey } from './storage-key';
 
 export const BLOB_STORES = Symbol('BLOB_STORES');
@@ -66,6 +67,7 @@ export interface SendOptions {
 @Injectable()
 export class FileStorage {
   private readonly logger = new Logger('storage');
+  private readonly smallFiles: SmallFileCache;
 
   constructor(
     @Inject(BLOB_STORES) private readonly stores: BlobStores,
@@ -73,7 +75,9 @@ export class FileStorage {
     @Inject(StowageConfig) private readonly config: StowageConfig,
     /** Background uploads to object storage are queued here (absent in unit tests). */
     @Optional() private readonly jobs?: JobQueue,
-  ) {}
+  ) {
+    this.smallFiles = new SmallFileCache(config.packages.small_file_cache_size);
+  }
 
   /** The store of this kind, or null when none is configured. */
   storeIfConfigured(kind: BlobStoreKind): BlobStore | null {
@@ -198,6 +202,16 @@ export class FileStorage {
     return this.openRow(blob, (store, key) => store.get(key, range));
   }
 
+  /** A small file's bytes, from memory or read whole into it; null for a larger file (or bytes that are not the blob's). */
+  private async smallFile(blob: Pick<Blob, 'sha256' | 'size' | 'store' | 'storage_key'>): Promise<Buffer | null> {
+    if (!this.smallFiles.holds(blob.size)) return null;
+    const hit = this.smallFiles.get(blob.sha256);
+    if (hit) return hit;
+    const bytes = await this.smallFiles.fill(blob.sha256, blob.size, await this.openRow(blob, (s, key) => s.get(key)));
+    if (!bytes) this.logger.warn({ sha256: blob.sha256, key: blob.storage_key }, 'a stored file is not the bytes of its digest');
+    return bytes;
+  }
+
   /**
    * local_download_offload: the headers set, an empty body, and the proxy's header naming the
    * blob's file; the proxy applies the request's Range to the file itself (so this answer is a
@@ -280,6 +294,8 @@ export class FileStorage {
     // Fastify's HEAD route replaces Content-Length with 0 when the payload is empty; an empty
     // stream keeps the length set above (and no bytes are read from the store).
     if (request.method === 'HEAD') return reply.send(Readable.from([]));
+    const small = await this.smallFile(blob);
+    if (small) return reply.send(r ? small.subarray(r.start, r.end + 1) : small);
     const body = await this.openRow(blob, async (s, key) => (s.openFile ? s.openFile(key) : s.get(key, r)));
     if (body instanceof Readable) return reply.send(body);
     return sendFileBody(reply, body, r ?? { start: 0, end: blob.size - 1 });
