@@ -1,12 +1,14 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
 
 import type { PackageScope } from '../auth/package-scope';
+import { StowageConfig } from '../config';
 import { preparedRows } from '../database/prepared';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
 import { type DownloadableFile, FileStorage, type StoredBlob } from '../storage/file-storage.service';
+import { DownloadLookups } from './download-lookups';
 import { DownloadMarks } from './download-marks';
 import { type DuplicateCheck, type DuplicateRule, refuseDuplicate } from './duplicate-policy';
 import { Package } from './package.entity';
@@ -74,13 +76,18 @@ function toDownloadFile(row: Row): DownloadFile {
 @Injectable()
 export class PackageService {
   private readonly downloads = new DownloadMarks();
+  /** Embedded database only (see DownloadLookups). */
+  private readonly lookups: DownloadLookups<{ pkg: Package; file: DownloadFile | null } | null> | null;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly formats: FormatRegistry,
     private readonly storage: FileStorage,
     private readonly settings: PackageSettingsService,
-  ) {}
+    @Inject(StowageConfig) config: StowageConfig,
+  ) {
+    this.lookups = config.database.url ? null : new DownloadLookups();
+  }
 
   normalizeName(packageType: string, name: string): string {
     return this.formats.get(packageType).normalizeName(name);
@@ -105,6 +112,8 @@ export class PackageService {
     } catch (err) {
       for (const blob of opts.blobs ?? []) await this.storage.release(blob).catch(() => undefined);
       throw err;
+    } finally {
+      this.lookups?.changed();
     }
   }
 
@@ -145,6 +154,16 @@ export class PackageService {
     ref: PackageName & { version: string },
     fileName: string,
     statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
+  ): Promise<{ pkg: Package; file: DownloadFile | null } | null> {
+    if (!this.lookups) return this.readPackageFile(ref, fileName, statuses);
+    const key = JSON.stringify([ref.projectId, ref.packageType, ref.name, ref.version, fileName, statuses]);
+    return this.lookups.get(key, () => this.readPackageFile(ref, fileName, statuses));
+  }
+
+  private async readPackageFile(
+    ref: PackageName & { version: string },
+    fileName: string,
+    statuses: readonly PackageStatus[],
   ): Promise<{ pkg: Package; file: DownloadFile | null } | null> {
     const [row] = await preparedRows<Row>(
       this.ds,
