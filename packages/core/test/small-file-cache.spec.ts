@@ -3,9 +3,9 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 
-import { SMALL_FILE_MAX_BYTES, SmallFileCache } from '../src/storage/small-file-cache';
 import { http, startTestServer, storedBlobKeys, testModes, type TestServer } from '@stowage/testkit';
 
+import { SMALL_FILE_MAX_BYTES, SmallFileCache } from '../src/storage/small-file-cache';
 import { genericFormat, genericPath } from './generic-fixture';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
