@@ -54,15 +54,18 @@ export class MavenReads {
       if (doc.kind === 'rendered') return this.sendMetadata(request, reply, doc, target.checksum);
       return this.sendFile(request, reply, doc.file, target.checksum);
     }
-    // Most requests are probes for names this repository never held: one indexed lookup tells them
-    // from local names, then the forwarding decision sends them upstream or answers the miss.
+    const found = await this.packages.scopePackageFile(
+      scope,
+      { packageType: MAVEN, name: target.name, version: target.version },
+      target.fileName,
+    );
+    if (found?.file) {
+      if (!target.checksum) this.packages.markDownloaded(found.pkg, request);
+      return this.sendFile(request, reply, found.file, target.checksum);
+    }
+    // A name this repository never held goes to the forwarding decision: upstream, or the miss.
     if (!(await this.packages.scopeProjects(scope, MAVEN, target.name)).length) return upstream();
-    const pkg = await this.packages.scopePackage(scope, MAVEN, target.name, target.version);
-    if (!pkg) throw miss();
-    const file = await this.packages.findFile(pkg.id, target.fileName);
-    if (!file) throw miss();
-    if (!target.checksum) this.packages.markDownloaded(pkg, request);
-    return this.sendFile(request, reply, file, target.checksum);
+    throw miss();
   }
 
   /**

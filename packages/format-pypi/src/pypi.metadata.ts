@@ -101,6 +101,14 @@ export class PypiMetadata {
     const isMetadata = fileName.endsWith(METADATA_SUFFIX);
     const dist = isMetadata ? fileName.slice(0, -METADATA_SUFFIX.length) : fileName;
     for (const candidate of distNameCandidates(dist)) {
+      if (s.kind === 'project') {
+        // One live package per version in a project: package and file in one round trip.
+        const found = await this.packages.scopePackageFile(s, { packageType: PYPI, ...candidate }, dist);
+        if (!found?.file || found.file.file_sha256 !== sha256) continue;
+        if (!isMetadata) return { pkg: found.pkg, file: found.file };
+        const sidecar = await this.packages.findFile(found.pkg.id, fileName);
+        return sidecar ? { pkg: found.pkg, file: sidecar } : null;
+      }
       const wanted = canonicalVersion(candidate.version);
       const versions = (await this.packages.scopeVersions(s, PYPI, candidate.name)).filter((p) => p.normalized_version === wanted);
       for (const pkg of versions) {

@@ -408,6 +408,20 @@ export class PackageService {
     return this.inScope(qb, 'pk', scope, name).getOne();
   }
 
+  /**
+   * scopePackage and that package's newest file named `fileName`: at project scope in one round
+   * trip (findPackageFile), elsewhere in two. Null when there is no such package in the scope.
+   */
+  async scopePackageFile(
+    scope: PackageScope,
+    ref: { packageType: string; name: string; version: string },
+    fileName: string,
+  ): Promise<{ pkg: Package; file: DownloadFile | null } | null> {
+    if (scope.kind === 'project') return this.findPackageFile({ ...ref, projectId: scope.projectId }, fileName);
+    const pkg = await this.scopePackage(scope, ref.packageType, ref.name, ref.version);
+    return pkg && { pkg, file: await this.findFile(pkg.id, fileName) };
+  }
+
   /** Live package names of a format in a scope, each once, with its newest spelling; sorted. */
   async scopeNames(scope: PackageScope, packageType: string): Promise<{ normalized_name: string; name: string }[]> {
     const qb = this.ds
