@@ -8,7 +8,9 @@
 // PostgreSQL and Redis (STOWAGE_TEST_DATABASE_URL / STOWAGE_TEST_REDIS_URL). The upload body
 // is generated on the fly (never held in memory or on disk by this script), hashed as it
 // is sent, and the download is hashed as it arrives. The server's VmRSS is sampled from
-// /proc every 100 ms.
+// /proc every 100 ms. In the same run, the same body goes to plain Node piping it to a file
+// through a sha256 hash (bench/lib/plain-file-server.mjs), the reference the upload is
+// measured against.
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -32,7 +34,8 @@ import {
   testServicesEnv,
   waitReady,
 } from './lib/harness.mjs';
-import { get } from './lib/measure.cjs';
+import { startPlainFileServer } from './lib/downloads.mjs';
+import { call as plainCall, get } from './lib/measure.cjs';
 
 const args = process.argv.slice(2);
 const postgres = args.includes('--postgres');
@@ -85,6 +88,20 @@ async function main() {
   if (up.status !== 201) throw new Error(`upload: ${up.status} ${up.body}`);
   const sentSha = sent.digest('hex');
 
+  // The reference: plain Node, the same body to a file through sha256.
+  rss.phase = 'reference';
+  const plain = await startPlainFileServer(dir);
+  const plainSent = createHash('sha256');
+  t = process.hrtime.bigint();
+  const ref = await plainCall(`${plain.base}/reference.bin`, {
+    method: 'PUT',
+    body: generatedBody(size, plainSent),
+    headers: { 'content-length': String(size), 'content-type': 'application/octet-stream' },
+  });
+  const plainS = Number(process.hrtime.bigint() - t) / 1e9;
+  await plain.stop();
+  if (ref.status !== 201) throw new Error(`plain upload: ${ref.status}`);
+
   // Download
   rss.phase = 'download';
   t = process.hrtime.bigint();
@@ -104,7 +121,10 @@ async function main() {
     `generic upload/download of ${sizeMb} MiB, ${postgres ? 'PostgreSQL + Redis' : 'embedded (PGlite, in-process queue)'}, node ${process.version}`,
   );
   console.log(`  server ready:      ${(readyMs / 1000).toFixed(1)} s`);
-  console.log(`  upload:            ${(mb / uploadS).toFixed(0)} MB/s (${uploadS.toFixed(1)} s)`);
+  console.log(`  upload:            ${(mb / uploadS).toFixed(0)} MB/s (${uploadS.toFixed(1)} s), all four digests`);
+  console.log(
+    `  plain Node upload: ${(mb / plainS).toFixed(0)} MB/s (${plainS.toFixed(1)} s), sha256 only; ratio ${(plainS / uploadS).toFixed(2)}×`,
+  );
   console.log(`  download:          ${(mb / downloadS).toFixed(0)} MB/s (${downloadS.toFixed(1)} s)`);
   console.log(`  baseline RSS:      ${f(baseline)} MB`);
   console.log(`  peak RSS upload:   ${f(rss.peaks.upload ?? NaN)} MB (${delta(rss.peaks.upload)} MB)`);

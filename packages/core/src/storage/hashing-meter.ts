@@ -1,6 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
+import { digestWorker, type WorkerUpload } from './digest-worker';
+
 export interface Digests {
   size: number;
   md5: string;
@@ -16,17 +18,21 @@ export class SizeLimitExceededError extends Error {
   }
 }
 
+/** A body of more than this many bytes has md5, sha1 and sha512 computed on the digest worker. */
+export const OFF_THREAD_MIN_SIZE = 1024 * 1024;
+
 /**
  * Passes bytes through unchanged while counting them and computing every digest a format
  * may need, so each upload is read exactly once. Fails as soon as `maxSize` is passed.
+ * sha256 is computed here; md5, sha1 and sha512 here too for a body of OFF_THREAD_MIN_SIZE or
+ * less (not worth a round trip), on the digest worker, in parallel, for a larger one: the first
+ * chunks are kept until the body is known to be larger, then sent there.
  */
 export class HashingMeter extends Transform {
-  private readonly hashes: Record<'md5' | 'sha1' | 'sha256' | 'sha512', Hash> = {
-    md5: createHash('md5'),
-    sha1: createHash('sha1'),
-    sha256: createHash('sha256'),
-    sha512: createHash('sha512'),
-  };
+  private readonly sha256 = createHash('sha256');
+  /** Chunks not yet hashed but by sha256, while the body may still be small. */
+  private firstChunks: Buffer[] | undefined = [];
+  private remote?: WorkerUpload;
   private size = 0;
   private result?: Digests;
 
@@ -37,19 +43,38 @@ export class HashingMeter extends Transform {
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     this.size += chunk.length;
     if (this.size > this.maxSize) return done(new SizeLimitExceededError(this.maxSize));
-    for (const h of Object.values(this.hashes)) h.update(chunk);
-    done(null, chunk);
+    this.sha256.update(chunk);
+    let full: Promise<void> | null = null;
+    if (this.firstChunks) {
+      this.firstChunks.push(chunk);
+      if (this.size <= OFF_THREAD_MIN_SIZE) return done(null, chunk);
+      this.remote = digestWorker.begin();
+      for (const c of this.firstChunks) full = this.remote.update(c) ?? full;
+      this.firstChunks = undefined;
+    } else full = this.remote?.update(chunk) ?? null;
+    if (!full) return done(null, chunk);
+    full.then(() => done(null, chunk), done);
   }
 
   override _flush(done: TransformCallback): void {
-    this.result = {
-      size: this.size,
-      md5: this.hashes.md5.digest('hex'),
-      sha1: this.hashes.sha1.digest('hex'),
-      sha256: this.hashes.sha256.digest('hex'),
-      sha512: this.hashes.sha512.digest('hex'),
+    const finish = (d: Record<'md5' | 'sha1' | 'sha512', string>) => {
+      this.result = { size: this.size, md5: d.md5, sha1: d.sha1, sha256: this.sha256.digest('hex'), sha512: d.sha512 };
+      done();
     };
-    done();
+    if (this.remote) return void this.remote.digests().then(finish, done);
+    const [md5, sha1, sha512] = (['md5', 'sha1', 'sha512'] as const).map((alg) => {
+      const h: Hash = createHash(alg);
+      for (const c of this.firstChunks ?? []) h.update(c);
+      return h.digest('hex');
+    });
+    this.firstChunks = undefined;
+    finish({ md5, sha1, sha512 });
+  }
+
+  override _destroy(err: Error | null, done: (err: Error | null) => void): void {
+    this.firstChunks = undefined;
+    if (!this.result) this.remote?.drop();
+    done(err);
   }
 
   /** Available once the stream has ended. */
