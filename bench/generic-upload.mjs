@@ -16,6 +16,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+import { startPlainFileServer } from './lib/downloads.mjs';
 import {
   apiCaller,
   atExit,
@@ -34,7 +35,6 @@ import {
   testServicesEnv,
   waitReady,
 } from './lib/harness.mjs';
-import { startPlainFileServer } from './lib/downloads.mjs';
 import { call as plainCall, get } from './lib/measure.cjs';
 
 const args = process.argv.slice(2);

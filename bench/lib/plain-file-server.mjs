@@ -5,10 +5,10 @@
 //   node bench/lib/plain-file-server.mjs <root> [port]
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { createServer } from 'node:http';
 import { join, normalize } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 const [root, port = '0'] = process.argv.slice(2);
 const server = createServer((req, res) => {
