@@ -81,7 +81,13 @@ describe('stowage packages migrate (postgres)', () => {
 
   beforeAll(async () => {
     s3 = await startS3rver();
-    server = await startObjectStoreServer(s3, 'postgres', { direct_upload: false, background_upload: false, proxy_download: true });
+    // Without the small-file cache: downloads here are reads from the stores while blobs move.
+    server = await startObjectStoreServer(
+      s3,
+      'postgres',
+      { direct_upload: false, background_upload: false, proxy_download: true },
+      { packages: { small_file_cache_size: 0 } },
+    );
     projectId = (await server.api.createProject('migrate')).id;
     // Mixed sizes: mostly small, a few of a megabyte or more (several multipart parts for none, but streamed).
     const sizes = Array.from({ length: N }, (_, i) => (i % 40 === 0 ? 1_500_000 + i : 200 + ((i * 7919) % 30_000)));
@@ -229,10 +235,10 @@ describe('stowage packages migrate (postgres)', () => {
     expect(sha256(Buffer.concat(chunks))).toBe(f.sha256);
     // The download's file row (read with its blob) is the one read before the flip.
     const packages = server.app.get(PackageService);
-    const findFile = packages.findFile.bind(packages);
-    const staleFile = jest.spyOn(packages, 'findFile').mockImplementationOnce(async (...args) => {
-      const file = await findFile(...args);
-      return file && { ...file, blob: stale };
+    const findPackageFile = packages.findPackageFile.bind(packages);
+    const staleFile = jest.spyOn(packages, 'findPackageFile').mockImplementationOnce(async (...args) => {
+      const found = await findPackageFile(...args);
+      return found && { ...found, file: found.file && { ...found.file, blob: stale } };
     });
     const freshRow = jest.spyOn(storage, 'blob');
     const { res, body } = await download(server, f.path);

@@ -7,6 +7,7 @@ import type { DataSource } from 'typeorm';
 
 import { StowageConfig } from '../config';
 import { JobQueue } from '../jobs/job-queue';
+import { DownloadLookups } from '../packages/download-lookups';
 import type { BlobStore, BlobStoreKind } from '../storage/blob-store';
 import { FileStorage } from '../storage/file-storage.service';
 import { newStorageKey } from '../storage/storage-key';
@@ -80,6 +81,7 @@ export class BlobMover implements OnModuleInit {
     private readonly storage: FileStorage,
     private readonly jobs: JobQueue,
     @Inject(StowageConfig) private readonly config: StowageConfig,
+    private readonly lookups: DownloadLookups,
   ) {}
 
   onModuleInit(): void {
@@ -139,6 +141,7 @@ export class BlobMover implements OnModuleInit {
       await target.delete(newKey).catch((err) => this.logger.warn({ err, key: newKey }, 'could not remove an unused copy'));
       return { outcome: 'skipped', reason: 'changed' };
     }
+    this.lookups.changed();
     if (!keepOld) {
       await source
         .delete(row.storage_key)

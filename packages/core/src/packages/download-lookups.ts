@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
  * Download lookups (a package and its file by name, version and file name) kept in memory, on
  * the embedded database only. There this process is the only one that writes packages, and
  * every write goes through PackageService.write, which calls changed() once the transaction
- * has ended, before the writer's answer goes out: no request after a change reads an entry
+ * has ended, before the writer's answer goes out (BlobMover too, once it has moved a blob): no request after a change reads an entry
  * from before it, and a lookup that began before a change is not kept (the generation moved
  * while it ran). With PostgreSQL, other servers write too, and a lookup is one prepared query.
  *
@@ -12,16 +12,26 @@ import { LRUCache } from 'lru-cache';
  * file's download was a third of what it is with PostgreSQL, where the lookup runs in
  * another process.
  */
-export class DownloadLookups<V> {
+export class DownloadLookups<V = unknown> {
   private generation = 0;
-  private readonly entries: LRUCache<string, { value: V }>;
+  private readonly entries: LRUCache<string, { value: V }> | undefined;
 
-  constructor(max = 10_000) {
-    this.entries = new LRUCache({ max });
+  /**
+   * `maxBytes` bounds the keys and values' JSON together (a value holds a package's metadata,
+   * up to a megabyte of a PyPI description): they are measured once, when kept. Disabled, get()
+   * always loads.
+   */
+  constructor(opts: { enabled: boolean; maxBytes?: number }) {
+    if (!opts.enabled) return;
+    this.entries = new LRUCache({
+      maxSize: opts.maxBytes ?? 16 * 1024 * 1024,
+      sizeCalculation: (entry, key) => key.length + (JSON.stringify(entry.value)?.length ?? 0) + 256,
+    });
   }
 
   /** The value kept for `key`, or `load()`'s, kept unless a change ended meanwhile. */
   async get(key: string, load: () => Promise<V>): Promise<V> {
+    if (!this.entries) return load();
     const hit = this.entries.get(key);
     if (hit) return hit.value;
     const generation = this.generation;
@@ -30,8 +40,12 @@ export class DownloadLookups<V> {
     return value;
   }
 
-  /** Forgets everything: a write to packages or their files has ended (committed or not). */
+  /**
+   * Forgets everything: a write to packages or their files has ended (committed or not), or a
+   * blob has moved to another store (a kept file names its blob's store and key).
+   */
   changed(): void {
+    if (!this.entries) return;
     this.generation++;
     this.entries.clear();
   }

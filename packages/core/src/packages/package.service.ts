@@ -1,9 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
 
 import type { PackageScope } from '../auth/package-scope';
-import { StowageConfig } from '../config';
 import { preparedRows } from '../database/prepared';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
@@ -33,9 +32,26 @@ type Row = Record<string, unknown>;
 /** A package file read for a download: its row and its blob's. */
 export type DownloadFile = PackageFile & Required<Pick<DownloadableFile, 'blob'>>;
 
+// Named, not `*`: a prepared statement whose columns change (a migration adding one while
+// older servers run) fails once per connection with "cached plan must not change result type".
+const PACKAGE_COLUMNS = [
+  'id',
+  'project_id',
+  'package_type',
+  'name',
+  'normalized_name',
+  'version',
+  'normalized_version',
+  'status',
+  'metadata',
+  'created_at',
+  'updated_at',
+  'last_downloaded_at',
+];
+
 /** `p`: the newest package with name and version $3, $4 in project $1, type $2, status in $5. */
 const NEWEST_PACKAGE = `WITH p AS (
-  SELECT * FROM packages WHERE project_id = $1 AND package_type = $2 AND normalized_name = $3
+  SELECT ${PACKAGE_COLUMNS.join(', ')} FROM packages WHERE project_id = $1 AND package_type = $2 AND normalized_name = $3
     AND normalized_version = $4 AND status = ANY($5) ORDER BY id DESC LIMIT 1)`;
 
 const FILE_COLUMNS = [
@@ -76,18 +92,15 @@ function toDownloadFile(row: Row): DownloadFile {
 @Injectable()
 export class PackageService {
   private readonly downloads = new DownloadMarks();
-  /** Embedded database only (see DownloadLookups). */
-  private readonly lookups: DownloadLookups<{ pkg: Package; file: DownloadFile | null } | null> | null;
 
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly formats: FormatRegistry,
     private readonly storage: FileStorage,
     private readonly settings: PackageSettingsService,
-    @Inject(StowageConfig) config: StowageConfig,
-  ) {
-    this.lookups = config.database.url ? null : new DownloadLookups();
-  }
+    /** Kept on the embedded database only. */
+    private readonly lookups: DownloadLookups,
+  ) {}
 
   normalizeName(packageType: string, name: string): string {
     return this.formats.get(packageType).normalizeName(name);
@@ -113,7 +126,7 @@ export class PackageService {
       for (const blob of opts.blobs ?? []) await this.storage.release(blob).catch(() => undefined);
       throw err;
     } finally {
-      this.lookups?.changed();
+      this.lookups.changed();
     }
   }
 
@@ -141,7 +154,12 @@ export class PackageService {
     ref: PackageName & { version: string },
     statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
   ): Promise<Package | null> {
-    const [row] = await preparedRows<Row>(this.ds, 'find-package', `${NEWEST_PACKAGE} SELECT * FROM p`, this.packageParams(ref, statuses));
+    const [row] = await preparedRows<Row>(
+      this.ds,
+      'find-package',
+      `${NEWEST_PACKAGE} SELECT ${PACKAGE_COLUMNS.join(', ')} FROM p`,
+      this.packageParams(ref, statuses),
+    );
     return row ? this.toPackage(row) : null;
   }
 
@@ -155,9 +173,11 @@ export class PackageService {
     fileName: string,
     statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
   ): Promise<{ pkg: Package; file: DownloadFile | null } | null> {
-    if (!this.lookups) return this.readPackageFile(ref, fileName, statuses);
     const key = JSON.stringify([ref.projectId, ref.packageType, ref.name, ref.version, fileName, statuses]);
-    return this.lookups.get(key, () => this.readPackageFile(ref, fileName, statuses));
+    return this.lookups.get(key, () => this.readPackageFile(ref, fileName, statuses)) as Promise<{
+      pkg: Package;
+      file: DownloadFile | null;
+    } | null>;
   }
 
   private async readPackageFile(
@@ -168,7 +188,7 @@ export class PackageService {
     const [row] = await preparedRows<Row>(
       this.ds,
       'find-package-file',
-      `${NEWEST_PACKAGE} SELECT p.*, ${FILE_COLUMNS.map((c) => `f.${c} AS f_${c}`).join(', ')}, f.blob_size, f.blob_store, f.blob_key
+      `${NEWEST_PACKAGE} SELECT ${PACKAGE_COLUMNS.map((c) => `p.${c}`).join(', ')}, ${FILE_COLUMNS.map((c) => `f.${c} AS f_${c}`).join(', ')}, f.blob_size, f.blob_store, f.blob_key
        FROM p LEFT JOIN LATERAL (${FILE_WITH_BLOB} WHERE f.package_id = p.id AND f.file_name = $6 ORDER BY f.id DESC LIMIT 1) f ON true`,
       [...this.packageParams(ref, statuses), fileName],
     );

@@ -24,6 +24,7 @@ import type { EmbeddedDatabase } from '../database/embedded-database';
 import { HealthController } from '../health/health.controller';
 import { JobsModule } from '../jobs/jobs.module';
 import { DocumentClock } from '../packages/document-clock';
+import { DownloadLookups } from '../packages/download-lookups';
 import { PackageService } from '../packages/package.service';
 import { PackageSettingsService } from '../packages/package-settings.service';
 import { PackagesApiController } from '../packages/packages-api.controller';
@@ -119,6 +120,7 @@ export class StowageModule {
         { provide: BLOB_STORES, useFactory: () => createBlobStores(opts.config, opts.storages) },
         { provide: ROOT_BOOTSTRAP_OPTIONS, useValue: opts.rootBootstrap },
         { provide: RenderedDocuments, useValue: new RenderedDocuments({ maxBytes: opts.config.packages.rendered_cache_size }) },
+        { provide: DownloadLookups, useValue: new DownloadLookups({ enabled: !opts.config.database.url }) },
         ...coreServices,
         ResourceAccess,
         Memberships,
@@ -133,6 +135,7 @@ export class StowageModule {
         FormatRegistry,
         BLOB_STORES,
         RenderedDocuments,
+        DownloadLookups,
         ...coreServices,
         BlobCollector,
         BlobMover,

@@ -207,6 +207,9 @@ export class FileStorage {
     if (!this.smallFiles.holds(blob.size)) return null;
     const hit = this.smallFiles.get(blob.sha256);
     if (hit) return hit;
+    // Filled from local files only: a read from object storage has no deadline of its own, and
+    // would hold the request (and not end with the client) while the bytes are gathered.
+    if (blob.store !== 'local') return null;
     const bytes = await this.smallFiles.fill(blob.sha256, blob.size, await this.openRow(blob, (s, key) => s.get(key)));
     if (!bytes) this.logger.warn({ sha256: blob.sha256, key: blob.storage_key }, 'a stored file is not the bytes of its digest');
     return bytes;

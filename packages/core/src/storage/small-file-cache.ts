@@ -7,6 +7,7 @@ import { ownedBytes } from '../owned-bytes';
 
 /** The largest file kept: above it, a download's cost is its bytes, not the opening of its file. */
 export const SMALL_FILE_MAX_BYTES = 128 * 1024;
+const ENTRY_OVERHEAD = 256;
 
 /**
  * The bytes of small package files, kept in memory by sha256. Bytes never change under their
@@ -20,7 +21,9 @@ export class SmallFileCache {
   private readonly entries: LRUCache<string, Buffer> | undefined;
 
   constructor(maxBytes: number) {
-    if (maxBytes > 0) this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (b) => Math.max(1, b.length) });
+    // Each entry costs about 200 bytes besides its bytes (key, Buffer, list node): counted, or a
+    // bound met by many tiny files would hold many times its size.
+    if (maxBytes > 0) this.entries = new LRUCache({ maxSize: maxBytes, sizeCalculation: (b) => b.length + ENTRY_OVERHEAD });
   }
 
   /** Whether a file of `size` bytes is kept here. */
