@@ -7,21 +7,21 @@ import { genericFormat, genericPath } from './generic-fixture';
 
 describe('DownloadLookups', () => {
   it('disabled (PostgreSQL mode), loads every time', async () => {
-    const lookups = new DownloadLookups<number>({ enabled: false });
+    const lookups = new DownloadLookups({ enabled: false });
     let loads = 0;
     const load = async () => ++loads;
     expect([await lookups.get('a', load), await lookups.get('a', load)]).toEqual([1, 2]);
   });
 
   it('answers a key from memory after the first load', async () => {
-    const lookups = new DownloadLookups<number>({ enabled: true });
+    const lookups = new DownloadLookups({ enabled: true });
     let loads = 0;
     const load = async () => ++loads;
     expect([await lookups.get('a', load), await lookups.get('a', load)]).toEqual([1, 1]);
   });
 
   it('forgets everything on a change', async () => {
-    const lookups = new DownloadLookups<number>({ enabled: true });
+    const lookups = new DownloadLookups({ enabled: true });
     let loads = 0;
     const load = async () => ++loads;
     await lookups.get('a', load);
@@ -30,7 +30,7 @@ describe('DownloadLookups', () => {
   });
 
   it('does not keep a value whose load began before a change ended', async () => {
-    const lookups = new DownloadLookups<string>({ enabled: true });
+    const lookups = new DownloadLookups({ enabled: true });
     let release!: (v: string) => void;
     const first = lookups.get('a', () => new Promise<string>((r) => (release = r)));
     lookups.changed();
@@ -40,7 +40,7 @@ describe('DownloadLookups', () => {
   });
 
   it('stays within its byte bound, dropping the least recently used', async () => {
-    const lookups = new DownloadLookups<string>({ enabled: true, maxBytes: 2 * 300 });
+    const lookups = new DownloadLookups({ enabled: true, maxBytes: 2 * 300 });
     for (const k of ['a', 'b', 'c']) await lookups.get(k, async () => k);
     expect(await lookups.get('a', async () => 'loaded again')).toBe('loaded again');
   });

@@ -101,18 +101,7 @@ export class PypiMetadata {
     const isMetadata = fileName.endsWith(METADATA_SUFFIX);
     const dist = isMetadata ? fileName.slice(0, -METADATA_SUFFIX.length) : fileName;
     for (const candidate of distNameCandidates(dist)) {
-      if (s.kind === 'project') {
-        // One live package per version in a project: package and file in one round trip.
-        const found = await this.packages.scopePackageFile(s, { packageType: PYPI, ...candidate }, dist);
-        if (!found?.file || found.file.file_sha256 !== sha256) continue;
-        if (!isMetadata) return { pkg: found.pkg, file: found.file };
-        const sidecar = await this.packages.findFile(found.pkg.id, fileName);
-        return sidecar ? { pkg: found.pkg, file: sidecar } : null;
-      }
-      const wanted = canonicalVersion(candidate.version);
-      const versions = (await this.packages.scopeVersions(s, PYPI, candidate.name)).filter((p) => p.normalized_version === wanted);
-      for (const pkg of versions) {
-        const file = await this.packages.findFile(pkg.id, dist);
+      for await (const { pkg, file } of this.versionFiles(s, candidate, dist)) {
         if (!file || file.file_sha256 !== sha256) continue;
         if (!isMetadata) return { pkg, file };
         const sidecar = await this.packages.findFile(pkg.id, fileName);
@@ -120,5 +109,22 @@ export class PypiMetadata {
       }
     }
     return null;
+  }
+
+  /** Each live package of the candidate's name and version in the scope, with its file named `dist` (or null). */
+  private async *versionFiles(
+    s: PackageScope,
+    candidate: { name: string; version: string },
+    dist: string,
+  ): AsyncGenerator<{ pkg: Package; file: PackageFile | null }> {
+    if (s.kind === 'project') {
+      // One live package per version in a project: package and file in one round trip.
+      const found = await this.packages.scopePackageFile(s, { packageType: PYPI, ...candidate }, dist);
+      if (found) yield found;
+      return;
+    }
+    const wanted = canonicalVersion(candidate.version);
+    const versions = (await this.packages.scopeVersions(s, PYPI, candidate.name)).filter((p) => p.normalized_version === wanted);
+    for (const pkg of versions) yield { pkg, file: await this.packages.findFile(pkg.id, dist) };
   }
 }

@@ -12,9 +12,9 @@ import { LRUCache } from 'lru-cache';
  * file's download was a third of what it is with PostgreSQL, where the lookup runs in
  * another process.
  */
-export class DownloadLookups<V = unknown> {
+export class DownloadLookups {
   private generation = 0;
-  private readonly entries: LRUCache<string, { value: V }> | undefined;
+  private readonly entries: LRUCache<string, { value: unknown }> | undefined;
 
   /**
    * `maxBytes` bounds the keys and values' JSON together (a value holds a package's metadata,
@@ -29,11 +29,11 @@ export class DownloadLookups<V = unknown> {
     });
   }
 
-  /** The value kept for `key`, or `load()`'s, kept unless a change ended meanwhile. */
-  async get(key: string, load: () => Promise<V>): Promise<V> {
+  /** The value kept for `key`, or `load()`'s, kept unless a change ended meanwhile. A key always names values of one type. */
+  async get<V>(key: string, load: () => Promise<V>): Promise<V> {
     if (!this.entries) return load();
     const hit = this.entries.get(key);
-    if (hit) return hit.value;
+    if (hit) return hit.value as V;
     const generation = this.generation;
     const value = await load();
     if (generation === this.generation) this.entries.set(key, { value });

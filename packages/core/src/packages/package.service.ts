@@ -22,11 +22,6 @@ export interface PackageName {
   name: string;
 }
 
-/**
- * The one place packages and their files are found, created, changed and deleted. Formats
- * read through the query methods and write inside `write()`, which runs one transaction,
- * and bumps the revision of every name it touched.
- */
 type Row = Record<string, unknown>;
 
 /** A package file read for a download: its row and its blob's. */
@@ -89,6 +84,11 @@ function toDownloadFile(row: Row): DownloadFile {
   });
 }
 
+/**
+ * The one place packages and their files are found, created, changed and deleted. Formats
+ * read through the query methods and write inside `write()`, which runs one transaction,
+ * and bumps the revision of every name it touched.
+ */
 @Injectable()
 export class PackageService {
   private readonly downloads = new DownloadMarks();
@@ -174,10 +174,7 @@ export class PackageService {
     statuses: readonly PackageStatus[] = INSTALLABLE_STATUSES,
   ): Promise<{ pkg: Package; file: DownloadFile | null } | null> {
     const key = JSON.stringify([ref.projectId, ref.packageType, ref.name, ref.version, fileName, statuses]);
-    return this.lookups.get(key, () => this.readPackageFile(ref, fileName, statuses)) as Promise<{
-      pkg: Package;
-      file: DownloadFile | null;
-    } | null>;
+    return this.lookups.get(key, () => this.readPackageFile(ref, fileName, statuses));
   }
 
   private async readPackageFile(
@@ -193,7 +190,7 @@ export class PackageService {
       [...this.packageParams(ref, statuses), fileName],
     );
     if (!row) return null;
-    const pkg = this.toPackage(Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith('f_') && !k.startsWith('blob_'))));
+    const pkg = this.toPackage(Object.fromEntries(PACKAGE_COLUMNS.map((c) => [c, row[c]])));
     if (row.f_id === null) return { pkg, file: null };
     const fileRow: Row = { blob_size: row.blob_size, blob_store: row.blob_store, blob_key: row.blob_key };
     for (const c of FILE_COLUMNS) fileRow[c] = row[`f_${c}`];
