@@ -16,7 +16,14 @@ function chunks(body: Buffer): Buffer[] {
   return out;
 }
 
-async function meter(body: Buffer, maxSize?: number) {
+/** `body` in chunks of `n` bytes (a client writing small pieces, as TLS records or chunked encoding give them). */
+function even(body: Buffer, n: number): Buffer[] {
+  const out: Buffer[] = [];
+  for (let at = 0; at < body.length; at += n) out.push(body.subarray(at, at + n));
+  return out;
+}
+
+async function meter(body: Buffer, maxSize?: number, split: (b: Buffer) => Buffer[] = chunks) {
   const m = new HashingMeter(maxSize);
   const received: Buffer[] = [];
   const sink = new Writable({
@@ -25,7 +32,7 @@ async function meter(body: Buffer, maxSize?: number) {
       done();
     },
   });
-  await pipeline(Readable.from(chunks(body)), m, sink);
+  await pipeline(Readable.from(split(body)), m, sink);
   return { digests: m.digests(), passed: Buffer.concat(received) };
 }
 
@@ -33,6 +40,7 @@ describe('HashingMeter', () => {
   it.each([
     ['a small body (hashed on the main thread)', 5000],
     ['a body at the threshold', OFF_THREAD_MIN_SIZE],
+    ['a body one byte over it', OFF_THREAD_MIN_SIZE + 1],
     ['a larger body (md5, sha1, sha512 on the digest worker)', 5 * 1024 * 1024 + 3],
     ['an empty body', 0],
   ])('%s: every digest and the bytes unchanged', async (_what, size) => {
@@ -46,6 +54,18 @@ describe('HashingMeter', () => {
       sha256: digest('sha256', body),
       sha512: digest('sha512', body),
     });
+  });
+
+  it.each([
+    ['1,000-byte chunks', 1000],
+    ['16 KiB chunks', 16 * 1024],
+    ['chunks of one byte past the threshold', 1],
+  ])('a larger body in %s: every digest', async (_what, n) => {
+    const body = randomBytes(n === 1 ? OFF_THREAD_MIN_SIZE + 5000 : 3 * 1024 * 1024 + 7);
+    const { digests } = await meter(body, undefined, (b) =>
+      n === 1 ? [b.subarray(0, OFF_THREAD_MIN_SIZE - 10), ...even(b.subarray(OFF_THREAD_MIN_SIZE - 10), 1)] : even(b, n),
+    );
+    expect([digests.md5, digests.sha1, digests.sha512]).toEqual([digest('md5', body), digest('sha1', body), digest('sha512', body)]);
   });
 
   it('uploads at once each get their own digests', async () => {

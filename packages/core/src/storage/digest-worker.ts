@@ -7,9 +7,9 @@ export interface WorkerDigests {
   sha512: string;
 }
 
-/** Each upload shares a ring of SLOTS slots of SLOT bytes with the worker: 4 MiB, allocated once. */
+/** Each upload shares a ring of SLOTS slots of SLOT bytes with the worker: 2 MiB, allocated once. */
 const SLOT = 256 * 1024;
-const SLOTS = 16;
+const SLOTS = 8;
 
 // CommonJS run by `eval`: no file to find in dist/ or under Jest.
 const WORKER_SOURCE = `
@@ -63,6 +63,8 @@ export class DigestWorker {
   private finished(id: number): void {
     this.jobs.delete(id);
     if (this.jobs.size || !this.worker) return;
+    // Idle, the thread must not keep the process alive (at shutdown, in tests); busy, it must.
+    this.worker.unref();
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       const worker = this.worker;
@@ -98,8 +100,6 @@ export class DigestWorker {
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the digest worker exited with code ${code}`)));
-    // After the listeners (adding one refs it again): the thread never keeps the process alive.
-    worker.unref();
     this.worker = worker;
     return worker;
   }
@@ -108,6 +108,7 @@ export class DigestWorker {
   begin(): WorkerUpload {
     clearTimeout(this.idleTimer);
     const worker = this.ensureWorker();
+    worker.ref();
     const id = this.nextId++;
     const job: Job = { inFlight: 0 };
     this.jobs.set(id, job);
@@ -129,6 +130,7 @@ export class DigestWorker {
     return {
       update: (chunk) => {
         if (job.failed) return Promise.reject(job.failed);
+        if (job.room) return Promise.reject(new Error('the previous update has not finished'));
         let offset = send(chunk, 0);
         if (offset === chunk.length) return null;
         return new Promise<void>((resolve, reject) => {
@@ -157,7 +159,7 @@ export class DigestWorker {
 }
 
 export interface WorkerUpload {
-  /** Sends a chunk; a promise when the upload's queue is full (wait for it before the next), else null. */
+  /** Sends a chunk; a promise when the ring is full (wait for it before the next call, which is refused until then), else null. */
   update(chunk: Uint8Array): Promise<void> | null;
   digests(): Promise<WorkerDigests>;
   drop(): void;

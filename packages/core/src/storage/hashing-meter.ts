@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
 import { digestWorker, type WorkerUpload } from './digest-worker';
@@ -20,18 +20,22 @@ export class SizeLimitExceededError extends Error {
 
 /** A body of more than this many bytes has md5, sha1 and sha512 computed on the digest worker. */
 export const OFF_THREAD_MIN_SIZE = 1024 * 1024;
+/** The pending buffer's first size; it doubles up to OFF_THREAD_MIN_SIZE as a body grows. */
+const FIRST_PENDING = 64 * 1024;
 
 /**
  * Passes bytes through unchanged while counting them and computing every digest a format
  * may need, so each upload is read exactly once. Fails as soon as `maxSize` is passed.
- * sha256 is computed here; md5, sha1 and sha512 here too for a body of OFF_THREAD_MIN_SIZE or
- * less (not worth a round trip), on the digest worker, in parallel, for a larger one: the first
- * chunks are kept until the body is known to be larger, then sent there.
+ * sha256 is computed here. md5, sha1 and sha512 are computed here too for a body of
+ * OFF_THREAD_MIN_SIZE or less (not worth a round trip), and on the digest worker, in parallel,
+ * for a larger one. Either way the bytes not yet given to them are copied into one pending
+ * buffer (at most OFF_THREAD_MIN_SIZE): whatever the client's chunking, the meter holds one
+ * allocation, and the worker gets whole blocks, one at a time.
  */
 export class HashingMeter extends Transform {
   private readonly sha256 = createHash('sha256');
-  /** Chunks not yet hashed but by sha256, while the body may still be small. */
-  private firstChunks: Buffer[] | undefined = [];
+  private pending = Buffer.allocUnsafe(0);
+  private pendingLength = 0;
   private remote?: WorkerUpload;
   private size = 0;
   private result?: Digests;
@@ -44,35 +48,60 @@ export class HashingMeter extends Transform {
     this.size += chunk.length;
     if (this.size > this.maxSize) return done(new SizeLimitExceededError(this.maxSize));
     this.sha256.update(chunk);
-    let full: Promise<void> | null = null;
-    if (this.firstChunks) {
-      this.firstChunks.push(chunk);
-      if (this.size <= OFF_THREAD_MIN_SIZE) return done(null, chunk);
-      this.remote = digestWorker.begin();
-      for (const c of this.firstChunks) full = this.remote.update(c) ?? full;
-      this.firstChunks = undefined;
-    } else full = this.remote?.update(chunk) ?? null;
-    if (!full) return done(null, chunk);
-    full.then(() => done(null, chunk), done);
+    // The common case, a chunk that fits, without a promise.
+    if (this.pendingLength + chunk.length < this.pending.length) {
+      this.pendingLength += chunk.copy(this.pending, this.pendingLength);
+      return done(null, chunk);
+    }
+    this.keep(chunk).then(() => done(null, chunk), done);
+  }
+
+  /** Copies `chunk` into the pending buffer, growing it, or sending it to the worker each time it is full. */
+  private async keep(chunk: Buffer): Promise<void> {
+    for (let at = 0; at < chunk.length;) {
+      if (this.pendingLength === this.pending.length) {
+        if (this.pending.length < OFF_THREAD_MIN_SIZE) this.grow();
+        else await this.sendPending();
+      }
+      const n = chunk.copy(this.pending, this.pendingLength, at);
+      this.pendingLength += n;
+      at += n;
+    }
+  }
+
+  private grow(): void {
+    const bigger = Buffer.allocUnsafe(Math.min(OFF_THREAD_MIN_SIZE, Math.max(FIRST_PENDING, this.pending.length * 2)));
+    this.pending.copy(bigger, 0, 0, this.pendingLength);
+    this.pending = bigger;
+  }
+
+  /** Gives the pending bytes to the worker (started with the first full buffer) and waits until they are in its ring. */
+  private async sendPending(): Promise<void> {
+    this.remote ??= digestWorker.begin();
+    await this.remote.update(this.pending.subarray(0, this.pendingLength));
+    this.pendingLength = 0;
   }
 
   override _flush(done: TransformCallback): void {
     const finish = (d: Record<'md5' | 'sha1' | 'sha512', string>) => {
       this.result = { size: this.size, md5: d.md5, sha1: d.sha1, sha256: this.sha256.digest('hex'), sha512: d.sha512 };
+      this.pending = Buffer.allocUnsafe(0);
       done();
     };
-    if (this.remote) return void this.remote.digests().then(finish, done);
-    const [md5, sha1, sha512] = (['md5', 'sha1', 'sha512'] as const).map((alg) => {
-      const h: Hash = createHash(alg);
-      for (const c of this.firstChunks ?? []) h.update(c);
-      return h.digest('hex');
-    });
-    this.firstChunks = undefined;
+    if (this.remote) {
+      const remote = this.remote;
+      void this.sendPending()
+        .then(() => remote.digests())
+        .then(finish, done);
+      return;
+    }
+    const rest = this.pending.subarray(0, this.pendingLength);
+    const [md5, sha1, sha512] = (['md5', 'sha1', 'sha512'] as const).map((alg) => createHash(alg).update(rest).digest('hex'));
     finish({ md5, sha1, sha512 });
   }
 
   override _destroy(err: Error | null, done: (err: Error | null) => void): void {
-    this.firstChunks = undefined;
+    this.pending = Buffer.allocUnsafe(0);
     if (!this.result) this.remote?.drop();
     done(err);
   }
