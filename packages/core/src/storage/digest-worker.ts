@@ -7,9 +7,11 @@ export interface WorkerDigests {
   sha512: string;
 }
 
-/** Each upload shares a ring of SLOTS slots of SLOT bytes with the worker: 2 MiB, allocated once. */
+/** Each upload shares a ring of SLOTS slots of SLOT bytes with the worker: 1 MiB, allocated once. */
 const SLOT = 256 * 1024;
-const SLOTS = 8;
+const SLOTS = 4;
+/** The block a caller best sends at once: one slot. */
+export const DIGEST_WORKER_BLOCK = SLOT;
 
 // CommonJS run by `eval`: no file to find in dist/ or under Jest.
 const WORKER_SOURCE = `

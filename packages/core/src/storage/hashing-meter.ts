@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
 
-import { digestWorker, type WorkerUpload } from './digest-worker';
+import { DIGEST_WORKER_BLOCK, digestWorker, type WorkerUpload } from './digest-worker';
 
 export interface Digests {
   size: number;
@@ -29,8 +29,9 @@ const FIRST_PENDING = 64 * 1024;
  * sha256 is computed here. md5, sha1 and sha512 are computed here too for a body of
  * OFF_THREAD_MIN_SIZE or less (not worth a round trip), and on the digest worker, in parallel,
  * for a larger one. Either way the bytes not yet given to them are copied into one pending
- * buffer (at most OFF_THREAD_MIN_SIZE): whatever the client's chunking, the meter holds one
- * allocation, and the worker gets whole blocks, one at a time.
+ * buffer (up to OFF_THREAD_MIN_SIZE while the body may be small, one ring slot after): whatever
+ * the client's chunking, the meter holds one allocation, and the worker gets whole blocks, one
+ * at a time.
  */
 export class HashingMeter extends Transform {
   private readonly sha256 = createHash('sha256');
@@ -60,8 +61,9 @@ export class HashingMeter extends Transform {
   private async keep(chunk: Buffer): Promise<void> {
     for (let at = 0; at < chunk.length;) {
       if (this.pendingLength === this.pending.length) {
-        if (this.pending.length < OFF_THREAD_MIN_SIZE) this.grow();
+        if (!this.remote && this.pending.length < OFF_THREAD_MIN_SIZE) this.grow();
         else await this.sendPending();
+        if (this.destroyed) return;
       }
       const n = chunk.copy(this.pending, this.pendingLength, at);
       this.pendingLength += n;
@@ -77,9 +79,12 @@ export class HashingMeter extends Transform {
 
   /** Gives the pending bytes to the worker (started with the first full buffer) and waits until they are in its ring. */
   private async sendPending(): Promise<void> {
+    const first = !this.remote;
     this.remote ??= digestWorker.begin();
     await this.remote.update(this.pending.subarray(0, this.pendingLength));
     this.pendingLength = 0;
+    // Past the first block the ring holds what waits: a block of one slot is enough here.
+    if (first) this.pending = Buffer.allocUnsafe(DIGEST_WORKER_BLOCK);
   }
 
   override _flush(done: TransformCallback): void {
