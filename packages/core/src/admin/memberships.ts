@@ -7,6 +7,7 @@ import { UsersService } from '../auth/users.service';
 import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
 import { HttpError, httpErrors } from '../http/http-error';
+import type { Page } from '../http/pagination';
 import { PackageSettingsService, type SettingsOwner } from '../packages/package-settings.service';
 import { FormatRegistry } from '../plugin/format-registry';
 import { RequestForwarding } from '../remote/request-forwarding';
@@ -53,6 +54,15 @@ export class Memberships {
       await this.tokens.update(token, { username: token.username });
     }
     return deployTokenJson(token, secret);
+  }
+
+  /** A project's or group's deploy tokens, live and revoked, oldest first (never their secrets). */
+  async listDeployTokens(binding: { projectId: number } | { namespaceId: number }, page: Page) {
+    const [tokens, total] = await this.tokens.page(
+      { kind: 'deploy', ...('projectId' in binding ? { project_id: binding.projectId } : { namespace_id: binding.namespaceId }) },
+      page,
+    );
+    return { tokens: tokens.map((t) => deployTokenJson(t)), total };
   }
 
   async revokeDeployToken(binding: { projectId: number } | { namespaceId: number }, tokenId: string) {

@@ -1,5 +1,7 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { readableProjects } from '../auth/access.service';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -9,6 +11,7 @@ import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
+import { pageParams, setPaginationHeaders } from '../http/pagination';
 import { nameProblem, pathFromName, pathProblem } from '../projects/paths';
 import { ProjectsService } from '../projects/projects.service';
 import { VISIBILITIES } from '../projects/visibility';
@@ -70,11 +73,44 @@ export class ProjectsController {
     return projectJson(ctx.project, ctx.namespace, this.baseUrl);
   }
 
+  /**
+   * The projects the caller may read, as GitLab lists them (`search`, `visibility`, `order_by`,
+   * `sort`, pages). Only projects with packages enabled: this is a package registry.
+   */
+  @Get()
+  @ApiAccess({ anonymous: true })
+  async list(
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const p = new ApiParams(query, {});
+    const orderBy = p.oneOf('order_by', ['id', 'name', 'path', 'created_at', 'updated_at', 'last_activity_at'] as const) ?? 'created_at';
+    const page = pageParams(query);
+    const [projects, total] = await this.projects.page(
+      readableProjects(principal),
+      {
+        search: p.string('search', { max: 255 }),
+        visibility: p.oneOf('visibility', VISIBILITIES),
+        orderBy: orderBy === 'last_activity_at' ? 'updated_at' : orderBy,
+        sort: (p.oneOf('sort', ['asc', 'desc'] as const) ?? 'desc') === 'asc' ? 'ASC' : 'DESC',
+      },
+      page,
+    );
+    setPaginationHeaders(req, reply, page, total, this.baseUrl);
+    return projects.map((ctx) => projectJson(ctx.project, ctx.namespace, this.baseUrl));
+  }
+
   @Get(':id')
   @ApiAccess({ anonymous: true })
   async show(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
     const ctx = await this.resources.project(principal, id);
-    return projectJson(ctx.project, ctx.namespace, this.baseUrl);
+    const json = projectJson(ctx.project, ctx.namespace, this.baseUrl);
+    if (principal.kind === 'anonymous') return json;
+    // GitLab's permissions block; Stowage has one effective level (membership inherited through groups, admins as owners).
+    const level = ctx.level > AccessLevel.NONE ? { access_level: ctx.level, notification_level: 3 } : null;
+    return { ...json, permissions: { project_access: level, group_access: null } };
   }
 
   @Put(':id')
@@ -114,6 +150,22 @@ export class ProjectsController {
   ) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
     return this.memberships.createDeployToken({ projectId: ctx.project.id }, query, body);
+  }
+
+  @Get(':id/deploy_tokens')
+  @ApiAccess()
+  async deployTokens(
+    @Param('id') id: string,
+    @Query() query: unknown,
+    @CurrentPrincipal() principal: Principal,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
+    const page = pageParams(query);
+    const { tokens, total } = await this.memberships.listDeployTokens({ projectId: ctx.project.id }, page);
+    setPaginationHeaders(req, reply, page, total, this.baseUrl);
+    return tokens;
   }
 
   @Delete(':id/deploy_tokens/:token_id')

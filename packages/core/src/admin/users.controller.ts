@@ -1,4 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { IsNull, Not } from 'typeorm';
 
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -10,6 +12,7 @@ import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { HttpError, httpErrors } from '../http/http-error';
+import { pageParams, setPaginationHeaders } from '../http/pagination';
 import { pathProblem } from '../projects/paths';
 import { ProjectsService } from '../projects/projects.service';
 import { personalTokenJson, userJson } from './representations';
@@ -64,11 +67,50 @@ export class UsersController {
   async createToken(@Param('user_id') id: string, @Body() body: unknown, @Query() query: unknown) {
     const user = /^\d{1,9}$/.test(id) ? await this.users.findById(Number(id)) : null;
     if (!user) throw httpErrors.notFound('User');
+    return this.createPersonalToken(user.id, query, body);
+  }
+
+  /** A token for the caller itself (GitLab limits this one to `k8s_proxy`; here any scope, as the UI's tokens page needs). */
+  @Post('user/personal_access_tokens')
+  @ApiAccess({ write: true })
+  async createOwnToken(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Query() query: unknown) {
+    if (principal.kind !== 'user') throw httpErrors.forbidden();
+    return this.createPersonalToken(principal.user.id, query, body);
+  }
+
+  /** The caller's personal access tokens; an admin's call lists everyone's, or one user's with `user_id`. */
+  @Get('personal_access_tokens')
+  @ApiAccess()
+  async listTokens(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    if (principal.kind !== 'user') throw httpErrors.forbidden();
+    const p = new ApiParams(query, {});
+    const userId = p.integer('user_id');
+    if (userId !== undefined && userId !== principal.user.id && !principal.user.is_admin) throw httpErrors.unauthorized();
+    const revoked = p.boolean('revoked');
+    const page = pageParams(query);
+    const [tokens, total] = await this.tokens.page(
+      {
+        kind: 'personal',
+        ...(userId !== undefined ? { user_id: userId } : principal.user.is_admin ? {} : { user_id: principal.user.id }),
+        ...(revoked === undefined ? {} : { revoked_at: revoked ? Not(IsNull()) : IsNull() }),
+      },
+      page,
+    );
+    setPaginationHeaders(req, reply, page, total, this.baseUrl);
+    return tokens.map((t) => personalTokenJson(t));
+  }
+
+  private async createPersonalToken(userId: number, query: unknown, body: unknown) {
     const p = new ApiParams(query, body);
     const name = p.string('name', { required: true, max: 255 });
     const scopes = p.list('scopes', { required: true, allowed: TOKEN_SCOPES })!;
     const expiresAt = p.date('expires_at') ?? null;
-    const { token, secret } = await this.tokens.create({ kind: 'personal', name, scopes, userId: user.id, expiresAt });
+    const { token, secret } = await this.tokens.create({ kind: 'personal', name, scopes, userId, expiresAt });
     return personalTokenJson(token, secret);
   }
 

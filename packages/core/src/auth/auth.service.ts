@@ -5,6 +5,7 @@ import type { DataSource } from 'typeorm';
 
 import { AccessCache } from '../database/access-cache';
 import { AccessEpoch } from '../database/access-epoch';
+import { httpErrors } from '../http/http-error';
 import { addSecretNames } from '../http/log-redaction';
 import { FormatRegistry } from '../plugin/format-registry';
 import { type PresentedCredential, presentedCredential } from './credentials';
@@ -12,6 +13,9 @@ import { ANONYMOUS, type Authentication } from './principal';
 import { Token } from './token.entity';
 import { digestTokenSecret } from './token-secret';
 import { User } from './user.entity';
+import { csrfTokenMatches } from './web-session';
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const AUTHENTICATION = Symbol('stowage.authentication');
 /** last_used_at is refreshed at most this often per token, to keep reads free of writes. */
@@ -54,13 +58,14 @@ export class AuthService {
    */
   async authenticate(request: FastifyRequest): Promise<Authentication> {
     const holder = request as unknown as Record<symbol, Promise<Authentication> | undefined>;
-    holder[AUTHENTICATION] ??= this.epoch
-      .sync()
-      .then(() =>
-        this.authenticateCredential(
-          presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>, this.formatHeaders),
-        ),
-      );
+    holder[AUTHENTICATION] ??= this.epoch.sync().then(() => {
+      const credential = presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>, this.formatHeaders);
+      // A cookie arrives with any request the browser sends, a forged one too: a change needs the session's CSRF token.
+      if (credential?.source === 'cookie' && !SAFE_METHODS.has(request.method) && !csrfTokenMatches(request.headers, credential.secret)) {
+        throw httpErrors.forbidden('CSRF token missing or invalid');
+      }
+      return this.authenticateCredential(credential);
+    });
     return holder[AUTHENTICATION];
   }
 
@@ -76,6 +81,8 @@ export class AuthService {
       (r) => r !== null,
     );
     if (!record || (credential.kind && credential.kind !== record.token.kind)) return rejected;
+    // A session is only ever the cookie, and the cookie only ever a session.
+    if ((record.token.kind === 'session') !== (credential.source === 'cookie')) return rejected;
     const { token, user, parent } = record;
     const now = Date.now();
     if (!live(token, now)) return rejected;

@@ -1,3 +1,5 @@
+import { parseCookie } from 'cookie';
+
 import type { CredentialSource } from './principal';
 import type { TokenKind } from './token.entity';
 
@@ -11,10 +13,19 @@ export interface PresentedCredential {
 
 type Headers = Record<string, string | string[] | undefined>;
 
+/** The web UI's session cookie: an httpOnly, SameSite=Strict token of kind `session`. */
+export const SESSION_COOKIE = 'stowage_session';
+
 function header(headers: Headers, name: string): string | undefined {
   const v = headers[name];
   const s = Array.isArray(v) ? v[0] : v;
   return s?.trim() || undefined;
+}
+
+/** The secret of the session cookie a request carries. */
+export function sessionSecret(headers: Headers): string | undefined {
+  const cookies = header(headers, 'cookie');
+  return (cookies ? parseCookie(cookies)[SESSION_COOKIE] : undefined) || undefined;
 }
 
 /** The one credential a request carries, in GitLab's order of precedence. */
@@ -57,5 +68,9 @@ export function presentedCredential(
     const v = query[param];
     if (typeof v === 'string' && v) return { secret: v, source: 'query', kind };
   }
+
+  // The web UI's session (web-session.ts): last, so a script's own credential always wins.
+  const session = sessionSecret(headers);
+  if (session) return { secret: session, source: 'cookie', kind: 'session' };
   return null;
 }

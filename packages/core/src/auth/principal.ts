@@ -14,7 +14,7 @@ export type Principal =
 export const ANONYMOUS: Principal = { kind: 'anonymous' };
 
 /** How the credentials arrived; Basic is the one where a bad password still reads public data. */
-export type CredentialSource = 'private-token' | 'deploy-token' | 'job-token' | 'basic' | 'bearer' | 'format-header' | 'query';
+export type CredentialSource = 'private-token' | 'deploy-token' | 'job-token' | 'basic' | 'bearer' | 'format-header' | 'query' | 'cookie';
 
 export interface Authentication {
   principal: Principal;

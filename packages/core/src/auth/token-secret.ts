@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 
 import type { TokenKind } from './token.entity';
 
-const PREFIX: Record<TokenKind, string> = { personal: 'stwpat-', deploy: 'stwdt-', job: 'stwjt-' };
+const PREFIX: Record<TokenKind, string> = { personal: 'stwpat-', deploy: 'stwdt-', job: 'stwjt-', session: 'stwses-' };
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A new secret: a kind prefix (so leaked tokens are recognisable) and 32 random characters. */

@@ -1,6 +1,7 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type TokenKind = 'personal' | 'deploy' | 'job';
+/** `session`: a web UI sign-in, derived from the personal access token it was made with; only ever sent as the session cookie. */
+export type TokenKind = 'personal' | 'deploy' | 'job' | 'session';
 
 /**
  * Every kind of secret a client presents. Only the sha256 digest of the secret is stored;

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, FindOptionsWhere } from 'typeorm';
 
+import type { Page } from '../http/pagination';
 import { Token, type TokenKind } from './token.entity';
 import { digestTokenSecret, generateTokenSecret } from './token-secret';
 
@@ -23,6 +24,11 @@ export interface NewToken {
 @Injectable()
 export class TokensService {
   constructor(@InjectDataSource() private readonly ds: DataSource) {}
+
+  /** One page of the tokens matching `where`, oldest first, and how many match. */
+  page(where: FindOptionsWhere<Token>, page: Page): Promise<[Token[], number]> {
+    return this.ds.getRepository(Token).findAndCount({ where, order: { id: 'ASC' }, skip: page.offset, take: page.perPage });
+  }
 
   /** Creates a token; the secret is returned here and never again. */
   async create(input: NewToken): Promise<{ token: Token; secret: string }> {

@@ -14,6 +14,7 @@ import { DocumentClock1764000000100 } from './migrations/1764000000100-document-
 import { RootTokenEnv1764000000200 } from './migrations/1764000000200-root-token-env';
 import { RemoteRegistries1764000000300 } from './migrations/1764000000300-remote-registries';
 import { AccessNotifications1764000000400 } from './migrations/1764000000400-access-notifications';
+import { WebSessions1764000000500 } from './migrations/1764000000500-web-sessions';
 
 /** An entity or migration class, as TypeORM takes them. */
 export type SchemaClass = abstract new (...args: never[]) => unknown;
@@ -37,4 +38,5 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   RootTokenEnv1764000000200,
   RemoteRegistries1764000000300,
   AccessNotifications1764000000400,
+  WebSessions1764000000500,
 ];

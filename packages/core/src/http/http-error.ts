@@ -62,5 +62,6 @@ export const httpErrors = {
   notFound: (subject?: string) => new HttpError(404, { message: subject ? `404 ${subject} Not Found` : '404 Not Found' }),
   conflict: (detail?: string) => new HttpError(409, gitlabMessage(409, detail)),
   payloadTooLarge: (detail?: string) => new HttpError(413, gitlabMessage(413, detail)),
+  serviceUnavailable: (detail?: string) => new HttpError(503, gitlabMessage(503, detail)),
   validation: (fields: Record<string, string[]>) => new HttpError(400, { message: fields }),
 };

@@ -40,7 +40,7 @@ export function isSecretName(name: string): boolean {
 }
 
 /** The prefixes of generated secrets (token-secret.ts). */
-const ISSUED_TOKEN = /\bstw(?:pat|dt|jt)-[A-Za-z0-9]{8,}/g;
+const ISSUED_TOKEN = /\bstw(?:pat|dt|jt|ses)-[A-Za-z0-9]{8,}/g;
 /**
  * `scheme://user@` or `scheme://user:password@`. A password may hold what a URL may not (`/`
  * went through as written in a request target), so after `user:` it runs to the `@`, unless

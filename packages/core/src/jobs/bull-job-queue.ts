@@ -1,7 +1,7 @@
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 
-import { DEFAULT_JOB_OPTIONS, type JobHandler, type JobOptions, JobQueue } from './job-queue';
+import { DEFAULT_JOB_OPTIONS, type JobCounts, type JobHandler, type JobOptions, JobQueue } from './job-queue';
 
 export const QUEUE_NAME = 'stowage';
 
@@ -71,6 +71,11 @@ export class BullJobQueue extends JobQueue implements OnApplicationBootstrap {
 
   async check(): Promise<void> {
     await this.queue.client.ping();
+  }
+
+  async counts(): Promise<JobCounts> {
+    const c = await this.queue.getJobCounts();
+    return { waiting: c.waiting + c.delayed, active: c.active, failed: c.failed };
   }
 
   async drain(): Promise<void> {

@@ -1,6 +1,6 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 
-import { DEFAULT_JOB_OPTIONS, type JobHandler, type JobOptions, JobQueue } from './job-queue';
+import { DEFAULT_JOB_OPTIONS, type JobCounts, type JobHandler, type JobOptions, JobQueue } from './job-queue';
 
 interface Definition {
   handler: JobHandler;
@@ -17,6 +17,7 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
   private readonly queuedIds = new Set<string>();
   private readonly timers: NodeJS.Timeout[] = [];
   private closed = false;
+  private failed = 0;
 
   define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
     this.definitions.set(name, { handler: handler as JobHandler, concurrency: opts.concurrency ?? 1, running: 0, waiting: [] });
@@ -46,6 +47,11 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
     if (this.closed) throw new Error('the job queue is closed');
   }
 
+  async counts(): Promise<JobCounts> {
+    const active = [...this.definitions.values()].reduce((n, d) => n + d.running, 0);
+    return { waiting: this.pending.size - active, active, failed: this.failed };
+  }
+
   async drain(): Promise<void> {
     while (this.pending.size) await Promise.allSettled([...this.pending]);
   }
@@ -63,6 +69,7 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
         } catch (err) {
           if (attempt >= opts.attempts || this.closed) {
             this.logger.error({ err, job: name, attempts: attempt }, 'job failed');
+            this.failed++;
             return;
           }
           await sleep(opts.backoffMs * 2 ** (attempt - 1));

@@ -8,6 +8,12 @@ export interface JobOptions {
   jobId?: string;
 }
 
+export interface JobCounts {
+  waiting: number;
+  active: number;
+  failed: number;
+}
+
 export type JobHandler<T = unknown> = (data: T) => Promise<unknown>;
 
 /**
@@ -22,6 +28,8 @@ export abstract class JobQueue {
   abstract repeat(name: string, everyMs: number): Promise<void>;
   /** Resolves when the queue's backing service answers. */
   abstract check(): Promise<void>;
+  /** Jobs queued and running now, and those that failed for good (since start, in process; those Bull keeps, on Redis). */
+  abstract counts(): Promise<JobCounts>;
   /** Waits for the jobs this process has queued or is running to settle (tests use this). */
   abstract drain(): Promise<void>;
 }

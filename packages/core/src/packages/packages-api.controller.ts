@@ -13,9 +13,11 @@ import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
 import { pageParams, setPaginationHeaders } from '../http/pagination';
+import type { PackageOverview } from '../plugin/format-plugin';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { Namespace } from '../projects/namespace.entity';
 import type { ProjectContext } from '../projects/project-context';
+import { ProjectsService } from '../projects/projects.service';
 import { Package } from './package.entity';
 import { PackageService } from './package.service';
 import { PackageFile } from './package-file.entity';
@@ -51,6 +53,7 @@ export class PackagesApiController {
     private readonly packages: PackageService,
     private readonly access: AccessService,
     private readonly formats: FormatRegistry,
+    private readonly projects: ProjectsService,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -86,6 +89,46 @@ export class PackagesApiController {
       .where(exclude ? 'n.id = :groupId' : ':groupId = ANY(n.traversal_ids)', { groupId: group.id })
       .andWhere(readable.where, readable.params);
     return this.list(qb, query, req, reply, true);
+  }
+
+  /** Stowage's own: every package the caller may list, across projects (the UI's search), as the group listing answers. */
+  @Get('packages')
+  @PackageAccess('read', { scope: 'instance', challenge: false })
+  async listInstance(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const readable = this.access.readableProjects(principal, { listing: true });
+    return this.list(this.baseQuery().where(readable.where, readable.params), query, req, reply, true);
+  }
+
+  /**
+   * Stowage's own: what the UI's package page shows beyond GitLab's JSON: the format's metadata,
+   * dependencies, README and client set-up and install commands for this server.
+   */
+  @Get('projects/:id/packages/:package_id/overview')
+  @PackageAccess('read', { challenge: false })
+  async overview(
+    @CurrentProject() ctx: ProjectContext,
+    @Param('package_id') id: string,
+    @Req() req: FastifyRequest,
+  ): Promise<PackageOverview> {
+    assertMayList(req);
+    const pkg = await this.findPackage(ctx, id);
+    if (!this.formats.has(pkg.package_type)) return { metadata: [], dependencies: [], readme: null, instructions: [] };
+    const files = await this.ds
+      .getRepository(PackageFile)
+      .find({ where: { package_id: pkg.id }, order: { id: 'ASC' }, select: { id: true, file_name: true, size: true } });
+    const rootId = ctx.namespace.traversal_ids[0];
+    const root = ctx.namespace.kind === 'group' ? await this.projects.findGroup(String(rootId)) : null;
+    return this.formats.get(pkg.package_type).packageOverview(pkg, {
+      baseUrl: this.baseUrl,
+      project: { id: ctx.project.id, full_path: ctx.project.full_path },
+      rootGroup: root ? { id: root.id, full_path: root.full_path } : null,
+      files: files.map((f) => ({ id: f.id, file_name: f.file_name, size: Number(f.size) })),
+    });
   }
 
   @Get('projects/:id/packages/:package_id')

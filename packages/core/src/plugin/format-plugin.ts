@@ -35,6 +35,38 @@ export interface FormatPluginDefinition<C extends FormatConfig = FormatConfig> {
    * e.g. `pypi_metadata`; they never replace the keys core renders.
    */
   packageDetails?: (pkg: Package) => Record<string, unknown>;
+  /**
+   * What the web UI's package page shows for a package of this format: the metadata the format
+   * records, its dependencies, a README and the client set-up and install commands with this
+   * server's URL (`GET /projects/:id/packages/:package_id/overview`).
+   */
+  packageOverview?: (pkg: Package, context: PackageOverviewContext) => PackageOverview;
+}
+
+/** Where a package lives, for the URLs its set-up commands name. */
+export interface PackageOverviewContext {
+  /** `server.external_url`, no trailing slash. */
+  baseUrl: string;
+  project: { id: number; full_path: string };
+  /** The project's top-level group (instance-level and group endpoints); null in a user namespace. */
+  rootGroup: { id: number; full_path: string } | null;
+  /** The package's files, oldest first. */
+  files: readonly { id: number; file_name: string; size: number }[];
+}
+
+/** Plain text throughout: the UI escapes every value and sanitizes the README it renders. */
+export interface PackageOverview {
+  /** Facts the format records (summary, authors, requires-python, coordinates…), in display order. */
+  metadata: { label: string; value: string }[];
+  /** `kind` groups them: dependencies, devDependencies, peer, optional, build, … */
+  dependencies: { name: string; requirement: string; kind: string }[];
+  /** Markdown as the client published it, or null. */
+  readme: string | null;
+  /**
+   * Set-up and install commands in the order a user runs them. A secret the user must fill in
+   * is written `<your_token>`; `language` is a hint for display (shell, xml, json, ini, text).
+   */
+  instructions: { title: string; language: 'shell' | 'xml' | 'json' | 'ini' | 'text'; code: string }[];
 }
 
 const FORMAT_PLUGIN = Symbol.for('stowage.format-plugin');
@@ -60,6 +92,7 @@ export function defineFormatPlugin<C extends FormatConfig = FormatConfig>(def: F
     duplicatesAllowedByDefault: def.duplicatesAllowedByDefault ?? true,
     credentialHeaders: (def.credentialHeaders ?? []).map((h) => h.toLowerCase()),
     packageDetails: def.packageDetails ?? (() => ({})),
+    packageOverview: def.packageOverview ?? (() => ({ metadata: [], dependencies: [], readme: null, instructions: [] })),
     [FORMAT_PLUGIN]: true,
   };
 }

@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 
 import { GroupsController } from '../admin/groups.controller';
+import { InstanceController } from '../admin/instance.controller';
 import { Memberships } from '../admin/memberships';
 import { ProjectsController } from '../admin/projects.controller';
 import { ResourceAccess } from '../admin/resource-access';
@@ -13,6 +14,7 @@ import { MembersService } from '../auth/members.service';
 import { PackageAccessGuard } from '../auth/package-access.guard';
 import { TokensService } from '../auth/tokens.service';
 import { UsersService } from '../auth/users.service';
+import { WebSessions } from '../auth/web-session';
 import { BlobCollector } from '../blobs/blob-collector';
 import { BlobMigration } from '../blobs/blob-migration';
 import { BlobMover } from '../blobs/blob-mover';
@@ -34,6 +36,9 @@ import { RemoteCacheController } from '../remote/remote-cache.controller';
 import { RenderedDocuments } from '../rendering';
 import type { BlobStore, BlobStoreKind } from '../storage/blob-store';
 import { BLOB_STORES, FileStorage } from '../storage/file-storage.service';
+import { SessionController } from '../web/session.controller';
+import { defaultWebRoot, WebAssets } from '../web/web-assets';
+import { WebPagesController } from '../web/web-pages.controller';
 import type { FormatPlugin } from './format-plugin';
 import { FormatRegistry } from './format-registry';
 import { createBlobStore, type StoragePlugin } from './storage-plugin';
@@ -45,6 +50,8 @@ export interface StowageModuleOptions {
   storages: readonly StoragePlugin[];
   /** Whether this process consumes background jobs. */
   processJobs: boolean;
+  /** The built web UI (`@stowage/web`'s dist) when not the installed one. */
+  webRoot?: string;
   /** Whether to serve HTTP controllers (false for `stowage worker`). */
   http: boolean;
   rootBootstrap: RootBootstrapOptions;
@@ -112,7 +119,18 @@ export class StowageModule {
         ...formats.map((f) => f.module.register({ config: opts.config.formats[f.name] })),
       ],
       controllers: opts.http
-        ? [HealthController, UsersController, GroupsController, ProjectsController, PackagesApiController, RemoteCacheController]
+        ? [
+            HealthController,
+            UsersController,
+            GroupsController,
+            ProjectsController,
+            PackagesApiController,
+            RemoteCacheController,
+            InstanceController,
+            SessionController,
+            // Last: its catch-all takes only the GETs no other route did.
+            WebPagesController,
+          ]
         : [],
       providers: [
         { provide: StowageConfig, useValue: opts.config },
@@ -121,6 +139,8 @@ export class StowageModule {
         { provide: ROOT_BOOTSTRAP_OPTIONS, useValue: opts.rootBootstrap },
         { provide: RenderedDocuments, useValue: new RenderedDocuments({ maxBytes: opts.config.packages.rendered_cache_size }) },
         { provide: DownloadLookups, useValue: new DownloadLookups({ enabled: !opts.config.database.url }) },
+        { provide: WebAssets, useFactory: () => new WebAssets(opts.http ? (opts.webRoot ?? defaultWebRoot()) : null) },
+        WebSessions,
         ...coreServices,
         ResourceAccess,
         Memberships,

@@ -57,6 +57,42 @@ export class ProjectsService {
     return { project: row, namespace };
   }
 
+  /** One page of the projects `readable` admits (an SQL condition over `p` and `n`), with how many match. */
+  async page(
+    readable: { where: string; params: Record<string, unknown> },
+    filter: {
+      search?: string;
+      visibility?: Visibility;
+      orderBy: 'id' | 'name' | 'path' | 'created_at' | 'updated_at';
+      sort: 'ASC' | 'DESC';
+    },
+    page: { offset: number; perPage: number },
+  ): Promise<[ProjectContext[], number]> {
+    const qb = this.ds
+      .getRepository(Project)
+      .createQueryBuilder('p')
+      .innerJoinAndMapOne('p.namespaceRow', Namespace, 'n', 'n.id = p.namespace_id')
+      .where(readable.where, readable.params);
+    if (filter.search) {
+      const like = `%${filter.search.replace(/[\\%_]/g, '\\$&')}%`;
+      qb.andWhere("(p.name ILIKE :like ESCAPE '\\' OR p.full_path ILIKE :like ESCAPE '\\')", { like });
+    }
+    if (filter.visibility) qb.andWhere('p.visibility = :visibility', { visibility: filter.visibility });
+    const [rows, total] = await qb
+      .orderBy(`p.${filter.orderBy}`, filter.sort)
+      .addOrderBy('p.id', filter.sort)
+      .skip(page.offset)
+      .take(page.perPage)
+      .getManyAndCount();
+    return [
+      rows.map((row) => {
+        const { namespaceRow, ...project } = row as Project & { namespaceRow: Namespace };
+        return { project: project as Project, namespace: namespaceRow };
+      }),
+      total,
+    ];
+  }
+
   async findProjectById(id: number): Promise<ProjectContext | null> {
     return this.findProject(String(id));
   }

@@ -1,0 +1,40 @@
+import { Controller, Get, Inject } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+
+import { ApiAccess } from '../auth/api-access.guard';
+import { JobQueue } from '../jobs/job-queue';
+import { FormatRegistry } from '../plugin/format-registry';
+import { BLOB_STORES, type BlobStores } from '../storage/file-storage.service';
+
+/**
+ * Stowage's own admin view of the package registry (the UI's admin page): the formats this
+ * server serves, the bytes in each store — a `packages migrate` moves them from one to the
+ * other, so these counts are its progress — and the background jobs still to run.
+ */
+@Controller('api/v4/application')
+export class InstanceController {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly formats: FormatRegistry,
+    private readonly jobs: JobQueue,
+    @Inject(BLOB_STORES) private readonly stores: BlobStores,
+  ) {}
+
+  @Get('packages')
+  @ApiAccess({ admin: true })
+  async packages() {
+    const rows: { store: string; blobs: string; bytes: string | null }[] = await this.ds.query(
+      'SELECT store, count(*) AS blobs, sum(size) AS bytes FROM blobs GROUP BY store',
+    );
+    const kinds = [...new Set([...this.stores.keys(), ...rows.map((r) => r.store)])].sort();
+    return {
+      formats: this.formats.names().map((name) => ({ name, enabled: true })),
+      stores: kinds.map((kind) => {
+        const row = rows.find((r) => r.store === kind);
+        return { kind, configured: this.stores.has(kind as never), blobs: Number(row?.blobs ?? 0), bytes: Number(row?.bytes ?? 0) };
+      }),
+      jobs: await this.jobs.counts(),
+    };
+  }
+}

@@ -1,0 +1,70 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { stringifySetCookie } from 'cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+import { AuthService } from '../auth/auth.service';
+import { SESSION_COOKIE, sessionSecret } from '../auth/credentials';
+import type { Principal } from '../auth/principal';
+import { csrfTokenFor, WebSessions } from '../auth/web-session';
+import { StowageConfig } from '../config';
+import { externalBaseUrl } from '../config/external-url';
+import { ApiParams } from '../http/api-params';
+import { httpErrors } from '../http/http-error';
+
+function sessionUser(principal: Principal) {
+  if (principal.kind !== 'user') return null;
+  const u = principal.user;
+  return { id: u.id, username: u.username, name: u.name, is_admin: u.is_admin };
+}
+
+/**
+ * The web UI's sign-in: a personal access token is exchanged for a session cookie (httpOnly,
+ * SameSite=Strict), so the token itself never stays in the browser. Changes made with the
+ * cookie need the session's CSRF token in `X-CSRF-Token` (AuthService).
+ */
+@Controller('-/session')
+export class SessionController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly sessions: WebSessions,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
+  ) {}
+
+  @Get()
+  async show(@Req() request: FastifyRequest) {
+    const { principal, source } = await this.auth.authenticate(request);
+    if (source !== 'cookie' || principal.kind !== 'user') return { user: null, csrf_token: null };
+    return { user: sessionUser(principal), csrf_token: csrfTokenFor(sessionSecret(request.headers)!) };
+  }
+
+  @Post()
+  async create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+    const secret = new ApiParams({}, body).string('token', { required: true, max: 512 })!;
+    const { principal } = await this.auth.authenticateCredential({ secret, source: 'private-token', kind: 'personal' });
+    if (principal.kind !== 'user') throw httpErrors.unauthorized();
+    const session = await this.sessions.create(principal.token, principal.user);
+    reply.status(201).header('set-cookie', this.cookie(session.secret, session.expiresAt));
+    return { user: sessionUser(principal), csrf_token: csrfTokenFor(session.secret) };
+  }
+
+  @Delete()
+  @HttpCode(204)
+  async destroy(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    // authenticate() has checked the CSRF token of a cookie sent with a DELETE.
+    const { principal, source } = await this.auth.authenticate(request);
+    if (source === 'cookie' && principal.kind === 'user') await this.sessions.end(principal.token);
+    reply.header('set-cookie', this.cookie('', new Date(0)));
+  }
+
+  private cookie(value: string, expires: Date): string {
+    return stringifySetCookie({
+      name: SESSION_COOKIE,
+      value,
+      httpOnly: true,
+      sameSite: 'strict',
+      secure: externalBaseUrl(this.config).startsWith('https:'),
+      path: '/',
+      expires,
+    });
+  }
+}

@@ -1,0 +1,122 @@
+import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { DataSource } from 'typeorm';
+
+import { AccessService } from '../auth/access.service';
+import { AuthService } from '../auth/auth.service';
+import { ANONYMOUS, type Principal } from '../auth/principal';
+import { httpErrors } from '../http/http-error';
+import { PackageService } from '../packages/package.service';
+import { PackageFile } from '../packages/package-file.entity';
+import { LIVE_STATUSES } from '../packages/package-status';
+import { ProjectsService } from '../projects/projects.service';
+import { sendRendered } from '../rendering/send-rendered';
+import { FileStorage } from '../storage/file-storage.service';
+import { WebAssets } from './web-assets';
+import { type WebRoute, webRoute } from './web-routes';
+
+/** Nothing on a page may load or run but the UI's own files: a README or a name cannot inject. */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const PAGE_HEADERS = {
+  'content-security-policy': CONTENT_SECURITY_POLICY,
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+};
+
+/**
+ * The web UI at GitLab's paths: the app's page for every UI route (404 when it names a project
+ * or group the viewer may not read), its static files, and package file downloads by id. Every
+ * other GET that no route took is still the API's 404.
+ */
+@Controller()
+export class WebPagesController {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly assets: WebAssets,
+    private readonly auth: AuthService,
+    private readonly access: AccessService,
+    private readonly projects: ProjectsService,
+    private readonly packages: PackageService,
+    private readonly storage: FileStorage,
+  ) {}
+
+  @Get('-/ui/assets/:name')
+  asset(@Param('name') name: string, @Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const asset = this.assets.asset(name);
+    if (!asset) throw httpErrors.notFound();
+    // Vite names every asset by its content hash: a name never changes its bytes.
+    return sendRendered(request, reply, asset.doc, {
+      contentType: asset.contentType,
+      cacheControl: 'public, max-age=31536000, immutable',
+      headers: { 'x-content-type-options': 'nosniff' },
+    });
+  }
+
+  @Get()
+  home(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    return this.page(request, reply, 200);
+  }
+
+  @Get('*')
+  async route(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
+    const path = request.url.split('?')[0];
+    const route = webRoute(path);
+    if (!route) throw httpErrors.notFound();
+    if (route.kind === 'file') return this.download(route, request, reply);
+    return this.page(request, reply, (await this.shows(route, await this.viewer(request))) ? 200 : 404);
+  }
+
+  private page(request: FastifyRequest, reply: FastifyReply, status: number) {
+    const index = this.assets.index;
+    if (!index) throw httpErrors.serviceUnavailable('The web UI is not built: run `pnpm build`');
+    reply.status(status);
+    return sendRendered(request, reply, index.doc, { contentType: index.contentType, headers: PAGE_HEADERS });
+  }
+
+  /** Who is looking: a bad or expired cookie is an anonymous visitor here, not an error page. */
+  private async viewer(request: FastifyRequest): Promise<Principal> {
+    const auth = await this.auth.authenticate(request);
+    return auth.rejected ? ANONYMOUS : auth.principal;
+  }
+
+  private async shows(route: WebRoute, viewer: Principal): Promise<boolean> {
+    if (route.kind === 'page') return true;
+    if (route.kind === 'group') {
+      const group = await this.projects.findGroup(route.groupPath);
+      return !!group && (await this.access.groupVisible(viewer, group));
+    }
+    if (route.kind !== 'project') return false;
+    const ctx = await this.projects.findProject(route.projectPath);
+    if (!ctx || !(await this.access.projectPermissions(viewer, ctx)).visible) return false;
+    if (route.packageId === undefined) return true;
+    const pkg = await this.packages.findPackageById(ctx.project.id, route.packageId);
+    return !!pkg && pkg.status !== 'pending_destruction';
+  }
+
+  private async download(route: Extract<WebRoute, { kind: 'file' }>, request: FastifyRequest, reply: FastifyReply) {
+    const viewer = await this.viewer(request);
+    const ctx = await this.projects.findProject(route.projectPath);
+    const perms = ctx ? await this.access.projectPermissions(viewer, ctx) : null;
+    if (!ctx || !perms?.visible) throw httpErrors.notFound('Project');
+    if (!perms.allows('read') || !perms.scopeAllows('read'))
+      throw viewer.kind === 'anonymous' ? httpErrors.notFound('Project') : httpErrors.forbidden();
+    const file = await this.ds.getRepository(PackageFile).findOneBy({ id: route.fileId });
+    const pkg = file ? await this.packages.findPackageById(ctx.project.id, file.package_id) : null;
+    if (!file || !pkg || !LIVE_STATUSES.includes(pkg.status)) throw httpErrors.notFound('Package file');
+    this.packages.markDownloaded(pkg, request);
+    return this.storage.send(request, reply, file, { disposition: 'attachment' });
+  }
+}
