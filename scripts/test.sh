@@ -24,4 +24,5 @@ bash scripts/start-services.sh
 pnpm lint
 pnpm format:check
 pnpm typecheck
+pnpm -s --filter @stowage/web build
 node scripts/run-jest.mjs "$@"
