@@ -83,6 +83,18 @@ describe.each(testModes())('web sessions (%s)', (mode) => {
     expect((await s.api.inject({ url: '/-/session' })).json()).toEqual({ user: null, csrf_token: null });
   });
 
+  it('signs in from JSON only: a form another site posts cannot sign a visitor in', async () => {
+    for (const [type, payload] of [
+      ['application/x-www-form-urlencoded', `token=${maintainer.token}`],
+      ['text/plain', JSON.stringify({ token: maintainer.token })],
+      ['multipart/form-data; boundary=x', `--x\r\nContent-Disposition: form-data; name="token"\r\n\r\n${maintainer.token}\r\n--x--\r\n`],
+    ]) {
+      const res = await s.api.inject({ method: 'POST', url: '/-/session', headers: { 'content-type': type }, payload });
+      expect(res.status).toBe(415);
+      expect(res.headers['set-cookie']).toBeUndefined();
+    }
+  });
+
   it('a change made with the cookie needs the CSRF token (403 without it or with a wrong one)', async () => {
     const { cookie, csrf } = await signIn(maintainer.token);
     const id = await upload('1.0.0');

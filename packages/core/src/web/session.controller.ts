@@ -9,7 +9,7 @@ import { csrfTokenFor, WebSessions } from '../auth/web-session';
 import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
-import { httpErrors } from '../http/http-error';
+import { HttpError, httpErrors } from '../http/http-error';
 
 function sessionUser(principal: Principal) {
   if (principal.kind !== 'user') return null;
@@ -38,7 +38,13 @@ export class SessionController {
   }
 
   @Post()
-  async create(@Body() body: unknown, @Res({ passthrough: true }) reply: FastifyReply) {
+  async create(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
+    // Only the UI's own fetch may sign in: a page of another site can send a form (urlencoded or
+    // multipart) but not JSON without a CORS preflight this server never grants, so nobody can
+    // sign a visitor in as someone else.
+    if (!/^application\/json\s*(?:;|$)/i.test(request.headers['content-type'] ?? '')) {
+      throw new HttpError(415, { message: '415 Unsupported Media Type - sign in with a JSON body' });
+    }
     const secret = new ApiParams({}, body).string('token', { required: true, max: 512 })!;
     const { principal } = await this.auth.authenticateCredential({ secret, source: 'private-token', kind: 'personal' });
     if (principal.kind !== 'user') throw httpErrors.unauthorized();
