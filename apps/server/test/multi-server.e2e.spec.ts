@@ -270,6 +270,19 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     expect([refused.status, refused.json()]).toEqual([400, { message: '400 Bad request - Duplicate package is not allowed' }]);
   });
 
+  it('a web sign-in made on one server works on the other, and signing out on either ends it on both at once', async () => {
+    const [a, b] = both();
+    const signIn = await call(a, 'POST', '/-/session', { token: null, json: { token: dev.token } });
+    expect(signIn.status).toBe(201);
+    const cookie = /stowage_session=[^;]*/.exec(String(signIn.headers['set-cookie']))![0];
+    const csrf = signIn.json().csrf_token as string;
+    const asSession = (base: string, method = 'GET', path = '/api/v4/user', headers: Record<string, string> = {}) =>
+      call(base, method, path, { token: null, headers: { cookie, ...headers } });
+    for (const base of [a, b]) expect((await asSession(base)).json().username).toBe('dev');
+    expect((await asSession(b, 'DELETE', '/-/session', { 'x-csrf-token': csrf })).status).toBe(204);
+    for (const base of [a, b]) expect((await asSession(base)).status).toBe(401);
+  });
+
   describe('npm', () => {
     let sb: ClientSandbox;
     let registry: string;
