@@ -3,6 +3,7 @@ import { defineFormatPlugin } from '@stowage/core';
 import { ComposerFormatConfig } from './composer.config';
 import { ComposerFormatModule } from './composer.module';
 import { COMPOSER } from './composer.naming';
+import { composerPackageOverview } from './composer.overview';
 
 export { ComposerFormatConfig, ComposerFormatModule };
 
@@ -17,4 +18,5 @@ export const composerFormat = defineFormatPlugin({
   config: ComposerFormatConfig,
   normalizeName: (n) => n.toLowerCase(),
   duplicatesAllowedByDefault: true,
+  packageOverview: composerPackageOverview,
 });

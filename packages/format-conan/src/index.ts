@@ -3,6 +3,7 @@ import { defineFormatPlugin } from '@stowage/core';
 import { ConanFormatConfig } from './conan.config';
 import { ConanFormatModule } from './conan.module';
 import { CONAN } from './conan.naming';
+import { conanPackageOverview } from './conan.overview';
 
 export { ConanFormatConfig, ConanFormatModule };
 
@@ -16,4 +17,5 @@ export const conanFormat = defineFormatPlugin({
   module: ConanFormatModule,
   config: ConanFormatConfig,
   duplicatesAllowedByDefault: true,
+  packageOverview: conanPackageOverview,
 });

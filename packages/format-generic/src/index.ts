@@ -3,6 +3,7 @@ import { defineFormatPlugin } from '@stowage/core';
 import { GenericFormatConfig } from './generic.config';
 import { GenericFormatModule } from './generic.module';
 import { GENERIC } from './generic.naming';
+import { genericPackageOverview } from './generic.overview';
 
 export { GenericFormatConfig, GenericFormatModule };
 
@@ -12,4 +13,5 @@ export const genericFormat = defineFormatPlugin({
   module: GenericFormatModule,
   config: GenericFormatConfig,
   duplicatesAllowedByDefault: true,
+  packageOverview: genericPackageOverview,
 });

@@ -3,6 +3,7 @@ import { defineFormatPlugin } from '@stowage/core';
 import { GoFormatConfig } from './go.config';
 import { GoFormatModule } from './go.module';
 import { GO } from './go.naming';
+import { goPackageOverview } from './go.overview';
 
 export { GoFormatConfig, GoFormatModule };
 
@@ -16,4 +17,5 @@ export const goFormat = defineFormatPlugin({
   module: GoFormatModule,
   config: GoFormatConfig,
   duplicatesAllowedByDefault: false,
+  packageOverview: goPackageOverview,
 });

@@ -3,6 +3,7 @@ import { defineFormatPlugin } from '@stowage/core';
 import { MavenFormatConfig } from './maven.config';
 import { MavenFormatModule } from './maven.module';
 import { MAVEN } from './maven.naming';
+import { mavenPackageOverview } from './maven.overview';
 
 export { MavenFormatConfig, MavenFormatModule };
 
@@ -15,4 +16,5 @@ export const mavenFormat = defineFormatPlugin({
   module: MavenFormatModule,
   config: MavenFormatConfig,
   duplicatesAllowedByDefault: true,
+  packageOverview: mavenPackageOverview,
 });

@@ -3,6 +3,7 @@ import { defineFormatPlugin } from '@stowage/core';
 import { NpmFormatConfig } from './npm.config';
 import { NpmFormatModule } from './npm.module';
 import { NPM } from './npm.naming';
+import { npmPackageOverview } from './npm.overview';
 
 export { NpmFormatConfig, NpmFormatModule };
 
@@ -12,4 +13,5 @@ export const npmFormat = defineFormatPlugin({
   module: NpmFormatModule,
   config: NpmFormatConfig,
   duplicatesAllowedByDefault: false,
+  packageOverview: npmPackageOverview,
 });

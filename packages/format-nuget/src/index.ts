@@ -3,6 +3,7 @@ import { defineFormatPlugin } from '@stowage/core';
 import { NugetFormatConfig } from './nuget.config';
 import { NugetFormatModule } from './nuget.module';
 import { normalizeName, normalizeVersion, NUGET } from './nuget.naming';
+import { nugetPackageOverview } from './nuget.overview';
 
 export { NugetFormatConfig, NugetFormatModule };
 
@@ -21,4 +22,5 @@ export const nugetFormat = defineFormatPlugin({
   duplicatesAllowedByDefault: true,
   // `nuget push -ApiKey <token>`: any token kind, as GitLab accepts it.
   credentialHeaders: ['x-nuget-apikey'],
+  packageOverview: nugetPackageOverview,
 });

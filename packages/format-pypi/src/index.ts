@@ -4,6 +4,7 @@ import { PypiFormatConfig } from './pypi.config';
 import { pypiPackageDetails } from './pypi.details';
 import { PypiFormatModule } from './pypi.module';
 import { canonicalVersion, normalizePypiName, PYPI } from './pypi.naming';
+import { pypiPackageOverview } from './pypi.overview';
 
 export { PypiFormatConfig, PypiFormatModule };
 export { canonicalVersion, compareVersions, normalizePypiName, parseDistFilename, parseVersion } from './pypi.naming';
@@ -23,4 +24,5 @@ export const pypiFormat = defineFormatPlugin({
   normalizeVersion: canonicalVersion,
   duplicatesAllowedByDefault: false,
   packageDetails: pypiPackageDetails,
+  packageOverview: pypiPackageOverview,
 });

@@ -71,6 +71,19 @@ function duplicateRule(form: { name: string; version: string; fileName: string }
   };
 }
 
+/**
+ * The upload-form fields kept on the package row (`packages.metadata`), truncated to GitLab's
+ * limits; `requires_python` is always present ('' when the upload had none).
+ */
+export function keptFields(fields: Map<string, string[]>): Record<string, string> & { requires_python: string } {
+  const kept: Record<string, string> = {};
+  for (const [k, max] of Object.entries(KEPT_FIELDS)) {
+    const v = fields.get(k)?.[0];
+    if (v !== undefined) kept[k] = v.slice(0, max);
+  }
+  return { ...kept, requires_python: kept.requires_python ?? '' };
+}
+
 /** RFC 822-style core metadata headers (METADATA / PKG-INFO) up to the body. */
 export function parseCoreMetadata(text: string): Map<string, string[]> {
   const headers = new Map<string, string[]>();
@@ -162,12 +175,7 @@ export class PypiUploads extends FormatUploads<PypiFormatConfig>(PYPI_OPTIONS) {
     if (normalizePypiName(dist.name) !== normalizePypiName(name) || canonicalVersion(dist.version) !== canonicalVersion(version)) {
       throw httpErrors.badRequest(`Validation failed: File name ${fileName} does not match name ${name} and version ${version}`);
     }
-    const kept: Record<string, string> = {};
-    for (const [k, max] of Object.entries(KEPT_FIELDS)) {
-      const v = one(k);
-      if (v !== undefined) kept[k] = v.slice(0, max);
-    }
-    return { name, version, fileName, dist, kept };
+    return { name, version, fileName, dist, kept: keptFields(fields) };
   }
 
   private checkDigests(fields: Fields, blob: StoredBlob): void {
@@ -281,9 +289,9 @@ export class PypiUploads extends FormatUploads<PypiFormatConfig>(PYPI_OPTIONS) {
     metadataBlob: StoredBlob | undefined,
     duplicates: DuplicateCheck,
   ): Promise<PackageFile> {
-    const packageMetadata: Record<string, unknown> = { ...form.kept, requires_python: form.kept.requires_python ?? '' };
+    const packageMetadata: Record<string, unknown> = form.kept;
     const fileMetadata: PypiFileMetadata = {
-      requires_python: form.kept.requires_python ?? '',
+      requires_python: form.kept.requires_python,
       filetype: form.dist.kind === 'wheel' ? 'bdist_wheel' : 'sdist',
       pyversion: form.dist.pyversion,
       ...(metadataBlob ? { core_metadata_sha256: metadataBlob.sha256 } : {}),
