@@ -82,7 +82,7 @@ describe.each(testModes())('web pages (%s)', (mode) => {
   });
 
   it("a private project's pages are 404 to anonymous and to a stale cookie; a missing package is 404", async () => {
-    for (const headers of [{}, { cookie: 'stowage_session=stwses-gone000000000000000000000000000' }]) {
+    for (const headers of <Record<string, string>[]>[{}, { cookie: 'stowage_session=stwses-gone000000000000000000000000000' }]) {
       expect((await page(pkgLink, headers)).status).toBe(404);
       expect((await page(`/${secret.path_with_namespace}/-/packages`, headers)).status).toBe(404);
       expect((await page(`/${secret.path_with_namespace}/-/settings/packages`, headers)).status).toBe(404);

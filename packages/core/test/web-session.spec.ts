@@ -99,7 +99,7 @@ describe.each(testModes())('web sessions (%s)', (mode) => {
     const { cookie, csrf } = await signIn(maintainer.token);
     const id = await upload('1.0.0');
     const url = `/api/v4/projects/${project.id}/packages/${id}`;
-    for (const headers of [{}, { 'x-csrf-token': 'wrong' }, { 'x-csrf-token': csrf.slice(0, -1) }]) {
+    for (const headers of <Record<string, string>[]>[{}, { 'x-csrf-token': 'wrong' }, { 'x-csrf-token': csrf.slice(0, -1) }]) {
       const res = await withCookie(cookie, url, 'DELETE', headers);
       expect(res.status).toBe(403);
       expect(res.json()).toEqual({ message: '403 Forbidden - CSRF token missing or invalid' });
