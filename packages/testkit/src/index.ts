@@ -1,5 +1,6 @@
 export * from './archives';
 export * from './blob-store-contract';
+export * from './browser';
 export * from './embedded-snapshot';
 export * from './files';
 export * from './http';

@@ -3,9 +3,29 @@ import { formatSize, LoadState, useApi, useSession, useTitle } from '../componen
 
 interface AdminPackages {
   formats: { name: string; enabled: boolean }[];
-  stores: { kind: 'local' | 'object'; blobs: number; bytes: number }[];
-  migration: { running: boolean; target: 'local' | 'object' | null; queued: number; failed: number };
+  stores: { kind: string; configured?: boolean; blobs: number; bytes: number }[];
+  /** Background jobs (a `packages migrate` queues one move per blob): the server's answer. */
+  jobs?: { waiting: number; active: number; failed: number };
+  /** The shape the UI was first specified against; kept readable if a server sends it. */
+  migration?: { running: boolean; target: string | null; queued: number; failed: number };
 }
+
+interface MigrationView {
+  /** Known only when the server reports a migration itself; otherwise the job counts speak. */
+  running: boolean | null;
+  target: string | null;
+  queued: number;
+  active: number;
+  failed: number;
+}
+
+function migrationState(a: AdminPackages): MigrationView {
+  if (a.migration) return { ...a.migration, active: 0 };
+  const j = a.jobs ?? { waiting: 0, active: 0, failed: 0 };
+  return { running: null, target: null, queued: j.waiting, active: j.active, failed: j.failed };
+}
+
+const storeName = (kind: string) => (kind === 'local' ? 'Local disk' : kind === 'object' ? 'Object storage' : kind);
 
 export function AdminPage() {
   useTitle('Admin');
@@ -42,7 +62,10 @@ export function AdminPage() {
                   <tbody>
                     {a.stores.map((s) => (
                       <tr key={s.kind}>
-                        <td data-label="Store">{s.kind === 'local' ? 'Local disk' : 'Object storage'}</td>
+                        <td data-label="Store">
+                          {storeName(s.kind)}
+                          {s.configured === false && <span class="badge disabled">not configured</span>}
+                        </td>
                         <td data-label="Blobs">{s.blobs.toLocaleString('en')}</td>
                         <td data-label="Bytes">
                           {formatSize(s.bytes)} <span class="muted">({s.bytes.toLocaleString('en')} bytes)</span>
@@ -54,23 +77,30 @@ export function AdminPage() {
               </div>
             </section>
             <section aria-labelledby="migration-title">
-              <h2 id="migration-title">Storage migration</h2>
-              {a.migration.running ? (
-                <p>
-                  Moving blobs to {a.migration.target === 'object' ? 'object storage' : 'local disk'}: {a.migration.queued} queued,{' '}
-                  {a.migration.failed} failed.
-                </p>
-              ) : (
-                <p>
-                  No migration is running
-                  {a.migration.failed > 0 ? ` (${a.migration.failed} failed in the last one)` : ''}. Start one with{' '}
-                  <code>stowage packages migrate</code>.
-                </p>
-              )}
+              <h2 id="migration-title">Storage migration and background jobs</h2>
+              <MigrationStatus state={migrationState(a)} />
             </section>
           </div>
         )}
       </LoadState>
+    </>
+  );
+}
+
+function MigrationStatus({ state: m }: { state: MigrationView }) {
+  const counts = `${m.queued} queued, ${m.active} running, ${m.failed} failed`;
+  return (
+    <>
+      <p class="migration-state">
+        {m.running === null
+          ? `Background jobs: ${counts}.`
+          : m.running
+            ? `Migration running${m.target ? ` to ${storeName(m.target).toLowerCase()}` : ''}: ${counts}.`
+            : `No migration running${m.failed > 0 ? ` (${m.failed} failed)` : ''}.`}
+      </p>
+      <p class="hint">
+        <code>stowage packages migrate</code> queues one move per blob; the counts per store above are its progress.
+      </p>
     </>
   );
 }
