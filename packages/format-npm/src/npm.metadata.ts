@@ -4,7 +4,7 @@ import { Injectable } from '@nestjs/common';
 import { type Package, type PackageFile, PackageService, renderedDocument, RenderedDocuments, sendRendered } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import type { NpmManifest } from './npm.manifest';
+import { type NpmManifest, packumentManifest } from './npm.manifest';
 import { NPM, registryUrl } from './npm.naming';
 import { highestVersion } from './npm.semver';
 
@@ -129,7 +129,7 @@ export class NpmMetadata {
     let created = Infinity;
     let modified = 0;
     for (const [version, { pkg, file }] of entries) {
-      const manifest = pkg.metadata as NpmManifest;
+      const manifest = packumentManifest(pkg.metadata);
       const dist = {
         shasum: file.file_sha1,
         integrity: integrity(file.file_sha512),

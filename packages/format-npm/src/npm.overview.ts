@@ -55,8 +55,8 @@ function validName(name: string): NpmName | undefined {
 }
 
 /**
- * The package page of an npm version, from its stored package.json (`storedManifest`: npm's
- * manifest without `readme`, which GitLab does not keep, so there is none to show). Dist-tags
+ * The package page of an npm version, from its stored package.json (`storedManifest`) and the
+ * README kept beside it (`publishedReadme`; packuments never carry it). Dist-tags
  * live in core's tags, which core shows. The set-up is the `.npmrc` GitLab documents.
  */
 export function npmPackageOverview(pkg: Package, context: PackageOverviewContext): PackageOverview {
@@ -76,7 +76,7 @@ export function npmPackageOverview(pkg: Package, context: PackageOverviewContext
   return {
     metadata: facts.filter((f): f is [string, string] => f[1] !== undefined).map(([label, value]) => ({ label, value })),
     dependencies: dependencies(manifest),
-    readme: null,
+    readme: typeof manifest.readme === 'string' ? manifest.readme : null,
     instructions: name && isSemver(pkg.version) ? instructions(name, pkg.version, context) : [],
   };
 }

@@ -7,7 +7,7 @@ import { FormatUploads, type Package, type ProjectContext, scanTar, TarError } f
 import { isObject } from './npm.body';
 import type { NpmFormatConfig } from './npm.config';
 import { npmErrors } from './npm.errors';
-import { MAX_MANIFEST_CHARS, storedManifest } from './npm.manifest';
+import { MAX_MANIFEST_CHARS, publishedReadme, storedManifest } from './npm.manifest';
 import { NPM_OPTIONS } from './npm.module-definition';
 import { assertTagName, assertVersion, NPM, type NpmName, tarballFileName } from './npm.naming';
 
@@ -91,6 +91,9 @@ export class NpmUploads extends FormatUploads<NpmFormatConfig>(NPM_OPTIONS) {
         `Validation failed: Package json structure is too large. Maximum size is ${MAX_MANIFEST_CHARS} characters`,
       );
     }
+    // After the size check, which is GitLab's rule for the package.json alone.
+    const readme = publishedReadme(body, manifest);
+    if (readme) stored.readme = readme;
     const fileName = tarballFileName(target.name, version);
     const attachment = decodeAttachment(body, fileName);
     if (attachment.bytes.length > this.maxSize) throw this.tooLarge();

@@ -91,6 +91,11 @@ describe.each(testModes())('npm registry over HTTP (%s)', (mode) => {
       hasInstallScript: true,
     });
     expect(v1.readme).toBeUndefined();
+    expect(doc.readme).toBeUndefined();
+    // The README is kept for the web UI's package page only.
+    const [pkg] = (await get(`/api/v4/projects/${priv.id}/packages?package_version=1.0.0`, users.developer)).json<{ id: number }[]>();
+    const overview = await get(`/api/v4/projects/${priv.id}/packages/${pkg.id}/overview`, users.developer);
+    expect(overview.json()).toMatchObject({ readme: 'long text' });
     expect(Object.keys(doc.time)).toEqual(expect.arrayContaining(['created', 'modified', '1.0.0', '1.1.0-rc.1']));
     expect(doc.modified).toBe(doc.time.modified);
 

@@ -1,6 +1,6 @@
 import { Package, type PackageOverviewContext } from '@stowage/core';
 
-import { storedManifest } from '../src/npm.manifest';
+import { MAX_README_CHARS, publishedReadme, storedManifest } from '../src/npm.manifest';
 import { NPM } from '../src/npm.naming';
 import { npmPackageOverview } from '../src/npm.overview';
 
@@ -26,7 +26,16 @@ function published(manifest: Record<string, unknown>): Package {
 }
 
 describe('npm package overview', () => {
-  it('shows the stored package.json facts and every dependency kind; the readme is not stored', () => {
+  it('shows the README publishedReadme kept, from the manifest or the top of the body, cut at 64 KiB', () => {
+    const manifest = { name: '@acme/greeter', version: '1.2.3', readme: `# Greeter\n\n${HOSTILE}` };
+    const withReadme = (readme: string | undefined) => Object.assign(published({}), { metadata: { ...published({}).metadata, readme } });
+    expect(npmPackageOverview(withReadme(publishedReadme({}, manifest)), context).readme).toBe(`# Greeter\n\n${HOSTILE}`);
+    expect(publishedReadme({ readme: 'top' }, { name: 'x' })).toBe('top');
+    expect(publishedReadme({ readme: '  ' }, { readme: 42 })).toBeUndefined();
+    expect(publishedReadme({}, { readme: 'x'.repeat(MAX_README_CHARS + 10) })).toHaveLength(MAX_README_CHARS);
+  });
+
+  it('shows the stored package.json facts and every dependency kind; storedManifest drops the readme', () => {
     const overview = npmPackageOverview(
       published({
         description: 'Says hello',
