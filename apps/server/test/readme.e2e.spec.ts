@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
+import { ensureWebBuilt, launchBrowser } from '@stowage/testkit';
+
 import { freePort, ready, running, SERVER_DIR, stop, stowage } from './server-process';
 
 const run = promisify(execFile);
@@ -23,6 +25,8 @@ describe('README walk-through', () => {
   let dir: string;
 
   beforeAll(async () => {
+    // `stowage serve` sends packages/web/dist as it is when the server starts.
+    await ensureWebBuilt();
     dir = await mkdtemp(join(tmpdir(), 'stowage-readme-'));
   });
   afterAll(async () => {
@@ -56,6 +60,37 @@ describe('README walk-through', () => {
     const list = JSON.parse(stdout.trim().split('\n').pop()!);
     expect(list).toEqual([expect.objectContaining({ name: 'hello', version: '1.0.0', package_type: 'generic', status: 'default' })]);
     expect(await readFile(join(dir, 'downloaded.txt'), 'utf8')).toBe('hello, stowage\n');
+
+    // Then, as the README's web UI section says: open the server in a browser, sign in with
+    // root's token, find the package and copy its install command, which works as copied.
+    const browser = await launchBrowser();
+    try {
+      const site = `http://localhost:${port}`;
+      const context = await browser.newContext({ baseURL: site });
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: site });
+      const page = await context.newPage();
+      await page.goto('/');
+      await page.getByRole('link', { name: 'Sign in' }).first().click();
+      await page.getByLabel('Personal access token').fill(rootToken);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.locator('.project-list').getByRole('link', { name: 'root/demo' }).click();
+      await page.getByRole('link', { name: 'hello', exact: true }).click();
+      await page.getByRole('heading', { name: /hello\s+1\.0\.0/, level: 1 }).waitFor();
+      const install = page.locator('.instruction').filter({ hasText: 'hello.txt' });
+      await install.getByRole('button', { name: 'Copy' }).click();
+      await install.getByRole('button', { name: 'Copied' }).waitFor();
+      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      expect(copied).toContain(`${site}/api/v4/projects/`);
+      const fetched = await mkdtemp(join(tmpdir(), 'stowage-readme-copied-'));
+      try {
+        await run('bash', ['-euo', 'pipefail', '-c', copied.replace('<your_token>', rootToken)], { cwd: fetched, timeout: 30_000 });
+        expect(await readFile(join(fetched, 'hello.txt'), 'utf8')).toBe('hello, stowage\n');
+      } finally {
+        await rm(fetched, { recursive: true, force: true });
+      }
+    } finally {
+      await browser.close();
+    }
     expect((await stop(server)).code).toBe(0);
-  }, 120_000);
+  }, 180_000);
 });
