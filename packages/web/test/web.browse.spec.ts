@@ -52,9 +52,10 @@ describe('web UI: browsing', () => {
       // Back where the sign-in link was followed from, the home page, now with alice's projects.
       expect(new URL(page.url()).pathname).toBe('/');
       // The token was sent once; nothing of it stays in the page's storage.
-      const stored = await page.evaluate(
-        () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie,
-      );
+      const stored = await page.evaluate(() => {
+        const { localStorage, sessionStorage, document } = globalThis as any;
+        return JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }) + document.cookie;
+      });
       expect(stored).not.toContain(alice.token);
 
       await page.locator('.project-list').getByRole('link', { name: 'acme/tools' }).click();
@@ -215,7 +216,10 @@ describe('web UI: browsing', () => {
         await page.goto(path);
         await page.locator('main h1').first().waitFor();
         await page.locator('main table, main .empty, main pre').first().waitFor();
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        const overflow = await page.evaluate(() => {
+          const root = (globalThis as any).document.documentElement;
+          return root.scrollWidth - root.clientWidth;
+        });
         expect([path, overflow]).toEqual([path, 0]);
       }
       await saveScreenshot(page, 'package-phone');

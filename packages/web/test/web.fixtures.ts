@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 
 import type { FormatPlugin } from '@stowage/core';
 import { buildTar, ensureWebBuilt, launchBrowser, startTestServer, testModes, type TestServer } from '@stowage/testkit';
-import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import type { Browser, BrowserContext, ConsoleMessage, Locator, Page } from 'playwright-core';
 
 /** One real server (listening) and one headless chromium for a test file. */
 export interface WebEnv {
@@ -31,8 +31,8 @@ export async function startWebEnv(formats: FormatPlugin[]): Promise<WebEnv> {
  */
 export function watchPage(page: Page): { problems: string[] } {
   const problems: string[] = [];
-  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`));
-  page.on('console', (msg) => {
+  page.on('pageerror', (err: Error) => problems.push(`pageerror: ${err.message}`));
+  page.on('console', (msg: ConsoleMessage) => {
     if (msg.type() === 'error' && /Content Security Policy|Refused to/i.test(msg.text())) problems.push(`console: ${msg.text()}`);
   });
   return { problems };
@@ -122,9 +122,13 @@ export async function expectText(locator: Locator, text: string) {
 /** Resolves once exactly `n` elements match the CSS `selector` (waitForFunction: the page's own polling). */
 export async function expectCount(page: Page, selector: string, n: number, timeout = 10_000) {
   try {
-    await page.waitForFunction(([sel, want]) => document.querySelectorAll(sel as string).length === want, [selector, n] as const, {
-      timeout,
-    });
+    await page.waitForFunction(
+      ([sel, want]) => (globalThis as any).document.querySelectorAll(sel).length === want,
+      [selector, n] as const,
+      {
+        timeout,
+      },
+    );
   } catch (err) {
     const count = await page.locator(selector).count();
     throw new Error(`expected ${n} × ${selector} on ${page.url()}, found ${count}: ${String(err)}`);
