@@ -64,6 +64,7 @@ export { ownedBytes } from './owned-bytes';
 export { DocumentClock } from './packages/document-clock';
 export { type DuplicateCheck, type DuplicateRule } from './packages/duplicate-policy';
 export { fileSizeLimit, FormatUploads, FormatUploadService } from './packages/format-uploads';
+export { dependencyRows, isJsonObject, jsonString, jsonText, metadataRows, passes, unlessThrows } from './packages/overview-fields';
 export { Package } from './packages/package.entity';
 export { type PackageName, PackageService } from './packages/package.service';
 export { PackageFile } from './packages/package-file.entity';

@@ -1,4 +1,13 @@
-import type { Package, PackageOverview, PackageOverviewContext } from '@stowage/core';
+import {
+  dependencyRows,
+  isJsonObject,
+  jsonString,
+  metadataRows,
+  type Package,
+  type PackageOverview,
+  type PackageOverviewContext,
+  unlessThrows,
+} from '@stowage/core';
 
 import { isValidName, packageVersion } from './composer.naming';
 
@@ -8,31 +17,13 @@ const LINKS: [field: string, kind: string][] = [
   ['require-dev', 'devDependencies'],
 ];
 
-function links(composerJson: Record<string, unknown>): PackageOverview['dependencies'] {
-  return LINKS.flatMap(([field, kind]) => {
-    const map = composerJson[field];
-    if (typeof map !== 'object' || map === null || Array.isArray(map)) return [];
-    return Object.entries(map).flatMap(([name, constraint]) =>
-      typeof constraint === 'string' ? [{ name, requirement: constraint, kind }] : [],
-    );
-  });
-}
-
 /** `"MIT"` or `["MIT", "GPL-3.0-or-later"]`; a list of `{ name }` for authors. */
 function joined(value: unknown, pick: (item: unknown) => unknown = (item) => item): string | undefined {
-  const items = (Array.isArray(value) ? value : [value]).map(pick).filter((v): v is string => typeof v === 'string' && v !== '');
+  const items = (Array.isArray(value) ? value : [value]).flatMap((item) => jsonString(pick(item)) ?? []);
   return items.length ? items.join(', ') : undefined;
 }
 
-const authorName = (author: unknown) => (typeof author === 'object' && author !== null ? (author as { name?: unknown }).name : undefined);
-
-function validVersion(version: string): boolean {
-  try {
-    return packageVersion(version, 'version') === version;
-  } catch {
-    return false;
-  }
-}
+const authorName = (author: unknown) => (isJsonObject(author) ? author.name : undefined);
 
 /**
  * The package page of a Composer version, from its stored composer.json: type, description,
@@ -51,10 +42,10 @@ export function composerPackageOverview(pkg: Package, context: PackageOverviewCo
   ];
   // Names (`vendor/name`, lower case) and versions (SemVer, `dev-<branch>`) were validated at
   // upload: nothing a shell reads specially. One that is not gets no command.
-  const valid = isValidName(pkg.name) && validVersion(pkg.version);
+  const valid = isValidName(pkg.name) && unlessThrows(() => packageVersion(pkg.version, 'version')) === pkg.version;
   return {
-    metadata: facts.filter((f): f is [string, string] => f[1] !== undefined).map(([label, value]) => ({ label, value })),
-    dependencies: links(composerJson),
+    metadata: metadataRows(facts),
+    dependencies: LINKS.flatMap(([field, kind]) => dependencyRows(composerJson[field], kind)),
     readme: null,
     instructions: valid ? instructions(pkg, context) : [],
   };

@@ -1,28 +1,16 @@
-import { Package, type PackageOverviewContext } from '@stowage/core';
+import type { Package } from '@stowage/core';
+import { HOSTILE_TEXT, overviewContext, packageRow } from '@stowage/testkit';
 
 import { COMPOSER } from '../src/composer.naming';
 import { composerPackageOverview } from '../src/composer.overview';
 import { manifestOf } from '../src/composer.upload';
 
-const HOSTILE = `<script>alert(1)</script> $(rm -rf /) \`id\` "it's"`;
-const context: PackageOverviewContext = {
-  baseUrl: 'https://stowage.example.com',
-  project: { id: 42, full_path: 'acme/app' },
-  rootGroup: { id: 7, full_path: 'acme' },
-  files: [],
-};
+const context = overviewContext({ rootGroup: { id: 7, full_path: 'acme' } });
 
 /** The row an upload of this composer.json creates: the manifest as the metadata. */
 function uploaded(composerJson: Record<string, unknown>, version = '1.2.3'): Package {
   const manifest = manifestOf(JSON.stringify({ name: 'acme/greeter', ...composerJson }));
-  return Object.assign(new Package(), {
-    id: 1,
-    project_id: 42,
-    package_type: COMPOSER,
-    name: manifest.name,
-    version,
-    metadata: manifest.composerJson,
-  });
+  return packageRow({ package_type: COMPOSER, name: manifest.name, version, metadata: manifest.composerJson });
 }
 
 describe('Composer package overview', () => {
@@ -86,11 +74,11 @@ describe('Composer package overview', () => {
   });
 
   it('returns hostile text as it is, and no command for a name or version Composer refuses', () => {
-    const pkg = uploaded({ description: HOSTILE, license: HOSTILE, authors: [{ name: HOSTILE }] });
+    const pkg = uploaded({ description: HOSTILE_TEXT, license: HOSTILE_TEXT, authors: [{ name: HOSTILE_TEXT }] });
     expect(composerPackageOverview(pkg, context).metadata).toEqual([
-      { label: 'Description', value: HOSTILE },
-      { label: 'License', value: HOSTILE },
-      { label: 'Authors', value: HOSTILE },
+      { label: 'Description', value: HOSTILE_TEXT },
+      { label: 'License', value: HOSTILE_TEXT },
+      { label: 'Authors', value: HOSTILE_TEXT },
     ]);
     expect(composerPackageOverview(Object.assign(uploaded({}), { name: 'acme/x$(rm -rf ~)' }), context).instructions).toEqual([]);
     expect(composerPackageOverview(uploaded({}, "1.0.0';id"), context).instructions).toEqual([]);

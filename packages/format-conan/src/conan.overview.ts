@@ -1,15 +1,6 @@
-import type { Package, PackageOverview, PackageOverviewContext } from '@stowage/core';
+import { type Package, type PackageOverview, type PackageOverviewContext, unlessThrows } from '@stowage/core';
 
-import { type RecipeRef, recipeRef, refFromPackage, refString } from './conan.naming';
-
-/** The reference of a package row, if it passes the rule every upload passed (letters, digits and `_+.-`). */
-function validRef(pkg: Package): RecipeRef | undefined {
-  try {
-    return recipeRef(refFromPackage(pkg));
-  } catch {
-    return undefined;
-  }
-}
+import { recipeRef, refFromPackage, refString } from './conan.naming';
 
 /**
  * The package page of a Conan recipe: its full reference (the package row's name and
@@ -18,7 +9,8 @@ function validRef(pkg: Package): RecipeRef | undefined {
  * documents, with the Conan 2 commands the recorded sessions use and Conan 1's install.
  */
 export function conanPackageOverview(pkg: Package, context: PackageOverviewContext): PackageOverview {
-  const ref = validRef(pkg);
+  // The reference of the row, if it passes the rule every upload passed (letters, digits and `_+.-`).
+  const ref = unlessThrows(() => recipeRef(refFromPackage(pkg)));
   return {
     metadata: ref ? [{ label: 'Reference', value: refString(ref) }] : [],
     dependencies: [],

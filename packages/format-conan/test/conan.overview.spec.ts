@@ -1,27 +1,16 @@
-import { Package, type PackageOverviewContext } from '@stowage/core';
+import type { Package } from '@stowage/core';
+import { overviewContext, packageRow } from '@stowage/testkit';
 
 import { CONAN, packageVersion, recipeRef } from '../src/conan.naming';
 import { conanPackageOverview } from '../src/conan.overview';
 
-const context: PackageOverviewContext = {
-  baseUrl: 'https://stowage.example.com',
-  project: { id: 42, full_path: 'acme/app' },
-  rootGroup: null,
-  files: [],
-};
+const context = overviewContext();
 
 /** The row an upload of this reference's files creates (ConanUploads: name, `version@user/channel`, user and channel). */
 function recipe(params: { name: string; version: string; user: string; channel: string }): Package {
   const ref = recipeRef(params);
   const metadata = { package_username: ref.user, package_channel: ref.channel, conan_version: ref.version };
-  return Object.assign(new Package(), {
-    id: 1,
-    project_id: 42,
-    package_type: CONAN,
-    name: ref.name,
-    version: packageVersion(ref),
-    metadata,
-  });
+  return packageRow({ package_type: CONAN, name: ref.name, version: packageVersion(ref), metadata });
 }
 
 describe('Conan package overview', () => {

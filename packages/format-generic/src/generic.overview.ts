@@ -1,4 +1,4 @@
-import type { Package, PackageOverview, PackageOverviewContext } from '@stowage/core';
+import { type Package, type PackageOverview, type PackageOverviewContext, unlessThrows } from '@stowage/core';
 
 import { genericTarget } from './generic.naming';
 
@@ -11,13 +11,11 @@ export const MAX_DOWNLOAD_COMMANDS = 5;
  * digits and `._+~@-` only, so nothing a shell reads specially.
  */
 function downloadPath(pkg: Package, fileName: string): string | undefined {
-  try {
+  return unlessThrows(() => {
     const path = decodeURIComponent(fileName);
     genericTarget({ package_name: pkg.name, package_version: pkg.version, path });
     return path;
-  } catch {
-    return undefined;
-  }
+  });
 }
 
 /**

@@ -1,14 +1,8 @@
-import { Package, type PackageOverviewContext } from '@stowage/core';
+import type { Package, PackageOverviewContext } from '@stowage/core';
+import { overviewContext, packageRow } from '@stowage/testkit';
 
 import { GENERIC, genericTarget } from '../src/generic.naming';
 import { genericPackageOverview, MAX_DOWNLOAD_COMMANDS } from '../src/generic.overview';
-
-const context: PackageOverviewContext = {
-  baseUrl: 'https://stowage.example.com',
-  project: { id: 42, full_path: 'acme/app' },
-  rootGroup: null,
-  files: [],
-};
 
 /** The package and file rows uploads to these paths create (file names as GenericUploads stores them). */
 function uploaded(name: string, version: string, paths: string[]): { pkg: Package; context: PackageOverviewContext } {
@@ -18,8 +12,8 @@ function uploaded(name: string, version: string, paths: string[]): { pkg: Packag
     size: 1,
   }));
   return {
-    pkg: Object.assign(new Package(), { id: 1, project_id: 42, package_type: GENERIC, name, version, metadata: {} }),
-    context: { ...context, files },
+    pkg: packageRow({ package_type: GENERIC, name, version }),
+    context: overviewContext({ files }),
   };
 }
 
@@ -56,8 +50,8 @@ describe('generic package overview', () => {
 
   it('gives no command for a name, version or file the generic rules refuse', () => {
     const { pkg, context } = uploaded('tools', '1.0.0', ['a.bin']);
-    expect(genericPackageOverview(Object.assign(new Package(), pkg, { name: '$(rm -rf ~)' }), context).instructions).toEqual([]);
-    expect(genericPackageOverview(Object.assign(new Package(), pkg, { version: "1.0'" }), context).instructions).toEqual([]);
+    expect(genericPackageOverview(packageRow({ ...pkg, name: '$(rm -rf ~)' }), context).instructions).toEqual([]);
+    expect(genericPackageOverview(packageRow({ ...pkg, version: "1.0'" }), context).instructions).toEqual([]);
     const hostileFile = { ...context, files: [{ id: 9, file_name: 'a.bin;id', size: 1 }] };
     expect(genericPackageOverview(pkg, hostileFile).instructions).toEqual([]);
   });

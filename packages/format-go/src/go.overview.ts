@@ -1,16 +1,13 @@
-import type { Package, PackageOverview, PackageOverviewContext } from '@stowage/core';
+import { type Package, type PackageOverview, type PackageOverviewContext, passes } from '@stowage/core';
 
 import { checkModulePath, checkModuleVersion } from './go.naming';
 
 /** Whether a package row names a module path and version the go command accepts (`[A-Za-z0-9._~/-]`, SemVer). */
 function validModule(pkg: Package): boolean {
-  try {
+  return passes(() => {
     checkModulePath(pkg.name);
     checkModuleVersion(pkg.name, pkg.version);
-    return true;
-  } catch {
-    return false;
-  }
+  });
 }
 
 /**

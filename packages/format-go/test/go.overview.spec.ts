@@ -1,18 +1,12 @@
-import { Package, type PackageOverviewContext } from '@stowage/core';
+import { overviewContext, packageRow } from '@stowage/testkit';
 
 import { GO } from '../src/go.naming';
 import { goPackageOverview } from '../src/go.overview';
 
-const context: PackageOverviewContext = {
-  baseUrl: 'https://stowage.example.com',
-  project: { id: 42, full_path: 'acme/app' },
-  rootGroup: null,
-  files: [],
-};
+const context = overviewContext();
 
 /** The row a zip upload creates: module path and version, no metadata (go.mod is a file). */
-const published = (path: string, version: string) =>
-  Object.assign(new Package(), { id: 1, project_id: 42, package_type: GO, name: path, version, metadata: {} });
+const published = (path: string, version: string) => packageRow({ package_type: GO, name: path, version });
 
 describe('Go package overview', () => {
   it('shows the module path and version and gives GOPROXY, GONOSUMDB, netrc and go get', () => {

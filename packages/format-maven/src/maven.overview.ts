@@ -1,4 +1,4 @@
-import { escapeXml, type Package, type PackageOverview, type PackageOverviewContext } from '@stowage/core';
+import { escapeXml, metadataRows, type Package, type PackageOverview, type PackageOverviewContext, passes } from '@stowage/core';
 
 import { CHECKSUMS, isSnapshot, mavenTarget, METADATA_FILE, parseSnapshotFile, splitName } from './maven.naming';
 
@@ -24,12 +24,9 @@ function packaging(artifactId: string, version: string, files: PackageOverviewCo
 
 /** Whether a package row names coordinates Maven's path rules accept (only letters, digits and `_.+-`). */
 function validCoordinates(pkg: Package, artifactId: string): boolean {
-  try {
-    mavenTarget(pkg.version ? `${pkg.name}/${pkg.version}/${artifactId}-${pkg.version}.pom` : `${pkg.name}/${METADATA_FILE}`);
-    return true;
-  } catch {
-    return false;
-  }
+  return passes(() =>
+    mavenTarget(pkg.version ? `${pkg.name}/${pkg.version}/${artifactId}-${pkg.version}.pom` : `${pkg.name}/${METADATA_FILE}`),
+  );
 }
 
 /**
@@ -48,7 +45,7 @@ export function mavenPackageOverview(pkg: Package, context: PackageOverviewConte
     ['Packaging', type],
   ];
   return {
-    metadata: facts.filter((f): f is [string, string] => !!f[1]).map(([label, value]) => ({ label, value })),
+    metadata: metadataRows(facts),
     dependencies: [],
     readme: null,
     instructions: validCoordinates(pkg, artifactId) ? instructions(pkg, { groupId, artifactId, type }, context) : [],

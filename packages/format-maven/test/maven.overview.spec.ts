@@ -1,14 +1,8 @@
-import { Package, type PackageOverviewContext } from '@stowage/core';
+import type { Package, PackageOverviewContext } from '@stowage/core';
+import { overviewContext, packageRow } from '@stowage/testkit';
 
 import { MAVEN, mavenTarget } from '../src/maven.naming';
 import { mavenPackageOverview } from '../src/maven.overview';
-
-const context: PackageOverviewContext = {
-  baseUrl: 'https://stowage.example.com',
-  project: { id: 42, full_path: 'acme/app' },
-  rootGroup: null,
-  files: [],
-};
 
 /** The package row a deploy of these files (paths under the repository) creates: name and version from the path, no metadata. */
 function deployed(...paths: string[]): { pkg: Package; context: PackageOverviewContext } {
@@ -16,8 +10,8 @@ function deployed(...paths: string[]): { pkg: Package; context: PackageOverviewC
   const { name, version } = targets[0];
   const files = targets.map((t, i) => ({ id: i + 1, file_name: t.fileName, size: 10 }));
   return {
-    pkg: Object.assign(new Package(), { id: 1, project_id: 42, package_type: MAVEN, name, version, metadata: {} }),
-    context: { ...context, files },
+    pkg: packageRow({ package_type: MAVEN, name, version }),
+    context: overviewContext({ files }),
   };
 }
 

@@ -24,7 +24,3 @@ export async function readJsonBody(request: FastifyRequest, limit: number): Prom
     throw npmErrors.badRequest('Request body is not valid JSON');
   }
 }
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

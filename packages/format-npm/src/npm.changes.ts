@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { LIVE_STATUSES, type Package, PackageService, type ProjectContext } from '@stowage/core';
+import { isJsonObject, LIVE_STATUSES, type Package, PackageService, type ProjectContext } from '@stowage/core';
 
-import { isObject } from './npm.body';
 import { npmErrors } from './npm.errors';
 import type { NpmManifest } from './npm.manifest';
 import { assertTagName, NPM } from './npm.naming';
@@ -27,10 +26,10 @@ export class NpmChanges {
    * matched (`""` to undo). Each listed version gets its own message.
    */
   async deprecate(ctx: ProjectContext, name: string, body: Record<string, unknown>): Promise<void> {
-    const sent = isObject(body.versions) ? body.versions : {};
+    const sent = isJsonObject(body.versions) ? body.versions : {};
     const messages = new Map<string, string>();
     for (const [version, manifest] of Object.entries(sent)) {
-      if (isObject(manifest) && typeof manifest.deprecated === 'string') messages.set(version, manifest.deprecated);
+      if (isJsonObject(manifest) && typeof manifest.deprecated === 'string') messages.set(version, manifest.deprecated);
     }
     if (!messages.size) throw npmErrors.badRequest('"package versions to deprecate" not given');
     const existing = await this.versions(ctx, name);
@@ -52,10 +51,10 @@ export class NpmChanges {
    * dist-tags re-pointed): versions missing from it are deleted, tags follow the body.
    */
   async unpublishVersions(ctx: ProjectContext, name: string, body: Record<string, unknown>): Promise<void> {
-    const kept = isObject(body.versions) ? body.versions : {};
+    const kept = isJsonObject(body.versions) ? body.versions : {};
     // Removing every version is `DELETE <name>/-rev/…`; a PUT without versions is a mistake.
     if (!Object.keys(kept).length) throw npmErrors.badRequest('"versions" not given');
-    const tags = isObject(body['dist-tags']) ? body['dist-tags'] : {};
+    const tags = isJsonObject(body['dist-tags']) ? body['dist-tags'] : {};
     const existing = await this.versions(ctx, name);
     const current = await this.packages.tags(this.ref(ctx, name));
     const normalizedName = this.packages.normalizeName(NPM, name);

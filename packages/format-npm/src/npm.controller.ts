@@ -4,6 +4,7 @@ import {
   CurrentProject,
   CurrentScope,
   type FormatModuleOptions,
+  isJsonObject,
   PackageAccess,
   type PackageScope,
   type Principal,
@@ -14,7 +15,7 @@ import {
 } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { isObject, readJsonBody } from './npm.body';
+import { readJsonBody } from './npm.body';
 import { NpmChanges } from './npm.changes';
 import { type NpmFormatConfig, publishBodyLimit } from './npm.config';
 import { npmErrors } from './npm.errors';
@@ -77,7 +78,7 @@ export class NpmController {
     const deprecating = path.kind === 'packument' && request.headers['npm-command'] === 'deprecate';
     if (path.kind === 'revision' || deprecating) assertMayDelete(request);
     const body = await readJsonBody(request, publishBodyLimit(this.options.config));
-    if (!isObject(body)) throw npmErrors.badRequest('Request body must be a JSON object');
+    if (!isJsonObject(body)) throw npmErrors.badRequest('Request body must be a JSON object');
     if (path.kind === 'revision') {
       await this.changes.unpublishVersions(ctx, this.sameName(path.pkg, body), body);
       return { ok: 'updated package' };

@@ -1,4 +1,4 @@
-import { isObject } from './npm.body';
+import { isJsonObject } from '@stowage/core';
 
 // Fields GitLab leaves out of the stored package.json: large, and never needed to install.
 const DROPPED_FIELDS = ['readme', 'readmeFilename', 'licenseText', 'contributors', 'dist', '_attachments'];
@@ -30,6 +30,6 @@ export function storedManifest(version: Record<string, unknown>): NpmManifest {
   const manifest: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(version)) if (!DROPPED_FIELDS.includes(k)) manifest[k] = v;
   const scripts = manifest.scripts;
-  if (isObject(scripts) && INSTALL_SCRIPTS.some((s) => s in scripts)) manifest.hasInstallScript = true;
+  if (isJsonObject(scripts) && INSTALL_SCRIPTS.some((s) => s in scripts)) manifest.hasInstallScript = true;
   return manifest as NpmManifest;
 }

@@ -1,7 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiParams, CurrentScope, type Package, PackageAccess, type PackageScope, PackageService } from '@stowage/core';
+import { ApiParams, CurrentScope, isJsonObject, type Package, PackageAccess, type PackageScope, PackageService } from '@stowage/core';
 
-import { isObject } from './npm.body';
 import { npmErrors } from './npm.errors';
 import type { NpmManifest } from './npm.manifest';
 import { NPM } from './npm.naming';
@@ -18,7 +17,7 @@ function searchObject(pkg: Package) {
       ...(typeof m.description === 'string' ? { description: m.description } : {}),
       keywords: Array.isArray(m.keywords) ? m.keywords : [],
       date: pkg.created_at.toISOString(),
-      maintainers: isObject(m._npmUser) && typeof m._npmUser.name === 'string' ? [{ username: m._npmUser.name, email: '' }] : [],
+      maintainers: isJsonObject(m._npmUser) && typeof m._npmUser.name === 'string' ? [{ username: m._npmUser.name, email: '' }] : [],
       links: {},
     },
     score: { final: 1, detail: { quality: 1, popularity: 1, maintenance: 1 } },

@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 
 import { Injectable } from '@nestjs/common';
-import { FormatUploads, type Package, type ProjectContext, scanTar, TarError } from '@stowage/core';
+import { FormatUploads, isJsonObject, type Package, type ProjectContext, scanTar, TarError } from '@stowage/core';
 
-import { isObject } from './npm.body';
 import type { NpmFormatConfig } from './npm.config';
 import { npmErrors } from './npm.errors';
 import { MAX_MANIFEST_CHARS, publishedReadme, storedManifest } from './npm.manifest';
@@ -20,13 +19,13 @@ interface Attachment {
 }
 
 function decodeAttachment(body: Record<string, unknown>, fileName: string): Attachment {
-  const attachments = isObject(body._attachments) ? body._attachments : {};
+  const attachments = isJsonObject(body._attachments) ? body._attachments : {};
   const entry = attachments[fileName];
-  const data = isObject(entry) ? entry.data : undefined;
+  const data = isJsonObject(entry) ? entry.data : undefined;
   if (typeof data !== 'string' || !data) throw npmErrors.badRequest('Attachment data is empty.');
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw npmErrors.badRequest('Attachment data is not valid base64.');
   const bytes = Buffer.from(data, 'base64');
-  if (isObject(entry) && typeof entry.length === 'number' && entry.length !== bytes.length) {
+  if (isJsonObject(entry) && typeof entry.length === 'number' && entry.length !== bytes.length) {
     throw npmErrors.badRequest(`Attachment length ${entry.length} does not match its data (${bytes.length} bytes).`);
   }
   return {
@@ -38,7 +37,7 @@ function decodeAttachment(body: Record<string, unknown>, fileName: string): Atta
 
 /** The client's `dist.shasum` and `dist.integrity`, if sent, must describe the bytes it sent. */
 function checkDigests(dist: unknown, a: Attachment): void {
-  if (!isObject(dist)) return;
+  if (!isJsonObject(dist)) return;
   if (typeof dist.shasum === 'string' && dist.shasum.toLowerCase() !== a.sha1) {
     throw npmErrors.badRequest('shasum in the request does not match the tarball.');
   }
@@ -71,15 +70,15 @@ export class NpmUploads extends FormatUploads<NpmFormatConfig>(NPM_OPTIONS) {
   async publish(ctx: ProjectContext, target: NpmName, body: Record<string, unknown>, publisher?: string): Promise<Package> {
     if (body.name !== target.name)
       throw npmErrors.badRequest(`Package name in the body (${String(body.name)}) does not match the URL (${target.name}).`);
-    const versions = isObject(body.versions) ? body.versions : {};
+    const versions = isJsonObject(body.versions) ? body.versions : {};
     const version = Object.keys(versions)[0];
     assertVersion(version);
     if (Object.keys(versions).length > 1) throw npmErrors.badRequest('Publish one version at a time.');
     const manifest = versions[version];
-    if (!isObject(manifest) || manifest.name !== target.name || manifest.version !== version) {
+    if (!isJsonObject(manifest) || manifest.name !== target.name || manifest.version !== version) {
       throw npmErrors.badRequest('versions must hold the manifest of the published name and version.');
     }
-    const tags = isObject(body['dist-tags']) ? body['dist-tags'] : {};
+    const tags = isJsonObject(body['dist-tags']) ? body['dist-tags'] : {};
     const tag = Object.keys(tags)[0] ?? 'latest';
     assertTagName(tag);
     if (tags[tag] !== undefined && tags[tag] !== version) throw npmErrors.badRequest(`dist-tags.${tag} must be the published version.`);
@@ -149,7 +148,7 @@ export async function readTarballManifest(tgz: Buffer, maxUnpackedSize: number):
   if (!entry) throw new TarError('the tarball has no package/package.json');
   try {
     const json: unknown = JSON.parse(entry.data.toString('utf8'));
-    if (typeof json === 'object' && json !== null && !Array.isArray(json)) return json as Record<string, unknown>;
+    if (isJsonObject(json)) return json;
   } catch {
     // reported below
   }

@@ -1,6 +1,5 @@
-import { type DigestAlgorithm, UpstreamError } from '@stowage/core';
+import { type DigestAlgorithm, isJsonObject, UpstreamError } from '@stowage/core';
 
-import { isObject } from './npm.body';
 import { storedManifest } from './npm.manifest';
 import { ABBREVIATED_FIELDS, type PackumentVariant, pick } from './npm.metadata';
 import { tarballUrl } from './npm.naming';
@@ -32,11 +31,11 @@ export function parseUpstreamPackument(body: Buffer, name: string): UpstreamPack
   } catch {
     throw malformed(name, 'is not JSON');
   }
-  if (!isObject(doc)) throw malformed(name, 'is not a JSON object');
+  if (!isJsonObject(doc)) throw malformed(name, 'is not a JSON object');
   const versions: Record<string, Record<string, unknown>> = {};
-  if (isObject(doc.versions)) {
+  if (isJsonObject(doc.versions)) {
     for (const [version, v] of Object.entries(doc.versions))
-      if (isSemver(version) && isObject(v) && isObject(v.dist)) versions[version] = v;
+      if (isSemver(version) && isJsonObject(v) && isJsonObject(v.dist)) versions[version] = v;
   }
   return { ...doc, versions };
 }
@@ -82,10 +81,10 @@ export function rewritePackument(
       opts.variant === 'full' ? { ...v, dist } : { ...pick(storedManifest({ ...v, name: opts.name, version }), ABBREVIATED_FIELDS), dist };
   }
   const tags: Record<string, unknown> = {};
-  if (isObject(doc['dist-tags']))
+  if (isJsonObject(doc['dist-tags']))
     for (const [tag, v] of Object.entries(doc['dist-tags'])) if (typeof v === 'string' && v in versions) tags[tag] = v;
   if (opts.variant === 'full') return { ...doc, 'dist-tags': tags, versions };
-  const time = isObject(doc.time) ? doc.time : {};
+  const time = isJsonObject(doc.time) ? doc.time : {};
   const modified = typeof doc.modified === 'string' ? doc.modified : typeof time.modified === 'string' ? time.modified : undefined;
   return { name: opts.name, ...(modified ? { modified } : {}), 'dist-tags': tags, versions };
 }

@@ -1,35 +1,23 @@
-import { Package, type PackageOverviewContext } from '@stowage/core';
+import type { Package } from '@stowage/core';
+import { HOSTILE_TEXT, overviewContext, packageRow } from '@stowage/testkit';
 
 import { MAX_README_CHARS, publishedReadme, storedManifest } from '../src/npm.manifest';
 import { NPM } from '../src/npm.naming';
 import { npmPackageOverview } from '../src/npm.overview';
 
-const HOSTILE = `<script>alert(1)</script> $(rm -rf /) \`id\` "it's"`;
-const context: PackageOverviewContext = {
-  baseUrl: 'https://stowage.example.com',
-  project: { id: 42, full_path: 'acme/app' },
-  rootGroup: null,
-  files: [],
-};
+const context = overviewContext();
 
 /** A version as `npm publish` stores it: the manifest through storedManifest. */
 function published(manifest: Record<string, unknown>): Package {
   const metadata = storedManifest({ name: '@acme/greeter', version: '1.2.3', ...manifest });
-  return Object.assign(new Package(), {
-    id: 1,
-    project_id: 42,
-    package_type: NPM,
-    name: metadata.name,
-    version: metadata.version,
-    metadata,
-  });
+  return packageRow({ package_type: NPM, name: metadata.name, version: metadata.version, metadata });
 }
 
 describe('npm package overview', () => {
   it('shows the README publishedReadme kept, from the manifest or the top of the body, cut at 64 KiB', () => {
-    const manifest = { name: '@acme/greeter', version: '1.2.3', readme: `# Greeter\n\n${HOSTILE}` };
+    const manifest = { name: '@acme/greeter', version: '1.2.3', readme: `# Greeter\n\n${HOSTILE_TEXT}` };
     const withReadme = (readme: string | undefined) => Object.assign(published({}), { metadata: { ...published({}).metadata, readme } });
-    expect(npmPackageOverview(withReadme(publishedReadme({}, manifest)), context).readme).toBe(`# Greeter\n\n${HOSTILE}`);
+    expect(npmPackageOverview(withReadme(publishedReadme({}, manifest)), context).readme).toBe(`# Greeter\n\n${HOSTILE_TEXT}`);
     expect(publishedReadme({ readme: 'top' }, { name: 'x' })).toBe('top');
     expect(publishedReadme({ readme: '  ' }, { readme: 42 })).toBeUndefined();
     expect(publishedReadme({}, { readme: 'x'.repeat(MAX_README_CHARS + 10) })).toHaveLength(MAX_README_CHARS);
@@ -104,10 +92,10 @@ describe('npm package overview', () => {
   });
 
   it('returns hostile text as it is, and no command for a name npm would refuse', () => {
-    const overview = npmPackageOverview(published({ description: HOSTILE, author: { name: HOSTILE } }), context);
+    const overview = npmPackageOverview(published({ description: HOSTILE_TEXT, author: { name: HOSTILE_TEXT } }), context);
     expect(overview.metadata).toEqual([
-      { label: 'Description', value: HOSTILE },
-      { label: 'Author', value: HOSTILE },
+      { label: 'Description', value: HOSTILE_TEXT },
+      { label: 'Author', value: HOSTILE_TEXT },
     ]);
     const hostile = Object.assign(published({}), { name: `@acme/x$(rm -rf /)` });
     expect(npmPackageOverview(hostile, context).instructions).toEqual([]);

@@ -1,4 +1,4 @@
-import { escapeXml, type Package, type PackageOverview, type PackageOverviewContext } from '@stowage/core';
+import { escapeXml, jsonString, metadataRows, type Package, type PackageOverview, type PackageOverviewContext } from '@stowage/core';
 
 import { isValidName, isValidVersion } from './nuget.naming';
 import type { NugetDependencyGroup } from './nuget.nuspec';
@@ -8,7 +8,7 @@ import type { NugetPackageMetadata } from './nuget.upload';
 function dependencies(groups: unknown): PackageOverview['dependencies'] {
   if (!Array.isArray(groups)) return [];
   return (groups as Partial<NugetDependencyGroup>[]).flatMap((group) => {
-    const kind = (typeof group?.targetFramework === 'string' && group.targetFramework) || 'dependencies';
+    const kind = jsonString(group?.targetFramework) ?? 'dependencies';
     const deps = Array.isArray(group?.dependencies) ? group.dependencies : [];
     return deps.flatMap((d) =>
       typeof d?.id === 'string' ? [{ name: d.id, requirement: typeof d.range === 'string' ? d.range : '', kind }] : [],
@@ -35,7 +35,7 @@ export function nugetPackageOverview(pkg: Package, context: PackageOverviewConte
     ['Package types', Array.isArray(meta.packageTypes) ? meta.packageTypes.filter((t) => typeof t === 'string').join(', ') : undefined],
   ];
   return {
-    metadata: facts.flatMap(([label, value]) => (typeof value === 'string' && value ? [{ label, value }] : [])),
+    metadata: metadataRows(facts),
     dependencies: dependencies(meta.dependencyGroups),
     readme: null,
     // Ids and versions were validated at push (letters, digits, `-+._`): nothing a shell reads specially.

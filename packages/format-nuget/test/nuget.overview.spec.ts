@@ -1,4 +1,5 @@
-import { escapeXml, Package, type PackageOverviewContext } from '@stowage/core';
+import { escapeXml, type Package } from '@stowage/core';
+import { HOSTILE_TEXT, overviewContext, packageRow } from '@stowage/testkit';
 
 import { NUGET } from '../src/nuget.naming';
 import { parseNuspec } from '../src/nuget.nuspec';
@@ -6,19 +7,13 @@ import { nugetPackageOverview } from '../src/nuget.overview';
 import type { NugetPackageMetadata } from '../src/nuget.upload';
 import { nuspecXml } from './nuget.fixtures';
 
-const HOSTILE = `<script>alert(1)</script> $(rm -rf /) \`id\` "it's"`;
-const context: PackageOverviewContext = {
-  baseUrl: 'https://stowage.example.com',
-  project: { id: 42, full_path: 'acme/app' },
-  rootGroup: null,
-  files: [],
-};
+const context = overviewContext();
 
 /** The row a push of this nuspec leaves: the nuspec's fields but its id and version, as NugetUploads stores them. */
 async function pushed(extra: string, opts: { description?: string } = {}): Promise<Package> {
   const { id, version, ...metadata } = await parseNuspec(nuspecXml('Acme.Greeter', '1.2.3-beta.1', extra, opts));
   const stored: NugetPackageMetadata = metadata;
-  return Object.assign(new Package(), { id: 1, project_id: 42, package_type: NUGET, name: id, version, metadata: stored });
+  return packageRow({ package_type: NUGET, name: id, version, metadata: stored });
 }
 
 describe('NuGet package overview', () => {
@@ -63,8 +58,8 @@ describe('NuGet package overview', () => {
   });
 
   it('returns hostile text as it is, and no command for an id NuGet refuses', async () => {
-    const pkg = await pushed('', { description: escapeXml(HOSTILE) });
-    expect(nugetPackageOverview(pkg, context).metadata).toContainEqual({ label: 'Description', value: HOSTILE });
+    const pkg = await pushed('', { description: escapeXml(HOSTILE_TEXT) });
+    expect(nugetPackageOverview(pkg, context).metadata).toContainEqual({ label: 'Description', value: HOSTILE_TEXT });
     expect(nugetPackageOverview(Object.assign(pkg, { name: `x$(rm -rf /)` }), context).instructions).toEqual([]);
   });
 });

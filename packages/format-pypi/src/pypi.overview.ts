@@ -1,4 +1,4 @@
-import type { Package, PackageOverview, PackageOverviewContext } from '@stowage/core';
+import { metadataRows, type Package, type PackageOverview, type PackageOverviewContext } from '@stowage/core';
 
 import { pypiMetadata } from './pypi.details';
 import { isValidProjectName } from './pypi.naming';
@@ -30,7 +30,7 @@ export function pypiPackageOverview(pkg: Package, context: PackageOverviewContex
   ];
   const readme = meta.description && README_TYPES.test(meta.description_content_type ?? '') ? meta.description : null;
   return {
-    metadata: facts.filter((f): f is [string, string] => !!f[1]).map(([label, value]) => ({ label, value })),
+    metadata: metadataRows(facts),
     dependencies: [],
     readme,
     instructions: isValidProjectName(pkg.name) ? instructions(pkg, context) : [],

@@ -1,3 +1,4 @@
+import { isJsonObject } from '@stowage/core';
 import { Parser } from 'htmlparser2';
 
 import { parseDistFilename } from './pypi.naming';
@@ -126,7 +127,6 @@ export function parseHtmlPage(html: string, pageUrl: string, resolve: LinkResolv
   return servable(candidates);
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** A PEP 691 project page (`application/vnd.pypi.simple.v1+json`); file URLs resolve against the page's. */
@@ -137,16 +137,16 @@ export function parseJsonPage(json: string, pageUrl: string, resolve: LinkResolv
   } catch {
     throw new UpstreamPageError('its project page is not valid JSON');
   }
-  if (!isObject(doc) || !Array.isArray(doc.files)) throw new UpstreamPageError('its project page has no "files" list');
+  if (!isJsonObject(doc) || !Array.isArray(doc.files)) throw new UpstreamPageError('its project page has no "files" list');
   const candidates: Candidate[] = [];
   for (const f of doc.files) {
-    if (!isObject(f)) continue;
+    if (!isJsonObject(f)) continue;
     const filename = str(f.filename);
     const href = str(f.url);
     if (!filename || href === undefined) continue;
     const url = resolve(href, pageUrl);
     if (!url) continue;
-    const hashes = isObject(f.hashes) ? f.hashes : {};
+    const hashes = isJsonObject(f.hashes) ? f.hashes : {};
     const declared = str(hashes.sha256);
     const c: Candidate = {
       filename,
@@ -157,7 +157,7 @@ export function parseJsonPage(json: string, pageUrl: string, resolve: LinkResolv
     // PEP 691: a non-empty string is the reason, true is yanked without one.
     if (f.yanked === true || (typeof f.yanked === 'string' && f.yanked !== '')) c.yanked = f.yanked;
     const metadata = f['core-metadata'] ?? f['dist-info-metadata'];
-    const metadataSha = isObject(metadata) ? str(metadata.sha256) : undefined;
+    const metadataSha = isJsonObject(metadata) ? str(metadata.sha256) : undefined;
     if (metadataSha && SHA256.test(metadataSha)) c.coreMetadataSha256 = metadataSha.toLowerCase();
     candidates.push(c);
   }

@@ -1,23 +1,18 @@
 import { execFileSync } from 'node:child_process';
 
-import { Package, type PackageOverviewContext } from '@stowage/core';
+import type { Package } from '@stowage/core';
+import { HOSTILE_TEXT, overviewContext, packageRow } from '@stowage/testkit';
 
 import { PYPI } from '../src/pypi.naming';
 import { pypiPackageOverview } from '../src/pypi.overview';
 import { keptFields } from '../src/pypi.upload';
 
-const HOSTILE = `<script>alert(1)</script> $(rm -rf /) \`id\` "it's"`;
-const context: PackageOverviewContext = {
-  baseUrl: 'https://stowage.example.com',
-  project: { id: 42, full_path: 'acme/app' },
-  rootGroup: null,
-  files: [],
-};
+const context = overviewContext();
 
 /** A release as twine's upload form leaves it on the package row. */
 function uploaded(form: Record<string, string>, name = 'my-pkg', version = '1.0.0'): Package {
   const metadata = keptFields(new Map(Object.entries(form).map(([k, v]) => [k, [v]])));
-  return Object.assign(new Package(), { id: 1, project_id: 42, package_type: PYPI, name, version, metadata });
+  return packageRow({ package_type: PYPI, name, version, metadata });
 }
 
 describe('PyPI package overview', () => {
@@ -75,11 +70,11 @@ describe('PyPI package overview', () => {
 
   it('returns hostile text as it is, and no command for a name PEP 508 refuses', () => {
     const overview = pypiPackageOverview(
-      uploaded({ summary: HOSTILE, description: HOSTILE, description_content_type: 'text/markdown' }),
+      uploaded({ summary: HOSTILE_TEXT, description: HOSTILE_TEXT, description_content_type: 'text/markdown' }),
       context,
     );
-    expect(overview.metadata).toEqual([{ label: 'Summary', value: HOSTILE }]);
-    expect(overview.readme).toBe(HOSTILE);
+    expect(overview.metadata).toEqual([{ label: 'Summary', value: HOSTILE_TEXT }]);
+    expect(overview.readme).toBe(HOSTILE_TEXT);
     expect(pypiPackageOverview(uploaded({}, "x'$(rm -rf /)"), context).instructions).toEqual([]);
     const [pip] = pypiPackageOverview(uploaded({}, 'my-pkg', "1.0'$(rm -rf /)"), context).instructions;
     expect(pip.code).toMatch(/\/simple 'my-pkg==1\.0'\\''\$\(rm -rf \/\)'$/);

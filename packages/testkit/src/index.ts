@@ -7,6 +7,7 @@ export * from './http';
 export * from './liveness';
 export * from './nginx';
 export { startTestObjectStore, type TestObjectStore } from './object-store';
+export * from './package-rows';
 export * from './raw-socket';
 export * from './services';
 export * from './test-api';
