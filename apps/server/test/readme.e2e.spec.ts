@@ -79,7 +79,7 @@ describe('README walk-through', () => {
       const install = page.locator('.instruction').filter({ hasText: 'hello.txt' });
       await install.getByRole('button', { name: 'Copy' }).click();
       await install.getByRole('button', { name: 'Copied' }).waitFor();
-      const copied = await page.evaluate(() => navigator.clipboard.readText());
+      const copied = await page.evaluate<string>('navigator.clipboard.readText()');
       expect(copied).toContain(`${site}/api/v4/projects/`);
       const fetched = await mkdtemp(join(tmpdir(), 'stowage-readme-copied-'));
       try {
