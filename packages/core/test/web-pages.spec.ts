@@ -92,6 +92,18 @@ describe.each(testModes())('web pages (%s)', (mode) => {
     expect((await page('/groups/nowhere/-/packages')).status).toBe(404);
   });
 
+  it('never answers a 404 page with a 304, whatever ETag the browser kept from when it could read it', async () => {
+    const { cookie } = await sessionOf(member.token);
+    const readable = await page(pkgLink, { cookie });
+    const etag = String(readable.headers.etag);
+    expect((await page(pkgLink, { cookie, 'if-none-match': etag })).status).toBe(304);
+    const gone = await page(pkgLink, { 'if-none-match': etag });
+    expect(gone.status).toBe(404);
+    expect(gone.headers['cache-control']).toBe('no-store');
+    expect(gone.headers.etag).toBeUndefined();
+    expect(gone.headers['content-security-policy']).toContain("default-src 'none'");
+  });
+
   it('downloads a file by id with the cookie, and only for a reader of its project', async () => {
     const url = `/${secret.path_with_namespace}/-/package_files/${fileId}/download`;
     expect((await page(url)).status).toBe(404);

@@ -129,6 +129,10 @@ describe('stowage packages migrate (postgres)', () => {
       onProgress: (p) => (p.done >= 80 ? abort.abort() : undefined),
     });
     expect(first).toMatchObject({ interrupted: true, total: N, done: 80, moved: 80, failed: 0, skipped: 0 });
+    // What the admin view (and the web UI's admin page) shows of it, from any server.
+    const adminView = async () =>
+      (await server.api.inject({ url: '/api/v4/application/packages', token: server.rootToken })).json<{ migration: unknown }>().migration;
+    expect(await adminView()).toMatchObject({ to: 'object', running: false, interrupted: true, total: N, done: 80, moved: 80, failed: 0 });
 
     // Packages deleted and collected while the second run moves blobs: no move may resurrect them.
     const second = migration.migrate({ to: 'object', batch: 40 });
@@ -153,6 +157,7 @@ describe('stowage packages migrate (postgres)', () => {
     expect(collected).toBe(DELETED);
     expect(done.interrupted).toBe(false);
     expect(done.failed).toBe(0);
+    expect(await adminView()).toMatchObject({ to: 'object', running: false, interrupted: false, done: done.done, moved: done.moved });
     expect(first.moved + done.moved).toBeGreaterThanOrEqual(N - DELETED);
     expect(first.moved + done.moved).toBeLessThanOrEqual(N);
 

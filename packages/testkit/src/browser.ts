@@ -61,7 +61,7 @@ function builtAt(): number {
 }
 
 function isStale(): boolean {
-  const sources = ['src', 'index.html', 'vite.config.ts', 'package.json'].map((p) => newestMtime(join(WEB_DIR, p)));
+  const sources = ['src', 'index.html', 'vite.config.mts', 'package.json'].map((p) => newestMtime(join(WEB_DIR, p)));
   return builtAt() < Math.max(...sources);
 }
 

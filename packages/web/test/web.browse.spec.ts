@@ -202,7 +202,8 @@ describe('web UI: browsing', () => {
 
       await page.goto('/admin');
       await page.getByRole('heading', { name: 'Storage', level: 2, exact: true }).waitFor();
-      await expectText(page.locator('.migration-state'), 'queued');
+      await expectText(page.locator('.migration-state'), 'No migration has run.');
+      await expectText(page.locator('.jobs-state'), 'queued');
       await expectText(page.locator('.formats'), 'npm');
       await saveScreenshot(page, 'admin');
 

@@ -3,14 +3,15 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
 import { ApiAccess } from '../auth/api-access.guard';
+import { BlobMigration } from '../blobs/blob-migration';
 import { JobQueue } from '../jobs/job-queue';
 import { FormatRegistry } from '../plugin/format-registry';
 import { BLOB_STORES, type BlobStores } from '../storage/file-storage.service';
 
 /**
  * Stowage's own admin view of the package registry (the UI's admin page): the formats this
- * server serves, the bytes in each store — a `packages migrate` moves them from one to the
- * other, so these counts are its progress — and the background jobs still to run.
+ * server serves, the blobs and bytes in each store, the background jobs still to run, and the
+ * latest `stowage packages migrate` run's progress (which its process records after each batch).
  */
 @Controller('api/v4/application')
 export class InstanceController {
@@ -18,6 +19,7 @@ export class InstanceController {
     @InjectDataSource() private readonly ds: DataSource,
     private readonly formats: FormatRegistry,
     private readonly jobs: JobQueue,
+    private readonly migration: BlobMigration,
     @Inject(BLOB_STORES) private readonly stores: BlobStores,
   ) {}
 
@@ -35,6 +37,7 @@ export class InstanceController {
         return { kind, configured: this.stores.has(kind as never), blobs: Number(row?.blobs ?? 0), bytes: Number(row?.bytes ?? 0) };
       }),
       jobs: await this.jobs.counts(),
+      migration: await this.migration.latestRun(),
     };
   }
 }

@@ -33,6 +33,15 @@ export interface MigrationSummary extends MigrationProgress {
   interrupted: boolean;
 }
 
+/** A run as `blob_migration_runs` holds it: `running` until its process ends it (one killed leaves it so; see updated_at). */
+export interface MigrationRun extends MigrationProgress {
+  running: boolean;
+  interrupted: boolean;
+  started_at: Date;
+  updated_at: Date;
+  finished_at: Date | null;
+}
+
 export interface VerifyProblem {
   sha256: string;
   store: string;
@@ -109,7 +118,25 @@ export class BlobMigration {
       interrupted: false,
     };
     opts.onProgress?.({ ...s });
+    const record = await this.recordRun(s);
 
+    try {
+      await this.migrateBatches(s, from, batch, run, opts, record);
+    } finally {
+      await record(true).catch(() => undefined);
+    }
+    return s;
+  }
+
+  private async migrateBatches(
+    s: MigrationSummary,
+    from: BlobStoreKind,
+    batch: number,
+    run: string,
+    opts: MigrateOptions,
+    record: (finished?: boolean) => Promise<void>,
+  ): Promise<void> {
+    const to = s.to;
     let after = '';
     for (;;) {
       if (opts.signal?.aborted) {
@@ -147,8 +174,52 @@ export class BlobMigration {
       }
       s.done += rows.length;
       opts.onProgress?.({ ...s });
+      await record();
     }
-    return s;
+  }
+
+  /**
+   * Records a run in `blob_migration_runs` and gives what writes its progress there after each
+   * batch (and, with `finished`, its end), for the admin view of any server.
+   */
+  private async recordRun(s: MigrationSummary): Promise<(finished?: boolean) => Promise<void>> {
+    const id = randomUUID();
+    await this.ds.query('INSERT INTO blob_migration_runs (id, target, total, skipped) VALUES ($1, $2, $3, $4)', [
+      id,
+      s.to,
+      s.total,
+      s.skipped,
+    ]);
+    return async (finished = false) => {
+      await this.ds.query(
+        `UPDATE blob_migration_runs SET done = $2, moved = $3, skipped = $4, failed = $5, bytes = $6, interrupted = $7,
+           updated_at = now(), finished_at = CASE WHEN $8 THEN now() END WHERE id = $1`,
+        [id, s.done, s.moved, s.skipped, s.failed, s.bytes, s.interrupted, finished],
+      );
+    };
+  }
+
+  /** The latest `packages migrate` run, finished or not; null when none ever ran. */
+  async latestRun(): Promise<MigrationRun | null> {
+    const [row]: Record<string, string | boolean | Date | null>[] = await this.ds.query(
+      'SELECT * FROM blob_migration_runs ORDER BY started_at DESC LIMIT 1',
+    );
+    if (!row) return null;
+    const n = (k: string) => Number(row[k]);
+    return {
+      to: row.target as BlobStoreKind,
+      running: row.finished_at === null,
+      total: n('total'),
+      done: n('done'),
+      moved: n('moved'),
+      skipped: n('skipped'),
+      failed: n('failed'),
+      bytes: n('bytes'),
+      interrupted: row.interrupted === true,
+      started_at: row.started_at as Date,
+      updated_at: row.updated_at as Date,
+      finished_at: row.finished_at as Date | null,
+    };
   }
 
   /**

@@ -15,6 +15,7 @@ import { RootTokenEnv1764000000200 } from './migrations/1764000000200-root-token
 import { RemoteRegistries1764000000300 } from './migrations/1764000000300-remote-registries';
 import { AccessNotifications1764000000400 } from './migrations/1764000000400-access-notifications';
 import { WebSessions1764000000500 } from './migrations/1764000000500-web-sessions';
+import { BlobMigrationRuns1764000000600 } from './migrations/1764000000600-blob-migration-runs';
 
 /** An entity or migration class, as TypeORM takes them. */
 export type SchemaClass = abstract new (...args: never[]) => unknown;
@@ -39,4 +40,5 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   RemoteRegistries1764000000300,
   AccessNotifications1764000000400,
   WebSessions1764000000500,
+  BlobMigrationRuns1764000000600,
 ];

@@ -82,8 +82,13 @@ export class WebPagesController {
   private page(request: FastifyRequest, reply: FastifyReply, status: number) {
     const index = this.assets.index;
     if (!index) throw httpErrors.serviceUnavailable('The web UI is not built: run `pnpm build`');
-    reply.status(status);
-    return sendRendered(request, reply, index.doc, { contentType: index.contentType, headers: PAGE_HEADERS });
+    if (status === 200) return sendRendered(request, reply, index.doc, { contentType: index.contentType, headers: PAGE_HEADERS });
+    // The same bytes as the page, so never a 304: a browser holding the page from when it could
+    // read it would show it again.
+    return reply
+      .status(status)
+      .headers({ ...PAGE_HEADERS, 'content-type': index.contentType, 'cache-control': 'no-store' })
+      .send(index.doc.body);
   }
 
   /** Who is looking: a bad or expired cookie is an anonymous visitor here, not an error page. */

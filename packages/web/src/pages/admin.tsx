@@ -1,28 +1,27 @@
 import { get } from '../api';
 import { formatSize, LoadState, useApi, useSession, useTitle } from '../components';
 
+interface MigrationRun {
+  to: string;
+  running: boolean;
+  total: number;
+  done: number;
+  moved: number;
+  skipped: number;
+  failed: number;
+  bytes: number;
+  interrupted: boolean;
+  started_at: string;
+  updated_at: string;
+  finished_at: string | null;
+}
+
 interface AdminPackages {
   formats: { name: string; enabled: boolean }[];
-  stores: { kind: string; configured?: boolean; blobs: number; bytes: number }[];
-  /** Background jobs (a `packages migrate` queues one move per blob): the server's answer. */
-  jobs?: { waiting: number; active: number; failed: number };
-  /** The shape the UI was first specified against; kept readable if a server sends it. */
-  migration?: { running: boolean; target: string | null; queued: number; failed: number };
-}
-
-interface MigrationView {
-  /** Known only when the server reports a migration itself; otherwise the job counts speak. */
-  running: boolean | null;
-  target: string | null;
-  queued: number;
-  active: number;
-  failed: number;
-}
-
-function migrationState(a: AdminPackages): MigrationView {
-  if (a.migration) return { ...a.migration, active: 0 };
-  const j = a.jobs ?? { waiting: 0, active: 0, failed: 0 };
-  return { running: null, target: null, queued: j.waiting, active: j.active, failed: j.failed };
+  stores: { kind: string; configured: boolean; blobs: number; bytes: number }[];
+  jobs: { waiting: number; active: number; failed: number };
+  /** The latest `stowage packages migrate` run, as its process recorded it; null when none ran. */
+  migration: MigrationRun | null;
 }
 
 const storeName = (kind: string) => (kind === 'local' ? 'Local disk' : kind === 'object' ? 'Object storage' : kind);
@@ -77,8 +76,11 @@ export function AdminPage() {
               </div>
             </section>
             <section aria-labelledby="migration-title">
-              <h2 id="migration-title">Storage migration and background jobs</h2>
-              <MigrationStatus state={migrationState(a)} />
+              <h2 id="migration-title">Storage migration</h2>
+              <MigrationStatus run={a.migration} />
+              <p class="jobs-state">
+                Background jobs: {a.jobs.waiting} queued, {a.jobs.active} running, {a.jobs.failed} failed.
+              </p>
             </section>
           </div>
         )}
@@ -87,20 +89,27 @@ export function AdminPage() {
   );
 }
 
-function MigrationStatus({ state: m }: { state: MigrationView }) {
-  const counts = `${m.queued} queued, ${m.active} running, ${m.failed} failed`;
+const when = (iso: string) => new Date(iso).toISOString().slice(0, 16).replace('T', ' ');
+
+function MigrationStatus({ run }: { run: MigrationRun | null }) {
+  if (!run) {
+    return (
+      <p class="migration-state">
+        No migration has run. <code>stowage packages migrate --to object</code> moves every blob to object storage.
+      </p>
+    );
+  }
+  const target = storeName(run.to).toLowerCase();
+  const counts = `${run.done.toLocaleString('en')} of ${run.total.toLocaleString('en')} blobs dealt with: ${run.moved.toLocaleString('en')} moved (${formatSize(run.bytes)}), ${run.failed.toLocaleString('en')} failed`;
   return (
     <>
       <p class="migration-state">
-        {m.running === null
-          ? `Background jobs: ${counts}.`
-          : m.running
-            ? `Migration running${m.target ? ` to ${storeName(m.target).toLowerCase()}` : ''}: ${counts}.`
-            : `No migration running${m.failed > 0 ? ` (${m.failed} failed)` : ''}.`}
+        {run.running
+          ? `Migration to ${target} running since ${when(run.started_at)}: ${counts}.`
+          : `Last migration to ${target} ${run.interrupted ? 'was interrupted' : 'finished'} at ${when(run.finished_at ?? run.updated_at)}: ${counts}.`}
       </p>
-      <p class="hint">
-        <code>stowage packages migrate</code> queues one move per blob; the counts per store above are its progress.
-      </p>
+      {run.running && <progress max={Math.max(run.total, 1)} value={run.done} aria-label="Migration progress" />}
+      {run.running && <p class="hint">Last progress at {when(run.updated_at)}.</p>}
     </>
   );
 }
