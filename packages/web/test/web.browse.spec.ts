@@ -198,6 +198,10 @@ describe('web UI: browsing', () => {
 
       await page.goto('/-/user_settings/personal_access_tokens');
       await page.locator('table.tokens tbody tr').first().waitFor();
+      // An administrator's own tokens only (the API lists everyone's to an admin without user_id).
+      const rootTokens = await env.s.api.root<{ name: string }[]>('GET', '/api/v4/personal_access_tokens?user_id=1');
+      await expectCount(page, 'table.tokens tbody tr', rootTokens.length);
+      expect(await page.locator('table.tokens').textContent()).not.toContain('t-api');
       await saveScreenshot(page, 'tokens');
 
       await page.goto('/admin');

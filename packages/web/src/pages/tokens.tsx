@@ -18,7 +18,11 @@ export function TokensPage() {
   useTitle('Personal access tokens');
   const session = useSession();
   const tokens = useApi(
-    () => (session.user ? get<TokenRow[]>('/api/v4/personal_access_tokens?per_page=100') : Promise.resolve([] as TokenRow[])),
+    // `user_id`: for an administrator the API lists every user's tokens, as GitLab's does.
+    () =>
+      session.user
+        ? get<TokenRow[]>(`/api/v4/personal_access_tokens?user_id=${session.user.id}&per_page=100`)
+        : Promise.resolve([] as TokenRow[]),
     [session.user?.id],
   );
   const [created, setCreated] = useState<string | null>(null);
