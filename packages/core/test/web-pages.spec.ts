@@ -116,6 +116,21 @@ describe.each(testModes())('web pages (%s)', (mode) => {
     expect((await page(`/${open.path_with_namespace}/-/package_files/${fileId}/download`)).status).toBe(404);
   });
 
+  it('a download by id is a package download: refused where packages are off for the project', async () => {
+    const [pkg] = await s.api.root<{ id: number }[]>('GET', `/api/v4/projects/${open.id}/packages`);
+    const [file] = await s.api.root<{ id: number }[]>('GET', `/api/v4/projects/${open.id}/packages/${pkg.id}/package_files`);
+    const url = `/${open.path_with_namespace}/-/package_files/${file.id}/download`;
+    const res = await page(url);
+    expect([res.status, res.headers['x-content-type-options']]).toEqual([200, 'nosniff']);
+    await s.api.root('PUT', `/api/v4/projects/${open.id}`, { packages_enabled: false });
+    try {
+      const off = await page(url);
+      expect([off.status, off.json()]).toEqual([403, { message: '403 Forbidden - Packages are disabled for this project' }]);
+    } finally {
+      await s.api.root('PUT', `/api/v4/projects/${open.id}`, { packages_enabled: true });
+    }
+  });
+
   it('leaves every other path to the API: a JSON 404', async () => {
     for (const url of ['/nope', '/api/v4/nope', '/team/secret', '/team/secret/-/issues', '/-/packages']) {
       const res = await page(url);

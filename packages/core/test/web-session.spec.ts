@@ -1,6 +1,6 @@
 import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
-import { AccessLevel } from '../src';
+import { AccessLevel, TokensService } from '../src';
 import { genericFormat } from './generic-fixture';
 
 // The web UI's sign-in (POST/GET/DELETE /-/session): a personal access token is exchanged for
@@ -143,6 +143,35 @@ describe.each(testModes())('web sessions (%s)', (mode) => {
     expect(String(out.headers['set-cookie'])).toMatch(/stowage_session=;.*Expires=Thu, 01 Jan 1970/);
     expect((await withCookie(cookie, '/api/v4/user')).status).toBe(401);
     expect((await withCookie(cookie, '/-/session')).json()).toEqual({ user: null, csrf_token: null });
+  });
+
+  it('refuses a derived token (a Conan login), whose session would outlive its parent', async () => {
+    const parent = await s.api.createToken(maintainer.id, ['api']);
+    const { id: parentId } = (await s.api.inject({ url: '/api/v4/personal_access_tokens/self', token: parent })).json<{ id: number }>();
+    const derived = await s.app
+      .get(TokensService)
+      .create({ kind: 'personal', name: 'conan', scopes: ['api'], userId: maintainer.id, parentId });
+    expect((await s.api.inject({ url: '/api/v4/user', token: derived.secret })).status).toBe(200);
+    expect((await signIn(derived.secret)).res.status).toBe(401);
+  });
+
+  it('package-manager routes never act on the cookie: a page cannot make them act as its viewer', async () => {
+    const { cookie, csrf } = await signIn(maintainer.token);
+    await upload('3.0.0');
+    const file = `/api/v4/projects/${project.id}/packages/generic/tool/3.0.0/tool.bin`;
+    expect((await withCookie(cookie, file)).status).toBe(401);
+    expect(
+      (await withCookie(cookie, `/api/v4/projects/${project.id}/packages/generic/tool/4.0.0/tool.bin`, 'PUT', { 'x-csrf-token': csrf }))
+        .status,
+    ).toBe(401);
+    // The Packages API, which the UI reads, does.
+    expect((await withCookie(cookie, `/api/v4/projects/${project.id}/packages`)).status).toBe(200);
+  });
+
+  it('answers the session and its CSRF token with Cache-Control: no-store', async () => {
+    const { res, cookie } = await signIn(maintainer.token);
+    expect(res.headers['cache-control']).toBe('no-store');
+    expect((await withCookie(cookie, '/-/session')).headers['cache-control']).toBe('no-store');
   });
 
   it('a script credential wins over the cookie', async () => {

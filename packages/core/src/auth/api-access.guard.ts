@@ -36,7 +36,7 @@ export class ApiAccessGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const meta = this.reflector.get<ApiAccessMetadata>(API_ACCESS, context.getHandler());
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const auth = await this.auth.authenticate(request);
+    const auth = await this.auth.authenticate(request, { session: true });
     const { principal } = auth;
     if (auth.rejected) throw httpErrors.unauthorized();
     if (principal.kind === 'anonymous') {

@@ -18,6 +18,7 @@ import { csrfTokenMatches } from './web-session';
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const AUTHENTICATION = Symbol('stowage.authentication');
+const AUTHENTICATION_WITH_SESSION = Symbol('stowage.authentication-with-session');
 /** last_used_at is refreshed at most this often per token, to keep reads free of writes. */
 const TOUCH_INTERVAL_MS = 60_000;
 
@@ -54,19 +55,26 @@ export class AuthService {
 
   /**
    * Who the request acts as; computed once per request. It first brings the access caches up
-   * to date (AccessEpoch), so everything the request reads through them is current.
+   * to date (AccessEpoch), so everything the request reads through them is current. The web
+   * UI's session cookie counts only with `session` (the REST API, the Packages API, the pages):
+   * package-manager routes never act on it, so a README's `<img>` pointing at one (Conan's
+   * token-minting GET, say) acts as nobody.
    */
-  async authenticate(request: FastifyRequest): Promise<Authentication> {
+  async authenticate(request: FastifyRequest, opts: { session?: boolean } = {}): Promise<Authentication> {
     const holder = request as unknown as Record<symbol, Promise<Authentication> | undefined>;
-    holder[AUTHENTICATION] ??= this.epoch.sync().then(() => {
-      const credential = presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>, this.formatHeaders);
+    const key = opts.session ? AUTHENTICATION_WITH_SESSION : AUTHENTICATION;
+    holder[key] ??= this.epoch.sync().then(() => {
+      const credential = presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>, {
+        formatHeaders: this.formatHeaders,
+        session: opts.session,
+      });
       // A cookie arrives with any request the browser sends, a forged one too: a change needs the session's CSRF token.
       if (credential?.source === 'cookie' && !SAFE_METHODS.has(request.method) && !csrfTokenMatches(request.headers, credential.secret)) {
         throw httpErrors.forbidden('CSRF token missing or invalid');
       }
       return this.authenticateCredential(credential);
     });
-    return holder[AUTHENTICATION];
+    return holder[key]!;
   }
 
   async authenticateCredential(credential: PresentedCredential | null): Promise<Authentication> {

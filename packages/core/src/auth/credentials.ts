@@ -32,8 +32,9 @@ export function sessionSecret(headers: Headers): string | undefined {
 export function presentedCredential(
   headers: Headers,
   query: Record<string, unknown> = {},
-  formatHeaders: readonly string[] = [],
+  opts: { formatHeaders?: readonly string[]; session?: boolean } = {},
 ): PresentedCredential | null {
+  const formatHeaders = opts.formatHeaders ?? [];
   const privateToken = header(headers, 'private-token');
   if (privateToken) return { secret: privateToken, source: 'private-token', kind: 'personal' };
   const jobToken = header(headers, 'job-token');
@@ -70,7 +71,7 @@ export function presentedCredential(
   }
 
   // The web UI's session (web-session.ts): last, so a script's own credential always wins.
-  const session = sessionSecret(headers);
+  const session = opts.session ? sessionSecret(headers) : undefined;
   if (session) return { secret: session, source: 'cookie', kind: 'session' };
   return null;
 }

@@ -4,8 +4,9 @@ import type { FastifyRequest } from 'fastify';
 
 import { StowageConfig } from '../config';
 import { HttpError, httpErrors } from '../http/http-error';
+import type { ProjectContext } from '../projects/project-context';
 import { ProjectsService } from '../projects/projects.service';
-import { AccessService } from './access.service';
+import { AccessService, type ProjectPermissions } from './access.service';
 import { AuthService } from './auth.service';
 import { type Authentication, principalScopes } from './principal';
 import { setRequestContext } from './request-context';
@@ -23,6 +24,8 @@ export interface PackageAccessOptions {
    * `404 Project Not Found` there).
    */
   challenge?: boolean;
+  /** Whether the web UI's session cookie counts (the Packages API); package-manager routes never take it. */
+  session?: boolean;
 }
 
 interface PackageAccessMetadata extends Required<Omit<PackageAccessOptions, 'scope'>> {
@@ -62,6 +65,7 @@ export const PackageAccess = (action: PackageAction, opts: PackageAccessOptions 
       scope: opts.scope,
       param: opts.param ?? 'id',
       challenge: opts.challenge ?? true,
+      session: opts.session ?? false,
     } satisfies PackageAccessMetadata),
     UseGuards(PackageAccessGuard),
   );
@@ -81,7 +85,7 @@ export class PackageAccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (!this.config.packages.enabled) throw httpErrors.notFound();
 
-    const auth = await this.auth.authenticate(request);
+    const auth = await this.auth.authenticate(request, { session: meta.session });
     // A bad token header is always refused; a bad Basic password still reads public data.
     if (auth.rejected && auth.source !== 'basic') throw unauthorizedWithChallenge();
     const idOrPath = (request.params as Record<string, string | undefined>)[meta.param] ?? '';
@@ -103,19 +107,34 @@ export class PackageAccessGuard implements CanActivate {
         return true;
       }
       case 'project': {
-        const project = await this.projects.findProject(idOrPath);
-        if (!project) throw this.hidden(auth, 'Project', meta);
-        const permissions = await this.access.projectPermissions(auth.principal, project);
-        if (!permissions.visible) throw this.hidden(auth, 'Project', meta);
-        if (!permissions.allows(meta.action)) {
-          throw this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.forbidden();
-        }
-        if (!permissions.scopeAllows(meta.action)) throw httpErrors.insufficientScope();
-        if (!project.project.packages_enabled) throw httpErrors.forbidden('Packages are disabled for this project');
+        const { project, permissions } = await this.projectAccess(auth, idOrPath, meta.action, meta);
         setRequestContext(request, { auth, project, permissions });
         return true;
       }
     }
+  }
+
+  /**
+   * A package action on one project, checked as on every package route (visibility, role,
+   * token binding, scope, packages enabled); also for routes that find the project otherwise
+   * (the web UI's downloads by file id). Packages off for the instance is the caller's to check.
+   */
+  async projectAccess(
+    auth: Authentication,
+    idOrPath: string,
+    action: PackageAction,
+    opts: { challenge: boolean },
+  ): Promise<{ project: ProjectContext; permissions: ProjectPermissions }> {
+    const project = await this.projects.findProject(idOrPath);
+    if (!project) throw this.hidden(auth, 'Project', opts);
+    const permissions = await this.access.projectPermissions(auth.principal, project);
+    if (!permissions.visible) throw this.hidden(auth, 'Project', opts);
+    if (!permissions.allows(action)) {
+      throw this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.forbidden();
+    }
+    if (!permissions.scopeAllows(action)) throw httpErrors.insufficientScope();
+    if (!project.project.packages_enabled) throw httpErrors.forbidden('Packages are disabled for this project');
+    return { project, permissions };
   }
 
   private scopesMayRead(auth: Authentication): boolean {
@@ -127,7 +146,7 @@ export class PackageAccessGuard implements CanActivate {
   }
 
   /** Anonymous callers are asked to log in (clients retry with credentials); others see 404. */
-  private hidden(auth: Authentication, subject: string, meta: PackageAccessMetadata): HttpError {
+  private hidden(auth: Authentication, subject: string, meta: { challenge: boolean }): HttpError {
     return meta.challenge && this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.notFound(subject);
   }
 }

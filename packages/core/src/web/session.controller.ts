@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Header, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { stringifySetCookie } from 'cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
@@ -31,13 +31,15 @@ export class SessionController {
   ) {}
 
   @Get()
+  @Header('Cache-Control', 'no-store')
   async show(@Req() request: FastifyRequest) {
-    const { principal, source } = await this.auth.authenticate(request);
+    const { principal, source } = await this.auth.authenticate(request, { session: true });
     if (source !== 'cookie' || principal.kind !== 'user') return { user: null, csrf_token: null };
     return { user: sessionUser(principal), csrf_token: csrfTokenFor(sessionSecret(request.headers)!) };
   }
 
   @Post()
+  @Header('Cache-Control', 'no-store')
   async create(@Body() body: unknown, @Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     // Only the UI's own fetch may sign in: a page of another site can send a form (urlencoded or
     // multipart) but not JSON without a CORS preflight this server never grants, so nobody can
@@ -47,7 +49,8 @@ export class SessionController {
     }
     const secret = new ApiParams({}, body).string('token', { required: true, max: 512 })!;
     const { principal } = await this.auth.authenticateCredential({ secret, source: 'private-token', kind: 'personal' });
-    if (principal.kind !== 'user') throw httpErrors.unauthorized();
+    // A derived token (a Conan login's) lives by its parent; a session of it would outlive that one's revocation.
+    if (principal.kind !== 'user' || principal.token.parent_id !== null) throw httpErrors.unauthorized();
     const session = await this.sessions.create(principal.token, principal.user);
     reply.status(201).header('set-cookie', this.cookie(session.secret, session.expiresAt));
     return { user: sessionUser(principal), csrf_token: csrfTokenFor(session.secret) };
@@ -57,7 +60,7 @@ export class SessionController {
   @HttpCode(204)
   async destroy(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     // authenticate() has checked the CSRF token of a cookie sent with a DELETE.
-    const { principal, source } = await this.auth.authenticate(request);
+    const { principal, source } = await this.auth.authenticate(request, { session: true });
     if (source === 'cookie' && principal.kind === 'user') await this.sessions.end(principal.token);
     reply.header('set-cookie', this.cookie('', new Date(0)));
   }

@@ -1,15 +1,18 @@
-import { Controller, Get, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { DataSource } from 'typeorm';
 
 import { AccessService } from '../auth/access.service';
 import { AuthService } from '../auth/auth.service';
+import { PackageAccessGuard } from '../auth/package-access.guard';
 import { ANONYMOUS, type Principal } from '../auth/principal';
+import { StowageConfig } from '../config';
 import { httpErrors } from '../http/http-error';
 import { PackageService } from '../packages/package.service';
 import { PackageFile } from '../packages/package-file.entity';
 import { LIVE_STATUSES } from '../packages/package-status';
+import { FormatRegistry } from '../plugin/format-registry';
 import { ProjectsService } from '../projects/projects.service';
 import { sendRendered } from '../rendering/send-rendered';
 import { FileStorage } from '../storage/file-storage.service';
@@ -51,6 +54,9 @@ export class WebPagesController {
     private readonly projects: ProjectsService,
     private readonly packages: PackageService,
     private readonly storage: FileStorage,
+    private readonly packageAccess: PackageAccessGuard,
+    private readonly formats: FormatRegistry,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
   @Get('-/ui/assets/:name')
@@ -93,7 +99,7 @@ export class WebPagesController {
 
   /** Who is looking: a bad or expired cookie is an anonymous visitor here, not an error page. */
   private async viewer(request: FastifyRequest): Promise<Principal> {
-    const auth = await this.auth.authenticate(request);
+    const auth = await this.auth.authenticate(request, { session: true });
     return auth.rejected ? ANONYMOUS : auth.principal;
   }
 
@@ -111,17 +117,18 @@ export class WebPagesController {
     return !!pkg && pkg.status !== 'pending_destruction';
   }
 
+  /** As a format's download: the same checks (PackageAccessGuard), and the format must be enabled. */
   private async download(route: Extract<WebRoute, { kind: 'file' }>, request: FastifyRequest, reply: FastifyReply) {
-    const viewer = await this.viewer(request);
-    const ctx = await this.projects.findProject(route.projectPath);
-    const perms = ctx ? await this.access.projectPermissions(viewer, ctx) : null;
-    if (!ctx || !perms?.visible) throw httpErrors.notFound('Project');
-    if (!perms.allows('read') || !perms.scopeAllows('read'))
-      throw viewer.kind === 'anonymous' ? httpErrors.notFound('Project') : httpErrors.forbidden();
+    if (!this.config.packages.enabled) throw httpErrors.notFound();
+    const auth = await this.auth.authenticate(request, { session: true });
+    if (auth.rejected) throw httpErrors.unauthorized();
+    const { project } = await this.packageAccess.projectAccess(auth, route.projectPath, 'read', { challenge: false });
     const file = await this.ds.getRepository(PackageFile).findOneBy({ id: route.fileId });
-    const pkg = file ? await this.packages.findPackageById(ctx.project.id, file.package_id) : null;
-    if (!file || !pkg || !LIVE_STATUSES.includes(pkg.status)) throw httpErrors.notFound('Package file');
+    const pkg = file ? await this.packages.findPackageById(project.project.id, file.package_id) : null;
+    if (!file || !pkg || !LIVE_STATUSES.includes(pkg.status) || !this.formats.has(pkg.package_type)) {
+      throw httpErrors.notFound('Package file');
+    }
     this.packages.markDownloaded(pkg, request);
-    return this.storage.send(request, reply, file, { disposition: 'attachment' });
+    return this.storage.send(request, reply, file, { disposition: 'attachment', headers: { 'x-content-type-options': 'nosniff' } });
   }
 }
