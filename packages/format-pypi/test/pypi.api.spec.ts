@@ -207,6 +207,18 @@ describe.each(testModes())('pypi HTTP API (%s)', (mode) => {
     expect(sha256(file.rawPayload)).toBe(sha256(wheels.good));
   });
 
+  it("gives the web UI's package page the Markdown description as README, cut at 64 KiB", async () => {
+    const project = await s.api.createProject('readme-cap');
+    const description = `# Demo\n\n${'*a'.repeat(50_000)}`;
+    const fields = good(wheels.good, { description, description_content_type: 'text/markdown' });
+    expect((await upload(project.id, s.rootToken, fields, { name: 'demo_pkg-1.0-py3-none-any.whl', bytes: wheels.good })).status).toBe(201);
+    const [pkg] = (await s.api.inject({ url: `/api/v4/projects/${project.id}/packages`, token: s.rootToken })).json<{ id: number }[]>();
+    const overview = await s.api.inject({ url: `/api/v4/projects/${project.id}/packages/${pkg.id}/overview`, token: s.rootToken });
+    const readme = overview.json<{ readme: string }>().readme;
+    expect(readme).toHaveLength(65_536);
+    expect(description.startsWith(readme)).toBe(true);
+  });
+
   it('serves PEP 691 JSON by Accept, with Vary, ETag and 304', async () => {
     const headers = { ...basic('__token__', dev.token), accept: 'application/vnd.pypi.simple.v1+json, text/html;q=0.1' };
     const page = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/pypi/simple/demo-pkg/`, headers });

@@ -43,6 +43,9 @@ const GITLAB_PACKAGE_TYPES = [
   'cargo',
 ];
 
+/** The most of a README the package page is given (npm's registry cuts packuments' at the same size). */
+export const MAX_README_CHARS = 65_536;
+
 const ORDER_COLUMNS = { created_at: 'pkg.created_at', name: 'pkg.name', version: 'pkg.version', type: 'pkg.package_type' } as const;
 
 /** GitLab's shared Packages API: list, show and delete packages and their files. */
@@ -123,12 +126,14 @@ export class PackagesApiController {
       .find({ where: { package_id: pkg.id }, order: { id: 'ASC' }, select: { id: true, file_name: true, size: true } });
     const rootId = ctx.namespace.traversal_ids[0];
     const root = ctx.namespace.kind === 'group' ? await this.projects.findGroup(String(rootId)) : null;
-    return this.formats.get(pkg.package_type).packageOverview(pkg, {
+    const overview = this.formats.get(pkg.package_type).packageOverview(pkg, {
       baseUrl: this.baseUrl,
       project: { id: ctx.project.id, full_path: ctx.project.full_path },
       rootGroup: root ? { id: root.id, full_path: root.full_path } : null,
       files: files.map((f) => ({ id: f.id, file_name: f.file_name, size: Number(f.size) })),
     });
+    // A browser renders it: Markdown parsers have inputs that cost them quadratic time, so what any format stores is cut here.
+    return { ...overview, readme: overview.readme === null ? null : overview.readme.slice(0, MAX_README_CHARS) };
   }
 
   @Get('projects/:id/packages/:package_id')
