@@ -1,7 +1,11 @@
-// A package's README: Markdown rendered by marked, then sanitized by DOMPurify. Links keep only
-// http(s) and mailto targets and never carry the page's opener or referrer.
+// A package's README: Markdown rendered by marked on a worker (markdown.worker.ts), then
+// sanitized by DOMPurify here. Links keep only http(s) and mailto targets and never carry the
+// page's opener or referrer; nothing may take a class of the page's own (to pass for its
+// header or a dialog) or open above it.
 import DOMPurify from 'dompurify';
-import { marked } from 'marked';
+
+/** A parse that takes longer is stopped, and the README shown as text. */
+const PARSE_TIMEOUT_MS = 3000;
 
 const SAFE_LINK = /^(https?:|mailto:)/i;
 
@@ -24,11 +28,26 @@ DOMPurify.addHook('afterSanitizeAttributes', (node) => {
   for (const attr of ['xlink:href', 'formaction', 'action']) node.removeAttribute(attr);
 });
 
-export function renderMarkdown(markdown: string): string {
-  const html = marked.parse(markdown, { async: false, gfm: true }) as string;
+function sanitize(html: string): string {
   return DOMPurify.sanitize(html, {
-    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'object', 'embed', 'svg', 'math'],
-    FORBID_ATTR: ['style'],
+    FORBID_TAGS: ['style', 'form', 'input', 'button', 'textarea', 'select', 'iframe', 'object', 'embed', 'svg', 'math', 'dialog'],
+    FORBID_ATTR: ['style', 'class', 'popover', 'popovertarget', 'popovertargetaction', 'autofocus', 'tabindex'],
     ALLOW_DATA_ATTR: false,
+  });
+}
+
+/** The README as sanitized HTML, or null when it could not be parsed in time (show it as text). */
+export function renderMarkdown(markdown: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL('./markdown.worker.ts', import.meta.url), { type: 'module' });
+    const done = (html: string | null) => {
+      clearTimeout(timer);
+      worker.terminate();
+      resolve(html === null ? null : sanitize(html));
+    };
+    const timer = setTimeout(() => done(null), PARSE_TIMEOUT_MS);
+    worker.onmessage = (event: MessageEvent<{ html: string | null }>) => done(event.data.html);
+    worker.onerror = () => done(null);
+    worker.postMessage(markdown);
   });
 }

@@ -89,6 +89,29 @@ describe('web UI: browsing', () => {
     }
   });
 
+  it('after signing in goes back only to a path of this site, however the link spells another', async () => {
+    const { page, context, problems } = await newPage(env.browser, env.s.url);
+    try {
+      for (const [redirect, landing] of [
+        ['%2Facme%2Ftools%2F-%2Fpackages%3Ftype%3Dnpm', '/acme/tools/-/packages?type=npm'],
+        ['%2F%09%2Fevil.example', '/'],
+        ['%2F%0A%2Fevil.example%2Fx', '/'],
+        ['https%3A%2F%2Fevil.example%2F', '/'],
+        ['%2F%5Cevil.example', '/'],
+      ]) {
+        await page.goto(`/-/sign_in?redirect_to=${redirect}`);
+        await page.getByLabel('Personal access token').fill(alice.token);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.waitForURL((url) => url.pathname !== '/-/sign_in');
+        const url = new URL(page.url());
+        expect([url.origin, `${url.pathname}${url.search}`]).toEqual([env.s.url, landing]);
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('filters a project list by type and by name, and searches every readable package', async () => {
     const { page, context, problems } = await newPage(env.browser, env.s.url);
     try {

@@ -10,7 +10,7 @@ import { npmFormat } from '@stowage/format-npm';
 import { pypiFormat } from '@stowage/format-pypi';
 import { buildZip, multipart, type TestUser } from '@stowage/testkit';
 
-import { expectCount, newPage, packagesOf, publishNpm, signIn, startWebEnv, uploadGeneric, type WebEnv } from './web.fixtures';
+import { expectCount, expectText, newPage, packagesOf, publishNpm, signIn, startWebEnv, uploadGeneric, type WebEnv } from './web.fixtures';
 
 const run = promisify(execFile);
 
@@ -147,6 +147,36 @@ describe('web UI: a package', () => {
     }
   });
 
+  /** A wheel uploaded as twine sends it, with a Markdown description. */
+  const uploadWheel = async (name: string, version: string, description: string, summary: string) => {
+    const module = name.replace(/-/g, '_');
+    const wheel = buildZip({
+      [`${module}-${version}.dist-info/METADATA`]: `Metadata-Version: 2.1\nName: ${name}\nVersion: ${version}\n\n`,
+      [`${module}.py`]: 'X = 1\n',
+    });
+    const form = multipart([
+      { name: ':action', value: 'file_upload' },
+      { name: 'name', value: name },
+      { name: 'version', value: version },
+      { name: 'filetype', value: 'bdist_wheel' },
+      { name: 'summary', value: summary },
+      { name: 'description', value: description },
+      { name: 'description_content_type', value: 'text/markdown' },
+      { name: 'sha256_digest', value: createHash('sha256').update(wheel).digest('hex') },
+      { name: 'content', value: wheel, fileName: `${module}-${version}-py3-none-any.whl` },
+    ]);
+    const up = await env.s.api.inject({
+      method: 'POST',
+      url: `/api/v4/projects/${project.id}/packages/pypi`,
+      headers: {
+        'content-type': form.contentType,
+        authorization: `Basic ${Buffer.from(`__token__:${maintainer.token}`).toString('base64')}`,
+      },
+      payload: form.body,
+    });
+    expect(up.status).toBe(201);
+  };
+
   it('renders a hostile README without running any of it, and leaves no javascript: link', async () => {
     const readme = [
       '# Evil package',
@@ -172,32 +202,15 @@ describe('web UI: a package', () => {
       '<form action="javascript:window.__xss=\'form\'"><button>go</button></form>',
       '',
       '<div style="background:url(javascript:window.__xss=\'css\')" onclick="window.__xss=\'div\'">click the div</div>',
+      '',
+      // Passing for the page's own parts: its header's classes, a dialog, a popover.
+      '<a class="skip-link site-header" href="https://evil.example/login">Your session expired: sign in again</a>',
+      '',
+      '<dialog open class="confirm">Confirm?</dialog>',
+      '',
+      '<div popover id="pop" class="site-header">popover</div>',
     ].join('\n');
-    const wheel = buildZip({
-      'evil_pkg-1.0.dist-info/METADATA': 'Metadata-Version: 2.1\nName: evil-pkg\nVersion: 1.0\n\n',
-      'evil_pkg.py': 'X = 1\n',
-    });
-    const form = multipart([
-      { name: ':action', value: 'file_upload' },
-      { name: 'name', value: 'evil-pkg' },
-      { name: 'version', value: '1.0' },
-      { name: 'filetype', value: 'bdist_wheel' },
-      { name: 'summary', value: '<b onmouseover="window.__xss=1">summary</b>' },
-      { name: 'description', value: readme },
-      { name: 'description_content_type', value: 'text/markdown' },
-      { name: 'sha256_digest', value: createHash('sha256').update(wheel).digest('hex') },
-      { name: 'content', value: wheel, fileName: 'evil_pkg-1.0-py3-none-any.whl' },
-    ]);
-    const up = await env.s.api.inject({
-      method: 'POST',
-      url: `/api/v4/projects/${project.id}/packages/pypi`,
-      headers: {
-        'content-type': form.contentType,
-        authorization: `Basic ${Buffer.from(`__token__:${maintainer.token}`).toString('base64')}`,
-      },
-      payload: form.body,
-    });
-    expect(up.status).toBe(201);
+    await uploadWheel('evil-pkg', '1.0', readme, '<b onmouseover="window.__xss=1">summary</b>');
 
     const { page, context } = await newPage(env.browser, env.s.url);
     try {
@@ -230,8 +243,8 @@ describe('web UI: a package', () => {
           handlers: [...readme.querySelectorAll('*')].flatMap((el: any) =>
             [...el.attributes].filter((a: any) => /^on/i.test(a.name)).map((a: any) => a.name),
           ),
-          scripts: readme.querySelectorAll('script, iframe, form, svg, style').length,
-          styled: readme.querySelectorAll('[style]').length,
+          scripts: readme.querySelectorAll('script, iframe, form, svg, style, dialog').length,
+          styled: readme.querySelectorAll('[style], [class], [popover]').length,
           safe: [...readme.querySelectorAll('a[href]')].map((a: any) => [a.getAttribute('href'), a.getAttribute('rel')]),
         };
       });
@@ -240,8 +253,29 @@ describe('web UI: a package', () => {
         handlers: [],
         scripts: 0,
         styled: 0,
-        safe: [['https://example.com/docs', 'noopener noreferrer nofollow']],
+        safe: [
+          ['https://example.com/docs', 'noopener noreferrer nofollow'],
+          ['https://evil.example/login', 'noopener noreferrer nofollow'],
+        ],
       });
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a README the Markdown parser cannot take as text, and the page stays whole', async () => {
+    // 20,000 nested quotes overflow marked's stack: on the page's thread that took the page down.
+    const readme = `# Deep\n\n${'>'.repeat(20_000)} bottom`;
+    await uploadWheel('deep-pkg', '1.0', readme, 'deep');
+    const { page, context, problems } = await newPage(env.browser, env.s.url);
+    try {
+      await signIn(page, maintainer.token);
+      await page.goto(`/acme/app/-/packages/${await idOf('deep-pkg', '1.0')}`);
+      await expectText(page.locator('pre.readme-text'), '# Deep');
+      expect(await page.locator('pre.readme-text').textContent()).toBe(readme);
+      await page.getByRole('heading', { name: /deep-pkg\s+1\.0/, level: 1 }).waitFor();
+      await page.getByRole('link', { name: 'deep_pkg-1.0-py3-none-any.whl', exact: true }).waitFor();
+      expect(problems).toEqual([]);
     } finally {
       await context.close();
     }

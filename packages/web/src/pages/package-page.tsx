@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 
 import {
   api,
@@ -44,7 +44,18 @@ async function overviewOf(base: string): Promise<PackageOverview | null> {
 }
 
 function Readme({ markdown }: { markdown: string }) {
-  const html = useMemo(() => renderMarkdown(markdown), [markdown]);
+  // undefined while the worker parses; null when it could not (the text is shown as it is).
+  const [html, setHtml] = useState<string | null | undefined>(undefined);
+  useEffect(() => {
+    let current = true;
+    setHtml(undefined);
+    void renderMarkdown(markdown).then((h) => current && setHtml(h));
+    return () => {
+      current = false;
+    };
+  }, [markdown]);
+  if (html === undefined) return <Loading />;
+  if (html === null) return <pre class="readme readme-text">{markdown}</pre>;
   return <div class="readme markdown" dangerouslySetInnerHTML={{ __html: html }} />;
 }
 

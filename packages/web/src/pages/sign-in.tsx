@@ -7,7 +7,10 @@ import { navigate, useLocation } from '../router';
 /** Where to go after signing in: a path on this site only. */
 function redirectTarget(search: URLSearchParams): string {
   const to = search.get('redirect_to') ?? '/';
-  return to.startsWith('/') && !to.startsWith('//') && !to.startsWith('/\\') ? to : '/';
+  if (!to.startsWith('/')) return '/';
+  // Parsed as the browser would (it drops tabs and newlines: `/\t/evil.example` is `//evil.example`).
+  const url = new URL(to, location.origin);
+  return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : '/';
 }
 
 export function SignInPage() {
