@@ -4,6 +4,7 @@ import { type InjectResult, startTestServer, testModes, type TestServer, type Te
 import { DataSource } from 'typeorm';
 
 import { AccessLevel } from '../src/auth/access-level';
+import { TokensService } from '../src/auth/tokens.service';
 import { createLogger } from '../src/http/logger';
 
 // The admin REST surface in GitLab's shapes (issue 2, item 6): groups, projects, users,
@@ -330,7 +331,19 @@ describe.each(testModes())('admin REST API (%s)', (mode) => {
       expect(anon.status).toBe(401);
       expect(anon.json()).toEqual({ message: '401 Unauthorized' });
       expect((await call('GET', '/api/v4/user', 'stwpat-doesnotexist')).status).toBe(401);
-      const expired = await s.api.createToken(alice.id, ['api'], '2001-01-01');
+      // The API refuses a token that is born expired; one that expired since is made directly.
+      expect(
+        (
+          await call('POST', `/api/v4/users/${alice.id}/personal_access_tokens`, s.rootToken, {
+            name: 'old',
+            scopes: ['api'],
+            expires_at: '2001-01-01',
+          })
+        ).status,
+      ).toBe(400);
+      const { secret: expired } = await s.app
+        .get(TokensService)
+        .create({ kind: 'personal', name: 'old', scopes: ['api'], userId: alice.id, expiresAt: new Date('2001-01-01') });
       expect((await call('GET', '/api/v4/user', expired)).status).toBe(401);
       const token = await s.api.createToken(alice.id, ['api']);
       expect((await call('DELETE', '/api/v4/personal_access_tokens/self', token)).status).toBe(204);

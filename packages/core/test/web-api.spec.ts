@@ -120,6 +120,19 @@ describe.each(testModes())('API for the web UI (%s)', (mode) => {
       payload: { name: 'x', scopes: ['sudo'] },
     });
     expect(bad.status).toBe(400);
+    for (const [expires_at, error] of [
+      ['2000-01-01', 'expires_at must not be in the past'],
+      ['2099-02-30', 'expires_at is invalid'],
+      ['tomorrow', 'expires_at is invalid'],
+    ]) {
+      const res = await s.api.inject({
+        method: 'POST',
+        url: '/api/v4/user/personal_access_tokens',
+        token: stranger.token,
+        payload: { name: 'x', scopes: ['api'], expires_at },
+      });
+      expect([res.status, res.json()]).toEqual([400, { error }]);
+    }
     const readOnly = await s.api.inject({
       method: 'POST',
       url: '/api/v4/user/personal_access_tokens',

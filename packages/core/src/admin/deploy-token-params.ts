@@ -16,7 +16,7 @@ export function deployTokenParams(query: unknown, body: unknown) {
   return {
     name: p.string('name', { required: true, max: 255 }),
     scopes: p.list('scopes', { required: true, allowed: DEPLOY_SCOPES })!,
-    expiresAt: p.date('expires_at') ?? null,
+    expiresAt: p.expiry('expires_at') ?? null,
     username: p.string('username', { max: 255 }),
   };
 }

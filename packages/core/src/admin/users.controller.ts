@@ -109,7 +109,7 @@ export class UsersController {
     const p = new ApiParams(query, body);
     const name = p.string('name', { required: true, max: 255 });
     const scopes = p.list('scopes', { required: true, allowed: TOKEN_SCOPES })!;
-    const expiresAt = p.date('expires_at') ?? null;
+    const expiresAt = p.expiry('expires_at') ?? null;
     const { token, secret } = await this.tokens.create({ kind: 'personal', name, scopes, userId, expiresAt });
     return personalTokenJson(token, secret);
   }

@@ -81,9 +81,21 @@ export class ApiParams {
   date(key: string): Date | undefined {
     const s = this.string(key);
     if (s === undefined) return undefined;
-    const d = new Date(/^\d{4}-\d{2}-\d{2}$/.test(s) ? `${s}T00:00:00Z` : s);
+    const day = /^\d{4}-\d{2}-\d{2}$/.test(s);
+    const d = new Date(day ? `${s}T00:00:00Z` : s);
     // Years Postgres' date type and GitLab's date params take (year 0 or 275760 would be a 500).
     if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) throw httpErrors.invalidParam(key);
+    // A day that does not exist (2025-02-30) is refused, not rolled over into March.
+    if (day && d.toISOString().slice(0, 10) !== s) throw httpErrors.invalidParam(key);
+    return d;
+  }
+
+  /** A token's expiry: a date, not before today (a token that is born expired is a mistake). */
+  expiry(key: string): Date | undefined {
+    const d = this.date(key);
+    if (d && d.getTime() < Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate())) {
+      throw httpErrors.invalidParam(key, 'must not be in the past');
+    }
     return d;
   }
 }
