@@ -96,6 +96,8 @@ export class UsersController {
     const [tokens, total] = await this.tokens.page(
       {
         kind: 'personal',
+        // Derived tokens (Conan logins) live and die with their parent; they are not the user's to manage here.
+        parent_id: IsNull(),
         ...(userId !== undefined ? { user_id: userId } : principal.user.is_admin ? {} : { user_id: principal.user.id }),
         ...(revoked === undefined ? {} : { revoked_at: revoked ? Not(IsNull()) : IsNull() }),
       },
