@@ -1,6 +1,6 @@
 import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
-import { AccessLevel } from '../src';
+import { AccessLevel, TokensService } from '../src';
 import { genericFormat } from './generic-fixture';
 
 // The REST endpoints the web UI reads beyond the Packages API: GET /projects, a project's
@@ -105,7 +105,11 @@ describe.each(testModes())('API for the web UI (%s)', (mode) => {
     expect(token.user_id).toBe(stranger.id);
     expect((await get('/api/v4/user', token.token)).json<{ username: string }>().username).toBe('stranger');
 
+    const derived = await s.app
+      .get(TokensService)
+      .create({ kind: 'personal', name: 'conan login', scopes: ['api'], userId: stranger.id, parentId: token.id });
     const mine = (await get('/api/v4/personal_access_tokens', stranger.token)).json<{ id: number; user_id: number; token?: string }[]>();
+    expect(mine.map((t) => t.id)).not.toContain(derived.token.id);
     expect(mine.map((t) => t.user_id)).toEqual(mine.map(() => stranger.id));
     expect(mine.map((t) => t.id)).toContain(token.id);
     expect(mine.every((t) => t.token === undefined)).toBe(true);
