@@ -17,7 +17,7 @@ export interface NewToken {
   expiresAt?: Date | null;
   /** The token this one is derived from: revoking or expiring that one ends this one too. */
   parentId?: number | null;
-  /** With parentId: how many of the parent's derived tokens may live; the oldest beyond it are removed. */
+  /** With parentId: how many of the parent's derived tokens of this kind may live; the oldest beyond it are removed. */
   keepDerived?: number;
 }
 
@@ -54,8 +54,9 @@ export class TokensService {
     );
     if (input.parentId && input.keepDerived !== undefined) {
       await this.ds.query(
-        'DELETE FROM tokens WHERE parent_id = $1 AND id NOT IN (SELECT id FROM tokens WHERE parent_id = $1 ORDER BY id DESC LIMIT $2)',
-        [input.parentId, input.keepDerived],
+        `DELETE FROM tokens WHERE parent_id = $1 AND kind = $3 AND id NOT IN
+           (SELECT id FROM tokens WHERE parent_id = $1 AND kind = $3 ORDER BY id DESC LIMIT $2)`,
+        [input.parentId, input.keepDerived, input.kind],
       );
     }
     return { token, secret };

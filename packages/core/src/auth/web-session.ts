@@ -49,13 +49,9 @@ export class WebSessions {
       scopes: personal.scopes,
       userId: user.id,
       parentId: personal.id,
+      keepDerived: SESSIONS_PER_TOKEN,
       expiresAt,
     });
-    await this.ds.query(
-      `DELETE FROM tokens WHERE parent_id = $1 AND kind = 'session' AND id NOT IN
-         (SELECT id FROM tokens WHERE parent_id = $1 AND kind = 'session' ORDER BY id DESC LIMIT $2)`,
-      [personal.id, SESSIONS_PER_TOKEN],
-    );
     return { secret, expiresAt };
   }
 
