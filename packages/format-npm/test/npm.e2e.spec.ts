@@ -57,9 +57,21 @@ describe('npm client against Stowage', () => {
     expectOk(await publish({ name: '@acme/widget', version: '2.0.0-beta.1' }, { 'index.js': 'beta' }, ['--tag', 'beta']), 'publish beta');
     // Unscoped: no scope mapping, so the registry comes from the command line.
     expectOk(
-      await publish({ name: 'plain-pkg', version: '1.0.0', description: 'a plain package' }, { 'index.js': 'plain' }),
+      await publish(
+        { name: 'plain-pkg', version: '1.0.0', description: 'a plain package' },
+        { 'index.js': 'plain', 'README.md': '# Plain\n\nA *plain* package.\n' },
+      ),
       'publish plain',
     );
+    // npm sends README.md with the publish: the web UI's package page shows it (packuments never carry it).
+    const [plain] = (await s.api.inject({ url: `/api/v4/projects/${projectId}/packages?package_name=plain-pkg`, token: s.rootToken })).json<
+      { id: number }[]
+    >();
+    const overview = await s.api.inject({ url: `/api/v4/projects/${projectId}/packages/${plain.id}/overview`, token: s.rootToken });
+    expect(overview.json()).toMatchObject({
+      readme: '# Plain\n\nA *plain* package.\n',
+      metadata: [{ label: 'Description', value: 'a plain package' }, expect.anything()],
+    });
 
     const again = await publish({ name: '@acme/widget', version: '1.0.0' }, { 'index.js': 'other bytes' });
     expect(again.code).not.toBe(0);
