@@ -1,4 +1,4 @@
-import { startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
+import { startTestServer, testModes, type TestProject, type TestServer, type TestUser, waitFor } from '@stowage/testkit';
 
 import { AccessLevel } from '../src';
 import { genericFormat } from './generic-fixture';
@@ -114,6 +114,33 @@ describe.each(testModes())('web pages (%s)', (mode) => {
     expect(res.headers['content-disposition']).toMatch(/^attachment; filename="kit.tgz"/);
     // The id of a file of another project is not reachable through this one.
     expect((await page(`/${open.path_with_namespace}/-/package_files/${fileId}/download`)).status).toBe(404);
+  });
+
+  it('an image a page shows from a package is not a download; a download is', async () => {
+    const { cookie } = await sessionOf(member.token);
+    const put = await s.api.inject({
+      method: 'PUT',
+      url: `/api/v4/projects/${secret.id}/packages/generic/pic/1.0.0/pic.png`,
+      token: s.rootToken,
+      payload: Buffer.from('not really a png'),
+    });
+    expect(put.status).toBe(201);
+    const [pkg] = await s.api.root<{ id: number; last_downloaded_at: string | null }[]>(
+      'GET',
+      `/api/v4/projects/${secret.id}/packages?package_name=pic`,
+    );
+    expect(pkg.last_downloaded_at).toBeNull();
+    const [file] = await s.api.root<{ id: number }[]>('GET', `/api/v4/projects/${secret.id}/packages/${pkg.id}/package_files`);
+    const url = `/${secret.path_with_namespace}/-/package_files/${file.id}/download`;
+    expect((await page(url, { cookie, 'sec-fetch-dest': 'image' })).status).toBe(200);
+    expect((await page(url, { cookie, 'sec-fetch-dest': 'image' })).status).toBe(200);
+    const after = await s.api.root<{ last_downloaded_at: string | null }>('GET', `/api/v4/projects/${secret.id}/packages/${pkg.id}`);
+    expect(after.last_downloaded_at).toBeNull();
+    expect((await page(url, { cookie, 'sec-fetch-dest': 'document' })).status).toBe(200);
+    await waitFor('the download mark', async () => {
+      const p = await s.api.root<{ last_downloaded_at: string | null }>('GET', `/api/v4/projects/${secret.id}/packages/${pkg.id}`);
+      return p.last_downloaded_at ?? undefined;
+    });
   });
 
   it('a download by id is a package download: refused where packages are off for the project', async () => {

@@ -95,6 +95,17 @@ export async function api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: st
 
 export const get = async <T>(path: string): Promise<T> => (await api<T>('GET', path)).data;
 
+/** Every page of a list (following X-Next-Page), up to `maxPages` of them. */
+export async function getAll<T>(path: string, maxPages = 20): Promise<T[]> {
+  const all: T[] = [];
+  for (let page = 1, n = 0; page && n < maxPages; n++) {
+    const res = await api<T[]>('GET', `${path}${path.includes('?') ? '&' : '?'}page=${page}`);
+    all.push(...res.data);
+    page = Number(res.headers.get('x-next-page') || 0);
+  }
+  return all;
+}
+
 /** A project or group path (`group/sub/project`) as GitLab's API takes it in a URL. */
 export const enc = (fullPath: string) => encodeURIComponent(fullPath);
 

@@ -31,15 +31,16 @@ export function useApi<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
 }
 
 export function useSession(): Session {
+  const seen = currentSession();
   const [, setTick] = useState(0);
-  useEffect(
-    () =>
-      onSessionChange(() => {
-        setTick((t) => t + 1);
-      }),
-    [],
-  );
-  return currentSession();
+  useEffect(() => {
+    const off = onSessionChange(() => setTick((t) => t + 1));
+    // Effects run after the render: a session that loaded in between (GET /-/session answering
+    // before the page subscribed) would otherwise leave the page waiting for it for ever.
+    if (currentSession() !== seen) setTick((t) => t + 1);
+    return off;
+  }, []);
+  return seen;
 }
 
 export function useTitle(title: string) {

@@ -32,6 +32,8 @@ function changed(focusMain: boolean) {
 
 export function navigate(url: string, opts: { replace?: boolean } = {}) {
   const target = new URL(url, window.location.href);
+  // History holds this origin's pages only (pushState would throw); the app never navigates elsewhere.
+  if (target.origin !== window.location.origin) return;
   const same = target.pathname + target.search === window.location.pathname + window.location.search;
   if (opts.replace || same) window.history.replaceState(null, '', target);
   else window.history.pushState(null, '', target);
@@ -40,10 +42,13 @@ export function navigate(url: string, opts: { replace?: boolean } = {}) {
 }
 
 export function useLocation(): Location {
+  const seen = current;
   const [, setTick] = useState(0);
   useEffect(() => {
     const l = () => setTick((t) => t + 1);
     listeners.add(l);
+    // Effects run after the render: a change in between would otherwise never reach this component.
+    if (current !== seen) l();
     return () => {
       listeners.delete(l);
     };

@@ -98,6 +98,8 @@ describe('web UI: browsing', () => {
         ['%2F%0A%2Fevil.example%2Fx', '/'],
         ['https%3A%2F%2Fevil.example%2F', '/'],
         ['%2F%5Cevil.example', '/'],
+        ['%2F.%2F%2Fevil.example%2Fx', '/'],
+        ['%2Fa%2F..%2F..%2F%2Fevil.example', '/'],
       ]) {
         await page.goto(`/-/sign_in?redirect_to=${redirect}`);
         await page.getByLabel('Personal access token').fill(alice.token);

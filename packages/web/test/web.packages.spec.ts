@@ -209,6 +209,14 @@ describe('web UI: a package', () => {
       '<dialog open class="confirm">Confirm?</dialog>',
       '',
       '<div popover id="pop" class="site-header">popover</div>',
+      '',
+      '<h2 id="versions-title" role="dialog" aria-modal="true">Verified publisher</h2>',
+      '',
+      '<video width="3000" height="200" controls poster="data:image/png;base64,AAAA"></video>',
+      '',
+      '<img src="https://external.example/track.png" alt="tracker"> <img src="/-/ui/missing.png" alt="local">',
+      '',
+      '[back to the top](#evil-package)',
     ].join('\n');
     await uploadWheel('evil-pkg', '1.0', readme, '<b onmouseover="window.__xss=1">summary</b>');
 
@@ -243,8 +251,9 @@ describe('web UI: a package', () => {
           handlers: [...readme.querySelectorAll('*')].flatMap((el: any) =>
             [...el.attributes].filter((a: any) => /^on/i.test(a.name)).map((a: any) => a.name),
           ),
-          scripts: readme.querySelectorAll('script, iframe, form, svg, style, dialog').length,
-          styled: readme.querySelectorAll('[style], [class], [popover]').length,
+          scripts: readme.querySelectorAll('script, iframe, form, svg, style, dialog, video').length,
+          styled: readme.querySelectorAll('[style], [class], [popover], [id], [role], [aria-modal]').length,
+          images: [...readme.querySelectorAll('img')].map((img: any) => img.getAttribute('alt')),
           safe: [...readme.querySelectorAll('a[href]')].map((a: any) => [a.getAttribute('href'), a.getAttribute('rel')]),
         };
       });
@@ -253,9 +262,11 @@ describe('web UI: a package', () => {
         handlers: [],
         scripts: 0,
         styled: 0,
+        images: [null, 'local'], // `<img src=x>` (this site's, without its onerror) and the local one; the external one is gone
         safe: [
           ['https://example.com/docs', 'noopener noreferrer nofollow'],
           ['https://evil.example/login', 'noopener noreferrer nofollow'],
+          ['#evil-package', 'noopener noreferrer nofollow'],
         ],
       });
     } finally {
@@ -263,18 +274,21 @@ describe('web UI: a package', () => {
     }
   });
 
-  it('shows a README the Markdown parser cannot take as text, and the page stays whole', async () => {
+  it.each([
     // 20,000 nested quotes overflow marked's stack: on the page's thread that took the page down.
-    const readme = `# Deep\n\n${'>'.repeat(20_000)} bottom`;
-    await uploadWheel('deep-pkg', '1.0', readme, 'deep');
+    ['deep-pkg', `# Deep\n\n${'>'.repeat(20_000)} bottom`],
+    // One reference used 11,000 times: 64 KiB of Markdown, hundreds of MB of HTML.
+    ['wide-pkg', `# Deep\n\n[a]: https://e.example/${'A'.repeat(5_000)}\n\n${'![a]'.repeat(11_000)}`],
+  ])('shows a README the page cannot render in reason as text (%s), and the page stays whole', async (name, readme) => {
+    await uploadWheel(name, '1.0', readme, 'deep');
     const { page, context, problems } = await newPage(env.browser, env.s.url);
     try {
       await signIn(page, maintainer.token);
-      await page.goto(`/acme/app/-/packages/${await idOf('deep-pkg', '1.0')}`);
+      await page.goto(`/acme/app/-/packages/${await idOf(name, '1.0')}`);
       await expectText(page.locator('pre.readme-text'), '# Deep');
       expect(await page.locator('pre.readme-text').textContent()).toBe(readme);
-      await page.getByRole('heading', { name: /deep-pkg\s+1\.0/, level: 1 }).waitFor();
-      await page.getByRole('link', { name: 'deep_pkg-1.0-py3-none-any.whl', exact: true }).waitFor();
+      await page.getByRole('heading', { name: new RegExp(`${name}\\s+1\\.0`), level: 1 }).waitFor();
+      await page.getByRole('link', { name: `${name.replace('-', '_')}-1.0-py3-none-any.whl`, exact: true }).waitFor();
       expect(problems).toEqual([]);
     } finally {
       await context.close();

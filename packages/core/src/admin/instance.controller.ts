@@ -4,6 +4,7 @@ import type { DataSource } from 'typeorm';
 
 import { ApiAccess } from '../auth/api-access.guard';
 import { BlobMigration } from '../blobs/blob-migration';
+import { StowageConfig } from '../config';
 import { JobQueue } from '../jobs/job-queue';
 import { FormatRegistry } from '../plugin/format-registry';
 import { BLOB_STORES, type BlobStores } from '../storage/file-storage.service';
@@ -21,6 +22,7 @@ export class InstanceController {
     private readonly jobs: JobQueue,
     private readonly migration: BlobMigration,
     @Inject(BLOB_STORES) private readonly stores: BlobStores,
+    @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
   @Get('packages')
@@ -31,6 +33,8 @@ export class InstanceController {
     );
     const kinds = [...new Set([...this.stores.keys(), ...rows.map((r) => r.store)])].sort();
     return {
+      /** `packages.enabled`: false turns every package endpoint off (404). */
+      packages_enabled: this.config.packages.enabled,
       formats: this.formats.names().map((name) => ({ name, enabled: true })),
       stores: kinds.map((kind) => {
         const row = rows.find((r) => r.store === kind);

@@ -5,6 +5,9 @@ import { httpErrors } from './http-error';
  * string, read with Grape's error wording (`name is missing`, `visibility does not have a
  * valid value`).
  */
+/** `YYYY-MM-DD`, optionally `THH:MM[:SS[.fff]]` and then a zone, `Z` or `±HH:MM`. */
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
 export class ApiParams {
   private readonly values: Record<string, unknown>;
 
@@ -78,24 +81,40 @@ export class ApiParams {
   }
 
   /** An ISO date or date-time (years 1 to 9999); a bare date means the start of that day in UTC. */
+  /**
+   * An ISO 8601 date (`2027-01-31`, midnight UTC) or date-time with its zone (`…T10:00:00Z`,
+   * `…+02:00`). Every field is checked: a day that does not exist (`2027-02-30`) is refused,
+   * never rolled into the next month as JavaScript's Date would.
+   */
   date(key: string): Date | undefined {
     const s = this.string(key);
     if (s === undefined) return undefined;
-    const day = /^\d{4}-\d{2}-\d{2}$/.test(s);
-    const d = new Date(day ? `${s}T00:00:00Z` : s);
+    const m = ISO_DATE.exec(s);
+    if (!m) throw httpErrors.invalidParam(key);
+    const [year, month, day, hour = 0, minute = 0, second = 0] = m.slice(1, 7).map((v) => (v === undefined ? undefined : Number(v)));
+    const zone = m[8] ?? 'Z';
+    const offset = zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+    const fields = Date.UTC(year!, month! - 1, day!, hour, minute, second);
+    const back = new Date(fields);
     // Years Postgres' date type and GitLab's date params take (year 0 or 275760 would be a 500).
-    if (Number.isNaN(d.getTime()) || d.getUTCFullYear() < 1 || d.getUTCFullYear() > 9999) throw httpErrors.invalidParam(key);
-    // A day that does not exist (2025-02-30) is refused, not rolled over into March.
-    if (day && d.toISOString().slice(0, 10) !== s) throw httpErrors.invalidParam(key);
+    const valid =
+      year! >= 1 &&
+      back.getUTCFullYear() === year &&
+      back.getUTCMonth() === month! - 1 &&
+      back.getUTCDate() === day &&
+      hour < 24 &&
+      minute < 60 &&
+      second < 60 &&
+      Math.abs(offset) <= 14 * 60;
+    const d = new Date(fields - offset * 60_000 + (m[7] ? Number(`0.${m[7]}`) * 1000 : 0));
+    if (!valid || d.getUTCFullYear() > 9999) throw httpErrors.invalidParam(key);
     return d;
   }
 
-  /** A token's expiry: a date, not before today (a token that is born expired is a mistake). */
+  /** A token's expiry: a date still to come (a token that is born expired is a mistake). */
   expiry(key: string): Date | undefined {
     const d = this.date(key);
-    if (d && d.getTime() < Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate())) {
-      throw httpErrors.invalidParam(key, 'must not be in the past');
-    }
+    if (d && d.getTime() <= Date.now()) throw httpErrors.invalidParam(key, 'must be in the future');
     return d;
   }
 }

@@ -128,7 +128,9 @@ export class WebPagesController {
     if (!file || !pkg || !LIVE_STATUSES.includes(pkg.status) || !this.formats.has(pkg.package_type)) {
       throw httpErrors.notFound('Package file');
     }
-    this.packages.markDownloaded(pkg, request);
+    // A page showing the file (a README's <img>) is not a download: it would keep a version "used" for cleanup rules.
+    const dest = request.headers['sec-fetch-dest'];
+    if (dest === undefined || dest === 'document' || dest === 'empty') this.packages.markDownloaded(pkg, request);
     return this.storage.send(request, reply, file, { disposition: 'attachment', headers: { 'x-content-type-options': 'nosniff' } });
   }
 }

@@ -17,6 +17,7 @@ interface MigrationRun {
 }
 
 interface AdminPackages {
+  packages_enabled: boolean;
   formats: { name: string; enabled: boolean }[];
   stores: { kind: string; configured: boolean; blobs: number; bytes: number }[];
   jobs: { waiting: number; active: number; failed: number };
@@ -38,6 +39,7 @@ export function AdminPage() {
           <div class="admin">
             <section aria-labelledby="formats-title">
               <h2 id="formats-title">Formats</h2>
+              {!a.packages_enabled && <p class="hint">Package endpoints are off for the instance (packages.enabled: false).</p>}
               <ul class="formats">
                 {a.formats.map((f) => (
                   <li key={f.name}>

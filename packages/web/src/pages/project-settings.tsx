@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'preact/hooks';
 
-import { api, ApiError, enc, get, type Project } from '../api';
+import { api, ApiError, enc, get, getAll, type Project } from '../api';
 import { ErrorMessage, Loading, NotFound, useApi, useTitle } from '../components';
 import { NewToken, TokenForm, type TokenRow, TokenTable } from './tokens-shared';
 
@@ -85,7 +85,7 @@ function DuplicateSettings({ apiBase }: { apiBase: string }) {
 }
 
 function DeployTokens({ apiBase }: { apiBase: string }) {
-  const tokens = useApi(() => get<TokenRow[]>(`${apiBase}/deploy_tokens?per_page=100`), [apiBase]);
+  const tokens = useApi(() => getAll<TokenRow>(`${apiBase}/deploy_tokens?per_page=100`), [apiBase]);
   const [created, setCreated] = useState<{ token: string; username: string } | null>(null);
   return (
     <>

@@ -10,7 +10,9 @@ function redirectTarget(search: URLSearchParams): string {
   if (!to.startsWith('/')) return '/';
   // Parsed as the browser would (it drops tabs and newlines: `/\t/evil.example` is `//evil.example`).
   const url = new URL(to, location.origin);
-  return url.origin === location.origin ? `${url.pathname}${url.search}${url.hash}` : '/';
+  // `/.//evil.example` is this origin with the path `//evil.example`, which as a link is another host.
+  if (url.origin !== location.origin || url.pathname.startsWith('//')) return '/';
+  return `${url.pathname}${url.search}${url.hash}`;
 }
 
 export function SignInPage() {

@@ -62,7 +62,13 @@ export function TokenForm({
       </label>
       <label>
         Expiration date (optional)
-        <input type="date" name="expires_at" value={expires} onInput={(e) => setExpires(e.currentTarget.value)} />
+        <input
+          type="date"
+          name="expires_at"
+          min={new Date(Date.now() + 86_400_000).toISOString().slice(0, 10)}
+          value={expires}
+          onInput={(e) => setExpires(e.currentTarget.value)}
+        />
       </label>
       <fieldset>
         <legend>Scopes</legend>

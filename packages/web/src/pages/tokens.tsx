@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 
-import { api, get } from '../api';
+import { api, getAll } from '../api';
 import { ErrorMessage, Loading, useApi, useSession, useTitle } from '../components';
 import { NewToken, TokenForm, type TokenRow, TokenTable } from './tokens-shared';
 
@@ -21,7 +21,7 @@ export function TokensPage() {
     // `user_id`: for an administrator the API lists every user's tokens, as GitLab's does.
     () =>
       session.user
-        ? get<TokenRow[]>(`/api/v4/personal_access_tokens?user_id=${session.user.id}&per_page=100`)
+        ? getAll<TokenRow>(`/api/v4/personal_access_tokens?user_id=${session.user.id}&per_page=100`)
         : Promise.resolve([] as TokenRow[]),
     [session.user?.id],
   );
