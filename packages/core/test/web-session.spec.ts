@@ -159,28 +159,16 @@ describe.each(testModes())('web sessions (%s)', (mode) => {
     const token = await s.api.createToken(maintainer.id, ['api']);
     const { id: parentId } = (await s.api.inject({ url: '/api/v4/personal_access_tokens/self', token })).json<{ id: number }>();
     const { cookie } = await signIn(token);
-    const tokens = s.app.get(TokensService);
-    const conan = await tokens.create({
-      kind: 'personal',
-      name: 'conan',
-      scopes: ['api'],
-      userId: maintainer.id,
-      parentId,
-      keepDerived: 2,
-    });
-    for (let i = 0; i < 3; i++) {
-      await tokens.create({ kind: 'personal', name: 'conan', scopes: ['api'], userId: maintainer.id, parentId, keepDerived: 2 });
-    }
+    // As Conan's users/authenticate makes them: derived personal tokens, the newest 2 kept.
+    const conanLogin = () =>
+      s.app
+        .get(TokensService)
+        .create({ kind: 'personal', name: 'conan', scopes: ['api'], userId: maintainer.id, parentId, keepDerived: 2 });
+    const conan = await conanLogin();
+    for (let i = 0; i < 3; i++) await conanLogin();
     expect((await withCookie(cookie, '/api/v4/user')).status).toBe(200);
     expect((await s.api.inject({ url: '/api/v4/user', token: conan.secret })).status).toBe(401); // pruned: the oldest of its kind
-    const survivor = await tokens.create({
-      kind: 'personal',
-      name: 'conan',
-      scopes: ['api'],
-      userId: maintainer.id,
-      parentId,
-      keepDerived: 2,
-    });
+    const survivor = await conanLogin();
     for (let i = 0; i < 21; i++) await signIn(token);
     expect((await s.api.inject({ url: '/api/v4/user', token: survivor.secret })).status).toBe(200);
     expect((await withCookie(cookie, '/api/v4/user')).status).toBe(401); // the oldest of 20 sessions
