@@ -70,6 +70,7 @@ export { type PackageName, PackageService } from './packages/package.service';
 export { PackageFile } from './packages/package-file.entity';
 export { duplicateAllowed, type DuplicateSettings, PackageSettingsService } from './packages/package-settings.service';
 export * from './packages/package-status';
+export { apiPackageType, formatPackageType } from './packages/package-types';
 export { PackageTag } from './packages/package-tag.entity';
 export { type NewFile, PackageWriter, type UpsertPackage } from './packages/package-writer';
 export { packageFileJson, packageJson } from './packages/representations';
