@@ -48,6 +48,13 @@ export {
 export { MOVE_BLOB_JOB, type MoveBlobJob } from './blobs/blob-move-job';
 export { BlobIntegrityError, BlobMover, type BlobRow, digestStored, type MoveResult } from './blobs/blob-mover';
 export { BlobSweeper, type LeftoverReport, type Leftovers, type StoreLeftovers, type Tally } from './blobs/blob-sweeper';
+export { type CleanupCandidate, CleanupGuards } from './cleanup/cleanup-guards';
+export { planJson } from './cleanup/cleanup-json';
+export { CLEANABLE_STATUSES, type CleanupPlan, CleanupPlanner } from './cleanup/cleanup-planner';
+export { CleanupPolicies } from './cleanup/cleanup-policies.service';
+export { type CleanupPolicy, KEEP_N_DUPLICATED_PACKAGE_FILES } from './cleanup/cleanup-policy';
+export { CleanupRunner } from './cleanup/cleanup-runner';
+export { CLEANUP_POLICIES_JOB } from './cleanup/cleanup-schedule';
 export * from './config';
 export * from './database';
 export { ApiParams } from './http/api-params';
