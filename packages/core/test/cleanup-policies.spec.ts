@@ -64,7 +64,10 @@ describe.each(testModes())('packages cleanup policies (%s)', (mode) => {
     return res.json<{ id: number; name: string; version: string }[]>().map((p) => `${p.name}@${p.version}`);
   };
   const filesOf = async (project: TestProject, name: string, version: string) => {
-    const list = await s.api.inject({ url: `/api/v4/projects/${project.id}/packages?package_name=${name}&package_version=${version}`, token: s.rootToken });
+    const list = await s.api.inject({
+      url: `/api/v4/projects/${project.id}/packages?package_name=${name}&package_version=${version}`,
+      token: s.rootToken,
+    });
     const [pkg] = list.json();
     const res = await s.api.inject({ url: `/api/v4/projects/${project.id}/packages/${pkg.id}/package_files`, token: s.rootToken });
     return res.json<{ id: number; file_name: string; size: number }[]>();
@@ -164,7 +167,12 @@ describe.each(testModes())('packages cleanup policies (%s)', (mode) => {
       const project = await newProject();
       await setPolicy(project, { keep_n_duplicated_package_files: '1' });
       const before = (await s.api.inject({ url: policyUrl(project), token: maintainer.token })).json();
-      const res = await s.api.inject({ method: 'PUT', url: policyUrl(project), token: maintainer.token, payload: { keep_n_versions: 3, ...payload } });
+      const res = await s.api.inject({
+        method: 'PUT',
+        url: policyUrl(project),
+        token: maintainer.token,
+        payload: { keep_n_versions: 3, ...payload },
+      });
       expect(res.status).toBe(400);
       expect(res.json()).toEqual(error);
       expect((await s.api.inject({ url: policyUrl(project), token: maintainer.token })).json()).toEqual(before);
@@ -195,7 +203,9 @@ describe.each(testModes())('packages cleanup policies (%s)', (mode) => {
         package_type: 'generic',
         reason: 'keep_n_versions',
         size: 1000,
-        package_files: [{ id: expect.any(Number), file_name: 'app.bin', size: 1000, file_sha256: sha256(Buffer.from('app 1.0.0 '.repeat(100))) }],
+        package_files: [
+          { id: expect.any(Number), file_name: 'app.bin', size: 1000, file_sha256: sha256(Buffer.from('app 1.0.0 '.repeat(100))) },
+        ],
       });
       const newest = await filesOf(project, 'app', '1.3.0');
       const appFiles = newest.filter((f) => f.file_name === 'app.bin');
@@ -244,7 +254,14 @@ describe.each(testModes())('packages cleanup policies (%s)', (mode) => {
       expect(Date.now() - new Date(after.last_run_at).getTime()).toBeLessThan(60_000);
       expect(new Date(after.next_run_at).getTime()).toBeGreaterThan(Date.now() + 11 * 3600_000);
       // And a second dry run finds nothing left to do.
-      expect(await dryRun(project)).toEqual({ packages_count: 0, package_files_count: 0, size: 0, bytes_freed: 0, packages: [], package_files: [] });
+      expect(await dryRun(project)).toEqual({
+        packages_count: 0,
+        package_files_count: 0,
+        size: 0,
+        bytes_freed: 0,
+        packages: [],
+        package_files: [],
+      });
     });
 
     it('deletes versions not downloaded for N days (created_at when never downloaded), the newest N of each name kept', async () => {
@@ -290,7 +307,8 @@ describe.each(testModes())('packages cleanup policies (%s)', (mode) => {
 
     it('never plans a package a guard protects', async () => {
       const project = await newProject();
-      for (const name of ['keep-me', 'drop-me']) for (const v of ['1.0.0', '2.0.0']) await put(project, `${name}/${v}/f.txt`, `${name} ${v}`);
+      for (const name of ['keep-me', 'drop-me'])
+        for (const v of ['1.0.0', '2.0.0']) await put(project, `${name}/${v}/f.txt`, `${name} ${v}`);
       for (const n of [1, 2]) await put(project, `keep-me/2.0.0/f.txt`, `keep-me again ${n}`);
       await setPolicy(project, { keep_n_versions: 1, keep_n_duplicated_package_files: '1' });
       class ProtectKeepMe extends CleanupGuards {
@@ -309,7 +327,7 @@ describe.each(testModes())('packages cleanup policies (%s)', (mode) => {
     it('lets a download that started before the run finish with every byte', async () => {
       const project = await newProject();
       const big = Buffer.alloc(4 * 1024 * 1024);
-      for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i * 2654435761 >>> 0, i);
+      for (let i = 0; i < big.length; i += 4) big.writeUInt32LE((i * 2654435761) >>> 0, i);
       await put(project, 'big/1.0.0/big.bin', big);
       await put(project, 'big/2.0.0/big.bin', 'small');
       await setPolicy(project, { keep_n_versions: 1 });
@@ -348,7 +366,12 @@ describe.each(testModes())('packages cleanup policies on a schedule (%s)', (mode
   it('runs a due policy without being asked, then schedules the next run', async () => {
     const project = await s.api.createProject('scheduled');
     for (const v of ['1.0.0', '2.0.0', '3.0.0']) {
-      const res = await s.api.inject({ method: 'PUT', url: genericPath(project.id, `s/${v}/s.txt`), token: s.rootToken, payload: Buffer.from(v) });
+      const res = await s.api.inject({
+        method: 'PUT',
+        url: genericPath(project.id, `s/${v}/s.txt`),
+        token: s.rootToken,
+        payload: Buffer.from(v),
+      });
       expect(res.status).toBe(201);
     }
     const url = `/api/v4/projects/${project.id}/packages/cleanup_policy`;

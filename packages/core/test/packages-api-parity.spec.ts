@@ -58,20 +58,30 @@ describe.each(testModes())('Packages API as GitLab answers it (%s)', (mode) => {
       w.upsertPackage({ projectId: b.id, packageType: 'go', name: 'example.com/mod', version: 'v1.0.0' }),
     );
     goId = pkg.id;
-    const res = await s.api.inject({ method: 'PUT', url: genericPath(b.id, 'bpkg/1.0.0/f.txt'), token: s.rootToken, payload: Buffer.from('b') });
+    const res = await s.api.inject({
+      method: 'PUT',
+      url: genericPath(b.id, 'bpkg/1.0.0/f.txt'),
+      token: s.rootToken,
+      payload: Buffer.from('b'),
+    });
     expect(res.status).toBe(201);
   });
   afterAll(() => s?.close());
 
   describe('package_type=golang', () => {
-    it.each(['/projects/:b/packages', '/groups/parity/packages', '/packages'])('filters and shows Go packages as golang on %s', async (path) => {
-      const base = `/api/v4${path.replace(':b', String(b.id))}`;
-      const res = await get(`${base}?package_type=golang`);
-      expect(res.status).toBe(200);
-      expect(res.json()).toEqual([expect.objectContaining({ id: goId, name: 'example.com/mod', version: 'v1.0.0', package_type: 'golang' })]);
-      const all = await get(`${base}?per_page=100`);
-      expect(all.json().find((p: { id: number }) => p.id === goId).package_type).toBe('golang');
-    });
+    it.each(['/projects/:b/packages', '/groups/parity/packages', '/packages'])(
+      'filters and shows Go packages as golang on %s',
+      async (path) => {
+        const base = `/api/v4${path.replace(':b', String(b.id))}`;
+        const res = await get(`${base}?package_type=golang`);
+        expect(res.status).toBe(200);
+        expect(res.json()).toEqual([
+          expect.objectContaining({ id: goId, name: 'example.com/mod', version: 'v1.0.0', package_type: 'golang' }),
+        ]);
+        const all = await get(`${base}?per_page=100`);
+        expect(all.json().find((p: { id: number }) => p.id === goId).package_type).toBe('golang');
+      },
+    );
 
     it('answers golang for a single package, and refuses go as GitLab does', async () => {
       expect((await get(`/api/v4/projects/${b.id}/packages/${goId}`)).json()).toMatchObject({ package_type: 'golang' });
@@ -95,15 +105,18 @@ describe.each(testModes())('Packages API as GitLab answers it (%s)', (mode) => {
       ['hidden', 404],
       ['processing', 404],
       ['pending_destruction', 404],
-    ] as [PackageStatus, number][])('reads a %s package (and its files and pipelines) with %d, as GitLab’s PackageFinder', async (status, code) => {
-      const id = byStatus.get(status)!;
-      for (const rest of ['', '/package_files', '/pipelines']) {
-        const res = await get(`/api/v4/projects/${a.id}/packages/${id}${rest}`);
-        expect([rest, res.status]).toEqual([rest, code]);
-        if (code === 404) expect(res.json()).toEqual({ message: '404 Package Not Found' });
-      }
-      if (code === 200) expect((await get(`/api/v4/projects/${a.id}/packages/${id}`)).json()).toMatchObject({ status });
-    });
+    ] as [PackageStatus, number][])(
+      'reads a %s package (and its files and pipelines) with %d, as GitLab’s PackageFinder',
+      async (status, code) => {
+        const id = byStatus.get(status)!;
+        for (const rest of ['', '/package_files', '/pipelines']) {
+          const res = await get(`/api/v4/projects/${a.id}/packages/${id}${rest}`);
+          expect([rest, res.status]).toEqual([rest, code]);
+          if (code === 404) expect(res.json()).toEqual({ message: '404 Package Not Found' });
+        }
+        if (code === 200) expect((await get(`/api/v4/projects/${a.id}/packages/${id}`)).json()).toMatchObject({ status });
+      },
+    );
 
     it('still deletes a hidden package (GitLab’s finder would not find it; Stowage lets it go)', async () => {
       const packages = s.app.get(PackageService);

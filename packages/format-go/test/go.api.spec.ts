@@ -112,7 +112,10 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
   it('shows a published module in the Packages API as GitLab’s golang type, and filters by it', async () => {
     const module = 'example.com/listed';
     expect((await put(module, 'v0.1.0', moduleZip(module, 'v0.1.0', files(module)))).status).toBe(201);
-    const list = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages?package_type=golang&package_name=listed`, token: reporter.token });
+    const list = await s.api.inject({
+      url: `/api/v4/projects/${priv.id}/packages?package_type=golang&package_name=listed`,
+      token: reporter.token,
+    });
     expect(list.status).toBe(200);
     expect(list.json()).toEqual([expect.objectContaining({ name: module, version: 'v0.1.0', package_type: 'golang' })]);
     const one = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/${list.json()[0].id}`, token: reporter.token });

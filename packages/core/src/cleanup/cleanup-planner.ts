@@ -82,7 +82,13 @@ export class CleanupPlanner {
 
   async plan(policy: CleanupPolicy): Promise<CleanupPlan> {
     const keepFiles = policy.keepNDuplicatedPackageFiles === 'all' ? null : Number(policy.keepNDuplicatedPackageFiles);
-    const plan: CleanupPlan = { projectId: policy.projectId, keepNDuplicatedPackageFiles: keepFiles, packages: [], duplicates: [], bytesFreed: 0 };
+    const plan: CleanupPlan = {
+      projectId: policy.projectId,
+      keepNDuplicatedPackageFiles: keepFiles,
+      packages: [],
+      duplicates: [],
+      bytesFreed: 0,
+    };
     if (!policyActive(policy)) return plan;
     const regex = policy.packageNameRegex === null ? null : UntrustedRegex.compile(policy.packageNameRegex);
     const guarded = new Map<number, boolean>();

@@ -9,17 +9,17 @@ import { PackageService } from '../packages/package.service';
 import { PackageFile } from '../packages/package-file.entity';
 import type { PackageWriter } from '../packages/package-writer';
 import { CleanupGuards } from './cleanup-guards';
-import { CleanupPolicies } from './cleanup-policies.service';
-import type { CleanupPolicy } from './cleanup-policy';
 import {
   bytesFreed,
   CLEANABLE_STATUSES,
   type CleanupPlan,
   CleanupPlanner,
+  planFiles,
   type PlannedDuplicate,
   type PlannedPackage,
-  planFiles,
 } from './cleanup-planner';
+import { CleanupPolicies } from './cleanup-policies.service';
+import type { CleanupPolicy } from './cleanup-policy';
 
 /** Deletions per transaction. */
 const BATCH = 50;
@@ -87,7 +87,12 @@ export class CleanupRunner {
       const files = planFiles(executed);
       if (files.length) {
         this.logger.log(
-          { project_id: policy.projectId, packages: executed.packages.length, package_files: files.length, bytes_freed: executed.bytesFreed },
+          {
+            project_id: policy.projectId,
+            packages: executed.packages.length,
+            package_files: files.length,
+            bytes_freed: executed.bytesFreed,
+          },
           `packages cleanup policy of project ${policy.projectId} deleted ${executed.packages.length} package(s) and ${files.length} file(s)`,
         );
       }
@@ -145,7 +150,14 @@ export class CleanupRunner {
     await w.deletePackage(pkg);
     // Plug point for the audit log ("package deleted by cleanup").
     this.logger.log(
-      { project_id: pkg.project_id, package_id: pkg.id, package_type: pkg.package_type, name: pkg.name, version: pkg.version, reason: planned.reason },
+      {
+        project_id: pkg.project_id,
+        package_id: pkg.id,
+        package_type: pkg.package_type,
+        name: pkg.name,
+        version: pkg.version,
+        reason: planned.reason,
+      },
       'package deleted by cleanup policy',
     );
     return true;
@@ -163,7 +175,13 @@ export class CleanupRunner {
     if (Number(newer) < keep || (await this.guards.protects(pkg))) return false;
     await w.removeFiles(pkg, [file]);
     this.logger.log(
-      { project_id: pkg.project_id, package_id: pkg.id, package_file_id: file.id, file_name: file.file_name, reason: 'keep_n_duplicated_package_files' },
+      {
+        project_id: pkg.project_id,
+        package_id: pkg.id,
+        package_file_id: file.id,
+        file_name: file.file_name,
+        reason: 'keep_n_duplicated_package_files',
+      },
       'package file deleted by cleanup policy',
     );
     return true;
