@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
+import { PackageService } from '@stowage/core';
 import { filesUnder, storedBlobKeys, type TestServer } from '@stowage/testkit';
 
 export const execFileAsync = promisify(execFile);
@@ -67,7 +68,8 @@ export async function projectState(s: TestServer, projectId: number): Promise<{ 
     listPackages(s, projectId, 'processing'),
   ]);
   const packages = lists.flat();
-  const files = (await Promise.all(packages.map((p) => listFiles(s, projectId, p.id)))).flat();
+  // Files of hidden and processing packages are not in the Packages API (GitLab answers 404 for them).
+  const files: ListedFile[] = await s.app.get(PackageService).listFiles(packages.map((p) => p.id));
   return { packages, files };
 }
 

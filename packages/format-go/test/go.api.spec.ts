@@ -109,6 +109,19 @@ describe.each(testModes())('go proxy API (%s)', (mode) => {
     expect((await get('example.com/Org/greet/@v/list')).status).toBe(404);
   });
 
+  it('shows a published module in the Packages API as GitLab’s golang type, and filters by it', async () => {
+    const module = 'example.com/listed';
+    expect((await put(module, 'v0.1.0', moduleZip(module, 'v0.1.0', files(module)))).status).toBe(201);
+    const list = await s.api.inject({
+      url: `/api/v4/projects/${priv.id}/packages?package_type=golang&package_name=listed`,
+      token: reporter.token,
+    });
+    expect(list.status).toBe(200);
+    expect(list.json()).toEqual([expect.objectContaining({ name: module, version: 'v0.1.0', package_type: 'golang' })]);
+    const one = await s.api.inject({ url: `/api/v4/projects/${priv.id}/packages/${list.json()[0].id}`, token: reporter.token });
+    expect(one.json()).toMatchObject({ name: module, package_type: 'golang' });
+  });
+
   it('lists tagged versions in semver order without pseudo-versions; @latest prefers releases', async () => {
     const module = 'example.com/versions';
     const versions = ['v1.2.0', 'v1.10.0', 'v1.0.0', 'v1.11.0-rc.1', 'v1.10.1-0.20240101000000-abcdefabcdef', 'v1.0.1-Pre'];

@@ -109,6 +109,11 @@ export class PackagesConfig {
    */
   @IntegerSetting({ min: 1 }) blob_grace_period_hours = 24;
   /**
+   * Seconds between two runs of a project's packages cleanup policy (GitLab's fixed cadence is
+   * 12 hours); the job looks for due policies this often, and at least every minute.
+   */
+  @SecondsSetting({ min: 1 }) cleanup_interval = 12 * 3600;
+  /**
    * Bytes of rendered metadata documents (packuments, index pages, maven-metadata.xml, their
    * compressed variants) each server process keeps, all formats together; 0 keeps none.
    */

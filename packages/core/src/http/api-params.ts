@@ -24,6 +24,11 @@ export class ApiParams {
     return this.values[key] !== undefined && this.values[key] !== null;
   }
 
+  /** Whether the request names the key at all, `null` and `''` included: how an update clears a setting. */
+  given(key: string): boolean {
+    return Object.hasOwn(this.values, key);
+  }
+
   string(key: string, opts: { required: true; max?: number }): string;
   string(key: string, opts?: { required?: false; max?: number }): string | undefined;
   string(key: string, opts: { required?: boolean; max?: number } = {}): string | undefined {

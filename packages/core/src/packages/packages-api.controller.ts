@@ -21,7 +21,8 @@ import { ProjectsService } from '../projects/projects.service';
 import { Package } from './package.entity';
 import { PackageService } from './package.service';
 import { PackageFile } from './package-file.entity';
-import { DISPLAYABLE_STATUSES, PACKAGE_STATUSES } from './package-status';
+import { DISPLAYABLE_STATUSES, LIVE_STATUSES, PACKAGE_STATUSES, type PackageStatus } from './package-status';
+import { apiPackageType, formatPackageType } from './package-types';
 import { packageFileJson, packageJson } from './representations';
 
 /** GitLab's package types: a filter on one whose format is not installed matches nothing (not a 400). */
@@ -46,7 +47,16 @@ const GITLAB_PACKAGE_TYPES = [
 /** The most of a README the package page is given (npm's registry cuts packuments' at the same size). */
 export const MAX_README_CHARS = 65_536;
 
-const ORDER_COLUMNS = { created_at: 'pkg.created_at', name: 'pkg.name', version: 'pkg.version', type: 'pkg.package_type' } as const;
+const ORDER_COLUMNS = {
+  created_at: 'pkg.created_at',
+  name: 'pkg.name',
+  version: 'pkg.version',
+  type: 'pkg.package_type',
+  // Group (and instance) listings only, as GitLab's group packages API.
+  project_path: 'p.full_path',
+} as const;
+type OrderBy = keyof typeof ORDER_COLUMNS;
+const PROJECT_ORDERS = (Object.keys(ORDER_COLUMNS) as OrderBy[]).filter((o) => o !== 'project_path');
 
 /** GitLab's shared Packages API: list, show and delete packages and their files. */
 @Controller('api/v4')
@@ -119,7 +129,7 @@ export class PackagesApiController {
     @Req() req: FastifyRequest,
   ): Promise<PackageOverview> {
     assertMayList(req);
-    const pkg = await this.findPackage(ctx, id);
+    const pkg = await this.findPackage(ctx, id, DISPLAYABLE_STATUSES);
     if (!this.formats.has(pkg.package_type)) return { metadata: [], dependencies: [], readme: null, instructions: [] };
     const files = await this.ds
       .getRepository(PackageFile)
@@ -140,13 +150,36 @@ export class PackagesApiController {
   @PackageAccess('read', { challenge: false, session: true })
   async show(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string, @Req() req: FastifyRequest) {
     assertMayList(req);
-    const pkg = await this.findPackage(ctx, id);
+    const pkg = await this.findPackage(ctx, id, DISPLAYABLE_STATUSES);
     const tags = await this.tagNames([pkg.id]);
     const json: Record<string, unknown> = packageJson(pkg, ctx.project, this.baseUrl, tags.get(pkg.id));
     // The format's own details (a package of a format no longer enabled has none).
     const details = this.formats.has(pkg.package_type) ? this.formats.get(pkg.package_type).packageDetails(pkg) : {};
     for (const [key, value] of Object.entries(details)) if (!(key in json)) json[key] = value;
     return json;
+  }
+
+  /**
+   * GitLab's pipelines that built the package. Stowage has no pipelines, so the honest answer is
+   * an empty page; per_page is 1..20 and `cursor` is accepted, as GitLab's keyset pagination takes them.
+   */
+  @Get('projects/:id/packages/:package_id/pipelines')
+  @PackageAccess('read', { challenge: false, session: true })
+  async pipelines(
+    @CurrentProject() ctx: ProjectContext,
+    @Param('package_id') id: string,
+    @Query() query: unknown,
+    @Req() req: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    assertMayList(req);
+    const p = new ApiParams(query, {});
+    const perPage = p.integer('per_page');
+    if (perPage !== undefined && (perPage < 1 || perPage > 20)) throw httpErrors.invalidParam('per_page', 'does not have a valid value');
+    p.string('cursor');
+    await this.findPackage(ctx, id, DISPLAYABLE_STATUSES);
+    setPaginationHeaders(req, reply, { ...pageParams(query), perPage: perPage ?? 20 }, 0, this.baseUrl);
+    return [];
   }
 
   @Delete('projects/:id/packages/:package_id')
@@ -166,7 +199,7 @@ export class PackagesApiController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     assertMayList(req);
-    const pkg = await this.findPackage(ctx, id);
+    const pkg = await this.findPackage(ctx, id, DISPLAYABLE_STATUSES);
     const page = pageParams(query);
     const [files, total] = await this.ds
       .getRepository(PackageFile)
@@ -187,9 +220,14 @@ export class PackagesApiController {
     await this.packages.deleteFile(pkg, file);
   }
 
-  private async findPackage(ctx: ProjectContext, id: string): Promise<Package> {
+  /**
+   * Reads answer, as GitLab's PackageFinder, only for displayable packages (default, error,
+   * deprecated): a hidden, processing or pending_destruction one is a 404. Deletes find any live
+   * package, so a hidden one can still be removed (GitLab's finder would 404 it).
+   */
+  private async findPackage(ctx: ProjectContext, id: string, statuses: readonly PackageStatus[] = LIVE_STATUSES): Promise<Package> {
     const pkg = /^\d{1,9}$/.test(id) ? await this.packages.findPackageById(ctx.project.id, Number(id)) : null;
-    if (!pkg || pkg.status === 'pending_destruction') throw httpErrors.notFound('Package');
+    if (!pkg || !statuses.includes(pkg.status)) throw httpErrors.notFound('Package');
     return pkg;
   }
 
@@ -204,18 +242,15 @@ export class PackagesApiController {
 
   private async list(qb: SelectQueryBuilder<Package>, query: unknown, req: FastifyRequest, reply: FastifyReply, withProject: boolean) {
     const p = new ApiParams(query, {});
-    const type = p.oneOf('package_type', [...new Set([...GITLAB_PACKAGE_TYPES, ...this.formats.names()])]);
+    const type = p.oneOf('package_type', [...new Set([...GITLAB_PACKAGE_TYPES, ...this.formats.names().map(apiPackageType)])]);
     const name = p.string('package_name');
     const version = p.string('package_version');
-    const status = p.oneOf(
-      'status',
-      PACKAGE_STATUSES.filter((s) => s !== 'pending_destruction'),
-    );
-    const orderBy = p.oneOf('order_by', Object.keys(ORDER_COLUMNS) as (keyof typeof ORDER_COLUMNS)[]) ?? 'created_at';
+    const status = p.oneOf('status', PACKAGE_STATUSES);
+    const orderBy = p.oneOf('order_by', withProject ? (Object.keys(ORDER_COLUMNS) as OrderBy[]) : PROJECT_ORDERS) ?? 'created_at';
     const sort = p.oneOf('sort', ['asc', 'desc'] as const) ?? 'asc';
     const page = pageParams(query);
 
-    if (type) qb.andWhere('pkg.package_type = :type', { type });
+    if (type) qb.andWhere('pkg.package_type = :type', { type: formatPackageType(type) });
     if (name) qb.andWhere("pkg.name ILIKE :name ESCAPE '\\'", { name: `%${name.replace(/[\\%_]/g, '\\$&')}%` });
     if (version) qb.andWhere('pkg.version = :version', { version });
     if (!p.boolean('include_versionless')) qb.andWhere("pkg.version <> ''");

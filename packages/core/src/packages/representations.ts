@@ -1,12 +1,13 @@
 import type { Package } from './package.entity';
 import type { PackageFile } from './package-file.entity';
+import { apiPackageType } from './package-types';
 
 export function packageJson(pkg: Package, project: { id: number; full_path: string }, baseUrl: string, tags: string[] = []) {
   return {
     id: pkg.id,
     name: pkg.name,
     version: pkg.version === '' ? null : pkg.version,
-    package_type: pkg.package_type,
+    package_type: apiPackageType(pkg.package_type),
     status: pkg.status,
     _links: {
       web_path: `/${project.full_path}/-/packages/${pkg.id}`,

@@ -19,6 +19,12 @@ import { BlobCollector } from '../blobs/blob-collector';
 import { BlobMigration } from '../blobs/blob-migration';
 import { BlobMover } from '../blobs/blob-mover';
 import { BlobSweeper } from '../blobs/blob-sweeper';
+import { CleanupGuards } from '../cleanup/cleanup-guards';
+import { CleanupPlanner } from '../cleanup/cleanup-planner';
+import { CleanupPolicies } from '../cleanup/cleanup-policies.service';
+import { CleanupPolicyController } from '../cleanup/cleanup-policy.controller';
+import { CleanupRunner } from '../cleanup/cleanup-runner';
+import { CleanupSchedule } from '../cleanup/cleanup-schedule';
 import { StowageConfig } from '../config';
 import { AccessEpoch } from '../database/access-epoch';
 import { DatabaseModule } from '../database/database.module';
@@ -105,6 +111,7 @@ export class StowageModule {
       PackageAccessGuard,
       ApiAccessGuard,
     ];
+    const cleanupServices = [CleanupPolicies, CleanupGuards, CleanupPlanner, CleanupRunner];
     return {
       module: StowageModule,
       global: true,
@@ -125,6 +132,7 @@ export class StowageModule {
             GroupsController,
             ProjectsController,
             PackagesApiController,
+            CleanupPolicyController,
             RemoteCacheController,
             InstanceController,
             SessionController,
@@ -149,6 +157,8 @@ export class StowageModule {
         BlobMover,
         BlobMigration,
         BlobSweeper,
+        ...cleanupServices,
+        CleanupSchedule,
       ],
       exports: [
         StowageConfig,
@@ -161,6 +171,7 @@ export class StowageModule {
         BlobMover,
         BlobMigration,
         BlobSweeper,
+        ...cleanupServices,
       ],
     };
   }

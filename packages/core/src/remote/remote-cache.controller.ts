@@ -8,13 +8,14 @@ import { MAX_UNUSED_DAYS } from '../config/stowage-config';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
 import { pageParams, setPaginationHeaders } from '../http/pagination';
+import { apiPackageType, formatPackageType } from '../packages/package-types';
 import { FormatRegistry } from '../plugin/format-registry';
 import { type CachedRemoteFile, RemoteCache, type RemoteFilter } from './remote-cache';
 
 function fileJson(f: CachedRemoteFile) {
   return {
     id: f.id,
-    package_type: f.package_type,
+    package_type: apiPackageType(f.package_type),
     package_name: f.package_name,
     version: f.version,
     file_name: f.file_name,
@@ -40,7 +41,8 @@ export class RemoteCacheController {
 
   private filter(query: unknown): RemoteFilter {
     const p = new ApiParams(query, {});
-    const packageType = p.oneOf('package_type', this.formats.names());
+    const apiType = p.oneOf('package_type', this.formats.names().map(apiPackageType));
+    const packageType = apiType === undefined ? undefined : formatPackageType(apiType);
     const name = p.string('package_name', { max: 255 });
     if (name !== undefined && packageType === undefined) throw httpErrors.missingParam('package_type');
     return { packageType, packageName: name === undefined ? undefined : this.formats.get(packageType!).normalizeName(name) };
