@@ -3,6 +3,13 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { GroupsController } from '../admin/groups.controller';
 import { InstanceController } from '../admin/instance.controller';
 import { Memberships } from '../admin/memberships';
+import { GroupAdminController } from '../admin/group-admin.controller';
+import { GroupStore } from '../admin/group-store';
+import { MemberDirectory } from '../admin/member-directory';
+import { MembersController } from '../admin/members.controller';
+import { ResourceRemoval } from '../admin/resource-removal';
+import { UserStore } from '../admin/user-store';
+import { UsersAdminController } from '../admin/users-admin.controller';
 import { ProjectsController } from '../admin/projects.controller';
 import { ResourceAccess } from '../admin/resource-access';
 import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
@@ -123,7 +130,10 @@ export class StowageModule {
             HealthController,
             UsersController,
             GroupsController,
+            GroupAdminController,
             ProjectsController,
+            UsersAdminController,
+            MembersController,
             PackagesApiController,
             RemoteCacheController,
             InstanceController,
@@ -144,6 +154,10 @@ export class StowageModule {
         ...coreServices,
         ResourceAccess,
         Memberships,
+        ResourceRemoval,
+        GroupStore,
+        UserStore,
+        MemberDirectory,
         RootBootstrap,
         BlobCollector,
         BlobMover,
