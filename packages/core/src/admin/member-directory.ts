@@ -67,7 +67,8 @@ export class MemberDirectory {
   }
 
   async page(scope: MemberScope, inherited: boolean, filter: MemberFilter, page: Page): Promise<[MemberRow[], number]> {
-    const params: unknown[] = [scope.id, scope.traversalIds];
+    // $2 only where it is used: Postgres cannot type a parameter no clause mentions.
+    const params: unknown[] = inherited ? [scope.id, scope.traversalIds] : [scope.id];
     const where: string[] = [];
     if (filter.query) {
       params.push(`%${filter.query.replace(/[\\%_]/g, '\\$&')}%`);
