@@ -23,7 +23,9 @@ describe.each(testModes())('admin API: groups (%s)', (mode) => {
 
   beforeAll(async () => {
     s = await startTestServer({ mode, listen: false, formats: [genericFormat] });
-    [owner, maintainer, developer, outsider] = await Promise.all(['owner', 'maintainer', 'developer', 'outsider'].map((u) => s.api.createUser(u)));
+    [owner, maintainer, developer, outsider] = await Promise.all(
+      ['owner', 'maintainer', 'developer', 'outsider'].map((u) => s.api.createUser(u)),
+    );
     top = await s.api.createGroup('top', { visibility: 'public' });
     sub = await s.api.createGroup('sub', { visibility: 'internal', parentId: top.id });
     hidden = await s.api.createGroup('hidden', { visibility: 'private' });
@@ -66,7 +68,10 @@ describe.each(testModes())('admin API: groups (%s)', (mode) => {
     const projects = (res: InjectResult) => (res.json() as { path_with_namespace: string }[]).map((p) => p.path_with_namespace);
     expect(projects(await call('GET', `/api/v4/groups/${top.id}/projects`))).toEqual(['top/pub']);
     expect(projects(await call('GET', `/api/v4/groups/${top.id}/projects?include_subgroups=true`))).toEqual(['top/pub']);
-    expect(projects(await call('GET', `/api/v4/groups/${top.id}/projects?include_subgroups=true`, outsider.token))).toEqual(['top/sub/inner', 'top/pub']);
+    expect(projects(await call('GET', `/api/v4/groups/${top.id}/projects?include_subgroups=true`, outsider.token))).toEqual([
+      'top/sub/inner',
+      'top/pub',
+    ]);
     expect((await call('GET', `/api/v4/groups/${hidden.id}/projects`)).status).toBe(404);
   });
 
@@ -78,25 +83,39 @@ describe.each(testModes())('admin API: groups (%s)', (mode) => {
     expect((await call('PUT', url, maintainer.token, { description: 'x' })).json()).toEqual({ message: '403 Forbidden' });
     const ok = await call('PUT', url, owner.token, { name: 'Sub Group', description: 'the sub group' });
     expect(ok.status).toBe(200);
-    expect(ok.json()).toMatchObject({ id: sub.id, name: 'Sub Group', description: 'the sub group', full_path: 'top/sub', visibility: 'internal' });
+    expect(ok.json()).toMatchObject({
+      id: sub.id,
+      name: 'Sub Group',
+      description: 'the sub group',
+      full_path: 'top/sub',
+      visibility: 'internal',
+    });
 
     const tooOpen = await call('PUT', url, owner.token, { visibility: 'public' });
     expect(tooOpen.status).toBe(200); // the parent is public
     const parentDown = await call('PUT', `/api/v4/groups/${top.id}`, owner.token, { visibility: 'private' });
     expect(parentDown.status).toBe(400);
-    expect(parentDown.json()).toEqual({ message: { visibility_level: ['private is not allowed since this group contains projects with higher visibility.'] } });
+    expect(parentDown.json()).toEqual({
+      message: { visibility_level: ['private is not allowed since this group contains projects with higher visibility.'] },
+    });
     await call('PUT', `/api/v4/projects/${encodeURIComponent('top/pub')}`, owner.token, { visibility: 'internal' });
     const subgroupsBlock = await call('PUT', `/api/v4/groups/${top.id}`, owner.token, { visibility: 'internal' });
-    expect(subgroupsBlock.json()).toEqual({ message: { visibility_level: ['internal is not allowed since there are sub-groups with higher visibility.'] } });
+    expect(subgroupsBlock.json()).toEqual({
+      message: { visibility_level: ['internal is not allowed since there are sub-groups with higher visibility.'] },
+    });
     expect((await call('PUT', url, owner.token, { visibility: 'internal' })).status).toBe(200);
     expect((await call('PUT', `/api/v4/groups/${top.id}`, owner.token, { visibility: 'internal' })).status).toBe(200);
     const aboveParent = await call('PUT', url, owner.token, { visibility: 'public' });
-    expect(aboveParent.json()).toEqual({ message: { visibility_level: ['public is not allowed since the parent group has a internal visibility.'] } });
+    expect(aboveParent.json()).toEqual({
+      message: { visibility_level: ['public is not allowed since the parent group has a internal visibility.'] },
+    });
     // A project may not be more visible than its group, on update too.
     const project = await call('PUT', `/api/v4/projects/${encodeURIComponent('top/pub')}`, owner.token, { visibility: 'public' });
     expect(project.json()).toEqual({ message: { visibility_level: ['public is not allowed in a internal group.'] } });
 
-    expect((await call('PUT', url, owner.token, { visibility: 'open' })).json()).toEqual({ error: 'visibility does not have a valid value' });
+    expect((await call('PUT', url, owner.token, { visibility: 'open' })).json()).toEqual({
+      error: 'visibility does not have a valid value',
+    });
     expect((await call('PUT', url, owner.token, { path: '-bad' })).status).toBe(400);
   });
 
@@ -108,7 +127,9 @@ describe.each(testModes())('admin API: groups (%s)', (mode) => {
     expect(moved.json()).toMatchObject({ path: 'moved', full_path: 'moved' });
     expect((await call('GET', `/api/v4/projects/${encodeURIComponent('moved/child/proj')}`)).json()).toMatchObject({ id: p.id });
     expect((await call('GET', `/api/v4/groups/${encodeURIComponent('moved/child')}`)).json()).toMatchObject({ id: child.id });
-    expect((await call('PUT', `/api/v4/groups/${g.id}`, s.rootToken, { path: 'top' })).json()).toEqual({ message: { path: ['has already been taken'] } });
+    expect((await call('PUT', `/api/v4/groups/${g.id}`, s.rootToken, { path: 'top' })).json()).toEqual({
+      message: { path: ['has already been taken'] },
+    });
     const put = await s.api.inject({ method: 'PUT', url: genericPath(p.id, 'x/1.0.0/x.txt'), token: s.rootToken, payload: 'x' });
     expect(put.status).toBe(201);
     expect((await call('PUT', `/api/v4/groups/${g.id}`, s.rootToken, { path: 'again' })).json()).toEqual({
@@ -135,7 +156,10 @@ describe.each(testModes())('admin API: groups (%s)', (mode) => {
     expect((await call('GET', genericPath(p.id, 'y/1.0.0/y.txt'), s.rootToken)).status).toBe(404);
     const ds = s.app.get(DataSource);
     await s.drainJobs();
-    await waitFor('the namespaces to go', async () => (await ds.query('SELECT 1 FROM namespaces WHERE id = ANY($1)', [[g.id, child.id]])).length === 0);
+    await waitFor(
+      'the namespaces to go',
+      async () => (await ds.query('SELECT 1 FROM namespaces WHERE id = ANY($1)', [[g.id, child.id]])).length === 0,
+    );
     expect(await ds.query('SELECT 1 FROM projects WHERE id = $1', [p.id])).toEqual([]);
     expect(await ds.query("SELECT 1 FROM members WHERE source_type = 'namespace' AND source_id = $1", [g.id])).toEqual([]);
   });
@@ -144,7 +168,9 @@ describe.each(testModes())('admin API: groups (%s)', (mode) => {
     const root = s.rootToken;
     const group = (await call('POST', '/api/v4/groups', root, { name: 'Script', path: 'script', visibility: 'private' })).json();
     const project = (await call('POST', '/api/v4/projects', root, { name: 'tool', namespace_id: group.id })).json();
-    expect((await call('POST', `/api/v4/projects/${project.id}/members`, root, { user_id: developer.id, access_level: 30 })).status).toBe(201);
+    expect((await call('POST', `/api/v4/projects/${project.id}/members`, root, { user_id: developer.id, access_level: 30 })).status).toBe(
+      201,
+    );
     expect((await call('GET', `/api/v4/groups?search=script`, root)).json()).toMatchObject([{ id: group.id }]);
     expect((await call('GET', `/api/v4/groups/${group.id}/projects`, root)).json()).toMatchObject([{ id: project.id }]);
     expect((await call('GET', `/api/v4/projects/${project.id}/members/all`, root)).json()).toMatchObject([
@@ -154,7 +180,9 @@ describe.each(testModes())('admin API: groups (%s)', (mode) => {
     expect((await call('PUT', `/api/v4/projects/${project.id}/members/${developer.id}`, root, { access_level: 40 })).json()).toMatchObject({
       access_level: 40,
     });
-    expect((await call('PUT', `/api/v4/groups/${group.id}`, root, { description: 'scripted' })).json()).toMatchObject({ description: 'scripted' });
+    expect((await call('PUT', `/api/v4/groups/${group.id}`, root, { description: 'scripted' })).json()).toMatchObject({
+      description: 'scripted',
+    });
     expect((await call('DELETE', `/api/v4/projects/${project.id}/members/${developer.id}`, root)).status).toBe(204);
     expect((await call('DELETE', `/api/v4/projects/${project.id}`, root)).status).toBe(202);
     expect((await call('DELETE', `/api/v4/groups/${group.id}`, root)).status).toBe(202);

@@ -18,7 +18,8 @@ describe.each(testModes())('admin API: members (%s)', (mode) => {
 
   const call = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, token?: string | null, payload?: object): Promise<InjectResult> =>
     s.api.inject({ method, url, token: token ?? undefined, payload });
-  const users = (res: InjectResult) => (res.json() as { username: string; access_level: number }[]).map((m) => `${m.username}:${m.access_level}`);
+  const users = (res: InjectResult) =>
+    (res.json() as { username: string; access_level: number }[]).map((m) => `${m.username}:${m.access_level}`);
 
   beforeAll(async () => {
     s = await startTestServer({ mode, listen: false });
@@ -59,15 +60,20 @@ describe.each(testModes())('admin API: members (%s)', (mode) => {
       'reporter:20',
     ]);
     expect(users(await call('GET', `/api/v4/projects/${project.id}/members/all?query=own`, reporter.token))).toEqual(['owner:50']);
-    expect(users(await call('GET', `/api/v4/projects/${project.id}/members/all?user_ids=${reporter.id},${owner.id}`, reporter.token)).sort()).toEqual([
-      'owner:50',
-      'reporter:20',
-    ]);
+    expect(
+      users(await call('GET', `/api/v4/projects/${project.id}/members/all?user_ids=${reporter.id},${owner.id}`, reporter.token)).sort(),
+    ).toEqual(['owner:50', 'reporter:20']);
     expect(users(await call('GET', `/api/v4/groups/${group.id}/members`, developer.token))).toEqual(['owner:50', 'maintainer:40']);
     expect((await call('GET', `/api/v4/projects/${project.id}/members`)).status).toBe(401);
-    expect((await call('GET', `/api/v4/projects/${project.id}/members`, outsider.token)).json()).toEqual({ message: '404 Project Not Found' });
-    expect((await call('GET', `/api/v4/groups/${group.id}/members/all`, outsider.token)).json()).toEqual({ message: '404 Group Not Found' });
-    expect((await call('GET', `/api/v4/projects/${project.id}/members?user_ids=x`, reporter.token)).json()).toEqual({ error: 'user_ids is invalid' });
+    expect((await call('GET', `/api/v4/projects/${project.id}/members`, outsider.token)).json()).toEqual({
+      message: '404 Project Not Found',
+    });
+    expect((await call('GET', `/api/v4/groups/${group.id}/members/all`, outsider.token)).json()).toEqual({
+      message: '404 Group Not Found',
+    });
+    expect((await call('GET', `/api/v4/projects/${project.id}/members?user_ids=x`, reporter.token)).json()).toEqual({
+      error: 'user_ids is invalid',
+    });
   });
 
   it('shows one member, direct or inherited', async () => {
@@ -92,17 +98,24 @@ describe.each(testModes())('admin API: members (%s)', (mode) => {
     const ok = await call('PUT', url, maintainer.token, { access_level: 30, expires_at: '2999-01-31' });
     expect(ok.status).toBe(200);
     expect(ok.json()).toMatchObject({ id: reporter.id, access_level: 30, expires_at: '2999-01-31' });
-    expect((await call('PUT', url, maintainer.token, { access_level: 20, expires_at: '' })).json()).toMatchObject({ access_level: 20, expires_at: null });
+    expect((await call('PUT', url, maintainer.token, { access_level: 20, expires_at: '' })).json()).toMatchObject({
+      access_level: 20,
+      expires_at: null,
+    });
     expect((await call('PUT', url, maintainer.token, { access_level: 50 })).status).toBe(403);
     expect((await call('PUT', url, owner.token, { access_level: 50 })).json()).toMatchObject({ access_level: 50 });
     expect((await call('PUT', url, maintainer.token, { access_level: 20 })).status).toBe(403);
     expect((await call('PUT', url, owner.token, { access_level: 20 })).status).toBe(200);
     expect((await call('PUT', url, maintainer.token, {})).json()).toEqual({ error: 'access_level is missing' });
-    expect((await call('PUT', url, maintainer.token, { access_level: 45 })).json()).toEqual({ error: 'access_level does not have a valid value' });
+    expect((await call('PUT', url, maintainer.token, { access_level: 45 })).json()).toEqual({
+      error: 'access_level does not have a valid value',
+    });
     expect((await call('PUT', url, maintainer.token, { access_level: 20, expires_at: '2027-02-30' })).json()).toEqual({
       error: 'expires_at is invalid',
     });
-    expect((await call('PUT', `/api/v4/projects/${project.id}/members/${outsider.id}`, maintainer.token, { access_level: 20 })).json()).toEqual({
+    expect(
+      (await call('PUT', `/api/v4/projects/${project.id}/members/${outsider.id}`, maintainer.token, { access_level: 20 })).json(),
+    ).toEqual({
       message: '404 Not found',
     });
   });

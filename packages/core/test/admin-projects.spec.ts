@@ -82,7 +82,10 @@ describe.each(testModes())('admin API: projects (%s)', (mode) => {
       ]);
       expect(names(await call('GET', '/api/v4/projects?visibility=internal', owner.token))).toEqual(['beta']);
       expect(names(await call('GET', `/api/v4/projects?id_after=${ids.alpha}&id_before=${ids.gamma}`, owner.token))).toEqual(['beta']);
-      expect(names(await call('GET', '/api/v4/projects?packages_enabled=true&order_by=id&sort=asc', owner.token))).toEqual(['alpha', 'gamma']);
+      expect(names(await call('GET', '/api/v4/projects?packages_enabled=true&order_by=id&sort=asc', owner.token))).toEqual([
+        'alpha',
+        'gamma',
+      ]);
       expect(names(await call('GET', '/api/v4/projects?order_by=path&sort=desc', owner.token))).toEqual(['gamma', 'beta', 'alpha']);
       expect(names(await call('GET', '/api/v4/projects?last_activity_after=2000-01-01&order_by=name&sort=asc', owner.token))).toEqual([
         'alpha',
@@ -95,10 +98,22 @@ describe.each(testModes())('admin API: projects (%s)', (mode) => {
       const res = await call('GET', '/api/v4/projects?per_page=1&page=2&order_by=name&sort=asc', owner.token);
       expect(res.status).toBe(200);
       expect(names(res)).toEqual(['beta']);
-      expect(res.headers).toMatchObject({ 'x-total': '3', 'x-total-pages': '3', 'x-page': '2', 'x-per-page': '1', 'x-next-page': '3', 'x-prev-page': '1' });
+      expect(res.headers).toMatchObject({
+        'x-total': '3',
+        'x-total-pages': '3',
+        'x-page': '2',
+        'x-per-page': '1',
+        'x-next-page': '3',
+        'x-prev-page': '1',
+      });
       expect(String(res.headers.link)).toContain('rel="next"');
       const simple = (await call('GET', '/api/v4/projects?simple=true&search=gamma')).json()[0];
-      expect(simple).toMatchObject({ id: ids.gamma, path_with_namespace: 'team/gamma', name_with_namespace: 'team / gamma', star_count: 0 });
+      expect(simple).toMatchObject({
+        id: ids.gamma,
+        path_with_namespace: 'team/gamma',
+        name_with_namespace: 'team / gamma',
+        star_count: 0,
+      });
       expect(simple.visibility).toBeUndefined();
       const full = (await call('GET', '/api/v4/projects?search=gamma')).json()[0];
       expect(full).toMatchObject({ visibility: 'public', packages_enabled: true, namespace: { id: team.id, kind: 'group' } });
@@ -124,7 +139,8 @@ describe.each(testModes())('admin API: projects (%s)', (mode) => {
   describe('DELETE /projects/:id', () => {
     it('is the Owner’s or an admin’s: 401 anonymous, 404 hidden, 403 below Owner, then 202 and the project is gone at once', async () => {
       const victim = await s.api.root('POST', '/api/v4/projects', { name: 'victim', namespace_id: team.id, visibility: 'private' });
-      for (const u of [maintainer, developer, reporter]) await s.api.addMember({ project: victim.id }, u.id, 40 - 10 * [maintainer, developer, reporter].indexOf(u));
+      for (const u of [maintainer, developer, reporter])
+        await s.api.addMember({ project: victim.id }, u.id, 40 - 10 * [maintainer, developer, reporter].indexOf(u));
       const url = `/api/v4/projects/${victim.id}`;
       expect((await call('DELETE', url)).status).toBe(401);
       expect((await call('DELETE', url, outsider.token)).json()).toEqual({ message: '404 Project Not Found' });
@@ -147,7 +163,12 @@ describe.each(testModes())('admin API: projects (%s)', (mode) => {
     it('removes its packages and then its files; a download during the removal is whole or a 404, never half', async () => {
       const project = await s.api.root('POST', '/api/v4/projects', { name: 'files', namespace_id: team.id, visibility: 'public' });
       const bytes = randomBytes(3 * 1024 * 1024);
-      const put = await s.api.inject({ method: 'PUT', url: genericPath(project.id, 'big/1.0.0/big.bin'), token: owner.token, payload: bytes });
+      const put = await s.api.inject({
+        method: 'PUT',
+        url: genericPath(project.id, 'big/1.0.0/big.bin'),
+        token: owner.token,
+        payload: bytes,
+      });
       expect(put.status).toBe(201);
       const kept = await storedBlobKeys(s);
       expect(kept.length).toBeGreaterThan(0);
@@ -165,7 +186,10 @@ describe.each(testModes())('admin API: projects (%s)', (mode) => {
 
       const ds = s.app.get(DataSource);
       await s.drainJobs();
-      await waitFor('the project row to go', async () => (await ds.query('SELECT 1 FROM projects WHERE id = $1', [project.id])).length === 0);
+      await waitFor(
+        'the project row to go',
+        async () => (await ds.query('SELECT 1 FROM projects WHERE id = $1', [project.id])).length === 0,
+      );
       expect(await ds.query('SELECT 1 FROM packages WHERE project_id = $1', [project.id])).toEqual([]);
       // Its blob waits out the grace period (a download that found it still streams it); then it goes.
       const [orphan] = await ds.query('SELECT storage_key FROM blobs WHERE orphaned_at IS NOT NULL');

@@ -32,7 +32,9 @@ describe.each(testModes())('admin API: users (%s)', (mode) => {
     expect(names(await call('GET', '/api/v4/users?username=ALICE'))).toEqual(['alice']);
     expect((await call('GET', '/api/v4/users')).json()).toEqual({ message: '403 Forbidden - Not authorized to access /api/v4/users' });
     expect(names(await call('GET', '/api/v4/users?order_by=username&sort=asc&per_page=2', s.rootToken))).toEqual(['alice', 'bob']);
-    expect((await call('GET', '/api/v4/users?order_by=email', s.rootToken)).json()).toEqual({ error: 'order_by does not have a valid value' });
+    expect((await call('GET', '/api/v4/users?order_by=email', s.rootToken)).json()).toEqual({
+      error: 'order_by does not have a valid value',
+    });
   });
 
   it('PUT /users/:id is an admin’s: names, email, admin flag; taken names are 409', async () => {
@@ -49,8 +51,12 @@ describe.each(testModes())('admin API: users (%s)', (mode) => {
     });
     const project = await call('POST', '/api/v4/projects', alice.token, { name: 'mine' });
     expect(project.status).toBe(201);
-    expect((await call('PUT', `/api/v4/users/${alice.id}`, s.rootToken, { username: 'alicia' })).json()).toMatchObject({ username: 'alicia' });
-    expect((await call('GET', `/api/v4/projects/${encodeURIComponent('alicia/mine')}`, alice.token)).json()).toMatchObject({ id: project.json().id });
+    expect((await call('PUT', `/api/v4/users/${alice.id}`, s.rootToken, { username: 'alicia' })).json()).toMatchObject({
+      username: 'alicia',
+    });
+    expect((await call('GET', `/api/v4/projects/${encodeURIComponent('alicia/mine')}`, alice.token)).json()).toMatchObject({
+      id: project.json().id,
+    });
     expect((await call('PUT', `/api/v4/users/${alice.id}`, s.rootToken, { username: 'alice' })).status).toBe(200);
   });
 
@@ -91,7 +97,10 @@ describe.each(testModes())('admin API: users (%s)', (mode) => {
     expect((await call('GET', `/api/v4/groups/${shared.id}/members/${carol.id}`, s.rootToken)).status).toBe(404);
     const ds = s.app.get(DataSource);
     await s.drainJobs();
-    await waitFor('carol’s namespace and group to go', async () => (await ds.query("SELECT 1 FROM namespaces WHERE path IN ('carol', 'carols')")).length === 0);
+    await waitFor(
+      'carol’s namespace and group to go',
+      async () => (await ds.query("SELECT 1 FROM namespaces WHERE path IN ('carol', 'carols')")).length === 0,
+    );
     expect(await ds.query('SELECT 1 FROM projects WHERE id = $1', [own.id])).toEqual([]);
     expect((await call('DELETE', `/api/v4/users/${carol.id}`, s.rootToken)).status).toBe(404);
   });

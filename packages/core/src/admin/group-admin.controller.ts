@@ -98,7 +98,9 @@ export class GroupAdminController {
     const listing = projectListing(principal, query);
     const deep = new ApiParams(query, {}).boolean('include_subgroups') ?? false;
     listing.conditions.push(
-      deep ? { where: ':gpGroup = ANY(n.traversal_ids)', params: { gpGroup: group.id } } : { where: 'n.id = :gpGroup', params: { gpGroup: group.id } },
+      deep
+        ? { where: ':gpGroup = ANY(n.traversal_ids)', params: { gpGroup: group.id } }
+        : { where: 'n.id = :gpGroup', params: { gpGroup: group.id } },
     );
     const page = pageParams(query);
     const [projects, total] = await this.projects.page(listing.conditions, listing.order, page);

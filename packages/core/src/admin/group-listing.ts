@@ -48,7 +48,10 @@ export function groupListing(principal: Principal, query: unknown, opts: { allAv
   const conditions: SqlCondition[] = [visibleGroups(principal)];
   const allAvailable = p.boolean('all_available') ?? (opts.allAvailableByDefault || !!user?.is_admin);
   if (user && !allAvailable) {
-    conditions.push({ where: `(coalesce(${GROUP_LEVEL_SQL}, 0) >= ${AccessLevel.GUEST} OR ${HOLDS_MEMBER_PROJECT_SQL})`, params: { glUser: user.id } });
+    conditions.push({
+      where: `(coalesce(${GROUP_LEVEL_SQL}, 0) >= ${AccessLevel.GUEST} OR ${HOLDS_MEMBER_PROJECT_SQL})`,
+      params: { glUser: user.id },
+    });
   }
   const minLevel = p.integer('min_access_level');
   if (minLevel !== undefined && !MEMBER_ACCESS_LEVELS.includes(minLevel)) {
@@ -67,7 +70,11 @@ export function groupListing(principal: Principal, query: unknown, opts: { allAv
     conditions.push({ where: 'NOT (g.id = ANY(:glSkip))', params: { glSkip: skip.map(Number) } });
   }
   const search = p.string('search', { max: 255 });
-  if (search) conditions.push({ where: "(g.name ILIKE :glSearch ESCAPE '\\' OR g.path ILIKE :glSearch ESCAPE '\\')", params: { glSearch: escapeLike(search) } });
+  if (search)
+    conditions.push({
+      where: "(g.name ILIKE :glSearch ESCAPE '\\' OR g.path ILIKE :glSearch ESCAPE '\\')",
+      params: { glSearch: escapeLike(search) },
+    });
   const visibility = p.oneOf('visibility', VISIBILITIES);
   if (visibility) conditions.push({ where: 'g.visibility = :glVisibility', params: { glVisibility: visibility } });
   const orderBy = p.oneOf('order_by', ['name', 'path', 'id', 'similarity'] as const) ?? 'name';

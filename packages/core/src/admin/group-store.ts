@@ -27,7 +27,12 @@ export class GroupStore {
   ): Promise<[Namespace[], number]> {
     const qb = this.ds.getRepository(Namespace).createQueryBuilder('g').where("g.kind = 'group' AND NOT g.pending_delete");
     for (const c of conditions) qb.andWhere(c.where, c.params);
-    return qb.orderBy(`g.${order.orderBy}`, order.sort).addOrderBy('g.id', order.sort).skip(page.offset).take(page.perPage).getManyAndCount();
+    return qb
+      .orderBy(`g.${order.orderBy}`, order.sort)
+      .addOrderBy('g.id', order.sort)
+      .skip(page.offset)
+      .take(page.perPage)
+      .getManyAndCount();
   }
 
   /** The most visible setting among the group's live projects and among its direct subgroups. */
@@ -62,7 +67,8 @@ export class GroupStore {
       const { path, ...rest } = patch;
       if (path !== undefined && path !== group.path) {
         const oldPrefix = group.full_path;
-        const newPrefix = group.parent_id === null ? path : `${group.full_path.slice(0, group.full_path.length - group.path.length)}${path}`;
+        const newPrefix =
+          group.parent_id === null ? path : `${group.full_path.slice(0, group.full_path.length - group.path.length)}${path}`;
         const [taken] = await m.query(
           `SELECT 1 FROM namespaces WHERE lower(full_path) = lower($1) AND id <> $2
            UNION ALL SELECT 1 FROM projects WHERE lower(full_path) = lower($1)`,

@@ -29,7 +29,8 @@ export interface MemberFilter {
 const LIVE = '(m.expires_at IS NULL OR m.expires_at >= current_date)';
 
 /** The user columns a member row carries, under `u_` names. */
-const USER_COLUMNS = 'u.id AS u_id, u.username AS u_username, u.name AS u_name, u.email AS u_email, u.is_admin AS u_is_admin, u.state AS u_state, u.namespace_id AS u_namespace_id, u.created_at AS u_created_at, u.updated_at AS u_updated_at';
+const USER_COLUMNS =
+  'u.id AS u_id, u.username AS u_username, u.name AS u_name, u.email AS u_email, u.is_admin AS u_is_admin, u.state AS u_state, u.namespace_id AS u_namespace_id, u.created_at AS u_created_at, u.updated_at AS u_updated_at';
 
 function toRow(r: Record<string, unknown>): MemberRow {
   const user = {

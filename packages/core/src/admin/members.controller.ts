@@ -115,7 +115,12 @@ export class MembersController {
 
   @Get(':source/:id/members/:user_id')
   @ApiAccess()
-  show(@Param('source') source: string, @Param('id') id: string, @Param('user_id') userId: string, @CurrentPrincipal() principal: Principal) {
+  show(
+    @Param('source') source: string,
+    @Param('id') id: string,
+    @Param('user_id') userId: string,
+    @CurrentPrincipal() principal: Principal,
+  ) {
     return this.showMember(this.kind(source), id, userId, false, principal);
   }
 

@@ -74,7 +74,10 @@ export function projectListing(principal: Principal, query: unknown): ProjectLis
   const search = p.string('search', { max: 255 });
   if (search) {
     const fields = ['p.name', 'p.path', 'p.description', ...(p.boolean('search_namespaces') ? ['p.full_path', 'n.name'] : [])];
-    conditions.push({ where: `(${fields.map((f) => `${f} ILIKE :plSearch ESCAPE '\\'`).join(' OR ')})`, params: { plSearch: escapeLike(search) } });
+    conditions.push({
+      where: `(${fields.map((f) => `${f} ILIKE :plSearch ESCAPE '\\'`).join(' OR ')})`,
+      params: { plSearch: escapeLike(search) },
+    });
   }
   const visibility = p.oneOf('visibility', VISIBILITIES);
   if (visibility) conditions.push({ where: 'p.visibility = :plVisibility', params: { plVisibility: visibility } });
@@ -87,13 +90,15 @@ export function projectListing(principal: Principal, query: unknown): ProjectLis
   const activeBefore = p.date('last_activity_before');
   if (activeBefore) conditions.push({ where: 'p.updated_at < :plActiveBefore', params: { plActiveBefore: activeBefore } });
   const packagesEnabled = p.boolean('packages_enabled');
-  if (packagesEnabled !== undefined) conditions.push({ where: 'p.packages_enabled = :plPackages', params: { plPackages: packagesEnabled } });
+  if (packagesEnabled !== undefined)
+    conditions.push({ where: 'p.packages_enabled = :plPackages', params: { plPackages: packagesEnabled } });
 
   const orderBy = p.oneOf('order_by', ORDERS) ?? 'created_at';
   const sort = p.oneOf('sort', ['asc', 'desc'] as const) ?? 'desc';
   return {
     conditions,
-    // Stowage keeps no separate activity time: a project's last change stands for it. `similarity` (a search ranking) falls back to GitLab's default order.
+    // Stowage keeps no separate activity time: a project's last change stands for it.
+    // `similarity` (a search ranking) falls back to GitLab's default order.
     order: {
       orderBy: orderBy === 'last_activity_at' ? 'updated_at' : orderBy === 'similarity' ? 'created_at' : orderBy,
       sort: sort === 'asc' ? 'ASC' : 'DESC',

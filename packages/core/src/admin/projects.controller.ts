@@ -17,8 +17,8 @@ import { VISIBILITIES } from '../projects/visibility';
 import { Memberships } from './memberships';
 import { projectListing } from './project-listing';
 import { projectJson, projectSimpleJson } from './representations';
-import { ResourceRemoval } from './resource-removal';
 import { ResourceAccess } from './resource-access';
+import { ResourceRemoval } from './resource-removal';
 import { projectVisibilityProblem } from './visibility-rules';
 
 const JOB_TOKEN_MAX_SECONDS = 24 * 3600;

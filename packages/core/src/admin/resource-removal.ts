@@ -103,9 +103,10 @@ export class ResourceRemoval implements OnModuleInit, OnApplicationBootstrap {
       if (!ids.length) return;
       await m.query("DELETE FROM members WHERE source_type = 'namespace' AND source_id = ANY($1)", [ids]);
       // A user's namespace goes once its user is gone (DELETE /users/:id deletes the user first).
-      await m.query('DELETE FROM namespaces WHERE id = ANY($1) AND NOT EXISTS (SELECT 1 FROM users u WHERE u.namespace_id = namespaces.id)', [
-        ids,
-      ]);
+      await m.query(
+        'DELETE FROM namespaces WHERE id = ANY($1) AND NOT EXISTS (SELECT 1 FROM users u WHERE u.namespace_id = namespaces.id)',
+        [ids],
+      );
     });
     this.logger.log({ namespace: removal.id, projects: projects.length }, 'removed a namespace');
   }

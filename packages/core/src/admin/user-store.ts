@@ -40,7 +40,12 @@ export class UserStore {
     if (filter.admins) qb.andWhere('u.is_admin');
     if (filter.createdAfter) qb.andWhere('u.created_at > :after', { after: filter.createdAfter });
     if (filter.createdBefore) qb.andWhere('u.created_at < :before', { before: filter.createdBefore });
-    return qb.orderBy(`u.${filter.orderBy}`, filter.sort).addOrderBy('u.id', filter.sort).skip(page.offset).take(page.perPage).getManyAndCount();
+    return qb
+      .orderBy(`u.${filter.orderBy}`, filter.sort)
+      .addOrderBy('u.id', filter.sort)
+      .skip(page.offset)
+      .take(page.perPage)
+      .getManyAndCount();
   }
 
   async emailTaken(email: string, exceptUserId: number): Promise<boolean> {

@@ -1,19 +1,19 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 
-import { GroupsController } from '../admin/groups.controller';
-import { InstanceController } from '../admin/instance.controller';
-import { Memberships } from '../admin/memberships';
 import { GroupAdminController } from '../admin/group-admin.controller';
 import { GroupStore } from '../admin/group-store';
+import { GroupsController } from '../admin/groups.controller';
+import { InstanceController } from '../admin/instance.controller';
 import { MemberDirectory } from '../admin/member-directory';
 import { MembersController } from '../admin/members.controller';
-import { ResourceRemoval } from '../admin/resource-removal';
-import { UserStore } from '../admin/user-store';
-import { UsersAdminController } from '../admin/users-admin.controller';
+import { Memberships } from '../admin/memberships';
 import { ProjectsController } from '../admin/projects.controller';
 import { ResourceAccess } from '../admin/resource-access';
+import { ResourceRemoval } from '../admin/resource-removal';
 import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
+import { UserStore } from '../admin/user-store';
 import { UsersController } from '../admin/users.controller';
+import { UsersAdminController } from '../admin/users-admin.controller';
 import { AccessService } from '../auth/access.service';
 import { ApiAccessGuard } from '../auth/api-access.guard';
 import { AuthService } from '../auth/auth.service';
