@@ -197,5 +197,21 @@ describe.each(testModes())('admin API: projects (%s)', (mode) => {
       await s.app.get(BlobCollector).collect(0);
       expect(await storedBlobKeys(s)).not.toContain(orphan.storage_key);
     });
+
+    it('a removal a stopped server left unfinished is taken up again on the next start', async () => {
+      const project = await s.api.root('POST', '/api/v4/projects', { name: 'halfway', namespace_id: team.id });
+      const put = await s.api.inject({ method: 'PUT', url: genericPath(project.id, 'h/1.0.0/h.txt'), token: owner.token, payload: 'h' });
+      expect(put.status).toBe(201);
+      // As a DELETE leaves it when the process stops before its job ran.
+      await s.app.get(DataSource).query('UPDATE projects SET pending_delete = true WHERE id = $1', [project.id]);
+      await s.restart();
+      await s.drainJobs();
+      const ds = s.app.get(DataSource);
+      await waitFor(
+        'the project row to go',
+        async () => (await ds.query('SELECT 1 FROM projects WHERE id = $1', [project.id])).length === 0,
+      );
+      expect(await ds.query('SELECT 1 FROM packages WHERE project_id = $1', [project.id])).toEqual([]);
+    });
   });
 });
