@@ -128,6 +128,13 @@ describe.each(testModes())('admin API: members (%s)', (mode) => {
     await s.api.addMember({ group: group.id }, owner2.id, AccessLevel.OWNER);
     expect((await call('PUT', url, owner2.token, { access_level: 40 })).json()).toMatchObject({ access_level: 40 });
     expect((await call('PUT', url, owner2.token, { access_level: 50 })).status).toBe(200);
+    // Both Owners removed at once: one removal passes, the other finds it would leave none.
+    const both = await Promise.all([owner, owner2].map((o) => call('DELETE', `/api/v4/groups/${group.id}/members/${o.id}`, s.rootToken)));
+    expect(both.map((r) => r.status).sort()).toEqual([204, 403]);
+    const survivor = both[0].status === 403 ? owner : owner2;
+    const gone = survivor === owner ? owner2 : owner;
+    expect(users(await call('GET', `/api/v4/groups/${group.id}/members?query=owner`, survivor.token))).toEqual([`${survivor.username}:50`]);
+    await s.api.addMember({ group: group.id }, gone.id, AccessLevel.OWNER);
   });
 
   it('DELETE: Maintainers remove members (Owners only Owners), anyone leaves; a group’s removal reaches its projects', async () => {

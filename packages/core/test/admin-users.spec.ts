@@ -74,7 +74,8 @@ describe.each(testModes())('admin API: users (%s)', (mode) => {
     });
     expect((await call('POST', `/api/v4/users/${bob.id}/unblock`, s.rootToken)).json()).toBe(true);
     expect((await call('GET', '/api/v4/user', bob.token)).status).toBe(200);
-    expect((await call('POST', '/api/v4/users/999999/unblock', s.rootToken)).status).toBe(404);
+    expect((await call('POST', '/api/v4/users/999999/unblock', s.rootToken)).json()).toEqual({ message: '404 User Not Found' });
+    expect((await call('POST', '/api/v4/users/bob/unblock', s.rootToken)).json()).toEqual({ error: 'id is invalid' });
   });
 
   it('DELETE /users/:id: 204; tokens and memberships go at once, the personal projects in the background; a sole group Owner needs hard_delete', async () => {

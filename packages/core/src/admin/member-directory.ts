@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import { AccessLevel } from '../auth/access-level';
 import type { User } from '../auth/user.entity';
@@ -101,35 +101,53 @@ export class MemberDirectory {
     return rows[0] ?? null;
   }
 
-  /** Changes a direct membership; returns it as listed, or null when the user is no direct member. */
-  async update(scope: MemberScope, userId: number, patch: { accessLevel: number; expiresAt?: string | null }): Promise<MemberRow | null> {
+  /**
+   * Changes a direct membership; returns it as listed, null when the user is no direct member,
+   * or 'last-owner' (nothing changed) when `keepOwner` and it would leave the group without one.
+   */
+  async update(
+    scope: MemberScope,
+    userId: number,
+    patch: { accessLevel: number; expiresAt?: string | null },
+    opts: { keepOwner: boolean },
+  ): Promise<MemberRow | null | 'last-owner'> {
     const params: unknown[] = [scope.type, scope.id, userId, patch.accessLevel];
     const sets = ['access_level = $4', 'updated_at = now()'];
     if (patch.expiresAt !== undefined) sets.push(`expires_at = $${params.push(patch.expiresAt)}`);
-    const [, count] = await this.ds.query(
-      `UPDATE members SET ${sets.join(', ')} WHERE source_type = $1 AND source_id = $2 AND user_id = $3`,
-      params,
-    );
-    return count ? this.find(scope, false, userId) : null;
+    const outcome = await this.ds.transaction(async (m) => {
+      if (opts.keepOwner && (await this.lastOwner(m, scope, userId))) return 'last-owner' as const;
+      const [, count] = await m.query(
+        `UPDATE members SET ${sets.join(', ')} WHERE source_type = $1 AND source_id = $2 AND user_id = $3`,
+        params,
+      );
+      return count ? ('updated' as const) : null;
+    });
+    return outcome === 'updated' ? this.find(scope, false, userId) : outcome;
   }
 
-  /** Owners of the group counted for the last-owner rule: live Owner memberships on it or a group above it. */
-  async otherOwners(scope: MemberScope, userId: number): Promise<number> {
-    const [row] = await this.ds.query(
-      `SELECT count(DISTINCT m.user_id) AS n FROM members m JOIN users u ON u.id = m.user_id
-       WHERE m.source_type = 'namespace' AND m.source_id = ANY($1::int[]) AND m.access_level >= ${AccessLevel.OWNER}
-         AND ${LIVE} AND m.user_id <> $2 AND u.state = 'active'`,
-      [scope.traversalIds, userId],
+  /**
+   * Whether no active user but `userId` holds a live Owner membership of the group or one above
+   * it. Those rows stay locked until the transaction ends, so two Owners removed at the same
+   * time cannot both pass the check.
+   */
+  private async lastOwner(m: EntityManager, scope: MemberScope, userId: number): Promise<boolean> {
+    const owners: { user_id: number; state: string }[] = await m.query(
+      `SELECT m.user_id, u.state FROM members m JOIN users u ON u.id = m.user_id
+       WHERE m.source_type = 'namespace' AND m.source_id = ANY($1::int[]) AND m.access_level >= ${AccessLevel.OWNER} AND ${LIVE}
+       FOR UPDATE OF m`,
+      [scope.traversalIds],
     );
-    return Number(row.n);
+    return !owners.some((o) => o.user_id !== userId && o.state === 'active');
   }
 
   /**
    * Removes a direct membership, and with `subresources` (a group's) the user's memberships of
-   * every group and project below it, as GitLab does. Returns whether there was one.
+   * every group and project below it, as GitLab does. Returns whether there was one, or
+   * 'last-owner' (nothing removed) when `keepOwner` and it would leave the group without one.
    */
-  async remove(scope: MemberScope, userId: number, opts: { subresources: boolean }): Promise<boolean> {
+  async remove(scope: MemberScope, userId: number, opts: { subresources: boolean; keepOwner: boolean }): Promise<boolean | 'last-owner'> {
     return this.ds.transaction(async (m) => {
+      if (opts.keepOwner && (await this.lastOwner(m, scope, userId))) return 'last-owner' as const;
       const [, count] = await m.query('DELETE FROM members WHERE source_type = $1 AND source_id = $2 AND user_id = $3', [
         scope.type,
         scope.id,

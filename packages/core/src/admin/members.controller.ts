@@ -155,10 +155,9 @@ export class MembersController {
     if (!member) throw memberNotFound();
     const touchesOwner = member.access_level >= AccessLevel.OWNER || accessLevel >= AccessLevel.OWNER;
     if (touchesOwner && scope.level < AccessLevel.OWNER) throw httpErrors.forbidden();
-    if (this.demotesLastOwner(scope, member.access_level, accessLevel) && (await this.directory.otherOwners(scope, userId)) === 0) {
-      throw httpErrors.forbidden();
-    }
-    const updated = await this.directory.update(scope, userId, { accessLevel, expiresAt });
+    const keepOwner = this.demotesOwner(scope, member.access_level, accessLevel);
+    const updated = await this.directory.update(scope, userId, { accessLevel, expiresAt }, { keepOwner });
+    if (updated === 'last-owner') throw httpErrors.forbidden();
     if (!updated) throw memberNotFound();
     return memberJson(updated, updated.user, this.baseUrl);
   }
@@ -182,14 +181,14 @@ export class MembersController {
     const member = await this.directory.find(scope, false, userId);
     if (!member) throw memberNotFound();
     if (!leaving && member.access_level >= AccessLevel.OWNER && scope.level < AccessLevel.OWNER) throw httpErrors.forbidden();
-    if (this.demotesLastOwner(scope, member.access_level, 0) && (await this.directory.otherOwners(scope, userId)) === 0) {
-      throw httpErrors.forbidden();
-    }
-    if (!(await this.directory.remove(scope, userId, { subresources: !skipSubresources }))) throw memberNotFound();
+    const keepOwner = this.demotesOwner(scope, member.access_level, 0);
+    const removed = await this.directory.remove(scope, userId, { subresources: !skipSubresources, keepOwner });
+    if (removed === 'last-owner') throw httpErrors.forbidden();
+    if (!removed) throw memberNotFound();
   }
 
-  /** A group must keep an Owner: taking the role from one is refused when no other Owner (here or above) is left. */
-  private demotesLastOwner(scope: MemberScope, from: number, to: number): boolean {
+  /** A group must keep an Owner: taking the role from one is refused (403) when no other Owner, here or above, is left. */
+  private demotesOwner(scope: MemberScope, from: number, to: number): boolean {
     return scope.type === 'namespace' && from >= AccessLevel.OWNER && to < AccessLevel.OWNER;
   }
 }

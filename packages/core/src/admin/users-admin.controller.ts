@@ -33,6 +33,8 @@ export class UsersAdminController {
   }
 
   private async target(id: string): Promise<User> {
+    // GitLab's `id` is an Integer parameter: anything else is a 400, a number no user has a 404.
+    if (!/^\d+$/.test(id)) throw httpErrors.invalidParam('id');
     const user = /^\d{1,9}$/.test(id) ? await this.users.findById(Number(id)) : null;
     if (!user) throw httpErrors.notFound('User');
     return user;
