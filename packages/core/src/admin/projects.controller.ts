@@ -1,7 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { readableProjects } from '../auth/access.service';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -16,8 +15,10 @@ import { nameProblem, pathFromName, pathProblem } from '../projects/paths';
 import { ProjectsService } from '../projects/projects.service';
 import { VISIBILITIES } from '../projects/visibility';
 import { Memberships } from './memberships';
-import { projectJson } from './representations';
+import { projectListing } from './project-listing';
+import { projectJson, projectSimpleJson } from './representations';
 import { ResourceAccess } from './resource-access';
+import { ResourceRemoval } from './resource-removal';
 import { projectVisibilityProblem } from './visibility-rules';
 
 const JOB_TOKEN_MAX_SECONDS = 24 * 3600;
@@ -29,6 +30,7 @@ export class ProjectsController {
     private readonly tokens: TokensService,
     private readonly resources: ResourceAccess,
     private readonly memberships: Memberships,
+    private readonly removal: ResourceRemoval,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -74,8 +76,8 @@ export class ProjectsController {
   }
 
   /**
-   * The projects the caller may read, as GitLab lists them (`search`, `visibility`, `order_by`,
-   * `sort`, pages). Only projects with packages enabled: this is a package registry.
+   * The projects the caller may see, as GitLab lists them (see projectListing for the filters),
+   * packages enabled or not: `packages_enabled=true` (Stowage's own) keeps those with packages on.
    */
   @Get()
   @ApiAccess({ anonymous: true })
@@ -85,21 +87,22 @@ export class ProjectsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const p = new ApiParams(query, {});
-    const orderBy = p.oneOf('order_by', ['id', 'name', 'path', 'created_at', 'updated_at', 'last_activity_at'] as const) ?? 'created_at';
+    const listing = projectListing(principal, query);
     const page = pageParams(query);
-    const [projects, total] = await this.projects.page(
-      readableProjects(principal),
-      {
-        search: p.string('search', { max: 255 }),
-        visibility: p.oneOf('visibility', VISIBILITIES),
-        orderBy: orderBy === 'last_activity_at' ? 'updated_at' : orderBy,
-        sort: (p.oneOf('sort', ['asc', 'desc'] as const) ?? 'desc') === 'asc' ? 'ASC' : 'DESC',
-      },
-      page,
-    );
+    const [projects, total] = await this.projects.page(listing.conditions, listing.order, page);
     setPaginationHeaders(req, reply, page, total, this.baseUrl);
-    return projects.map((ctx) => projectJson(ctx.project, ctx.namespace, this.baseUrl));
+    const json = listing.simple ? projectSimpleJson : projectJson;
+    return projects.map((ctx) => json(ctx.project, ctx.namespace, this.baseUrl));
+  }
+
+  /** GitLab's delete: Owners (and admins) only; the project is gone at once, its packages and files in the background. */
+  @Delete(':id')
+  @ApiAccess({ write: true })
+  @HttpCode(202)
+  async remove(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
+    const ctx = await this.resources.project(principal, id, AccessLevel.OWNER);
+    await this.removal.removeProject(ctx.project.id);
+    return { message: '202 Accepted' };
   }
 
   @Get(':id')

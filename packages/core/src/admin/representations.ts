@@ -65,8 +65,34 @@ export function projectJson(p: Project, n: Namespace, baseUrl: string) {
   };
 }
 
-export function memberJson(m: Member, u: User, baseUrl: string) {
-  return { ...userJson(u, baseUrl), access_level: m.access_level, expires_at: m.expires_at, created_at: m.created_at };
+/** GitLab's `simple=true` project: the basic fields, without permissions or settings. */
+export function projectSimpleJson(p: Project, n: Namespace, baseUrl: string) {
+  return {
+    id: p.id,
+    description: p.description,
+    name: p.name,
+    name_with_namespace: `${n.name} / ${p.name}`,
+    path: p.path,
+    path_with_namespace: p.full_path,
+    created_at: p.created_at,
+    tag_list: [],
+    topics: [],
+    web_url: `${baseUrl}/${p.full_path}`,
+    avatar_url: null,
+    star_count: 0,
+    last_activity_at: p.updated_at,
+    namespace: namespaceJson(n, baseUrl),
+  };
+}
+
+export function memberJson(m: Pick<Member, 'access_level' | 'expires_at' | 'created_at'>, u: User, baseUrl: string) {
+  return {
+    ...userJson(u, baseUrl),
+    access_level: m.access_level,
+    expires_at: m.expires_at,
+    created_at: m.created_at,
+    membership_state: 'active',
+  };
 }
 
 function expired(t: Token): boolean {

@@ -17,3 +17,25 @@ export function subgroupVisibilityProblem(visibility: Visibility, parent: Pick<N
   if (!parent || RANK[visibility] <= RANK[parent.visibility]) return null;
   return `${visibility} is not allowed since the parent group has a ${parent.visibility} visibility.`;
 }
+
+/**
+ * Why a group may not take this visibility given what it holds (its projects' and direct
+ * subgroups' most visible settings, null when it holds none), or null.
+ */
+export function groupContentsVisibilityProblem(
+  visibility: Visibility,
+  contents: { projects: Visibility | null; subgroups: Visibility | null },
+): string | null {
+  if (contents.projects && RANK[contents.projects] > RANK[visibility]) {
+    return `${visibility} is not allowed since this group contains projects with higher visibility.`;
+  }
+  if (contents.subgroups && RANK[contents.subgroups] > RANK[visibility]) {
+    return `${visibility} is not allowed since there are sub-groups with higher visibility.`;
+  }
+  return null;
+}
+
+/** The most visible of these settings, or null for none. */
+export function mostVisible(visibilities: Visibility[]): Visibility | null {
+  return visibilities.reduce<Visibility | null>((a, v) => (a === null || RANK[v] > RANK[a] ? v : a), null);
+}

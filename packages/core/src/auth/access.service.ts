@@ -200,7 +200,8 @@ export class AccessService {
  * a Guest, so that a group or instance endpoint does not list what the project does not.
  */
 export function readableProjects(principal: Principal, opts: { listing?: boolean } = {}): SqlCondition {
-  const enabled = 'p.packages_enabled';
+  // A project being deleted has no readable packages, wherever they are looked up from.
+  const enabled = '(p.packages_enabled AND NOT p.pending_delete)';
   const listable = opts.listing ? ` AND ${NOT_ONLY_GUEST('acUser')}` : '';
   switch (principal.kind) {
     case 'anonymous':

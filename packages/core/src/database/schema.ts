@@ -16,6 +16,7 @@ import { RemoteRegistries1764000000300 } from './migrations/1764000000300-remote
 import { AccessNotifications1764000000400 } from './migrations/1764000000400-access-notifications';
 import { WebSessions1764000000500 } from './migrations/1764000000500-web-sessions';
 import { BlobMigrationRuns1764000000600 } from './migrations/1764000000600-blob-migration-runs';
+import { PendingDeletion1764000000800 } from './migrations/1764000000800-pending-deletion';
 import { PackagesCleanupPolicies1764000001000 } from './migrations/1764000001000-packages-cleanup-policies';
 
 /** An entity or migration class, as TypeORM takes them. */
@@ -42,5 +43,6 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   AccessNotifications1764000000400,
   WebSessions1764000000500,
   BlobMigrationRuns1764000000600,
+  PendingDeletion1764000000800,
   PackagesCleanupPolicies1764000001000,
 ];

@@ -1,12 +1,19 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 
+import { GroupAdminController } from '../admin/group-admin.controller';
+import { GroupStore } from '../admin/group-store';
 import { GroupsController } from '../admin/groups.controller';
 import { InstanceController } from '../admin/instance.controller';
+import { MemberDirectory } from '../admin/member-directory';
+import { MembersController } from '../admin/members.controller';
 import { Memberships } from '../admin/memberships';
 import { ProjectsController } from '../admin/projects.controller';
 import { ResourceAccess } from '../admin/resource-access';
+import { ResourceRemoval } from '../admin/resource-removal';
 import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
+import { UserStore } from '../admin/user-store';
 import { UsersController } from '../admin/users.controller';
+import { UsersAdminController } from '../admin/users-admin.controller';
 import { AccessService } from '../auth/access.service';
 import { ApiAccessGuard } from '../auth/api-access.guard';
 import { AuthService } from '../auth/auth.service';
@@ -130,7 +137,10 @@ export class StowageModule {
             HealthController,
             UsersController,
             GroupsController,
+            GroupAdminController,
             ProjectsController,
+            UsersAdminController,
+            MembersController,
             PackagesApiController,
             CleanupPolicyController,
             RemoteCacheController,
@@ -152,6 +162,10 @@ export class StowageModule {
         ...coreServices,
         ResourceAccess,
         Memberships,
+        ResourceRemoval,
+        GroupStore,
+        UserStore,
+        MemberDirectory,
         RootBootstrap,
         BlobCollector,
         BlobMover,

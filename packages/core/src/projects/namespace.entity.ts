@@ -15,6 +15,8 @@ export class Namespace {
   @Column({ type: 'int', array: true }) traversal_ids!: number[];
   @Column({ type: 'varchar' }) visibility!: Visibility;
   @Column({ type: 'text' }) description!: string;
+  /** Being deleted: hidden everywhere while a background job removes it (ResourceRemoval). */
+  @Column({ type: 'boolean', default: false }) pending_delete!: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated_at!: Date;
 }

@@ -12,6 +12,8 @@ export class Project {
   @Column({ type: 'text' }) description!: string;
   @Column({ type: 'varchar' }) visibility!: Visibility;
   @Column({ type: 'boolean' }) packages_enabled!: boolean;
+  /** Being deleted: hidden everywhere while a background job removes it (ResourceRemoval). */
+  @Column({ type: 'boolean', default: false }) pending_delete!: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) created_at!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updated_at!: Date;
 }

@@ -9,6 +9,12 @@ import { Project } from './project.entity';
 import type { ProjectContext } from './project-context';
 import type { Visibility } from './visibility';
 
+/** SQL condition with its named parameters. */
+export interface SqlCondition {
+  where: string;
+  params: Record<string, unknown>;
+}
+
 /** `12` or `group/sub/project` (URL-decoded already): GitLab's two ways to name a resource. */
 function byIdOrPath(idOrPath: string): { id: number } | { path: string } | null {
   if (/^\d+$/.test(idOrPath)) {
@@ -47,9 +53,10 @@ export class ProjectsService {
     const qb = this.ds
       .getRepository(Project)
       .createQueryBuilder('p')
-      .innerJoinAndMapOne('p.namespaceRow', Namespace, 'n', 'n.id = p.namespace_id');
+      .innerJoinAndMapOne('p.namespaceRow', Namespace, 'n', 'n.id = p.namespace_id')
+      .where('NOT p.pending_delete');
     const row = (await (
-      'id' in key ? qb.where('p.id = :id', { id: key.id }) : qb.where('lower(p.full_path) = lower(:path)', { path: key.path })
+      'id' in key ? qb.andWhere('p.id = :id', { id: key.id }) : qb.andWhere('lower(p.full_path) = lower(:path)', { path: key.path })
     ).getOne()) as (Project & { namespaceRow?: Namespace }) | null;
     if (!row?.namespaceRow) return null;
     const namespace = row.namespaceRow;
@@ -57,30 +64,24 @@ export class ProjectsService {
     return { project: row, namespace };
   }
 
-  /** One page of the projects `readable` admits (an SQL condition over `p` and `n`), with how many match. */
+  /**
+   * One page of the projects every condition admits (SQL over projects `p` and namespaces `n`),
+   * with how many match. Projects being deleted are never listed.
+   */
   async page(
-    readable: { where: string; params: Record<string, unknown> },
-    filter: {
-      search?: string;
-      visibility?: Visibility;
-      orderBy: 'id' | 'name' | 'path' | 'created_at' | 'updated_at';
-      sort: 'ASC' | 'DESC';
-    },
+    conditions: SqlCondition[],
+    order: { orderBy: 'id' | 'name' | 'path' | 'created_at' | 'updated_at'; sort: 'ASC' | 'DESC' },
     page: { offset: number; perPage: number },
   ): Promise<[ProjectContext[], number]> {
     const qb = this.ds
       .getRepository(Project)
       .createQueryBuilder('p')
       .innerJoinAndMapOne('p.namespaceRow', Namespace, 'n', 'n.id = p.namespace_id')
-      .where(readable.where, readable.params);
-    if (filter.search) {
-      const like = `%${filter.search.replace(/[\\%_]/g, '\\$&')}%`;
-      qb.andWhere("(p.name ILIKE :like ESCAPE '\\' OR p.full_path ILIKE :like ESCAPE '\\')", { like });
-    }
-    if (filter.visibility) qb.andWhere('p.visibility = :visibility', { visibility: filter.visibility });
+      .where('NOT p.pending_delete');
+    for (const c of conditions) qb.andWhere(c.where, c.params);
     const [rows, total] = await qb
-      .orderBy(`p.${filter.orderBy}`, filter.sort)
-      .addOrderBy('p.id', filter.sort)
+      .orderBy(`p.${order.orderBy}`, order.sort)
+      .addOrderBy('p.id', order.sort)
       .skip(page.offset)
       .take(page.perPage)
       .getManyAndCount();
@@ -105,14 +106,14 @@ export class ProjectsService {
   }
 
   private async loadGroup(key: { id: number } | { path: string }): Promise<Namespace | null> {
-    const qb = this.ds.getRepository(Namespace).createQueryBuilder('n').where("n.kind = 'group'");
+    const qb = this.ds.getRepository(Namespace).createQueryBuilder('n').where("n.kind = 'group' AND NOT n.pending_delete");
     return (
       'id' in key ? qb.andWhere('n.id = :id', { id: key.id }) : qb.andWhere('lower(n.full_path) = lower(:path)', { path: key.path })
     ).getOne();
   }
 
   async findNamespace(id: number): Promise<Namespace | null> {
-    return this.ds.getRepository(Namespace).findOneBy({ id });
+    return this.ds.getRepository(Namespace).findOneBy({ id, pending_delete: false });
   }
 
   async createNamespace(

@@ -5,7 +5,10 @@ export function HomePage() {
   useTitle('');
   const session = useSession();
   const projects = useApi(
-    () => get<Project[]>(`/api/v4/projects${query({ membership: false, order_by: 'last_activity_at', per_page: 100 })}`),
+    () =>
+      get<Project[]>(
+        `/api/v4/projects${query({ membership: false, packages_enabled: true, order_by: 'last_activity_at', per_page: 100 })}`,
+      ),
     [],
   );
   const recent = useApi(() => get<PackageRow[]>(`/api/v4/packages${query({ order_by: 'created_at', sort: 'desc', per_page: 10 })}`), []);
