@@ -30,6 +30,8 @@ import { DownloadLookups } from '../packages/download-lookups';
 import { PackageService } from '../packages/package.service';
 import { PackageSettingsService } from '../packages/package-settings.service';
 import { PackagesApiController } from '../packages/packages-api.controller';
+import { PackageProtection } from '../packages/protection/package-protection';
+import { ProtectionRulesController } from '../packages/protection/protection-rules.controller';
 import { ProjectsService } from '../projects/projects.service';
 import { RemoteCache, RemoteDocuments, RemoteFiles, RequestForwarding, Upstreams } from '../remote';
 import { RemoteCacheController } from '../remote/remote-cache.controller';
@@ -95,6 +97,7 @@ export class StowageModule {
       ProjectsService,
       PackageService,
       PackageSettingsService,
+      PackageProtection,
       DocumentClock,
       FileStorage,
       RequestForwarding,
@@ -125,6 +128,7 @@ export class StowageModule {
             GroupsController,
             ProjectsController,
             PackagesApiController,
+            ProtectionRulesController,
             RemoteCacheController,
             InstanceController,
             SessionController,
