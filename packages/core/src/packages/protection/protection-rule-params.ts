@@ -12,8 +12,12 @@ const LEVEL_NAMES = new Map(Object.entries(LEVELS).map(([name, level]) => [level
 const PUSH_LEVELS = ['maintainer', 'owner', 'admin'] as const;
 const DELETE_LEVELS = ['owner', 'admin'] as const;
 
-/** GitLab's rule package types (its `Packages::Protection::Rule.package_types`), beside those of the formats Stowage runs. */
-const GITLAB_RULE_TYPES = ['conan', 'generic', 'helm', 'maven', 'npm', 'nuget', 'pypi'];
+/**
+ * GitLab's rule package types (its `Packages::Protection::Rule.package_types`) and Stowage's
+ * built-in formats' (`composer`, `golang`), whether enabled or not; an installed third-party
+ * format's name is added to them.
+ */
+const RULE_TYPES = ['composer', 'conan', 'generic', 'golang', 'helm', 'maven', 'npm', 'nuget', 'pypi'];
 
 export const MAX_PATTERN_LENGTH = 255;
 
@@ -34,7 +38,7 @@ export interface RuleFields {
 
 /** The package types a rule may name, in GitLab's spelling. */
 export function ruleTypes(formatNames: readonly string[]): string[] {
-  return [...new Set([...GITLAB_RULE_TYPES, ...formatNames.map(apiPackageType)])].sort();
+  return [...new Set([...RULE_TYPES, ...formatNames.map(apiPackageType)])].sort();
 }
 
 export function levelName(level: number | null): string | null {
