@@ -72,6 +72,7 @@ export { duplicateAllowed, type DuplicateSettings, PackageSettingsService } from
 export * from './packages/package-status';
 export { PackageTag } from './packages/package-tag.entity';
 export { apiPackageType, storedPackageType } from './packages/package-type-names';
+export { type NewFile, PackageWriter, type UpsertPackage } from './packages/package-writer';
 export {
   packageDeletionProtected,
   packageProtected,
@@ -80,7 +81,6 @@ export {
   type ProtectedAction,
 } from './packages/protection/package-protection';
 export { PackageProtectionRule } from './packages/protection/package-protection-rule.entity';
-export { type NewFile, PackageWriter, type UpsertPackage } from './packages/package-writer';
 export { packageFileJson, packageJson } from './packages/representations';
 export { createStowageApp, createStowageWorker, type StowageAppOptions } from './plugin/create-app';
 export * from './plugin/format-plugin';

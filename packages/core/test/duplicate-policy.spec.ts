@@ -2,12 +2,12 @@ import { Readable } from 'node:stream';
 
 import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
 
+import { ANONYMOUS } from '../src/auth/principal';
 import type { DuplicateRule } from '../src/packages/duplicate-policy';
 import { PackageService } from '../src/packages/package.service';
 import { LIVE_STATUSES, PACKAGE_STATUSES } from '../src/packages/package-status';
 import { defineFormatPlugin } from '../src/plugin/format-plugin';
 import { type ProjectContext, withCaller } from '../src/projects/project-context';
-import { ANONYMOUS } from '../src/auth/principal';
 import { ProjectsService } from '../src/projects/projects.service';
 import { FileStorage } from '../src/storage/file-storage.service';
 

@@ -2,7 +2,7 @@ import { type InjectResult, startTestServer, storedBlobKeys, testModes, type Tes
 import { DataSource } from 'typeorm';
 
 import { AccessLevel } from '../src/auth/access-level';
-import { PackageProtection, packageProtectedSql } from '../src/packages/protection/package-protection';
+import { packageProtectedSql, PackageProtection } from '../src/packages/protection/package-protection';
 import { genericFormat, genericPath } from './generic-fixture';
 
 // GitLab's package protection rules (issue 19, item 2): its REST API
@@ -21,7 +21,12 @@ describe.each(testModes())('package protection rules (%s)', (mode) => {
     s.api.inject({ method, url, token, payload });
   const rules = (id: number = project.id) => `/api/v4/projects/${id}/packages/protection/rules`;
   const upload = (name: string, headers: Record<string, string>, version = '1.0.0') =>
-    s.api.inject({ method: 'PUT', url: genericPath(project.id, `${name}/${version}/file.txt`), headers, payload: Buffer.from(`${name}@${version}`) });
+    s.api.inject({
+      method: 'PUT',
+      url: genericPath(project.id, `${name}/${version}/file.txt`),
+      headers,
+      payload: Buffer.from(`${name}@${version}`),
+    });
   const asUser = (u: TestUser) => ({ 'private-token': u.token });
   const packageRows = async (name: string) =>
     (await s.app.get(DataSource).query('SELECT id FROM packages WHERE project_id = $1 AND name = $2', [project.id, name])).length;
@@ -89,18 +94,38 @@ describe.each(testModes())('package protection rules (%s)', (mode) => {
         },
       ]);
       // Go's packages are stored as `go`: the rule is too, and the API says `golang`.
-      const [row] = await s.app.get(DataSource).query('SELECT package_type FROM package_protection_rules WHERE package_name_pattern = $1', [
-        'example.com/*',
-      ]);
+      const [row] = await s.app
+        .get(DataSource)
+        .query('SELECT package_type FROM package_protection_rules WHERE package_name_pattern = $1', ['example.com/*']);
       expect(row.package_type).toBe('go');
       expect((await call('GET', rules(other.id), users.maintainer.token)).json()).toEqual([]);
+    });
+
+    it('takes its parameters as a form too (curl --data, as the README shows)', async () => {
+      const res = await s.api.inject({
+        method: 'POST',
+        url: rules(),
+        headers: { 'private-token': users.maintainer.token, 'content-type': 'application/x-www-form-urlencoded' },
+        payload: 'package_name_pattern=release-*&package_type=generic&minimum_access_level_for_push=maintainer',
+      });
+      expect(res.status).toBe(201);
+      expect(res.json()).toMatchObject({
+        package_name_pattern: 'release-*',
+        package_type: 'generic',
+        minimum_access_level_for_push: 'maintainer',
+      });
     });
 
     it('PATCH changes only the fields sent; a level sent as null clears it; DELETE answers 204 and the rule is gone', async () => {
       const { id } = await createRule({ package_name_pattern: 'lib-*', package_type: 'generic', minimum_access_level_for_push: 'owner' });
       const patched = await call('PATCH', `${rules()}/${id}`, users.maintainer.token, { package_name_pattern: 'lib-v*' });
       expect(patched.status).toBe(200);
-      expect(patched.json()).toMatchObject({ id, package_name_pattern: 'lib-v*', package_type: 'generic', minimum_access_level_for_push: 'owner' });
+      expect(patched.json()).toMatchObject({
+        id,
+        package_name_pattern: 'lib-v*',
+        package_type: 'generic',
+        minimum_access_level_for_push: 'owner',
+      });
 
       const both = await call('PATCH', `${rules()}/${id}`, users.maintainer.token, {
         minimum_access_level_for_delete: 'admin',
@@ -122,7 +147,10 @@ describe.each(testModes())('package protection rules (%s)', (mode) => {
     });
 
     it('a rule id of another project is 404, a non-integer one 400', async () => {
-      const { id } = await createRule({ package_name_pattern: 'x', package_type: 'generic', minimum_access_level_for_push: 'owner' }, other.id);
+      const { id } = await createRule(
+        { package_name_pattern: 'x', package_type: 'generic', minimum_access_level_for_push: 'owner' },
+        other.id,
+      );
       expect((await call('PATCH', `${rules()}/${id}`, users.maintainer.token, { package_name_pattern: 'y' })).status).toBe(404);
       expect((await call('DELETE', `${rules()}/${id}`, users.maintainer.token)).status).toBe(404);
       const bad = await call('DELETE', `${rules()}/abc`, users.maintainer.token);
@@ -137,8 +165,16 @@ describe.each(testModes())('package protection rules (%s)', (mode) => {
         [{ ...base, package_name_pattern: undefined }, 400, { error: 'package_name_pattern is missing' }],
         [{ ...base, package_type: undefined }, 400, { error: 'package_type is missing' }],
         [{ ...base, package_type: 'debian' }, 400, { error: 'package_type does not have a valid value' }],
-        [{ ...base, minimum_access_level_for_push: 'developer' }, 400, { error: 'minimum_access_level_for_push does not have a valid value' }],
-        [{ ...base, minimum_access_level_for_delete: 'maintainer' }, 400, { error: 'minimum_access_level_for_delete does not have a valid value' }],
+        [
+          { ...base, minimum_access_level_for_push: 'developer' },
+          400,
+          { error: 'minimum_access_level_for_push does not have a valid value' },
+        ],
+        [
+          { ...base, minimum_access_level_for_delete: 'maintainer' },
+          400,
+          { error: 'minimum_access_level_for_delete does not have a valid value' },
+        ],
         [
           { ...base, minimum_access_level_for_push: undefined },
           400,
@@ -273,7 +309,11 @@ describe.each(testModes())('package protection rules (%s)', (mode) => {
       const [pkg] = (await call('GET', `/api/v4/projects/${project.id}/packages?package_name=keep-me`, users.maintainer.token)).json();
       const [file] = (await call('GET', `/api/v4/projects/${project.id}/packages/${pkg.id}/package_files`, users.maintainer.token)).json();
 
-      const fileRefused = await call('DELETE', `/api/v4/projects/${project.id}/packages/${pkg.id}/package_files/${file.id}`, users.maintainer.token);
+      const fileRefused = await call(
+        'DELETE',
+        `/api/v4/projects/${project.id}/packages/${pkg.id}/package_files/${file.id}`,
+        users.maintainer.token,
+      );
       expect(fileRefused.status).toBe(403);
       expect(fileRefused.json()).toEqual({ message: '403 Forbidden - Package is deletion protected.' });
       const refused = await call('DELETE', `/api/v4/projects/${project.id}/packages/${pkg.id}`, users.maintainer.token);
@@ -286,7 +326,11 @@ describe.each(testModes())('package protection rules (%s)', (mode) => {
     });
 
     it('a rule change holds from the next request on (rules are read per write, never cached)', async () => {
-      const { id } = await createRule({ package_name_pattern: 'flip', package_type: 'generic', minimum_access_level_for_push: 'maintainer' });
+      const { id } = await createRule({
+        package_name_pattern: 'flip',
+        package_type: 'generic',
+        minimum_access_level_for_push: 'maintainer',
+      });
       expect((await upload('flip', asUser(users.developer))).status).toBe(403);
       expect((await call('DELETE', `${rules()}/${id}`, users.maintainer.token)).status).toBe(204);
       expect((await upload('flip', asUser(users.developer))).status).toBe(201);

@@ -46,7 +46,8 @@ describe('composer publish (curl) against protected packages', () => {
       `${s.url}/api/v4/projects/${projectId}/packages/composer`,
     ]);
   }
-  const names = async () => (await s.api.root<{ name: string }[]>('GET', `/api/v4/projects/${projectId}/packages`)).map((p) => p.name).sort();
+  const names = async () =>
+    (await s.api.root<{ name: string }[]>('GET', `/api/v4/projects/${projectId}/packages`)).map((p) => p.name).sort();
 
   it('a Developer’s publish of a protected name is refused with 403 Package protected. and stores nothing', async () => {
     const blobs = (await storedBlobKeys(s)).length;

@@ -36,9 +36,16 @@ describe('go module upload (curl) against protected packages', () => {
   async function upload(as: keyof typeof users, module: string) {
     const zip = join(work, `${module.replace(/\//g, '_')}-${as}.zip`);
     await writeFile(zip, moduleZip(module, 'v1.0.0', { 'go.mod': `module ${module}\n`, 'greet.go': 'package greet\n' }));
-    return curl(['-H', `PRIVATE-TOKEN: ${users[as].token}`, '-T', zip, `${s.url}/api/v4/projects/${projectId}/packages/go/${module}/@v/v1.0.0.zip`]);
+    return curl([
+      '-H',
+      `PRIVATE-TOKEN: ${users[as].token}`,
+      '-T',
+      zip,
+      `${s.url}/api/v4/projects/${projectId}/packages/go/${module}/@v/v1.0.0.zip`,
+    ]);
   }
-  const names = async () => (await s.api.root<{ name: string }[]>('GET', `/api/v4/projects/${projectId}/packages`)).map((p) => p.name).sort();
+  const names = async () =>
+    (await s.api.root<{ name: string }[]>('GET', `/api/v4/projects/${projectId}/packages`)).map((p) => p.name).sort();
 
   it('a Developer’s upload of a protected module is refused with 403 Package protected. and stores nothing', async () => {
     const blobs = (await storedBlobKeys(s)).length;

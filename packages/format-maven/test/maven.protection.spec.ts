@@ -37,6 +37,7 @@ describe('mvn deploy against protected packages', () => {
   let s: TestServer;
   let work: string;
   let projectId: number;
+  const tokens: Record<'developer' | 'maintainer', string> = {} as never;
 
   beforeAll(async () => {
     s = await startTestServer({ formats: [mavenFormat], mode: 'postgres', listen: true });
@@ -48,6 +49,7 @@ describe('mvn deploy against protected packages', () => {
     ] as const) {
       const user = await s.api.createUser(role);
       await s.api.addMember({ project: projectId }, user.id, level);
+      tokens[role] = user.token;
       await writeFile(join(work, `settings-${role}.xml`), settings(user.token));
     }
     await s.api.root('POST', `/api/v4/projects/${projectId}/packages/protection/rules`, {
@@ -75,16 +77,33 @@ describe('mvn deploy against protected packages', () => {
     }
   }
 
-  const names = async () => (await s.api.root<{ name: string }[]>('GET', `/api/v4/projects/${projectId}/packages`)).map((p) => p.name).sort();
+  const names = async () =>
+    (await s.api.root<{ name: string }[]>('GET', `/api/v4/projects/${projectId}/packages`)).map((p) => p.name).sort();
 
   it('a Developer’s deploy of a protected artifact fails in mvn with 403 Package protected. and stores nothing', async () => {
     const blobs = (await storedBlobKeys(s)).length;
     const refused = await deploy('developer', 'release-core');
     expect(refused.ok).toBe(false);
     // mvn shows only the status line: the reason phrase carries GitLab's words.
-    expect(refused.output).toMatch(/\[ERROR\] Failed to execute goal .*release-core-1\.0\.pom, status: 403 Forbidden - Package protected\./);
+    expect(refused.output).toMatch(
+      /\[ERROR\] Failed to execute goal .*release-core-1\.0\.pom, status: 403 Forbidden - Package protected\./,
+    );
     expect(await names()).toEqual([]);
     expect((await storedBlobKeys(s)).length).toBe(blobs);
+  });
+
+  it('the writes that skip the duplicate check (SNAPSHOTs, maven-metadata.xml) are refused too, before the body', async () => {
+    const token = tokens.developer;
+    const base = `/api/v4/projects/${projectId}/packages/maven/acme/libs/release-core`;
+    for (const path of ['1.1-SNAPSHOT/release-core-1.1-20250101.000000-1.pom', '1.1-SNAPSHOT/maven-metadata.xml', 'maven-metadata.xml']) {
+      const res = await s.api.inject({ method: 'PUT', url: `${base}/${path}`, token, payload: '<project/>' });
+      expect({ path, status: res.status, body: res.json() }).toEqual({
+        path,
+        status: 403,
+        body: { message: '403 Forbidden - Package protected.' },
+      });
+    }
+    expect(await names()).toEqual([]);
   });
 
   it('the Developer deploys an artifact no rule matches; a Maintainer deploys the protected one', async () => {

@@ -27,7 +27,11 @@ describe('npm client against protected packages', () => {
       await sandboxes[role].writeNpmrc([`@acme:registry=${registry}`, `${registry.replace(/^https?:/, '')}:_authToken=${user.token}`]);
     }
     const rules = `/api/v4/projects/${projectId}/packages/protection/rules`;
-    await s.api.root('POST', rules, { package_name_pattern: '@acme/release-*', package_type: 'npm', minimum_access_level_for_push: 'maintainer' });
+    await s.api.root('POST', rules, {
+      package_name_pattern: '@acme/release-*',
+      package_type: 'npm',
+      minimum_access_level_for_push: 'maintainer',
+    });
     await s.api.root('POST', rules, { package_name_pattern: '@acme/kept', package_type: 'npm', minimum_access_level_for_delete: 'owner' });
   });
   afterAll(async () => {

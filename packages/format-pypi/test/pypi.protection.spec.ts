@@ -47,7 +47,9 @@ describe('twine against protected packages', () => {
       env: cleanEnv(work.path, { TWINE_USERNAME: '__token__', TWINE_PASSWORD: tokens[as] }),
     });
   const names = async () =>
-    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${projectId}/packages`)).map((p) => `${p.name} ${p.version}`);
+    (await s.api.root<{ name: string; version: string }[]>('GET', `/api/v4/projects/${projectId}/packages`)).map(
+      (p) => `${p.name} ${p.version}`,
+    );
 
   it('a Developer’s upload of a protected name fails in twine with 403 Package protected. and stores nothing', async () => {
     const blobs = (await storedBlobKeys(s)).length;

@@ -6,7 +6,11 @@ import type { TestApi, TestUser } from './test-api';
 const run = promisify(execFile);
 
 /** Users with these member levels on a project (`{ developer: 30, maintainer: 40 }`), by role. */
-export async function projectMembers<R extends string>(api: TestApi, projectId: number, levels: Record<R, number>): Promise<Record<R, TestUser>> {
+export async function projectMembers<R extends string>(
+  api: TestApi,
+  projectId: number,
+  levels: Record<R, number>,
+): Promise<Record<R, TestUser>> {
   const users = {} as Record<R, TestUser>;
   for (const [role, level] of Object.entries(levels) as [R, number][]) {
     users[role] = await api.createUser(role);

@@ -64,7 +64,10 @@ export class PackageProtection {
     if (await this.refuses({ projectId: ctx.project.id, packageType, name }, 'push', callerOf(ctx))) throw refuse();
   }
 
-  /** Refuses (`403 Package is deletion protected.`, or `refuse()`) a deletion of `name` (a version, or some of its files) by the request's caller. */
+  /**
+   * Refuses (`403 Package is deletion protected.`, or `refuse()`) a deletion of `name` (a
+   * version, or some of its files) by the request's caller.
+   */
   async assertMayDelete(ctx: ProjectContext, packageType: string, name: string, refuse = packageDeletionProtected): Promise<void> {
     if (await this.refuses({ projectId: ctx.project.id, packageType, name }, 'delete', callerOf(ctx))) throw refuse();
   }
