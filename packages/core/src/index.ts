@@ -80,6 +80,14 @@ export * from './packages/package-status';
 export { PackageTag } from './packages/package-tag.entity';
 export { apiPackageType, formatPackageType } from './packages/package-types';
 export { type NewFile, PackageWriter, type UpsertPackage } from './packages/package-writer';
+export {
+  packageDeletionProtected,
+  packageProtected,
+  packageProtectedSql,
+  PackageProtection,
+  type ProtectedAction,
+} from './packages/protection/package-protection';
+export { PackageProtectionRule } from './packages/protection/package-protection-rule.entity';
 export { packageFileJson, packageJson } from './packages/representations';
 export { createStowageApp, createStowageWorker, type StowageAppOptions } from './plugin/create-app';
 export * from './plugin/format-plugin';
@@ -88,7 +96,7 @@ export * from './plugin/storage-plugin';
 export { enabledFormats, StowageModule, type StowageModuleOptions } from './plugin/stowage.module';
 export type { Namespace } from './projects/namespace.entity';
 export type { Project } from './projects/project.entity';
-export type { ProjectContext } from './projects/project-context';
+export { type PackageCaller, type ProjectContext, withCaller } from './projects/project-context';
 export { ProjectsService } from './projects/projects.service';
 export type { Visibility } from './projects/visibility';
 export * from './remote';

@@ -2,11 +2,12 @@ import { Readable } from 'node:stream';
 
 import { startTestServer, testModes, type TestServer } from '@stowage/testkit';
 
+import { ANONYMOUS } from '../src/auth/principal';
 import type { DuplicateRule } from '../src/packages/duplicate-policy';
 import { PackageService } from '../src/packages/package.service';
 import { LIVE_STATUSES, PACKAGE_STATUSES } from '../src/packages/package-status';
 import { defineFormatPlugin } from '../src/plugin/format-plugin';
-import type { ProjectContext } from '../src/projects/project-context';
+import { type ProjectContext, withCaller } from '../src/projects/project-context';
 import { ProjectsService } from '../src/projects/projects.service';
 import { FileStorage } from '../src/storage/file-storage.service';
 
@@ -39,7 +40,8 @@ describe.each(testModes())('duplicate policy (%s)', (mode) => {
     packages = s.app.get(PackageService);
     storage = s.app.get(FileStorage);
     const project = await s.api.createProject('dup');
-    ctx = (await s.app.get(ProjectsService).findProjectById(project.id))!;
+    // The project has no protection rules: any caller may push.
+    ctx = withCaller((await s.app.get(ProjectsService).findProjectById(project.id))!, { principal: ANONYMOUS, accessLevel: 0 });
   });
   afterAll(() => s?.close());
 

@@ -11,6 +11,7 @@ import {
   requestContext,
   TokensService,
   unauthorizedWithChallenge,
+  withCaller,
 } from '@stowage/core';
 import type { FastifyRequest } from 'fastify';
 
@@ -116,6 +117,6 @@ export class ConanAuth {
     if (!permissions.scopeAllows(action)) throw httpErrors.insufficientScope();
     if (!project.project.packages_enabled) throw httpErrors.forbidden('Packages are disabled for this project');
     if (opts.listing && !permissions.mayList) throw httpErrors.forbidden();
-    return project;
+    return withCaller(project, { principal: ctx.auth.principal, accessLevel: permissions.accessLevel });
   }
 }

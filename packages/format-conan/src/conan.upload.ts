@@ -59,6 +59,8 @@ export class ConanUploads extends FormatUploadService<ConanFormatConfig> {
   async upload(u: ConanUpload): Promise<UploadResult> {
     if (!hasBody(u.request)) return this.probe(u);
     this.refuseDeclaredLength(declaredLength(u.request));
+    // Before the body: the duplicate check below needs the stored bytes.
+    await this.packages.assertMayPush(u.ctx, CONAN, u.ref.name);
     const scan = this.archiveScan(u.fileName);
     const body = scan ? pipeline(requestStream(u.request), scan.stage, () => undefined) : requestStream(u.request);
     const blob = await this.store(body).catch((err) => {

@@ -135,8 +135,9 @@ abstract class ConanV1Routes extends ConanUserRoutes {
     @Res() reply: FastifyReply,
   ) {
     const ref = recipeRef(params);
-    const { pkg } = await this.metadata.recipe(await this.auth.project(request, scope, ref, 'delete'), ref);
-    await this.removal.removeRecipe(pkg);
+    const ctx = await this.auth.project(request, scope, ref, 'delete');
+    const { pkg } = await this.metadata.recipe(ctx, ref);
+    await this.removal.removeRecipe(ctx, pkg);
     return sendEmpty(reply);
   }
 
@@ -154,8 +155,10 @@ abstract class ConanV1Routes extends ConanUserRoutes {
     const raw = jsonObject(body).package_ids ?? [];
     if (!Array.isArray(raw)) throw httpErrors.invalidParam('package_ids');
     const ids = raw.map((id) => packageId(String(id)));
-    const { pkg } = await this.metadata.recipe(await this.auth.project(request, scope, ref, 'delete'), ref);
+    const ctx = await this.auth.project(request, scope, ref, 'delete');
+    const { pkg } = await this.metadata.recipe(ctx, ref);
     await this.removal.removeFiles(
+      ctx,
       pkg,
       (_f, m) =>
         m.conan_file_type === 'package_file' && m.recipe_revision === '0' && (!ids.length || ids.includes(m.conan_package_reference!)),
@@ -176,8 +179,10 @@ abstract class ConanV1Routes extends ConanUserRoutes {
     const ref = recipeRef(params);
     const names = jsonObject(body).files;
     if (!Array.isArray(names)) throw httpErrors.invalidParam('files');
-    const { pkg } = await this.metadata.recipe(await this.auth.project(request, scope, ref, 'delete'), ref);
+    const ctx = await this.auth.project(request, scope, ref, 'delete');
+    const { pkg } = await this.metadata.recipe(ctx, ref);
     await this.removal.removeFiles(
+      ctx,
       pkg,
       (f, m) => m.conan_file_type === 'recipe_file' && m.recipe_revision === '0' && names.includes(f.file_name),
     );

@@ -61,8 +61,9 @@ export class ConanV2Controller extends ConanUserRoutes {
   @Delete(REF)
   @PackageAccess('delete')
   async removeRecipe(@Req() request: FastifyRequest, @Param() params: RefParams, @Res() reply: FastifyReply) {
-    const { pkg } = await this.metadata.recipe(this.auth.routeProject(request), recipeRef(params));
-    await this.removal.removeRecipe(pkg);
+    const ctx = this.auth.routeProject(request);
+    const { pkg } = await this.metadata.recipe(ctx, recipeRef(params));
+    await this.removal.removeRecipe(ctx, pkg);
     return sendEmpty(reply);
   }
 
@@ -199,8 +200,9 @@ export class ConanV2Controller extends ConanUserRoutes {
 
   /** Removes matching files (404 when none): Conan's deletes answer 200 only when something went. */
   private async remove(request: FastifyRequest, ref: RecipeRef, which: (m: ConanFileMetadata) => boolean) {
-    const { pkg } = await this.metadata.recipe(this.auth.routeProject(request), ref);
-    const removed = await this.removal.removeFiles(pkg, (_f, m) => which(m));
+    const ctx = this.auth.routeProject(request);
+    const { pkg } = await this.metadata.recipe(ctx, ref);
+    const removed = await this.removal.removeFiles(ctx, pkg, (_f, m) => which(m));
     if (!removed) throw httpErrors.notFound('Revision');
   }
 }

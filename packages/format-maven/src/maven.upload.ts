@@ -57,6 +57,8 @@ export class MavenUploads extends FormatUploads<MavenFormatConfig>(MAVEN_OPTIONS
     const ref = { projectId: u.ctx.project.id, packageType: MAVEN, name: target.name, version: target.version };
     // SNAPSHOTs are republished by design; metadata always is.
     const checkDuplicates = target.kind === 'file' && !isSnapshot(target.version);
+    // Either call refuses a push a protection rule holds back, before the body is read.
+    if (!checkDuplicates) await this.packages.assertMayPush(u.ctx, MAVEN, target.name);
     const duplicates = checkDuplicates
       ? await this.packages.checkDuplicate(u.ctx, {
           ...ref,

@@ -14,6 +14,15 @@ export class NpmChanges {
     return { projectId: ctx.project.id, packageType: NPM, name };
   }
 
+  /** Deprecations and dist-tags change what installs of a name get: a protected name's are a push (GitLab's rule). */
+  private mayPush(ctx: ProjectContext, name: string): Promise<void> {
+    return this.packages.assertMayPush(ctx, NPM, name, npmErrors.protected);
+  }
+
+  private mayDelete(ctx: ProjectContext, name: string): Promise<void> {
+    return this.packages.assertMayDelete(ctx, NPM, name, npmErrors.deletionProtected);
+  }
+
   private async versions(ctx: ProjectContext, name: string): Promise<Map<string, Package>> {
     // Unpublish sees every version that still exists, whatever its state.
     const pkgs = await this.packages.listVersions(this.ref(ctx, name), LIVE_STATUSES);
@@ -33,6 +42,7 @@ export class NpmChanges {
     }
     if (!messages.size) throw npmErrors.badRequest('"package versions to deprecate" not given');
     const existing = await this.versions(ctx, name);
+    await this.mayPush(ctx, name);
     await this.packages.write(async (w) => {
       for (const [version, message] of messages) {
         const pkg = existing.get(version);
@@ -56,6 +66,8 @@ export class NpmChanges {
     if (!Object.keys(kept).length) throw npmErrors.badRequest('"versions" not given');
     const tags = isJsonObject(body['dist-tags']) ? body['dist-tags'] : {};
     const existing = await this.versions(ctx, name);
+    if ([...existing.keys()].some((version) => !(version in kept))) await this.mayDelete(ctx, name);
+    await this.mayPush(ctx, name);
     const current = await this.packages.tags(this.ref(ctx, name));
     const normalizedName = this.packages.normalizeName(NPM, name);
     await this.packages.write(async (w) => {
@@ -76,6 +88,7 @@ export class NpmChanges {
   /** `npm unpublish name` (or of its only version): every version goes. */
   async unpublishAll(ctx: ProjectContext, name: string): Promise<void> {
     const existing = await this.versions(ctx, name);
+    await this.mayDelete(ctx, name);
     await this.packages.write(async (w) => {
       for (const pkg of existing.values()) await w.deletePackage(pkg);
     });
@@ -85,6 +98,7 @@ export class NpmChanges {
   async unpublishVersion(ctx: ProjectContext, name: string, version: string): Promise<void> {
     const pkg = (await this.versions(ctx, name)).get(version);
     if (!pkg) throw npmErrors.notFound();
+    await this.mayDelete(ctx, name);
     await this.packages.deletePackage(pkg);
   }
 
@@ -102,11 +116,13 @@ export class NpmChanges {
     if (typeof version !== 'string' || !version) throw npmErrors.badRequest('"Version" not given');
     const pkg = await this.packages.findPackage({ ...this.ref(ctx, name), version });
     if (!pkg) throw npmErrors.notFound();
+    await this.mayPush(ctx, name);
     await this.packages.write((w) => w.setTag(pkg, tag));
   }
 
   async removeTag(ctx: ProjectContext, name: string, tag: string): Promise<void> {
     const normalizedName = this.packages.normalizeName(NPM, name);
+    await this.mayPush(ctx, name);
     const removed = await this.packages.write((w) => w.removeTag({ projectId: ctx.project.id, packageType: NPM, normalizedName }, tag));
     if (!removed) throw npmErrors.notFound('Package tag');
   }

@@ -9,4 +9,7 @@ export const npmErrors = {
   badRequest: (error: string) => npmError(400, error),
   forbidden: (error = '403 Forbidden') => npmError(403, error),
   notFound: (subject = 'Package') => npmError(404, `404 ${subject} Not Found`),
+  /** A protection rule holds the name back from this caller (GitLab's words; npm prints `error`). */
+  protected: () => npmError(403, 'Package protected.'),
+  deletionProtected: () => npmError(403, 'Package is deletion protected.'),
 };

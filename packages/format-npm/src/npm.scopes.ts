@@ -10,6 +10,7 @@ import {
   ProjectsService,
   scopeMiss,
   unauthorizedWithChallenge,
+  withCaller,
 } from '@stowage/core';
 
 import { npmErrors } from './npm.errors';
@@ -64,7 +65,7 @@ export class NpmScopes {
       if (!permissions.allows(action) || !permissions.scopeAllows(action)) {
         throw principal.kind === 'anonymous' ? unauthorizedWithChallenge() : npmErrors.forbidden();
       }
-      return ctx;
+      return withCaller(ctx, { principal, accessLevel: permissions.accessLevel });
     }
     throw missing;
   }

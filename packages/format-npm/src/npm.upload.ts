@@ -99,7 +99,13 @@ export class NpmUploads extends FormatUploads<NpmFormatConfig>(NPM_OPTIONS) {
     checkDigests(manifest.dist, attachment);
     // The cheap refusal first: a version already published costs no inflation.
     const ref = { projectId: ctx.project.id, packageType: NPM, name: target.name, version };
-    const duplicates = await this.packages.checkDuplicate(ctx, { ...ref, conflicts: 'version', allowedBy: 'never', refuse: duplicate });
+    const duplicates = await this.packages.checkDuplicate(ctx, {
+      ...ref,
+      conflicts: 'version',
+      allowedBy: 'never',
+      refuse: duplicate,
+      refuseProtected: npmErrors.protected,
+    });
     await this.checkTarball(attachment.bytes, target.name, version);
 
     const blob = await this.store(Readable.from([attachment.bytes]), { size: attachment.bytes.length });

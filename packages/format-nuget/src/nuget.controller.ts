@@ -145,6 +145,7 @@ export async function deletePackage(packages: PackageService, ctx: ProjectContex
   validVersion(version);
   const pkg = await packages.findPackage({ projectId: ctx.project.id, packageType: NUGET, name, version });
   if (!pkg) throw httpErrors.notFound('Package');
+  await packages.assertMayDelete(ctx, NUGET, pkg.name);
   await packages.deletePackage(pkg);
 }
 

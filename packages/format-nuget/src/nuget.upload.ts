@@ -151,6 +151,8 @@ export class NugetUploads extends FormatUploads<NugetFormatConfig>(NUGET_OPTIONS
     const { id, version, ...metadata } = nuspec;
     const ref = this.refOf(p, nuspec);
     const fileName = packageFileName(id, version, p.symbols);
+    // A symbol package adds to a package: no duplicate check, but the name's protection holds.
+    if (existing) await this.packages.assertMayPush(p.ctx, NUGET, id);
     const duplicates = existing
       ? undefined
       : await this.packages.checkDuplicate(p.ctx, {

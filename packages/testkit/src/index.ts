@@ -8,6 +8,7 @@ export * from './liveness';
 export * from './nginx';
 export { startTestObjectStore, type TestObjectStore } from './object-store';
 export * from './package-rows';
+export * from './protection';
 export * from './raw-socket';
 export * from './services';
 export * from './test-api';

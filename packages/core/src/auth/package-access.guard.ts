@@ -4,7 +4,7 @@ import type { FastifyRequest } from 'fastify';
 
 import { StowageConfig } from '../config';
 import { HttpError, httpErrors } from '../http/http-error';
-import type { ProjectContext } from '../projects/project-context';
+import { type ProjectContext, withCaller } from '../projects/project-context';
 import { ProjectsService } from '../projects/projects.service';
 import { AccessService, type ProjectPermissions } from './access.service';
 import { AuthService } from './auth.service';
@@ -134,7 +134,7 @@ export class PackageAccessGuard implements CanActivate {
     }
     if (!permissions.scopeAllows(action)) throw httpErrors.insufficientScope();
     if (!project.project.packages_enabled) throw httpErrors.forbidden('Packages are disabled for this project');
-    return { project, permissions };
+    return { project: withCaller(project, { principal: auth.principal, accessLevel: permissions.accessLevel }), permissions };
   }
 
   private scopesMayRead(auth: Authentication): boolean {

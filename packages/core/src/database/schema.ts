@@ -6,6 +6,7 @@ import { Package } from '../packages/package.entity';
 import { PackageFile } from '../packages/package-file.entity';
 import { PackageSettings } from '../packages/package-settings.entity';
 import { PackageTag } from '../packages/package-tag.entity';
+import { PackageProtectionRule } from '../packages/protection/package-protection-rule.entity';
 import { Namespace } from '../projects/namespace.entity';
 import { Project } from '../projects/project.entity';
 import { CoreSchema1764000000000 } from './migrations/1764000000000-core-schema';
@@ -16,6 +17,7 @@ import { RemoteRegistries1764000000300 } from './migrations/1764000000300-remote
 import { AccessNotifications1764000000400 } from './migrations/1764000000400-access-notifications';
 import { WebSessions1764000000500 } from './migrations/1764000000500-web-sessions';
 import { BlobMigrationRuns1764000000600 } from './migrations/1764000000600-blob-migration-runs';
+import { PackageProtectionRules1764000000700 } from './migrations/1764000000700-package-protection-rules';
 import { PendingDeletion1764000000800 } from './migrations/1764000000800-pending-deletion';
 import { PackagesCleanupPolicies1764000001000 } from './migrations/1764000001000-packages-cleanup-policies';
 
@@ -32,6 +34,7 @@ export const CORE_ENTITIES: SchemaClass[] = [
   PackageFile,
   PackageTag,
   PackageSettings,
+  PackageProtectionRule,
   Blob,
 ];
 export const CORE_MIGRATIONS: SchemaClass[] = [
@@ -43,6 +46,7 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   AccessNotifications1764000000400,
   WebSessions1764000000500,
   BlobMigrationRuns1764000000600,
+  PackageProtectionRules1764000000700,
   PendingDeletion1764000000800,
   PackagesCleanupPolicies1764000001000,
 ];

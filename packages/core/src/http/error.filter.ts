@@ -58,6 +58,7 @@ export function sendHttpError(request: FastifyRequest, reply: FastifyReply, erro
   // An upload refused before its body was read: close rather than read gigabytes to discard.
   if (!request.raw.complete && !request.raw.readableEnded) reply.header('connection', 'close');
   reply.status(error.status);
+  if (error.reason) reply.raw.statusMessage = error.reason;
   if (typeof error.body === 'string' || Buffer.isBuffer(error.body)) {
     if (!reply.hasHeader('content-type')) reply.type('text/plain; charset=utf-8');
     reply.send(error.body);

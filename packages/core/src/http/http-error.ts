@@ -8,13 +8,19 @@ export class HttpError extends Error {
     readonly status: number,
     readonly body: unknown,
     readonly headers: Record<string, string> = {},
+    /** The status line's reason phrase, where clients show only that (mvn, NuGet): `Forbidden - Package protected.` */
+    readonly reason?: string,
   ) {
     super(typeof body === 'string' ? body : JSON.stringify(body));
     this.name = 'HttpError';
   }
 
   withHeaders(headers: Record<string, string>): HttpError {
-    return new HttpError(this.status, this.body, { ...this.headers, ...headers });
+    return new HttpError(this.status, this.body, { ...this.headers, ...headers }, this.reason);
+  }
+
+  withReason(reason: string): HttpError {
+    return new HttpError(this.status, this.body, this.headers, reason.replace(/[^\x20-\x7e]/g, ' ').slice(0, 300));
   }
 }
 

@@ -23,6 +23,8 @@ export interface DuplicateRule {
   allowedBy?: 'settings' | 'never';
   /** The format's own refusal (GitLab's wording and status code for it). */
   refuse: () => Error;
+  /** The format's refusal of a push a protection rule holds back (default: core's `403 Package protected.`). */
+  refuseProtected?: () => Error;
 }
 
 /** A rule with the settings in force resolved: hand it to `PackageWriter.upsertPackage`. */

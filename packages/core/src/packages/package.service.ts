@@ -15,6 +15,7 @@ import { PackageFile } from './package-file.entity';
 import { PackageSettingsService } from './package-settings.service';
 import { INSTALLABLE_STATUSES, LIVE_STATUSES, type PackageStatus } from './package-status';
 import { PackageWriter } from './package-writer';
+import { PackageProtection } from './protection/package-protection';
 
 export interface PackageName {
   projectId: number;
@@ -100,6 +101,7 @@ export class PackageService {
     private readonly settings: PackageSettingsService,
     /** Kept on the embedded database only. */
     private readonly lookups: DownloadLookups,
+    private readonly protection: PackageProtection,
   ) {}
 
   normalizeName(packageType: string, name: string): string {
@@ -135,9 +137,11 @@ export class PackageService {
    * a query beside a transaction would wait for it on the embedded database) and refuses now an
    * upload that is already a duplicate: call it before reading the body, so the refusal goes out
    * before the client sends it (`Expect: 100-continue`). Pass the result to `upsertPackage`,
-   * which checks again under the package row's lock.
+   * which checks again under the package row's lock. A push the project's protection rules
+   * refuse the request's caller is refused first (`403 Package protected.`).
    */
   async checkDuplicate(ctx: ProjectContext, rule: DuplicateRule): Promise<DuplicateCheck> {
+    await this.protection.assertMayPush(ctx, rule.packageType, rule.name, rule.refuseProtected);
     const allowed =
       (rule.allowedBy ?? 'settings') === 'settings' &&
       (await this.settings.duplicatesAllowed(ctx, rule.packageType, rule.name, rule.regexVersion ?? rule.version));
@@ -147,6 +151,25 @@ export class PackageService {
       await refuseDuplicate(this.ds.manager, check, await this.findPackage(ref, LIVE_STATUSES));
     }
     return check;
+  }
+
+  /**
+   * Refuses (`403 Package protected.`) a change to `name` the project's protection rules do not
+   * allow the request's caller: every write that does not go through `checkDuplicate` (Maven
+   * snapshots and metadata, NuGet symbols, npm dist-tags and deprecations…) calls it before
+   * reading the body and before `write()`.
+   */
+  assertMayPush(ctx: ProjectContext, packageType: string, name: string, refuse?: () => Error): Promise<void> {
+    return this.protection.assertMayPush(ctx, packageType, name, refuse);
+  }
+
+  /**
+   * Refuses (`403 Package is deletion protected.`) a deletion of a version of `name`, or of some
+   * of its files, that the rules do not allow the request's caller: every delete route calls it
+   * before `deletePackage`/`deleteFile`/`write()`.
+   */
+  assertMayDelete(ctx: ProjectContext, packageType: string, name: string, refuse?: () => Error): Promise<void> {
+    return this.protection.assertMayDelete(ctx, packageType, name, refuse);
   }
 
   /** The newest live package with this name and version (normalized comparison). */

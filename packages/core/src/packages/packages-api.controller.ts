@@ -186,7 +186,9 @@ export class PackagesApiController {
   @PackageAccess('delete', { challenge: false, session: true })
   @HttpCode(204)
   async destroy(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string) {
-    await this.packages.deletePackage(await this.findPackage(ctx, id));
+    const pkg = await this.findPackage(ctx, id);
+    await this.packages.assertMayDelete(ctx, pkg.package_type, pkg.name);
+    await this.packages.deletePackage(pkg);
   }
 
   @Get('projects/:id/packages/:package_id/package_files')
@@ -217,6 +219,7 @@ export class PackagesApiController {
       ? await this.ds.getRepository(PackageFile).findOneBy({ id: Number(fileId), package_id: pkg.id })
       : null;
     if (!file) throw httpErrors.notFound();
+    await this.packages.assertMayDelete(ctx, pkg.package_type, pkg.name);
     await this.packages.deleteFile(pkg, file);
   }
 

@@ -43,6 +43,8 @@ import { DownloadLookups } from '../packages/download-lookups';
 import { PackageService } from '../packages/package.service';
 import { PackageSettingsService } from '../packages/package-settings.service';
 import { PackagesApiController } from '../packages/packages-api.controller';
+import { PackageProtection } from '../packages/protection/package-protection';
+import { ProtectionRulesController } from '../packages/protection/protection-rules.controller';
 import { ProjectsService } from '../projects/projects.service';
 import { RemoteCache, RemoteDocuments, RemoteFiles, RequestForwarding, Upstreams } from '../remote';
 import { RemoteCacheController } from '../remote/remote-cache.controller';
@@ -108,6 +110,7 @@ export class StowageModule {
       ProjectsService,
       PackageService,
       PackageSettingsService,
+      PackageProtection,
       DocumentClock,
       FileStorage,
       RequestForwarding,
@@ -143,6 +146,7 @@ export class StowageModule {
             MembersController,
             PackagesApiController,
             CleanupPolicyController,
+            ProtectionRulesController,
             RemoteCacheController,
             InstanceController,
             SessionController,

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+
+import { httpErrors } from '../../http/http-error';
+import { FormatRegistry } from '../../plugin/format-registry';
+import type { PackageCaller, ProjectContext } from '../../projects/project-context';
+import type { PackageName } from '../package.service';
+
+export type ProtectedAction = 'push' | 'delete';
+
+/** GitLab's `Gitlab::SQL::Glob.to_like` of the pattern column: `*` is any run, `%`, `_` and `\` are themselves. */
+const PATTERN_AS_LIKE = String.raw`replace(replace(replace(replace(r.package_name_pattern, '\', '\\'), '%', '\%'), '_', '\_'), '*', '%')`;
+
+const LEVEL_COLUMN: Record<ProtectedAction, string> = {
+  push: 'r.minimum_access_level_for_push',
+  delete: 'r.minimum_access_level_for_delete',
+};
+
+/**
+ * GitLab's refusals (`403 Forbidden - Package protected.`), also as the reason phrase: mvn and
+ * NuGet show a failed request's status line only. A format whose clients read another shape
+ * (npm's `{"error"}`) passes its own refusal.
+ */
+export const packageProtected = (): Error => httpErrors.forbidden('Package protected.').withReason('Forbidden - Package protected.');
+export const packageDeletionProtected = (): Error =>
+  httpErrors.forbidden('Package is deletion protected.').withReason('Forbidden - Package is deletion protected.');
+
+/**
+ * Package protection rules, read from the database on every check (writes are rare next to
+ * reads, and a rule changed on one server holds on all of them at once). A name matches a
+ * rule's pattern as it was sent or in its format's normalized spelling, so `My_Pkg` cannot
+ * slip past a PyPI rule on `my-pkg`.
+ */
+@Injectable()
+export class PackageProtection {
+  constructor(
+    @InjectDataSource() private readonly ds: DataSource,
+    private readonly formats: FormatRegistry,
+  ) {}
+
+  /**
+   * Whether a rule on the name refuses `action` to a caller: admins pass; a deploy token (no
+   * role) is refused by every rule that sets a level for the action, as GitLab; a user or a
+   * job token's user is refused below the rule's level.
+   */
+  async refuses(ref: PackageName, action: ProtectedAction, caller: PackageCaller): Promise<boolean> {
+    const { principal } = caller;
+    if ((principal.kind === 'user' || principal.kind === 'job') && principal.user.is_admin) return false;
+    const level = principal.kind === 'deploy' ? 0 : caller.accessLevel;
+    return this.matches(ref, { column: LEVEL_COLUMN[action], level });
+  }
+
+  /**
+   * Whether any rule covers the name, whatever its levels: what nobody but a person with the
+   * rule's level may change, and so what automated deletion (cleanup policies) must leave alone.
+   */
+  async protects(ref: PackageName): Promise<boolean> {
+    return this.matches(ref, null);
+  }
+
+  /** Refuses (`403 Package protected.`, or the format's `refuse()`) a push of `name` by the request's caller. */
+  async assertMayPush(ctx: ProjectContext, packageType: string, name: string, refuse = packageProtected): Promise<void> {
+    if (await this.refuses({ projectId: ctx.project.id, packageType, name }, 'push', callerOf(ctx))) throw refuse();
+  }
+
+  /**
+   * Refuses (`403 Package is deletion protected.`, or `refuse()`) a deletion of `name` (a
+   * version, or some of its files) by the request's caller.
+   */
+  async assertMayDelete(ctx: ProjectContext, packageType: string, name: string, refuse = packageDeletionProtected): Promise<void> {
+    if (await this.refuses({ projectId: ctx.project.id, packageType, name }, 'delete', callerOf(ctx))) throw refuse();
+  }
+
+  /** Whether a rule matches the name (and, with `below`, sets a level for the action above the caller's). */
+  private async matches(ref: PackageName, below: { column: string; level: number } | null): Promise<boolean> {
+    const normalized = this.formats.has(ref.packageType) ? this.formats.get(ref.packageType).normalizeName(ref.name) : ref.name;
+    const params: unknown[] = [ref.projectId, ref.packageType, ref.name, normalized];
+    const levelCondition = below ? `AND ${below.column} > $${params.push(below.level)}` : '';
+    const rows: unknown[] = await this.ds.query(
+      `SELECT 1 FROM package_protection_rules r
+       WHERE r.project_id = $1 AND r.package_type = $2
+         AND ($3 ILIKE ${PATTERN_AS_LIKE} OR $4 ILIKE ${PATTERN_AS_LIKE}) ${levelCondition}
+       LIMIT 1`,
+      params,
+    );
+    return rows.length > 0;
+  }
+}
+
+function callerOf(ctx: ProjectContext): PackageCaller {
+  // Every route that writes has one (PackageAccessGuard, or a format resolving the project itself through `withCaller`).
+  if (!ctx.caller) throw new Error(`no caller for a package change in project ${ctx.project.id}`);
+  return ctx.caller;
+}
+
+/**
+ * SQL: the package row `alias` is covered by a protection rule (any levels). For queries that
+ * pick packages to delete without a caller (cleanup policies): `AND NOT ${packageProtectedSql('pkg')}`.
+ */
+export function packageProtectedSql(alias: string): string {
+  return `EXISTS (SELECT 1 FROM package_protection_rules r
+    WHERE r.project_id = ${alias}.project_id AND r.package_type = ${alias}.package_type
+      AND (${alias}.name ILIKE ${PATTERN_AS_LIKE} OR ${alias}.normalized_name ILIKE ${PATTERN_AS_LIKE}))`;
+}
