@@ -16,6 +16,7 @@ import { RemoteRegistries1764000000300 } from './migrations/1764000000300-remote
 import { AccessNotifications1764000000400 } from './migrations/1764000000400-access-notifications';
 import { WebSessions1764000000500 } from './migrations/1764000000500-web-sessions';
 import { BlobMigrationRuns1764000000600 } from './migrations/1764000000600-blob-migration-runs';
+import { ResourceAccessTokens1764000000900 } from './migrations/1764000000900-resource-access-tokens';
 
 /** An entity or migration class, as TypeORM takes them. */
 export type SchemaClass = abstract new (...args: never[]) => unknown;
@@ -41,4 +42,5 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   AccessNotifications1764000000400,
   WebSessions1764000000500,
   BlobMigrationRuns1764000000600,
+  ResourceAccessTokens1764000000900,
 ];

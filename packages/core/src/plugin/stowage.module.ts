@@ -7,6 +7,10 @@ import { ProjectsController } from '../admin/projects.controller';
 import { ResourceAccess } from '../admin/resource-access';
 import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
 import { UsersController } from '../admin/users.controller';
+import { GroupAccessTokensController, ProjectAccessTokensController } from '../admin/access-tokens.controller';
+import { DeployTokensController } from '../admin/deploy-tokens.controller';
+import { PersonalAccessTokensController } from '../admin/personal-access-tokens.controller';
+import { ResourceAccessTokens } from '../admin/resource-access-tokens';
 import { AccessService } from '../auth/access.service';
 import { ApiAccessGuard } from '../auth/api-access.guard';
 import { AuthService } from '../auth/auth.service';
@@ -122,6 +126,10 @@ export class StowageModule {
         ? [
             HealthController,
             UsersController,
+            PersonalAccessTokensController,
+            ProjectAccessTokensController,
+            GroupAccessTokensController,
+            DeployTokensController,
             GroupsController,
             ProjectsController,
             PackagesApiController,
@@ -144,6 +152,7 @@ export class StowageModule {
         ...coreServices,
         ResourceAccess,
         Memberships,
+        ResourceAccessTokens,
         RootBootstrap,
         BlobCollector,
         BlobMover,
