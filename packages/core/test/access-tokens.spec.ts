@@ -60,7 +60,20 @@ describe.each(testModes())('project and group access tokens (%s)', (mode) => {
     expect(res.status).toBe(201);
     const body = res.json();
     expect(Object.keys(body).sort()).toEqual(
-      ['access_level', 'active', 'created_at', 'description', 'expires_at', 'id', 'last_used_at', 'name', 'revoked', 'scopes', 'token', 'user_id'].sort(),
+      [
+        'access_level',
+        'active',
+        'created_at',
+        'description',
+        'expires_at',
+        'id',
+        'last_used_at',
+        'name',
+        'revoked',
+        'scopes',
+        'token',
+        'user_id',
+      ].sort(),
     );
     expect(body).toMatchObject({
       name: 'ci bot',
@@ -85,7 +98,8 @@ describe.each(testModes())('project and group access tokens (%s)', (mode) => {
   });
 
   it('lets Maintainers and up create project tokens, never above their own level; Owners only give Owner', async () => {
-    const create = (token: string | null, payload: object) => call('POST', projectTokens(), token, { name: 't', scopes: ['api'], ...payload });
+    const create = (token: string | null, payload: object) =>
+      call('POST', projectTokens(), token, { name: 't', scopes: ['api'], ...payload });
     expect((await create(owner.token, { access_level: 50 })).status).toBe(201);
     expect((await create(admin.token, { access_level: 50 })).status).toBe(201);
     expect((await create(maintainer.token, { access_level: 40 })).status).toBe(201);
@@ -122,7 +136,10 @@ describe.each(testModes())('project and group access tokens (%s)', (mode) => {
     const one = await call('GET', `${projectTokens()}/${id}`, maintainer.token);
     expect(one.json()).toMatchObject({ id, name: 'ci bot', access_level: 30 });
     const none = await call('GET', `${projectTokens()}/999999`, maintainer.token);
-    expect([none.status, none.json()]).toEqual([404, { message: '404 Could not find project access token with token_id: 999999 Not Found' }]);
+    expect([none.status, none.json()]).toEqual([
+      404,
+      { message: '404 Could not find project access token with token_id: 999999 Not Found' },
+    ]);
     // A personal token of a member is no project access token.
     const self = (await call('GET', '/api/v4/personal_access_tokens/self', maintainer.token)).json().id;
     expect((await call('GET', `${projectTokens()}/${self}`, maintainer.token)).status).toBe(404);
@@ -186,7 +203,18 @@ describe.each(testModes())('project and group access tokens (%s)', (mode) => {
       const file = join(dir, 'tool.bin');
       await writeFile(file, 'built by CI\n');
       const url = `${s.url}/api/v4/projects/${project.id}/packages/generic/tool/1.0.0/tool.bin`;
-      const put = await run('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--header', `PRIVATE-TOKEN: ${made.token}`, '--upload-file', file, url]);
+      const put = await run('curl', [
+        '-sS',
+        '-o',
+        '/dev/null',
+        '-w',
+        '%{http_code}',
+        '--header',
+        `PRIVATE-TOKEN: ${made.token}`,
+        '--upload-file',
+        file,
+        url,
+      ]);
       expect(put.stdout).toBe('201');
       const out = join(dir, 'fetched.bin');
       // Basic with any user name, as GitLab takes a project access token.

@@ -115,12 +115,21 @@ describe.each(testModes())('token APIs (%s)', (mode) => {
       const res = await call('POST', `/api/v4/personal_access_tokens/${t.id}/rotate`, alice.token, { expires_at: day(10) });
       expect(res.status).toBe(200);
       const rotated = res.json();
-      expect(rotated).toMatchObject({ name: 'rotating', scopes: ['api', 'read_user'], user_id: alice.id, active: true, expires_at: day(10) });
+      expect(rotated).toMatchObject({
+        name: 'rotating',
+        scopes: ['api', 'read_user'],
+        user_id: alice.id,
+        active: true,
+        expires_at: day(10),
+      });
       expect(rotated.id).not.toBe(t.id);
       expect(rotated.token).toMatch(/^stwpat-/);
       expect((await call('GET', '/api/v4/user', t.token)).status).toBe(401);
       expect((await call('GET', '/api/v4/user', rotated.token)).json().id).toBe(alice.id);
-      expect((await call('GET', `/api/v4/personal_access_tokens/${t.id}`, alice.token)).json()).toMatchObject({ revoked: true, active: false });
+      expect((await call('GET', `/api/v4/personal_access_tokens/${t.id}`, alice.token)).json()).toMatchObject({
+        revoked: true,
+        active: false,
+      });
 
       const again = await call('POST', `/api/v4/personal_access_tokens/${t.id}/rotate`, alice.token);
       expect([again.status, again.json()]).toEqual([400, { message: '400 Bad request - token already revoked' }]);
@@ -130,7 +139,9 @@ describe.each(testModes())('token APIs (%s)', (mode) => {
       expect(weekly.json().expires_at).toBe(day(7));
       expect((await call('POST', `/api/v4/personal_access_tokens/${weekly.json().id}/rotate`, bob.token)).status).toBe(401);
       expect((await call('POST', '/api/v4/personal_access_tokens/999999/rotate', admin.token)).status).toBe(404);
-      const past = await call('POST', `/api/v4/personal_access_tokens/${weekly.json().id}/rotate`, alice.token, { expires_at: '2001-01-01' });
+      const past = await call('POST', `/api/v4/personal_access_tokens/${weekly.json().id}/rotate`, alice.token, {
+        expires_at: '2001-01-01',
+      });
       expect([past.status, past.json()]).toEqual([400, { error: 'expires_at must be in the future' }]);
     });
 
@@ -235,7 +246,9 @@ describe.each(testModes())('token APIs (%s)', (mode) => {
       expect(one.json()).toMatchObject({ id: groupToken.id, scopes: ['read_package_registry'] });
       expect((await call('GET', `/api/v4/groups/${group.id}/deploy_tokens/${live.id}`, maintainer.token)).status).toBe(404);
       expect((await call('GET', `/api/v4/groups/${group.id}/deploy_tokens`, developer.token)).status).toBe(403);
-      expect((await call('GET', `/api/v4/groups/${group.id}/deploy_tokens`, outsider.token)).json()).toEqual({ message: '404 Group Not Found' });
+      expect((await call('GET', `/api/v4/groups/${group.id}/deploy_tokens`, outsider.token)).json()).toEqual({
+        message: '404 Group Not Found',
+      });
     });
   });
 });

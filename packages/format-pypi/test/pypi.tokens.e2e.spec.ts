@@ -25,7 +25,18 @@ describe('pypi with project access tokens, job tokens and deploy tokens', () => 
   const pipDownload = (indexUrl: string) =>
     sh(
       venvPython,
-      ['-m', 'pip', 'download', '--no-cache-dir', '--no-deps', '--dest', join(work.path, `dl-${Date.now()}-${Math.random()}`), '--index-url', indexUrl, 'stowage-tokens'],
+      [
+        '-m',
+        'pip',
+        'download',
+        '--no-cache-dir',
+        '--no-deps',
+        '--dest',
+        join(work.path, `dl-${Date.now()}-${Math.random()}`),
+        '--index-url',
+        indexUrl,
+        'stowage-tokens',
+      ],
       { env: cleanEnv(work.path), cwd: work.path },
     );
 
@@ -35,7 +46,12 @@ describe('pypi with project access tokens, job tokens and deploy tokens', () => 
     });
 
   async function jobToken(projectId: number): Promise<string> {
-    const res = await s.api.inject({ method: 'POST', url: `/api/v4/projects/${projectId}/job_tokens`, token: developer.token, payload: {} });
+    const res = await s.api.inject({
+      method: 'POST',
+      url: `/api/v4/projects/${projectId}/job_tokens`,
+      token: developer.token,
+      payload: {},
+    });
     expect(res.status).toBe(201);
     return res.json().token;
   }
@@ -63,7 +79,11 @@ describe('pypi with project access tokens, job tokens and deploy tokens', () => 
   });
 
   it('a project access token publishes with twine and installs with pip, and is refused the moment it is revoked', async () => {
-    const made = await s.api.root('POST', `/api/v4/projects/${priv.id}/access_tokens`, { name: 'release', scopes: ['api'], access_level: 30 });
+    const made = await s.api.root('POST', `/api/v4/projects/${priv.id}/access_tokens`, {
+      name: 'release',
+      scopes: ['api'],
+      access_level: 30,
+    });
     const upload = await twine(priv.id, 'release', made.token);
     expect(upload.stderr + upload.stdout).not.toMatch(/error/i);
     expect(upload.code).toBe(0);
@@ -78,9 +98,9 @@ describe('pypi with project access tokens, job tokens and deploy tokens', () => 
   });
 
   it('a job token installs with the user name gitlab-ci-token; with another one it is an unknown login', async () => {
-    await s.api.root('POST', `/api/v4/projects/${pub.id}/access_tokens`, { name: 'seed', scopes: ['api'], access_level: 30 }).then((t) =>
-      twine(pub.id, 'seed', t.token).then((r) => expect(r.code).toBe(0)),
-    );
+    await s.api
+      .root('POST', `/api/v4/projects/${pub.id}/access_tokens`, { name: 'seed', scopes: ['api'], access_level: 30 })
+      .then((t) => twine(pub.id, 'seed', t.token).then((r) => expect(r.code).toBe(0)));
     const privJob = await jobToken(priv.id);
     const pubJob = await jobToken(pub.id);
 

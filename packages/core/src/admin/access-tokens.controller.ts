@@ -8,8 +8,8 @@ import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
 import { httpErrors } from '../http/http-error';
 import { pageParams, setPaginationHeaders } from '../http/pagination';
-import { ResourceAccessTokens, resourceTokenJson, type TokenResource, tokenNotFound } from './resource-access-tokens';
 import { ResourceAccess } from './resource-access';
+import { ResourceAccessTokens, resourceTokenJson, tokenNotFound, type TokenResource } from './resource-access-tokens';
 import { rotationExpiry } from './token-rotation';
 
 type Kind = TokenResource['kind'];
@@ -57,12 +57,7 @@ abstract class AccessTokenRoutes {
 
   @Post(':id/access_tokens')
   @ApiAccess({ write: true })
-  async create(
-    @Param('id') id: string,
-    @Body() body: unknown,
-    @Query() query: unknown,
-    @CurrentPrincipal() principal: Principal,
-  ) {
+  async create(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
     return this.accessTokens.create(await this.resource(principal, id), query, body);
   }
 

@@ -2,11 +2,11 @@ import { randomBytes } from 'node:crypto';
 
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, SelectQueryBuilder } from 'typeorm';
 
 import { AccessLevel } from '../auth/access-level';
 import { Member } from '../auth/member.entity';
-import type { Token } from '../auth/token.entity';
+import { Token } from '../auth/token.entity';
 import { TokensService } from '../auth/tokens.service';
 import { User } from '../auth/user.entity';
 import { StowageConfig } from '../config';
@@ -51,9 +51,9 @@ const TOKEN_ACCESS_LEVELS = ['10', '15', '20', '30', '40', '50'] as const;
 /** GitLab's default lifetime of a new token when `expires_at` is not given (the maximum, a year). */
 const DEFAULT_LIFETIME_MS = 365 * 86_400_000;
 
+/** GitLab's ResourceAccessToken entity: a personal token's fields and its bot's access level. */
 export function resourceTokenJson(token: Token, accessLevel: number, secret?: string) {
-  const { user_id, ...rest } = personalTokenJson(token, secret);
-  return { ...rest, user_id, access_level: accessLevel };
+  return { ...personalTokenJson(token, secret), access_level: accessLevel };
 }
 
 /**
@@ -86,15 +86,9 @@ export class ResourceAccessTokens {
   /** One of the resource's tokens with its bot's level, or null. */
   async find(resource: TokenResource, tokenId: string): Promise<{ token: Token; accessLevel: number } | null> {
     if (!/^\d{1,9}$/.test(tokenId)) return null;
-    const [token] = (
-      await this.tokens.pageQuery(
-        (qb) => {
-          this.belongingTo(qb, resource);
-          qb.andWhere('t.id = :tokenId', { tokenId: Number(tokenId) });
-        },
-        { page: 1, perPage: 1, offset: 0 },
-      )
-    )[0];
+    const qb = this.ds.getRepository(Token).createQueryBuilder('t');
+    this.belongingTo(qb, resource);
+    const token = await qb.andWhere('t.id = :tokenId', { tokenId: Number(tokenId) }).getOne();
     if (!token) return null;
     const levels = await this.levels(resource, [token]);
     return { token, accessLevel: levels.get(token.user_id!) ?? 0 };
@@ -112,7 +106,8 @@ export class ResourceAccessTokens {
     if (resource.callerLevel < this.manageLevel(resource)) {
       throw httpErrors.badRequest(`User does not have permission to create ${resource.kind} access token`);
     }
-    if (accessLevel === AccessLevel.OWNER && resource.callerLevel < AccessLevel.OWNER) throw httpErrors.badRequest('Could not provide owner access');
+    if (accessLevel === AccessLevel.OWNER && resource.callerLevel < AccessLevel.OWNER)
+      throw httpErrors.badRequest('Could not provide owner access');
     if (accessLevel > resource.callerLevel) {
       throw httpErrors.badRequest("Access level of the token can't be greater the access level of the user who created the token");
     }
@@ -184,7 +179,7 @@ export class ResourceAccessTokens {
     return resource.kind === 'project' ? AccessLevel.MAINTAINER : AccessLevel.OWNER;
   }
 
-  private belongingTo(qb: Parameters<Parameters<TokensService['pageQuery']>[0]>[0], resource: TokenResource): void {
+  private belongingTo(qb: SelectQueryBuilder<Token>, resource: TokenResource): void {
     qb.where("t.kind = 'personal' AND t.parent_id IS NULL");
     if (resource.kind === 'project') qb.andWhere('t.project_id = :resource', { resource: resource.id });
     else qb.andWhere('t.namespace_id = :resource', { resource: resource.id });

@@ -41,7 +41,7 @@ export function tokenFilters(query: unknown): (qb: SelectQueryBuilder<Token>) =>
     if (expiresBefore) qb.andWhere('t.expires_at < :expiresBefore', { expiresBefore });
     if (expiresAfter) qb.andWhere('t.expires_at > :expiresAfter', { expiresAfter });
     // Not a pattern: `%` and `_` in the search are literal.
-    if (search) qb.andWhere("strpos(lower(t.name), lower(:search)) > 0", { search });
+    if (search) qb.andWhere('strpos(lower(t.name), lower(:search)) > 0', { search });
     if (sort) qb.orderBy(SORTS[sort][0], SORTS[sort][1], SORTS[sort][0] === 't.name' ? undefined : 'NULLS LAST').addOrderBy('t.id', 'ASC');
     else qb.orderBy('t.id', 'ASC');
   };

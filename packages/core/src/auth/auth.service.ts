@@ -21,7 +21,6 @@ const AUTHENTICATIONS = Symbol('stowage.authentications');
 /** last_used_at is refreshed at most this often per token, to keep reads free of writes. */
 const TOUCH_INTERVAL_MS = 60_000;
 
-/** A token row with its user and, for a derived token, its parent: what a credential stands for. */
 /** How a request is authenticated: see `authenticate`. */
 export interface AuthenticateOptions {
   session?: boolean;
@@ -45,6 +44,7 @@ function basicUsernameMatches(token: Token, username: string): boolean {
   return true;
 }
 
+/** A token row with its user and, for a derived token, its parent: what a credential stands for. */
 interface TokenRecord {
   token: Token;
   user: User | null;

@@ -1,16 +1,16 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 
+import { GroupAccessTokensController, ProjectAccessTokensController } from '../admin/access-tokens.controller';
+import { DeployTokensController } from '../admin/deploy-tokens.controller';
 import { GroupsController } from '../admin/groups.controller';
 import { InstanceController } from '../admin/instance.controller';
 import { Memberships } from '../admin/memberships';
+import { PersonalAccessTokensController } from '../admin/personal-access-tokens.controller';
 import { ProjectsController } from '../admin/projects.controller';
 import { ResourceAccess } from '../admin/resource-access';
+import { ResourceAccessTokens } from '../admin/resource-access-tokens';
 import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
 import { UsersController } from '../admin/users.controller';
-import { GroupAccessTokensController, ProjectAccessTokensController } from '../admin/access-tokens.controller';
-import { DeployTokensController } from '../admin/deploy-tokens.controller';
-import { PersonalAccessTokensController } from '../admin/personal-access-tokens.controller';
-import { ResourceAccessTokens } from '../admin/resource-access-tokens';
 import { AccessService } from '../auth/access.service';
 import { ApiAccessGuard } from '../auth/api-access.guard';
 import { AuthService } from '../auth/auth.service';
