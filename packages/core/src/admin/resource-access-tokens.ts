@@ -159,7 +159,7 @@ export class ResourceAccessTokens {
       throw httpErrors.badRequest(`${resource.callerName} cannot delete ${bot?.name ?? found.token.name}`);
     }
     await this.ds.transaction(async (m) => {
-      await m.query('UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [found.token.id]);
+      await this.tokens.revoke(found.token, m);
       await m.query("UPDATE users SET state = 'blocked' WHERE id = $1 AND bot", [found.token.user_id]);
     });
   }

@@ -141,8 +141,9 @@ export class TokensService {
     return this.ds.getRepository(Token).findOneBy({ digest: digestTokenSecret(secret) });
   }
 
-  async revoke(token: Token): Promise<void> {
-    await this.ds.query('UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [token.id]);
+  /** Revokes a token (a no-op on a revoked one); with `manager`, inside the caller's transaction. */
+  async revoke(token: Token, manager: EntityManager = this.ds.manager): Promise<void> {
+    await manager.query('UPDATE tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [token.id]);
   }
 
   async update(token: Token, patch: Partial<Pick<Token, 'username'>>): Promise<void> {
