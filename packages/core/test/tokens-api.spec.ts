@@ -153,6 +153,12 @@ describe.each(testModes())('token APIs (%s)', (mode) => {
       expect((await call('POST', '/api/v4/personal_access_tokens/self/rotate', t.token)).status).toBe(401);
       expect((await call('GET', '/api/v4/personal_access_tokens/self', res.json().token)).json().id).toBe(res.json().id);
 
+      // GitLab's self_rotate scope: this route and nothing else.
+      const selfOnly = await pat(bob, 'self-only', ['self_rotate']);
+      const selfRotated = await call('POST', '/api/v4/personal_access_tokens/self/rotate', selfOnly.token);
+      expect(selfRotated.status).toBe(200);
+      expect(selfRotated.json().scopes).toEqual(['self_rotate']);
+      expect((await call('GET', '/api/v4/user', selfRotated.json().token)).json().error).toBe('insufficient_scope');
       const readOnly = await pat(bob, 'ro', ['read_api']);
       expect((await call('POST', '/api/v4/personal_access_tokens/self/rotate', readOnly.token)).json().error).toBe('insufficient_scope');
       const expired = await pat(bob, 'old', ['api'], day(5));

@@ -79,7 +79,7 @@ export class PersonalAccessTokensController {
 
   /** The caller's own token: a new secret, the presented one revoked at once. */
   @Post('self/rotate')
-  @ApiAccess({ write: true })
+  @ApiAccess({ write: true, scopes: ['self_rotate'] })
   @HttpCode(200)
   async rotateSelf(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Query() query: unknown) {
     const caller = this.user(principal);
