@@ -238,6 +238,26 @@ describe('two stowage servers and a worker on one database, behind a round-robin
     expect((await call(a, 'DELETE', `/api/v4/personal_access_tokens/${pat.id}`, { token: rootToken })).status).toBe(204);
     expect((await call(b, 'GET', '/api/v4/user', { token: pat.token })).status).toBe(401);
 
+    // A rotation through one server: the other refuses the old secret and takes the new one at once.
+    const rotating: { id: number; token: string } = await admin('POST', `/api/v4/users/${dev.id}/personal_access_tokens`, {
+      name: 'rotating',
+      scopes: ['api'],
+    });
+    expect((await call(b, 'GET', '/api/v4/user', { token: rotating.token })).status).toBe(200);
+    const rotated = await call(a, 'POST', `/api/v4/personal_access_tokens/${rotating.id}/rotate`, { token: rootToken });
+    expect(rotated.status).toBe(200);
+    expect((await call(b, 'GET', '/api/v4/user', { token: rotating.token })).status).toBe(401);
+    expect((await call(b, 'GET', '/api/v4/user', { token: rotated.json().token })).status).toBe(200);
+    // A project access token revoked through one server is refused by the other at once.
+    const bot: { id: number; token: string } = await admin('POST', `/api/v4/projects/${lib}/access_tokens`, {
+      name: 'bot',
+      scopes: ['read_api'],
+      access_level: 20,
+    });
+    expect((await call(b, 'GET', `/api/v4/projects/${lib}/packages`, { token: bot.token })).status).toBe(200);
+    expect((await call(a, 'DELETE', `/api/v4/projects/${lib}/access_tokens/${bot.id}`, { token: rootToken })).status).toBe(204);
+    expect((await call(b, 'GET', `/api/v4/projects/${lib}/packages`, { token: bot.token })).status).toBe(401);
+
     const user: { id: number } = await admin('POST', '/api/v4/users', { username: 'visitor', name: 'visitor', admin: false });
     const visitor: { token: string } = await admin('POST', `/api/v4/users/${user.id}/personal_access_tokens`, {
       name: 'v',

@@ -11,6 +11,7 @@ export { AuthService } from './auth/auth.service';
 export { assertMayList } from './auth/listing';
 export { MembersService } from './auth/members.service';
 export {
+  AnyBasicUsername,
   PACKAGE_REGISTRY_CHALLENGE,
   PackageAccess,
   type PackageAccessOptions,

@@ -80,7 +80,8 @@ const CALLERS: Record<string, (f: Fixture, v: Visibility) => Credential> = {
   'deploy token write-only': (f, v) => ({ headers: { 'deploy-token': f.deploy[v].wo.token } }),
   'deploy token read-write': (f, v) => ({ headers: { 'deploy-token': f.deploy[v].rw.token } }),
   'deploy token (Basic, its username)': (f, v) => ({ headers: basic(f.deploy[v].rw.username, f.deploy[v].rw.token) }),
-  'deploy token (Basic, any username)': (f, v) => ({ headers: basic('x', f.deploy[v].rw.token) }),
+  // GitLab: a deploy token goes with its own user name; any other is an unknown Basic login.
+  'deploy token (Basic, another username)': (f, v) => ({ headers: basic('x', f.deploy[v].rw.token) }),
   'deploy token sent as PRIVATE-TOKEN': (f, v) => ({ headers: { 'private-token': f.deploy[v].rw.token } }),
   'deploy token, revoked': (f, v) => ({ headers: { 'deploy-token': f.deploy[v].revoked } }),
   "another project's deploy token": (f) => ({ headers: { 'deploy-token': f.otherProjectDeploy } }),
@@ -89,6 +90,11 @@ const CALLERS: Record<string, (f: Fixture, v: Visibility) => Credential> = {
 
   'job token (JOB-TOKEN)': (f, v) => ({ headers: { 'job-token': f.job[v] } }),
   'job token (Basic gitlab-ci-token)': (f, v) => ({ headers: basic('gitlab-ci-token', f.job[v]) }),
+  // GitLab: a Basic job token needs the user name gitlab-ci-token; any other is an unknown Basic login…
+  'job token (Basic, another username)': (f, v) => ({ headers: basic('ci_user', f.job[v]) }),
+  // …and gitlab-ci-token with a secret that is no job token is refused outright, public reads too.
+  'gitlab-ci-token with a personal token': (f) => ({ headers: basic('gitlab-ci-token', f.users.developer.token) }),
+  'gitlab-ci-token with an unknown secret': () => ({ headers: basic('gitlab-ci-token', BAD) }),
   'job token (?job_token=)': (f, v) => ({ query: { job_token: f.job[v] } }),
   'job token sent as PRIVATE-TOKEN': (f, v) => ({ headers: { 'private-token': f.job[v] } }),
   "another project's job token": (f) => ({ headers: { 'job-token': f.otherProjectJob } }),
@@ -133,7 +139,7 @@ const MATRIX: [Caller, number, number, number, number, number, number][] = [
   ['deploy token write-only', 201, 200, 201, 200, 201, 200],
   ['deploy token read-write', 201, 200, 201, 200, 201, 200],
   ['deploy token (Basic, its username)', 201, 200, 201, 200, 201, 200],
-  ['deploy token (Basic, any username)', 201, 200, 201, 200, 201, 200],
+  ['deploy token (Basic, another username)', 401, 200, 401, 401, 401, 401],
   ['deploy token sent as PRIVATE-TOKEN', 401, 401, 401, 401, 401, 401],
   ['deploy token, revoked', 401, 401, 401, 401, 401, 401],
   ["another project's deploy token", 403, 200, 404, 404, 404, 404],
@@ -142,6 +148,9 @@ const MATRIX: [Caller, number, number, number, number, number, number][] = [
 
   ['job token (JOB-TOKEN)', 201, 200, 201, 200, 201, 200],
   ['job token (Basic gitlab-ci-token)', 201, 200, 201, 200, 201, 200],
+  ['job token (Basic, another username)', 401, 200, 401, 401, 401, 401],
+  ['gitlab-ci-token with a personal token', 401, 401, 401, 401, 401, 401],
+  ['gitlab-ci-token with an unknown secret', 401, 401, 401, 401, 401, 401],
   ['job token (?job_token=)', 201, 200, 201, 200, 201, 200],
   ['job token sent as PRIVATE-TOKEN', 401, 401, 401, 401, 401, 401],
   ["another project's job token", 403, 200, 404, 404, 404, 404],
@@ -346,6 +355,29 @@ describe.each(testModes())('access matrix through generic package routes (%s)', 
       Buffer.from('x'),
     );
     expect(dt.status).toBe(403);
+  });
+
+  it('opens the Packages API to user tokens with read_api or api only; job and deploy tokens keep their registry scopes', async () => {
+    const list = (path: string, headers: Record<string, string>) => s.api.inject({ url: `/api/v4/${path}`, headers });
+    const project = `projects/${f.projects.private.id}/packages`;
+    const group = `groups/${f.projects.private.namespace.id}/packages`;
+    for (const path of [project, group]) {
+      for (const token of [f.pats.read_package_registry, f.pats.write_package_registry]) {
+        const res = await list(path, { 'private-token': token });
+        expect([path, res.status, res.json()]).toEqual([
+          path,
+          403,
+          {
+            error: 'insufficient_scope',
+            error_description: 'The request requires higher privileges than provided by the access token.',
+          },
+        ]);
+      }
+      expect((await list(path, { 'private-token': f.pats.read_api })).status).toBe(200);
+      expect((await list(path, { 'private-token': f.users.developer.token })).status).toBe(200);
+      expect((await list(path, { 'job-token': f.job.private })).status).toBe(200);
+    }
+    expect((await list(project, { 'deploy-token': f.deploy.private.ro.token })).status).toBe(200);
   });
 
   it('accepts header names in any case', async () => {

@@ -6,9 +6,6 @@ import { DataSource } from 'typeorm';
 import {
   AccessLevel,
   BlobCollector,
-  type CleanupCandidate,
-  CleanupGuards,
-  CleanupPlanner,
   CleanupPolicies,
   CleanupRunner,
   planJson,
@@ -305,23 +302,28 @@ describe.each(testModes())('packages cleanup policies (%s)', (mode) => {
       expect(await listing(project)).toEqual(['x@2.0.0']);
     });
 
-    it('never plans a package a guard protects', async () => {
+    it('never plans or deletes a package a protection rule covers, whatever its levels', async () => {
       const project = await newProject();
       for (const name of ['keep-me', 'drop-me'])
         for (const v of ['1.0.0', '2.0.0']) await put(project, `${name}/${v}/f.txt`, `${name} ${v}`);
       for (const n of [1, 2]) await put(project, `keep-me/2.0.0/f.txt`, `keep-me again ${n}`);
       await setPolicy(project, { keep_n_versions: 1, keep_n_duplicated_package_files: '1' });
-      class ProtectKeepMe extends CleanupGuards {
-        override protects(pkg: CleanupCandidate) {
-          return Promise.resolve(pkg.name === 'keep-me');
-        }
-      }
-      const planner = new CleanupPlanner(s.app.get(DataSource), new ProtectKeepMe());
-      const plan = planJson(await planner.plan(await s.app.get(CleanupPolicies).get(project.id)));
-      expect(plan.packages.map((p) => `${p.name}@${p.version}`)).toEqual(['drop-me@1.0.0']);
-      expect(plan.package_files).toEqual([]);
-      // The server's own guards protect nothing.
       expect((await dryRun(project)).packages.map((p: { name: string }) => p.name)).toEqual(['keep-me', 'drop-me']);
+
+      const rule = await s.api.inject({
+        method: 'POST',
+        url: `/api/v4/projects/${project.id}/packages/protection/rules`,
+        token: maintainer.token,
+        payload: { package_name_pattern: 'keep-*', package_type: 'generic', minimum_access_level_for_delete: 'owner' },
+      });
+      expect(rule.status).toBe(201);
+      const plan = await dryRun(project);
+      expect(plan.packages.map((p: { name: string; version: string }) => `${p.name}@${p.version}`)).toEqual(['drop-me@1.0.0']);
+      expect(plan.package_files).toEqual([]);
+      expect((await s.app.get(CleanupRunner).runProject(project.id))!.packages.map((p) => `${p.name}@${p.version}`)).toEqual([
+        'drop-me@1.0.0',
+      ]);
+      expect(await listing(project)).toEqual(['drop-me@2.0.0', 'keep-me@1.0.0', 'keep-me@2.0.0']);
     });
 
     it('lets a download that started before the run finish with every byte', async () => {

@@ -56,7 +56,7 @@ export class ConanAuth {
 
   /** The bearer token for the caller's credentials; 401 when there are none or they are wrong. */
   async issueToken(request: FastifyRequest): Promise<string> {
-    const { principal } = await this.auth.authenticate(request);
+    const { principal } = await this.auth.authenticate(request, { anyBasicUsername: true });
     if (principal.kind === 'anonymous') throw unauthorizedWithChallenge();
     const parent = principal.token;
     const lifetime = new Date(Date.now() + this.options.config.token_lifetime * 1000);
@@ -80,7 +80,7 @@ export class ConanAuth {
 
   /** 401 unless the request carries valid credentials. */
   async requireCredentials(request: FastifyRequest): Promise<void> {
-    const { principal } = await this.auth.authenticate(request);
+    const { principal } = await this.auth.authenticate(request, { anyBasicUsername: true });
     if (principal.kind === 'anonymous') throw unauthorizedWithChallenge();
   }
 

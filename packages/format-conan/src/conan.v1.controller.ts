@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, Injectable, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
+  AnyBasicUsername,
   assertMayList,
   CurrentScope,
   externalBaseUrl,
@@ -302,11 +303,13 @@ function uploadNames(body: unknown, kind: FileKind): string[] {
 }
 
 @Controller('api/v4/projects/:id/packages/conan/v1')
+@AnyBasicUsername()
 export class ConanV1ProjectController extends ConanV1Routes {
   protected readonly capabilities = 'revisions';
 }
 
 @Controller('api/v4/packages/conan/v1')
+@AnyBasicUsername()
 @RouteScope('instance')
 export class ConanV1InstanceController extends ConanV1Routes {
   protected readonly capabilities = '';

@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, Param, Put, Query, Req, Res } from '@nestjs/common';
-import { assertMayList, httpErrors, PackageAccess, StreamBody } from '@stowage/core';
+import { AnyBasicUsername, assertMayList, httpErrors, PackageAccess, StreamBody } from '@stowage/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { sendEmpty, sendJson } from './conan.http';
@@ -22,6 +22,7 @@ type FileParams = RevParams & { package_id?: string; prev?: string; file_name: s
  * client pings `v1/ping` for the `revisions` capability and then talks here.
  */
 @Controller('api/v4/projects/:id/packages/conan/v2')
+@AnyBasicUsername()
 export class ConanV2Controller extends ConanUserRoutes {
   @Get('ping')
   @PackageAccess('read', { scope: 'instance' })

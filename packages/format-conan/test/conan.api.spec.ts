@@ -96,6 +96,21 @@ describe.each(testModes())('conan auth and bad input (%s)', (mode) => {
       expect(await conanPackages(s, project.id)).toEqual([]);
     });
 
+    it('takes any Basic user name with a deploy or job token, as GitLab’s Conan API (its docs log CI in as ci_user)', async () => {
+      const deploy = await s.api.createDeployToken({ project: project.id }, ['read_package_registry']);
+      const job = await s.api.inject({
+        method: 'POST',
+        url: `/api/v4/projects/${project.id}/job_tokens`,
+        token: developer.token,
+        payload: {},
+      });
+      for (const secret of [deploy.token, job.json().token as string]) {
+        expect((await req('GET', `${v1}/users/authenticate`, { authorization: basic('ci_user', secret) })).status).toBe(200);
+        const direct = await req('GET', `${v2}/users/check_credentials`, { authorization: basic('ci_user', secret) });
+        expect([direct.status, direct.body.toString()]).toEqual([200, 'ok']);
+      }
+    });
+
     it('a wrong password gets 401 from authenticate and check_credentials', async () => {
       expect((await req('GET', `${v1}/users/authenticate`, { authorization: basic('dev', 'wrong') })).status).toBe(401);
       expect((await req('GET', `${v1}/users/check_credentials`, { authorization: basic('dev', 'wrong') })).status).toBe(401);

@@ -56,13 +56,32 @@ export class Memberships {
     return deployTokenJson(token, secret);
   }
 
-  /** A project's or group's deploy tokens, live and revoked, oldest first (never their secrets). */
-  async listDeployTokens(binding: { projectId: number } | { namespaceId: number }, page: Page) {
-    const [tokens, total] = await this.tokens.page(
-      { kind: 'deploy', ...('projectId' in binding ? { project_id: binding.projectId } : { namespace_id: binding.namespaceId }) },
-      page,
-    );
+  /**
+   * Deploy tokens, oldest first (never their secrets): a project's, a group's, or with no
+   * binding every one (the admin's list). `active` as GitLab: true for live ones only, false
+   * for revoked or expired ones only.
+   */
+  async listDeployTokens(binding: { projectId: number } | { namespaceId: number } | null, page: Page, active?: boolean) {
+    const [tokens, total] = await this.tokens.pageQuery((qb) => {
+      qb.where("t.kind = 'deploy' AND t.parent_id IS NULL");
+      if (binding && 'projectId' in binding) qb.andWhere('t.project_id = :project', { project: binding.projectId });
+      if (binding && 'namespaceId' in binding) qb.andWhere('t.namespace_id = :namespace', { namespace: binding.namespaceId });
+      if (active === true) qb.andWhere('t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())');
+      if (active === false) qb.andWhere('(t.revoked_at IS NOT NULL OR t.expires_at <= now())');
+      qb.orderBy('t.id', 'ASC');
+    }, page);
     return { tokens: tokens.map((t) => deployTokenJson(t)), total };
+  }
+
+  /** One deploy token of a project or group; GitLab's `404 Not found` for any other id. */
+  async deployToken(binding: { projectId: number } | { namespaceId: number }, tokenId: string) {
+    const token = /^\d{1,9}$/.test(tokenId) ? await this.tokens.findById(Number(tokenId)) : null;
+    const bound =
+      token?.kind === 'deploy' &&
+      token.parent_id === null &&
+      ('projectId' in binding ? token.project_id === binding.projectId : token.namespace_id === binding.namespaceId);
+    if (!token || !bound) throw new HttpError(404, { message: '404 Not found' });
+    return deployTokenJson(token);
   }
 
   async revokeDeployToken(binding: { projectId: number } | { namespaceId: number }, tokenId: string) {

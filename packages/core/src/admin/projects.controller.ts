@@ -166,7 +166,8 @@ export class ProjectsController {
   ) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
     const page = pageParams(query);
-    const { tokens, total } = await this.memberships.listDeployTokens({ projectId: ctx.project.id }, page);
+    const active = new ApiParams(query, {}).boolean('active');
+    const { tokens, total } = await this.memberships.listDeployTokens({ projectId: ctx.project.id }, page, active);
     setPaginationHeaders(req, reply, page, total, this.baseUrl);
     return tokens;
   }

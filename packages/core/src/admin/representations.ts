@@ -17,6 +17,7 @@ export function userJson(u: User, baseUrl: string, opts: { admin?: boolean } = {
     avatar_url: null,
     web_url: `${baseUrl}/${u.username}`,
     created_at: u.created_at,
+    bot: u.bot,
     ...(opts.admin ? { email: u.email, is_admin: u.is_admin } : {}),
   };
 }
@@ -105,6 +106,7 @@ export function personalTokenJson(t: Token, secret?: string) {
     name: t.name,
     revoked: t.revoked_at !== null,
     created_at: t.created_at,
+    description: t.description,
     scopes: t.scopes,
     user_id: t.user_id,
     last_used_at: t.last_used_at,

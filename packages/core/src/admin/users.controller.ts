@@ -1,6 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { IsNull, Not } from 'typeorm';
+import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
 
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -12,7 +10,6 @@ import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { HttpError, httpErrors } from '../http/http-error';
-import { pageParams, setPaginationHeaders } from '../http/pagination';
 import { pathProblem } from '../projects/paths';
 import { ProjectsService } from '../projects/projects.service';
 import { personalTokenJson, userJson } from './representations';
@@ -78,35 +75,6 @@ export class UsersController {
     return this.createPersonalToken(principal.user.id, query, body);
   }
 
-  /** The caller's personal access tokens; an admin's call lists everyone's, or one user's with `user_id`. */
-  @Get('personal_access_tokens')
-  @ApiAccess()
-  async listTokens(
-    @CurrentPrincipal() principal: Principal,
-    @Query() query: unknown,
-    @Req() req: FastifyRequest,
-    @Res({ passthrough: true }) reply: FastifyReply,
-  ) {
-    if (principal.kind !== 'user') throw httpErrors.forbidden();
-    const p = new ApiParams(query, {});
-    const userId = p.integer('user_id');
-    if (userId !== undefined && userId !== principal.user.id && !principal.user.is_admin) throw httpErrors.unauthorized();
-    const revoked = p.boolean('revoked');
-    const page = pageParams(query);
-    const [tokens, total] = await this.tokens.page(
-      {
-        kind: 'personal',
-        // Derived tokens (Conan logins) live and die with their parent; they are not the user's to manage here.
-        parent_id: IsNull(),
-        ...(userId !== undefined ? { user_id: userId } : principal.user.is_admin ? {} : { user_id: principal.user.id }),
-        ...(revoked === undefined ? {} : { revoked_at: revoked ? Not(IsNull()) : IsNull() }),
-      },
-      page,
-    );
-    setPaginationHeaders(req, reply, page, total, this.baseUrl);
-    return tokens.map((t) => personalTokenJson(t));
-  }
-
   private async createPersonalToken(userId: number, query: unknown, body: unknown) {
     const p = new ApiParams(query, body);
     const name = p.string('name', { required: true, max: 255 });
@@ -114,24 +82,5 @@ export class UsersController {
     const expiresAt = p.expiry('expires_at') ?? null;
     const { token, secret } = await this.tokens.create({ kind: 'personal', name, scopes, userId, expiresAt });
     return personalTokenJson(token, secret);
-  }
-
-  @Get('personal_access_tokens/self')
-  @ApiAccess()
-  self(@CurrentPrincipal() principal: Principal) {
-    if (principal.kind !== 'user') throw httpErrors.notFound();
-    return personalTokenJson(principal.token);
-  }
-
-  /** Revokes a token: the caller's own (`self` or its id), or any token for an admin. */
-  @Delete('personal_access_tokens/:token_id')
-  @ApiAccess({ write: true })
-  @HttpCode(204)
-  async revoke(@Param('token_id') id: string, @CurrentPrincipal() principal: Principal) {
-    if (principal.kind !== 'user') throw httpErrors.forbidden();
-    const token = id === 'self' ? principal.token : /^\d{1,9}$/.test(id) ? await this.tokens.findById(Number(id)) : null;
-    if (!token || token.kind !== 'personal') throw httpErrors.notFound();
-    if (token.user_id !== principal.user.id && !principal.user.is_admin) throw httpErrors.notFound();
-    await this.tokens.revoke(token);
   }
 }

@@ -11,6 +11,8 @@ interface ApiAccessMetadata {
   write: boolean;
   admin: boolean;
   anonymous: boolean;
+  /** Scopes that open this route besides `api`/`read_api` (GitLab's `allow_access_with_scope`). */
+  scopes: readonly string[];
 }
 
 const API_ACCESS = 'stowage:api-access';
@@ -22,7 +24,12 @@ const API_ACCESS = 'stowage:api-access';
  */
 export const ApiAccess = (opts: Partial<ApiAccessMetadata> = {}) =>
   applyDecorators(
-    SetMetadata(API_ACCESS, { write: opts.write ?? false, admin: opts.admin ?? false, anonymous: opts.anonymous ?? false }),
+    SetMetadata(API_ACCESS, {
+      write: opts.write ?? false,
+      admin: opts.admin ?? false,
+      anonymous: opts.anonymous ?? false,
+      scopes: opts.scopes ?? [],
+    } satisfies ApiAccessMetadata),
     UseGuards(ApiAccessGuard),
   );
 
@@ -44,7 +51,8 @@ export class ApiAccessGuard implements CanActivate {
     } else if (principal.kind === 'deploy') {
       throw httpErrors.unauthorized();
     } else {
-      if (!scopesAllowApi(principal.token.scopes, meta.write)) throw httpErrors.insufficientScope();
+      const scopes = principal.token.scopes;
+      if (!scopesAllowApi(scopes, meta.write) && !meta.scopes.some((s) => scopes.includes(s))) throw httpErrors.insufficientScope();
       if (meta.admin && !principal.user.is_admin) throw httpErrors.forbidden();
     }
     setRequestContext(request, { auth });

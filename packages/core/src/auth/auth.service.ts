@@ -17,10 +17,32 @@ import { csrfTokenMatches } from './web-session';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-const AUTHENTICATION = Symbol('stowage.authentication');
-const AUTHENTICATION_WITH_SESSION = Symbol('stowage.authentication-with-session');
+const AUTHENTICATIONS = Symbol('stowage.authentications');
 /** last_used_at is refreshed at most this often per token, to keep reads free of writes. */
 const TOUCH_INTERVAL_MS = 60_000;
+
+/** How a request is authenticated: see `authenticate`. */
+export interface AuthenticateOptions {
+  session?: boolean;
+  /** Any HTTP Basic user name goes with a job or deploy token (GitLab's Conan routes); see `basicUsernameMatches`. */
+  anyBasicUsername?: boolean;
+}
+
+/** GitLab's user name for a CI job token sent with HTTP Basic (Gitlab::Auth::CI_JOB_USER). */
+export const CI_JOB_USER = 'gitlab-ci-token';
+
+/**
+ * GitLab's rules for the Basic user name: a job token only with `gitlab-ci-token`
+ * (auth_finders' find_user_from_job_token_basic_auth), a deploy token only with its own user
+ * name (as Git and the registry check it), and `gitlab-ci-token` only with a job token. A
+ * personal, project or group access token goes with any user name.
+ */
+function basicUsernameMatches(token: Token, username: string): boolean {
+  if (token.kind === 'job') return username === CI_JOB_USER;
+  if (username === CI_JOB_USER) return false;
+  if (token.kind === 'deploy') return username === token.username;
+  return true;
+}
 
 /** A token row with its user and, for a derived token, its parent: what a credential stands for. */
 interface TokenRecord {
@@ -60,10 +82,13 @@ export class AuthService {
    * package-manager routes never act on it, so a README's `<img>` pointing at one (Conan's
    * token-minting GET, say) acts as nobody.
    */
-  async authenticate(request: FastifyRequest, opts: { session?: boolean } = {}): Promise<Authentication> {
-    const holder = request as unknown as Record<symbol, Promise<Authentication> | undefined>;
-    const key = opts.session ? AUTHENTICATION_WITH_SESSION : AUTHENTICATION;
-    holder[key] ??= this.epoch.sync().then(() => {
+  async authenticate(request: FastifyRequest, opts: AuthenticateOptions = {}): Promise<Authentication> {
+    const holder = request as unknown as Record<symbol, Map<string, Promise<Authentication>> | undefined>;
+    const done = (holder[AUTHENTICATIONS] ??= new Map());
+    const key = `${opts.session ? 's' : ''}${opts.anyBasicUsername ? 'u' : ''}`;
+    const known = done.get(key);
+    if (known) return known;
+    const result = this.epoch.sync().then(() => {
       const credential = presentedCredential(request.headers, (request.query ?? {}) as Record<string, unknown>, {
         formatHeaders: this.formatHeaders,
         session: opts.session,
@@ -72,14 +97,18 @@ export class AuthService {
       if (credential?.source === 'cookie' && !SAFE_METHODS.has(request.method) && !csrfTokenMatches(request.headers, credential.secret)) {
         throw httpErrors.forbidden('CSRF token missing or invalid');
       }
-      return this.authenticateCredential(credential);
+      return this.authenticateCredential(credential, opts);
     });
-    return holder[key]!;
+    done.set(key, result);
+    return result;
   }
 
-  async authenticateCredential(credential: PresentedCredential | null): Promise<Authentication> {
+  async authenticateCredential(credential: PresentedCredential | null, opts: AuthenticateOptions = {}): Promise<Authentication> {
     if (!credential) return { principal: ANONYMOUS, rejected: false };
-    const rejected: Authentication = { principal: ANONYMOUS, rejected: true, source: credential.source };
+    // GitLab raises on a Basic `gitlab-ci-token` login that is no job's: 401 even on public
+    // reads, where any other unknown Basic login reads as anonymous (the guard's 'basic' rule).
+    const ciLogin = credential.source === 'basic' && credential.username === CI_JOB_USER && !opts.anyBasicUsername;
+    const rejected: Authentication = { principal: ANONYMOUS, rejected: true, source: ciLogin ? 'job-token' : credential.source };
     if (!credential.secret || credential.secret.length > 512) return rejected;
 
     const digest = digestTokenSecret(credential.secret);
@@ -89,6 +118,9 @@ export class AuthService {
       (r) => r !== null,
     );
     if (!record || (credential.kind && credential.kind !== record.token.kind)) return rejected;
+    if (credential.source === 'basic' && !opts.anyBasicUsername && !basicUsernameMatches(record.token, credential.username ?? '')) {
+      return rejected;
+    }
     // A session is only ever the cookie, and the cookie only ever a session.
     if ((record.token.kind === 'session') !== (credential.source === 'cookie')) return rejected;
     const { token, user, parent } = record;

@@ -10,7 +10,12 @@ import { AccessService, type ProjectPermissions } from './access.service';
 import { AuthService } from './auth.service';
 import { type Authentication, principalScopes } from './principal';
 import { setRequestContext } from './request-context';
-import { type PackageAction, scopesAllow } from './scopes';
+import { type PackageAction, scopesAllow, scopesAllowApi } from './scopes';
+
+/** The REST API's scope rule for user tokens (see `restApi`); other principals pass. */
+function restApiScopesAllow(auth: Authentication, action: PackageAction): boolean {
+  return auth.principal.kind !== 'user' || scopesAllowApi(auth.principal.token.scopes, action !== 'read');
+}
 
 export interface PackageAccessOptions {
   /** What `:id` names: a project (default), a group, or nothing (instance-wide routes). */
@@ -26,6 +31,12 @@ export interface PackageAccessOptions {
   challenge?: boolean;
   /** Whether the web UI's session cookie counts (the Packages API); package-manager routes never take it. */
   session?: boolean;
+  /**
+   * GitLab's REST Packages API (`/projects/:id/packages…`): a personal, project or group access
+   * token needs `read_api` or `api` there (`api` to delete), as on the rest of the REST API;
+   * job and deploy tokens keep their package-registry scopes.
+   */
+  restApi?: boolean;
 }
 
 interface PackageAccessMetadata extends Required<Omit<PackageAccessOptions, 'scope'>> {
@@ -35,6 +46,15 @@ interface PackageAccessMetadata extends Required<Omit<PackageAccessOptions, 'sco
 
 const PACKAGE_ACCESS = 'stowage:package-access';
 const ROUTE_SCOPE = 'stowage:route-scope';
+const ANY_BASIC_USERNAME = 'stowage:any-basic-username';
+
+/**
+ * On a controller whose clients may send any HTTP Basic user name with a job or deploy token:
+ * GitLab's Conan API reads only the password (its docs log CI in as `ci_user` with
+ * `CI_JOB_TOKEN`). Everywhere else a job token needs `gitlab-ci-token` and a deploy token its
+ * own user name (AuthService).
+ */
+export const AnyBasicUsername = () => SetMetadata(ANY_BASIC_USERNAME, true);
 
 /**
  * What `:id` names on every `@PackageAccess` handler of this controller that names no scope
@@ -66,6 +86,7 @@ export const PackageAccess = (action: PackageAction, opts: PackageAccessOptions 
       param: opts.param ?? 'id',
       challenge: opts.challenge ?? true,
       session: opts.session ?? false,
+      restApi: opts.restApi ?? false,
     } satisfies PackageAccessMetadata),
     UseGuards(PackageAccessGuard),
   );
@@ -85,7 +106,11 @@ export class PackageAccessGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<FastifyRequest>();
     if (!this.config.packages.enabled) throw httpErrors.notFound();
 
-    const auth = await this.auth.authenticate(request, { session: meta.session });
+    const anyBasicUsername = this.reflector.getAllAndOverride<boolean | undefined>(ANY_BASIC_USERNAME, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const auth = await this.auth.authenticate(request, { session: meta.session, anyBasicUsername });
     // A bad token header is always refused; a bad Basic password still reads public data.
     if (auth.rejected && auth.source !== 'basic') throw unauthorizedWithChallenge();
     const idOrPath = (request.params as Record<string, string | undefined>)[meta.param] ?? '';
@@ -96,13 +121,13 @@ export class PackageAccessGuard implements CanActivate {
       // nothing of scopes: a token that may not read packages at all (read_user) stops here.
       // Each project a write acts on is checked by the handler as the project case below.
       case 'instance':
-        if (!this.scopesMayRead(auth)) throw httpErrors.insufficientScope();
+        if (!this.scopesMayRead(auth, meta)) throw httpErrors.insufficientScope();
         setRequestContext(request, { auth });
         return true;
       case 'group': {
         const group = await this.projects.findGroup(idOrPath);
         if (!group || !(await this.access.groupVisible(auth.principal, group))) throw this.hidden(auth, 'Group', meta);
-        if (!this.scopesMayRead(auth)) throw httpErrors.insufficientScope();
+        if (!this.scopesMayRead(auth, meta)) throw httpErrors.insufficientScope();
         setRequestContext(request, { auth, group });
         return true;
       }
@@ -123,7 +148,7 @@ export class PackageAccessGuard implements CanActivate {
     auth: Authentication,
     idOrPath: string,
     action: PackageAction,
-    opts: { challenge: boolean },
+    opts: { challenge: boolean; restApi?: boolean },
   ): Promise<{ project: ProjectContext; permissions: ProjectPermissions }> {
     const project = await this.projects.findProject(idOrPath);
     if (!project) throw this.hidden(auth, 'Project', opts);
@@ -132,13 +157,14 @@ export class PackageAccessGuard implements CanActivate {
     if (!permissions.allows(action)) {
       throw this.isAnonymous(auth) ? unauthorizedWithChallenge() : httpErrors.forbidden();
     }
-    if (!permissions.scopeAllows(action)) throw httpErrors.insufficientScope();
+    if (!permissions.scopeAllows(action) || (opts.restApi && !restApiScopesAllow(auth, action))) throw httpErrors.insufficientScope();
     if (!project.project.packages_enabled) throw httpErrors.forbidden('Packages are disabled for this project');
     return { project: withCaller(project, { principal: auth.principal, accessLevel: permissions.accessLevel }), permissions };
   }
 
-  private scopesMayRead(auth: Authentication): boolean {
-    return this.isAnonymous(auth) || scopesAllow(principalScopes(auth.principal), 'read');
+  private scopesMayRead(auth: Authentication, meta: { restApi: boolean }): boolean {
+    if (this.isAnonymous(auth)) return true;
+    return scopesAllow(principalScopes(auth.principal), 'read') && (!meta.restApi || restApiScopesAllow(auth, 'read'));
   }
 
   private isAnonymous(auth: Authentication): boolean {

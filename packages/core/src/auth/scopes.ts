@@ -1,4 +1,5 @@
-export const TOKEN_SCOPES = ['api', 'read_api', 'read_package_registry', 'write_package_registry', 'read_user'] as const;
+/** `self_rotate`: the token may rotate itself (POST /personal_access_tokens/self/rotate) and do nothing else. */
+export const TOKEN_SCOPES = ['api', 'read_api', 'read_package_registry', 'write_package_registry', 'read_user', 'self_rotate'] as const;
 export type TokenScope = (typeof TOKEN_SCOPES)[number];
 export const DEPLOY_TOKEN_SCOPES = ['read_package_registry', 'write_package_registry'] as const;
 

@@ -22,6 +22,8 @@ export class Token {
   @Column({ type: 'int', nullable: true }) namespace_id!: number | null;
   /** deploy tokens: the username clients may send with it. */
   @Column({ type: 'varchar', nullable: true }) username!: string | null;
+  /** What the token is for, as its creator wrote it (GitLab's `description`). */
+  @Column({ type: 'text', nullable: true }) description!: string | null;
   /** A token derived from another (a Conan login) is valid only while that one is. */
   @Column({ type: 'int', nullable: true }) parent_id!: number | null;
   /** Made by RootBootstrap from STOWAGE_ROOT_TOKEN: revoked when a start brings another value. */

@@ -1,5 +1,7 @@
 import { Injectable } from '@nestjs/common';
 
+import { PackageProtection } from '../packages/protection/package-protection';
+
 /** What a guard is asked about: one package version a cleanup would delete, or whose files it would trim. */
 export interface CleanupCandidate {
   id: number;
@@ -13,12 +15,14 @@ export interface CleanupCandidate {
 
 /**
  * What cleanup must leave alone, asked of every package before it is planned and again before
- * it is deleted. By default nothing is protected; package protection rules plug in here (a
- * provider of this class whose `protects` answers from `packages_protection_rules`).
+ * it is deleted: any package a protection rule covers, whatever the rule's levels (a cleanup
+ * acts for nobody in particular, so no level lets it through).
  */
 @Injectable()
 export class CleanupGuards {
-  protects(_pkg: CleanupCandidate): boolean | Promise<boolean> {
-    return false;
+  constructor(private readonly protection: PackageProtection) {}
+
+  protects(pkg: CleanupCandidate): Promise<boolean> {
+    return this.protection.protects({ projectId: pkg.project_id, packageType: pkg.package_type, name: pkg.name });
   }
 }

@@ -19,6 +19,7 @@ import { WebSessions1764000000500 } from './migrations/1764000000500-web-session
 import { BlobMigrationRuns1764000000600 } from './migrations/1764000000600-blob-migration-runs';
 import { PackageProtectionRules1764000000700 } from './migrations/1764000000700-package-protection-rules';
 import { PendingDeletion1764000000800 } from './migrations/1764000000800-pending-deletion';
+import { ResourceAccessTokens1764000000900 } from './migrations/1764000000900-resource-access-tokens';
 import { PackagesCleanupPolicies1764000001000 } from './migrations/1764000001000-packages-cleanup-policies';
 
 /** An entity or migration class, as TypeORM takes them. */
@@ -48,5 +49,6 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   BlobMigrationRuns1764000000600,
   PackageProtectionRules1764000000700,
   PendingDeletion1764000000800,
+  ResourceAccessTokens1764000000900,
   PackagesCleanupPolicies1764000001000,
 ];

@@ -75,7 +75,7 @@ export class PackagesApiController {
   }
 
   @Get('projects/:id/packages')
-  @PackageAccess('read', { challenge: false, session: true })
+  @PackageAccess('read', { challenge: false, session: true, restApi: true })
   async listProject(
     @CurrentProject() ctx: ProjectContext,
     @Query() query: unknown,
@@ -88,7 +88,7 @@ export class PackagesApiController {
   }
 
   @Get('groups/:id/packages')
-  @PackageAccess('read', { scope: 'group', challenge: false, session: true })
+  @PackageAccess('read', { scope: 'group', challenge: false, session: true, restApi: true })
   async listGroup(
     @CurrentGroup() group: Namespace,
     @CurrentPrincipal() principal: Principal,
@@ -106,7 +106,7 @@ export class PackagesApiController {
 
   /** Stowage's own: every package the caller may list, across projects (the UI's search), as the group listing answers. */
   @Get('packages')
-  @PackageAccess('read', { scope: 'instance', challenge: false, session: true })
+  @PackageAccess('read', { scope: 'instance', challenge: false, session: true, restApi: true })
   async listInstance(
     @CurrentPrincipal() principal: Principal,
     @Query() query: unknown,
@@ -122,7 +122,7 @@ export class PackagesApiController {
    * dependencies, README and client set-up and install commands for this server.
    */
   @Get('projects/:id/packages/:package_id/overview')
-  @PackageAccess('read', { challenge: false, session: true })
+  @PackageAccess('read', { challenge: false, session: true, restApi: true })
   async overview(
     @CurrentProject() ctx: ProjectContext,
     @Param('package_id') id: string,
@@ -147,7 +147,7 @@ export class PackagesApiController {
   }
 
   @Get('projects/:id/packages/:package_id')
-  @PackageAccess('read', { challenge: false, session: true })
+  @PackageAccess('read', { challenge: false, session: true, restApi: true })
   async show(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string, @Req() req: FastifyRequest) {
     assertMayList(req);
     const pkg = await this.findPackage(ctx, id, DISPLAYABLE_STATUSES);
@@ -183,7 +183,7 @@ export class PackagesApiController {
   }
 
   @Delete('projects/:id/packages/:package_id')
-  @PackageAccess('delete', { challenge: false, session: true })
+  @PackageAccess('delete', { challenge: false, session: true, restApi: true })
   @HttpCode(204)
   async destroy(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string) {
     const pkg = await this.findPackage(ctx, id);
@@ -192,7 +192,7 @@ export class PackagesApiController {
   }
 
   @Get('projects/:id/packages/:package_id/package_files')
-  @PackageAccess('read', { challenge: false, session: true })
+  @PackageAccess('read', { challenge: false, session: true, restApi: true })
   async files(
     @CurrentProject() ctx: ProjectContext,
     @Param('package_id') id: string,
@@ -211,7 +211,7 @@ export class PackagesApiController {
   }
 
   @Delete('projects/:id/packages/:package_id/package_files/:file_id')
-  @PackageAccess('delete', { challenge: false, session: true })
+  @PackageAccess('delete', { challenge: false, session: true, restApi: true })
   @HttpCode(204)
   async destroyFile(@CurrentProject() ctx: ProjectContext, @Param('package_id') id: string, @Param('file_id') fileId: string) {
     const pkg = await this.findPackage(ctx, id);
