@@ -164,7 +164,7 @@ export class PackagesApiController {
    * an empty page; per_page is 1..20 and `cursor` is accepted, as GitLab's keyset pagination takes them.
    */
   @Get('projects/:id/packages/:package_id/pipelines')
-  @PackageAccess('read', { challenge: false, session: true })
+  @PackageAccess('read', { challenge: false, session: true, restApi: true })
   async pipelines(
     @CurrentProject() ctx: ProjectContext,
     @Param('package_id') id: string,
