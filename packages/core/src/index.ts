@@ -58,6 +58,8 @@ export { createLogger, redactUrl } from './http/logger';
 export * from './http/multipart';
 export { linkParams, type Page, pageParams, setPaginationHeaders } from './http/pagination';
 export { readSmallBody, type SmallBodyOptions } from './http/small-body';
+export { listenForMetrics, listenerPort } from './metrics/metrics-listener';
+export { StowageMetrics } from './metrics/stowage-metrics';
 export { declaredLength, hasBody, isClientAbort, ORIGINAL_CONTENT_TYPE, requestStream, StreamBody } from './http/stream-body.decorator';
 export * from './jobs';
 export { ownedBytes } from './owned-bytes';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { http, type HttpResult, startTestServer, testModes, type TestProject, type TestServer } from '@stowage/testkit';
 import { DataSource } from 'typeorm';
 
-import { FileStorage } from '../src';
+import { FileStorage, listenerPort, listenForMetrics, resolveConfig, StowageMetrics } from '../src';
 import { genericFormat, genericPath } from './generic-fixture';
 
 // Issue 19, item 6: /-/metrics in Prometheus' text format, answered only to
@@ -176,5 +176,43 @@ describe.each(testModes())('/-/metrics (%s)', (mode) => {
     }
     for (const topic of ['request', 'latency', 'bytes', 'store', 'queue', 'migration', 'pool'])
       expect(panels.some((p) => p.title.toLowerCase().includes(topic))).toBe(true);
+  });
+});
+
+describe('stowage worker’s metrics listener (monitoring.worker_metrics_port)', () => {
+  const listen = async (ipWhitelist?: string[]) => {
+    const config = resolveConfig({ server: { host: '127.0.0.1' }, ...(ipWhitelist ? { monitoring: { ip_whitelist: ipWhitelist } } : {}) });
+    const metrics = new StowageMetrics();
+    metrics.jobsProcessed.series({ job: 'blobs.move', result: 'completed' }).inc(3);
+    const server = await listenForMetrics(metrics, config, 0);
+    return { server, base: `http://127.0.0.1:${listenerPort(server)}` };
+  };
+
+  it('answers /-/metrics to the allow-list with the process’s metrics, and a 404 to anything else', async () => {
+    const { server, base } = await listen();
+    try {
+      const res = await http(base, { path: '/-/metrics' });
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
+      expect(total(parseSamples(res.text), 'stowage_jobs_processed_total', { job: 'blobs.move', result: 'completed' })).toBe(3);
+      expect(res.text).toContain('# TYPE process_resident_memory_bytes gauge');
+      for (const path of ['/', '/-/health', '/-/metrics/x']) {
+        const other = await http(base, { path });
+        expect([other.status, other.json()]).toEqual([404, { message: '404 Not Found' }]);
+      }
+      expect((await http(base, { method: 'POST', path: '/-/metrics', body: '' })).status).toBe(404);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('answers a client off the allow-list with the 404', async () => {
+    const { server, base } = await listen(['10.0.0.0/8']);
+    try {
+      const res = await http(base, { path: '/-/metrics' });
+      expect([res.status, res.json()]).toEqual([404, { message: '404 Not Found' }]);
+    } finally {
+      server.close();
+    }
   });
 });
