@@ -19,8 +19,8 @@ function controllersOf(module: ModuleRef, seen = new Set<unknown>()): Type<unkno
 }
 
 /** Every route handler of a controller class, inherited ones included. */
-function routeHandlers(controller: Type<unknown>): Function[] {
-  const handlers = new Set<Function>();
+function routeHandlers(controller: Type<unknown>): object[] {
+  const handlers = new Set<object>();
   for (let proto = controller.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       const value = Object.getOwnPropertyDescriptor(proto, key)?.value;
