@@ -37,7 +37,9 @@ app.addHook('onResponse', (request, reply, done) => {
   captured ??= { request, reply };
   done();
 });
-app.get(ROUTE, { config: { format: 'generic' } }, async (_req, reply) => reply.header('content-type', 'application/octet-stream').send(Buffer.alloc(9216)));
+app.get(ROUTE, { config: { format: 'generic' } }, async (_req, reply) =>
+  reply.header('content-type', 'application/octet-stream').send(Buffer.alloc(9216)),
+);
 await app.ready();
 await app.inject({ method: 'GET', url: '/api/v4/projects/7/packages/generic/tool/1.0.0/file.bin' });
 const { request, reply } = captured;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { http, type HttpResult, startTestServer, testModes, type TestProject, type TestServer } from '@stowage/testkit';
 import { DataSource } from 'typeorm';
 
-import { FileStorage, listenerPort, listenForMetrics, resolveConfig, StowageMetrics } from '../src';
+import { COLLECT_BLOBS_JOB, FileStorage, JobQueue, listenerPort, listenForMetrics, resolveConfig, StowageMetrics } from '../src';
 import { genericFormat, genericPath } from './generic-fixture';
 
 // Issue 19, item 6: /-/metrics in Prometheus' text format, answered only to
@@ -156,6 +156,17 @@ describe.each(testModes())('/-/metrics (%s)', (mode) => {
     expect(total(run, 'stowage_blob_migration_blobs', { target: 'object', state: 'moved' })).toBe(3);
     expect(total(run, 'stowage_blob_migration_moved_bytes', { target: 'object' })).toBe(12345);
     expect(total(run, 'stowage_blob_migration_running', { target: 'object' })).toBe(1);
+  });
+
+  it('counts the job attempts this process runs, and times them', async () => {
+    const before = await samples();
+    await s.app.get(JobQueue).add(COLLECT_BLOBS_JOB, {});
+    await s.drainJobs();
+    const after = await samples();
+    const moved = (metric: string, labels: Record<string, string>) => total(after, metric, labels) - total(before, metric, labels);
+    expect(moved('stowage_jobs_processed_total', { job: COLLECT_BLOBS_JOB, result: 'completed' })).toBe(1);
+    expect(moved('stowage_jobs_processed_total', { job: COLLECT_BLOBS_JOB, result: 'failed' })).toBe(0);
+    expect(moved('stowage_job_duration_seconds_count', { job: COLLECT_BLOBS_JOB })).toBe(1);
   });
 
   it('the Grafana dashboard parses and queries only metrics a scrape has', async () => {

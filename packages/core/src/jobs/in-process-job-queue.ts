@@ -26,7 +26,12 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
   }
 
   define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
-    this.definitions.set(name, { handler: observedJob(name, handler as JobHandler, this.metrics), concurrency: opts.concurrency ?? 1, running: 0, waiting: [] });
+    this.definitions.set(name, {
+      handler: observedJob(name, handler as JobHandler, this.metrics),
+      concurrency: opts.concurrency ?? 1,
+      running: 0,
+      waiting: [],
+    });
   }
 
   async add<T>(name: string, data: T, opts: JobOptions = {}): Promise<void> {

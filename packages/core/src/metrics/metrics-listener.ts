@@ -20,7 +20,10 @@ export async function listenForMetrics(metrics: StowageMetrics, config: StowageC
       return;
     }
     metrics.scrape().then(
-      (text) => res.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : text),
+      (text) =>
+        res
+          .writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' })
+          .end(req.method === 'HEAD' ? undefined : text),
       () => res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: '500 Internal Server Error' })),
     );
   });

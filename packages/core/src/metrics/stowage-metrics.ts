@@ -82,7 +82,12 @@ export class StowageMetrics {
     ]),
   );
   readonly jobDuration = this.family(
-    new HistogramFamily('stowage_job_duration_seconds', 'Time one job attempt ran in this process, by job name', ['job'], JOB_LATENCY_BUCKETS),
+    new HistogramFamily(
+      'stowage_job_duration_seconds',
+      'Time one job attempt ran in this process, by job name',
+      ['job'],
+      JOB_LATENCY_BUCKETS,
+    ),
   );
 
   constructor() {
