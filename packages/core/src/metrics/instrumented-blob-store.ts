@@ -15,8 +15,8 @@ type Method = (...args: never[]) => unknown;
 /**
  * The store with every operation counted and timed (`stowage_blob_store_*`, labelled with the
  * store's kind), made where core opens its stores, so no store plugin measures itself. It has
- * exactly the optional methods the store has (`openFile`, `presignedGetUrl`, `list`, …): core
- * asks for them by presence. A missing key (`BlobNotFoundError`) is an answer, not an error.
+ * exactly the optional methods the store has (`openFile`, `presignedGetUrl`, `touch`, `list`,
+ * …): core asks for them by presence, so each one the contract names must be passed on here. A missing key (`BlobNotFoundError`) is an answer, not an error.
  * `get` and `openFile` are timed to the open, not the read; `list` over its whole iteration.
  */
 export function instrumentBlobStore(store: BlobStore, metrics: StowageMetrics): BlobStore {
@@ -66,6 +66,7 @@ export function instrumentBlobStore(store: BlobStore, metrics: StowageMetrics): 
   };
   if (store.openFile) wrapped.openFile = timed('open_file', store.openFile);
   if (store.presignedGetUrl) wrapped.presignedGetUrl = timed('presign', store.presignedGetUrl);
+  if (store.touch) wrapped.touch = timed('touch', store.touch);
   if (isListable(store)) (wrapped as ListableBlobStore).list = timedIteration('list', store.list);
   if (hasUnfinishedWrites(store)) {
     (wrapped as UnfinishedWritesStore).listUnfinished = timedIteration('list_unfinished', store.listUnfinished);
