@@ -16,8 +16,9 @@ type Method = (...args: never[]) => unknown;
  * The store with every operation counted and timed (`stowage_blob_store_*`, labelled with the
  * store's kind), made where core opens its stores, so no store plugin measures itself. It has
  * exactly the optional methods the store has (`openFile`, `presignedGetUrl`, `touch`, `list`,
- * …): core asks for them by presence, so each one the contract names must be passed on here. A missing key (`BlobNotFoundError`) is an answer, not an error.
- * `get` and `openFile` are timed to the open, not the read; `list` over its whole iteration.
+ * …): core asks for them by presence, so each one the contract names must be passed on here.
+ * A missing key (`BlobNotFoundError`) is an answer, not an error. `get` and `openFile` are
+ * timed to the open, not the read; `list` over its whole iteration.
  */
 export function instrumentBlobStore(store: BlobStore, metrics: StowageMetrics): BlobStore {
   const labels = (operation: string) => ({ store: store.kind, operation });
