@@ -4,8 +4,10 @@ import {
   createStowageApp,
   createStowageWorker,
   enabledFormats,
+  listenForMetrics,
   openDataSource,
   type RootBootstrapOptions,
+  StowageMetrics,
 } from '@stowage/core';
 
 import type { LoadedConfig } from './load-config';
@@ -76,6 +78,11 @@ export async function worker(loaded: LoadedConfig): Promise<void> {
     logger,
   });
   closeOnSignal(ctx, config.server.shutdown_timeout, (m) => logger.info(m));
+  const metricsPort = config.monitoring.worker_metrics_port;
+  if (metricsPort) {
+    await listenForMetrics(ctx.get(StowageMetrics), config, metricsPort);
+    logger.info(`stowage worker metrics on ${config.server.host}:${metricsPort}/-/metrics`);
+  }
   logger.info(`stowage worker running (${config.redis.url ? 'redis' : 'in-process'} queue)`);
 }
 

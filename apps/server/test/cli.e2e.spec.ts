@@ -334,6 +334,7 @@ module.exports = { helloFormat: core.defineFormatPlugin({ name: 'hello', module:
     );
     const rootToken = `operator-chosen-${randomBytes(12).toString('hex')}`;
     const env = { STOWAGE_SERVER__PORT: String(port), STOWAGE_SERVER__HOST: '127.0.0.1', STOWAGE_ROOT_TOKEN: rootToken };
+    const workerMetricsPort = await freePort();
 
     const migrate = stowage(['migrate-db'], dir, env);
     const m = await finished(migrate, 30_000);
@@ -341,7 +342,7 @@ module.exports = { helloFormat: core.defineFormatPlugin({ name: 'hello', module:
     expect(migrate.stdout()).toMatch(/database schema is up to date \([1-9]\d* migrations applied\)/);
 
     const server = stowage(['serve'], dir, env);
-    const worker = stowage(['worker'], dir, env);
+    const worker = stowage(['worker'], dir, { ...env, STOWAGE_MONITORING__WORKER_METRICS_PORT: String(workerMetricsPort) });
     const startup = await ready(server, base);
     const workerDeadline = Date.now() + 30_000;
     while (!worker.stdout().includes('stowage worker running (redis queue)')) {
@@ -364,6 +365,12 @@ module.exports = { helloFormat: core.defineFormatPlugin({ name: 'hello', module:
     expect(await json(me)).toMatchObject({ username: 'root', is_admin: true });
     const hello = await fetch(`${base}/api/v4/hello-format/hello`);
     expect([hello.status, await hello.text()]).toEqual([200, '{"hello":"world"}']);
+    // The third-party format's route is counted under its own format; the worker has metrics of its own.
+    const metrics = await (await fetch(`${base}/-/metrics`)).text();
+    expect(metrics).toContain('stowage_http_requests_total{format="hello",method="GET",route="/api/v4/hello-format/hello",status="200"} 1');
+    const workerMetrics = await fetch(`http://127.0.0.1:${workerMetricsPort}/-/metrics`);
+    expect([workerMetrics.status, workerMetrics.headers.get('content-type')]).toEqual([200, 'text/plain; version=0.0.4; charset=utf-8']);
+    expect(await workerMetrics.text()).toContain('# TYPE stowage_job_queue_jobs gauge');
     const listening = server
       .stdout()
       .split('\n')

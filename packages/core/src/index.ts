@@ -68,6 +68,8 @@ export { linkParams, type Page, pageParams, setPaginationHeaders } from './http/
 export { readSmallBody, type SmallBodyOptions } from './http/small-body';
 export { declaredLength, hasBody, isClientAbort, ORIGINAL_CONTENT_TYPE, requestStream, StreamBody } from './http/stream-body.decorator';
 export * from './jobs';
+export { listenerPort, listenForMetrics } from './metrics/metrics-listener';
+export { StowageMetrics } from './metrics/stowage-metrics';
 export { ownedBytes } from './owned-bytes';
 export { DocumentClock } from './packages/document-clock';
 export { type DuplicateCheck, type DuplicateRule } from './packages/duplicate-policy';

@@ -136,10 +136,12 @@ export class JobsConfig {
   @BooleanSetting() run_in_server = true;
 }
 
-/** GitLab's `monitoring` section: who may read the health checks. */
+/** GitLab's `monitoring` section: who may read the health checks and metrics. */
 export class MonitoringConfig {
   /** Clients (addresses, CIDR ranges) answered by /-/health, /-/liveness and /-/readiness; others get a 404. */
   @CidrListSetting() ip_whitelist: string[] = ['127.0.0.0/8', '::1/128'];
+  /** `stowage worker`: the port it answers /-/metrics on (server.host); 0 (default): none. */
+  @IntegerSetting({ min: 0, max: 65535 }) worker_metrics_port = 0;
 }
 
 export class LogConfig {

@@ -1,7 +1,9 @@
 import { Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 
+import type { StowageMetrics } from '../metrics/stowage-metrics';
 import { DEFAULT_JOB_OPTIONS, type JobCounts, type JobHandler, type JobOptions, JobQueue } from './job-queue';
+import { observedJob } from './observed-job';
 
 export const QUEUE_NAME = 'stowage';
 
@@ -14,6 +16,7 @@ export class BullJobQueue extends JobQueue implements OnApplicationBootstrap {
   constructor(
     private readonly queue: Queue,
     private readonly processing: boolean,
+    private readonly metrics?: StowageMetrics,
   ) {
     super();
     // Every job.finished() (drain) listens on the queue's global events: a batch of a
@@ -31,7 +34,7 @@ export class BullJobQueue extends JobQueue implements OnApplicationBootstrap {
   }
 
   define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
-    this.definitions.set(name, { handler: handler as JobHandler, concurrency: opts.concurrency ?? 1 });
+    this.definitions.set(name, { handler: observedJob(name, handler as JobHandler, this.metrics), concurrency: opts.concurrency ?? 1 });
   }
 
   onApplicationBootstrap(): void {

@@ -1,6 +1,8 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 
+import type { StowageMetrics } from '../metrics/stowage-metrics';
 import { DEFAULT_JOB_OPTIONS, type JobCounts, type JobHandler, type JobOptions, JobQueue } from './job-queue';
+import { observedJob } from './observed-job';
 
 interface Definition {
   handler: JobHandler;
@@ -19,8 +21,17 @@ export class InProcessJobQueue extends JobQueue implements OnApplicationShutdown
   private closed = false;
   private failed = 0;
 
+  constructor(private readonly metrics?: StowageMetrics) {
+    super();
+  }
+
   define<T>(name: string, handler: JobHandler<T>, opts: { concurrency?: number } = {}): void {
-    this.definitions.set(name, { handler: handler as JobHandler, concurrency: opts.concurrency ?? 1, running: 0, waiting: [] });
+    this.definitions.set(name, {
+      handler: observedJob(name, handler as JobHandler, this.metrics),
+      concurrency: opts.concurrency ?? 1,
+      running: 0,
+      waiting: [],
+    });
   }
 
   async add<T>(name: string, data: T, opts: JobOptions = {}): Promise<void> {

@@ -3,6 +3,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import type { Queue } from 'bull';
 
 import type { StowageConfig } from '../config';
+import type { StowageMetrics } from '../metrics/stowage-metrics';
 import { BullJobQueue, QUEUE_NAME } from './bull-job-queue';
 import { InProcessJobQueue } from './in-process-job-queue';
 import { JobQueue } from './job-queue';
@@ -10,13 +11,13 @@ import { JobQueue } from './job-queue';
 @Module({})
 export class JobsModule {
   /** `processing`: whether this process consumes jobs (the embedded queue always does). */
-  static forRoot(config: StowageConfig, processing: boolean): DynamicModule {
+  static forRoot(config: StowageConfig, processing: boolean, metrics?: StowageMetrics): DynamicModule {
     const url = config.redis.url;
     if (!url) {
       return {
         module: JobsModule,
         global: true,
-        providers: [{ provide: JobQueue, useClass: InProcessJobQueue }],
+        providers: [{ provide: JobQueue, useFactory: () => new InProcessJobQueue(metrics) }],
         exports: [JobQueue],
       };
     }
@@ -28,7 +29,7 @@ export class JobsModule {
         {
           provide: JobQueue,
           inject: [getQueueToken(QUEUE_NAME)],
-          useFactory: (queue: Queue) => new BullJobQueue(queue, processing),
+          useFactory: (queue: Queue) => new BullJobQueue(queue, processing, metrics),
         },
       ],
       exports: [JobQueue],

@@ -8,6 +8,8 @@ import { HttpErrorFilter } from '../http/error.filter';
 import { deferExpectContinue } from '../http/expect-continue';
 import { configureFastify, fastifyOptions } from '../http/fastify-setup';
 import { createLogger, PinoNestLogger } from '../http/logger';
+import { installHttpMetrics } from '../metrics/http-metrics';
+import { StowageMetrics } from '../metrics/stowage-metrics';
 import { StowageModule, type StowageModuleOptions } from './stowage.module';
 
 export type StowageAppOptions = Omit<StowageModuleOptions, 'http'> & { logger?: Pino };
@@ -24,7 +26,9 @@ export async function createStowageApp(opts: StowageAppOptions): Promise<NestFas
   configureFastify(adapter.getInstance());
   applyConnectionLimits(adapter.getInstance(), limits);
   deferExpectContinue(adapter.getInstance());
-  const app = await NestFactory.create<NestFastifyApplication>(StowageModule.forRoot({ ...opts, http: true }), adapter, {
+  const metrics = new StowageMetrics();
+  installHttpMetrics(adapter.getInstance(), metrics);
+  const app = await NestFactory.create<NestFastifyApplication>(StowageModule.forRoot({ ...opts, http: true, metrics }), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,
   });

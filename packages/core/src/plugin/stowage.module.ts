@@ -42,6 +42,11 @@ import { DatabaseModule } from '../database/database.module';
 import type { EmbeddedDatabase } from '../database/embedded-database';
 import { HealthController } from '../health/health.controller';
 import { JobsModule } from '../jobs/jobs.module';
+import { tagFormatRoutes } from '../metrics/format-routes';
+import { instrumentBlobStore } from '../metrics/instrumented-blob-store';
+import { MetricsController } from '../metrics/metrics.controller';
+import { StateGauges } from '../metrics/state-gauges';
+import { StowageMetrics } from '../metrics/stowage-metrics';
 import { DocumentClock } from '../packages/document-clock';
 import { DownloadLookups } from '../packages/download-lookups';
 import { PackageService } from '../packages/package.service';
@@ -76,16 +81,22 @@ export interface StowageModuleOptions {
   rootBootstrap: RootBootstrapOptions;
   /** An open embedded database to use instead of opening data_dir/db (tests). */
   embedded?: EmbeddedDatabase;
+  /** This process's metrics (createStowageApp makes them first, for its HTTP hooks). */
+  metrics?: StowageMetrics;
 }
 
-/** The storage plugins the config needs: always a local store; an object store when enabled. */
-async function createBlobStores(config: StowageConfig, storages: readonly StoragePlugin[]): Promise<Map<BlobStoreKind, BlobStore>> {
+/** The storage plugins the config needs: always a local store; an object store when enabled. Each is measured. */
+async function createBlobStores(
+  config: StowageConfig,
+  storages: readonly StoragePlugin[],
+  metrics: StowageMetrics,
+): Promise<Map<BlobStoreKind, BlobStore>> {
   const needed: BlobStoreKind[] = config.packages.object_store.enabled ? ['local', 'object'] : ['local'];
   const stores = new Map<BlobStoreKind, BlobStore>();
   for (const kind of needed) {
     const plugin = storages.find((s) => s.kind === kind);
     if (!plugin) throw new Error(`no storage plugin for ${kind} storage is installed`);
-    stores.set(kind, await createBlobStore(plugin, config));
+    stores.set(kind, instrumentBlobStore(await createBlobStore(plugin, config), metrics));
   }
   return stores;
 }
@@ -104,6 +115,12 @@ export function enabledFormats(config: StowageConfig, formats: readonly FormatPl
 export class StowageModule {
   static forRoot(opts: StowageModuleOptions): DynamicModule {
     const formats = enabledFormats(opts.config, opts.formats);
+    const metrics = opts.metrics ?? new StowageMetrics();
+    const formatModules = formats.map((f) => {
+      const module = f.module.register({ config: opts.config.formats[f.name] });
+      if (opts.http) tagFormatRoutes(f.name, module);
+      return module;
+    });
     const coreServices = [
       AccessEpoch,
       AuthService,
@@ -136,12 +153,13 @@ export class StowageModule {
           migrations: formats.flatMap((f) => f.migrations),
           embedded: opts.embedded,
         }),
-        JobsModule.forRoot(opts.config, opts.processJobs),
-        ...formats.map((f) => f.module.register({ config: opts.config.formats[f.name] })),
+        JobsModule.forRoot(opts.config, opts.processJobs, metrics),
+        ...formatModules,
       ],
       controllers: opts.http
         ? [
             HealthController,
+            MetricsController,
             UsersController,
             PersonalAccessTokensController,
             ProjectAccessTokensController,
@@ -165,7 +183,8 @@ export class StowageModule {
       providers: [
         { provide: StowageConfig, useValue: opts.config },
         { provide: FormatRegistry, useValue: new FormatRegistry(formats) },
-        { provide: BLOB_STORES, useFactory: () => createBlobStores(opts.config, opts.storages) },
+        { provide: StowageMetrics, useValue: metrics },
+        { provide: BLOB_STORES, useFactory: () => createBlobStores(opts.config, opts.storages, metrics) },
         { provide: ROOT_BOOTSTRAP_OPTIONS, useValue: opts.rootBootstrap },
         { provide: RenderedDocuments, useValue: new RenderedDocuments({ maxBytes: opts.config.packages.rendered_cache_size }) },
         { provide: DownloadLookups, useValue: new DownloadLookups({ enabled: !opts.config.database.url }) },
@@ -186,8 +205,10 @@ export class StowageModule {
         BlobSweeper,
         ...cleanupServices,
         CleanupSchedule,
+        StateGauges,
       ],
       exports: [
+        StowageMetrics,
         StowageConfig,
         FormatRegistry,
         BLOB_STORES,

@@ -38,6 +38,11 @@ export interface BlobStore {
   ): Promise<string>;
   /** Resolves when the store is usable (readiness probe). */
   check(): Promise<void>;
+  /**
+   * Optional: makes the key's bytes count as just written (`lastModified` now), so the sweep
+   * leaves a copy a move kept for clients holding presigned URLs (BlobMover) for a grace period.
+   */
+  touch?(key: string): Promise<void>;
 }
 
 export type BlobStoreKind = 'local' | 'object';
