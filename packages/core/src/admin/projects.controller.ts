@@ -2,6 +2,7 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Quer
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import { readableProjects } from '../auth/access.service';
+import { entityOf } from '../audit/audit-log';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -137,7 +138,7 @@ export class ProjectsController {
   @ApiAccess({ write: true })
   async addMember(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    return this.memberships.addMember({ type: 'project', id: ctx.project.id }, ctx.level, query, body);
+    return this.memberships.addMember({ type: 'project', id: ctx.project.id }, entityOf.project(ctx.project), ctx.level, query, body);
   }
 
   @Post(':id/deploy_tokens')
@@ -149,7 +150,7 @@ export class ProjectsController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    return this.memberships.createDeployToken({ projectId: ctx.project.id }, query, body);
+    return this.memberships.createDeployToken({ projectId: ctx.project.id }, entityOf.project(ctx.project), query, body);
   }
 
   @Get(':id/deploy_tokens')
@@ -173,7 +174,7 @@ export class ProjectsController {
   @HttpCode(204)
   async revokeDeployToken(@Param('id') id: string, @Param('token_id') tokenId: string, @CurrentPrincipal() principal: Principal) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    await this.memberships.revokeDeployToken({ projectId: ctx.project.id }, tokenId);
+    await this.memberships.revokeDeployToken({ projectId: ctx.project.id }, entityOf.project(ctx.project), tokenId);
   }
 
   /**
@@ -216,6 +217,11 @@ export class ProjectsController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    return this.memberships.updatePackageSettings({ projectId: ctx.project.id, traversalIds: ctx.namespace.traversal_ids }, query, body);
+    return this.memberships.updatePackageSettings(
+      { projectId: ctx.project.id, traversalIds: ctx.namespace.traversal_ids },
+      entityOf.project(ctx.project),
+      query,
+      body,
+    );
   }
 }

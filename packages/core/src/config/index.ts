@@ -3,3 +3,4 @@ export * from './external-url';
 export * from './settings';
 export * from './storage-sections';
 export * from './stowage-config';
+export * from './rate-limits-config';

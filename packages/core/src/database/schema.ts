@@ -1,3 +1,4 @@
+import { AuditEvent } from '../audit/audit-event.entity';
 import { Member } from '../auth/member.entity';
 import { Token } from '../auth/token.entity';
 import { User } from '../auth/user.entity';
@@ -16,6 +17,7 @@ import { RemoteRegistries1764000000300 } from './migrations/1764000000300-remote
 import { AccessNotifications1764000000400 } from './migrations/1764000000400-access-notifications';
 import { WebSessions1764000000500 } from './migrations/1764000000500-web-sessions';
 import { BlobMigrationRuns1764000000600 } from './migrations/1764000000600-blob-migration-runs';
+import { AuditEvents1764000001100 } from './migrations/1764000001100-audit-events';
 
 /** An entity or migration class, as TypeORM takes them. */
 export type SchemaClass = abstract new (...args: never[]) => unknown;
@@ -31,6 +33,7 @@ export const CORE_ENTITIES: SchemaClass[] = [
   PackageTag,
   PackageSettings,
   Blob,
+  AuditEvent,
 ];
 export const CORE_MIGRATIONS: SchemaClass[] = [
   CoreSchema1764000000000,
@@ -41,4 +44,5 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   AccessNotifications1764000000400,
   WebSessions1764000000500,
   BlobMigrationRuns1764000000600,
+  AuditEvents1764000001100,
 ];

@@ -8,6 +8,7 @@ import { HttpErrorFilter } from '../http/error.filter';
 import { deferExpectContinue } from '../http/expect-continue';
 import { configureFastify, fastifyOptions } from '../http/fastify-setup';
 import { createLogger, PinoNestLogger } from '../http/logger';
+import { enterRequestScope } from '../http/request-scope';
 import { StowageModule, type StowageModuleOptions } from './stowage.module';
 
 export type StowageAppOptions = Omit<StowageModuleOptions, 'http'> & { logger?: Pino };
@@ -24,6 +25,7 @@ export async function createStowageApp(opts: StowageAppOptions): Promise<NestFas
   configureFastify(adapter.getInstance());
   applyConnectionLimits(adapter.getInstance(), limits);
   deferExpectContinue(adapter.getInstance());
+  enterRequestScope(adapter.getInstance());
   const app = await NestFactory.create<NestFastifyApplication>(StowageModule.forRoot({ ...opts, http: true }), adapter, {
     logger: new PinoNestLogger(logger),
     abortOnError: false,

@@ -8,6 +8,8 @@ import { ResourceAccess } from '../admin/resource-access';
 import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
 import { UsersController } from '../admin/users.controller';
 import { AccessService } from '../auth/access.service';
+import { AuditEventsController } from '../audit/audit-events.controller';
+import { AuditLog } from '../audit/audit-log';
 import { ApiAccessGuard } from '../auth/api-access.guard';
 import { AuthService } from '../auth/auth.service';
 import { MembersService } from '../auth/members.service';
@@ -31,6 +33,7 @@ import { PackageService } from '../packages/package.service';
 import { PackageSettingsService } from '../packages/package-settings.service';
 import { PackagesApiController } from '../packages/packages-api.controller';
 import { ProjectsService } from '../projects/projects.service';
+import { PackageRateLimits } from '../rate-limits/package-rate-limits';
 import { RemoteCache, RemoteDocuments, RemoteFiles, RequestForwarding, Upstreams } from '../remote';
 import { RemoteCacheController } from '../remote/remote-cache.controller';
 import { RenderedDocuments } from '../rendering';
@@ -104,6 +107,8 @@ export class StowageModule {
       RemoteCache,
       PackageAccessGuard,
       ApiAccessGuard,
+      AuditLog,
+      PackageRateLimits,
     ];
     return {
       module: StowageModule,
@@ -127,6 +132,7 @@ export class StowageModule {
             PackagesApiController,
             RemoteCacheController,
             InstanceController,
+            AuditEventsController,
             SessionController,
             // Last: its catch-all takes only the GETs no other route did.
             WebPagesController,
