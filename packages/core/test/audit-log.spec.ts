@@ -1,6 +1,6 @@
 import { type InjectResult, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
-import { AccessLevel } from '../src';
+import { AccessLevel, AuditLog, auditEvents } from '../src';
 import { createLogger } from '../src/http/logger';
 import { genericFormat, genericPath } from './generic-fixture';
 
@@ -257,6 +257,29 @@ describe.each(testModes())('audit log (%s)', (mode) => {
       expect(log.join('')).not.toContain(secret);
       expect(log.join('')).not.toContain(s.rootToken);
       for (const u of [alice, bob, dan, eve]) expect(log.join('')).not.toContain(u.token);
+    });
+
+    it('records an event of background work (no request) as Stowage’s, with no address', async () => {
+      const background = await s.api.createProject('background');
+      const audit = s.app.get(AuditLog);
+      await audit.record(auditEvents.memberUpdated({ type: 'Project', id: background.id }, { id: eve.id, username: 'eve' }, { from: 20, to: 40 }));
+      const [event] = await s.api.root<AuditEventJson[]>('GET', `/api/v4/projects/${background.id}/audit_events`);
+      expect(event).toMatchObject({
+        author_id: -1,
+        entity_type: 'Project',
+        entity_id: background.id,
+        event_name: 'member_updated',
+        details: {
+          author_name: 'Stowage',
+          change: 'access_level',
+          from: 'Reporter',
+          to: 'Maintainer',
+          target_details: 'eve',
+          entity_path: background.path_with_namespace,
+          ip_address: null,
+          request_id: null,
+        },
+      });
     });
   });
 

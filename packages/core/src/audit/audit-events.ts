@@ -23,8 +23,11 @@ const TOKEN_TYPES: Record<string, { event: string; type: string; label: string }
   job: { event: 'job_token', type: 'Ci::JobToken', label: 'job token' },
 };
 
-function tokenEvent(token: Token, entity: AuditEntity, what: 'created' | 'revoked' | 'rotated', extra: AuditRecord['details'] = {}): AuditRecord {
-  const kind = TOKEN_TYPES[token.kind] ?? { event: `${token.kind}_token`, type: 'Token', label: `${token.kind} token` };
+type TokenChange = 'created' | 'revoked' | 'rotated';
+type TokenType = { event: string; type: string; label: string };
+
+function tokenEvent(token: Token, entity: AuditEntity, what: TokenChange, extra: AuditRecord['details'] = {}, as?: TokenType): AuditRecord {
+  const kind = as ?? TOKEN_TYPES[token.kind] ?? { event: `${token.kind}_token`, type: 'Token', label: `${token.kind} token` };
   return {
     action: `${kind.event}_${what}`,
     entity,
@@ -46,6 +49,20 @@ export const auditEvents = {
   /** `replacement` is the new token (its id; never its secret). */
   tokenRotated: (token: Token, replacement: Token, entity: AuditEntity) =>
     tokenEvent(token, entity, 'rotated', { new_token_id: replacement.id, new_expires_at: replacement.expires_at?.toISOString() ?? null }),
+
+  /** A project's or group's access token (its bot user's token): `entity` is the project or group. */
+  accessToken: (what: TokenChange, token: Token, entity: AuditEntity, replacement?: Token) =>
+    tokenEvent(
+      token,
+      entity,
+      what,
+      replacement ? { new_token_id: replacement.id, new_expires_at: replacement.expires_at?.toISOString() ?? null } : {},
+      {
+        event: `${entity.type.toLowerCase()}_access_token`,
+        type: entity.type === 'Group' ? 'GroupAccessToken' : 'ProjectAccessToken',
+        label: `${entity.type.toLowerCase()} access token`,
+      },
+    ),
 
   memberCreated: (entity: AuditEntity, user: { id: number; username: string }, level: number, expiresAt: string | null): AuditRecord => ({
     action: 'member_created',
@@ -84,6 +101,33 @@ export const auditEvents = {
     entity,
     target: { type: 'Namespace::PackageSetting', id: entity.id, details: setting },
     message: `Changed ${setting} from ${JSON.stringify(from)} to ${JSON.stringify(to)}`,
+    details: { change: setting, from: JSON.stringify(from ?? null), to: JSON.stringify(to ?? null) },
+  }),
+
+  /** A package protection rule created, changed (`changes`: setting → [from, to]) or deleted, on its project. */
+  protectionRule: (
+    what: 'created' | 'updated' | 'deleted',
+    entity: AuditEntity,
+    rule: { id: number; package_name_pattern: string; package_type: string },
+    changes: Record<string, [unknown, unknown]> = {},
+  ): AuditRecord => ({
+    action: `package_protection_rule_${what}`,
+    entity,
+    target: { type: 'Packages::Protection::Rule', id: rule.id, details: `${rule.package_type} ${rule.package_name_pattern}` },
+    message: `${what[0].toUpperCase()}${what.slice(1)} package protection rule for ${rule.package_type} ${rule.package_name_pattern}`,
+    details: {
+      package_name_pattern: rule.package_name_pattern,
+      package_type: rule.package_type,
+      ...Object.fromEntries(Object.entries(changes).flatMap(([k, [from, to]]) => [[`${k}_from`, JSON.stringify(from ?? null)], [`${k}_to`, JSON.stringify(to ?? null)]])),
+    },
+  }),
+
+  /** One event per cleanup policy setting whose value changed. */
+  cleanupPolicyChanged: (entity: AuditEntity, setting: string, from: unknown, to: unknown): AuditRecord => ({
+    action: 'packages_cleanup_policy_updated',
+    entity,
+    target: { type: 'Packages::Cleanup::Policy', id: entity.id, details: setting },
+    message: `Changed cleanup policy ${setting} from ${JSON.stringify(from)} to ${JSON.stringify(to)}`,
     details: { change: setting, from: JSON.stringify(from ?? null), to: JSON.stringify(to ?? null) },
   }),
 
