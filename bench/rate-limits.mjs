@@ -13,7 +13,19 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
-import { atExit, benchToken, freePort, MAIN, requireBuild, runBench, serverEnv, spawnChild, stopChild, testServicesEnv, waitReady } from './lib/harness.mjs';
+import {
+  atExit,
+  benchToken,
+  freePort,
+  MAIN,
+  requireBuild,
+  runBench,
+  serverEnv,
+  spawnChild,
+  stopChild,
+  testServicesEnv,
+  waitReady,
+} from './lib/harness.mjs';
 import { call } from './lib/measure.cjs';
 
 const run = promisify(execFile);
@@ -126,7 +138,8 @@ async function main() {
   // All four up at once, measured in turns (rotating who goes first), so load from anything
   // else on the machine falls on each alike; the median of the rounds is reported.
   const servers = [];
-  for (const [i, [, services, limits]] of configs.entries()) servers.push(await startServer(join(dir, String(i)), { ...(await services()), ...limits }));
+  for (const [i, [, services, limits]] of configs.entries())
+    servers.push(await startServer(join(dir, String(i)), { ...(await services()), ...limits }));
   try {
     for (const s of servers) await wrk(s.url, s.auth, 2); // warm-up
     const rounds = configs.map(() => []);
@@ -136,7 +149,9 @@ async function main() {
         rounds[i].push(await wrk(servers[i].url, servers[i].auth));
       }
     }
-    console.log(`\nAuthenticated 9 KB generic GET, 10 connections, PostgreSQL: median of ${ROUNDS} rounds of ${SECONDS} s, load average ${loadavg()[0].toFixed(1)}:`);
+    console.log(
+      `\nAuthenticated 9 KB generic GET, 10 connections, PostgreSQL: median of ${ROUNDS} rounds of ${SECONDS} s, load average ${loadavg()[0].toFixed(1)}:`,
+    );
     console.log('| run | req/s | vs reference | p99 ms |\n|---|---|---|---|');
     for (const [i, [label, , , ref]] of configs.entries()) {
       const rps = median(rounds[i].map((x) => x.rps));

@@ -2,12 +2,20 @@
 import 'reflect-metadata';
 export type { RootBootstrapOptions } from './admin/root-bootstrap';
 export * from './archives/entry-safety';
+export * from './archives/tar-reader';
+export * from './archives/zip-reader';
 export { type AuditAuthor, principalAuthor, SYSTEM_AUTHOR, UNAUTHENTICATED_AUTHOR } from './audit/audit-author';
 export { type AuditEntityType, AuditEvent } from './audit/audit-event.entity';
 export { auditEvents, roleName } from './audit/audit-events';
-export { type AuditDetail, type AuditEntity, AuditLog, type AuditRecord, type AuditTarget, entityOf, type PreparedAudit } from './audit/audit-log';
-export * from './archives/tar-reader';
-export * from './archives/zip-reader';
+export {
+  type AuditDetail,
+  type AuditEntity,
+  AuditLog,
+  type AuditRecord,
+  type AuditTarget,
+  entityOf,
+  type PreparedAudit,
+} from './audit/audit-log';
 export { AccessService, type ProjectPermissions, readableProjects, type SqlCondition } from './auth/access.service';
 export { AccessLevel, MEMBER_ACCESS_LEVELS } from './auth/access-level';
 export { ApiAccess } from './auth/api-access.guard';

@@ -1,6 +1,6 @@
 import { type InjectResult, startTestServer, testModes, type TestProject, type TestServer, type TestUser } from '@stowage/testkit';
 
-import { AccessLevel, AuditLog, auditEvents } from '../src';
+import { AccessLevel, auditEvents, AuditLog } from '../src';
 import { createLogger } from '../src/http/logger';
 import { genericFormat, genericPath } from './generic-fixture';
 
@@ -140,7 +140,11 @@ describe.each(testModes())('audit log (%s)', (mode) => {
       });
       const revoked = await call('DELETE', `/api/v4/projects/${app.id}/deploy_tokens/${created.json().id}`, bob.token);
       expect(revoked.status).toBe(204);
-      expect(await eventOf(revoked, 'deploy_token_revoked')).toMatchObject({ author_id: bob.id, entity_type: 'Project', entity_id: app.id });
+      expect(await eventOf(revoked, 'deploy_token_revoked')).toMatchObject({
+        author_id: bob.id,
+        entity_type: 'Project',
+        entity_id: app.id,
+      });
 
       const group = await call('POST', `/api/v4/groups/${team.id}/deploy_tokens`, alice.token, {
         payload: { name: 'group-deployer', scopes: ['read_package_registry'] },
@@ -193,7 +197,10 @@ describe.each(testModes())('audit log (%s)', (mode) => {
         expect((await call('PUT', genericPath(app.id, `tool/2.0.0/${f}`), dan.token, { payload: Buffer.from(f) })).status).toBe(201);
       }
       const [pkg] = await s.api.root<{ id: number }[]>('GET', `/api/v4/projects/${app.id}/packages?package_name=tool`);
-      const files = await s.api.root<{ id: number; file_name: string }[]>('GET', `/api/v4/projects/${app.id}/packages/${pkg.id}/package_files`);
+      const files = await s.api.root<{ id: number; file_name: string }[]>(
+        'GET',
+        `/api/v4/projects/${app.id}/packages/${pkg.id}/package_files`,
+      );
       const fileRes = await call('DELETE', `/api/v4/projects/${app.id}/packages/${pkg.id}/package_files/${files[0].id}`, bob.token);
       expect(fileRes.status).toBe(204);
       expect(await eventOf(fileRes, 'package_file_deleted')).toMatchObject({
@@ -262,7 +269,9 @@ describe.each(testModes())('audit log (%s)', (mode) => {
     it('records an event of background work (no request) as Stowage’s, with no address', async () => {
       const background = await s.api.createProject('background');
       const audit = s.app.get(AuditLog);
-      await audit.record(auditEvents.memberUpdated({ type: 'Project', id: background.id }, { id: eve.id, username: 'eve' }, { from: 20, to: 40 }));
+      await audit.record(
+        auditEvents.memberUpdated({ type: 'Project', id: background.id }, { id: eve.id, username: 'eve' }, { from: 20, to: 40 }),
+      );
       const [event] = await s.api.root<AuditEventJson[]>('GET', `/api/v4/projects/${background.id}/audit_events`);
       expect(event).toMatchObject({
         author_id: -1,

@@ -41,11 +41,7 @@ describe('npm against the package rate limits', () => {
       payload: publishBody('@acme/widget', '1.0.0'),
     });
     expect(published.status).toBe(200);
-    await sb.writeNpmrc([
-      `@acme:registry=${registry}`,
-      `${registry.replace(/^https?:/, '')}:_authToken=${alice.token}`,
-      'fetch-retries=0',
-    ]);
+    await sb.writeNpmrc([`@acme:registry=${registry}`, `${registry.replace(/^https?:/, '')}:_authToken=${alice.token}`, 'fetch-retries=0']);
   });
   afterAll(async () => {
     await s?.close();
@@ -60,6 +56,8 @@ describe('npm against the package rate limits', () => {
     const refused = await sb.npm(['view', '@acme/widget', 'version'], cwd);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/E429/);
-    expect(refused.stderr).toMatch(/429 Too Many Requests - GET http:\/\/127\.0\.0\.1:\d+\/api\/v4\/projects\/\d+\/packages\/npm\/@acme%2fwidget/);
+    expect(refused.stderr).toMatch(
+      /429 Too Many Requests - GET http:\/\/127\.0\.0\.1:\d+\/api\/v4\/projects\/\d+\/packages\/npm\/@acme%2fwidget/,
+    );
   });
 });

@@ -20,7 +20,11 @@ describe('NuGet delete in the audit log', () => {
     await s.api.addMember({ project: project.id }, maintainer.id, 40);
     const base = `/api/v4/projects/${project.id}/packages/nuget`;
     const { body, contentType } = multipart([
-      { name: 'package', value: buildZip({ 'Acme.Core.nuspec': nuspecXml('Acme.Core', '1.0.0', ''), 'content/a.txt': 'a\n' }), fileName: 'package.nupkg' },
+      {
+        name: 'package',
+        value: buildZip({ 'Acme.Core.nuspec': nuspecXml('Acme.Core', '1.0.0', ''), 'content/a.txt': 'a\n' }),
+        fileName: 'package.nupkg',
+      },
     ]);
     const pushed = await s.api.inject({
       method: 'PUT',

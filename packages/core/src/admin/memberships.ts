@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
-import { AuditLog, type AuditEntity } from '../audit/audit-log';
 import { auditEvents } from '../audit/audit-events';
+import { type AuditEntity, AuditLog } from '../audit/audit-log';
 import { AccessLevel } from '../auth/access-level';
 import { type MemberSource, MembersService } from '../auth/members.service';
 import { TokensService } from '../auth/tokens.service';
@@ -105,7 +105,8 @@ export class Memberships {
     }
     const after: Record<string, unknown> = await this.packageSettings(owner);
     for (const [key, value] of Object.entries(after)) {
-      if (JSON.stringify(value) !== JSON.stringify(before[key])) await this.audit.record(auditEvents.settingChanged(entity, key, before[key], value));
+      if (JSON.stringify(value) !== JSON.stringify(before[key]))
+        await this.audit.record(auditEvents.settingChanged(entity, key, before[key], value));
     }
     return after;
   }

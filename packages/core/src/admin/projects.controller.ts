@@ -1,8 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { readableProjects } from '../auth/access.service';
 import { entityOf } from '../audit/audit-log';
+import { readableProjects } from '../auth/access.service';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';

@@ -2,8 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Re
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IsNull, Not } from 'typeorm';
 
-import { AuditLog, entityOf } from '../audit/audit-log';
 import { auditEvents } from '../audit/audit-events';
+import { AuditLog, entityOf } from '../audit/audit-log';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
 import { CurrentPrincipal } from '../auth/request-context';

@@ -13,7 +13,7 @@ import { externalBaseUrl } from '../config/external-url';
 import { ApiParams } from '../http/api-params';
 import { httpErrors } from '../http/http-error';
 import { pageParams, setPaginationHeaders } from '../http/pagination';
-import { AuditEvent, type AuditEntityType } from './audit-event.entity';
+import { type AuditEntityType, AuditEvent } from './audit-event.entity';
 
 const ENTITY_TYPES = ['User', 'Group', 'Project', 'Gitlab::Audit::InstanceScope'] as const;
 

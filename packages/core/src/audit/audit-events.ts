@@ -118,7 +118,12 @@ export const auditEvents = {
     details: {
       package_name_pattern: rule.package_name_pattern,
       package_type: rule.package_type,
-      ...Object.fromEntries(Object.entries(changes).flatMap(([k, [from, to]]) => [[`${k}_from`, JSON.stringify(from ?? null)], [`${k}_to`, JSON.stringify(to ?? null)]])),
+      ...Object.fromEntries(
+        Object.entries(changes).flatMap(([k, [from, to]]) => [
+          [`${k}_from`, JSON.stringify(from ?? null)],
+          [`${k}_to`, JSON.stringify(to ?? null)],
+        ]),
+      ),
     },
   }),
 

@@ -7,8 +7,8 @@ import { redactText } from '../http/log-redaction';
 import { currentRequest } from '../http/request-scope';
 import type { Namespace } from '../projects/namespace.entity';
 import type { Project } from '../projects/project.entity';
-import type { AuditEntityType } from './audit-event.entity';
 import { type AuditAuthor, requestAuthor } from './audit-author';
+import type { AuditEntityType } from './audit-event.entity';
 
 /** What an event is about (GitLab's entity). `path` is looked up when not given. */
 export interface AuditEntity {

@@ -30,7 +30,12 @@ export interface NewFile {
 
 type Row = Record<string, unknown>;
 
-const packageDetails = (pkg: Package) => ({ package_id: pkg.id, package_type: pkg.package_type, package_name: pkg.name, package_version: pkg.version });
+const packageDetails = (pkg: Package) => ({
+  package_id: pkg.id,
+  package_type: pkg.package_type,
+  package_name: pkg.name,
+  package_version: pkg.version,
+});
 
 function toPackage(m: EntityManager, row: Row): Package {
   return m.getRepository(Package).create(row as Partial<Package>);

@@ -79,7 +79,8 @@ export class PackageRateLimits implements OnModuleInit, OnModuleDestroy {
       () => false,
     );
     const timeout = new Promise<false>((resolve) => setTimeout(() => resolve(false), REDIS_READY_WAIT_MS).unref());
-    if (!(await Promise.race([ready, timeout]))) this.logger.warn('Redis is not answering yet; rate limits count in this process until it does');
+    if (!(await Promise.race([ready, timeout])))
+      this.logger.warn('Redis is not answering yet; rate limits count in this process until it does');
   }
 
   async onModuleDestroy(): Promise<void> {
