@@ -362,10 +362,14 @@ describe.each(testModes())('audit log (%s)', (mode) => {
       expect(elsewhere.json()).toEqual({ message: '404 Audit Event Not Found' });
 
       expect((await call('GET', `/api/v4/projects/${app.id}/audit_events`, alice.token)).status).toBe(200); // group Owner
+      // A Developer sees only the events they made (dan made none here); a Reporter none at all.
       const developer = await call('GET', `/api/v4/projects/${app.id}/audit_events`, dan.token);
-      expect(developer.status).toBe(403);
-      expect(developer.json()).toEqual({ message: '403 Forbidden' });
-      expect((await call('GET', `/api/v4/projects/${app.id}/audit_events`, eve.token)).status).toBe(403); // group Reporter
+      expect(developer.status).toBe(200);
+      expect(developer.json()).toEqual([]);
+      expect((await call('GET', `/api/v4/projects/${app.id}/audit_events/${events[0].id}`, dan.token)).status).toBe(404);
+      const reporter = await call('GET', `/api/v4/projects/${app.id}/audit_events`, eve.token); // group Reporter
+      expect(reporter.status).toBe(403);
+      expect(reporter.json()).toEqual({ message: '403 Forbidden' });
       const outsider = await call('GET', `/api/v4/projects/${app.id}/audit_events`, zed.token);
       expect(outsider.status).toBe(404);
       expect(outsider.json()).toEqual({ message: '404 Project Not Found' });
@@ -373,7 +377,7 @@ describe.each(testModes())('audit log (%s)', (mode) => {
       expect((await call('GET', `/api/v4/projects/${other.id}/audit_events`, s.rootToken)).json()).toEqual([]);
     });
 
-    it('shows a group’s events to its Owners only', async () => {
+    it('shows a group’s events to its Owners, and to its Maintainers and Developers their own', async () => {
       const res = await call('GET', `/api/v4/groups/${team.id}/audit_events`, alice.token);
       expect(res.status).toBe(200);
       const events: AuditEventJson[] = res.json();
@@ -381,10 +385,19 @@ describe.each(testModes())('audit log (%s)', (mode) => {
       expect(events.every((e) => e.entity_type === 'Group' && e.entity_id === team.id)).toBe(true);
       const one = await call('GET', `/api/v4/groups/${team.id}/audit_events/${events[0].id}`, alice.token);
       expect(one.json()).toEqual(events[0]);
+      // A group Maintainer: the events it made, not the Owner's.
+      const gil = await s.api.createUser('gil');
+      await s.api.addMember({ group: team.id }, gil.id, AccessLevel.MAINTAINER);
+      const added = await call('POST', `/api/v4/groups/${team.id}/members`, gil.token, { payload: { user_id: zed.id, access_level: 10 } });
+      expect(added.status).toBe(201);
+      const own = (await call('GET', `/api/v4/groups/${team.id}/audit_events`, gil.token)).json() as AuditEventJson[];
+      expect(own.map((e) => [e.event_name, e.author_id])).toEqual([['member_created', gil.id]]);
+      expect((await call('GET', `/api/v4/groups/${team.id}/audit_events/${events[0].id}`, gil.token)).status).toBe(404);
       // eve is a Reporter of the group, bob a Maintainer of one of its projects: they may see the group, not its events.
       expect((await call('GET', `/api/v4/groups/${team.id}/audit_events`, eve.token)).status).toBe(403);
       expect((await call('GET', `/api/v4/groups/${team.id}/audit_events`, bob.token)).status).toBe(403);
-      const outsider = await call('GET', `/api/v4/groups/${team.id}/audit_events`, zed.token);
+      const stranger = await s.api.createUser('stranger');
+      const outsider = await call('GET', `/api/v4/groups/${team.id}/audit_events`, stranger.token);
       expect(outsider.status).toBe(404);
       expect(outsider.json()).toEqual({ message: '404 Group Not Found' });
     });

@@ -10,6 +10,7 @@ export interface AuditAuthor {
   id: number;
   name: string;
   username?: string;
+  email?: string;
   /** The token the request was made with (never its secret). */
   tokenId?: number;
   tokenKind?: TokenKind;
@@ -28,6 +29,7 @@ export function principalAuthor(principal: Principal): AuditAuthor {
         id: principal.user.id,
         name: principal.user.name,
         username: principal.user.username,
+        email: principal.user.email ?? undefined,
         tokenId: principal.token.id,
         tokenKind: principal.token.kind,
       };

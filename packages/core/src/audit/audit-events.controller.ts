@@ -6,7 +6,7 @@ import type { DataSource, SelectQueryBuilder } from 'typeorm';
 import { ResourceAccess } from '../admin/resource-access';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
-import type { Principal } from '../auth/principal';
+import { type Principal, principalUser } from '../auth/principal';
 import { CurrentPrincipal } from '../auth/request-context';
 import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
@@ -32,8 +32,10 @@ function auditEventJson(e: AuditEvent) {
 
 /**
  * GitLab's audit events API: every event for an admin (`GET /audit_events`, filters
- * `created_after`, `created_before`, `entity_type`, `entity_id`), a project's for its
- * Maintainers and a group's for its Owners (`created_after`, `created_before`), newest first.
+ * `created_after`, `created_before`, `entity_type`, `entity_id`); a project's to its
+ * Maintainers and Owners, and to its Developers only the events they made themselves; a
+ * group's to its Owners, and to its Developers and Maintainers their own (`created_after`,
+ * `created_before`). Newest first.
  */
 @Controller('api/v4')
 export class AuditEventsController {
@@ -71,15 +73,17 @@ export class AuditEventsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    return this.page(this.entity(this.query(query), 'Project', ctx.project.id), query, req, reply);
+    const ctx = await this.resources.project(principal, id, AccessLevel.DEVELOPER);
+    const qb = this.entity(this.query(query), 'Project', ctx.project.id);
+    return this.page(this.ownUnless(qb, principal, ctx.level >= AccessLevel.MAINTAINER), query, req, reply);
   }
 
   @Get('projects/:id/audit_events/:audit_event_id')
   @ApiAccess()
   async showProject(@Param('id') id: string, @Param('audit_event_id') eventId: string, @CurrentPrincipal() principal: Principal) {
-    const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    return this.one(this.entity(this.ds.getRepository(AuditEvent).createQueryBuilder('e'), 'Project', ctx.project.id), eventId);
+    const ctx = await this.resources.project(principal, id, AccessLevel.DEVELOPER);
+    const qb = this.entity(this.ds.getRepository(AuditEvent).createQueryBuilder('e'), 'Project', ctx.project.id);
+    return this.one(this.ownUnless(qb, principal, ctx.level >= AccessLevel.MAINTAINER), eventId);
   }
 
   @Get('groups/:id/audit_events')
@@ -91,15 +95,17 @@ export class AuditEventsController {
     @Req() req: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
-    const group = await this.resources.group(principal, id, AccessLevel.OWNER);
-    return this.page(this.entity(this.query(query), 'Group', group.id), query, req, reply);
+    const group = await this.resources.group(principal, id, AccessLevel.DEVELOPER);
+    const qb = this.entity(this.query(query), 'Group', group.id);
+    return this.page(this.ownUnless(qb, principal, group.level >= AccessLevel.OWNER), query, req, reply);
   }
 
   @Get('groups/:id/audit_events/:audit_event_id')
   @ApiAccess()
   async showGroup(@Param('id') id: string, @Param('audit_event_id') eventId: string, @CurrentPrincipal() principal: Principal) {
-    const group = await this.resources.group(principal, id, AccessLevel.OWNER);
-    return this.one(this.entity(this.ds.getRepository(AuditEvent).createQueryBuilder('e'), 'Group', group.id), eventId);
+    const group = await this.resources.group(principal, id, AccessLevel.DEVELOPER);
+    const qb = this.entity(this.ds.getRepository(AuditEvent).createQueryBuilder('e'), 'Group', group.id);
+    return this.one(this.ownUnless(qb, principal, group.level >= AccessLevel.OWNER), eventId);
   }
 
   /** Events within `created_after` … `created_before` (both inclusive, as GitLab's). */
@@ -115,6 +121,11 @@ export class AuditEventsController {
 
   private entity(qb: SelectQueryBuilder<AuditEvent>, type: AuditEntityType, id: number): SelectQueryBuilder<AuditEvent> {
     return qb.andWhere('e.entity_type = :type AND e.entity_id = :entityId', { type, entityId: id });
+  }
+
+  /** Below the role that reads every event, GitLab shows a member the events they made. */
+  private ownUnless(qb: SelectQueryBuilder<AuditEvent>, principal: Principal, readsAll: boolean): SelectQueryBuilder<AuditEvent> {
+    return readsAll ? qb : qb.andWhere('e.author_id = :authorId', { authorId: principalUser(principal)?.id ?? 0 });
   }
 
   private async page(qb: SelectQueryBuilder<AuditEvent>, query: unknown, req: FastifyRequest, reply: FastifyReply) {

@@ -99,6 +99,7 @@ export class AuditLog {
         custom_message: event.message,
         author_name: author.name,
         ...(author.username !== undefined ? { author_username: author.username } : {}),
+        ...(author.email !== undefined ? { author_email: author.email } : {}),
         ...(author.tokenId !== undefined ? { author_token_id: author.tokenId, authenticated_with: author.tokenKind } : {}),
         ...(event.target ? { target_id: event.target.id, target_type: event.target.type, target_details: event.target.details } : {}),
         ...(event.entity.path !== undefined ? { entity_path: event.entity.path } : {}),
