@@ -4,6 +4,18 @@ export type { RootBootstrapOptions } from './admin/root-bootstrap';
 export * from './archives/entry-safety';
 export * from './archives/tar-reader';
 export * from './archives/zip-reader';
+export { type AuditAuthor, principalAuthor, SYSTEM_AUTHOR, UNAUTHENTICATED_AUTHOR } from './audit/audit-author';
+export { type AuditEntityType, AuditEvent } from './audit/audit-event.entity';
+export { auditEvents, roleName } from './audit/audit-events';
+export {
+  type AuditDetail,
+  type AuditEntity,
+  AuditLog,
+  type AuditRecord,
+  type AuditTarget,
+  entityOf,
+  type PreparedAudit,
+} from './audit/audit-log';
 export { AccessService, type ProjectPermissions, readableProjects, type SqlCondition } from './auth/access.service';
 export { AccessLevel, MEMBER_ACCESS_LEVELS } from './auth/access-level';
 export { ApiAccess } from './auth/api-access.guard';
@@ -65,6 +77,7 @@ export { gitlabMessage, HttpError, httpErrors, reasonPhrase } from './http/http-
 export { createLogger, redactUrl } from './http/logger';
 export * from './http/multipart';
 export { linkParams, type Page, pageParams, setPaginationHeaders } from './http/pagination';
+export { currentRequest } from './http/request-scope';
 export { readSmallBody, type SmallBodyOptions } from './http/small-body';
 export { declaredLength, hasBody, isClientAbort, ORIGINAL_CONTENT_TYPE, requestStream, StreamBody } from './http/stream-body.decorator';
 export * from './jobs';
@@ -102,6 +115,7 @@ export type { Project } from './projects/project.entity';
 export { type PackageCaller, type ProjectContext, withCaller } from './projects/project-context';
 export { ProjectsService } from './projects/projects.service';
 export type { Visibility } from './projects/visibility';
+export { PackageRateLimits } from './rate-limits/package-rate-limits';
 export * from './remote';
 export * from './rendering';
 export * from './storage/blob-store';

@@ -23,7 +23,7 @@ export class ConanRemoval {
       const files = await w.files(pkg);
       const gone = files.filter((f) => which(f, fileMeta(f)));
       if (gone.length && gone.length === files.length) await w.deletePackage(pkg);
-      else await w.removeFiles(pkg, gone);
+      else await w.deleteFiles(pkg, gone);
       return gone.length;
     });
   }

@@ -1,5 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query } from '@nestjs/common';
 
+import { entityOf } from '../audit/audit-log';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { MembersService } from '../auth/members.service';
@@ -70,7 +71,7 @@ export class GroupsController {
   @ApiAccess({ write: true })
   async addMember(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
     const group = await this.resources.group(principal, id, AccessLevel.MAINTAINER);
-    return this.memberships.addMember({ type: 'namespace', id: group.id }, group.level, query, body);
+    return this.memberships.addMember({ type: 'namespace', id: group.id }, entityOf.group(group), group.level, query, body);
   }
 
   @Post(':id/deploy_tokens')
@@ -83,7 +84,7 @@ export class GroupsController {
   ) {
     // GitLab: group deploy tokens are the Owner's (project ones need Maintainer).
     const group = await this.resources.group(principal, id, AccessLevel.OWNER);
-    return this.memberships.createDeployToken({ namespaceId: group.id }, query, body);
+    return this.memberships.createDeployToken({ namespaceId: group.id }, entityOf.group(group), query, body);
   }
 
   @Delete(':id/deploy_tokens/:token_id')
@@ -91,7 +92,7 @@ export class GroupsController {
   @HttpCode(204)
   async revokeDeployToken(@Param('id') id: string, @Param('token_id') tokenId: string, @CurrentPrincipal() principal: Principal) {
     const group = await this.resources.group(principal, id, AccessLevel.OWNER);
-    await this.memberships.revokeDeployToken({ namespaceId: group.id }, tokenId);
+    await this.memberships.revokeDeployToken({ namespaceId: group.id }, entityOf.group(group), tokenId);
   }
 
   @Get(':id/package_settings')
@@ -110,6 +111,11 @@ export class GroupsController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const group = await this.resources.group(principal, id, AccessLevel.OWNER);
-    return this.memberships.updatePackageSettings({ namespaceId: group.id, traversalIds: group.traversal_ids }, query, body);
+    return this.memberships.updatePackageSettings(
+      { namespaceId: group.id, traversalIds: group.traversal_ids },
+      entityOf.group(group),
+      query,
+      body,
+    );
   }
 }

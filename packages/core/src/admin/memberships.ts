@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 
+import { auditEvents } from '../audit/audit-events';
+import { type AuditEntity, AuditLog } from '../audit/audit-log';
 import { AccessLevel } from '../auth/access-level';
 import { type MemberSource, MembersService } from '../auth/members.service';
 import { TokensService } from '../auth/tokens.service';
@@ -26,20 +28,22 @@ export class Memberships {
     private readonly settings: PackageSettingsService,
     private readonly formats: FormatRegistry,
     private readonly forwarding: RequestForwarding,
+    private readonly audit: AuditLog,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
-  async addMember(source: MemberSource, callerLevel: number, query: unknown, body: unknown) {
+  async addMember(source: MemberSource, entity: AuditEntity, callerLevel: number, query: unknown, body: unknown) {
     const { userId, accessLevel, expiresAt } = memberParams(query, body);
     if (accessLevel === AccessLevel.OWNER && callerLevel < AccessLevel.OWNER) throw httpErrors.forbidden();
     const user = await this.users.findById(userId);
     if (!user) throw httpErrors.notFound('User');
     const member = await this.members.add(source, userId, accessLevel, expiresAt);
     if (!member) throw new HttpError(409, { message: 'Member already exists' });
+    await this.audit.record(auditEvents.memberCreated(entity, user, accessLevel, expiresAt));
     return memberJson(member, user, externalBaseUrl(this.config));
   }
 
-  async createDeployToken(binding: { projectId: number } | { namespaceId: number }, query: unknown, body: unknown) {
+  async createDeployToken(binding: { projectId: number } | { namespaceId: number }, entity: AuditEntity, query: unknown, body: unknown) {
     const p = deployTokenParams(query, body);
     const { token, secret } = await this.tokens.create({
       kind: 'deploy',
@@ -53,6 +57,7 @@ export class Memberships {
       token.username = `gitlab+deploy-token-${token.id}`;
       await this.tokens.update(token, { username: token.username });
     }
+    await this.audit.record(auditEvents.tokenCreated(token, entity));
     return deployTokenJson(token, secret);
   }
 
@@ -84,13 +89,14 @@ export class Memberships {
     return deployTokenJson(token);
   }
 
-  async revokeDeployToken(binding: { projectId: number } | { namespaceId: number }, tokenId: string) {
+  async revokeDeployToken(binding: { projectId: number } | { namespaceId: number }, entity: AuditEntity, tokenId: string) {
     const token = /^\d{1,9}$/.test(tokenId) ? await this.tokens.findById(Number(tokenId)) : null;
     const bound =
       token?.kind === 'deploy' &&
       ('projectId' in binding ? token.project_id === binding.projectId : token.namespace_id === binding.namespaceId);
     if (!token || !bound) throw httpErrors.notFound('Deploy token');
     await this.tokens.revoke(token);
+    await this.audit.record(auditEvents.tokenRevoked(token, entity));
   }
 
   async packageSettings(owner: SettingsOwner) {
@@ -108,13 +114,19 @@ export class Memberships {
     };
   }
 
-  async updatePackageSettings(owner: SettingsOwner, query: unknown, body: unknown) {
+  async updatePackageSettings(owner: SettingsOwner, entity: AuditEntity, query: unknown, body: unknown) {
     // Every parameter is checked before anything is written: a refused request changes nothing.
     const patches = settingsPatch(this.formats.names(), query, body);
+    const before: Record<string, unknown> = await this.packageSettings(owner);
     if ('namespaceId' in owner) await this.forwarding.update(owner.namespaceId, query, body);
     for (const [format, patch] of patches) {
       await this.settings.update(owner, format, patch);
     }
-    return this.packageSettings(owner);
+    const after: Record<string, unknown> = await this.packageSettings(owner);
+    for (const [key, value] of Object.entries(after)) {
+      if (JSON.stringify(value) !== JSON.stringify(before[key]))
+        await this.audit.record(auditEvents.settingChanged(entity, key, before[key], value));
+    }
+    return after;
   }
 }

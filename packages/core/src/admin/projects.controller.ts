@@ -1,6 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { entityOf } from '../audit/audit-log';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -140,7 +141,7 @@ export class ProjectsController {
   @ApiAccess({ write: true })
   async addMember(@Param('id') id: string, @Body() body: unknown, @Query() query: unknown, @CurrentPrincipal() principal: Principal) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    return this.memberships.addMember({ type: 'project', id: ctx.project.id }, ctx.level, query, body);
+    return this.memberships.addMember({ type: 'project', id: ctx.project.id }, entityOf.project(ctx.project), ctx.level, query, body);
   }
 
   @Post(':id/deploy_tokens')
@@ -152,7 +153,7 @@ export class ProjectsController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    return this.memberships.createDeployToken({ projectId: ctx.project.id }, query, body);
+    return this.memberships.createDeployToken({ projectId: ctx.project.id }, entityOf.project(ctx.project), query, body);
   }
 
   @Get(':id/deploy_tokens')
@@ -177,7 +178,7 @@ export class ProjectsController {
   @HttpCode(204)
   async revokeDeployToken(@Param('id') id: string, @Param('token_id') tokenId: string, @CurrentPrincipal() principal: Principal) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    await this.memberships.revokeDeployToken({ projectId: ctx.project.id }, tokenId);
+    await this.memberships.revokeDeployToken({ projectId: ctx.project.id }, entityOf.project(ctx.project), tokenId);
   }
 
   /**
@@ -220,6 +221,11 @@ export class ProjectsController {
     @CurrentPrincipal() principal: Principal,
   ) {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    return this.memberships.updatePackageSettings({ projectId: ctx.project.id, traversalIds: ctx.namespace.traversal_ids }, query, body);
+    return this.memberships.updatePackageSettings(
+      { projectId: ctx.project.id, traversalIds: ctx.namespace.traversal_ids },
+      entityOf.project(ctx.project),
+      query,
+      body,
+    );
   }
 }

@@ -1,10 +1,13 @@
 import { Body, Controller, Get, Inject, Param, Post, Query } from '@nestjs/common';
 
+import { auditEvents } from '../audit/audit-events';
+import { AuditLog, entityOf } from '../audit/audit-log';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
 import { CurrentPrincipal } from '../auth/request-context';
 import { TOKEN_SCOPES } from '../auth/scopes';
 import { TokensService } from '../auth/tokens.service';
+import type { User } from '../auth/user.entity';
 import { UsersService } from '../auth/users.service';
 import { StowageConfig } from '../config';
 import { externalBaseUrl } from '../config/external-url';
@@ -20,6 +23,7 @@ export class UsersController {
     private readonly users: UsersService,
     private readonly tokens: TokensService,
     private readonly projects: ProjectsService,
+    private readonly audit: AuditLog,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -64,7 +68,7 @@ export class UsersController {
   async createToken(@Param('user_id') id: string, @Body() body: unknown, @Query() query: unknown) {
     const user = /^\d{1,9}$/.test(id) ? await this.users.findById(Number(id)) : null;
     if (!user) throw httpErrors.notFound('User');
-    return this.createPersonalToken(user.id, query, body);
+    return this.createPersonalToken(user, query, body);
   }
 
   /** A token for the caller itself (GitLab limits this one to `k8s_proxy`; here any scope, as the UI's tokens page needs). */
@@ -72,15 +76,16 @@ export class UsersController {
   @ApiAccess({ write: true })
   async createOwnToken(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Query() query: unknown) {
     if (principal.kind !== 'user') throw httpErrors.forbidden();
-    return this.createPersonalToken(principal.user.id, query, body);
+    return this.createPersonalToken(principal.user, query, body);
   }
 
-  private async createPersonalToken(userId: number, query: unknown, body: unknown) {
+  private async createPersonalToken(user: User, query: unknown, body: unknown) {
     const p = new ApiParams(query, body);
     const name = p.string('name', { required: true, max: 255 });
     const scopes = p.list('scopes', { required: true, allowed: TOKEN_SCOPES })!;
     const expiresAt = p.expiry('expires_at') ?? null;
-    const { token, secret } = await this.tokens.create({ kind: 'personal', name, scopes, userId, expiresAt });
+    const { token, secret } = await this.tokens.create({ kind: 'personal', name, scopes, userId: user.id, expiresAt });
+    await this.audit.record(auditEvents.tokenCreated(token, entityOf.user(user)));
     return personalTokenJson(token, secret);
   }
 }

@@ -6,6 +6,7 @@ import { StowageConfig } from '../config';
 import { HttpError, httpErrors } from '../http/http-error';
 import { type ProjectContext, withCaller } from '../projects/project-context';
 import { ProjectsService } from '../projects/projects.service';
+import { PackageRateLimits } from '../rate-limits/package-rate-limits';
 import { AccessService, type ProjectPermissions } from './access.service';
 import { AuthService } from './auth.service';
 import { type Authentication, principalScopes } from './principal';
@@ -99,6 +100,7 @@ export class PackageAccessGuard implements CanActivate {
     private readonly access: AccessService,
     private readonly projects: ProjectsService,
     @Inject(StowageConfig) private readonly config: StowageConfig,
+    private readonly rateLimits: PackageRateLimits,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -111,6 +113,8 @@ export class PackageAccessGuard implements CanActivate {
       context.getClass(),
     ]);
     const auth = await this.auth.authenticate(request, { session: meta.session, anyBasicUsername });
+    // Before any refusal: a flood of bad credentials counts as anonymous requests.
+    if (this.rateLimits.active) await this.rateLimits.check(request, auth);
     // A bad token header is always refused; a bad Basic password still reads public data.
     if (auth.rejected && auth.source !== 'basic') throw unauthorizedWithChallenge();
     const idOrPath = (request.params as Record<string, string | undefined>)[meta.param] ?? '';

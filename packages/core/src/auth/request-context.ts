@@ -21,9 +21,14 @@ export function setRequestContext(request: FastifyRequest, ctx: StowageRequestCo
 }
 
 export function requestContext(request: FastifyRequest): StowageRequestContext {
-  const ctx = (request as unknown as Record<symbol, StowageRequestContext | undefined>)[CONTEXT];
+  const ctx = findRequestContext(request);
   if (!ctx) throw new Error('no access guard ran for this route');
   return ctx;
+}
+
+/** The context, or undefined where no access guard ran (yet). */
+export function findRequestContext(request: FastifyRequest): StowageRequestContext | undefined {
+  return (request as unknown as Record<symbol, StowageRequestContext | undefined>)[CONTEXT];
 }
 
 const fromRequest = <T>(pick: (ctx: StowageRequestContext) => T) =>

@@ -2,6 +2,7 @@ import { Type } from 'class-transformer';
 import { Allow, IsArray, IsIn, IsOptional, IsString, IsUrl, Matches, MinLength, ValidateNested } from 'class-validator';
 
 import { CidrListSetting } from './cidr-setting';
+import { RateLimitsConfig } from './rate-limits-config';
 import { BooleanSetting, IntegerSetting, SecondsSetting } from './settings';
 
 // Property names are the config keys (snake_case, as in GitLab's gitlab.yml), so that an
@@ -167,6 +168,7 @@ export class StowageConfig {
   @ValidateNested() @Type(() => JobsConfig) jobs: JobsConfig = new JobsConfig();
   @ValidateNested() @Type(() => LogConfig) log: LogConfig = new LogConfig();
   @ValidateNested() @Type(() => MonitoringConfig) monitoring: MonitoringConfig = new MonitoringConfig();
+  @ValidateNested() @Type(() => RateLimitsConfig) rate_limits: RateLimitsConfig = new RateLimitsConfig();
   /** Extra plugin modules, loaded by package name. */
   @IsArray() @IsString({ each: true }) plugins: string[] = [];
   /** Validated per installed format plugin by the loader, so it is not decorated here. */

@@ -1,3 +1,4 @@
+import { AuditEvent } from '../audit/audit-event.entity';
 import { Member } from '../auth/member.entity';
 import { Token } from '../auth/token.entity';
 import { User } from '../auth/user.entity';
@@ -21,6 +22,7 @@ import { PackageProtectionRules1764000000700 } from './migrations/1764000000700-
 import { PendingDeletion1764000000800 } from './migrations/1764000000800-pending-deletion';
 import { ResourceAccessTokens1764000000900 } from './migrations/1764000000900-resource-access-tokens';
 import { PackagesCleanupPolicies1764000001000 } from './migrations/1764000001000-packages-cleanup-policies';
+import { AuditEvents1764000001100 } from './migrations/1764000001100-audit-events';
 
 /** An entity or migration class, as TypeORM takes them. */
 export type SchemaClass = abstract new (...args: never[]) => unknown;
@@ -37,6 +39,7 @@ export const CORE_ENTITIES: SchemaClass[] = [
   PackageSettings,
   PackageProtectionRule,
   Blob,
+  AuditEvent,
 ];
 export const CORE_MIGRATIONS: SchemaClass[] = [
   CoreSchema1764000000000,
@@ -51,4 +54,5 @@ export const CORE_MIGRATIONS: SchemaClass[] = [
   PendingDeletion1764000000800,
   ResourceAccessTokens1764000000900,
   PackagesCleanupPolicies1764000001000,
+  AuditEvents1764000001100,
 ];

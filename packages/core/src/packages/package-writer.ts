@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 
+import type { AuditLog, PreparedAudit } from '../audit/audit-log';
 import { markOrphans } from '../blobs/orphans';
 import type { FormatRegistry } from '../plugin/format-registry';
 import type { Digests } from '../storage/hashing-meter';
@@ -29,6 +30,13 @@ export interface NewFile {
 
 type Row = Record<string, unknown>;
 
+const packageDetails = (pkg: Package) => ({
+  package_id: pkg.id,
+  package_type: pkg.package_type,
+  package_name: pkg.name,
+  package_version: pkg.version,
+});
+
 function toPackage(m: EntityManager, row: Row): Package {
   return m.getRepository(Package).create(row as Partial<Package>);
 }
@@ -40,9 +48,13 @@ function toPackage(m: EntityManager, row: Row): Package {
 export class PackageWriter {
   private readonly touched = new Map<string, { projectId: number; packageType: string; normalizedName: string }>();
 
+  /** Audit events of this transaction's deletions: stored in it, logged once it commits (`PackageService.write`). */
+  readonly audits: PreparedAudit[] = [];
+
   constructor(
     readonly manager: EntityManager,
     private readonly formats: FormatRegistry,
+    private readonly audit: AuditLog,
   ) {}
 
   private note(pkg: Pick<Package, 'project_id' | 'package_type' | 'normalized_name'>): void {
@@ -124,6 +136,25 @@ export class PackageWriter {
     this.note(pkg);
   }
 
+  /**
+   * Removes files a user deleted (the Packages API, a format's delete of part of a package), with
+   * an audit event; `removeFiles` is for files an upload replaces.
+   */
+  async deleteFiles(pkg: Package, files: PackageFile[]): Promise<void> {
+    if (!files.length) return;
+    await this.removeFiles(pkg, files);
+    this.audits.push(
+      this.audit.prepare({
+        action: 'package_file_deleted',
+        entity: { type: 'Project', id: pkg.project_id },
+        target: { type: 'Packages::PackageFile', id: files[0].id, details: files.map((f) => f.file_name).join(', ') },
+        message: `Deleted ${files.length === 1 ? 'file' : `${files.length} files`} of ${pkg.package_type} package ${pkg.name}@${pkg.version}`,
+        details: { ...packageDetails(pkg), file_ids: files.map((f) => String(f.id)), file_names: files.map((f) => f.file_name) },
+      }),
+    );
+  }
+
+  /** Deletes a package, its files and tags (every deletion of a package is audited: by a user, a client or a job). */
   async deletePackage(pkg: Package): Promise<void> {
     const shas: { file_sha256: string }[] = await this.manager.query('SELECT file_sha256 FROM package_files WHERE package_id = $1', [
       pkg.id,
@@ -131,6 +162,15 @@ export class PackageWriter {
     await this.manager.query('DELETE FROM packages WHERE id = $1', [pkg.id]);
     await this.markOrphans(shas.map((r) => r.file_sha256));
     this.note(pkg);
+    this.audits.push(
+      this.audit.prepare({
+        action: 'package_deleted',
+        entity: { type: 'Project', id: pkg.project_id },
+        target: { type: 'Packages::Package', id: pkg.id, details: `${pkg.name}@${pkg.version}` },
+        message: `Deleted ${pkg.package_type} package ${pkg.name}@${pkg.version}`,
+        details: packageDetails(pkg),
+      }),
+    );
   }
 
   /** Points `tag` of the package's name at this package (moving it if it exists). */

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
 
+import { AuditLog } from '../audit/audit-log';
 import type { PackageScope } from '../auth/package-scope';
 import { preparedRows } from '../database/prepared';
 import { FormatRegistry } from '../plugin/format-registry';
@@ -102,6 +103,7 @@ export class PackageService {
     /** Kept on the embedded database only. */
     private readonly lookups: DownloadLookups,
     private readonly protection: PackageProtection,
+    private readonly audit: AuditLog,
   ) {}
 
   normalizeName(packageType: string, name: string): string {
@@ -118,12 +120,15 @@ export class PackageService {
    */
   async write<T>(work: (writer: PackageWriter) => Promise<T>, opts: { blobs?: StoredBlob[] } = {}): Promise<T> {
     try {
-      return await this.ds.transaction(async (manager) => {
-        const writer = new PackageWriter(manager, this.formats);
+      const { value, audits } = await this.ds.transaction(async (manager) => {
+        const writer = new PackageWriter(manager, this.formats, this.audit);
         const value = await work(writer);
         await writer.bumpRevisions();
-        return value;
+        await this.audit.save(writer.audits, manager);
+        return { value, audits: writer.audits };
       });
+      this.audit.log(audits);
+      return value;
     } catch (err) {
       for (const blob of opts.blobs ?? []) await this.storage.release(blob).catch(() => undefined);
       throw err;
@@ -546,6 +551,6 @@ export class PackageService {
   }
 
   async deleteFile(pkg: Package, file: PackageFile): Promise<void> {
-    await this.write((w) => w.removeFiles(pkg, [file]));
+    await this.write((w) => w.deleteFiles(pkg, [file]));
   }
 }

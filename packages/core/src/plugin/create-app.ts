@@ -8,6 +8,7 @@ import { HttpErrorFilter } from '../http/error.filter';
 import { deferExpectContinue } from '../http/expect-continue';
 import { configureFastify, fastifyOptions } from '../http/fastify-setup';
 import { createLogger, PinoNestLogger } from '../http/logger';
+import { enterRequestScope } from '../http/request-scope';
 import { installHttpMetrics } from '../metrics/http-metrics';
 import { StowageMetrics } from '../metrics/stowage-metrics';
 import { StowageModule, type StowageModuleOptions } from './stowage.module';
@@ -27,6 +28,7 @@ export async function createStowageApp(opts: StowageAppOptions): Promise<NestFas
   applyConnectionLimits(adapter.getInstance(), limits);
   deferExpectContinue(adapter.getInstance());
   const metrics = new StowageMetrics();
+  enterRequestScope(adapter.getInstance());
   installHttpMetrics(adapter.getInstance(), metrics);
   const app = await NestFactory.create<NestFastifyApplication>(StowageModule.forRoot({ ...opts, http: true, metrics }), adapter, {
     logger: new PinoNestLogger(logger),

@@ -18,6 +18,8 @@ import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from
 import { UserStore } from '../admin/user-store';
 import { UsersController } from '../admin/users.controller';
 import { UsersAdminController } from '../admin/users-admin.controller';
+import { AuditEventsController } from '../audit/audit-events.controller';
+import { AuditLog } from '../audit/audit-log';
 import { AccessService } from '../auth/access.service';
 import { ApiAccessGuard } from '../auth/api-access.guard';
 import { AuthService } from '../auth/auth.service';
@@ -55,6 +57,7 @@ import { PackagesApiController } from '../packages/packages-api.controller';
 import { PackageProtection } from '../packages/protection/package-protection';
 import { ProtectionRulesController } from '../packages/protection/protection-rules.controller';
 import { ProjectsService } from '../projects/projects.service';
+import { PackageRateLimits } from '../rate-limits/package-rate-limits';
 import { RemoteCache, RemoteDocuments, RemoteFiles, RequestForwarding, Upstreams } from '../remote';
 import { RemoteCacheController } from '../remote/remote-cache.controller';
 import { RenderedDocuments } from '../rendering';
@@ -141,6 +144,8 @@ export class StowageModule {
       RemoteCache,
       PackageAccessGuard,
       ApiAccessGuard,
+      AuditLog,
+      PackageRateLimits,
     ];
     const cleanupServices = [CleanupPolicies, CleanupGuards, CleanupPlanner, CleanupRunner];
     return {
@@ -175,6 +180,7 @@ export class StowageModule {
             ProtectionRulesController,
             RemoteCacheController,
             InstanceController,
+            AuditEventsController,
             SessionController,
             // Last: its catch-all takes only the GETs no other route did.
             WebPagesController,
