@@ -3,13 +3,7 @@ import { createHash } from 'node:crypto';
 import { startTestServer, storedBlobKeys, testModes, type TestProject, type TestServer, type TestUser, waitFor } from '@stowage/testkit';
 import { DataSource } from 'typeorm';
 
-import {
-  AccessLevel,
-  BlobCollector,
-  CleanupPolicies,
-  CleanupRunner,
-  planJson,
-} from '../src';
+import { AccessLevel, BlobCollector, CleanupPolicies, CleanupRunner, planJson } from '../src';
 import { genericFormat, genericPath } from './generic-fixture';
 
 // Packages cleanup policies: GitLab's keep_n_duplicated_package_files and Stowage's version rules,

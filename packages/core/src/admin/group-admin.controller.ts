@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { auditEvents } from '../audit/audit-events';
+import { AuditLog, entityOf } from '../audit/audit-log';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import type { Principal } from '../auth/principal';
@@ -29,6 +31,7 @@ export class GroupAdminController {
     private readonly groups: GroupStore,
     private readonly resources: ResourceAccess,
     private readonly removal: ResourceRemoval,
+    private readonly audit: AuditLog,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -150,6 +153,7 @@ export class GroupAdminController {
   async remove(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
     const group = await this.resources.group(principal, id, AccessLevel.OWNER);
     await this.removal.removeNamespace(group.id);
+    await this.audit.record(auditEvents.destroyed(entityOf.group(group)));
     return { message: '202 Accepted' };
   }
 }

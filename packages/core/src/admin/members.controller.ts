@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { auditEvents } from '../audit/audit-events';
+import { type AuditEntity, AuditLog } from '../audit/audit-log';
 import { AccessLevel, MEMBER_ACCESS_LEVELS } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -15,6 +17,8 @@ import { memberJson } from './representations';
 import { ResourceAccess } from './resource-access';
 
 type SourceKind = 'projects' | 'groups';
+
+const auditEntity = (scope: MemberScope): AuditEntity => ({ type: scope.type === 'project' ? 'Project' : 'Group', id: scope.id });
 
 /** ActiveRecord's RecordNotFound, as GitLab's API answers it (`find_by!` on the members). */
 const memberNotFound = () => new HttpError(404, { message: '404 Not found' });
@@ -36,6 +40,7 @@ export class MembersController {
   constructor(
     private readonly resources: ResourceAccess,
     private readonly directory: MemberDirectory,
+    private readonly audit: AuditLog,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -159,6 +164,14 @@ export class MembersController {
     const updated = await this.directory.update(scope, userId, { accessLevel, expiresAt }, { keepOwner });
     if (updated === 'last-owner') throw httpErrors.forbidden();
     if (!updated) throw memberNotFound();
+    await this.audit.record(
+      auditEvents.memberUpdated(auditEntity(scope), member.user, {
+        from: member.access_level,
+        to: accessLevel,
+        expiresFrom: member.expires_at,
+        expiresTo: expiresAt,
+      }),
+    );
     return memberJson(updated, updated.user, this.baseUrl);
   }
 
@@ -185,6 +198,7 @@ export class MembersController {
     const removed = await this.directory.remove(scope, userId, { subresources: !skipSubresources, keepOwner });
     if (removed === 'last-owner') throw httpErrors.forbidden();
     if (!removed) throw memberNotFound();
+    await this.audit.record(auditEvents.memberDestroyed(auditEntity(scope), member.user, member.access_level));
   }
 
   /** A group must keep an Owner: taking the role from one is refused (403) when no other Owner, here or above, is left. */

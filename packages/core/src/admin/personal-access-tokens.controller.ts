@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { auditEvents } from '../audit/audit-events';
+import { AuditLog } from '../audit/audit-log';
 import { ApiAccess } from '../auth/api-access.guard';
 import type { Principal } from '../auth/principal';
 import { CurrentPrincipal } from '../auth/request-context';
@@ -15,6 +17,9 @@ import { pageParams, setPaginationHeaders } from '../http/pagination';
 import { personalTokenJson } from './representations';
 import { tokenFilters } from './token-filters';
 import { rotationExpiry } from './token-rotation';
+
+/** A personal token's audit events belong to its user. */
+const ownerOf = (token: Token) => ({ type: 'User' as const, id: token.user_id! });
 
 type UserPrincipal = Extract<Principal, { kind: 'user' }>;
 
@@ -33,6 +38,7 @@ export class PersonalAccessTokensController {
   constructor(
     private readonly tokens: TokensService,
     private readonly users: UsersService,
+    private readonly audit: AuditLog,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -104,6 +110,7 @@ export class PersonalAccessTokensController {
     if (id === 'self') {
       if (caller.token.kind !== 'personal') throw httpErrors.forbidden();
       await this.tokens.revoke(caller.token);
+      await this.audit.record(auditEvents.tokenRevoked(caller.token, ownerOf(caller.token)));
       return;
     }
     const token = /^\d{1,9}$/.test(id) ? await this.tokens.findById(Number(id)) : null;
@@ -111,12 +118,14 @@ export class PersonalAccessTokensController {
     // GitLab's RevokeService: the token exists, the caller may not revoke it.
     if (token.user_id !== caller.user.id && !caller.user.is_admin) throw httpErrors.badRequest('Not permitted to revoke');
     await this.tokens.revoke(token);
+    await this.audit.record(auditEvents.tokenRevoked(token, ownerOf(token)));
   }
 
   private async rotate(token: Token, query: unknown, body: unknown) {
     const expiresAt = rotationExpiry(query, body);
     const rotated = await this.tokens.rotate(token, expiresAt);
     if (!rotated) throw httpErrors.badRequest('token already revoked');
+    await this.audit.record(auditEvents.tokenRotated(token, rotated.token, ownerOf(token)));
     return personalTokenJson(rotated.token, rotated.secret);
   }
 

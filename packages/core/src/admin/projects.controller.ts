@@ -1,7 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-import { entityOf } from '../audit/audit-log';
+import { auditEvents } from '../audit/audit-events';
+import { AuditLog, entityOf } from '../audit/audit-log';
 import { AccessLevel } from '../auth/access-level';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
@@ -32,6 +33,7 @@ export class ProjectsController {
     private readonly resources: ResourceAccess,
     private readonly memberships: Memberships,
     private readonly removal: ResourceRemoval,
+    private readonly audit: AuditLog,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -103,6 +105,7 @@ export class ProjectsController {
   async remove(@Param('id') id: string, @CurrentPrincipal() principal: Principal) {
     const ctx = await this.resources.project(principal, id, AccessLevel.OWNER);
     await this.removal.removeProject(ctx.project.id);
+    await this.audit.record(auditEvents.destroyed(entityOf.project(ctx.project)));
     return { message: '202 Accepted' };
   }
 

@@ -4,6 +4,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, SelectQueryBuilder } from 'typeorm';
 
+import { auditEvents } from '../audit/audit-events';
+import { type AuditEntity, AuditLog } from '../audit/audit-log';
 import { AccessLevel } from '../auth/access-level';
 import { Member } from '../auth/member.entity';
 import { Token } from '../auth/token.entity';
@@ -64,12 +66,18 @@ export function resourceTokenJson(token: Token, accessLevel: number, secret?: st
  * Revoking one revokes the token and blocks its bot (GitLab deletes the bot) in one
  * transaction; both tables move the access epoch, so every server refuses it at once.
  */
+const auditEntity = (resource: TokenResource): AuditEntity => ({
+  type: resource.kind === 'project' ? 'Project' : 'Group',
+  id: resource.id,
+});
+
 @Injectable()
 export class ResourceAccessTokens {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly tokens: TokensService,
     private readonly projects: ProjectsService,
+    private readonly audit: AuditLog,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -149,6 +157,7 @@ export class ResourceAccessTokens {
         m,
       );
     });
+    await this.audit.record(auditEvents.accessToken('created', created.token, auditEntity(resource)));
     return resourceTokenJson(created.token, accessLevel, created.secret);
   }
 
@@ -161,6 +170,7 @@ export class ResourceAccessTokens {
     await this.ds.transaction(async (m) => {
       await this.tokens.revoke(found.token, m);
       await m.query("UPDATE users SET state = 'blocked' WHERE id = $1 AND bot", [found.token.user_id]);
+      await this.audit.record(auditEvents.accessToken('revoked', found.token, auditEntity(resource)), { manager: m });
     });
   }
 
@@ -171,6 +181,7 @@ export class ResourceAccessTokens {
     }
     const rotated = await this.tokens.rotate(found.token, expiresAt);
     if (!rotated) throw httpErrors.badRequest('token already revoked');
+    await this.audit.record(auditEvents.accessToken('rotated', found.token, auditEntity(resource), rotated.token));
     return resourceTokenJson(rotated.token, found.accessLevel, rotated.secret);
   }
 

@@ -14,6 +14,8 @@ export interface UserFilter {
   searchEmail: boolean;
   state?: 'active' | 'blocked';
   admins?: boolean;
+  /** GitLab's `without_project_bots`: leave out the bot users of project and group access tokens. */
+  withoutBots?: boolean;
   createdAfter?: Date;
   createdBefore?: Date;
   orderBy: 'id' | 'name' | 'username' | 'created_at' | 'updated_at';
@@ -38,6 +40,7 @@ export class UserStore {
     }
     if (filter.state) qb.andWhere('u.state = :state', { state: filter.state });
     if (filter.admins) qb.andWhere('u.is_admin');
+    if (filter.withoutBots) qb.andWhere('NOT u.bot');
     if (filter.createdAfter) qb.andWhere('u.created_at > :after', { after: filter.createdAfter });
     if (filter.createdBefore) qb.andWhere('u.created_at < :before', { before: filter.createdBefore });
     return qb

@@ -1,6 +1,8 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
+import { auditEvents } from '../audit/audit-events';
+import { AuditLog, entityOf } from '../audit/audit-log';
 import { ApiAccess } from '../auth/api-access.guard';
 import { type Principal, principalUser } from '../auth/principal';
 import { CurrentPrincipal } from '../auth/request-context';
@@ -25,6 +27,7 @@ export class UsersAdminController {
     private readonly store: UserStore,
     private readonly groups: GroupStore,
     private readonly projects: ProjectsService,
+    private readonly audit: AuditLog,
     @Inject(StowageConfig) private readonly config: StowageConfig,
   ) {}
 
@@ -72,6 +75,7 @@ export class UsersAdminController {
         searchEmail: admin,
         state: blocked ? 'blocked' : active ? 'active' : undefined,
         admins: admin && admins,
+        withoutBots: p.boolean('without_project_bots') ?? false,
         createdAfter: admin ? createdAfter : undefined,
         createdBefore: admin ? createdBefore : undefined,
         orderBy: (admin && orderBy) || 'id',
@@ -152,5 +156,6 @@ export class UsersAdminController {
     const solo = await this.store.soloOwnedGroups(user.id);
     if (solo.length && !hardDelete) throw new HttpError(409, { message: 'User cannot be removed while is the sole-owner of a group' });
     await this.store.delete(user, solo);
+    await this.audit.record(auditEvents.destroyed(entityOf.user(user)));
   }
 }

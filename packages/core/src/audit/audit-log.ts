@@ -53,9 +53,9 @@ export interface PreparedAudit {
 }
 
 export const entityOf = {
-  project: (p: Pick<Project, 'id' | 'full_path'>): AuditEntity => ({ type: 'Project', id: p.id, path: p.full_path }),
-  group: (g: Pick<Namespace, 'id' | 'full_path'>): AuditEntity => ({ type: 'Group', id: g.id, path: g.full_path }),
-  user: (u: { id: number; username: string }): AuditEntity => ({ type: 'User', id: u.id, path: u.username }),
+  project: (p: Pick<Project, 'id' | 'full_path'>): AuditEntity & { path: string } => ({ type: 'Project', id: p.id, path: p.full_path }),
+  group: (g: Pick<Namespace, 'id' | 'full_path'>): AuditEntity & { path: string } => ({ type: 'Group', id: g.id, path: g.full_path }),
+  user: (u: { id: number; username: string }): AuditEntity & { path: string } => ({ type: 'User', id: u.id, path: u.username }),
 };
 
 const PATH_QUERIES: Record<AuditEntityType, string> = {

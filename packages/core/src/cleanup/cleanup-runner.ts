@@ -148,7 +148,7 @@ export class CleanupRunner {
     if (planned.reason === 'not_downloaded_for_days' && usedAt !== planned.used_at.getTime()) return false;
     if (await this.guards.protects(pkg)) return false;
     await w.deletePackage(pkg);
-    // Plug point for the audit log ("package deleted by cleanup").
+    // The audit event is deletePackage's (authored by Stowage: no request); this line says why.
     this.logger.log(
       {
         project_id: pkg.project_id,
@@ -173,7 +173,7 @@ export class CleanupRunner {
       [pkg.id, file.file_name, file.id],
     )) as { newer: string }[];
     if (Number(newer) < keep || (await this.guards.protects(pkg))) return false;
-    await w.removeFiles(pkg, [file]);
+    await w.deleteFiles(pkg, [file]);
     this.logger.log(
       {
         project_id: pkg.project_id,

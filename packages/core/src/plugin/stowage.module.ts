@@ -1,9 +1,9 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 
-import { GroupAdminController } from '../admin/group-admin.controller';
-import { GroupStore } from '../admin/group-store';
 import { GroupAccessTokensController, ProjectAccessTokensController } from '../admin/access-tokens.controller';
 import { DeployTokensController } from '../admin/deploy-tokens.controller';
+import { GroupAdminController } from '../admin/group-admin.controller';
+import { GroupStore } from '../admin/group-store';
 import { GroupsController } from '../admin/groups.controller';
 import { InstanceController } from '../admin/instance.controller';
 import { MemberDirectory } from '../admin/member-directory';
@@ -12,8 +12,8 @@ import { Memberships } from '../admin/memberships';
 import { PersonalAccessTokensController } from '../admin/personal-access-tokens.controller';
 import { ProjectsController } from '../admin/projects.controller';
 import { ResourceAccess } from '../admin/resource-access';
-import { ResourceRemoval } from '../admin/resource-removal';
 import { ResourceAccessTokens } from '../admin/resource-access-tokens';
+import { ResourceRemoval } from '../admin/resource-removal';
 import { ROOT_BOOTSTRAP_OPTIONS, RootBootstrap, type RootBootstrapOptions } from '../admin/root-bootstrap';
 import { UserStore } from '../admin/user-store';
 import { UsersController } from '../admin/users.controller';

@@ -3,6 +3,8 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 
 import { ResourceAccess } from '../../admin/resource-access';
+import { auditEvents } from '../../audit/audit-events';
+import { AuditLog, entityOf } from '../../audit/audit-log';
 import { AccessLevel } from '../../auth/access-level';
 import { ApiAccess } from '../../auth/api-access.guard';
 import type { Principal } from '../../auth/principal';
@@ -46,12 +48,15 @@ function isUniqueViolation(err: unknown): boolean {
  * Maintainers and above list, create, change and delete a project's rules. As GitLab, the
  * list is one unpaginated array (a project has a handful of rules).
  */
+const RULE_FIELDS = ['package_type', 'package_name_pattern', 'minimum_access_level_for_push', 'minimum_access_level_for_delete'] as const;
+
 @Controller('api/v4/projects/:id/packages/protection/rules')
 export class ProtectionRulesController {
   constructor(
     @InjectDataSource() private readonly ds: DataSource,
     private readonly resources: ResourceAccess,
     private readonly formats: FormatRegistry,
+    private readonly audit: AuditLog,
   ) {}
 
   @Get()
@@ -83,7 +88,9 @@ export class ProtectionRulesController {
       ],
     );
     if (!rows.length) throw unprocessable([TAKEN]);
-    return ruleJson(toRule(rows[0]));
+    const rule = toRule(rows[0]);
+    await this.audit.record(auditEvents.protectionRule('created', entityOf.project(ctx.project), rule));
+    return ruleJson(rule);
   }
 
   @Patch(':package_protection_rule_id')
@@ -120,7 +127,18 @@ export class ProtectionRulesController {
             merged.minimum_access_level_for_delete,
           ],
         );
-        return ruleJson(toRule((rows as Row[])[0]));
+        const rule = toRule((rows as Row[])[0]);
+        const before = toRule(current);
+        const changed = RULE_FIELDS.filter((k) => before[k] !== rule[k]).map((k): [string, [unknown, unknown]] => [
+          k,
+          [before[k], rule[k]],
+        ]);
+        if (changed.length) {
+          await this.audit.record(auditEvents.protectionRule('updated', entityOf.project(ctx.project), rule, Object.fromEntries(changed)), {
+            manager: m,
+          });
+        }
+        return ruleJson(rule);
       } catch (err) {
         if (isUniqueViolation(err)) throw unprocessable([TAKEN]);
         throw err;
@@ -137,11 +155,12 @@ export class ProtectionRulesController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
     const ctx = await this.resources.project(principal, id, AccessLevel.MAINTAINER);
-    const [, count] = await this.ds.query('DELETE FROM package_protection_rules WHERE id = $1 AND project_id = $2', [
+    const [rows] = (await this.ds.query('DELETE FROM package_protection_rules WHERE id = $1 AND project_id = $2 RETURNING *', [
       ruleId(rawRuleId),
       ctx.project.id,
-    ]);
-    if (!count) throw notFound();
+    ])) as [Row[], number];
+    if (!rows.length) throw notFound();
+    await this.audit.record(auditEvents.protectionRule('deleted', entityOf.project(ctx.project), toRule(rows[0])));
   }
 
   private types(): string[] {
