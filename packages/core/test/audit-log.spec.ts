@@ -35,7 +35,7 @@ describe.each(testModes())('audit log (%s)', (mode) => {
 
   /** A call from `ip` with its own request id and user agent, which the event must name. */
   async function call(
-    method: 'GET' | 'POST' | 'PUT' | 'DELETE',
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
     url: string,
     token: string | null,
     opts: { payload?: object | Buffer; ip?: string } = {},
@@ -288,6 +288,112 @@ describe.each(testModes())('audit log (%s)', (mode) => {
           ip_address: null,
           request_id: null,
         },
+      });
+    });
+  });
+
+  describe('events of token rotation, access tokens, members, protection rules, cleanup policies and deletion', () => {
+    it('a personal access token rotated: the old one named, the new one by id, never a secret', async () => {
+      const created = await call('POST', '/api/v4/user/personal_access_tokens', dan.token, {
+        payload: { name: 'rotating', scopes: ['api'] },
+      });
+      const rotated = await call('POST', `/api/v4/personal_access_tokens/${created.json().id}/rotate`, dan.token);
+      expect(rotated.status).toBe(200);
+      const event = await eventOf(rotated, 'personal_access_token_rotated');
+      expect(event).toMatchObject({
+        author_id: dan.id,
+        entity_type: 'User',
+        entity_id: dan.id,
+        details: { target_id: created.json().id, new_token_id: rotated.json().id, ip_address: rotated.ip },
+      });
+      expect(JSON.stringify(event)).not.toContain(rotated.json().token);
+    });
+
+    it('a project access token created, rotated and revoked, on its project', async () => {
+      const created = await call('POST', `/api/v4/projects/${app.id}/access_tokens`, bob.token, {
+        payload: { name: 'bot', scopes: ['read_api'], access_level: AccessLevel.DEVELOPER },
+      });
+      expect(created.status).toBe(201);
+      const base = { author_id: bob.id, entity_type: 'Project', entity_id: app.id };
+      expect(await eventOf(created, 'project_access_token_created')).toMatchObject({ ...base, details: { target_id: created.json().id } });
+      const rotated = await call('POST', `/api/v4/projects/${app.id}/access_tokens/${created.json().id}/rotate`, bob.token);
+      expect(rotated.status).toBe(200);
+      expect(await eventOf(rotated, 'project_access_token_rotated')).toMatchObject({
+        ...base,
+        details: { new_token_id: rotated.json().id },
+      });
+      const revoked = await call('DELETE', `/api/v4/projects/${app.id}/access_tokens/${rotated.json().id}`, bob.token);
+      expect(revoked.status).toBe(204);
+      expect(await eventOf(revoked, 'project_access_token_revoked')).toMatchObject({ ...base, details: { target_id: rotated.json().id } });
+    });
+
+    it('a member’s role changed and the member removed, with from and to', async () => {
+      const yan = await s.api.createUser('yan');
+      expect(
+        (await call('POST', `/api/v4/projects/${app.id}/members`, bob.token, { payload: { user_id: yan.id, access_level: 20 } })).status,
+      ).toBe(201);
+      const updated = await call('PUT', `/api/v4/projects/${app.id}/members/${yan.id}`, bob.token, { payload: { access_level: 30 } });
+      expect(updated.status).toBe(200);
+      expect(await eventOf(updated, 'member_updated')).toMatchObject({
+        author_id: bob.id,
+        entity_type: 'Project',
+        entity_id: app.id,
+        details: { target_id: yan.id, target_details: 'yan', from: 'Reporter', to: 'Developer' },
+      });
+      const removed = await call('DELETE', `/api/v4/projects/${app.id}/members/${yan.id}`, bob.token);
+      expect(removed.status).toBe(204);
+      expect(await eventOf(removed, 'member_destroyed')).toMatchObject({
+        author_id: bob.id,
+        entity_type: 'Project',
+        details: { target_id: yan.id, as: 'Developer' },
+      });
+    });
+
+    it('a protection rule created, changed (only what changed) and deleted', async () => {
+      const rules = `/api/v4/projects/${app.id}/packages/protection/rules`;
+      const created = await call('POST', rules, bob.token, {
+        payload: { package_name_pattern: 'release-*', package_type: 'generic', minimum_access_level_for_push: 'maintainer' },
+      });
+      expect(created.status).toBe(201);
+      expect(await eventOf(created, 'package_protection_rule_created')).toMatchObject({
+        author_id: bob.id,
+        entity_type: 'Project',
+        entity_id: app.id,
+        details: { package_name_pattern: 'release-*', package_type: 'generic' },
+      });
+      const changed = await call('PATCH', `${rules}/${created.json().id}`, bob.token, {
+        payload: { minimum_access_level_for_push: 'owner' },
+      });
+      expect(changed.status).toBe(200);
+      const event = await eventOf(changed, 'package_protection_rule_updated');
+      expect(event.details).toMatchObject({ minimum_access_level_for_push_from: '40', minimum_access_level_for_push_to: '50' });
+      expect(event.details).not.toHaveProperty('package_name_pattern_from');
+      const deleted = await call('DELETE', `${rules}/${created.json().id}`, bob.token);
+      expect(deleted.status).toBe(204);
+      expect(await eventOf(deleted, 'package_protection_rule_deleted')).toMatchObject({ author_id: bob.id, entity_id: app.id });
+    });
+
+    it('a cleanup policy change: one event per setting that changed', async () => {
+      const url = `/api/v4/projects/${app.id}/packages/cleanup_policy`;
+      const res = await call('PUT', url, bob.token, { payload: { keep_n_versions: 3, keep_n_duplicated_package_files: 'all' } });
+      expect(res.status).toBe(200);
+      const events = (await s.api.root<AuditEventJson[]>('GET', '/api/v4/audit_events?per_page=100')).filter(
+        (e) => e.details.request_id === res.requestId,
+      );
+      expect(events.map((e) => [e.event_name, e.details.change, e.details.from, e.details.to])).toEqual([
+        ['packages_cleanup_policy_updated', 'keep_n_versions', 'null', '3'],
+      ]);
+    });
+
+    it('a project deleted, by its Owner', async () => {
+      const doomed = (await call('POST', '/api/v4/projects', alice.token, { payload: { name: 'doomed', namespace_id: team.id } })).json();
+      const res = await call('DELETE', `/api/v4/projects/${doomed.id}`, alice.token);
+      expect(res.status).toBe(202);
+      expect(await eventOf(res, 'project_destroyed')).toMatchObject({
+        author_id: alice.id,
+        entity_type: 'Project',
+        entity_id: doomed.id,
+        details: { entity_path: 'team/doomed' },
       });
     });
   });
