@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 
 import { PackageProtection } from '../packages/protection/package-protection';
 
@@ -22,7 +23,8 @@ export interface CleanupCandidate {
 export class CleanupGuards {
   constructor(private readonly protection: PackageProtection) {}
 
-  protects(pkg: CleanupCandidate): Promise<boolean> {
-    return this.protection.protects({ projectId: pkg.project_id, packageType: pkg.package_type, name: pkg.name });
+  /** `manager`: the transaction the caller holds (the embedded database has one connection). */
+  protects(pkg: CleanupCandidate, manager?: EntityManager): Promise<boolean> {
+    return this.protection.protects({ projectId: pkg.project_id, packageType: pkg.package_type, name: pkg.name }, manager);
   }
 }

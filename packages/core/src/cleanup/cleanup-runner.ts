@@ -146,7 +146,7 @@ export class CleanupRunner {
     if (!pkg || pkg.updated_at.getTime() !== planned.updated_at.getTime()) return false;
     const usedAt = (pkg.last_downloaded_at ?? pkg.created_at).getTime();
     if (planned.reason === 'not_downloaded_for_days' && usedAt !== planned.used_at.getTime()) return false;
-    if (await this.guards.protects(pkg)) return false;
+    if (await this.guards.protects(pkg, w.manager)) return false;
     await w.deletePackage(pkg);
     // The audit event is deletePackage's (authored by Stowage: no request); this line says why.
     this.logger.log(
@@ -172,7 +172,7 @@ export class CleanupRunner {
       'SELECT count(*) AS newer FROM package_files WHERE package_id = $1 AND file_name = $2 AND id > $3',
       [pkg.id, file.file_name, file.id],
     )) as { newer: string }[];
-    if (Number(newer) < keep || (await this.guards.protects(pkg))) return false;
+    if (Number(newer) < keep || (await this.guards.protects(pkg, w.manager))) return false;
     await w.deleteFiles(pkg, [file]);
     this.logger.log(
       {

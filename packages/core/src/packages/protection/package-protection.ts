@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 import { httpErrors } from '../../http/http-error';
 import { FormatRegistry } from '../../plugin/format-registry';
@@ -55,8 +55,8 @@ export class PackageProtection {
    * Whether any rule covers the name, whatever its levels: what nobody but a person with the
    * rule's level may change, and so what automated deletion (cleanup policies) must leave alone.
    */
-  async protects(ref: PackageName): Promise<boolean> {
-    return this.matches(ref, null);
+  async protects(ref: PackageName, manager?: EntityManager): Promise<boolean> {
+    return this.matches(ref, null, manager);
   }
 
   /** Refuses (`403 Package protected.`, or the format's `refuse()`) a push of `name` by the request's caller. */
@@ -73,11 +73,15 @@ export class PackageProtection {
   }
 
   /** Whether a rule matches the name (and, with `below`, sets a level for the action above the caller's). */
-  private async matches(ref: PackageName, below: { column: string; level: number } | null): Promise<boolean> {
+  private async matches(
+    ref: PackageName,
+    below: { column: string; level: number } | null,
+    manager: EntityManager = this.ds.manager,
+  ): Promise<boolean> {
     const normalized = this.formats.has(ref.packageType) ? this.formats.get(ref.packageType).normalizeName(ref.name) : ref.name;
     const params: unknown[] = [ref.projectId, ref.packageType, ref.name, normalized];
     const levelCondition = below ? `AND ${below.column} > $${params.push(below.level)}` : '';
-    const rows: unknown[] = await this.ds.query(
+    const rows: unknown[] = await manager.query(
       `SELECT 1 FROM package_protection_rules r
        WHERE r.project_id = $1 AND r.package_type = $2
          AND ($3 ILIKE ${PATTERN_AS_LIKE} OR $4 ILIKE ${PATTERN_AS_LIKE}) ${levelCondition}
