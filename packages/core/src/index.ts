@@ -99,7 +99,6 @@ export { type NewFile, PackageWriter, type UpsertPackage } from './packages/pack
 export {
   packageDeletionProtected,
   packageProtected,
-  packageProtectedSql,
   PackageProtection,
   type ProtectedAction,
 } from './packages/protection/package-protection';

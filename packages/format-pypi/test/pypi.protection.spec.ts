@@ -11,15 +11,17 @@ describe('twine against protected packages', () => {
   let work: Awaited<ReturnType<typeof tempDir>>;
   let released: BuiltProject;
   let free: BuiltProject;
+  let dotted: BuiltProject;
   let projectId: number;
   const tokens: Record<'developer' | 'maintainer', string> = {} as never;
 
   beforeAll(async () => {
     work = await tempDir('pypi-protection-');
-    [s, released, free] = await Promise.all([
+    [s, released, free, dotted] = await Promise.all([
       startTestServer({ formats: [pypiFormat], mode: 'postgres', listen: true }),
       buildProject(work.path, { name: 'Release_Tool', module: 'release_tool', version: '1.0', body: 'VERSION = "1.0"\n' }),
       buildProject(work.path, { name: 'free-tool', module: 'free_tool', version: '1.0', body: 'VERSION = "1.0"\n' }),
+      buildProject(work.path, { name: 'Acme.Core', module: 'acme_core', version: '2.0', body: 'VERSION = "2.0"\n' }),
     ]);
     projectId = (await s.api.createProject('py')).id;
     for (const [role, level] of [
@@ -32,6 +34,12 @@ describe('twine against protected packages', () => {
     }
     await s.api.root('POST', `/api/v4/projects/${projectId}/packages/protection/rules`, {
       package_name_pattern: 'release-*',
+      package_type: 'pypi',
+      minimum_access_level_for_push: 'maintainer',
+    });
+    // Written with `_`: it must hold against every PEP 503 spelling of the name (twine sends `Acme-Core`).
+    await s.api.root('POST', `/api/v4/projects/${projectId}/packages/protection/rules`, {
+      package_name_pattern: 'acme_core',
       package_type: 'pypi',
       minimum_access_level_for_push: 'maintainer',
     });
@@ -58,6 +66,13 @@ describe('twine against protected packages', () => {
     expect((out.stderr + out.stdout).replace(/\s+/g, ' ')).toMatch(/HTTPError: 403 Forbidden from \S+ Forbidden - Package protected\./);
     expect(await names()).toEqual([]);
     expect((await storedBlobKeys(s)).length).toBe(blobs);
+  });
+
+  it('a rule written as acme_core refuses Acme.Core: names match in their normalized spelling', async () => {
+    const out = await twine('developer', [dotted.wheel]);
+    expect(out.code).not.toBe(0);
+    expect((out.stderr + out.stdout).replace(/\s+/g, ' ')).toMatch(/403 Forbidden from \S+ Forbidden - Package protected\./);
+    expect(await names()).toEqual([]);
   });
 
   it('the Developer uploads a name no rule matches; a Maintainer uploads the protected one', async () => {

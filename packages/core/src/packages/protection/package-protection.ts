@@ -9,9 +9,6 @@ import type { PackageName } from '../package.service';
 
 export type ProtectedAction = 'push' | 'delete';
 
-/** GitLab's `Gitlab::SQL::Glob.to_like` of the pattern column: `*` is any run, `%`, `_` and `\` are themselves. */
-const PATTERN_AS_LIKE = String.raw`replace(replace(replace(replace(r.package_name_pattern, '\', '\\'), '%', '\%'), '_', '\_'), '*', '%')`;
-
 const LEVEL_COLUMN: Record<ProtectedAction, string> = {
   push: 'r.minimum_access_level_for_push',
   delete: 'r.minimum_access_level_for_delete',
@@ -72,23 +69,28 @@ export class PackageProtection {
     if (await this.refuses({ projectId: ctx.project.id, packageType, name }, 'delete', callerOf(ctx))) throw refuse();
   }
 
-  /** Whether a rule matches the name (and, with `below`, sets a level for the action above the caller's). */
+  /**
+   * Whether a rule matches the name (and, with `below`, sets a level for the action above the
+   * caller's). A project has few rules, so they are matched here: the name as sent against the
+   * pattern as written, and both in the format's normalized spelling, so a PyPI rule on
+   * `acme_core` holds against `Acme.Core` and `acme-core` alike.
+   */
   private async matches(
     ref: PackageName,
     below: { column: string; level: number } | null,
     manager: EntityManager = this.ds.manager,
   ): Promise<boolean> {
-    const normalized = this.formats.has(ref.packageType) ? this.formats.get(ref.packageType).normalizeName(ref.name) : ref.name;
-    const params: unknown[] = [ref.projectId, ref.packageType, ref.name, normalized];
+    const params: unknown[] = [ref.projectId, ref.packageType];
     const levelCondition = below ? `AND ${below.column} > $${params.push(below.level)}` : '';
-    const rows: unknown[] = await manager.query(
-      `SELECT 1 FROM package_protection_rules r
-       WHERE r.project_id = $1 AND r.package_type = $2
-         AND ($3 ILIKE ${PATTERN_AS_LIKE} OR $4 ILIKE ${PATTERN_AS_LIKE}) ${levelCondition}
-       LIMIT 1`,
+    const rules: { package_name_pattern: string }[] = await manager.query(
+      `SELECT r.package_name_pattern FROM package_protection_rules r WHERE r.project_id = $1 AND r.package_type = $2 ${levelCondition}`,
       params,
     );
-    return rows.length > 0;
+    if (!rules.length) return false;
+    const format = this.formats.has(ref.packageType) ? this.formats.get(ref.packageType) : null;
+    const normalize = (name: string) => (format ? format.normalizeName(name) : name);
+    const normalized = normalize(ref.name);
+    return rules.some(({ package_name_pattern: pattern }) => globMatches(pattern, ref.name) || globMatches(normalize(pattern), normalized));
   }
 }
 
@@ -99,11 +101,31 @@ function callerOf(ctx: ProjectContext): PackageCaller {
 }
 
 /**
- * SQL: the package row `alias` is covered by a protection rule (any levels). For queries that
- * pick packages to delete without a caller (cleanup policies): `AND NOT ${packageProtectedSql('pkg')}`.
+ * GitLab's glob (`Gitlab::SQL::Glob`): `*` is any run of characters, everything else itself,
+ * case-insensitive. Greedy with one backtrack point, so linear-ish in the lengths: no regex
+ * is built from a pattern a user wrote.
  */
-export function packageProtectedSql(alias: string): string {
-  return `EXISTS (SELECT 1 FROM package_protection_rules r
-    WHERE r.project_id = ${alias}.project_id AND r.package_type = ${alias}.package_type
-      AND (${alias}.name ILIKE ${PATTERN_AS_LIKE} OR ${alias}.normalized_name ILIKE ${PATTERN_AS_LIKE}))`;
+export function globMatches(pattern: string, name: string): boolean {
+  const p = pattern.toLowerCase();
+  const n = name.toLowerCase();
+  let pi = 0;
+  let ni = 0;
+  let star = -1;
+  let resume = 0;
+  while (ni < n.length) {
+    if (pi < p.length && p[pi] === '*') {
+      star = pi++;
+      resume = ni;
+    } else if (pi < p.length && p[pi] === n[ni]) {
+      pi++;
+      ni++;
+    } else if (star >= 0) {
+      pi = star + 1;
+      ni = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (pi < p.length && p[pi] === '*') pi++;
+  return pi === p.length;
 }
