@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { type InjectResult, startTestServer, storedBlobKeys, testModes, type TestServer, type TestUser, waitFor } from '@stowage/testkit';
 import { DataSource } from 'typeorm';
 
-import { AccessLevel, BlobCollector } from '../src';
+import { AccessLevel, BlobCollector, PackageService } from '../src';
 import { genericFormat, genericPath } from './generic-fixture';
 
 // GET /projects with GitLab's filters and DELETE /projects/:id (issue 19): the project is gone
@@ -196,6 +196,23 @@ describe.each(testModes())('admin API: projects (%s)', (mode) => {
       expect(kept).toContain(orphan.storage_key);
       await s.app.get(BlobCollector).collect(0);
       expect(await storedBlobKeys(s)).not.toContain(orphan.storage_key);
+    });
+
+    it('a package write that passed its checks before the project went answers 404 Project Not Found, not a 500', async () => {
+      const project = await s.api.root('POST', '/api/v4/projects', { name: 'raced', namespace_id: team.id });
+      expect((await call('DELETE', `/api/v4/projects/${project.id}`, owner.token)).status).toBe(202);
+      await s.drainJobs();
+      const ds = s.app.get(DataSource);
+      await waitFor(
+        'the project row to go',
+        async () => (await ds.query('SELECT 1 FROM projects WHERE id = $1', [project.id])).length === 0,
+      );
+      // Where an upload that began before the DELETE reaches its write.
+      const late = s.app
+        .get(PackageService)
+        .write((w) => w.upsertPackage({ projectId: project.id, packageType: 'generic', name: 'late', version: '1.0.0' }));
+      await expect(late).rejects.toMatchObject({ status: 404, body: { message: '404 Project Not Found' } });
+      expect(await ds.query('SELECT 1 FROM packages WHERE project_id = $1', [project.id])).toEqual([]);
     });
 
     it('a removal a stopped server left unfinished is taken up again on the next start', async () => {

@@ -5,6 +5,7 @@ import { type DataSource, In, type SelectQueryBuilder } from 'typeorm';
 import { AuditLog } from '../audit/audit-log';
 import type { PackageScope } from '../auth/package-scope';
 import { preparedRows } from '../database/prepared';
+import { httpErrors } from '../http/http-error';
 import { FormatRegistry } from '../plugin/format-registry';
 import type { ProjectContext } from '../projects/project-context';
 import { type DownloadableFile, FileStorage, type StoredBlob } from '../storage/file-storage.service';
@@ -131,6 +132,8 @@ export class PackageService {
       return value;
     } catch (err) {
       for (const blob of opts.blobs ?? []) await this.storage.release(blob).catch(() => undefined);
+      // The project was deleted (DELETE /projects/:id) while this write was under way.
+      if (projectVanished(err)) throw httpErrors.notFound('Project');
       throw err;
     } finally {
       this.lookups.changed();
@@ -553,4 +556,11 @@ export class PackageService {
   async deleteFile(pkg: Package, file: PackageFile): Promise<void> {
     await this.write((w) => w.deleteFiles(pkg, [file]));
   }
+}
+
+/** Whether a database error is a foreign-key violation on a row's `project_id`: its project is gone. */
+function projectVanished(err: unknown): boolean {
+  const e = err as { code?: string; constraint?: string; driverError?: { code?: string; constraint?: string } };
+  const code = e.code ?? e.driverError?.code;
+  return code === '23503' && /_project_id_fkey$/.test(e.constraint ?? e.driverError?.constraint ?? '');
 }
