@@ -17,6 +17,6 @@ describe('readPdbIds', () => {
     const ids = await readPdbIds(zip);
     expect(ids.map((f) => f.path)).toEqual(pdbs.slice(0, MAX_PDB_TOTAL / MAX_PDB).map((p) => p.name));
     expect(ids[0].signature).toBe(`${guid(0).replace(/-/g, '')}ffffffff`);
-    // CPU-bound by design (320 MiB deflated, 256 MiB inflated): about 20 s alone, over a minute beside a busy suite.
+    // CPU-bound by design (320 MiB deflated, 256 MiB inflated): it once took 71 s beside a busy suite.
   }, 180_000);
 });
