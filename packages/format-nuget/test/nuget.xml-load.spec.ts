@@ -32,8 +32,9 @@ describe('NuGet nuspec at the size limit', () => {
     const { result: res, slowestMs, probes } = await livenessDuring(s.url, () => push(nuspec));
     expect(res.status).toBe(201);
     expect(probes).toBeGreaterThan(0);
-    // Before: 1.1 s at a stretch.
-    expect(slowestMs).toBeLessThan(500);
+    // Before: 1.1 s at a stretch. Now about 80 ms alone; 550 ms once in CI beside nuget.symbols'
+    // 256 MiB inflate in the other worker, so the bound sits between the two.
+    expect(slowestMs).toBeLessThan(800);
   });
 
   it('a nuspec nested deeper than 256 levels is a 400 naming the limit', async () => {
